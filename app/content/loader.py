@@ -1,0 +1,379 @@
+"""Read a lessons directory into a `Course`, or explain precisely what is wrong with it.
+
+Pure: files in, frozen dataclasses out; no Flask, no database. Every problem is reported
+as `path:line: message` so a trainer's editor can jump to it, and all problems in the
+directory are collected before failing, so one run shows everything to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from app.content.markdown import parse_document
+from app.content.model import Course, Lesson, LessonText, Reading
+
+COURSE_FILE = "course.yml"
+# The languages the interface is translated into; a course can only use these.
+SUPPORTED_LANGUAGES = ("es", "pt", "en")
+LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
+
+COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
+LESSON_KEYS = {"title", "author", "date", "reading", "draft"}
+READING_KEYS = {"title", "url", "pages"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a lessons directory, located for the trainer's editor."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ContentError(Exception):
+    """The lessons directory cannot be served; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+@dataclass(frozen=True, slots=True)
+class _Yaml:
+    """A YAML mapping with the file line of each top-level key."""
+
+    values: dict[str, Any]
+    lines: dict[str, int]
+
+
+class _Problems:
+    """Every problem found so far, in the order found."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, path: Path, line: int, message: str) -> None:
+        self.items.append(Problem(path, line, message))
+
+
+def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: _Problems) -> _Yaml | None:
+    """Parse YAML that must be a mapping; `first_line` is the file line where `text` starts."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = first_line + mark.line if mark else first_line
+        reason = getattr(error, "problem", None) or str(error)
+        problems.add(path, line, f"invalid YAML: {reason}")
+        return None
+    if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
+        problems.add(path, first_line, "expected 'key: value' lines")
+        return None
+    lines = {
+        str(key.value): first_line + key.start_mark.line
+        for key, _ in node.value
+        if isinstance(key, yaml.ScalarNode)
+    }
+    return _Yaml({str(key): value for key, value in values.items()}, lines)
+
+
+def _check_keys(
+    data: _Yaml, allowed: set[str], required: set[str], path: Path, line: int, problems: _Problems
+) -> None:
+    for key in data.values:
+        if key not in allowed:
+            problems.add(
+                path,
+                data.lines.get(key, line),
+                f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})",
+            )
+    for key in sorted(required - data.values.keys()):
+        problems.add(path, line, f"missing required key '{key}'")
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string, with numbers accepted as text (YAML reads `pages: 14` as int)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float | str):
+        text = str(value).strip()
+        return text or None
+    return None
+
+
+def _per_language(
+    data: _Yaml,
+    key: str,
+    languages: tuple[str, ...],
+    path: Path,
+    problems: _Problems,
+    *,
+    required: bool,
+) -> Mapping[str, str]:
+    value = data.values.get(key)
+    line = data.lines.get(key, 1)
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, dict):
+        problems.add(path, line, f"'{key}' must give one text per language, e.g. 'es: ...'")
+        return MappingProxyType({})
+    result: dict[str, str] = {}
+    for language, text in value.items():
+        if language not in languages:
+            problems.add(path, line, f"'{key}' has text for '{language}', not a course language")
+        elif _text(text) is None:
+            problems.add(path, line, f"'{key}' for '{language}' is empty")
+        else:
+            result[language] = str(text).strip()
+    if required:
+        for language in languages:
+            if language not in value:
+                problems.add(path, line, f"'{key}' is missing its '{language}' text")
+    return MappingProxyType(result)
+
+
+def _load_course_settings(
+    directory: Path, problems: _Problems
+) -> tuple[_Yaml, tuple[str, ...], str, int] | None:
+    path = directory / COURSE_FILE
+    if not path.is_file():
+        problems.add(path, 1, f"missing {COURSE_FILE}: the course settings file")
+        return None
+    data = _read_yaml_mapping(path.read_text(encoding="utf-8"), path, 1, problems)
+    if data is None:
+        return None
+    _check_keys(data, COURSE_KEYS, COURSE_KEYS - {"organisation"}, path, 1, problems)
+
+    languages_value = data.values.get("languages")
+    languages_line = data.lines.get("languages", 1)
+    languages: tuple[str, ...] = ()
+    if isinstance(languages_value, list) and languages_value:
+        for language in languages_value:
+            if language not in SUPPORTED_LANGUAGES:
+                problems.add(
+                    path,
+                    languages_line,
+                    f"language '{language}' is not supported "
+                    f"(supported: {', '.join(SUPPORTED_LANGUAGES)})",
+                )
+        languages = tuple(str(code) for code in languages_value if code in SUPPORTED_LANGUAGES)
+        if len(set(languages)) != len(languages):
+            problems.add(path, languages_line, "a language is listed twice")
+    elif "languages" in data.values:
+        problems.add(path, languages_line, "'languages' must be a list, e.g. [es, pt, en]")
+
+    default = data.values.get("default_language")
+    if "default_language" in data.values and default not in languages:
+        problems.add(
+            path,
+            data.lines["default_language"],
+            f"default_language '{default}' is not one of the course languages",
+        )
+
+    planned = data.values.get("planned_lessons")
+    if "planned_lessons" in data.values and (
+        isinstance(planned, bool) or not isinstance(planned, int) or not 1 <= planned <= 99
+    ):
+        problems.add(
+            path, data.lines["planned_lessons"], "'planned_lessons' must be a number from 1 to 99"
+        )
+    if not languages or default not in languages or not isinstance(planned, int):
+        return None
+    return data, languages, str(default), planned
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _parse_reading(value: Any, path: Path, line: int, problems: _Problems) -> Reading | None:
+    if not isinstance(value, dict):
+        problems.add(path, line, "'reading' must have 'title' and optionally 'url' and 'pages'")
+        return None
+    for key in value:
+        if key not in READING_KEYS:
+            problems.add(
+                path,
+                line,
+                f"unknown key 'reading.{key}' (allowed: {', '.join(sorted(READING_KEYS))})",
+            )
+    title = _text(value.get("title"))
+    if title is None:
+        problems.add(path, line, "'reading' needs a 'title'")
+        return None
+    url = _text(value.get("url"))
+    if url is not None and not re.match(r"^https?://\S+$", url):
+        problems.add(path, line, f"'reading.url' must be an http(s) address, not '{url}'")
+        url = None
+    return Reading(title=title, url=url, pages=_text(value.get("pages")))
+
+
+def _load_lesson_text(path: Path, language: str, problems: _Problems) -> LessonText | None:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.add(path, 1, "the file is not UTF-8 text")
+        return None
+    document = parse_document(source)
+    if document.front_matter is None:
+        problems.add(path, 1, "missing front matter: start the file with a '---' block")
+        return None
+    before = len(problems.items)
+    data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)
+    if data is None:
+        return None
+    first_line = document.front_matter_line
+    _check_keys(data, LESSON_KEYS, {"title", "author", "date"}, path, first_line, problems)
+
+    def line_of(key: str) -> int:
+        return data.lines.get(key, first_line)
+
+    def required_text(key: str) -> str:
+        value = _text(data.values.get(key))
+        if value is None and key in data.values:
+            problems.add(path, line_of(key), f"'{key}' must not be empty")
+        return value or ""
+
+    title = required_text("title")
+    author = required_text("author")
+    date = _parse_date(data.values.get("date"))
+    if date is None and "date" in data.values:
+        problems.add(path, line_of("date"), "'date' must be written as YYYY-MM-DD")
+    reading = None
+    if "reading" in data.values:
+        reading = _parse_reading(data.values["reading"], path, line_of("reading"), problems)
+    draft = data.values.get("draft", False)
+    if not isinstance(draft, bool):
+        problems.add(path, line_of("draft"), "'draft' must be true or false")
+    if len(problems.items) > before or date is None:
+        return None
+    return LessonText(
+        language=language,
+        title=title,
+        author=author,
+        date=date,
+        html=document.html,
+        source_path=path,
+        reading=reading,
+        is_draft=bool(draft),
+    )
+
+
+def _load_lesson(
+    folder: Path,
+    number: int,
+    slug: str,
+    languages: tuple[str, ...],
+    default_language: str,
+    problems: _Problems,
+) -> Lesson | None:
+    texts: dict[str, LessonText] = {}
+    for markdown_file in sorted(folder.glob("*.md")):
+        language = markdown_file.stem
+        if language not in languages:
+            problems.add(
+                markdown_file,
+                1,
+                f"'{markdown_file.name}' is not a course language file "
+                f"(expected one of: {', '.join(f'{code}.md' for code in languages)})",
+            )
+            continue
+        text = _load_lesson_text(markdown_file, language, problems)
+        if text is not None:
+            texts[language] = text
+    default_path = folder / f"{default_language}.md"
+    if not default_path.is_file():
+        problems.add(
+            default_path,
+            1,
+            f"missing {default_path.name}: every lesson needs the course's default language",
+        )
+        return None
+    if default_language not in texts:
+        return None
+    return Lesson(
+        number=number,
+        slug=slug,
+        default_language=default_language,
+        texts=MappingProxyType(texts),
+    )
+
+
+def load_course(directory: Path | str) -> Course:
+    """Load and check a whole lessons directory; raise ContentError listing every problem."""
+    directory = Path(directory)
+    problems = _Problems()
+    settings = _load_course_settings(directory, problems)
+    if settings is None:
+        raise ContentError(problems.items)
+    data, languages, default_language, planned = settings
+    course_path = directory / COURSE_FILE
+    title = _per_language(data, "title", languages, course_path, problems, required=True)
+    organisation = _per_language(
+        data, "organisation", languages, course_path, problems, required=False
+    )
+
+    lessons: list[Lesson] = []
+    seen: dict[int, Path] = {}
+    slugs: dict[str, Path] = {}
+    for folder in sorted(path for path in directory.iterdir() if path.is_dir()):
+        if folder.name.startswith((".", "_")):
+            continue
+        match = LESSON_FOLDER.match(folder.name)
+        if match is None:
+            problems.add(folder, 1, "a lesson folder is named NN-slug, e.g. '03-a-new-lesson'")
+            continue
+        number = int(match["number"])
+        if not 1 <= number <= planned:
+            problems.add(
+                folder,
+                1,
+                f"lesson number {number} is outside the course's {planned} planned lessons",
+            )
+            continue
+        if number in seen:
+            problems.add(folder, 1, f"lesson number {number} is already used by {seen[number]}")
+            continue
+        if match["slug"] in slugs:
+            problems.add(
+                folder, 1, f"slug '{match['slug']}' is already used by {slugs[match['slug']]}"
+            )
+            continue
+        seen[number] = folder
+        slugs[match["slug"]] = folder
+        lesson = _load_lesson(folder, number, match["slug"], languages, default_language, problems)
+        if lesson is not None:
+            lessons.append(lesson)
+
+    if problems.items:
+        raise ContentError(problems.items)
+    return Course(
+        title=title,
+        organisation=organisation,
+        languages=languages,
+        default_language=default_language,
+        planned_lessons=planned,
+        lessons=tuple(lessons),
+    )

@@ -1,0 +1,87 @@
+"""The one place Markdown becomes HTML.
+
+Raw HTML in a lesson is escaped, never passed through, so a lesson file cannot inject
+scripts. Footnote markers are lower-case Roman numerals ([i], [ii]), the convention of the
+lab's material.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+_ROMAN = (
+    (1000, "m"),
+    (900, "cm"),
+    (500, "d"),
+    (400, "cd"),
+    (100, "c"),
+    (90, "xc"),
+    (50, "l"),
+    (40, "xl"),
+    (10, "x"),
+    (9, "ix"),
+    (5, "v"),
+    (4, "iv"),
+    (1, "i"),
+)
+
+
+def roman(number: int) -> str:
+    """`number` (1 or more) as lower-case Roman numerals: 1 → i, 4 → iv, 14 → xiv."""
+    if number < 1:
+        raise ValueError("Roman numerals start at 1")
+    digits = []
+    for value, letters in _ROMAN:
+        count, number = divmod(number, value)
+        digits.append(letters * count)
+    return "".join(digits)
+
+
+def _footnote_caption(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    meta = tokens[idx].meta
+    caption = roman(meta["id"] + 1)
+    if meta.get("subId", -1) > 0:
+        caption += f":{meta['subId']}"
+    return f"[{caption}]"
+
+
+def _make_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    md.enable(["table", "strikethrough"])
+    md.use(front_matter_plugin)
+    md.use(footnote_plugin)
+    md.add_render_rule("footnote_caption", _footnote_caption)
+    return md
+
+
+_PARSER = _make_parser()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedDocument:
+    """A Markdown file split into its front matter (raw YAML) and rendered body."""
+
+    front_matter: str | None
+    # 1-based line in the file where the YAML text starts (the line after the opening ---).
+    front_matter_line: int
+    html: str
+
+
+def parse_document(source: str) -> ParsedDocument:
+    """Split off the YAML front matter and render the rest to HTML in one parse."""
+    env: dict = {}
+    tokens = _PARSER.parse(source, env)
+    front_matter = None
+    front_matter_line = 1
+    if tokens and tokens[0].type == "front_matter":
+        front_matter = tokens[0].content
+        start = tokens[0].map[0] if tokens[0].map else 0
+        front_matter_line = start + 2
+    html = _PARSER.renderer.render(tokens, _PARSER.options, env)
+    return ParsedDocument(front_matter, front_matter_line, html)

@@ -1,0 +1,101 @@
+"""The course as immutable plain data: what the loader produces and the app serves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A reading assignment that goes with a lesson."""
+
+    title: str
+    url: str | None = None
+    pages: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LessonText:
+    """One language version of a lesson, with its Markdown already rendered to safe HTML."""
+
+    language: str
+    title: str
+    author: str
+    date: dt.date
+    html: str
+    source_path: Path
+    reading: Reading | None = None
+    is_draft: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """A lesson folder `NN-slug/`: its place in the course and its texts by language."""
+
+    number: int
+    slug: str
+    default_language: str
+    texts: Mapping[str, LessonText]
+
+    @property
+    def is_published(self) -> bool:
+        """A lesson is out when its default-language text exists and is not a draft."""
+        source = self.texts.get(self.default_language)
+        return source is not None and not source.is_draft
+
+    def has_language(self, language: str) -> bool:
+        """Whether learners can read this lesson in `language` itself (not a fallback)."""
+        text = self.texts.get(language)
+        return text is not None and not text.is_draft
+
+    def text_for(self, language: str) -> LessonText:
+        """The text to serve for `language`: its own if published, else the default one."""
+        if self.has_language(language):
+            return self.texts[language]
+        return self.texts[self.default_language]
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """The whole course: titles per language, planned size and the lessons found on disk."""
+
+    title: Mapping[str, str]
+    organisation: Mapping[str, str]
+    languages: tuple[str, ...]
+    default_language: str
+    planned_lessons: int
+    lessons: tuple[Lesson, ...]
+
+    @property
+    def published_lessons(self) -> tuple[Lesson, ...]:
+        """Lessons learners may open, in course order."""
+        return tuple(lesson for lesson in self.lessons if lesson.is_published)
+
+    def published_lesson(self, slug: str) -> Lesson | None:
+        """The published lesson with this slug, or None (drafts are not served to learners)."""
+        for lesson in self.published_lessons:
+            if lesson.slug == slug:
+                return lesson
+        return None
+
+    def neighbours(self, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+        """The published lessons just before and after `lesson`."""
+        published = self.published_lessons
+        index = published.index(lesson)
+        previous = published[index - 1] if index > 0 else None
+        following = published[index + 1] if index + 1 < len(published) else None
+        return previous, following
+
+    def slots(self) -> tuple[tuple[int, Lesson | None], ...]:
+        """Every planned lesson number with its published lesson, or None while still to come."""
+        by_number = {lesson.number: lesson for lesson in self.published_lessons}
+        return tuple(
+            (number, by_number.get(number)) for number in range(1, self.planned_lessons + 1)
+        )
+
+    def text(self, mapping: Mapping[str, str], language: str) -> str:
+        """A per-language course string (title, organisation), falling back to the default."""
+        return mapping.get(language) or mapping.get(self.default_language, "")

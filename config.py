@@ -1,0 +1,77 @@
+"""Configuration read from the environment.
+
+`create_app()` picks a class by `APP_ENV` (development by default, or production);
+tests pass `TestConfig` or a mapping of overrides.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Development defaults: a SQLite file and a secret key kept in the instance folder."""
+
+    ENV_NAME = "development"
+    INSTANCE_PATH: str | None = os.environ.get("INSTANCE_PATH")
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    # None means "a SQLite file in the instance folder"; resolved by create_app.
+    DATABASE_URL: str | None = os.environ.get("DATABASE_URL")
+    LESSONS_DIR: str = os.environ.get("LESSONS_DIR", str(ROOT / "lessons"))
+    TRANSLATIONS_DIR: str = str(ROOT / "translations")
+    MIGRATIONS_DIR: str = str(ROOT / "migrations")
+    # Bring the schema to the latest Alembic revision when the app starts, so that
+    # `flask run` on a fresh clone just works. Off where a deploy step runs migrations.
+    AUTO_MIGRATE: bool = _flag("AUTO_MIGRATE", True)
+    SQLITE_BUSY_TIMEOUT_MS: int = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "5000"))
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT: int | None = None
+
+
+class ProductionConfig(Config):
+    """Production refuses to start without an explicit SECRET_KEY (see create_app)."""
+
+    ENV_NAME = "production"
+    AUTO_MIGRATE: bool = _flag("AUTO_MIGRATE", False)
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+class TestConfig(Config):
+    """Tests set DATABASE_URL and the paths themselves; nothing is migrated implicitly."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    AUTO_MIGRATE = False
+    SECRET_KEY = "test-secret-key"
+    LESSONS_DIR = str(ROOT / "lessons")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": Config,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    """The config class named by APP_ENV; an unknown name is an error, not a silent default."""
+    name = os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(
+            f"APP_ENV={name!r} is not one of: {', '.join(sorted(CONFIGS))}"
+        ) from None

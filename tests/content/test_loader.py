@@ -1,0 +1,208 @@
+"""The lessons loader: the shipped course, and every broken file a trainer may write."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from app.content import ContentError, load_course
+from app.content.markdown import roman
+from config import ROOT
+from tests.content.conftest import lesson_file
+
+
+def problems_of(directory) -> list[str]:
+    with pytest.raises(ContentError) as caught:
+        load_course(directory)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_the_shipped_course_has_two_lessons_in_three_languages():
+    course = load_course(ROOT / "lessons")
+    assert course.languages == ("es", "pt", "en")
+    assert course.default_language == "es"
+    assert course.planned_lessons == 15
+    assert [lesson.slug for lesson in course.published_lessons] == [
+        "what-is-co-production",
+        "towards-co-production-of-public-policies",
+    ]
+    for lesson in course.lessons:
+        assert set(lesson.texts) == {"es", "pt", "en"}
+        for text in lesson.texts.values():
+            assert text.author == "Ruben"
+            assert text.date == dt.date(2024, 5, 15)
+    first = course.lessons[0]
+    assert first.texts["en"].title == "What is co-production?"
+    assert first.texts["pt"].title == "O que é a coprodução?"
+    assert first.texts["es"].reading.pages == "14-16"
+    assert "Catalogue for Wales" in first.texts["es"].reading.title
+
+
+def test_footnote_markers_are_lower_case_roman_numerals():
+    lesson = load_course(ROOT / "lessons").lessons[0]
+    html = lesson.texts["pt"].html
+    assert ">[i]</a>" in html and ">[ii]</a>" in html and ">[iii]</a>" in html
+    assert "[eu]" not in html
+    assert 'class="footnotes"' in html
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"), [(1, "i"), (2, "ii"), (4, "iv"), (9, "ix"), (14, "xiv"), (40, "xl")]
+)
+def test_roman_numerals(number, expected):
+    assert roman(number) == expected
+
+
+def test_a_minimal_directory_loads(lessons_dir):
+    lessons_dir.lesson("01-first")
+    course = load_course(lessons_dir.root)
+    assert course.published_lessons[0].number == 1
+    assert course.title["pt"] == "Curso de teste"
+
+
+def test_raw_html_in_a_lesson_is_shown_as_text_not_run(lessons_dir):
+    body = (
+        '<script>alert("x")</script>\n\n[click](javascript:alert(1)) <img src=x onerror=alert(1)>\n'
+    )
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    html = load_course(lessons_dir.root).lessons[0].texts["es"].html
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+    assert 'href="javascript' not in html
+
+
+def test_bad_yaml_is_reported_at_its_line(lessons_dir):
+    path = lessons_dir.write(
+        "01-first/es.md", "---\ntitle: Una\nauthor: [Ruben\ndate: 2024-05-15\n---\nTexto\n"
+    )
+    [problem] = problems_of(lessons_dir.root)
+    assert problem.startswith(f"{path}:4: invalid YAML")
+
+
+def test_a_missing_title_is_reported(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", "---\nauthor: Ruben\ndate: 2024-05-15\n---\nTexto\n")
+    assert problems_of(lessons_dir.root) == [f"{path}:2: missing required key 'title'"]
+
+
+def test_an_unknown_key_is_reported_at_its_own_line(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", lesson_file(autor="Ruben"))
+    [problem] = problems_of(lessons_dir.root)
+    assert problem.startswith(f"{path}:5: unknown key 'autor'")
+
+
+def test_a_date_not_in_iso_form_is_reported(lessons_dir):
+    path = lessons_dir.write(
+        "01-first/es.md", "---\ntitle: Una\nauthor: Ruben\ndate: 15 May 2024\n---\nTexto\n"
+    )
+    assert problems_of(lessons_dir.root) == [f"{path}:4: 'date' must be written as YYYY-MM-DD"]
+
+
+def test_a_file_without_front_matter_is_reported(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", "# Una lección\n\nTexto\n")
+    assert problems_of(lessons_dir.root) == [
+        f"{path}:1: missing front matter: start the file with a '---' block"
+    ]
+
+
+def test_a_folder_number_out_of_range_is_reported(lessons_dir):
+    lessons_dir.lesson("16-extra")
+    assert problems_of(lessons_dir.root) == [
+        f"{lessons_dir.root / '16-extra'}:1: lesson number 16 is outside the course's "
+        "15 planned lessons"
+    ]
+
+
+def test_a_badly_named_folder_and_a_duplicate_number_are_reported(lessons_dir):
+    lessons_dir.lesson("01-first")
+    lessons_dir.lesson("01-again")
+    lessons_dir.lesson("lesson-two")
+    problems = problems_of(lessons_dir.root)
+    assert len(problems) == 2
+    assert any("lesson number 1 is already used" in problem for problem in problems)
+    assert any("named NN-slug" in problem for problem in problems)
+
+
+def test_a_lesson_without_the_default_language_is_reported(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("pt", "en"))
+    [problem] = problems_of(lessons_dir.root)
+    assert problem.startswith(f"{lessons_dir.root / '01-first' / 'es.md'}:1: missing es.md")
+
+
+def test_a_file_in_a_language_the_course_lacks_is_reported(lessons_dir):
+    lessons_dir.lesson("01-first")
+    path = lessons_dir.write("01-first/fr.md", lesson_file())
+    [problem] = problems_of(lessons_dir.root)
+    assert problem.startswith(f"{path}:1: 'fr.md' is not a course language file")
+
+
+def test_every_problem_in_the_directory_is_reported_at_once(lessons_dir):
+    lessons_dir.write("01-first/es.md", lesson_file(draft="maybe"))
+    lessons_dir.write("02-second/es.md", lesson_file(reading="just a string"))
+    problems = problems_of(lessons_dir.root)
+    assert len(problems) == 2
+    assert "'draft' must be true or false" in problems[0]
+    assert "'reading' must have 'title'" in problems[1]
+
+
+def test_course_settings_are_checked(lessons_dir):
+    path = lessons_dir.write(
+        "course.yml",
+        "title:\n  es: Curso\nlanguages: [es, fr]\ndefault_language: es\nplanned_lessons: 0\n",
+    )
+    problems = problems_of(lessons_dir.root)
+    assert f"{path}:3: language 'fr' is not supported (supported: es, pt, en)" in problems
+    assert f"{path}:5: 'planned_lessons' must be a number from 1 to 99" in problems
+
+
+def test_a_missing_course_title_translation_is_reported(lessons_dir):
+    path = lessons_dir.write(
+        "course.yml",
+        "title:\n  es: Curso\n  en: Course\nlanguages: [es, pt, en]\n"
+        "default_language: es\nplanned_lessons: 15\n",
+    )
+    assert problems_of(lessons_dir.root) == [f"{path}:1: 'title' is missing its 'pt' text"]
+
+
+def test_a_draft_lesson_is_loaded_but_not_published(lessons_dir):
+    lessons_dir.lesson("01-first")
+    lessons_dir.lesson("02-second", draft="true")
+    course = load_course(lessons_dir.root)
+    assert len(course.lessons) == 2
+    assert [lesson.slug for lesson in course.published_lessons] == ["first"]
+    assert course.published_lesson("second") is None
+
+
+def test_a_missing_or_draft_translation_falls_back_to_the_default_language(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("es",))
+    lessons_dir.write("01-first/pt.md", lesson_file("Rascunho", draft="true"))
+    lesson = load_course(lessons_dir.root).lessons[0]
+    assert lesson.text_for("en").language == "es"
+    assert lesson.text_for("pt").language == "es"
+    assert lesson.text_for("es").language == "es"
+
+
+def test_course_slots_show_planned_lessons_still_to_come(lessons_dir):
+    lessons_dir.lesson("01-first")
+    lessons_dir.lesson("03-third")
+    slots = load_course(lessons_dir.root).slots()
+    assert len(slots) == 15
+    assert [number for number, lesson in slots if lesson] == [1, 3]
+
+
+def test_content_modules_do_not_import_flask_or_the_database():
+    for module in (ROOT / "app" / "content").glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {
+            name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for name in (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+            )
+        }
+        assert not imported & {"flask", "flask_babel", "sqlalchemy"}, Path(module).name
