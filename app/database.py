@@ -1,0 +1,49 @@
+"""Database set-up that is not a model: SQLite pragmas, migrations at start-up, health."""
+
+from __future__ import annotations
+
+import logging
+
+import flask_migrate
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Give every SQLite connection WAL, foreign keys and a busy timeout."""
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+    busy_timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+    def set_pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets learners read while another request writes; NORMAL is safe with WAL.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.close()
+
+    sa.event.listen(engine, "connect", set_pragmas)
+
+
+def upgrade_to_latest() -> None:
+    """Apply every pending Alembic migration (the only way the schema is made)."""
+    flask_migrate.upgrade(directory=current_app.config["MIGRATIONS_DIR"])
+
+
+def is_reachable() -> bool:
+    """Whether a trivial query succeeds right now."""
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.exception("database unreachable")
+        return False
+    return True

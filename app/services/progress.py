@@ -1,0 +1,101 @@
+"""Lesson progress: started and completed, once per learner and lesson, whatever the races."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.content import Course, Lesson
+from app.models import LessonProgress, utcnow
+
+
+def _insert_if_absent(session: Session, user_id: int, slug: str, now: dt.datetime) -> None:
+    """Create the learner's row for a lesson unless it exists; safe under concurrent requests."""
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    session.execute(
+        insert(LessonProgress)
+        .values(user_id=user_id, lesson_slug=slug, started_at=now)
+        .on_conflict_do_nothing(index_elements=["user_id", "lesson_slug"])
+    )
+
+
+def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
+    """Note that the learner opened the lesson; the first opening is the one kept."""
+    _insert_if_absent(session, user_id, lesson.slug, utcnow())
+    session.commit()
+
+
+def record_completion(session: Session, user_id: int, lesson: Lesson) -> bool:
+    """Mark the lesson complete; True if this call completed it, False if it already was.
+
+    The conditional UPDATE makes a double submit or two tabs leave exactly one completion
+    time: only the first statement finds `completed_at` still empty.
+    """
+    now = utcnow()
+    _insert_if_absent(session, user_id, lesson.slug, now)
+    result = session.execute(
+        sa.update(LessonProgress)
+        .where(
+            LessonProgress.user_id == user_id,
+            LessonProgress.lesson_slug == lesson.slug,
+            LessonProgress.completed_at.is_(None),
+        )
+        .values(completed_at=now)
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+@dataclass(frozen=True, slots=True)
+class CourseProgress:
+    """Where a learner stands in the course."""
+
+    rows: dict[str, LessonProgress]
+    completed: int
+    planned: int
+    resume: Lesson | None
+
+    def is_complete(self, lesson: Lesson) -> bool:
+        return _completed(self.rows, lesson)
+
+    def is_started(self, lesson: Lesson) -> bool:
+        return lesson.slug in self.rows
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.completed / self.planned) if self.planned else 0
+
+
+def course_progress(session: Session, user_id: int | None, course: Course) -> CourseProgress:
+    """The learner's progress over the published lessons, and the lesson to resume.
+
+    Resuming goes to the most recently started lesson not yet completed, else to the first
+    published lesson not completed; None once every published lesson is done.
+    """
+    rows: dict[str, LessonProgress] = {}
+    if user_id is not None:
+        rows = {
+            row.lesson_slug: row
+            for row in session.scalars(
+                sa.select(LessonProgress).where(LessonProgress.user_id == user_id)
+            )
+        }
+    published = course.published_lessons
+    completed = [lesson for lesson in published if _completed(rows, lesson)]
+    unfinished = [lesson for lesson in published if not _completed(rows, lesson)]
+    started = [lesson for lesson in unfinished if lesson.slug in rows]
+    if started:
+        resume = max(started, key=lambda lesson: rows[lesson.slug].started_at)
+    else:
+        resume = unfinished[0] if unfinished else None
+    return CourseProgress(rows, len(completed), course.planned_lessons, resume)
+
+
+def _completed(rows: dict[str, LessonProgress], lesson: Lesson) -> bool:
+    row = rows.get(lesson.slug)
+    return row is not None and row.completed_at is not None

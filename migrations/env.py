@@ -1,0 +1,45 @@
+"""Alembic environment: migrates the app's database with the app's own engine and models.
+
+Logging is left to the application (no fileConfig here), so running migrations at start-up
+or in tests does not reconfigure anyone's loggers.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from flask import current_app
+
+import app.models  # noqa: F401  (registers the tables on the metadata)
+
+database = current_app.extensions["migrate"].db
+target_metadata = database.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=database.engine.url.render_as_string(hide_password=False),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    with database.engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            # SQLite can only alter tables by copying them; batch mode does that for us.
+            render_as_batch=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,143 @@
+"""Fixtures: a migrated database per test (SQLite always, PostgreSQL when
+TEST_DATABASE_URL is set), the app, and a client that fills in CSRF tokens like a browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from app.extensions import db
+from config import ROOT, TestConfig
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+NO_POSTGRES = (
+    "PostgreSQL tests need TEST_DATABASE_URL "
+    "(.ci/run sets it when a server answers on 127.0.0.1:5432)"
+)
+LESSONS_DIR = ROOT / "lessons"
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def make_app(database_url: str, instance: Path, **overrides) -> Flask:
+    """An app on the given database, with its own instance folder."""
+    settings = {"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), **overrides}
+    return create_app(TestConfig, settings)
+
+
+def migrate(app: Flask, revision: str = "head") -> None:
+    import flask_migrate
+
+    with app.app_context():
+        flask_migrate.upgrade(directory=app.config["MIGRATIONS_DIR"], revision=revision)
+
+
+def dispose(app: Flask) -> None:
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file brought to the latest migration once; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.db"
+    app = make_app(f"sqlite:///{path}", folder / "instance")
+    migrate(app)
+    dispose(app)
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    """TEST_DATABASE_URL, emptied and migrated from base to head once per run."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    engine = sa.create_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+def _truncate_all(app: Flask) -> None:
+    with app.app_context():
+        tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+        db.session.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A migrated, empty database for one test, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "aula.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("postgres_database")
+        app = make_app(url, tmp_path / "migrate-instance")
+        migrate(app)
+        yield url
+        _truncate_all(app)
+        dispose(app)
+
+
+@pytest.fixture
+def app(database_url, tmp_path) -> Iterator[Flask]:
+    application = make_app(database_url, tmp_path / "instance")
+    yield application
+    dispose(application)
+
+
+@pytest.fixture
+def app_context(app) -> Iterator[None]:
+    with app.app_context():
+        yield
+
+
+class Browser(FlaskClient):
+    """A test client that, like a browser, posts forms with the CSRF token of the page."""
+
+    def csrf_token(self, page: str) -> str:
+        response = self.get(page)
+        match = CSRF_FIELD.search(response.get_data(as_text=True))
+        assert match, f"no CSRF token on {page}"
+        return match.group(1)
+
+    def submit(self, page: str, action: str | None = None, data: dict | None = None, **kwargs):
+        """Open `page`, then post `data` to `action` (default: the page) with its token."""
+        form = {"csrf_token": self.csrf_token(page), **(data or {})}
+        return self.post(action or page, data=form, **kwargs)
+
+    def register(self, lang: str = "en", email: str = "ana@example.org", **fields):
+        data = {"email": email, "password": "correct horse battery", "display_name": "Ana"}
+        data.update(fields)
+        return self.submit(f"/{lang}/register", data=data)
+
+    def login(self, lang: str = "en", email: str = "ana@example.org", password=None, **kwargs):
+        data = {"email": email, "password": password or "correct horse battery"}
+        return self.submit(f"/{lang}/login", data=data, **kwargs)
+
+
+@pytest.fixture
+def client(app) -> Browser:
+    app.test_client_class = Browser
+    return app.test_client()
+
+
+@pytest.fixture
+def learner(client) -> Browser:
+    """A client signed in as a freshly registered learner."""
+    response = client.register()
+    assert response.status_code == 303
+    return client

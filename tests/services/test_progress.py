@@ -1,0 +1,107 @@
+"""Progress rules, without HTTP: one row per learner and lesson, one completion, resume."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import content, db
+from app.models import LessonProgress, User
+from app.services import accounts, progress
+
+
+@pytest.fixture
+def learner_id(app_context) -> int:
+    user = accounts.create_user(
+        db.session, email="lu@example.org", password="a long password", display_name="Lu"
+    )
+    return user.id
+
+
+def rows(user_id: int) -> list[LessonProgress]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(sa.select(LessonProgress).where(LessonProgress.user_id == user_id))
+    )
+
+
+def test_opening_a_lesson_twice_keeps_the_first_start(learner_id):
+    lesson = content.course.published_lessons[0]
+    progress.record_start(db.session, learner_id, lesson)
+    [first] = rows(learner_id)
+    progress.record_start(db.session, learner_id, lesson)
+    [again] = rows(learner_id)
+    assert again.started_at == first.started_at
+    assert again.completed_at is None
+
+
+def test_completing_twice_records_one_completion(learner_id):
+    lesson = content.course.published_lessons[0]
+    assert progress.record_completion(db.session, learner_id, lesson) is True
+    [row] = rows(learner_id)
+    completed_at = row.completed_at
+    assert completed_at is not None and completed_at.tzinfo is not None
+    assert progress.record_completion(db.session, learner_id, lesson) is False
+    [row] = rows(learner_id)
+    assert row.completed_at == completed_at
+
+
+def test_concurrent_completions_leave_exactly_one(app, learner_id):
+    lesson = content.course.published_lessons[1]
+    workers = 8
+    barrier = threading.Barrier(workers)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def complete() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(progress.record_completion(db.session, learner_id, lesson))
+            except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
+                errors.append(error)
+
+    threads = [threading.Thread(target=complete) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(results) == [False] * (workers - 1) + [True]
+    [row] = rows(learner_id)
+    assert row.completed_at is not None
+
+
+def test_course_progress_counts_completions_and_resumes_the_last_started(learner_id):
+    course = content.course
+    first, second = course.published_lessons
+    summary = progress.course_progress(db.session, learner_id, course)
+    assert (summary.completed, summary.planned, summary.resume) == (0, 15, first)
+
+    progress.record_completion(db.session, learner_id, first)
+    progress.record_start(db.session, learner_id, second)
+    summary = progress.course_progress(db.session, learner_id, course)
+    assert summary.completed == 1
+    assert summary.resume == second
+    assert summary.is_complete(first) and not summary.is_complete(second)
+    assert summary.is_started(second)
+
+    progress.record_completion(db.session, learner_id, second)
+    summary = progress.course_progress(db.session, learner_id, course)
+    assert summary.completed == 2 and summary.resume is None
+
+
+def test_a_visitor_without_an_account_starts_at_lesson_one(app_context):
+    course = content.course
+    summary = progress.course_progress(db.session, None, course)
+    assert summary.completed == 0 and summary.resume == course.published_lessons[0]
+
+
+def test_progress_is_erased_with_the_account(learner_id):
+    lesson = content.course.published_lessons[0]
+    progress.record_completion(db.session, learner_id, lesson)
+    db.session.execute(sa.delete(User).where(User.id == learner_id))
+    db.session.commit()
+    assert rows(learner_id) == []
