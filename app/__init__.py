@@ -1,0 +1,80 @@
+"""The application factory: the one place that wires configuration, extensions and blueprints."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import Config, config_from_environment
+
+
+def create_app(
+    config_class: type[Config] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Flask:
+    """Build the app from a Config class (by default the one APP_ENV names), with optional
+    overrides on top (tests use them for their own database and folders)."""
+    base = config_class or config_from_environment()
+    overrides = dict(overrides or {})
+    instance_path = overrides.get("INSTANCE_PATH") or base.INSTANCE_PATH
+    app = Flask(
+        __name__, instance_path=str(Path(instance_path).resolve()) if instance_path else None
+    )
+    app.config.from_object(base)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_secret_key(app)
+    _configure_database(app)
+
+    from app import database, errors, i18n, templating
+    from app.account import bp as account_bp
+    from app.cli import register_commands
+    from app.extensions import babel, content, csrf, db, login_manager, migrate
+    from app.health import bp as health_bp
+    from app.learn import bp as learn_bp
+
+    db.init_app(app)
+    database.init_app(app)
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
+    content.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.current_language,
+        default_translation_directories=app.config["TRANSLATIONS_DIR"],
+    )
+    i18n.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    app.register_blueprint(health_bp)
+    app.register_blueprint(learn_bp)
+    app.register_blueprint(account_bp)
+    register_commands(app)
+
+    if app.config["AUTO_MIGRATE"]:
+        with app.app_context():
+            database.upgrade_to_latest()
+    return app
+
+
+def _configure_secret_key(app: Flask) -> None:
+    """Production must be given a key; development generates one and keeps it, so that
+    sessions survive a restart of the server."""
+    if app.config.get("SECRET_KEY"):
+        return
+    if app.config["ENV_NAME"] == "production":
+        raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production)")
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()
+
+
+def _configure_database(app: Flask) -> None:
+    default = f"sqlite:///{Path(app.instance_path) / 'aula.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or default

@@ -1,0 +1,7 @@
+"""Accounts: register, sign in, sign out."""
+
+from flask import Blueprint
+
+bp = Blueprint("account", __name__)
+
+from app.account import views  # noqa: E402, F401  (views register themselves on bp)

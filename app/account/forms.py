@@ -1,0 +1,52 @@
+"""Account forms; labels are lazy so they are translated per request."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import Email, InputRequired, Length
+
+from app.services.accounts import MIN_PASSWORD_LENGTH
+
+
+class RegisterForm(FlaskForm):
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            InputRequired(_l("Please enter your email address.")),
+            Email(_l("Please enter a valid email address.")),
+            Length(max=254, message=_l("This email address is too long.")),
+        ],
+    )
+    display_name = StringField(
+        _l("Your name"),
+        description=_l("Shown on your profile; it can be a first name or a nickname."),
+        validators=[
+            InputRequired(_l("Please tell us what to call you.")),
+            Length(max=100, message=_l("Please use at most %(count)d characters.", count=100)),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"),
+        description=_l("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+        validators=[
+            InputRequired(_l("Please choose a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l(
+                    "Your password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH
+                ),
+            ),
+            Length(max=200, message=_l("Please use at most %(count)d characters.", count=200)),
+        ],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        _l("Email"), validators=[InputRequired(_l("Please enter your email address."))]
+    )
+    password = PasswordField(
+        _l("Password"), validators=[InputRequired(_l("Please enter your password."))]
+    )

@@ -1,0 +1,69 @@
+"""Error pages for people: translated HTML (or JSON when asked for), never a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+# What a reader is told for each status; anything else falls back to the generic text.
+_MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please try again.")),
+    401: (_l("Not signed in"), _l("Please sign in to continue.")),
+    403: (_l("Not allowed"), _l("You do not have permission to open this page.")),
+    404: (
+        _l("Page not found"),
+        _l("There is no page at this address. It may have moved, or the link may be wrong."),
+    ),
+    405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
+    409: (_l("Conflict"), _l("The request conflicts with the current state.")),
+    413: (_l("Too large"), _l("What you sent is too large.")),
+    422: (_l("Please check the form"), _l("Some of what you entered could not be accepted.")),
+    429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
+    500: (
+        _l("Something went wrong"),
+        _l("An unexpected error occurred on our side. Nothing you saved has been lost."),
+    ),
+}
+_CSRF_MESSAGE = _l(
+    "The form has expired or was sent from another page. Please go back, reload the page "
+    "and try again."
+)
+
+
+def _respond(status: int, message: str | None = None):
+    title, default_message = _MESSAGES.get(status, (_l("Error"), _l("The request failed.")))
+    message = message or str(default_message)
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
+        "application/json"
+    ):
+        return jsonify(error=str(title), message=message, status=status), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def _handle_http_error(error: HTTPException):
+    return _respond(error.code or 500)
+
+
+def _handle_csrf_error(error: CSRFError):
+    return _respond(400, str(_CSRF_MESSAGE))
+
+
+def _handle_server_error(error: InternalServerError):
+    db.session.rollback()
+    log.error("unhandled error", exc_info=error.original_exception or error)
+    return _respond(500)
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers for every HTTP error on the app."""
+    app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(InternalServerError, _handle_server_error)
+    app.register_error_handler(HTTPException, _handle_http_error)

@@ -1,0 +1,76 @@
+"""Which language a request is in: the `/<lang>/` prefix, else the learner's saved choice,
+else the browser's Accept-Language, else the course default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, current_app, g, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BaseConverter
+
+from app.extensions import content, db
+from app.services.accounts import remember_language
+
+
+class LanguageConverter(BaseConverter):
+    """Two lower-case letters; whether the course offers that language is checked later,
+    so an unknown one gets a translated 404 rather than no route at all."""
+
+    regex = "[a-z]{2}"
+
+
+def preferred_language() -> str:
+    """The language for a page whose URL does not name one."""
+    languages = content.course.languages
+    saved = current_user.language if current_user.is_authenticated else None
+    if saved in languages:
+        return saved
+    return request.accept_languages.best_match(languages) or content.course.default_language
+
+
+def current_language() -> str:
+    """The language of this request's page."""
+    return g.get("lang") or preferred_language()
+
+
+def _pull_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    if not values or "lang" not in values:
+        return
+    language = values.pop("lang")
+    if language not in content.course.languages:
+        abort(404)
+    g.lang = language
+
+
+def _add_language(endpoint: str, values: dict[str, Any]) -> None:
+    if "lang" not in values and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values["lang"] = current_language()
+
+
+def _save_language() -> None:
+    language = g.get("lang")
+    if language and current_user.is_authenticated and current_user.language != language:
+        remember_language(db.session, current_user, language)
+
+
+def switch_language_url(language: str) -> str:
+    """This page in another language, or that language's course page when there is none."""
+    endpoint = request.endpoint
+    if endpoint and request.method == "GET" and "lang" in _endpoint_arguments(endpoint):
+        return url_for(endpoint, lang=language, **(request.view_args or {}), **request.args)
+    return url_for("learn.course", lang=language)
+
+
+def _endpoint_arguments(endpoint: str) -> set[str]:
+    return {
+        argument for rule in current_app.url_map.iter_rules(endpoint) for argument in rule.arguments
+    }
+
+
+def init_app(app: Flask) -> None:
+    """Register the `lang` URL converter and the hooks that fill and check it."""
+    app.url_map.converters["lang"] = LanguageConverter
+    app.url_value_preprocessor(_pull_language)
+    app.url_defaults(_add_language)
+    app.before_request(_save_language)

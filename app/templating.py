@@ -1,0 +1,53 @@
+"""Helpers every template can use: course texts in the page's language, language names."""
+
+from __future__ import annotations
+
+from babel import Locale
+from flask import Flask, request
+
+from app.extensions import content
+from app.i18n import current_language, switch_language_url
+
+
+def course_title() -> str:
+    course = content.course
+    return course.text(course.title, current_language())
+
+
+def course_organisation() -> str:
+    course = content.course
+    return course.text(course.organisation, current_language())
+
+
+def course_languages() -> tuple[str, ...]:
+    return content.course.languages
+
+
+def language_name(code: str) -> str:
+    """A language's name in the page's language: 'es' on a Portuguese page is 'espanhol'."""
+    return Locale.parse(code).get_display_name(current_language()) or code
+
+
+def language_endonym(code: str) -> str:
+    """A language's name in itself, as language switchers show it: 'Português'."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def sign_in_next() -> str | None:
+    """Where to come back to after signing in: this page, unless it is an account page."""
+    if request.method != "GET" or (request.blueprint or "") == "account":
+        return None
+    return request.full_path.rstrip("?")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        course_title=course_title,
+        course_organisation=course_organisation,
+        course_languages=course_languages,
+        current_language=current_language,
+        switch_language_url=switch_language_url,
+        sign_in_next=sign_in_next,
+    )
+    app.jinja_env.filters.update(language_name=language_name, language_endonym=language_endonym)

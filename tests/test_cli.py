@@ -1,0 +1,41 @@
+"""The `flask users` commands admins use on the server."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import Role
+from app.services import accounts
+
+
+def test_create_an_admin_non_interactively_then_list_and_change_role(app):
+    runner = app.test_cli_runner()
+    created = runner.invoke(
+        args=["users", "create", "Admin@Example.org", "--role", "admin", "--password-stdin"],
+        input="a strong passphrase\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert "created admin@example.org (admin)" in created.output
+
+    listed = runner.invoke(args=["users", "list"])
+    assert listed.output.splitlines() == ["admin@example.org\tadmin\tAdmin"]
+
+    changed = runner.invoke(args=["users", "set-role", "admin@example.org", "trainer"])
+    assert changed.exit_code == 0
+    with app.app_context():
+        user = accounts.authenticate(db.session, "admin@example.org", "a strong passphrase")
+        assert user is not None and user.role is Role.TRAINER
+
+
+def test_cli_errors_are_clear(app):
+    runner = app.test_cli_runner()
+    short = runner.invoke(
+        args=["users", "create", "a@example.org", "--password-stdin"], input="x\n"
+    )
+    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    missing = runner.invoke(args=["users", "set-role", "nobody@example.org", "admin"])
+    assert missing.exit_code == 1 and "no user with email nobody@example.org" in missing.output
+    runner.invoke(args=["users", "create", "a@example.org", "--password-stdin"], input="x" * 9)
+    twice = runner.invoke(
+        args=["users", "create", "a@example.org", "--password-stdin"], input="y" * 9
+    )
+    assert twice.exit_code == 1 and "already exists" in twice.output

@@ -1,0 +1,58 @@
+"""Configuration from the environment, and the SQLite settings the app relies on."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db
+from config import ProductionConfig, TestConfig
+from tests.conftest import dispose, make_app
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    settings = {"SECRET_KEY": None, "INSTANCE_PATH": str(tmp_path), "DATABASE_URL": "sqlite://"}
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        create_app(ProductionConfig, settings)
+
+
+def test_development_generates_a_secret_key_once_and_keeps_it(tmp_path):
+    settings = {"SECRET_KEY": None, "INSTANCE_PATH": str(tmp_path), "AUTO_MIGRATE": False}
+    first = create_app(TestConfig, settings)
+    second = create_app(TestConfig, settings)
+    assert len(first.config["SECRET_KEY"]) >= 64
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+    dispose(first)
+    dispose(second)
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path):
+    app = create_app(TestConfig, {"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": None})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'aula.db'}"
+    dispose(app)
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'pragmas.db'}", tmp_path / "instance")
+    with app.app_context(), db.engine.connect() as connection:
+        pragma = lambda name: connection.execute(sa.text(f"PRAGMA {name}")).scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") == 5000
+    dispose(app)
+
+
+def test_auto_migrate_creates_the_schema_at_start_up(tmp_path):
+    app = make_app(f"sqlite:///{tmp_path / 'fresh.db'}", tmp_path / "instance", AUTO_MIGRATE=True)
+    with app.app_context():
+        tables = set(sa.inspect(db.engine).get_table_names())
+    dispose(app)
+    assert {"users", "lesson_progress", "alembic_version"} <= tables
+
+
+def test_an_unknown_app_env_is_an_error(monkeypatch):
+    monkeypatch.setenv("APP_ENV", "staging")
+    with pytest.raises(RuntimeError, match="APP_ENV='staging'"):
+        create_app()

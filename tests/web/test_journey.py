@@ -1,0 +1,139 @@
+"""A learner's way through the course over HTTP, in each of the three languages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import LessonProgress
+
+LESSON_1 = "what-is-co-production"
+LESSON_2 = "towards-co-production-of-public-policies"
+ONE_OF_FIFTEEN = {
+    "en": "1 of 15 lessons completed",
+    "es": "1 de 15 lecciones completadas",
+    "pt": "1 de 15 lições concluídas",
+}
+LESSON_1_OF_15 = {"en": "Lesson 1 of 15", "es": "Lección 1 de 15", "pt": "Lição 1 de 15"}
+TITLES = {
+    "en": "What is co-production?",
+    "es": "¿Qué es la coproducción?",
+    "pt": "O que é a coprodução?",
+}
+
+
+def progress_rows(app) -> list[LessonProgress]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(LessonProgress)))
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "en"])
+def test_register_sign_in_read_complete_and_see_one_of_fifteen(app, client, lang):
+    """A learner registers, signs in again, opens lesson 1, completes it and sees 1 of 15."""
+    assert client.register(lang).status_code == 303
+    client.submit(f"/{lang}/", f"/{lang}/logout")
+    response = client.login(lang)
+    assert response.status_code == 303 and response.location == f"/{lang}/"
+
+    page = client.get(f"/{lang}/lessons/{LESSON_1}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert f'<html lang="{lang}">' in html
+    assert LESSON_1_OF_15[lang] in html and TITLES[lang] in html
+    assert "[i]</a>" in html
+    [row] = progress_rows(app)
+    assert row.completed_at is None
+
+    done = client.submit(f"/{lang}/lessons/{LESSON_1}", f"/{lang}/lessons/{LESSON_1}/complete")
+    assert done.status_code == 303
+    course_page = client.get(f"/{lang}/").get_data(as_text=True)
+    assert ONE_OF_FIFTEEN[lang] in course_page
+    assert '<progress max="15" value="1">' in course_page
+    [row] = progress_rows(app)
+    assert row.completed_at is not None
+
+
+def test_completing_twice_leaves_one_completion(app, learner):
+    for _ in range(2):
+        response = learner.submit(f"/en/lessons/{LESSON_1}", f"/en/lessons/{LESSON_1}/complete")
+        assert response.status_code == 303
+    [row] = progress_rows(app)
+    assert row.completed_at is not None
+    assert ONE_OF_FIFTEEN["en"] in learner.get("/en/").get_data(as_text=True)
+
+
+def test_the_lesson_page_shows_author_date_reading_and_neighbours(client):
+    html = client.get(f"/pt/lessons/{LESSON_1}").get_data(as_text=True)
+    assert "Ruben" in html
+    assert "15 de maio de 2024" in html
+    assert "Catalogue for Wales" in html and "14-16" in html
+    assert f'href="/pt/lessons/{LESSON_2}"' in html
+    english = client.get(f"/en/lessons/{LESSON_2}").get_data(as_text=True)
+    assert "May 15, 2024" in english
+    assert f'href="/en/lessons/{LESSON_1}"' in english
+
+
+def test_the_course_page_lists_fifteen_lessons_with_the_unpublished_as_coming(client):
+    html = client.get("/en/").get_data(as_text=True)
+    assert html.count('class="lesson-item') == 15
+    assert html.count("Coming soon") == 13
+    assert "Lesson 15" in html
+    assert "0 of 15 lessons completed" in html
+
+
+def test_the_course_page_offers_to_continue_where_the_learner_left_off(learner):
+    learner.get(f"/es/lessons/{LESSON_2}")
+    html = learner.get("/es/").get_data(as_text=True)
+    link = re.search(r'<p class="resume">\s*<a class="button" href="([^"]+)">\s*([^<]+)', html)
+    assert link.group(1) == f"/es/lessons/{LESSON_2}"
+    assert "Continúa" in link.group(2) or "Continuar" in link.group(2)
+
+
+def test_reading_anonymously_records_nothing(app, client):
+    response = client.get(f"/en/lessons/{LESSON_1}")
+    assert response.status_code == 200
+    assert "Sign in to save your progress" in response.get_data(as_text=True)
+    assert progress_rows(app) == []
+
+
+def test_an_anonymous_completion_sends_to_sign_in_and_back_to_the_lesson(app, client):
+    client.register("pt")
+    client.submit("/pt/", "/pt/logout")
+    # The lesson page offers no form to anonymous readers; a stale or crafted one is posted.
+    response = client.submit("/pt/login", f"/pt/lessons/{LESSON_1}/complete")
+    assert response.status_code == 302
+    assert response.location == f"/pt/login?next=/pt/lessons/{LESSON_1}"
+    login_page = response.location
+    signed_in = client.submit(
+        login_page, data={"email": "ana@example.org", "password": "correct horse battery"}
+    )
+    assert signed_in.status_code == 303
+    assert signed_in.location == f"/pt/lessons/{LESSON_1}"
+    assert "Marque esta lição como concluída" in client.get(signed_in.location).get_data(
+        as_text=True
+    )
+    [row] = progress_rows(app)
+    assert row.completed_at is None
+
+
+def test_sign_in_never_redirects_to_another_site(client):
+    client.register()
+    client.submit("/en/", "/en/logout")
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = client.submit(
+            f"/en/login?next={target}",
+            data={"email": "ana@example.org", "password": "correct horse battery"},
+        )
+        assert response.location == "/en/", target
+        client.submit("/en/", "/en/logout")
+
+
+def test_signing_out_is_by_post_only(learner):
+    assert learner.get("/en/logout").status_code == 405
+    assert learner.submit("/en/", "/en/logout").status_code == 303
+    assert "Sign in to save your progress" in learner.get(f"/en/lessons/{LESSON_1}").get_data(
+        as_text=True
+    )

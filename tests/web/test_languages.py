@@ -1,0 +1,100 @@
+"""Every page is in the learner's language: prefixes, redirects, the switcher, fallbacks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Browser, dispose, make_app
+from tests.content.conftest import LessonsDir
+
+LESSON_1 = "what-is-co-production"
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "expected"),
+    [
+        ("pt-PT,pt;q=0.9,en;q=0.5", "/pt/"),
+        ("en-GB,en;q=0.8", "/en/"),
+        ("de-DE", "/es/"),
+        ("", "/es/"),
+    ],
+)
+def test_the_root_follows_the_browser_else_the_course_default(client, accept_language, expected):
+    response = client.get("/", headers={"Accept-Language": accept_language})
+    assert response.status_code == 302 and response.location == expected
+
+
+def test_the_root_follows_the_language_the_learner_last_read_in(learner):
+    learner.get(f"/pt/lessons/{LESSON_1}")
+    response = learner.get("/", headers={"Accept-Language": "en"})
+    assert response.location == "/pt/"
+
+
+def test_the_language_switcher_keeps_the_learner_on_the_same_page(client):
+    html = client.get(f"/pt/lessons/{LESSON_1}").get_data(as_text=True)
+    switcher = html[html.index('class="language-nav"') :]
+    assert f'href="/es/lessons/{LESSON_1}"' in switcher
+    assert f'href="/en/lessons/{LESSON_1}"' in switcher
+    assert 'aria-current="true" lang="pt">Português<' in switcher
+    login = client.get(f"/es/login?next=/es/lessons/{LESSON_1}").get_data(as_text=True)
+    assert f'href="/pt/login?next=/es/lessons/{LESSON_1}"' in login
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "Page not found"), ("es", "Página no encontrada"), ("pt", "Página não encontrada")],
+)
+def test_an_unknown_lesson_is_a_translated_404(client, lang, expected):
+    response = client.get(f"/{lang}/lessons/no-such-lesson")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert expected in html and f'<html lang="{lang}">' in html
+
+
+def test_an_unknown_language_is_a_404_in_the_browsers_language(client):
+    response = client.get("/fr/", headers={"Accept-Language": "pt"})
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Página não encontrada" in html and '<html lang="pt">' in html
+
+
+def test_errors_answer_json_to_clients_that_ask_for_it(client):
+    response = client.get("/en/lessons/nope", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.get_json() == {
+        "error": "Page not found",
+        "message": response.get_json()["message"],
+        "status": 404,
+    }
+
+
+@pytest.fixture
+def course_missing_portuguese(database_url, tmp_path):
+    lessons = LessonsDir(tmp_path / "lessons")
+    lessons.lesson("01-only-spanish", languages=("es", "en"))
+    lessons.lesson("02-draft-portuguese", languages=("es", "en"))
+    lessons.lesson("02-draft-portuguese", languages=("pt",), draft="true")
+    app = make_app(database_url, tmp_path / "fallback-instance", LESSONS_DIR=str(lessons.root))
+    app.test_client_class = Browser
+    yield app.test_client()
+    dispose(app)
+
+
+@pytest.mark.parametrize(("slug", "number"), [("only-spanish", 1), ("draft-portuguese", 2)])
+def test_a_missing_translation_shows_the_default_language_with_a_note(
+    course_missing_portuguese, slug, number
+):
+    response = course_missing_portuguese.get(f"/pt/lessons/{slug}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="pt">' in html
+    assert "Esta lição ainda não está disponível em português" in html
+    assert '<div class="lesson-body" lang="es">' in html
+    assert f"Lição {number} de 15" in html
+    assert f"{slug} es" in html
+
+
+def test_a_translated_lesson_has_no_fallback_note(course_missing_portuguese):
+    html = course_missing_portuguese.get("/en/lessons/only-spanish").get_data(as_text=True)
+    assert "not yet available" not in html
+    assert '<div class="lesson-body" lang="en">' in html

@@ -1,0 +1,106 @@
+"""The real server over real HTTP: a fresh start needs no set-up, and a restart loses nothing."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from config import ROOT
+from tests.conftest import CSRF_FIELD
+
+LESSON_1 = "/en/lessons/what-is-co-production"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_server(instance: Path, port: int) -> Iterator[str]:
+    """`flask --app app run` as on a fresh clone: only the instance folder is chosen."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "SECRET_KEY", "APP_ENV", "LESSONS_DIR", "AUTO_MIGRATE"}
+    }
+    env["INSTANCE_PATH"] = str(instance)
+    log_path = instance.parent / f"server-{port}.log"
+    log = log_path.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = log_path.read_text(errors="replace")
+                    raise AssertionError(f"server did not start:\n{output}") from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+class Visitor:
+    """A browser-like HTTP client with a cookie jar that outlives server restarts."""
+
+    def __init__(self) -> None:
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def get(self, url: str) -> str:
+        with self.opener.open(url, timeout=10) as response:
+            return response.read().decode()
+
+    def submit(self, page: str, action: str, data: dict[str, str] | None = None) -> str:
+        token = CSRF_FIELD.search(self.get(page)).group(1)
+        body = urllib.parse.urlencode({"csrf_token": token, **(data or {})}).encode()
+        with self.opener.open(action, data=body, timeout=10) as response:
+            return response.read().decode()
+
+
+def test_a_fresh_start_serves_the_course_and_a_restart_keeps_progress_and_session(tmp_path):
+    instance = tmp_path / "instance"
+    visitor = Visitor()
+    port = free_port()
+    with running_server(instance, port) as base:
+        assert "0 of 15 lessons completed" in visitor.get(f"{base}/en/")
+        visitor.submit(
+            f"{base}/en/register",
+            f"{base}/en/register",
+            {"email": "eva@example.org", "password": "a long passphrase", "display_name": "Eva"},
+        )
+        visitor.get(f"{base}{LESSON_1}")
+        page = visitor.submit(f"{base}{LESSON_1}", f"{base}{LESSON_1}/complete")
+        assert "You completed this lesson" in page
+    assert (instance / "aula.db").exists() and (instance / "secret_key").exists()
+
+    with running_server(instance, port) as base:
+        course_page = visitor.get(f"{base}/en/")
+        assert "1 of 15 lessons completed" in course_page
+        assert re.search(r'class="who">Eva<', course_page), "the session did not survive"
