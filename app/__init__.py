@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -70,8 +72,17 @@ def _configure_secret_key(app: Flask) -> None:
         raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production)")
     key_file = Path(app.instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32), encoding="utf-8")
-        key_file.chmod(0o600)
+        # Written whole to a private temporary file, then linked into place: when several
+        # processes start at once, the first link wins and every process reads that key.
+        descriptor, temporary = tempfile.mkstemp(dir=app.instance_path)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     app.config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()
 
 
