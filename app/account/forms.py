@@ -21,7 +21,7 @@ class RegisterForm(FlaskForm):
     )
     display_name = StringField(
         _l("Your name"),
-        description=_l("Shown on your profile; it can be a first name or a nickname."),
+        description=_l("Shown while you are signed in; a first name or a nickname is fine."),
         validators=[
             InputRequired(_l("Please tell us what to call you.")),
             Length(max=100, message=_l("Please use at most %(count)d characters.", count=100)),
