@@ -58,7 +58,8 @@ def switch_language_url(language: str) -> str:
     """This page in another language, or that language's course page when there is none."""
     endpoint = request.endpoint
     if endpoint and request.method == "GET" and "lang" in _endpoint_arguments(endpoint):
-        return url_for(endpoint, lang=language, **(request.view_args or {}), **request.args)
+        arguments = {**request.args.to_dict(), **(request.view_args or {}), "lang": language}
+        return url_for(endpoint, **arguments)
     return url_for("learn.course", lang=language)
 
 

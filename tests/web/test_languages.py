@@ -38,6 +38,9 @@ def test_the_language_switcher_keeps_the_learner_on_the_same_page(client):
     assert 'aria-current="true" lang="pt">Português<' in switcher
     login = client.get(f"/es/login?next=/es/lessons/{LESSON_1}").get_data(as_text=True)
     assert f'href="/pt/login?next=/es/lessons/{LESSON_1}"' in login
+    odd = client.get("/en/?lang=pt&slug=x")
+    assert odd.status_code == 200
+    assert 'href="/pt/?slug=x"' in odd.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
