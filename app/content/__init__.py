@@ -1,7 +1,8 @@
 """Pure content loading: a lessons directory in, immutable course data out. No Flask here."""
 
-from app.content.loader import SUPPORTED_LANGUAGES, ContentError, Problem, load_course
+from app.content.loader import SUPPORTED_LANGUAGES, load_course
 from app.content.model import Course, Lesson, LessonText, Reading
+from app.content.problems import ContentError, Problem
 
 __all__ = [
     "SUPPORTED_LANGUAGES",

@@ -19,6 +19,8 @@ import yaml
 
 from app.content.markdown import parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
+from app.content.problems import ContentError, Problems
+from app.content.quiz import check_translation, parse_quiz
 
 COURSE_FILE = "course.yml"
 # The languages the interface is translated into; a course can only use these.
@@ -31,26 +33,6 @@ READING_KEYS = {"title", "url", "pages"}
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong in a lessons directory, located for the trainer's editor."""
-
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-class ContentError(Exception):
-    """The lessons directory cannot be served; `problems` says where and why."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = tuple(problems)
-        super().__init__("\n".join(str(problem) for problem in problems))
-
-
-@dataclass(frozen=True, slots=True)
 class _Yaml:
     """A YAML mapping with the file line of each top-level key."""
 
@@ -58,17 +40,7 @@ class _Yaml:
     lines: dict[str, int]
 
 
-class _Problems:
-    """Every problem found so far, in the order found."""
-
-    def __init__(self) -> None:
-        self.items: list[Problem] = []
-
-    def add(self, path: Path, line: int, message: str) -> None:
-        self.items.append(Problem(path, line, message))
-
-
-def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: _Problems) -> _Yaml | None:
+def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problems) -> _Yaml | None:
     """Parse YAML that must be a mapping; `first_line` is the file line where `text` starts."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -91,7 +63,7 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: _Proble
 
 
 def _check_keys(
-    data: _Yaml, allowed: set[str], required: set[str], path: Path, line: int, problems: _Problems
+    data: _Yaml, allowed: set[str], required: set[str], path: Path, line: int, problems: Problems
 ) -> None:
     for key in data.values:
         if key not in allowed:
@@ -119,7 +91,7 @@ def _per_language(
     key: str,
     languages: tuple[str, ...],
     path: Path,
-    problems: _Problems,
+    problems: Problems,
     *,
     required: bool,
 ) -> Mapping[str, str]:
@@ -146,7 +118,7 @@ def _per_language(
 
 
 def _load_course_settings(
-    directory: Path, problems: _Problems
+    directory: Path, problems: Problems
 ) -> tuple[_Yaml, tuple[str, ...], str, int] | None:
     path = directory / COURSE_FILE
     if not path.is_file():
@@ -208,7 +180,7 @@ def _parse_date(value: Any) -> dt.date | None:
     return None
 
 
-def _parse_reading(value: Any, path: Path, line: int, problems: _Problems) -> Reading | None:
+def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Reading | None:
     if not isinstance(value, dict):
         problems.add(path, line, "'reading' must have 'title' and optionally 'url' and 'pages'")
         return None
@@ -230,7 +202,7 @@ def _parse_reading(value: Any, path: Path, line: int, problems: _Problems) -> Re
     return Reading(title=title, url=url, pages=_text(value.get("pages")))
 
 
-def _load_lesson_text(path: Path, language: str, problems: _Problems) -> LessonText | None:
+def _load_lesson_text(path: Path, language: str, problems: Problems) -> LessonText | None:
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -240,7 +212,7 @@ def _load_lesson_text(path: Path, language: str, problems: _Problems) -> LessonT
     if document.front_matter is None:
         problems.add(path, 1, "missing front matter: start the file with a '---' block")
         return None
-    before = len(problems.items)
+    before = len(problems)
     data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)
     if data is None:
         return None
@@ -267,7 +239,12 @@ def _load_lesson_text(path: Path, language: str, problems: _Problems) -> LessonT
     draft = data.values.get("draft", False)
     if not isinstance(draft, bool):
         problems.add(path, line_of("draft"), "'draft' must be true or false")
-    if len(problems.items) > before or date is None:
+    quiz = None
+    for extra in document.quiz_blocks[1:]:
+        problems.add(path, extra.first_line - 1, "a lesson has at most one quiz block")
+    if document.quiz_blocks:
+        quiz = parse_quiz(document.quiz_blocks[0], path, problems)
+    if len(problems) > before or date is None:
         return None
     return LessonText(
         language=language,
@@ -278,6 +255,7 @@ def _load_lesson_text(path: Path, language: str, problems: _Problems) -> LessonT
         source_path=path,
         reading=reading,
         is_draft=bool(draft),
+        quiz=quiz,
     )
 
 
@@ -287,7 +265,7 @@ def _load_lesson(
     slug: str,
     languages: tuple[str, ...],
     default_language: str,
-    problems: _Problems,
+    problems: Problems,
 ) -> Lesson | None:
     texts: dict[str, LessonText] = {}
     for markdown_file in sorted(folder.glob("*.md")):
@@ -313,6 +291,12 @@ def _load_lesson(
         return None
     if default_language not in texts:
         return None
+    source = texts[default_language]
+    for text in texts.values():
+        if text is not source:
+            check_translation(
+                source.quiz, source.source_path, text.quiz, text.source_path, problems
+            )
     return Lesson(
         number=number,
         slug=slug,
@@ -324,7 +308,7 @@ def _load_lesson(
 def load_course(directory: Path | str) -> Course:
     """Load and check a whole lessons directory; raise ContentError listing every problem."""
     directory = Path(directory)
-    problems = _Problems()
+    problems = Problems()
     settings = _load_course_settings(directory, problems)
     if settings is None:
         raise ContentError(problems.items)

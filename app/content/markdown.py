@@ -64,17 +64,30 @@ _PARSER = _make_parser()
 
 
 @dataclass(frozen=True, slots=True)
+class EmbeddedBlock:
+    """A fenced block the lesson page shows by other means (a quiz), lifted out of the body."""
+
+    content: str
+    # 1-based file line of the block's first content line (the line after the fence).
+    first_line: int
+
+
+@dataclass(frozen=True, slots=True)
 class ParsedDocument:
-    """A Markdown file split into its front matter (raw YAML) and rendered body."""
+    """A Markdown file split into its front matter (raw YAML), quiz blocks and rendered body."""
 
     front_matter: str | None
     # 1-based line in the file where the YAML text starts (the line after the opening ---).
     front_matter_line: int
     html: str
+    quiz_blocks: tuple[EmbeddedBlock, ...] = ()
+
+
+QUIZ_FENCE_INFO = "quiz"
 
 
 def parse_document(source: str) -> ParsedDocument:
-    """Split off the YAML front matter and render the rest to HTML in one parse."""
+    """Split off the front matter and the ```quiz blocks, and render the rest in one parse."""
     env: dict = {}
     tokens = _PARSER.parse(source, env)
     front_matter = None
@@ -83,5 +96,20 @@ def parse_document(source: str) -> ParsedDocument:
         front_matter = tokens[0].content
         start = tokens[0].map[0] if tokens[0].map else 0
         front_matter_line = start + 2
-    html = _PARSER.renderer.render(tokens, _PARSER.options, env)
-    return ParsedDocument(front_matter, front_matter_line, html)
+    quiz_blocks = tuple(
+        EmbeddedBlock(token.content, (token.map[0] if token.map else 0) + 2)
+        for token in tokens
+        if token.type == "fence" and token.info.strip() == QUIZ_FENCE_INFO
+    )
+    body = [
+        token
+        for token in tokens
+        if not (token.type == "fence" and token.info.strip() == QUIZ_FENCE_INFO)
+    ]
+    html = _PARSER.renderer.render(body, _PARSER.options, env)
+    return ParsedDocument(front_matter, front_matter_line, html, quiz_blocks)
+
+
+def render_inline(source: str) -> str:
+    """Render one line of Markdown (emphasis, code, links) without a wrapping paragraph."""
+    return _PARSER.renderInline(source)

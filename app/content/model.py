@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,78 @@ class Reading:
     pages: str | None = None
 
 
+class QuestionKind(enum.StrEnum):
+    SINGLE = "single"
+    MULTIPLE = "multiple"
+    TRUE_FALSE = "true-false"
+
+
+class Grading(enum.StrEnum):
+    """Which attempts make the quiz grade, as in Moodle."""
+
+    HIGHEST = "highest"
+    LAST = "last"
+    FIRST = "first"
+    AVERAGE = "average"
+
+
+class AnswerReview(enum.StrEnum):
+    """When the correct answers are shown after an attempt."""
+
+    ALWAYS = "always"
+    # After a passing attempt, or once no attempts are left: no giving the key away early.
+    WHEN_DONE = "when-done"
+    NEVER = "never"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    id: str
+    html: str
+    is_correct: bool
+    feedback_html: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    kind: QuestionKind
+    prompt_html: str
+    options: tuple[Option, ...]
+    line: int
+    feedback_html: str | None = None
+
+    @property
+    def correct_ids(self) -> frozenset[str]:
+        return frozenset(option.id for option in self.options if option.is_correct)
+
+    def option(self, option_id: str) -> Option | None:
+        return next((option for option in self.options if option.id == option_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class QuizSettings:
+    pass_mark: int = 70
+    # None: unlimited attempts.
+    attempts: int | None = None
+    required: bool = True
+    feedback: bool = True
+    answers: AnswerReview = AnswerReview.WHEN_DONE
+    grading: Grading = Grading.HIGHEST
+
+
+@dataclass(frozen=True, slots=True)
+class Quiz:
+    """A lesson's quiz in one language. Ids, answers and settings agree across languages."""
+
+    settings: QuizSettings
+    questions: tuple[Question, ...]
+    line: int
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
+
+
 @dataclass(frozen=True, slots=True)
 class LessonText:
     """One language version of a lesson, with its Markdown already rendered to safe HTML."""
@@ -29,6 +102,7 @@ class LessonText:
     source_path: Path
     reading: Reading | None = None
     is_draft: bool = False
+    quiz: Quiz | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +119,12 @@ class Lesson:
         """A lesson is out when its default-language text exists and is not a draft."""
         source = self.texts.get(self.default_language)
         return source is not None and not source.is_draft
+
+    @property
+    def quiz(self) -> Quiz | None:
+        """The quiz as graded: the default language's, whose ids and key every translation
+        shares (the loader checks that)."""
+        return self.texts[self.default_language].quiz
 
     def has_language(self, language: str) -> bool:
         """Whether learners can read this lesson in `language` itself (not a fallback)."""

@@ -1,0 +1,334 @@
+"""The quiz syntax trainers write inside a lesson, in a ```quiz block.
+
+    pass: 75%
+    attempts: 3
+    ? origin: Where does the word come from?
+    (x) ostrom: From Elinor Ostrom's work
+        > Right: ...
+    ( ) marketing: From marketing
+    > Said after the attempt, whatever the answer.
+
+`(x)`/`( )` options make a single-choice question, `[x]`/`[ ]` a multiple-choice one, and
+`answer: true` or `answer: false` a true/false one. Every question and option has an id,
+so the three language files can be checked against each other and answers stay comparable.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from app.content.markdown import EmbeddedBlock, render_inline
+from app.content.model import (
+    AnswerReview,
+    Grading,
+    Option,
+    Question,
+    QuestionKind,
+    Quiz,
+    QuizSettings,
+)
+from app.content.problems import Problems
+
+IDENTIFIER = r"[a-z0-9]+(?:-[a-z0-9]+)*"
+QUESTION_LINE = re.compile(rf"^\?\s*(?:(?P<id>{IDENTIFIER})\s*:)?\s*(?P<prompt>.*)$")
+OPTION_LINE = re.compile(
+    rf"^(?P<box>\([ xX]\)|\[[ xX]\])\s*(?:(?P<id>{IDENTIFIER})\s*:)?\s*(?P<text>.*)$"
+)
+# A setting may carry a trailing "# comment", as in the README's example.
+SETTING_LINE = re.compile(r"^(?P<key>[a-z-]+)\s*:\s*(?P<value>.*?)\s*(?:\s#.*)?$")
+FEEDBACK_LINE = re.compile(r"^(?P<indent>\s*)>\s?(?P<text>.*)$")
+# Option ids are visible in the page source, so they must not say which option is right.
+REVEALING_IDS = frozenset(
+    {"correct", "right", "wrong", "incorrect", "true", "false", "yes", "no", "ok", "answer"}
+)
+TRUE_FALSE_IDS = ("true", "false")
+
+SETTING_KEYS = ("pass", "attempts", "required", "feedback", "answers", "grading")
+YES = {"yes", "true", "on"}
+NO = {"no", "false", "off"}
+
+
+@dataclass
+class _QuestionDraft:
+    id: str
+    prompt: str
+    line: int
+    # ("(" or "[", option id, marked right)
+    boxes: list[tuple[str, str, bool]] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+    option_feedback: dict[str, list[str]] = field(default_factory=dict)
+    feedback: list[str] = field(default_factory=list)
+    answer: bool | None = None
+    answer_line: int = 0
+
+
+def _parse_setting(
+    key: str, value: str, settings: QuizSettings, path: Path, line: int, problems: Problems
+) -> QuizSettings:
+    lowered = value.lower()
+    if key == "pass":
+        match = re.fullmatch(r"(\d{1,3})\s*%?", value)
+        if match is None or not 0 <= int(match[1]) <= 100:
+            problems.add(path, line, f"'pass' must be a percentage from 0 to 100, not '{value}'")
+            return settings
+        return replace(settings, pass_mark=int(match[1]))
+    if key == "attempts":
+        if lowered == "unlimited":
+            return replace(settings, attempts=None)
+        if not value.isdigit() or int(value) < 1:
+            problems.add(path, line, "'attempts' must be a number from 1 up, or 'unlimited'")
+            return settings
+        return replace(settings, attempts=int(value))
+    if key in ("required", "feedback"):
+        if lowered not in YES | NO:
+            problems.add(path, line, f"'{key}' must be yes or no, not '{value}'")
+            return settings
+        return replace(settings, **{key: lowered in YES})
+    if key == "answers":
+        try:
+            return replace(settings, answers=AnswerReview(lowered))
+        except ValueError:
+            choices = ", ".join(review.value for review in AnswerReview)
+            problems.add(path, line, f"'answers' must be one of: {choices}")
+            return settings
+    try:
+        return replace(settings, grading=Grading(lowered))
+    except ValueError:
+        choices = ", ".join(grading.value for grading in Grading)
+        problems.add(path, line, f"'grading' must be one of: {choices}")
+        return settings
+
+
+def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Question | None:
+    where = f"question '{draft.id}'"
+    before = len(problems)
+    if not draft.prompt:
+        problems.add(path, draft.line, f"{where} has no text after its id")
+    if draft.answer is not None:
+        if draft.boxes:
+            problems.add(path, draft.answer_line, f"{where} has both 'answer:' and options")
+            return None
+        options = tuple(
+            Option(id=value, html="", is_correct=(value == str(draft.answer).lower()))
+            for value in TRUE_FALSE_IDS
+        )
+        kind = QuestionKind.TRUE_FALSE
+    else:
+        kinds = {box[0] for box in draft.boxes}
+        if not draft.boxes:
+            problems.add(
+                path,
+                draft.line,
+                f"{where} has no options: add '(x) id: text' lines, or 'answer: true|false'",
+            )
+            return None
+        if len(kinds) > 1:
+            problems.add(
+                path, draft.line, f"{where} mixes ( ) and [ ] options; use one kind per question"
+            )
+            return None
+        kind = QuestionKind.SINGLE if kinds == {"("} else QuestionKind.MULTIPLE
+        if len(draft.boxes) < 2:
+            problems.add(path, draft.line, f"{where} needs at least two options")
+        correct = sum(1 for box in draft.boxes if box[2])
+        if kind is QuestionKind.SINGLE and correct != 1:
+            problems.add(
+                path, draft.line, f"{where} is single choice and needs exactly one (x) option"
+            )
+        if kind is QuestionKind.MULTIPLE and correct == 0:
+            problems.add(path, draft.line, f"{where} needs at least one [x] option")
+        options = tuple(
+            Option(
+                id=option_id,
+                html=render_inline(draft.texts[option_id]),
+                is_correct=is_correct,
+                feedback_html=_join_feedback(draft.option_feedback.get(option_id)),
+            )
+            for _, option_id, is_correct in draft.boxes
+        )
+    if len(problems) > before:
+        return None
+    return Question(
+        id=draft.id,
+        kind=kind,
+        prompt_html=render_inline(draft.prompt),
+        options=options,
+        line=draft.line,
+        feedback_html=_join_feedback(draft.feedback),
+    )
+
+
+def _join_feedback(lines: list[str] | None) -> str | None:
+    text = " ".join(line.strip() for line in lines or [] if line.strip())
+    return render_inline(text) if text else None
+
+
+def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | None:
+    """Parse one ```quiz block; report each unreadable line at its line in the file."""
+    settings = QuizSettings()
+    seen_settings: set[str] = set()
+    drafts: list[_QuestionDraft] = []
+    before = len(problems)
+    current: _QuestionDraft | None = None
+    last_option: str | None = None
+    # After an unreadable question line, its options would only repeat the same error.
+    skipping = False
+    for offset, raw in enumerate(block.content.splitlines()):
+        line = block.first_line + offset
+        text = raw.rstrip()
+        if not text.strip() or text.lstrip().startswith("#"):
+            continue
+        if question := QUESTION_LINE.match(text):
+            skipping = not question["id"]
+            if skipping:
+                problems.add(path, line, "a question starts with '? id: text', e.g. '? origin: …'")
+                continue
+            if any(draft.id == question["id"] for draft in drafts):
+                problems.add(path, line, f"question id '{question['id']}' is used twice")
+            current = _QuestionDraft(question["id"], question["prompt"].strip(), line)
+            drafts.append(current)
+            last_option = None
+            continue
+        if skipping:
+            continue
+        if current is None:
+            setting = SETTING_LINE.match(text)
+            if setting is None or setting["key"] not in SETTING_KEYS:
+                problems.add(
+                    path,
+                    line,
+                    "expected a setting (" + ", ".join(SETTING_KEYS) + ") or a question '? id: …'",
+                )
+            elif setting["key"] in seen_settings:
+                problems.add(path, line, f"setting '{setting['key']}' is given twice")
+            else:
+                seen_settings.add(setting["key"])
+                settings = _parse_setting(
+                    setting["key"], setting["value"], settings, path, line, problems
+                )
+            continue
+        where = f"question '{current.id}'"
+        if option := OPTION_LINE.match(text.strip()):
+            option_id = option["id"]
+            if not option_id:
+                problems.add(path, line, f"{where}: an option is written '( ) id: text'")
+                continue
+            if option_id in current.texts:
+                problems.add(path, line, f"{where}: option id '{option_id}' is used twice")
+                continue
+            if option_id in REVEALING_IDS:
+                problems.add(
+                    path,
+                    line,
+                    f"{where}: option id '{option_id}' would tell learners the answer in the "
+                    "page source; name the option after its content",
+                )
+            if not option["text"].strip():
+                problems.add(path, line, f"{where}: option '{option_id}' has no text")
+            box = option["box"]
+            current.boxes.append((box[0], option_id, box[1] in "xX"))
+            current.texts[option_id] = option["text"].strip()
+            last_option = option_id
+            continue
+        if feedback := FEEDBACK_LINE.match(text):
+            if feedback["indent"]:
+                if last_option is None:
+                    problems.add(
+                        path, line, f"{where}: indented '>' feedback needs an option above it"
+                    )
+                else:
+                    current.option_feedback.setdefault(last_option, []).append(feedback["text"])
+            else:
+                current.feedback.append(feedback["text"])
+                last_option = None
+            continue
+        setting = SETTING_LINE.match(text)
+        if setting is not None and setting["key"] == "answer":
+            value = setting["value"].lower()
+            if value not in TRUE_FALSE_IDS:
+                problems.add(path, line, f"{where}: 'answer' must be true or false")
+            else:
+                current.answer = value == "true"
+                current.answer_line = line
+            continue
+        problems.add(
+            path,
+            line,
+            f"{where}: cannot read this line; expected '(x) id: text', '[x] id: text', "
+            "'answer: true|false' or '> feedback'",
+        )
+    questions = [_build_question(draft, path, problems) for draft in drafts]
+    if not drafts:
+        problems.add(path, block.first_line, "the quiz has no questions")
+    if len(problems) > before:
+        return None
+    return Quiz(
+        settings=settings,
+        questions=tuple(q for q in questions if q is not None),
+        line=block.first_line - 1,
+    )
+
+
+def check_translation(
+    reference: Quiz | None,
+    reference_path: Path,
+    translation: Quiz | None,
+    translation_path: Path,
+    problems: Problems,
+) -> None:
+    """Report where a translation's quiz differs from the default language's in anything
+    but its words: settings, question ids and kinds, option ids and the right answers."""
+    source = reference_path.name
+    if reference is None and translation is None:
+        return
+    if translation is None:
+        problems.add(translation_path, 1, f"{source} has a quiz; this translation has none")
+        return
+    if reference is None:
+        problems.add(translation_path, translation.line, f"{source} has no quiz; remove this one")
+        return
+    if translation.settings != reference.settings:
+        problems.add(
+            translation_path,
+            translation.line,
+            f"the quiz settings differ from {source}; only the words may differ",
+        )
+    reference_ids = [q.id for q in reference.questions]
+    translation_ids = [q.id for q in translation.questions]
+    if reference_ids != translation_ids:
+        problems.add(
+            translation_path,
+            translation.line,
+            f"the questions differ from {source}: expected {', '.join(reference_ids)}; "
+            f"found {', '.join(translation_ids)}",
+        )
+    for question in translation.questions:
+        original = reference.question(question.id)
+        if original is None:
+            continue
+        where = f"question '{question.id}'"
+        if question.kind is not original.kind:
+            problems.add(
+                translation_path,
+                question.line,
+                f"{where} is {question.kind.value} here but {original.kind.value} in {source}",
+            )
+            continue
+        option_ids = [option.id for option in question.options]
+        original_ids = [option.id for option in original.options]
+        if option_ids != original_ids:
+            problems.add(
+                translation_path,
+                question.line,
+                f"{where} has options {', '.join(option_ids)}; {source} has "
+                f"{', '.join(original_ids)}",
+            )
+        elif question.correct_ids != original.correct_ids:
+            problems.add(
+                translation_path,
+                question.line,
+                f"{where} marks {', '.join(sorted(question.correct_ids))} as right; {source} "
+                f"marks {', '.join(sorted(original.correct_ids))}",
+            )

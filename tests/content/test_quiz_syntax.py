@@ -1,0 +1,179 @@
+"""The quiz syntax: what a trainer writes, what the loader makes of it, and every mistake
+reported at its line, including translations that disagree with the default language."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.content import ContentError, load_course
+from app.content.model import AnswerReview, Grading, QuestionKind
+from config import ROOT
+from tests.content.conftest import lesson_file
+
+QUIZ = """\
+Some text before the quiz.
+
+```quiz
+pass: 75%
+attempts: 3
+required: yes
+feedback: yes
+answers: when-done
+grading: last
+
+? origin: Where does the *term* come from?
+(x) ostrom: From Elinor Ostrom's work
+    > Right: economists in the 1970s.
+( ) marketing: From marketing
+    > No.
+> Said to everyone after the attempt.
+
+? beyond: Which belong to co-production?
+[x] partnership: Equal partnership
+[ ] survey: A survey after the decision
+[x] power: Sharing power
+
+? method: Co-production is a fixed method.
+answer: false
+```
+"""
+
+# The ```quiz fence is line 9 of a file written by lesson_file; QUIZ's lines count from it.
+FENCE = 9
+
+
+def quiz_file(quiz_text: str = QUIZ, **front) -> str:
+    return lesson_file(body=quiz_text, **front)
+
+
+def load_problems(directory) -> list[str]:
+    with pytest.raises(ContentError) as caught:
+        load_course(directory)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_a_quiz_is_read_from_its_block_and_kept_out_of_the_body(lessons_dir):
+    for language in ("es", "pt", "en"):
+        lessons_dir.write(f"01-first/{language}.md", quiz_file())
+    lesson = load_course(lessons_dir.root).lessons[0]
+    text = lesson.texts["es"]
+    assert "```" not in text.html and "origin" not in text.html
+    assert "Some text before the quiz." in text.html
+    quiz = lesson.quiz
+    settings = quiz.settings
+    assert (settings.pass_mark, settings.attempts, settings.required) == (75, 3, True)
+    assert settings.answers is AnswerReview.WHEN_DONE and settings.grading is Grading.LAST
+    origin, beyond, method = quiz.questions
+    assert origin.kind is QuestionKind.SINGLE and origin.correct_ids == {"ostrom"}
+    assert origin.prompt_html == "Where does the <em>term</em> come from?"
+    assert origin.options[0].feedback_html == "Right: economists in the 1970s."
+    assert origin.feedback_html == "Said to everyone after the attempt."
+    assert beyond.kind is QuestionKind.MULTIPLE and beyond.correct_ids == {"partnership", "power"}
+    assert method.kind is QuestionKind.TRUE_FALSE and method.correct_ids == {"false"}
+    assert origin.line == FENCE + 8
+
+
+def test_settings_have_defaults(lessons_dir):
+    lessons_dir.write("01-first/es.md", quiz_file("```quiz\n? q: Yes?\nanswer: true\n```\n"))
+    settings = load_course(lessons_dir.root).lessons[0].quiz.settings
+    assert (settings.pass_mark, settings.attempts, settings.required) == (70, None, True)
+    assert settings.feedback and settings.answers is AnswerReview.WHEN_DONE
+    assert settings.grading is Grading.HIGHEST
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "line", "message"),
+    [
+        ("pass: 75%", "pass: 175%", 1, "'pass' must be a percentage from 0 to 100"),
+        ("attempts: 3", "attempts: many", 2, "'attempts' must be a number from 1 up"),
+        ("required: yes", "required: perhaps", 3, "'required' must be yes or no"),
+        ("answers: when-done", "answers: later", 5, "'answers' must be one of"),
+        ("grading: last", "grading: best", 6, "'grading' must be one of"),
+        ("grading: last", "shuffle: yes", 6, "expected a setting"),
+        ("? origin: Where", "? Where", 8, "a question starts with '? id: text'"),
+        ("(x) ostrom:", "(x) Ostrom:", 9, "an option is written '( ) id: text'"),
+        ("( ) marketing:", "( ) ostrom:", 11, "option id 'ostrom' is used twice"),
+        ("( ) marketing:", "( ) wrong:", 11, "option id 'wrong' would tell learners"),
+        ("( ) marketing:", "(x) marketing:", 8, "needs exactly one (x) option"),
+        ("[ ] survey:", "( ) survey:", 15, "mixes ( ) and [ ] options"),
+        ("answer: false", "answer: maybe", 21, "'answer' must be true or false"),
+        ("answer: false", "the answer is no", 21, "cannot read this line"),
+        ("? beyond:", "? origin:", 15, "question id 'origin' is used twice"),
+    ],
+)
+def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, line, message):
+    assert replace in QUIZ
+    path = lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace(replace, by, 1)))
+    problems = load_problems(lessons_dir.root)
+    expected_line = FENCE + line
+    assert any(p.startswith(f"{path}:{expected_line}: ") for p in problems), problems
+    if message:
+        assert any(message in p for p in problems), problems
+
+
+def test_a_quiz_without_questions_and_a_second_quiz_are_reported(lessons_dir):
+    path = lessons_dir.write(
+        "01-first/es.md",
+        quiz_file("```quiz\npass: 50\n```\n\n```quiz\n? q: A?\nanswer: true\n```\n"),
+    )
+    problems = load_problems(lessons_dir.root)
+    assert f"{path}:8: the quiz has no questions" in problems
+    assert f"{path}:11: a lesson has at most one quiz block" in problems
+
+
+def test_a_multiple_choice_question_needs_a_right_option(lessons_dir):
+    quiz = "```quiz\n? pick: Pick some\n[ ] one: One\n[ ] two: Two\n```\n"
+    path = lessons_dir.write("01-first/es.md", quiz_file(quiz))
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:8: question 'pick' needs at least one [x] option"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "message"),
+    [
+        ("attempts: 3", "attempts: 2", 0, "the quiz settings differ from es.md"),
+        ("? method:", "? approach:", 0, "the questions differ from es.md"),
+        ("[ ] survey:", "[ ] poll:", 15, "question 'beyond' has options partnership, poll, power"),
+        ("[ ] survey:", "[x] survey:", 15, "question 'beyond' marks partnership, power, survey"),
+        ("answer: false", "answer: true", 20, "question 'method' marks true as right"),
+        ("(x) ostrom:", "[x] ostrom:", 8, None),
+    ],
+)
+def test_a_translation_whose_quiz_differs_is_rejected_naming_the_question(
+    lessons_dir, old, new, line, message
+):
+    lessons_dir.write("01-first/es.md", quiz_file())
+    lessons_dir.write("01-first/en.md", quiz_file())
+    path = lessons_dir.write("01-first/pt.md", quiz_file(QUIZ.replace(old, new, 1)))
+    problems = load_problems(lessons_dir.root)
+    assert any(p.startswith(f"{path}:{FENCE + line}: ") for p in problems), problems
+    if message:
+        assert any(message in p for p in problems), problems
+
+
+def test_a_translation_without_the_quiz_is_rejected(lessons_dir):
+    lessons_dir.write("01-first/es.md", quiz_file())
+    path = lessons_dir.write("01-first/pt.md", lesson_file())
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:1: es.md has a quiz; this translation has none"
+    ]
+
+
+def test_only_the_words_may_differ_between_languages(lessons_dir):
+    lessons_dir.write("01-first/es.md", quiz_file())
+    lessons_dir.write(
+        "01-first/pt.md",
+        quiz_file(QUIZ.replace("From marketing", "Do marketing").replace("> No.", "> Não.")),
+    )
+    lesson = load_course(lessons_dir.root).lessons[0]
+    assert "Do marketing" in lesson.texts["pt"].quiz.questions[0].options[1].html
+
+
+def test_the_readme_example_is_a_valid_quiz(lessons_dir):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("````markdown\n", 1)[1].split("````", 1)[0]
+    lessons_dir.write("01-first/es.md", quiz_file(example))
+    quiz = load_course(lessons_dir.root).lessons[0].quiz
+    assert quiz.settings.pass_mark == 80 and quiz.settings.attempts == 3
+    assert [q.kind for q in quiz.questions] == list(QuestionKind)
