@@ -7,7 +7,7 @@ import enum
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
@@ -82,3 +82,46 @@ class LessonProgress(db.Model):
     lesson_slug: Mapped[str] = mapped_column(sa.String(100))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class QuizAttempt(db.Model):
+    """One graded attempt at a lesson's quiz. Numbered per learner and lesson: posting the
+    same number twice (a double submit, two tabs) can only ever store one attempt."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_slug", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    lesson_slug: Mapped[str] = mapped_column(sa.String(100))
+    number: Mapped[int]
+    language: Mapped[str] = mapped_column(sa.String(8))
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    points: Mapped[int]
+    max_points: Mapped[int]
+    passed: Mapped[bool]
+    answers: Mapped[list[QuizAnswer]] = relationship(
+        back_populates="attempt",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="QuizAnswer.id",
+    )
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.points / self.max_points if self.max_points else 0.0
+
+
+class QuizAnswer(db.Model):
+    """What the learner chose for one question of an attempt, and whether it was right."""
+
+    __tablename__ = "quiz_answers"
+    __table_args__ = (sa.UniqueConstraint("attempt_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attempt_id: Mapped[int] = mapped_column(sa.ForeignKey("quiz_attempts.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(sa.String(100))
+    # The option ids chosen ("true"/"false" for a true/false question), in form order.
+    selected: Mapped[list[str]] = mapped_column(sa.JSON)
+    is_correct: Mapped[bool]
+    attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")

@@ -9,10 +9,17 @@ from __future__ import annotations
 from alembic import context
 from flask import current_app
 
-import app.models  # noqa: F401  (registers the tables on the metadata)
+from app.models import UTCDateTime
 
 database = current_app.extensions["migrate"].db
 target_metadata = database.metadata
+
+
+def render_item(type_: str, obj, autogen_context):
+    """Write UTCDateTime as the plain DateTime it stores, so migrations never import models."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
 
 
 def run_migrations_offline() -> None:
@@ -34,6 +41,7 @@ def run_migrations_online() -> None:
             # SQLite can only alter tables by copying them; batch mode does that for us.
             render_as_batch=True,
             compare_type=True,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

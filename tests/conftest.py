@@ -6,13 +6,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 
 from app import create_app
 from app.extensions import db
@@ -25,6 +28,45 @@ NO_POSTGRES = (
 )
 LESSONS_DIR = ROOT / "lessons"
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ATTEMPT_FIELD = re.compile(r'name="attempt" value="(\d+)"')
+
+
+def right_answers(quiz) -> list[tuple[str, str]]:
+    """A quiz form's answers with every question right."""
+    return [(f"q-{q.id}", option) for q in quiz.questions for option in sorted(q.correct_ids)]
+
+
+def wrong_answers(quiz) -> list[tuple[str, str]]:
+    """A quiz form's answers with every question answered, and every one wrong."""
+    return [
+        (f"q-{q.id}", next(option.id for option in q.options if not option.is_correct))
+        for q in quiz.questions
+    ]
+
+
+def run_at_once(app: Flask, workers: int, action: Callable[[], Any]) -> list[Any]:
+    """Run `action` in `workers` threads released together, each in its own app context
+    (so its own database connection), as concurrent requests would; re-raise any error."""
+    barrier = threading.Barrier(workers)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(action())
+            except BaseException as error:  # noqa: BLE001  (re-raised below)
+                errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 def make_app(database_url: str, instance: Path, **overrides) -> Flask:
@@ -118,6 +160,13 @@ class Browser(FlaskClient):
         """Open `page`, then post `data` to `action` (default: the page) with its token."""
         form = {"csrf_token": self.csrf_token(page), **(data or {})}
         return self.post(action or page, data=form, **kwargs)
+
+    def take_quiz(self, lang: str, lesson, answers, attempt: str | None = None):
+        """Answer the lesson's quiz as shown on its page (attempt number included)."""
+        page = self.get(f"/{lang}/lessons/{lesson.slug}").get_data(as_text=True)
+        number = attempt if attempt is not None else ATTEMPT_FIELD.search(page).group(1)
+        form = [("csrf_token", CSRF_FIELD.search(page).group(1)), ("attempt", number), *answers]
+        return self.post(f"/{lang}/lessons/{lesson.slug}/quiz", data=MultiDict(form))
 
     def register(self, lang: str = "en", email: str = "ana@example.org", **fields):
         data = {"email": email, "password": "correct horse battery", "display_name": "Ana"}

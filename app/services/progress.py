@@ -30,8 +30,9 @@ def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
     session.commit()
 
 
-def record_completion(session: Session, user_id: int, lesson: Lesson) -> bool:
-    """Mark the lesson complete; True if this call completed it, False if it already was.
+def mark_complete(session: Session, user_id: int, lesson: Lesson) -> bool:
+    """Set the completion time in the current transaction, unless the lesson already has one.
+    True if this call completed it.
 
     The conditional UPDATE makes a double submit or two tabs leave exactly one completion
     time: only the first statement finds `completed_at` still empty.
@@ -47,8 +48,14 @@ def record_completion(session: Session, user_id: int, lesson: Lesson) -> bool:
         )
         .values(completed_at=now)
     )
-    session.commit()
     return result.rowcount == 1
+
+
+def record_completion(session: Session, user_id: int, lesson: Lesson) -> bool:
+    """Mark the lesson complete and commit; True if this call completed it."""
+    completed = mark_complete(session, user_id, lesson)
+    session.commit()
+    return completed
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import content, db
 from app.models import LessonProgress, User
 from app.services import accounts, progress
+from tests.conftest import run_at_once
 
 
 @pytest.fixture
@@ -50,26 +49,10 @@ def test_completing_twice_records_one_completion(learner_id):
 
 def test_concurrent_completions_leave_exactly_one(app, learner_id):
     lesson = content.course.published_lessons[1]
-    workers = 8
-    barrier = threading.Barrier(workers)
-    results: list[bool] = []
-    errors: list[BaseException] = []
-
-    def complete() -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                results.append(progress.record_completion(db.session, learner_id, lesson))
-            except BaseException as error:  # noqa: BLE001  (reported by the assertion below)
-                errors.append(error)
-
-    threads = [threading.Thread(target=complete) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sorted(results) == [False] * (workers - 1) + [True]
+    results = run_at_once(
+        app, 8, lambda: progress.record_completion(db.session, learner_id, lesson)
+    )
+    assert sorted(results) == [False] * 7 + [True]
     [row] = rows(learner_id)
     assert row.completed_at is not None
 

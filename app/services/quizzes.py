@@ -1,0 +1,251 @@
+"""Quizzes on the server: reading a submitted form, grading it, keeping the attempt.
+
+The answer key never leaves the server; the form only carries option ids. Grading uses the
+lesson's canonical quiz (the default language's), so an attempt in Portuguese is graded
+exactly like one in Spanish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from app.content import Lesson
+from app.content.model import AnswerReview, Grading, Question, QuestionKind, Quiz
+from app.models import QuizAnswer, QuizAttempt, utcnow
+from app.services.progress import mark_complete
+
+FIELD_PREFIX = "q-"
+
+
+def field_name(question: Question) -> str:
+    """The form field that carries the answer to `question`."""
+    return FIELD_PREFIX + question.id
+
+
+class TamperedForm(Exception):
+    """The form names questions or options the quiz does not have, or is otherwise not one
+    the page could have sent."""
+
+
+class UnansweredQuestions(Exception):
+    """Some questions have no answer; the learner is asked to complete them."""
+
+    def __init__(self, question_ids: list[str]):
+        self.question_ids = question_ids
+        super().__init__(", ".join(question_ids))
+
+
+class NoAttemptsLeft(Exception):
+    """Every allowed attempt has been used."""
+
+
+def read_answers(quiz: Quiz, form: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """The chosen option ids per question, from a form given as field name → values.
+
+    Raises TamperedForm for anything the page cannot have sent (unknown ids, two answers to
+    a single-choice question) and UnansweredQuestions when some are left blank.
+    """
+    known_fields = {field_name(question) for question in quiz.questions}
+    if any(name.startswith(FIELD_PREFIX) and name not in known_fields for name in form):
+        raise TamperedForm("unknown question")
+    answers: dict[str, tuple[str, ...]] = {}
+    unanswered: list[str] = []
+    for question in quiz.questions:
+        chosen = tuple(form.get(field_name(question), ()))
+        option_ids = {option.id for option in question.options}
+        if any(choice not in option_ids for choice in chosen) or len(set(chosen)) != len(chosen):
+            raise TamperedForm(f"unknown or repeated option in {question.id}")
+        if question.kind is not QuestionKind.MULTIPLE and len(chosen) > 1:
+            raise TamperedForm(f"several answers to single-answer question {question.id}")
+        if not chosen:
+            unanswered.append(question.id)
+        answers[question.id] = chosen
+    if unanswered:
+        raise UnansweredQuestions(unanswered)
+    return answers
+
+
+@dataclass(frozen=True, slots=True)
+class Grade:
+    """The outcome of grading one set of answers."""
+
+    correct: Mapping[str, bool]
+    points: int
+    max_points: int
+    passed: bool
+
+
+def grade(quiz: Quiz, answers: Mapping[str, Sequence[str]]) -> Grade:
+    """Each question is worth one point. A multiple-choice question scores only when exactly
+    the right options are chosen: partial answers score nothing. Passing means reaching the
+    pass mark, compared exactly (3 of 4 passes a 75% mark)."""
+    correct = {
+        question.id: frozenset(answers.get(question.id, ())) == question.correct_ids
+        for question in quiz.questions
+    }
+    points = sum(correct.values())
+    max_points = len(quiz.questions)
+    passed = points * 100 >= quiz.settings.pass_mark * max_points
+    return Grade(correct, points, max_points, passed)
+
+
+def attempts_of(session: Session, user_id: int, lesson: Lesson) -> list[QuizAttempt]:
+    """The learner's attempts at the lesson's quiz, first to last, with their answers."""
+    return list(
+        session.scalars(
+            sa.select(QuizAttempt)
+            .where(QuizAttempt.user_id == user_id, QuizAttempt.lesson_slug == lesson.slug)
+            .options(selectinload(QuizAttempt.answers))
+            .order_by(QuizAttempt.number)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QuizStatus:
+    """Where a learner stands with a quiz: what the lesson page needs to show."""
+
+    attempts: tuple[QuizAttempt, ...]
+    allowed: int | None
+    grading: Grading
+    answers_shown: AnswerReview
+
+    @property
+    def attempts_left(self) -> int | None:
+        return None if self.allowed is None else max(self.allowed - len(self.attempts), 0)
+
+    @property
+    def can_attempt(self) -> bool:
+        return self.attempts_left != 0
+
+    @property
+    def next_number(self) -> int:
+        return len(self.attempts) + 1
+
+    @property
+    def latest(self) -> QuizAttempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+    @property
+    def latest_answers(self) -> dict[str, QuizAnswer]:
+        """The latest attempt's answers by question id."""
+        return {answer.question_id: answer for answer in self.latest.answers} if self.latest else {}
+
+    @property
+    def has_passed(self) -> bool:
+        return any(attempt.passed for attempt in self.attempts)
+
+    @property
+    def grade_percent(self) -> float | None:
+        """The quiz grade by the quiz's grading method, or None before any attempt."""
+        if not self.attempts:
+            return None
+        percents = [attempt.percent for attempt in self.attempts]
+        return {
+            Grading.HIGHEST: max(percents),
+            Grading.LAST: percents[-1],
+            Grading.FIRST: percents[0],
+            Grading.AVERAGE: sum(percents) / len(percents),
+        }[self.grading]
+
+    @property
+    def shows_correct_answers(self) -> bool:
+        if self.answers_shown is AnswerReview.ALWAYS:
+            return bool(self.attempts)
+        if self.answers_shown is AnswerReview.WHEN_DONE:
+            return self.has_passed or (bool(self.attempts) and not self.can_attempt)
+        return False
+
+
+def quiz_status(session: Session, user_id: int, lesson: Lesson) -> QuizStatus:
+    """The learner's attempts at the lesson's quiz and what they allow next."""
+    settings = lesson.quiz.settings
+    return QuizStatus(
+        attempts=tuple(attempts_of(session, user_id, lesson)),
+        allowed=settings.attempts,
+        grading=settings.grading,
+        answers_shown=settings.answers,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    attempt: QuizAttempt
+    # True when this attempt number had already been recorded (a resubmitted form).
+    is_duplicate: bool
+    completed_lesson: bool = False
+
+
+def _attempt_number(session: Session, user_id: int, lesson: Lesson, number: int):
+    return session.scalar(
+        sa.select(QuizAttempt).where(
+            QuizAttempt.user_id == user_id,
+            QuizAttempt.lesson_slug == lesson.slug,
+            QuizAttempt.number == number,
+        )
+    )
+
+
+def submit_attempt(
+    session: Session,
+    user_id: int,
+    lesson: Lesson,
+    *,
+    number: int,
+    language: str,
+    answers: Mapping[str, Sequence[str]],
+    now: dt.datetime | None = None,
+) -> Submission:
+    """Grade and store attempt `number`, completing the lesson when the quiz requires a pass
+    and this attempt passed. A number already used returns that attempt untouched."""
+    quiz = lesson.quiz
+    if quiz is None:
+        raise TamperedForm("this lesson has no quiz")
+    existing = _attempt_number(session, user_id, lesson, number)
+    if existing is not None:
+        return Submission(existing, is_duplicate=True)
+    used = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(QuizAttempt)
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.lesson_slug == lesson.slug)
+    )
+    if quiz.settings.attempts is not None and used >= quiz.settings.attempts:
+        raise NoAttemptsLeft
+    if number != used + 1:
+        raise TamperedForm(f"attempt {number} cannot follow {used} attempts")
+    result = grade(quiz, answers)
+    attempt = QuizAttempt(
+        user_id=user_id,
+        lesson_slug=lesson.slug,
+        number=number,
+        language=language,
+        submitted_at=now or utcnow(),
+        points=result.points,
+        max_points=result.max_points,
+        passed=result.passed,
+        answers=[
+            QuizAnswer(
+                question_id=question.id,
+                selected=list(answers.get(question.id, ())),
+                is_correct=result.correct[question.id],
+            )
+            for question in quiz.questions
+        ],
+    )
+    session.add(attempt)
+    try:
+        session.flush()
+    except sa.exc.IntegrityError:
+        # Another request stored this very attempt number a moment ago (two tabs).
+        session.rollback()
+        return Submission(_attempt_number(session, user_id, lesson, number), is_duplicate=True)
+    completed = False
+    if result.passed and quiz.settings.required:
+        completed = mark_complete(session, user_id, lesson)
+    session.commit()
+    return Submission(attempt, is_duplicate=False, completed_lesson=completed)

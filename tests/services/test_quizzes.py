@@ -1,0 +1,265 @@
+"""Server-side grading: every question type, the pass mark's edge, attempt limits, and
+one attempt per attempt number whatever the races."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from app.content.markdown import EmbeddedBlock
+from app.content.model import AnswerReview, Course, Grading, Lesson, LessonText, QuizSettings
+from app.content.problems import Problems
+from app.content.quiz import parse_quiz
+from app.extensions import db
+from app.services import accounts, progress, quizzes
+from tests.conftest import run_at_once
+
+QUIZ = """\
+pass: 75%
+attempts: 3
+? origin: Where does the term come from?
+(x) ostrom: Ostrom
+( ) marketing: Marketing
+? beyond: Which belong?
+[x] partnership: Partnership
+[ ] survey: Survey
+[x] power: Power
+? method: A fixed method?
+answer: false
+? approach: An approach?
+answer: true
+"""
+ALL_RIGHT = {
+    "origin": ["ostrom"],
+    "beyond": ["partnership", "power"],
+    "method": ["false"],
+    "approach": ["true"],
+}
+
+
+def make_quiz(text: str = QUIZ, **settings):
+    problems = Problems()
+    quiz = parse_quiz(EmbeddedBlock(text, 1), "quiz.md", problems)
+    assert not problems.items, problems.items
+    return replace(quiz, settings=replace(quiz.settings, **settings)) if settings else quiz
+
+
+def make_lesson(quiz, slug: str = "quizzed") -> Lesson:
+    text = LessonText("es", "T", "A", dt.date(2024, 5, 15), "", Path("es.md"), quiz=quiz)
+    return Lesson(1, slug, "es", MappingProxyType({"es": text}))
+
+
+def with_answer(question: str, *chosen: str) -> dict[str, list[str]]:
+    return {**ALL_RIGHT, question: list(chosen)}
+
+
+def test_all_right_scores_full_marks():
+    result = quizzes.grade(make_quiz(), ALL_RIGHT)
+    assert (result.points, result.max_points, result.passed) == (4, 4, True)
+
+
+@pytest.mark.parametrize(
+    ("question", "chosen", "right"),
+    [
+        ("origin", ["ostrom"], True),
+        ("origin", ["marketing"], False),
+        ("method", ["false"], True),
+        ("method", ["true"], False),
+        ("beyond", ["partnership", "power"], True),
+        ("beyond", ["power", "partnership"], True),
+        ("beyond", ["partnership"], False),
+        ("beyond", ["partnership", "power", "survey"], False),
+        ("beyond", ["survey"], False),
+    ],
+)
+def test_each_question_type_is_graded(question, chosen, right):
+    result = quizzes.grade(make_quiz(), with_answer(question, *chosen))
+    assert result.correct[question] is right
+    assert result.points == (4 if right else 3)
+
+
+@pytest.mark.parametrize(
+    ("pass_mark", "points", "passed"),
+    [(75, 3, True), (75, 2, False), (76, 3, False), (100, 4, True), (100, 3, False), (0, 0, True)],
+)
+def test_the_pass_mark_is_reached_exactly(pass_mark, points, passed):
+    wrong = {
+        "origin": ["marketing"],
+        "beyond": ["survey"],
+        "method": ["true"],
+        "approach": ["false"],
+    }
+    answers = dict(ALL_RIGHT)
+    for question in list(answers)[points:]:
+        answers[question] = wrong[question]
+    result = quizzes.grade(make_quiz(pass_mark=pass_mark), answers)
+    assert (result.points, result.passed) == (points, passed)
+
+
+def test_an_attempt_in_portuguese_is_graded_like_one_in_spanish():
+    spanish = make_quiz()
+    portuguese = make_quiz(
+        QUIZ.replace("Marketing", "Publicidade").replace("An approach?", "Uma abordagem?")
+    )
+    answers = with_answer("beyond", "partnership")
+    assert quizzes.grade(spanish, answers) == quizzes.grade(portuguese, answers)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        MultiDict({**{"q-" + k: v[0] for k, v in ALL_RIGHT.items()}, "q-extra": "x"}),
+        MultiDict([("q-origin", "nowhere"), ("q-method", "false")]),
+        MultiDict([("q-origin", "ostrom"), ("q-origin", "marketing")]),
+        MultiDict([("q-beyond", "power"), ("q-beyond", "power")]),
+        MultiDict([("q-method", "maybe")]),
+    ],
+    ids=["unknown question", "unknown option", "two single answers", "repeated", "not boolean"],
+)
+def test_a_tampered_form_is_refused(form):
+    with pytest.raises(quizzes.TamperedForm):
+        quizzes.read_answers(make_quiz(), form.to_dict(flat=False))
+
+
+def test_missing_answers_are_named():
+    form = MultiDict([("q-origin", "ostrom"), ("q-method", "false")])
+    with pytest.raises(quizzes.UnansweredQuestions) as caught:
+        quizzes.read_answers(make_quiz(), form.to_dict(flat=False))
+    assert caught.value.question_ids == ["beyond", "approach"]
+
+
+def test_a_complete_form_is_read():
+    form = MultiDict(
+        [
+            ("q-origin", "ostrom"),
+            ("q-beyond", "power"),
+            ("q-beyond", "partnership"),
+            ("q-method", "false"),
+            ("q-approach", "true"),
+            ("csrf_token", "t"),
+            ("attempt", "1"),
+        ]
+    )
+    answers = quizzes.read_answers(make_quiz(), form.to_dict(flat=False))
+    assert answers["beyond"] == ("power", "partnership")
+
+
+@pytest.fixture
+def learner_id(app_context) -> int:
+    user = accounts.create_user(
+        db.session, email="qa@example.org", password="a long password", display_name="Q"
+    )
+    return user.id
+
+
+def submit(user_id, lesson, number, answers=ALL_RIGHT, language="es"):
+    return quizzes.submit_attempt(
+        db.session, user_id, lesson, number=number, language=language, answers=answers
+    )
+
+
+FAILING = {"origin": ["marketing"], "beyond": ["survey"], "method": ["true"], "approach": ["true"]}
+
+
+def test_a_failed_then_passed_attempt_completes_the_lesson_once(learner_id):
+    lesson = make_lesson(make_quiz())
+    failed = submit(learner_id, lesson, 1, FAILING, language="pt")
+    assert not failed.attempt.passed and not failed.completed_lesson
+    status = quizzes.quiz_status(db.session, learner_id, lesson)
+    assert status.attempts_left == 2 and not status.shows_correct_answers
+    passed = submit(learner_id, lesson, 2)
+    assert passed.attempt.passed and passed.completed_lesson
+    rows = progress.course_progress(db.session, learner_id, _course_of(lesson)).rows
+    assert rows["quizzed"].completed_at is not None
+    stored = quizzes.attempts_of(db.session, learner_id, lesson)
+    assert [(a.number, a.language, a.points, a.passed) for a in stored] == [
+        (1, "pt", 1, False),
+        (2, "es", 4, True),
+    ]
+    assert {answer.question_id: answer.selected for answer in stored[0].answers} == FAILING
+    assert stored[0].submitted_at.tzinfo is not None
+
+
+def _course_of(lesson):
+    return Course({}, {}, ("es",), "es", 15, (lesson,))
+
+
+def test_a_quiz_that_is_not_required_does_not_complete_the_lesson(learner_id):
+    lesson = make_lesson(make_quiz(required=False))
+    assert submit(learner_id, lesson, 1).completed_lesson is False
+
+
+def test_no_attempt_is_accepted_past_the_limit(learner_id):
+    lesson = make_lesson(make_quiz(attempts=2))
+    submit(learner_id, lesson, 1, FAILING)
+    submit(learner_id, lesson, 2, FAILING)
+    status = quizzes.quiz_status(db.session, learner_id, lesson)
+    assert status.attempts_left == 0 and not status.can_attempt
+    assert status.shows_correct_answers  # every attempt used: the key may be shown
+    with pytest.raises(quizzes.NoAttemptsLeft):
+        submit(learner_id, lesson, 3)
+    assert len(quizzes.attempts_of(db.session, learner_id, lesson)) == 2
+
+
+def test_unlimited_attempts_never_run_out(learner_id):
+    lesson = make_lesson(make_quiz(attempts=None))
+    for number in range(1, 6):
+        submit(learner_id, lesson, number, FAILING)
+    assert quizzes.quiz_status(db.session, learner_id, lesson).can_attempt
+
+
+def test_the_same_attempt_posted_twice_is_stored_once(learner_id):
+    lesson = make_lesson(make_quiz())
+    first = submit(learner_id, lesson, 1, FAILING)
+    again = submit(learner_id, lesson, 1, ALL_RIGHT)
+    assert again.is_duplicate and again.attempt.id == first.attempt.id
+    assert not again.attempt.passed
+    assert len(quizzes.attempts_of(db.session, learner_id, lesson)) == 1
+
+
+def test_an_attempt_number_from_the_future_is_tampering(learner_id):
+    lesson = make_lesson(make_quiz())
+    with pytest.raises(quizzes.TamperedForm):
+        submit(learner_id, lesson, 5)
+
+
+def test_two_tabs_submitting_at_once_store_one_attempt(app, learner_id):
+    lesson = make_lesson(make_quiz())
+    outcomes = run_at_once(app, 6, lambda: submit(learner_id, lesson, 1).is_duplicate)
+    assert sorted(outcomes) == [False] + [True] * 5
+    assert len(quizzes.attempts_of(db.session, learner_id, lesson)) == 1
+
+
+@pytest.mark.parametrize(
+    ("grading", "expected"),
+    [
+        (Grading.HIGHEST, 100.0),
+        (Grading.LAST, 25.0),
+        (Grading.FIRST, 75.0),
+        (Grading.AVERAGE, 66.7),
+    ],
+)
+def test_the_quiz_grade_follows_the_grading_method(learner_id, grading, expected):
+    lesson = make_lesson(make_quiz(grading=grading, attempts=None, answers=AnswerReview.NEVER))
+    submit(learner_id, lesson, 1, {**FAILING, "origin": ["ostrom"], "method": ["false"]})
+    submit(learner_id, lesson, 2)
+    submit(learner_id, lesson, 3, {**FAILING, "approach": ["true"]})
+    status = quizzes.quiz_status(db.session, learner_id, lesson)
+    assert round(status.grade_percent, 1) == expected
+    assert not status.shows_correct_answers
+
+
+def test_quiz_settings_defaults_match_the_documentation():
+    assert QuizSettings() == QuizSettings(
+        pass_mark=70,
+        attempts=None,
+        required=True,
+        feedback=True,
+        answers=AnswerReview.WHEN_DONE,
+        grading=Grading.HIGHEST,
+    )
