@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import NoReturn
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -46,6 +47,12 @@ def _respond(status: int, message: str | None = None):
     ):
         return jsonify(error=str(title), message=message, status=status), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def refuse(status: int, message: str) -> NoReturn:
+    """Stop the request with a translated error page (or JSON) carrying a specific message."""
+    response, _status = _respond(status, message)
+    abort(make_response(response, status))
 
 
 def _handle_http_error(error: HTTPException):

@@ -24,6 +24,16 @@ def interface_messages() -> set[str]:
     return messages
 
 
+def frozen(value):
+    """Plural entries come as lists from .mo files and tuples from .po files."""
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def is_translated(message) -> bool:
+    strings = message.string if isinstance(message.string, tuple | list) else [message.string]
+    return all(strings) and not message.fuzzy
+
+
 def catalogue(language: str):
     with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.po", "rb") as file:
         return read_po(file, locale=language)
@@ -40,7 +50,7 @@ def test_every_interface_string_has_a_translation(language):
     translated = {
         message.id if isinstance(message.id, str) else message.id[0]
         for message in catalogue(language)
-        if message.id and message.string and not message.fuzzy
+        if message.id and is_translated(message)
     }
     missing = sorted(interface_messages() - translated)
     assert missing == [], f"untranslated in {language}: run `flask translate update`"
@@ -55,6 +65,6 @@ def test_translations_keep_their_placeholders(language):
 @pytest.mark.parametrize("language", ["es", "pt"])
 def test_the_compiled_catalogue_is_up_to_date(language):
     with open(TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo", "rb") as file:
-        compiled = {message.id: message.string for message in read_mo(file) if message.id}
-    source = {message.id: message.string for message in catalogue(language) if message.id}
+        compiled = {frozen(m.id): frozen(m.string) for m in read_mo(file) if m.id}
+    source = {frozen(m.id): frozen(m.string) for m in catalogue(language) if m.id}
     assert compiled == source, "run `flask translate compile`"

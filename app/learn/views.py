@@ -1,26 +1,67 @@
-"""Course and lesson pages."""
+"""Course and lesson pages, and the lesson's quiz."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from collections.abc import Collection, Mapping
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.content import Lesson
+from app.content.model import Grading
+from app.errors import refuse
 from app.extensions import content, db
 from app.i18n import current_language, preferred_language
 from app.learn import bp
-from app.services import progress
+from app.services import progress, quizzes
+
+GRADING_LABELS = {
+    Grading.HIGHEST: _l("your best attempt counts"),
+    Grading.LAST: _l("your last attempt counts"),
+    Grading.FIRST: _l("your first attempt counts"),
+    Grading.AVERAGE: _l("the average of your attempts counts"),
+}
 
 
 def _user_id() -> int | None:
     return current_user.id if current_user.is_authenticated else None
 
 
-def _published_lesson_or_404(slug: str):
+def _published_lesson_or_404(slug: str) -> Lesson:
     lesson = content.course.published_lesson(slug)
     if lesson is None:
         abort(404)
     return lesson
+
+
+def _render_lesson(
+    lesson: Lesson,
+    *,
+    status: int = 200,
+    chosen: Mapping[str, list[str]] | None = None,
+    unanswered: Collection[str] = (),
+):
+    course = content.course
+    previous, following = course.neighbours(lesson)
+    quiz_status = None
+    if lesson.quiz is not None and current_user.is_authenticated:
+        quiz_status = quizzes.quiz_status(db.session, current_user.id, lesson)
+    page = render_template(
+        "learn/lesson.html",
+        course=course,
+        lesson=lesson,
+        text=lesson.text_for(current_language()),
+        previous=previous,
+        following=following,
+        progress=progress.course_progress(db.session, _user_id(), course),
+        quiz_status=quiz_status,
+        grading_labels=GRADING_LABELS,
+        chosen=chosen or {},
+        unanswered=set(unanswered),
+    )
+    return page, status
 
 
 @bp.get("/")
@@ -43,29 +84,70 @@ def course():
 @bp.get("/<lang:lang>/lessons/<slug>")
 def lesson(slug: str):
     """A lesson in the page's language, or in the default one with a note saying so."""
-    course = content.course
     lesson = _published_lesson_or_404(slug)
     if current_user.is_authenticated:
         progress.record_start(db.session, current_user.id, lesson)
-    previous, following = course.neighbours(lesson)
-    return render_template(
-        "learn/lesson.html",
-        course=course,
-        lesson=lesson,
-        text=lesson.text_for(current_language()),
-        previous=previous,
-        following=following,
-        progress=progress.course_progress(db.session, _user_id(), course),
-    )
+    return _render_lesson(lesson)
+
+
+def _sign_in_first(lesson: Lesson):
+    return redirect(url_for("account.login", next=url_for("learn.lesson", slug=lesson.slug)))
 
 
 @bp.post("/<lang:lang>/lessons/<slug>/complete")
 def complete(slug: str):
     """Mark the lesson complete; anonymous readers are sent to sign in and back."""
     lesson = _published_lesson_or_404(slug)
-    lesson_url = url_for("learn.lesson", slug=lesson.slug)
     if not current_user.is_authenticated:
-        return redirect(url_for("account.login", next=lesson_url))
+        return _sign_in_first(lesson)
+    if lesson.quiz is not None and lesson.quiz.settings.required:
+        refuse(409, _("This lesson is completed by passing its quiz."))
     if progress.record_completion(db.session, current_user.id, lesson):
         flash(_("Well done: lesson %(number)d is complete.", number=lesson.number), "success")
-    return redirect(f"{lesson_url}#lesson-status", code=303)
+    return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="lesson-status"), code=303)
+
+
+@bp.post("/<lang:lang>/lessons/<slug>/quiz")
+def answer_quiz(slug: str):
+    """Grade a quiz attempt on the server and show the result on the lesson page."""
+    lesson = _published_lesson_or_404(slug)
+    if not current_user.is_authenticated:
+        return _sign_in_first(lesson)
+    if lesson.quiz is None:
+        refuse(404, _("This lesson has no quiz."))
+    tampered = _("The quiz form was changed or is out of date. Please reload the page.")
+    number = request.form.get("attempt", "")
+    if not number.isdigit():
+        refuse(400, tampered)
+    form = request.form.to_dict(flat=False)
+    try:
+        answers = quizzes.read_answers(lesson.quiz, form)
+        submission = quizzes.submit_attempt(
+            db.session,
+            current_user.id,
+            lesson,
+            number=int(number),
+            language=current_language(),
+            answers=answers,
+        )
+    except quizzes.UnansweredQuestions as missing:
+        return _render_lesson(lesson, status=422, chosen=form, unanswered=missing.question_ids)
+    except quizzes.NoAttemptsLeft:
+        refuse(403, _("You have used all your attempts at this quiz."))
+    except quizzes.TamperedForm:
+        refuse(400, tampered)
+    attempt = submission.attempt
+    if submission.is_duplicate:
+        flash(_("This attempt was already submitted; here is its result."), "info")
+    elif submission.completed_lesson:
+        flash(
+            _("You passed the quiz: lesson %(number)d is complete.", number=lesson.number),
+            "success",
+        )
+    elif attempt.passed:
+        flash(_("You passed the quiz."), "success")
+    elif lesson.quiz.settings.attempts is None or attempt.number < lesson.quiz.settings.attempts:
+        flash(_("Not passed this time; you can try again."), "info")
+    else:
+        flash(_("Not passed, and no attempts are left."), "info")
+    return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="quiz"), code=303)

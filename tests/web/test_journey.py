@@ -7,8 +7,14 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from app.content import load_course
 from app.extensions import db
 from app.models import LessonProgress
+from config import ROOT
+from tests.conftest import right_answers
+
+COURSE = load_course(ROOT / "lessons")
+QUIZ_1 = COURSE.published_lessons[0].quiz
 
 LESSON_1 = "what-is-co-production"
 LESSON_2 = "towards-co-production-of-public-policies"
@@ -47,7 +53,7 @@ def test_register_sign_in_read_complete_and_see_one_of_fifteen(app, client, lang
     [row] = progress_rows(app)
     assert row.completed_at is None
 
-    done = client.submit(f"/{lang}/lessons/{LESSON_1}", f"/{lang}/lessons/{LESSON_1}/complete")
+    done = client.take_quiz(lang, COURSE.published_lessons[0], right_answers(QUIZ_1))
     assert done.status_code == 303
     course_page = client.get(f"/{lang}/").get_data(as_text=True)
     assert ONE_OF_FIFTEEN[lang] in course_page
@@ -56,13 +62,17 @@ def test_register_sign_in_read_complete_and_see_one_of_fifteen(app, client, lang
     assert row.completed_at is not None
 
 
-def test_completing_twice_leaves_one_completion(app, learner):
+def test_a_lesson_without_a_quiz_is_completed_once_however_often_it_is_marked(course_app):
+    app = course_app(lambda lessons: lessons.lesson("01-first"))
+    learner = app.test_client()
+    learner.register("en")
     for _ in range(2):
-        response = learner.submit(f"/en/lessons/{LESSON_1}", f"/en/lessons/{LESSON_1}/complete")
+        response = learner.submit("/en/lessons/first", "/en/lessons/first/complete")
         assert response.status_code == 303
     [row] = progress_rows(app)
     assert row.completed_at is not None
     assert ONE_OF_FIFTEEN["en"] in learner.get("/en/").get_data(as_text=True)
+    assert "You completed this lesson on" in learner.get("/en/lessons/first").get_data(as_text=True)
 
 
 def test_the_lesson_page_shows_author_date_reading_and_neighbours(client):
@@ -112,9 +122,9 @@ def test_an_anonymous_completion_sends_to_sign_in_and_back_to_the_lesson(app, cl
     )
     assert signed_in.status_code == 303
     assert signed_in.location == f"/pt/lessons/{LESSON_1}"
-    assert "Marque esta lição como concluída" in client.get(signed_in.location).get_data(
-        as_text=True
-    )
+    assert "Passe no questionário acima para concluir esta lição." in client.get(
+        signed_in.location
+    ).get_data(as_text=True)
     [row] = progress_rows(app)
     assert row.completed_at is None
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Browser, dispose, make_app
-from tests.content.conftest import LessonsDir
-
 LESSON_1 = "what-is-co-production"
 
 
@@ -72,15 +69,13 @@ def test_errors_answer_json_to_clients_that_ask_for_it(client):
 
 
 @pytest.fixture
-def course_missing_portuguese(database_url, tmp_path):
-    lessons = LessonsDir(tmp_path / "lessons")
-    lessons.lesson("01-only-spanish", languages=("es", "en"))
-    lessons.lesson("02-draft-portuguese", languages=("es", "en"))
-    lessons.lesson("02-draft-portuguese", languages=("pt",), draft="true")
-    app = make_app(database_url, tmp_path / "fallback-instance", LESSONS_DIR=str(lessons.root))
-    app.test_client_class = Browser
-    yield app.test_client()
-    dispose(app)
+def course_missing_portuguese(course_app):
+    def write(lessons):
+        lessons.lesson("01-only-spanish", languages=("es", "en"))
+        lessons.lesson("02-draft-portuguese", languages=("es", "en"))
+        lessons.lesson("02-draft-portuguese", languages=("pt",), draft="true")
+
+    return course_app(write).test_client()
 
 
 @pytest.mark.parametrize(("slug", "number"), [("only-spanish", 1), ("draft-portuguese", 2)])

@@ -16,8 +16,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.content import load_course
 from config import ROOT
-from tests.conftest import CSRF_FIELD
+from tests.conftest import ATTEMPT_FIELD, CSRF_FIELD, right_answers
+
+QUIZ_1 = load_course(ROOT / "lessons").published_lessons[0].quiz
 
 LESSON_1 = "/en/lessons/what-is-co-production"
 
@@ -77,9 +80,12 @@ class Visitor:
         with self.opener.open(url, timeout=10) as response:
             return response.read().decode()
 
-    def submit(self, page: str, action: str, data: dict[str, str] | None = None) -> str:
-        token = CSRF_FIELD.search(self.get(page)).group(1)
-        body = urllib.parse.urlencode({"csrf_token": token, **(data or {})}).encode()
+    def submit(self, page: str, action: str, data: list[tuple[str, str]]) -> str:
+        html = self.get(page)
+        hidden = [("csrf_token", CSRF_FIELD.search(html).group(1))]
+        if attempt := ATTEMPT_FIELD.search(html):
+            hidden.append(("attempt", attempt.group(1)))
+        body = urllib.parse.urlencode([*hidden, *data]).encode()
         with self.opener.open(action, data=body, timeout=10) as response:
             return response.read().decode()
 
@@ -93,10 +99,13 @@ def test_a_fresh_start_serves_the_course_and_a_restart_keeps_progress_and_sessio
         visitor.submit(
             f"{base}/en/register",
             f"{base}/en/register",
-            {"email": "eva@example.org", "password": "a long passphrase", "display_name": "Eva"},
+            [
+                ("email", "eva@example.org"),
+                ("password", "a long passphrase"),
+                ("display_name", "Eva"),
+            ],
         )
-        visitor.get(f"{base}{LESSON_1}")
-        page = visitor.submit(f"{base}{LESSON_1}", f"{base}{LESSON_1}/complete")
+        page = visitor.submit(f"{base}{LESSON_1}", f"{base}{LESSON_1}/quiz", right_answers(QUIZ_1))
         assert "You completed this lesson" in page
     assert (instance / "aula.db").exists() and (instance / "secret_key").exists()
 

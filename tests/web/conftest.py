@@ -1,0 +1,26 @@
+"""Apps on small lessons directories written by the test itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Browser, dispose, make_app
+from tests.content.conftest import LessonsDir
+
+
+@pytest.fixture
+def course_app(database_url, tmp_path):
+    """Build an app serving a LessonsDir that `write(lessons)` fills in; closed afterwards."""
+    built = []
+
+    def build(write, name: str = "custom"):
+        lessons = LessonsDir(tmp_path / name)
+        write(lessons)
+        app = make_app(database_url, tmp_path / f"{name}-instance", LESSONS_DIR=str(lessons.root))
+        app.test_client_class = Browser
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        dispose(app)

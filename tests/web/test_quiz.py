@@ -1,0 +1,233 @@
+"""Taking a quiz over HTTP: graded on the server, required to complete the lesson, and
+never giving the answers away in the page before an attempt is graded."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.datastructures import MultiDict
+
+from app.content import load_course
+from app.content.model import QuestionKind
+from app.extensions import db
+from app.models import LessonProgress, QuizAttempt
+from config import ROOT
+from tests.conftest import (
+    ATTEMPT_FIELD,
+    CSRF_FIELD,
+    right_answers,
+    wrong_answers,
+)
+from tests.content.conftest import lesson_file
+
+COURSE = load_course(ROOT / "lessons")
+LESSON = COURSE.published_lessons[0]
+PAGE = f"/{{lang}}/lessons/{LESSON.slug}"
+
+
+def attempts(app) -> list[QuizAttempt]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(QuizAttempt).order_by(QuizAttempt.number)))
+
+
+def completed(app) -> bool:
+    with app.app_context():
+        row = db.session.scalar(sa.select(LessonProgress))
+        return row is not None and row.completed_at is not None
+
+
+def test_the_shipped_lessons_have_quizzes_of_every_type():
+    for lesson in COURSE.published_lessons:
+        assert len(lesson.quiz.questions) >= 4
+        assert {q.kind for q in lesson.quiz.questions} == set(QuestionKind)
+        for language in ("es", "pt", "en"):
+            assert lesson.texts[language].quiz is not None
+
+
+@pytest.mark.parametrize(
+    ("lang", "passed_text", "done_text"),
+    [
+        ("en", "You passed the quiz: lesson 1 is complete.", "1 of 15 lessons completed"),
+        ("es", "Has superado el cuestionario", "1 de 15 lecciones completadas"),
+        ("pt", "Passou no questionário", "1 de 15 lições concluídas"),
+    ],
+)
+def test_a_failed_then_passed_attempt_completes_the_lesson(
+    app, learner, lang, passed_text, done_text
+):
+    page = learner.get(PAGE.format(lang=lang)).get_data(as_text=True)
+    assert f'action="/{lang}/lessons/{LESSON.slug}/complete"' not in page
+
+    failed = learner.take_quiz(lang, LESSON, wrong_answers(LESSON.quiz))
+    assert failed.status_code == 303 and failed.location.endswith("#quiz")
+    assert not completed(app)
+    after_failure = learner.get(PAGE.format(lang=lang)).get_data(as_text=True)
+    assert 'class="quiz-result is-failed"' in after_failure
+    total = len(LESSON.quiz.questions)
+    score = {
+        "en": f"0 of {total} right",
+        "es": f"0 de {total} correctas",
+        "pt": f"0 de {total} certas",
+    }
+    assert score[lang] in after_failure
+    assert ATTEMPT_FIELD.search(after_failure).group(1) == "2"
+
+    passed = learner.take_quiz(lang, LESSON, right_answers(LESSON.quiz))
+    assert passed.status_code == 303
+    after_pass = learner.get(PAGE.format(lang=lang)).get_data(as_text=True)
+    assert passed_text in after_pass
+    assert 'class="quiz-result is-passed"' in after_pass
+    assert completed(app)
+    assert done_text in learner.get(f"/{lang}/").get_data(as_text=True)
+    stored = attempts(app)
+    assert [(a.number, a.passed, a.language) for a in stored] == [(1, False, lang), (2, True, lang)]
+
+
+def test_passing_is_what_completes_a_lesson_with_a_required_quiz(app, learner):
+    response = learner.submit(PAGE.format(lang="pt"), f"/pt/lessons/{LESSON.slug}/complete")
+    assert response.status_code == 409
+    assert "Esta lição fica concluída quando passar no questionário." in response.get_data(
+        as_text=True
+    )
+    assert not completed(app)
+
+
+def test_the_same_attempt_posted_twice_is_recorded_once(app, learner):
+    first = learner.take_quiz("en", LESSON, wrong_answers(LESSON.quiz), attempt="1")
+    again = learner.take_quiz("en", LESSON, right_answers(LESSON.quiz), attempt="1")
+    assert first.status_code == again.status_code == 303
+    assert len(attempts(app)) == 1 and not completed(app)
+    page = learner.get(PAGE.format(lang="en")).get_data(as_text=True)
+    assert "This attempt was already submitted" in page
+
+
+def test_when_no_attempts_remain_the_form_is_gone_and_a_post_is_refused(app, learner):
+    for number in (1, 2, 3):
+        learner.take_quiz("es", LESSON, wrong_answers(LESSON.quiz), attempt=str(number))
+    page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
+    assert 'class="quiz-form"' not in page
+    assert "Ya has usado todos tus intentos" in page
+    refused = learner.take_quiz("es", LESSON, right_answers(LESSON.quiz), attempt="4")
+    assert refused.status_code == 403
+    assert "Ya has usado todos tus intentos" in refused.get_data(as_text=True)
+    assert len(attempts(app)) == 3 and not completed(app)
+
+
+def test_missing_answers_are_asked_for_and_the_others_kept(app, learner):
+    answers = right_answers(LESSON.quiz)
+    first_question = LESSON.quiz.questions[0]
+    partial = [pair for pair in answers if pair[0] != f"q-{first_question.id}"]
+    response = learner.take_quiz("pt", LESSON, partial)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Responda a esta pergunta." in html
+    assert f'id="question-{first_question.id}-error"' in html
+    for name, value in partial:
+        assert re.search(rf'name="{name}" value="{value}" checked', html), (name, value)
+    assert attempts(app) == []
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda form: [*form, ("q-invented", "x")],
+        lambda form: [
+            (name, "invented") if i == 0 else (name, value) for i, (name, value) in enumerate(form)
+        ],
+        lambda form: [*form, (form[0][0], "another")],
+    ],
+    ids=["unknown question", "unknown option", "extra answer"],
+)
+def test_a_tampered_form_is_refused_and_nothing_stored(app, learner, tamper):
+    response = learner.take_quiz("en", LESSON, tamper(right_answers(LESSON.quiz)))
+    assert response.status_code == 400
+    assert "The quiz form was changed or is out of date" in response.get_data(as_text=True)
+    assert attempts(app) == [] and not completed(app)
+
+
+def test_two_answers_to_a_single_choice_question_are_refused(app, learner):
+    single = next(q for q in LESSON.quiz.questions if q.kind is QuestionKind.SINGLE)
+    both = [(f"q-{single.id}", option.id) for option in single.options[:2]]
+    form = [pair for pair in right_answers(LESSON.quiz) if pair[0] != f"q-{single.id}"] + both
+    assert learner.take_quiz("en", LESSON, form).status_code == 400
+    assert attempts(app) == []
+
+
+@pytest.mark.parametrize("attempt", ["", "one", "-1", "99"])
+def test_a_bad_attempt_number_is_refused(app, learner, attempt):
+    response = learner.take_quiz("en", LESSON, right_answers(LESSON.quiz), attempt=attempt or " ")
+    assert response.status_code == 400
+    assert attempts(app) == []
+
+
+def test_a_quiz_post_needs_an_account_and_a_csrf_token(app, client):
+    form = [("attempt", "1"), *right_answers(LESSON.quiz)]
+    anonymous = client.post(
+        f"/en/lessons/{LESSON.slug}/quiz",
+        data=MultiDict([("csrf_token", client.csrf_token("/en/login")), *form]),
+    )
+    assert anonymous.status_code == 302
+    assert anonymous.location == f"/en/login?next=/en/lessons/{LESSON.slug}"
+    client.register()
+    no_token = client.post(f"/en/lessons/{LESSON.slug}/quiz", data=MultiDict(form))
+    assert no_token.status_code == 400
+    assert attempts(app) == []
+
+
+def test_anonymous_readers_see_the_questions_invitation_not_the_form(client):
+    html = client.get(PAGE.format(lang="en")).get_data(as_text=True)
+    assert "Sign in to take the quiz" in html
+    assert 'class="quiz-form"' not in html
+
+
+def quiz_course(course_app, quiz_body: str, name: str):
+    """A course with a lesson without a quiz and one with the given quiz."""
+
+    def write(lessons):
+        lessons.write("01-plain/es.md", lesson_file("Sin cuestionario"))
+        lessons.write("02-quizzed/es.md", lesson_file("Con cuestionario", body=quiz_body))
+
+    return course_app(write, name)
+
+
+KEY_A = """```quiz
+? capital: Which city?
+(x) lisbon: Lisbon
+( ) porto: Porto
+? parts: Which apply?
+[x] one: One
+[ ] two: Two
+[x] three: Three
+? flat: The earth is flat.
+answer: false
+```
+"""
+KEY_B = (
+    KEY_A.replace("(x) lisbon", "( ) lisbon")
+    .replace("( ) porto", "(x) porto")
+    .replace("[x] one", "[ ] one")
+    .replace("[ ] two", "[x] two")
+    .replace("answer: false", "answer: true")
+)
+
+
+def test_the_page_before_grading_does_not_depend_on_the_answer_key(course_app):
+    """Two quizzes that differ only in which options are right render the same page."""
+    pages = []
+    for name, body in (("a", KEY_A), ("b", KEY_B)):
+        client = quiz_course(course_app, body, name).test_client()
+        client.register("es", email=f"{name}@example.org")
+        html = client.get("/es/lessons/quizzed").get_data(as_text=True)
+        assert 'value="lisbon"' in html and 'value="porto"' in html
+        pages.append(CSRF_FIELD.sub("", html).replace(f"{name}@example.org", ""))
+    assert pages[0] == pages[1]
+
+
+def test_a_quiz_post_to_a_lesson_without_a_quiz_is_a_404(course_app):
+    client = quiz_course(course_app, KEY_A, "plain").test_client()
+    client.register("es")
+    response = client.submit("/es/lessons/plain", "/es/lessons/plain/quiz", {"attempt": "1"})
+    assert response.status_code == 404
+    assert "Esta lección no tiene cuestionario." in response.get_data(as_text=True)
