@@ -206,14 +206,15 @@ def submit_attempt(
     quiz = lesson.quiz
     if quiz is None:
         raise TamperedForm("this lesson has no quiz")
-    existing = _attempt_number(session, user_id, lesson, number)
-    if existing is not None:
-        return Submission(existing, is_duplicate=True)
     used = session.scalar(
         sa.select(sa.func.count())
         .select_from(QuizAttempt)
         .where(QuizAttempt.user_id == user_id, QuizAttempt.lesson_slug == lesson.slug)
     )
+    if 1 <= number <= used:
+        existing = _attempt_number(session, user_id, lesson, number)
+        if existing is not None:
+            return Submission(existing, is_duplicate=True)
     if quiz.settings.attempts is not None and used >= quiz.settings.attempts:
         raise NoAttemptsLeft
     if number != used + 1:
