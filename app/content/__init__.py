@@ -3,14 +3,18 @@
 from app.content.loader import SUPPORTED_LANGUAGES, load_course
 from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import ContentError, Problem
+from app.content.register import DataCategory, DataRegister, load_register
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
     "ContentError",
+    "DataCategory",
+    "DataRegister",
     "Course",
     "Lesson",
     "LessonText",
     "Problem",
     "Reading",
     "load_course",
+    "load_register",
 ]

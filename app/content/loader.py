@@ -21,6 +21,7 @@ from app.content.markdown import parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import ContentError, Problems
 from app.content.quiz import check_translation, parse_quiz
+from app.content.register import DataRegister
 
 COURSE_FILE = "course.yml"
 # The languages the interface is translated into; a course can only use these.
@@ -28,7 +29,7 @@ SUPPORTED_LANGUAGES = ("es", "pt", "en")
 LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
 COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
-LESSON_KEYS = {"title", "author", "date", "reading", "draft"}
+LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects"}
 READING_KEYS = {"title", "url", "pages"}
 
 
@@ -202,7 +203,26 @@ def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Rea
     return Reading(title=title, url=url, pages=_text(value.get("pages")))
 
 
-def _load_lesson_text(path: Path, language: str, problems: Problems) -> LessonText | None:
+def _parse_collects(
+    value: Any, declarable: frozenset[str], path: Path, line: int, problems: Problems
+) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        problems.add(path, line, "'collects' must be a list of data register ids, e.g. [essays]")
+        return ()
+    for item in value:
+        if item not in declarable:
+            allowed = ", ".join(sorted(declarable)) or "none in this register"
+            problems.add(
+                path,
+                line,
+                f"'collects' names '{item}', not a category lessons can declare ({allowed})",
+            )
+    return tuple(value)
+
+
+def _load_lesson_text(
+    path: Path, language: str, declarable: frozenset[str], problems: Problems
+) -> LessonText | None:
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -239,6 +259,11 @@ def _load_lesson_text(path: Path, language: str, problems: Problems) -> LessonTe
     draft = data.values.get("draft", False)
     if not isinstance(draft, bool):
         problems.add(path, line_of("draft"), "'draft' must be true or false")
+    collects: tuple[str, ...] = ()
+    if "collects" in data.values:
+        collects = _parse_collects(
+            data.values["collects"], declarable, path, line_of("collects"), problems
+        )
     quiz = None
     for extra in document.quiz_blocks[1:]:
         problems.add(path, extra.first_line - 1, "a lesson has at most one quiz block")
@@ -256,6 +281,7 @@ def _load_lesson_text(path: Path, language: str, problems: Problems) -> LessonTe
         reading=reading,
         is_draft=bool(draft),
         quiz=quiz,
+        collects=collects,
     )
 
 
@@ -265,6 +291,7 @@ def _load_lesson(
     slug: str,
     languages: tuple[str, ...],
     default_language: str,
+    declarable: frozenset[str],
     problems: Problems,
 ) -> Lesson | None:
     texts: dict[str, LessonText] = {}
@@ -278,7 +305,7 @@ def _load_lesson(
                 f"(expected one of: {', '.join(f'{code}.md' for code in languages)})",
             )
             continue
-        text = _load_lesson_text(markdown_file, language, problems)
+        text = _load_lesson_text(markdown_file, language, declarable, problems)
         if text is not None:
             texts[language] = text
     default_path = folder / f"{default_language}.md"
@@ -297,6 +324,12 @@ def _load_lesson(
             check_translation(
                 source.quiz, source.source_path, text.quiz, text.source_path, problems
             )
+            if set(text.collects) != set(source.collects):
+                problems.add(
+                    text.source_path,
+                    1,
+                    f"'collects' must list the same data as {source.source_path.name}",
+                )
     return Lesson(
         number=number,
         slug=slug,
@@ -305,9 +338,14 @@ def _load_lesson(
     )
 
 
-def load_course(directory: Path | str) -> Course:
-    """Load and check a whole lessons directory; raise ContentError listing every problem."""
+def load_course(directory: Path | str, register: DataRegister | None = None) -> Course:
+    """Load and check a whole lessons directory; raise ContentError listing every problem.
+
+    With the data register, lessons may declare extra data they collect (`collects:`) from
+    the categories it lets lessons declare.
+    """
     directory = Path(directory)
+    declarable = register.declarable if register is not None else frozenset()
     problems = Problems()
     settings = _load_course_settings(directory, problems)
     if settings is None:
@@ -347,7 +385,9 @@ def load_course(directory: Path | str) -> Course:
             continue
         seen[number] = folder
         slugs[match["slug"]] = folder
-        lesson = _load_lesson(folder, number, match["slug"], languages, default_language, problems)
+        lesson = _load_lesson(
+            folder, number, match["slug"], languages, default_language, declarable, problems
+        )
         if lesson is not None:
             lessons.append(lesson)
 

@@ -103,6 +103,8 @@ class LessonText:
     reading: Reading | None = None
     is_draft: bool = False
     quiz: Quiz | None = None
+    # Extra data register categories this lesson records, beyond progress and quiz answers.
+    collects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,11 @@ class Lesson:
         """The quiz as graded: the default language's, whose ids and key every translation
         shares (the loader checks that)."""
         return self.texts[self.default_language].quiz
+
+    @property
+    def collects(self) -> tuple[str, ...]:
+        """Extra data the lesson declares it records (the same in every language)."""
+        return self.texts[self.default_language].collects
 
     def has_language(self, language: str) -> bool:
         """Whether learners can read this lesson in `language` itself (not a fallback)."""

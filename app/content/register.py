@@ -1,0 +1,223 @@
+"""The data register: what personal data the platform stores and why, read from YAML.
+
+Pure like the rest of `app.content`. Notices, exports, erasure, the retention purge and the
+record of processing are all derived from the `DataRegister` this module returns.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from app.content.problems import ContentError, Problems
+
+LANGUAGES = ("es", "pt", "en")
+
+
+class LegalBasis(enum.StrEnum):
+    CONTRACT = "contract"
+    CONSENT = "consent"
+    LEGITIMATE_INTERESTS = "legitimate-interests"
+    LEGAL_OBLIGATION = "legal-obligation"
+
+
+class Collected(enum.StrEnum):
+    """When a category is collected, which decides which lesson notices list it."""
+
+    ACCOUNT = "account"
+    EVERY_LESSON = "every-lesson"
+    LESSONS_WITH_QUIZ = "lessons-with-quiz"
+    # Listed only on lessons that name it in their front matter (`collects: [...]`).
+    WHEN_DECLARED = "when-declared"
+    ON_REQUEST = "on-request"
+
+
+class Erasure(enum.StrEnum):
+    DELETE = "delete"
+    ANONYMISE = "anonymise"
+
+
+class Purge(enum.StrEnum):
+    DELETE = "delete"
+    ERASE_ACCOUNT = "erase-account"
+
+
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """Where a category lives: a table, its columns, and how its rows point at the person."""
+
+    table: str
+    columns: tuple[str, ...]
+    # The column holding the person's users.id, in this table or (with `via`) in another.
+    subject: str
+    # For rows that point at the person through another table: (table, its users.id column).
+    via: tuple[str, str] | None
+    erasure: Erasure
+    hidden: tuple[str, ...] = ()
+    retention_from: str | None = None
+    purge: Purge | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DataCategory:
+    id: str
+    collected: Collected
+    legal_basis: LegalBasis
+    name: Mapping[str, str]
+    data: Mapping[str, str]
+    purpose: Mapping[str, str]
+    retention: Mapping[str, str]
+    retention_days: int | None
+    recipients: Mapping[str, str]
+    storage: tuple[Storage, ...]
+    # Hash of everything said about the category: a change makes new notice versions.
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptionalPurpose:
+    """A use of data that needs the learner's consent, off until they opt in."""
+
+    id: str
+    text: Mapping[str, str]
+    # Hash of the wording, kept with each consent so it is known what was agreed to.
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class DataRegister:
+    categories: tuple[DataCategory, ...]
+    purposes: tuple[OptionalPurpose, ...]
+    # Tables that hold no personal data, with the reason.
+    not_personal: Mapping[str, str]
+
+    def category(self, category_id: str) -> DataCategory | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def purpose(self, purpose_id: str) -> OptionalPurpose | None:
+        return next((p for p in self.purposes if p.id == purpose_id), None)
+
+    def for_lesson(
+        self, has_quiz: bool, declared: tuple[str, ...] = ()
+    ) -> tuple[DataCategory, ...]:
+        """The categories a lesson records: those of every lesson, quiz answers when it has
+        a quiz, and whatever it declares in its front matter."""
+        return tuple(
+            category
+            for category in self.categories
+            if category.collected is Collected.EVERY_LESSON
+            or (category.collected is Collected.LESSONS_WITH_QUIZ and has_quiz)
+            or (category.collected is Collected.WHEN_DECLARED and category.id in declared)
+        )
+
+    @property
+    def declarable(self) -> frozenset[str]:
+        """Category ids a lesson may name in `collects:`."""
+        return frozenset(c.id for c in self.categories if c.collected is Collected.WHEN_DECLARED)
+
+
+def digest(value: Any) -> str:
+    """A short, stable hash of plain data (what changes when any word of it changes)."""
+    canonical = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def _texts(raw: Any, where: str, path: Path, problems: Problems) -> Mapping[str, str]:
+    if not isinstance(raw, dict) or any(not isinstance(raw.get(lang), str) for lang in LANGUAGES):
+        problems.add(path, 1, f"{where} needs a text for each of: {', '.join(LANGUAGES)}")
+        return MappingProxyType({})
+    return MappingProxyType({lang: raw[lang].strip() for lang in LANGUAGES})
+
+
+def _enum(kind: type[enum.StrEnum], raw: Any, where: str, path: Path, problems: Problems):
+    try:
+        return kind(raw)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        problems.add(path, 1, f"{where} must be one of: {choices}, not {raw!r}")
+        return None
+
+
+def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage | None:
+    subject = str(raw.get("subject", ""))
+    via = None
+    if "->" in subject:
+        column, _, target = (part.strip() for part in subject.partition("->"))
+        table, _, target_column = target.partition(".")
+        subject, via = column, (table, target_column)
+    erasure = _enum(Erasure, raw.get("erasure"), f"{where}.erasure", path, problems)
+    purge = None
+    if raw.get("purge") is not None:
+        purge = _enum(Purge, raw.get("purge"), f"{where}.purge", path, problems)
+    if not raw.get("table") or not subject or not raw.get("columns") or erasure is None:
+        problems.add(path, 1, f"{where} needs table, subject, columns and erasure")
+        return None
+    if (purge is None) != (raw.get("retention_from") is None):
+        problems.add(path, 1, f"{where}: purge and retention_from go together")
+    return Storage(
+        table=str(raw["table"]),
+        columns=tuple(str(column) for column in raw["columns"]),
+        subject=subject,
+        via=via,
+        erasure=erasure,
+        hidden=tuple(str(column) for column in raw.get("hidden", ())),
+        retention_from=raw.get("retention_from"),
+        purge=purge,
+    )
+
+
+def load_register(path: Path | str) -> DataRegister:
+    """Read and check the data register; raise ContentError naming what is wrong."""
+    path = Path(path)
+    problems = Problems()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    categories = []
+    for index, item in enumerate(raw.get("categories") or []):
+        where = f"category {item.get('id', index + 1)}"
+        collected = _enum(Collected, item.get("collected"), f"{where}.collected", path, problems)
+        basis = _enum(LegalBasis, item.get("legal_basis"), f"{where}.legal_basis", path, problems)
+        retention = item.get("retention") or {}
+        storage = tuple(
+            entry
+            for number, entry_raw in enumerate(item.get("storage") or [])
+            if (entry := _storage(entry_raw, f"{where}.storage[{number}]", path, problems))
+        )
+        days = retention.get("days")
+        if any(entry.purge for entry in storage) and not isinstance(days, int):
+            problems.add(path, 1, f"{where}: a purged category needs retention.days")
+        if collected is None or basis is None:
+            continue
+        categories.append(
+            DataCategory(
+                id=str(item.get("id")),
+                collected=collected,
+                legal_basis=basis,
+                name=_texts(item.get("name"), f"{where}.name", path, problems),
+                data=_texts(item.get("data"), f"{where}.data", path, problems),
+                purpose=_texts(item.get("purpose"), f"{where}.purpose", path, problems),
+                retention=_texts(retention.get("text"), f"{where}.retention.text", path, problems),
+                retention_days=days if isinstance(days, int) else None,
+                recipients=_texts(item.get("recipients"), f"{where}.recipients", path, problems),
+                storage=storage,
+                digest=digest(item),
+            )
+        )
+    purposes = []
+    for item in raw.get("purposes") or []:
+        text = _texts(item.get("text"), f"purpose {item.get('id')}", path, problems)
+        purposes.append(OptionalPurpose(str(item.get("id")), text, digest(dict(text))))
+    if problems.items:
+        raise ContentError(problems.items)
+    return DataRegister(
+        categories=tuple(categories),
+        purposes=tuple(purposes),
+        not_personal=MappingProxyType(dict(raw.get("not_personal") or {})),
+    )

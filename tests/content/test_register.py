@@ -1,0 +1,109 @@
+"""The data register: what it lists, what each lesson's notice is made of, and lessons
+declaring extra data."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.content import ContentError, load_course, load_register
+from app.content.register import Collected, Erasure
+from config import ROOT, TestConfig
+from tests.content.conftest import lesson_file
+
+REGISTER = load_register(TestConfig.DATA_REGISTER)
+
+
+def test_the_register_lists_every_kind_of_data_the_issue_names():
+    ids = {category.id for category in REGISTER.categories}
+    assert {
+        "account",
+        "language",
+        "progress",
+        "quiz-answers",
+        "consents",
+        "security-events",
+        "notice-acknowledgments",
+    } <= ids
+    for category in REGISTER.categories:
+        for language in ("es", "pt", "en"):
+            for texts in (category.name, category.data, category.purpose, category.retention):
+                assert texts[language], (category.id, language)
+        assert category.storage, category.id
+
+
+def test_a_lesson_notice_lists_quiz_answers_only_when_the_lesson_has_a_quiz():
+    with_quiz = {c.id for c in REGISTER.for_lesson(has_quiz=True)}
+    without = {c.id for c in REGISTER.for_lesson(has_quiz=False)}
+    assert "quiz-answers" in with_quiz and "quiz-answers" not in without
+    assert {"progress", "notice-acknowledgments"} <= without
+    assert "account" not in with_quiz  # given at sign-up, not by a lesson
+
+
+def test_a_change_to_a_category_changes_its_digest(tmp_path):
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    changed = tmp_path / "register.yml"
+    changed.write_text(text.replace("90 days.", "60 days.", 1), encoding="utf-8")
+    before = {c.id: c.digest for c in REGISTER.categories}
+    after = {c.id: c.digest for c in load_register(changed).categories}
+    assert [cid for cid in before if before[cid] != after[cid]] == ["security-events"]
+
+
+DECLARABLE = """
+categories:
+  - id: reflections
+    collected: when-declared
+    legal_basis: consent
+    name: {en: Reflections, es: Reflexiones, pt: Reflexões}
+    data: {en: What you write, es: Lo que escribes, pt: O que escreve}
+    purpose: {en: Feedback, es: Comentarios, pt: Comentários}
+    retention: {text: {en: A year, es: Un año, pt: Um ano}}
+    recipients: {en: Trainers, es: Formadores, pt: Formadores}
+    storage:
+      - {table: reflections, subject: user_id, columns: [text], erasure: delete}
+"""
+
+
+@pytest.fixture
+def declarable_register(tmp_path):
+    path = tmp_path / "register.yml"
+    path.write_text(DECLARABLE, encoding="utf-8")
+    return load_register(path)
+
+
+def test_a_lesson_can_declare_extra_data_it_collects(lessons_dir, declarable_register):
+    for language in ("es", "pt", "en"):
+        lessons_dir.write(f"01-first/{language}.md", lesson_file(collects="[reflections]"))
+    lesson = load_course(lessons_dir.root, declarable_register).lessons[0]
+    assert lesson.collects == ("reflections",)
+    notice = declarable_register.for_lesson(False, lesson.collects)
+    assert [c.id for c in notice] == ["reflections"]
+    assert declarable_register.categories[0].collected is Collected.WHEN_DECLARED
+    assert declarable_register.categories[0].storage[0].erasure is Erasure.DELETE
+
+
+def test_a_lesson_cannot_declare_data_the_register_does_not_let_it(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", lesson_file(collects="[progress, photos]"))
+    with pytest.raises(ContentError) as caught:
+        load_course(lessons_dir.root, REGISTER)
+    problems = [str(p) for p in caught.value.problems]
+    assert [p.split(" (")[0] for p in problems] == [
+        f"{path}:5: 'collects' names 'progress', not a category lessons can declare",
+        f"{path}:5: 'collects' names 'photos', not a category lessons can declare",
+    ]
+
+
+def test_translations_must_declare_the_same_data(lessons_dir, declarable_register):
+    lessons_dir.write("01-first/es.md", lesson_file(collects="[reflections]"))
+    path = lessons_dir.write("01-first/pt.md", lesson_file())
+    with pytest.raises(ContentError) as caught:
+        load_course(lessons_dir.root, declarable_register)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:1: 'collects' must list the same data as es.md"
+    ]
+
+
+def test_a_broken_register_is_refused(tmp_path):
+    path = tmp_path / "register.yml"
+    path.write_text(DECLARABLE.replace("legal_basis: consent", "legal_basis: whim"), "utf-8")
+    with pytest.raises(ContentError, match="legal_basis must be one of"):
+        load_register(path)
