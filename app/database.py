@@ -7,6 +7,8 @@ import logging
 import flask_migrate
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 
@@ -28,14 +30,32 @@ def init_app(app: Flask) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        # Erased data is overwritten with zeros, not left readable in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     sa.event.listen(engine, "connect", set_pragmas)
 
 
+def insert_unless_present(session: Session, model: type, values: dict, keys: list[str]) -> None:
+    """INSERT a row unless one with the same `keys` exists, atomically, on SQLite and
+    PostgreSQL alike: concurrent requests cannot create two."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        session.get_bind().dialect.name
+    ]
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
 def upgrade_to_latest() -> None:
     """Apply every pending Alembic migration (the only way the schema is made)."""
     flask_migrate.upgrade(directory=current_app.config["MIGRATIONS_DIR"])
+
+
+def flush_erased_pages(session: Session) -> None:
+    """After an erasure on SQLite, copy the write-ahead log into the database file and empty
+    it, so erased values survive in neither file."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 def is_reachable() -> bool:

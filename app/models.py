@@ -66,6 +66,8 @@ class User(UserMixin, db.Model):
     language: Mapped[str | None] = mapped_column(sa.String(8))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counted from by the retention purge of inactive accounts.
+    last_active_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
@@ -125,3 +127,68 @@ class QuizAnswer(db.Model):
     selected: Mapped[list[str]] = mapped_column(sa.JSON)
     is_correct: Mapped[bool]
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
+
+
+class NoticeAcknowledgment(db.Model):
+    """A learner confirmed reading one version of a lesson's personal-data notice."""
+
+    __tablename__ = "notice_acknowledgments"
+    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_slug", "notice_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    lesson_slug: Mapped[str] = mapped_column(sa.String(100))
+    notice_version: Mapped[str] = mapped_column(sa.String(32))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    acknowledged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class NoticeVersion(db.Model):
+    """When each version of a lesson's notice was first shown: no personal data here."""
+
+    __tablename__ = "notice_versions"
+
+    lesson_slug: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    first_shown_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ConsentEvent(db.Model):
+    """One grant or withdrawal of consent to an optional purpose; rows are never updated."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(64))
+    granted: Mapped[bool]
+    # Which wording the learner saw (a hash of the purpose's texts).
+    text_version: Mapped[str] = mapped_column(sa.String(32))
+    language: Mapped[str] = mapped_column(sa.String(8))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SecurityEvent(db.Model):
+    """A sign-in, sign-out or failed sign-in on an account, kept for a limited time."""
+
+    __tablename__ = "security_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditLogEntry(db.Model):
+    """What the course team did with someone's personal data, without the data itself."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Null when the action came from the command line, or once the actor is erased.
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(sa.String(32))
+    # Which account the request was about, as "user #id": no email, no name.
+    subject_ref: Mapped[str] = mapped_column(sa.String(64))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

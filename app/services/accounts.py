@@ -2,15 +2,50 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.models import Role, User
+from app.models import Role, SecurityEvent, User, utcnow
 
 MIN_PASSWORD_LENGTH = 8
 # Checked against when the email is unknown, so both failures cost the same time.
 _UNUSED_HASH = generate_password_hash("an unused password that never matches")
+
+
+class SecurityEventKind(enum.StrEnum):
+    ACCOUNT_CREATED = "account-created"
+    SIGNED_IN = "signed-in"
+    SIGN_IN_FAILED = "sign-in-failed"
+    SIGNED_OUT = "signed-out"
+
+
+def record_security_event(
+    session: Session, user_id: int, kind: SecurityEventKind, ip_address: str | None
+) -> None:
+    """Keep a security event on the account (purged after the register's retention)."""
+    session.add(
+        SecurityEvent(user_id=user_id, kind=kind.value, ip_address=ip_address, occurred_at=utcnow())
+    )
+    session.commit()
+
+
+def touch_activity(session: Session, user_id: int) -> None:
+    """Note that the learner is active, at most once a day: inactive accounts lapse after
+    the register's retention period, counted from this."""
+    now = utcnow()
+    session.execute(
+        sa.update(User)
+        .where(
+            User.id == user_id,
+            sa.or_(User.last_active_at.is_(None), User.last_active_at < now - dt.timedelta(days=1)),
+        )
+        .values(last_active_at=now)
+    )
+    session.commit()
 
 
 class EmailTaken(Exception):
@@ -35,6 +70,7 @@ def create_user(
     display_name: str,
     role: Role = Role.LEARNER,
     language: str | None = None,
+    ip_address: str | None = None,
 ) -> User:
     """Create and commit an account; raise EmailTaken if the email is in use."""
     user = User(
@@ -43,6 +79,7 @@ def create_user(
         password_hash=generate_password_hash(password),
         role=role,
         language=language,
+        last_active_at=utcnow(),
     )
     session.add(user)
     try:
@@ -50,18 +87,30 @@ def create_user(
     except sa.exc.IntegrityError:
         session.rollback()
         raise EmailTaken(email) from None
+    record_security_event(session, user.id, SecurityEventKind.ACCOUNT_CREATED, ip_address)
     return user
 
 
-def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The active user with this email and password, or None."""
+def authenticate(
+    session: Session, email: str, password: str, ip_address: str | None = None
+) -> User | None:
+    """The active user with this email and password, or None; the attempt is recorded as a
+    security event on the account it names, if there is one."""
     user = find_user(session, email)
     if user is None:
         check_password_hash(_UNUSED_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active:
+        record_security_event(session, user.id, SecurityEventKind.SIGN_IN_FAILED, ip_address)
         return None
+    record_security_event(session, user.id, SecurityEventKind.SIGNED_IN, ip_address)
+    touch_activity(session, user.id)
     return user
+
+
+def password_matches(user: User, password: str) -> bool:
+    """Whether `password` is the user's, for confirming a sensitive action."""
+    return check_password_hash(user.password_hash, password)
 
 
 def set_role(session: Session, user: User, role: Role) -> None:

@@ -6,28 +6,29 @@ import datetime as dt
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.content import Course, Lesson
+from app.database import insert_unless_present
 from app.models import LessonProgress, utcnow
+from app.services.accounts import touch_activity
 
 
 def _insert_if_absent(session: Session, user_id: int, slug: str, now: dt.datetime) -> None:
-    """Create the learner's row for a lesson unless it exists; safe under concurrent requests."""
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
-    session.execute(
-        insert(LessonProgress)
-        .values(user_id=user_id, lesson_slug=slug, started_at=now)
-        .on_conflict_do_nothing(index_elements=["user_id", "lesson_slug"])
+    insert_unless_present(
+        session,
+        LessonProgress,
+        {"user_id": user_id, "lesson_slug": slug, "started_at": now},
+        ["user_id", "lesson_slug"],
     )
 
 
 def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
-    """Note that the learner opened the lesson; the first opening is the one kept."""
+    """Note that the learner opened the lesson; the first opening is the one kept. The
+    caller has made sure the learner acknowledged the lesson's data notice."""
     _insert_if_absent(session, user_id, lesson.slug, utcnow())
     session.commit()
+    touch_activity(session, user_id)
 
 
 def mark_complete(session: Session, user_id: int, lesson: Lesson) -> bool:

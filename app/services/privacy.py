@@ -1,0 +1,269 @@
+"""Personal data, driven by the data register: lesson notices and their acknowledgment,
+consents, the learner's export, erasure, the retention purge and the audit log.
+
+Export, erasure and purge walk the register's storage entries rather than naming tables,
+so a table added to the register is exported and erased without further code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.content import DataCategory, DataRegister, Lesson
+from app.content.register import Erasure, Purge, Storage, digest
+from app.database import flush_erased_pages, insert_unless_present
+from app.extensions import db
+from app.models import (
+    AuditLogEntry,
+    ConsentEvent,
+    NoticeAcknowledgment,
+    NoticeVersion,
+    Role,
+    User,
+    utcnow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What one lesson records about a learner, and the version of that notice."""
+
+    categories: tuple[DataCategory, ...]
+    version: str
+
+
+def lesson_notice(register: DataRegister, lesson: Lesson, controller: str) -> Notice:
+    """The lesson's notice, derived from the register and what the lesson does. Its version
+    changes with any word of the categories it lists or with the controller's identity."""
+    categories = register.for_lesson(lesson.quiz is not None, lesson.collects)
+    return Notice(categories, digest([controller, *(c.digest for c in categories)]))
+
+
+def note_notice_shown(session: Session, lesson_slug: str, version: str) -> None:
+    """Remember when a notice version was first shown, for the record of processing."""
+    insert_unless_present(
+        session,
+        NoticeVersion,
+        {"lesson_slug": lesson_slug, "version": version, "first_shown_at": utcnow()},
+        ["lesson_slug", "version"],
+    )
+    session.commit()
+
+
+def has_acknowledged(session: Session, user_id: int, lesson_slug: str, version: str) -> bool:
+    return (
+        session.scalar(
+            sa.select(NoticeAcknowledgment.id).where(
+                NoticeAcknowledgment.user_id == user_id,
+                NoticeAcknowledgment.lesson_slug == lesson_slug,
+                NoticeAcknowledgment.notice_version == version,
+            )
+        )
+        is not None
+    )
+
+
+def acknowledge(
+    session: Session, user_id: int, lesson_slug: str, version: str, language: str
+) -> None:
+    """Record that the learner read this notice version (once, whatever the double clicks).
+    The caller commits, together with whatever the acknowledgment allows."""
+    insert_unless_present(
+        session,
+        NoticeAcknowledgment,
+        {
+            "user_id": user_id,
+            "lesson_slug": lesson_slug,
+            "notice_version": version,
+            "language": language,
+            "acknowledged_at": utcnow(),
+        },
+        ["user_id", "lesson_slug", "notice_version"],
+    )
+
+
+def consent_ledger(session: Session, user_id: int) -> list[ConsentEvent]:
+    """Every grant and withdrawal, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(ConsentEvent)
+            .where(ConsentEvent.user_id == user_id)
+            .order_by(ConsentEvent.recorded_at, ConsentEvent.id)
+        )
+    )
+
+
+def consents(session: Session, user_id: int) -> dict[str, bool]:
+    """Each optional purpose's current state: the latest ledger row wins; none means no."""
+    return {event.purpose: event.granted for event in consent_ledger(session, user_id)}
+
+
+def record_consents(
+    session: Session, register: DataRegister, user_id: int, granted: set[str], language: str
+) -> list[ConsentEvent]:
+    """Record a ledger row for every purpose whose state changes (given or withdrawn).
+    Purposes not in `granted` are withdrawn if they were given; nothing is overwritten."""
+    current = consents(session, user_id)
+    now = utcnow()
+    changes = [
+        ConsentEvent(
+            user_id=user_id,
+            purpose=purpose.id,
+            granted=purpose.id in granted,
+            text_version=purpose.version,
+            language=language,
+            recorded_at=now,
+        )
+        for purpose in register.purposes
+        if current.get(purpose.id, False) != (purpose.id in granted)
+    ]
+    session.add_all(changes)
+    session.commit()
+    return changes
+
+
+def _table(name: str) -> sa.Table:
+    return db.metadata.tables[name]
+
+
+def _about(storage: Storage, user_id: int) -> sa.ColumnElement[bool]:
+    """The condition selecting a storage entry's rows about one person."""
+    table = _table(storage.table)
+    if storage.via is None:
+        return table.c[storage.subject] == user_id
+    via_table, via_column = storage.via
+    owner = _table(via_table)
+    return table.c[storage.subject].in_(sa.select(owner.c.id).where(owner.c[via_column] == user_id))
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
+
+
+def stored_rows(session: Session, storage: Storage, user_id: int) -> list[dict[str, Any]]:
+    """A storage entry's rows about the person: its listed columns, plus the keys that tie
+    rows together (the row id and the subject column), minus hidden columns."""
+    table = _table(storage.table)
+    names = [name for name in ("id", storage.subject) if name in table.c]
+    names += [name for name in storage.columns if name not in names]
+    shown = [name for name in names if name not in storage.hidden]
+    query = (
+        sa.select(*(table.c[name] for name in shown))
+        .where(_about(storage, user_id))
+        .order_by(*table.primary_key.columns)
+    )
+    return [
+        {name: _plain(value) for name, value in row.items()}
+        for row in session.execute(query).mappings()
+    ]
+
+
+def export_data(
+    session: Session, register: DataRegister, user_id: int, language: str
+) -> dict[str, Any]:
+    """Everything stored about the person, by register category (GDPR Arts. 15 and 20)."""
+    return {
+        "exported_at": utcnow().isoformat(),
+        "categories": [
+            {
+                "id": category.id,
+                "name": category.name[language],
+                "purpose": category.purpose[language],
+                "legal_basis": category.legal_basis.value,
+                "retention": category.retention[language],
+                "recipients": category.recipients[language],
+                "records": {
+                    storage.table: stored_rows(session, storage, user_id)
+                    for storage in category.storage
+                },
+                "withheld": sorted({name for s in category.storage for name in s.hidden}),
+            }
+            for category in register.categories
+        ],
+    }
+
+
+def _erasure_order(register: DataRegister) -> list[Storage]:
+    """Rows reached through another table go first, then rows pointing at the user, and the
+    users row itself last, so nothing is left pointing at a deleted row."""
+    storages = [storage for category in register.categories for storage in category.storage]
+    return sorted(storages, key=lambda s: (s.via is None, s.table == User.__tablename__))
+
+
+def erase_account(session: Session, register: DataRegister, user_id: int) -> None:
+    """Delete or anonymise, as the register says, every row about the person, then make
+    sure the erased values are gone from the database files too."""
+    done: set[tuple[str, Erasure]] = set()
+    for storage in _erasure_order(register):
+        if (storage.table, storage.erasure) in done:
+            continue
+        done.add((storage.table, storage.erasure))
+        table = _table(storage.table)
+        condition = _about(storage, user_id)
+        if storage.erasure is Erasure.DELETE:
+            session.execute(sa.delete(table).where(condition))
+        else:
+            session.execute(sa.update(table).where(condition).values({storage.subject: None}))
+    session.commit()
+    flush_erased_pages(session)
+    session.commit()
+
+
+def record_audit(session: Session, actor_id: int | None, action: str, subject_id: int) -> None:
+    """Note what the course team did with whose data; the subject only as a number."""
+    session.add(
+        AuditLogEntry(
+            actor_id=actor_id,
+            action=action,
+            subject_ref=f"user #{subject_id}",
+            recorded_at=utcnow(),
+        )
+    )
+    session.commit()
+
+
+def _expired(storage: Storage, days: int, now: dt.datetime) -> sa.ColumnElement[bool]:
+    column = _table(storage.table).c[storage.retention_from]
+    cutoff = now - dt.timedelta(days=days)
+    if storage.purge is Purge.ERASE_ACCOUNT:
+        # Never active since signing up counts from the sign-up; only learners' accounts
+        # lapse, so the course team cannot be purged out of its own platform.
+        users = _table(User.__tablename__)
+        lapsed = sa.or_(column < cutoff, sa.and_(column.is_(None), users.c.created_at < cutoff))
+        return sa.and_(lapsed, users.c.role == Role.LEARNER.value)
+    return column < cutoff
+
+
+def purge(
+    session: Session, register: DataRegister, *, dry_run: bool, now: dt.datetime | None = None
+) -> dict[str, int]:
+    """Delete, or erase whole accounts, past each category's retention period. Returns the
+    count per category; a dry run counts without changing anything. Running it twice in a
+    row finds nothing the second time."""
+    now = now or utcnow()
+    counts: dict[str, int] = {}
+    for category in register.categories:
+        for storage in category.storage:
+            if storage.purge is None or category.retention_days is None:
+                continue
+            table = _table(storage.table)
+            expired = _expired(storage, category.retention_days, now)
+            if storage.purge is Purge.ERASE_ACCOUNT:
+                ids = list(session.scalars(sa.select(table.c.id).where(expired)))
+                if not dry_run:
+                    for user_id in ids:
+                        erase_account(session, register, user_id)
+                count = len(ids)
+            else:
+                count = session.scalar(sa.select(sa.func.count()).select_from(table).where(expired))
+                if not dry_run:
+                    session.execute(sa.delete(table).where(expired))
+            counts[category.id] = counts.get(category.id, 0) + count
+    if not dry_run:
+        session.commit()
+    return counts
