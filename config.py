@@ -29,6 +29,7 @@ class Config:
     DATABASE_URL: str | None = os.environ.get("DATABASE_URL")
     LESSONS_DIR: str = os.environ.get("LESSONS_DIR", str(ROOT / "lessons"))
     TRANSLATIONS_DIR: str = str(ROOT / "translations")
+    DATA_REGISTER: str = os.environ.get("DATA_REGISTER", str(ROOT / "app" / "data_register.yml"))
     MIGRATIONS_DIR: str = str(ROOT / "migrations")
     # Bring the schema to the latest Alembic revision when the app starts, so that
     # `flask run` on a fresh clone just works. Off where a deploy step runs migrations.
@@ -39,12 +40,18 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT: int | None = None
+    # The data controller named in every personal-data notice (GDPR Art. 13(1)(a)). By
+    # default in development: the course's organisation, and a contact to be configured.
+    PRIVACY_CONTROLLER: str | None = os.environ.get("PRIVACY_CONTROLLER")
+    PRIVACY_CONTACT: str = os.environ.get("PRIVACY_CONTACT", "privacy@localhost")
 
 
 class ProductionConfig(Config):
-    """Production refuses to start without an explicit SECRET_KEY (see create_app)."""
+    """Production refuses to start without an explicit SECRET_KEY and privacy contact
+    (see create_app)."""
 
     ENV_NAME = "production"
+    PRIVACY_CONTACT: str = os.environ.get("PRIVACY_CONTACT", "")
     AUTO_MIGRATE: bool = _flag("AUTO_MIGRATE", False)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

@@ -30,9 +30,12 @@ def create_app(
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_secret_key(app)
     _configure_database(app)
+    if app.config["ENV_NAME"] == "production" and not app.config.get("PRIVACY_CONTACT"):
+        raise RuntimeError("PRIVACY_CONTACT must be set in production: notices must name it")
 
     from app import database, errors, i18n, templating
     from app.account import bp as account_bp
+    from app.admin import bp as admin_bp
     from app.cli import register_commands
     from app.extensions import babel, content, csrf, db, login_manager, migrate
     from app.health import bp as health_bp
@@ -55,6 +58,7 @@ def create_app(
     app.register_blueprint(health_bp)
     app.register_blueprint(learn_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(admin_bp)
     register_commands(app)
 
     if app.config["AUTO_MIGRATE"]:
@@ -89,3 +93,5 @@ def _configure_secret_key(app: Flask) -> None:
 def _configure_database(app: Flask) -> None:
     default = f"sqlite:///{Path(app.instance_path) / 'aula.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config.get("DATABASE_URL") or default
+    # Statement parameters (emails among them) stay out of error messages and logs.
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"hide_parameters": True})

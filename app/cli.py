@@ -1,7 +1,8 @@
-"""`flask` command groups: users and translations (`flask db` comes from Flask-Migrate)."""
+"""`flask` command groups: users, privacy and translations (`flask db` is Flask-Migrate's)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,12 +11,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.extensions import content, db
 from app.models import Role
-from app.services import accounts
+from app.services import accounts, privacy
 
 users = AppGroup("users", help="Create and manage accounts.")
 translate = AppGroup("translate", help="Extract, update and compile the interface catalogues.")
+privacy_group = AppGroup("privacy", help="Retention purge and privacy requests.")
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
@@ -77,6 +79,45 @@ def set_role(email: str, role: str) -> None:
     click.echo(f"{user.email} is now {role}")
 
 
+@privacy_group.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what is past its retention; change nothing.")
+def privacy_purge(dry_run: bool) -> None:
+    """Delete or anonymise what is past its retention period in the data register.
+    Idempotent and safe to run from cron."""
+    counts = privacy.purge(db.session, content.register, dry_run=dry_run)
+    verb = "would purge" if dry_run else "purged"
+    for category, count in counts.items():
+        click.echo(f"{category}: {verb} {count}")
+
+
+@privacy_group.command("export")
+@click.argument("email")
+@click.option("--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
+def privacy_export(email: str, output) -> None:
+    """Write everything stored about a learner as JSON (for a request received by email)."""
+    user = _existing_user(email)
+    data = privacy.export_data(
+        db.session, content.register, user.id, content.course.default_language
+    )
+    privacy.record_audit(db.session, None, "export", user.id)
+    json.dump(data, output, ensure_ascii=False, indent=2)
+    output.write("\n")
+
+
+@privacy_group.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def privacy_erase(email: str, yes: bool) -> None:
+    """Erase a learner's account and everything stored about them."""
+    user = _existing_user(email)
+    if not yes:
+        click.confirm(f"Erase user #{user.id} and all their data?", abort=True)
+    user_id = user.id
+    privacy.erase_account(db.session, content.register, user_id)
+    privacy.record_audit(db.session, None, "erase", user_id)
+    click.echo(f"erased user #{user_id}")
+
+
 def _pybabel(*arguments: str) -> None:
     root = Path(current_app.config["TRANSLATIONS_DIR"]).parent
     subprocess.run(
@@ -101,3 +142,4 @@ def translate_compile() -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(translate)
+    app.cli.add_command(privacy_group)

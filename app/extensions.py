@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from app.content import Course, load_course
+from app.content import Course, DataRegister, load_course, load_register
 
 
 class Base(DeclarativeBase):
@@ -28,14 +28,21 @@ class Base(DeclarativeBase):
 
 
 class CourseContent:
-    """Holds the one loaded Course of an app; replacing it is a single reference swap."""
+    """Holds the app's data register and its one loaded Course; replacing the course is a
+    single reference swap."""
 
     def init_app(self, app: Flask) -> None:
-        app.extensions["course"] = load_course(app.config["LESSONS_DIR"])
+        register = load_register(app.config["DATA_REGISTER"])
+        app.extensions["register"] = register
+        app.extensions["course"] = load_course(app.config["LESSONS_DIR"], register)
 
     @property
     def course(self) -> Course:
         return current_app.extensions["course"]
+
+    @property
+    def register(self) -> DataRegister:
+        return current_app.extensions["register"]
 
 
 db = SQLAlchemy(model_class=Base)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from babel import Locale
 from flask import Flask, request
+from flask_babel import gettext as _
 
+from app.content.register import LegalBasis
 from app.extensions import content
 from app.i18n import current_language, switch_language_url
+from app.labels import COLUMNS, LEGAL_BASES
+from app.notices import controller
 
 
 def course_title() -> str:
@@ -41,8 +48,31 @@ def sign_in_next() -> str | None:
     return request.full_path.rstrip("?")
 
 
+def localised(texts: Mapping[str, str]) -> str:
+    """A per-language text of the data register, in the page's language."""
+    return texts.get(current_language(), "")
+
+
+def legal_basis(basis: LegalBasis) -> str:
+    return str(LEGAL_BASES[basis])
+
+
+def column_label(name: str) -> str:
+    return str(COLUMNS.get(name, name))
+
+
+def data_value(value: Any) -> str:
+    """A stored value as a learner reads it on their data page."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return "" if value is None else str(value)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
+        privacy_controller=controller,
         course_title=course_title,
         course_organisation=course_organisation,
         course_languages=course_languages,
@@ -50,4 +80,11 @@ def init_app(app: Flask) -> None:
         switch_language_url=switch_language_url,
         sign_in_next=sign_in_next,
     )
-    app.jinja_env.filters.update(language_name=language_name, language_endonym=language_endonym)
+    app.jinja_env.filters.update(
+        language_name=language_name,
+        language_endonym=language_endonym,
+        localised=localised,
+        legal_basis=legal_basis,
+        column_label=column_label,
+        data_value=data_value,
+    )

@@ -29,6 +29,7 @@ NO_POSTGRES = (
 LESSONS_DIR = ROOT / "lessons"
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ATTEMPT_FIELD = re.compile(r'name="attempt" value="(\d+)"')
+NOTICE_VERSION_FIELD = re.compile(r'name="version" value="([0-9a-f]+)"')
 
 
 def right_answers(quiz) -> list[tuple[str, str]]:
@@ -160,6 +161,14 @@ class Browser(FlaskClient):
         """Open `page`, then post `data` to `action` (default: the page) with its token."""
         form = {"csrf_token": self.csrf_token(page), **(data or {})}
         return self.post(action or page, data=form, **kwargs)
+
+    def acknowledge(self, lang: str, slug: str):
+        """Confirm reading a lesson's data notice, with the version its page shows."""
+        page = self.get(f"/{lang}/lessons/{slug}").get_data(as_text=True)
+        version = NOTICE_VERSION_FIELD.search(page)
+        assert version, f"no notice to acknowledge on /{lang}/lessons/{slug}"
+        data = {"csrf_token": CSRF_FIELD.search(page).group(1), "version": version.group(1)}
+        return self.post(f"/{lang}/lessons/{slug}/acknowledge", data=data)
 
     def take_quiz(self, lang: str, lesson, answers, attempt: str | None = None):
         """Answer the lesson's quiz as shown on its page (attempt number included)."""

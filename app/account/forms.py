@@ -50,3 +50,10 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Password"), validators=[InputRequired(_l("Please enter your password."))]
     )
+
+
+class ErasureForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password, to confirm"),
+        validators=[InputRequired(_l("Please enter your password to confirm."))],
+    )

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.account import bp
-from app.account.forms import LoginForm, RegisterForm
-from app.extensions import db, login_manager
+from app.account.forms import ErasureForm, LoginForm, RegisterForm
+from app.extensions import content, db, login_manager
+from app.guards import signed_in
+from app.i18n import current_language, preferred_language
 from app.models import User
-from app.services import accounts
+from app.services import accounts, privacy
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.is_active else None
+
+
+@login_manager.unauthorized_handler
+def sign_in_first():
+    """Pages that need an account send visitors to sign in, and back afterwards."""
+    flash(_("Please sign in to continue."), "info")
+    return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
 
 
 def _safe_next() -> str | None:
@@ -51,6 +60,7 @@ def register():
                     password=form.password.data,
                     display_name=form.display_name.data,
                     language=g.lang,
+                    ip_address=request.remote_addr,
                 )
             except accounts.EmailTaken:
                 form.email.errors.append(_("An account with this email address already exists."))
@@ -73,7 +83,9 @@ def login():
     if form.is_submitted():
         status = 422
         if form.validate():
-            user = accounts.authenticate(db.session, form.email.data, form.password.data)
+            user = accounts.authenticate(
+                db.session, form.email.data, form.password.data, request.remote_addr
+            )
             if user is not None:
                 return _sign_in(user)
             status = 401
@@ -84,6 +96,73 @@ def login():
 @bp.post("/<lang:lang>/logout")
 def logout():
     """Sign out (by POST only, so a link elsewhere cannot sign anyone out)."""
+    if current_user.is_authenticated:
+        accounts.record_security_event(
+            db.session, current_user.id, accounts.SecurityEventKind.SIGNED_OUT, request.remote_addr
+        )
     logout_user()
     flash(_("You have signed out."), "info")
+    return redirect(url_for("learn.course"), code=303)
+
+
+def _data_page(erasure_form: ErasureForm, status: int = 200):
+    register = content.register
+    return render_template(
+        "account/data.html",
+        register=register,
+        data=privacy.export_data(db.session, register, current_user.id, current_language()),
+        consents=privacy.consents(db.session, current_user.id),
+        ledger=privacy.consent_ledger(db.session, current_user.id),
+        erasure_form=erasure_form,
+    ), status
+
+
+@bp.get("/<lang:lang>/account/data")
+@signed_in
+def my_data():
+    """Everything stored about the learner, by register category, with their choices."""
+    return _data_page(ErasureForm())
+
+
+@bp.get("/account/data.json")
+@signed_in
+def my_data_json():
+    """The same, as a JSON download (GDPR Arts. 15 and 20)."""
+    data = privacy.export_data(db.session, content.register, current_user.id, preferred_language())
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    return response
+
+
+@bp.post("/<lang:lang>/account/consents")
+@signed_in
+def save_consents():
+    """Give or withdraw consent to optional uses; every change is a new ledger row."""
+    known = {purpose.id for purpose in content.register.purposes}
+    chosen = set(request.form.getlist("purpose"))
+    if not chosen <= known:
+        abort(400)
+    changes = privacy.record_consents(
+        db.session, content.register, current_user.id, chosen, current_language()
+    )
+    if changes:
+        flash(_("Your choices have been saved."), "success")
+    return redirect(url_for("account.my_data", _anchor="consents"), code=303)
+
+
+@bp.post("/<lang:lang>/account/erase")
+@signed_in
+def erase():
+    """Erase the account and everything stored about the learner, after their password."""
+    form = ErasureForm()
+    if not form.validate():
+        return _data_page(form, 422)
+    if not accounts.password_matches(current_user, form.password.data):
+        form.password.errors.append(_("That is not your password."))
+        return _data_page(form, 401)
+    user_id = current_user.id
+    logout_user()
+    privacy.erase_account(db.session, content.register, user_id)
+    session.clear()
+    flash(_("Your account and all the data stored about you have been erased."), "info")
     return redirect(url_for("learn.course"), code=303)

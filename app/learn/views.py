@@ -15,7 +15,8 @@ from app.errors import refuse
 from app.extensions import content, db
 from app.i18n import current_language, preferred_language
 from app.learn import bp
-from app.services import progress, quizzes
+from app.notices import notice_for
+from app.services import privacy, progress, quizzes
 
 GRADING_LABELS = {
     Grading.HIGHEST: _l("your best attempt counts"),
@@ -39,6 +40,7 @@ def _published_lesson_or_404(slug: str) -> Lesson:
 def _render_lesson(
     lesson: Lesson,
     *,
+    acknowledged: bool,
     status: int = 200,
     chosen: Mapping[str, list[str]] | None = None,
     unanswered: Collection[str] = (),
@@ -48,6 +50,8 @@ def _render_lesson(
     quiz_status = None
     if lesson.quiz is not None and current_user.is_authenticated:
         quiz_status = quizzes.quiz_status(db.session, current_user.id, lesson)
+    notice = notice_for(lesson)
+    privacy.note_notice_shown(db.session, lesson.slug, notice.version)
     page = render_template(
         "learn/lesson.html",
         course=course,
@@ -60,8 +64,23 @@ def _render_lesson(
         grading_labels=GRADING_LABELS,
         chosen=chosen or {},
         unanswered=set(unanswered),
+        notice=notice,
+        acknowledged=acknowledged,
     )
     return page, status
+
+
+def _has_acknowledged(lesson: Lesson) -> bool:
+    """Whether the signed-in learner has read the lesson's current data notice."""
+    return current_user.is_authenticated and privacy.has_acknowledged(
+        db.session, current_user.id, lesson.slug, notice_for(lesson).version
+    )
+
+
+def _require_acknowledgment(lesson: Lesson) -> None:
+    """Nothing is recorded for a lesson before its data notice is acknowledged."""
+    if not _has_acknowledged(lesson):
+        refuse(409, _("Please confirm that you have read this lesson's data notice first."))
 
 
 @bp.get("/")
@@ -85,9 +104,32 @@ def course():
 def lesson(slug: str):
     """A lesson in the page's language, or in the default one with a note saying so."""
     lesson = _published_lesson_or_404(slug)
-    if current_user.is_authenticated:
+    acknowledged = _has_acknowledged(lesson)
+    if acknowledged:
         progress.record_start(db.session, current_user.id, lesson)
-    return _render_lesson(lesson)
+    return _render_lesson(lesson, acknowledged=acknowledged)
+
+
+@bp.post("/<lang:lang>/lessons/<slug>/acknowledge")
+def acknowledge(slug: str):
+    """The learner confirms reading the lesson's data notice; the lesson starts."""
+    lesson = _published_lesson_or_404(slug)
+    if not current_user.is_authenticated:
+        return _sign_in_first(lesson)
+    version = notice_for(lesson).version
+    if request.form.get("version") != version:
+        flash(_("The data notice has changed since you opened the page. Please read it again."))
+        return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="data-notice"), 303)
+    privacy.acknowledge(db.session, current_user.id, lesson.slug, version, current_language())
+    progress.record_start(db.session, current_user.id, lesson)
+    return redirect(url_for("learn.lesson", slug=lesson.slug), 303)
+
+
+@bp.get("/<lang:lang>/privacy")
+def privacy_notice():
+    """The full privacy notice: every category in the register, the optional purposes,
+    the controller and the learner's rights."""
+    return render_template("learn/privacy.html", register=content.register)
 
 
 def _sign_in_first(lesson: Lesson):
@@ -102,6 +144,7 @@ def complete(slug: str):
         return _sign_in_first(lesson)
     if lesson.quiz is not None and lesson.quiz.settings.required:
         refuse(409, _("This lesson is completed by passing its quiz."))
+    _require_acknowledgment(lesson)
     if progress.record_completion(db.session, current_user.id, lesson):
         flash(_("Well done: lesson %(number)d is complete.", number=lesson.number), "success")
     return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="lesson-status"), code=303)
@@ -115,6 +158,7 @@ def answer_quiz(slug: str):
         return _sign_in_first(lesson)
     if lesson.quiz is None:
         refuse(404, _("This lesson has no quiz."))
+    _require_acknowledgment(lesson)
     tampered = _("The quiz form was changed or is out of date. Please reload the page.")
     number = request.form.get("attempt", "")
     if not number.isdigit():
@@ -131,7 +175,9 @@ def answer_quiz(slug: str):
             answers=answers,
         )
     except quizzes.UnansweredQuestions as missing:
-        return _render_lesson(lesson, status=422, chosen=form, unanswered=missing.question_ids)
+        return _render_lesson(
+            lesson, acknowledged=True, status=422, chosen=form, unanswered=missing.question_ids
+        )
     except quizzes.NoAttemptsLeft:
         refuse(403, _("You have used all your attempts at this quiz."))
     except quizzes.TamperedForm:

@@ -27,6 +27,13 @@ LESSON = COURSE.published_lessons[0]
 PAGE = f"/{{lang}}/lessons/{LESSON.slug}"
 
 
+@pytest.fixture
+def learner(learner):
+    """A signed-in learner who has read lesson 1's data notice."""
+    assert learner.acknowledge("en", LESSON.slug).status_code == 303
+    return learner
+
+
 def attempts(app) -> list[QuizAttempt]:
     with app.app_context():
         return list(db.session.scalars(sa.select(QuizAttempt).order_by(QuizAttempt.number)))
@@ -171,6 +178,7 @@ def test_a_quiz_post_needs_an_account_and_a_csrf_token(app, client):
     assert anonymous.status_code == 302
     assert anonymous.location == f"/en/login?next=/en/lessons/{LESSON.slug}"
     client.register()
+    client.acknowledge("en", LESSON.slug)
     no_token = client.post(f"/en/lessons/{LESSON.slug}/quiz", data=MultiDict(form))
     assert no_token.status_code == 400
     assert attempts(app) == []
@@ -219,6 +227,7 @@ def test_the_page_before_grading_does_not_depend_on_the_answer_key(course_app):
     for name, body in (("a", KEY_A), ("b", KEY_B)):
         client = quiz_course(course_app, body, name).test_client()
         client.register("es", email=f"{name}@example.org")
+        client.acknowledge("es", "quizzed")
         html = client.get("/es/lessons/quizzed").get_data(as_text=True)
         assert 'value="lisbon"' in html and 'value="porto"' in html
         pages.append(CSRF_FIELD.sub("", html).replace(f"{name}@example.org", ""))
@@ -228,6 +237,7 @@ def test_the_page_before_grading_does_not_depend_on_the_answer_key(course_app):
 def test_a_quiz_post_to_a_lesson_without_a_quiz_is_a_404(course_app):
     client = quiz_course(course_app, KEY_A, "plain").test_client()
     client.register("es")
+    client.acknowledge("es", "plain")
     response = client.submit("/es/lessons/plain", "/es/lessons/plain/quiz", {"attempt": "1"})
     assert response.status_code == 404
     assert "Esta lección no tiene cuestionario." in response.get_data(as_text=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from app.content import load_course
 from config import ROOT
-from tests.conftest import ATTEMPT_FIELD, CSRF_FIELD, right_answers
+from tests.conftest import ATTEMPT_FIELD, CSRF_FIELD, NOTICE_VERSION_FIELD, right_answers
 
 QUIZ_1 = load_course(ROOT / "lessons").published_lessons[0].quiz
 
@@ -83,8 +83,9 @@ class Visitor:
     def submit(self, page: str, action: str, data: list[tuple[str, str]]) -> str:
         html = self.get(page)
         hidden = [("csrf_token", CSRF_FIELD.search(html).group(1))]
-        if attempt := ATTEMPT_FIELD.search(html):
-            hidden.append(("attempt", attempt.group(1)))
+        for field, pattern in (("attempt", ATTEMPT_FIELD), ("version", NOTICE_VERSION_FIELD)):
+            if found := pattern.search(html):
+                hidden.append((field, found.group(1)))
         body = urllib.parse.urlencode([*hidden, *data]).encode()
         with self.opener.open(action, data=body, timeout=10) as response:
             return response.read().decode()
@@ -105,6 +106,7 @@ def test_a_fresh_start_serves_the_course_and_a_restart_keeps_progress_and_sessio
                 ("display_name", "Eva"),
             ],
         )
+        visitor.submit(f"{base}{LESSON_1}", f"{base}{LESSON_1}/acknowledge", [])
         page = visitor.submit(f"{base}{LESSON_1}", f"{base}{LESSON_1}/quiz", right_answers(QUIZ_1))
         assert "You completed this lesson" in page
     assert (instance / "aula.db").exists() and (instance / "secret_key").exists()

@@ -1,0 +1,7 @@
+"""What admins see: the record of processing and privacy requests."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)
+
+from app.admin import views  # noqa: E402, F401  (views register themselves on bp)

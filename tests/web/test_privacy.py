@@ -1,0 +1,391 @@
+"""Personal data, as learners and admins meet it: lesson notices derived from the register,
+acknowledgment before anything is recorded, consents, export, erasure and the purge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+
+import pytest
+import sqlalchemy as sa
+
+from app.content import load_course
+from app.extensions import content, db
+from app.models import (
+    AuditLogEntry,
+    ConsentEvent,
+    LessonProgress,
+    NoticeAcknowledgment,
+    Role,
+    SecurityEvent,
+    User,
+    utcnow,
+)
+from app.services import accounts
+from config import ROOT
+from tests.conftest import NOTICE_VERSION_FIELD, Browser, dispose, make_app, right_answers
+from tests.content.conftest import lesson_file
+
+COURSE = load_course(ROOT / "lessons")
+LESSON_1 = COURSE.published_lessons[0]
+EMAIL = "ana@example.org"
+PASSWORD = "correct horse battery"
+NOTICE_HEADINGS = {
+    "en": "What personal data we collect and why",
+    "es": "Qué datos personales recogemos y por qué",
+    "pt": "Que dados pessoais recolhemos e porquê",
+}
+
+
+def rows(app, model) -> list:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(model)))
+
+
+def category_name(app, category_id: str, lang: str) -> str:
+    with app.app_context():
+        return content.register.category(category_id).name[lang]
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "en"])
+def test_a_lesson_with_a_quiz_lists_quiz_answers_and_one_without_does_not(course_app, lang):
+    def write(lessons):
+        quiz = "```quiz\n? q: A question?\nanswer: true\n```\n"
+        lessons.lesson("01-plain")
+        for language in ("es", "pt", "en"):
+            lessons.write(f"02-quizzed/{language}.md", lesson_file(body=quiz))
+
+    app = course_app(write)
+    client = app.test_client()
+    quiz_answers = category_name(app, "quiz-answers", lang)
+    progress = category_name(app, "progress", lang)
+    plain = client.get(f"/{lang}/lessons/plain").get_data(as_text=True)
+    quizzed = client.get(f"/{lang}/lessons/quizzed").get_data(as_text=True)
+    for page in (plain, quizzed):
+        assert NOTICE_HEADINGS[lang] in page
+        assert page.index(NOTICE_HEADINGS[lang]) < page.index('class="lesson-body"')
+        assert progress in page
+        assert f'href="/{lang}/privacy"' in page
+    assert 'data-category="quiz-answers"' in quizzed and quiz_answers in quizzed
+    assert 'data-category="quiz-answers"' not in plain and quiz_answers not in plain
+    version = NOTICE_VERSION_FIELD.pattern  # the anonymous page offers nothing to confirm
+    assert version not in plain
+
+
+def test_nothing_is_recorded_before_the_notice_is_acknowledged(app, learner):
+    page = learner.get(f"/pt/lessons/{LESSON_1.slug}").get_data(as_text=True)
+    assert 'class="quiz-form"' not in page
+    assert rows(app, LessonProgress) == []
+    complete = learner.submit(
+        f"/pt/lessons/{LESSON_1.slug}", f"/pt/lessons/{LESSON_1.slug}/complete"
+    )
+    assert complete.status_code == 409
+    quiz = learner.take_quiz("pt", LESSON_1, right_answers(LESSON_1.quiz), attempt="1")
+    assert quiz.status_code == 409
+    assert rows(app, LessonProgress) == []
+
+    assert learner.acknowledge("pt", LESSON_1.slug).status_code == 303
+    [acknowledgment] = rows(app, NoticeAcknowledgment)
+    assert (acknowledgment.lesson_slug, acknowledgment.language) == (LESSON_1.slug, "pt")
+    assert acknowledgment.acknowledged_at.tzinfo is not None
+    [started] = rows(app, LessonProgress)
+    assert started.completed_at is None
+    assert 'class="quiz-form"' in learner.get(f"/pt/lessons/{LESSON_1.slug}").get_data(as_text=True)
+
+
+def test_a_stale_notice_version_is_not_acknowledged(app, learner):
+    token = learner.csrf_token(f"/en/lessons/{LESSON_1.slug}")
+    response = learner.post(
+        f"/en/lessons/{LESSON_1.slug}/acknowledge", data={"csrf_token": token, "version": "old"}
+    )
+    assert response.status_code == 303 and response.location.endswith("#data-notice")
+    assert rows(app, NoticeAcknowledgment) == [] and rows(app, LessonProgress) == []
+
+
+def test_a_changed_register_asks_for_acknowledgment_again(database_url, tmp_path, app, learner):
+    learner.acknowledge("en", LESSON_1.slug)
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    changed = tmp_path / "register.yml"
+    changed.write_text(text.replace("Your quiz answers", "Your quiz attempts", 1), "utf-8")
+    restarted = make_app(database_url, tmp_path / "instance", DATA_REGISTER=str(changed))
+    restarted.test_client_class = Browser
+    client = restarted.test_client()
+    client.login("en")
+    page = client.get(f"/en/lessons/{LESSON_1.slug}").get_data(as_text=True)
+    assert "I have read this notice" in page and "Your quiz attempts" in page
+    assert client.take_quiz("en", LESSON_1, right_answers(LESSON_1.quiz), "1").status_code == 409
+    assert client.acknowledge("en", LESSON_1.slug).status_code == 303
+    assert len(rows(restarted, NoticeAcknowledgment)) == 2
+    assert client.take_quiz("en", LESSON_1, right_answers(LESSON_1.quiz)).status_code == 303
+    dispose(restarted)
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "en"])
+def test_the_privacy_page_explains_every_category_in_the_page_language(app, client, lang):
+    html = client.get(f"/{lang}/privacy").get_data(as_text=True)
+    with app.app_context():
+        for category in content.register.categories:
+            assert category.name[lang] in html
+            assert category.recipients[lang] in html
+        for purpose in content.register.purposes:
+            assert purpose.text[lang] in html
+    assert "privacy@localhost" in html
+
+
+def test_consents_start_off_and_every_change_is_a_ledger_row(app, learner):
+    page = learner.get("/en/account/data").get_data(as_text=True)
+    assert 'name="purpose" value="course-improvement">' in page  # not pre-ticked
+    learner.submit("/en/account/data", "/en/account/consents", {"purpose": "course-improvement"})
+    assert 'value="course-improvement" checked' in learner.get("/en/account/data").get_data(
+        as_text=True
+    )
+    learner.submit("/es/account/data", "/es/account/consents", {"purpose": "course-improvement"})
+    learner.submit("/pt/account/data", "/pt/account/consents", {})
+    ledger = [(e.purpose, e.granted, e.language) for e in rows(app, ConsentEvent)]
+    assert ledger == [("course-improvement", True, "en"), ("course-improvement", False, "pt")]
+    page = learner.get("/en/account/data").get_data(as_text=True)
+    assert 'name="purpose" value="course-improvement">' in page
+
+
+def test_an_unknown_consent_purpose_is_refused(app, learner):
+    response = learner.submit("/en/account/data", "/en/account/consents", {"purpose": "spam"})
+    assert response.status_code == 400
+    assert rows(app, ConsentEvent) == []
+
+
+def learner_with_data_everywhere(app, client: Browser) -> None:
+    """A learner, also an admin, with rows in every register category."""
+    client.register("pt", email=EMAIL)
+    client.submit("/en/", "/en/logout")
+    client.login("pt", password="wrong password")
+    client.login("pt")
+    with app.app_context():
+        accounts.set_role(db.session, accounts.find_user(db.session, EMAIL), Role.ADMIN)
+    client.acknowledge("pt", LESSON_1.slug)
+    client.take_quiz("pt", LESSON_1, right_answers(LESSON_1.quiz))
+    client.submit("/pt/account/data", "/pt/account/consents", {"purpose": "course-improvement"})
+    with app.app_context():
+        other = accounts.create_user(
+            db.session, email="bo@example.org", password=PASSWORD, display_name="Bo"
+        )
+        other_id = other.id
+    client.submit("/pt/admin/privacy", "/pt/admin/privacy/export", {"email": "bo@example.org"})
+    assert other_id
+
+
+def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, client):
+    learner_with_data_everywhere(app, client)
+    response = client.get("/account/data.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    data = json.loads(response.get_data(as_text=True))
+    with app.app_context():
+        expected = [category.id for category in content.register.categories]
+    assert [category["id"] for category in data["categories"]] == expected
+    for category in data["categories"]:
+        assert any(category["records"].values()), category["id"]
+    records = {c["id"]: c["records"] for c in data["categories"]}
+    [user] = records["account"]["users"]
+    assert user["email"] == EMAIL and "password_hash" not in user
+    assert records["quiz-answers"]["quiz_answers"][0]["selected"]
+    assert {e["kind"] for e in records["security-events"]["security_events"]} >= {
+        "account-created",
+        "sign-in-failed",
+        "signed-in",
+    }
+    assert PASSWORD not in response.get_data(as_text=True)
+
+
+def test_the_data_page_shows_what_is_stored_by_category(app, client):
+    learner_with_data_everywhere(app, client)
+    html = client.get("/pt/account/data").get_data(as_text=True)
+    with app.app_context():
+        for category in content.register.categories:
+            assert category.name["pt"] in html
+    assert EMAIL in html and LESSON_1.slug in html
+
+
+def all_rows_about(app, user_id: int) -> dict[str, int]:
+    with app.app_context():
+        counts = {}
+        for model, column in (
+            (User, User.id),
+            (LessonProgress, LessonProgress.user_id),
+            (NoticeAcknowledgment, NoticeAcknowledgment.user_id),
+            (ConsentEvent, ConsentEvent.user_id),
+            (SecurityEvent, SecurityEvent.user_id),
+            (AuditLogEntry, AuditLogEntry.actor_id),
+        ):
+            counts[model.__tablename__] = db.session.scalar(
+                sa.select(sa.func.count()).select_from(model).where(column == user_id)
+            )
+        counts["quiz"] = db.session.scalar(
+            sa.text("SELECT count(*) FROM quiz_attempts WHERE user_id = :id"), {"id": user_id}
+        ) + db.session.scalar(
+            sa.text(
+                "SELECT count(*) FROM quiz_answers WHERE attempt_id IN "
+                "(SELECT id FROM quiz_attempts WHERE user_id = :id)"
+            ),
+            {"id": user_id},
+        )
+        return counts
+
+
+def test_erasure_leaves_no_trace(app, client, database_url, caplog):
+    caplog.set_level(logging.DEBUG)
+    learner_with_data_everywhere(app, client)
+    with app.app_context():
+        user_id = accounts.find_user(db.session, EMAIL).id
+    assert all(all_rows_about(app, user_id).values())
+
+    wrong = client.submit("/en/account/data", "/en/account/erase", {"password": "not it"})
+    assert wrong.status_code == 401 and all(all_rows_about(app, user_id).values())
+
+    erased = client.submit("/en/account/data", "/en/account/erase", {"password": PASSWORD})
+    assert erased.status_code == 303
+    assert "erased" in client.get(erased.location).get_data(as_text=True)
+    assert set(all_rows_about(app, user_id).values()) == {0}
+    assert client.get("/en/account/data").status_code == 302  # signed out
+    assert client.login("en").status_code == 401
+    with app.app_context():
+        audit = list(db.session.scalars(sa.select(AuditLogEntry)))
+    assert [(entry.action, entry.actor_id) for entry in audit] == [("export", None)]
+
+    if database_url.startswith("sqlite"):
+        path = database_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal"):
+            try:
+                with open(path + suffix, "rb") as file:
+                    stored = file.read()
+            except FileNotFoundError:
+                continue
+            assert EMAIL.encode() not in stored, f"email left in {path + suffix}"
+    assert not [r for r in caplog.records if EMAIL in r.getMessage()]
+
+
+def test_admins_handle_export_and_erasure_requests_with_an_audit_log(app, client):
+    client.register("en", email="admin@example.org")
+    with app.app_context():
+        admin = accounts.find_user(db.session, "admin@example.org")
+        accounts.set_role(db.session, admin, Role.ADMIN)
+        admin_id = admin.id
+        learner = accounts.create_user(
+            db.session, email="lu@example.org", password=PASSWORD, display_name="Lu"
+        )
+        learner_id = learner.id
+    page = client.get("/en/admin/privacy")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Records of processing" in html and 'id="register-quiz-answers"' in html
+
+    exported = client.submit(
+        "/en/admin/privacy", "/en/admin/privacy/export", {"email": "lu@example.org"}
+    )
+    assert exported.status_code == 200
+    assert (
+        json.loads(exported.get_data(as_text=True))["categories"][0]["records"]["users"][0]["email"]
+        == "lu@example.org"
+    )
+    refused = client.submit(
+        "/en/admin/privacy", "/en/admin/privacy/erase", {"email": "lu@example.org", "password": "x"}
+    )
+    assert refused.status_code == 401
+    erased = client.submit(
+        "/en/admin/privacy",
+        "/en/admin/privacy/erase",
+        {"email": "lu@example.org", "password": "correct horse battery"},
+    )
+    assert erased.status_code == 303
+    with app.app_context():
+        assert accounts.find_user(db.session, "lu@example.org") is None
+        log = [
+            (e.action, e.subject_ref, e.actor_id)
+            for e in db.session.scalars(sa.select(AuditLogEntry).order_by(AuditLogEntry.id))
+        ]
+    assert log == [
+        ("export", f"user #{learner_id}", admin_id),
+        ("erase", f"user #{learner_id}", admin_id),
+    ]
+    assert "lu@example.org" not in client.get("/en/admin/privacy").get_data(as_text=True)
+
+
+def test_learners_cannot_open_the_admin_pages(learner, client):
+    assert learner.get("/en/admin/privacy").status_code == 403
+    assert learner.submit("/en/", "/en/admin/privacy/erase", {"email": EMAIL}).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_for_data_pages(client):
+    response = client.get("/es/account/data")
+    assert response.status_code == 302
+    assert response.location == "/es/login?next=/es/account/data"
+    assert client.get("/account/data.json").status_code == 302
+
+
+def test_the_purge_counts_in_a_dry_run_then_deletes_once(app):
+    now = utcnow()
+    long_ago = now - dt.timedelta(days=800)
+    with app.app_context():
+        stale = accounts.create_user(
+            db.session, email="old@example.org", password=PASSWORD, display_name="Old"
+        )
+        fresh = accounts.create_user(
+            db.session, email="new@example.org", password=PASSWORD, display_name="New"
+        )
+        staff = accounts.create_user(
+            db.session,
+            email="staff@example.org",
+            password=PASSWORD,
+            display_name="S",
+            role=Role.ADMIN,
+        )
+        for user in (stale, staff):
+            user.last_active_at = long_ago
+        db.session.add(
+            SecurityEvent(
+                user_id=fresh.id, kind="signed-in", occurred_at=now - dt.timedelta(days=91)
+            )
+        )
+        db.session.add(
+            AuditLogEntry(
+                actor_id=staff.id,
+                action="export",
+                subject_ref="user #9",
+                recorded_at=long_ago - dt.timedelta(days=400),
+            )
+        )
+        db.session.commit()
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["privacy", "purge", "--dry-run"])
+    assert dry.exit_code == 0
+    assert "account: would purge 1" in dry.output
+    assert "security-events: would purge 1" in dry.output
+    assert "staff-actions: would purge 1" in dry.output
+    assert len(rows(app, User)) == 3 and len(rows(app, AuditLogEntry)) == 1
+
+    real = runner.invoke(args=["privacy", "purge"])
+    assert "account: purged 1" in real.output
+    emails = sorted(user.email for user in rows(app, User))
+    assert emails == ["new@example.org", "staff@example.org"]
+    assert rows(app, AuditLogEntry) == []
+    again = runner.invoke(args=["privacy", "purge"])
+    assert all(line.endswith(" 0") for line in again.output.splitlines()), again.output
+
+
+def test_command_line_export_and_erasure_are_audited(app, tmp_path):
+    with app.app_context():
+        user_id = accounts.create_user(
+            db.session, email="cli@example.org", password=PASSWORD, display_name="C"
+        ).id
+    runner = app.test_cli_runner()
+    output = tmp_path / "export.json"
+    exported = runner.invoke(args=["privacy", "export", "cli@example.org", "--output", str(output)])
+    assert exported.exit_code == 0
+    assert json.loads(output.read_text())["categories"][0]["records"]["users"][0]["id"] == user_id
+    erased = runner.invoke(args=["privacy", "erase", "cli@example.org", "--yes"])
+    assert erased.exit_code == 0 and f"erased user #{user_id}" in erased.output
+    assert [(e.action, e.actor_id) for e in rows(app, AuditLogEntry)] == [
+        ("export", None),
+        ("erase", None),
+    ]
