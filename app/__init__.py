@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from flask import Flask
 
+from app.content import ContentError
 from config import Config, config_from_environment
 
 
@@ -44,7 +46,15 @@ def create_app(
     db.init_app(app)
     database.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
-    content.init_app(app)
+    try:
+        content.init_app(app)
+    except ContentError as error:
+        # The trainer's view of what is wrong, not a traceback: the same lines as
+        # `flask lessons check`, then the server does not start.
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(error.problems)} error(s) in {app.config['LESSONS_DIR']}", file=sys.stderr)
+        raise SystemExit(1) from None
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(

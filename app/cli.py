@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
+import yaml
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.content import check_course, load_register
+from app.content.problems import Level
 from app.extensions import content, db
 from app.models import Role
-from app.services import accounts, privacy
+from app.services import accounts, authoring, privacy
+from config import Config
 
 users = AppGroup("users", help="Create and manage accounts.")
 translate = AppGroup("translate", help="Extract, update and compile the interface catalogues.")
@@ -116,6 +121,101 @@ def privacy_erase(email: str, yes: bool) -> None:
     privacy.erase_account(db.session, content.register, user_id)
     privacy.record_audit(db.session, None, "erase", user_id)
     click.echo(f"erased user #{user_id}")
+
+
+@click.group("lessons")
+def lessons() -> None:
+    """Check the lessons and their translations, without a server or a database."""
+
+
+def _lessons_dir(directory: str | None) -> Path:
+    return Path(directory or Config.LESSONS_DIR)
+
+
+@lessons.command("check")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+def lessons_check(directory: str | None, output: str, strict: bool) -> None:
+    """Check DIRECTORY (default: LESSONS_DIR): one line per problem, as
+    path:line:column: level: message. Exits 1 when there are errors."""
+    folder = _lessons_dir(directory)
+    if not (folder / "course.yml").exists() and not folder.is_dir():
+        raise click.ClickException(f"{folder} is not a lessons directory")
+    _course, problems = check_course(folder, load_register(Config.DATA_REGISTER))
+    if strict:
+        problems = [replace(problem, level=Level.ERROR) for problem in problems]
+    errors = sum(1 for problem in problems if problem.level is Level.ERROR)
+    if output == "json":
+        click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        warnings = len(problems) - errors
+        click.echo(
+            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+        )
+    sys.exit(1 if errors else 0)
+
+
+@lessons.command("status")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
+def lessons_status(directory: str | None, output: str) -> None:
+    """Translation status: lesson by language (present, missing, stale, draft), and how
+    complete each interface catalogue is."""
+    course, problems = check_course(_lessons_dir(directory), load_register(Config.DATA_REGISTER))
+    if course is None:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    report = {
+        "lessons": [
+            {
+                "number": lesson.number,
+                "slug": lesson.slug,
+                "languages": {
+                    language: {
+                        "state": cell.state.value,
+                        "source_changed": cell.source_changed.isoformat()
+                        if cell.source_changed
+                        else None,
+                    }
+                    for language, cell in cells.items()
+                },
+            }
+            for lesson, cells in authoring.translation_matrix(course)
+        ],
+        "interface": authoring.catalogue_completeness(
+            Path(Config.TRANSLATIONS_DIR), course.languages
+        ),
+    }
+    if output == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    for row in report["lessons"]:
+        states = "  ".join(f"{lang}: {cell['state']}" for lang, cell in row["languages"].items())
+        click.echo(f"{row['number']:02d}-{row['slug']}  {states}")
+    click.echo(
+        "interface: "
+        + "  ".join(f"{lang}: {percent}%" for lang, percent in report["interface"].items())
+    )
+
+
+@lessons.command("stamp")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def lessons_stamp(files: tuple[str, ...]) -> None:
+    """Mark translations as up to date with their lesson's default-language file, once you
+    have brought them up to date: records `translated_from: <lang>@<hash>`."""
+    for name in files:
+        path = Path(name)
+        folder = path.parent
+        settings = yaml.safe_load((folder.parent / "course.yml").read_text(encoding="utf-8"))
+        source = folder / f"{settings['default_language']}.md"
+        if path.resolve() == source.resolve():
+            raise click.ClickException(f"{path} is the source; stamp its translations")
+        stamp = authoring.stamp_translation(path, source)
+        click.echo(f"{path}: {stamp}")
 
 
 def _pybabel(*arguments: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from pathlib import Path
+
+from flask import Flask, current_app, g, has_request_context
 from flask_babel import Babel, lazy_gettext
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -11,7 +13,15 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from app.content import Course, DataRegister, load_course, load_register
+from app.content import (
+    ContentError,
+    Course,
+    DataRegister,
+    Problem,
+    check_course,
+    load_register,
+)
+from app.content.problems import Level
 
 
 class Base(DeclarativeBase):
@@ -28,16 +38,55 @@ class Base(DeclarativeBase):
 
 
 class CourseContent:
-    """Holds the app's data register and its one loaded Course; replacing the course is a
-    single reference swap."""
+    """Holds the app's data register and its one loaded Course.
+
+    Each request works on the course it started with (pinned in `g`), and a reload replaces
+    the course with a single reference swap, so no request ever sees half a course. A reload
+    also touches a marker file in the instance folder, so every other worker process of
+    the same deployment picks the new course up at its next request.
+    """
+
+    MARKER = "lessons-reloaded"
 
     def init_app(self, app: Flask) -> None:
         register = load_register(app.config["DATA_REGISTER"])
+        course, problems = check_course(app.config["LESSONS_DIR"], register)
+        for problem in problems:
+            app.logger.warning("%s", problem)
+        if course is None:
+            raise ContentError([p for p in problems if p.level is Level.ERROR])
         app.extensions["register"] = register
-        app.extensions["course"] = load_course(app.config["LESSONS_DIR"], register)
+        app.extensions["course"] = course
+        app.extensions["course_marker"] = self._marker_time(app)
+        app.before_request(self._pin_course)
+
+    def _marker_time(self, app: Flask) -> float:
+        marker = Path(app.instance_path) / self.MARKER
+        return marker.stat().st_mtime if marker.exists() else 0.0
+
+    def _pin_course(self) -> None:
+        app = current_app._get_current_object()
+        if self._marker_time(app) > app.extensions["course_marker"]:
+            self.reload(app, notify=False)
+        g.course = app.extensions["course"]
+
+    def reload(self, app: Flask, *, notify: bool = True) -> list[Problem]:
+        """Re-read the lessons directory. On errors the course being served stays; the
+        problems found (errors and warnings) are returned either way."""
+        course, problems = check_course(app.config["LESSONS_DIR"], app.extensions["register"])
+        app.extensions["course_marker"] = self._marker_time(app)
+        if course is not None:
+            app.extensions["course"] = course
+            if notify:
+                marker = Path(app.instance_path) / self.MARKER
+                marker.touch()
+                app.extensions["course_marker"] = marker.stat().st_mtime
+        return problems
 
     @property
     def course(self) -> Course:
+        if has_request_context() and "course" in g:
+            return g.course
         return current_app.extensions["course"]
 
     @property

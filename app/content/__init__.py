@@ -1,6 +1,6 @@
 """Pure content loading: a lessons directory in, immutable course data out. No Flask here."""
 
-from app.content.loader import SUPPORTED_LANGUAGES, load_course
+from app.content.loader import SUPPORTED_LANGUAGES, check_course, load_course
 from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import ContentError, Problem
 from app.content.register import DataCategory, DataRegister, load_register
@@ -15,6 +15,7 @@ __all__ = [
     "LessonText",
     "Problem",
     "Reading",
+    "check_course",
     "load_course",
     "load_register",
 ]

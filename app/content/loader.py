@@ -8,6 +8,7 @@ directory are collected before failing, so one run shows everything to fix.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ from typing import Any
 
 import yaml
 
+from app.content.lint import LessonContext, check_and_link
 from app.content.markdown import parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
-from app.content.problems import ContentError, Problems
+from app.content.problems import ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz
 from app.content.register import DataRegister
 
@@ -29,7 +31,7 @@ SUPPORTED_LANGUAGES = ("es", "pt", "en")
 LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
 COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
-LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects"}
+LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects", "translated_from"}
 READING_KEYS = {"title", "url", "pages"}
 
 
@@ -220,8 +222,38 @@ def _parse_collects(
     return tuple(value)
 
 
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """What every lesson file is checked against."""
+
+    languages: tuple[str, ...]
+    default_language: str
+    declarable: frozenset[str]
+    folders: Mapping[str, str]  # lesson folder name -> slug, for links between lessons
+
+
+def source_hash(text: str) -> str:
+    """The version of a lesson file that translations record in `translated_from`."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+
+
+def _parse_translated_from(
+    value: Any, settings: _Settings, path: Path, line: int, problems: Problems
+) -> tuple[str, str] | None:
+    match = re.fullmatch(r"([a-z]{2})@([0-9a-f]{6,64})", str(value).strip())
+    if match is None or match[1] != settings.default_language:
+        problems.add(
+            path,
+            line,
+            f"'translated_from' is written {settings.default_language}@<hash>, the hash "
+            f"`flask lessons stamp` records",
+        )
+        return None
+    return match[1], match[2]
+
+
 def _load_lesson_text(
-    path: Path, language: str, declarable: frozenset[str], problems: Problems
+    path: Path, language: str, slug: str, settings: _Settings, problems: Problems
 ) -> LessonText | None:
     try:
         source = path.read_text(encoding="utf-8")
@@ -262,13 +294,19 @@ def _load_lesson_text(
     collects: tuple[str, ...] = ()
     if "collects" in data.values:
         collects = _parse_collects(
-            data.values["collects"], declarable, path, line_of("collects"), problems
+            data.values["collects"], settings.declarable, path, line_of("collects"), problems
+        )
+    translated_from = None
+    if "translated_from" in data.values:
+        translated_from = _parse_translated_from(
+            data.values["translated_from"], settings, path, line_of("translated_from"), problems
         )
     quiz = None
     for extra in document.quiz_blocks[1:]:
         problems.add(path, extra.first_line - 1, "a lesson has at most one quiz block")
     if document.quiz_blocks:
         quiz = parse_quiz(document.quiz_blocks[0], path, problems)
+    check_and_link(document, source, LessonContext(path, slug, settings.folders), problems)
     if len(problems) > before or date is None:
         return None
     return LessonText(
@@ -276,24 +314,21 @@ def _load_lesson_text(
         title=title,
         author=author,
         date=date,
-        html=document.html,
+        html=document.render(),
         source_path=path,
+        source_hash=source_hash(source),
         reading=reading,
         is_draft=bool(draft),
         quiz=quiz,
         collects=collects,
+        translated_from=translated_from[1] if translated_from else None,
     )
 
 
 def _load_lesson(
-    folder: Path,
-    number: int,
-    slug: str,
-    languages: tuple[str, ...],
-    default_language: str,
-    declarable: frozenset[str],
-    problems: Problems,
+    folder: Path, number: int, slug: str, settings: _Settings, problems: Problems
 ) -> Lesson | None:
+    languages, default_language = settings.languages, settings.default_language
     texts: dict[str, LessonText] = {}
     for markdown_file in sorted(folder.glob("*.md")):
         language = markdown_file.stem
@@ -305,7 +340,7 @@ def _load_lesson(
                 f"(expected one of: {', '.join(f'{code}.md' for code in languages)})",
             )
             continue
-        text = _load_lesson_text(markdown_file, language, declarable, problems)
+        text = _load_lesson_text(markdown_file, language, slug, settings, problems)
         if text is not None:
             texts[language] = text
     default_path = folder / f"{default_language}.md"
@@ -330,6 +365,10 @@ def _load_lesson(
                     1,
                     f"'collects' must list the same data as {source.source_path.name}",
                 )
+            _check_freshness(source, text, problems)
+    for language in languages:
+        if language not in texts and not (folder / f"{language}.md").exists():
+            problems.warn(folder / f"{language}.md", 1, f"missing translation: {language}.md")
     return Lesson(
         number=number,
         slug=slug,
@@ -338,31 +377,84 @@ def _load_lesson(
     )
 
 
+def _check_freshness(source: LessonText, translation: LessonText, problems: Problems) -> None:
+    """Warn when a translation does not say which version of the source it translates, or
+    when the source has changed since."""
+    path, name = translation.source_path, source.source_path.name
+    if translation.translated_from is None:
+        problems.warn(
+            path,
+            1,
+            f"no 'translated_from': cannot tell whether it is up to date with {name} "
+            f"(run `flask lessons stamp {path}` once it is)",
+        )
+    elif translation.translated_from != source.source_hash:
+        problems.warn(
+            path,
+            1,
+            f"stale translation: {name} has changed since this was translated from it "
+            f"({translation.translated_from}, now {source.source_hash})",
+        )
+
+
 def load_course(directory: Path | str, register: DataRegister | None = None) -> Course:
-    """Load and check a whole lessons directory; raise ContentError listing every problem.
+    """Load a lessons directory; raise ContentError listing every error (warnings, such as a
+    missing or stale translation, do not stop a course from loading).
 
     With the data register, lessons may declare extra data they collect (`collects:`) from
     the categories it lets lessons declare.
     """
+    course, problems = check_course(directory, register)
+    if course is None:
+        raise ContentError([problem for problem in problems if problem.level is Level.ERROR])
+    return course
+
+
+def check_course(
+    directory: Path | str, register: DataRegister | None = None
+) -> tuple[Course | None, list[Problem]]:
+    """Read and check a whole lessons directory: the course, or None when there are errors,
+    with every problem found (errors and warnings), in the order found."""
     directory = Path(directory)
-    declarable = register.declarable if register is not None else frozenset()
     problems = Problems()
-    settings = _load_course_settings(directory, problems)
-    if settings is None:
-        raise ContentError(problems.items)
-    data, languages, default_language, planned = settings
+    course = _read_course(directory, register, problems)
+    return (course if not problems.errors else None), problems.items
+
+
+def _read_course(
+    directory: Path, register: DataRegister | None, problems: Problems
+) -> Course | None:
+    loaded = _load_course_settings(directory, problems)
+    if loaded is None:
+        return None
+    data, languages, default_language, planned = loaded
     course_path = directory / COURSE_FILE
     title = _per_language(data, "title", languages, course_path, problems, required=True)
     organisation = _per_language(
         data, "organisation", languages, course_path, problems, required=False
     )
 
+    folders = sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_dir() and not path.name.startswith((".", "_"))
+    )
+    settings = _Settings(
+        languages=languages,
+        default_language=default_language,
+        declarable=register.declarable if register is not None else frozenset(),
+        folders=MappingProxyType(
+            {
+                folder.name: match["slug"]
+                for folder in folders
+                if (match := LESSON_FOLDER.match(folder.name))
+            }
+        ),
+    )
     lessons: list[Lesson] = []
     seen: dict[int, Path] = {}
     slugs: dict[str, Path] = {}
-    for folder in sorted(path for path in directory.iterdir() if path.is_dir()):
-        if folder.name.startswith((".", "_")):
-            continue
+    for folder in folders:
         match = LESSON_FOLDER.match(folder.name)
         if match is None:
             problems.add(folder, 1, "a lesson folder is named NN-slug, e.g. '03-a-new-lesson'")
@@ -383,16 +475,18 @@ def load_course(directory: Path | str, register: DataRegister | None = None) -> 
                 folder, 1, f"slug '{match['slug']}' is already used by {slugs[match['slug']]}"
             )
             continue
+        if seen and number != max(seen) + 1:
+            problems.warn(
+                folder,
+                1,
+                f"lesson numbers jump from {max(seen):02d} to {number:02d}: "
+                f"lesson {max(seen) + 1:02d} is missing",
+            )
         seen[number] = folder
         slugs[match["slug"]] = folder
-        lesson = _load_lesson(
-            folder, number, match["slug"], languages, default_language, declarable, problems
-        )
+        lesson = _load_lesson(folder, number, match["slug"], settings, problems)
         if lesson is not None:
             lessons.append(lesson)
-
-    if problems.items:
-        raise ContentError(problems.items)
     return Course(
         title=title,
         organisation=organisation,

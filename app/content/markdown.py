@@ -72,22 +72,34 @@ class EmbeddedBlock:
     first_line: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ParsedDocument:
-    """A Markdown file split into its front matter (raw YAML), quiz blocks and rendered body."""
+    """A Markdown file split into its front matter (raw YAML), quiz blocks and body tokens.
+
+    The body stays as tokens until `render()`, so the loader can check and rewrite links,
+    images and footnotes with their positions in the file first.
+    """
 
     front_matter: str | None
     # 1-based line in the file where the YAML text starts (the line after the opening ---).
     front_matter_line: int
-    html: str
+    body: list[Token]
+    env: dict
     quiz_blocks: tuple[EmbeddedBlock, ...] = ()
+
+    def render(self) -> str:
+        return _PARSER.renderer.render(self.body, _PARSER.options, self.env)
 
 
 QUIZ_FENCE_INFO = "quiz"
 
 
+def _is_quiz(token: Token) -> bool:
+    return token.type == "fence" and token.info.strip() == QUIZ_FENCE_INFO
+
+
 def parse_document(source: str) -> ParsedDocument:
-    """Split off the front matter and the ```quiz blocks, and render the rest in one parse."""
+    """Split off the front matter and the ```quiz blocks; the rest is the body."""
     env: dict = {}
     tokens = _PARSER.parse(source, env)
     front_matter = None
@@ -99,15 +111,10 @@ def parse_document(source: str) -> ParsedDocument:
     quiz_blocks = tuple(
         EmbeddedBlock(token.content, (token.map[0] if token.map else 0) + 2)
         for token in tokens
-        if token.type == "fence" and token.info.strip() == QUIZ_FENCE_INFO
+        if _is_quiz(token)
     )
-    body = [
-        token
-        for token in tokens
-        if not (token.type == "fence" and token.info.strip() == QUIZ_FENCE_INFO)
-    ]
-    html = _PARSER.renderer.render(body, _PARSER.options, env)
-    return ParsedDocument(front_matter, front_matter_line, html, quiz_blocks)
+    body = [token for token in tokens if not _is_quiz(token)]
+    return ParsedDocument(front_matter, front_matter_line, body, env, quiz_blocks)
 
 
 def render_inline(source: str) -> str:

@@ -100,11 +100,15 @@ class LessonText:
     date: dt.date
     html: str
     source_path: Path
+    # A hash of the file, which translations of it record in `translated_from`.
+    source_hash: str = ""
     reading: Reading | None = None
     is_draft: bool = False
     quiz: Quiz | None = None
     # Extra data register categories this lesson records, beyond progress and quiz answers.
     collects: tuple[str, ...] = ()
+    # The source hash of the default-language file this translation was made from.
+    translated_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +136,13 @@ class Lesson:
     def collects(self) -> tuple[str, ...]:
         """Extra data the lesson declares it records (the same in every language)."""
         return self.texts[self.default_language].collects
+
+    def is_stale(self, language: str) -> bool:
+        """Whether the translation was made from an older version of the source file."""
+        text = self.texts.get(language)
+        if text is None or language == self.default_language:
+            return False
+        return text.translated_from != self.texts[self.default_language].source_hash
 
     def has_language(self, language: str) -> bool:
         """Whether learners can read this lesson in `language` itself (not a fallback)."""

@@ -1,9 +1,16 @@
-"""Problems found in a lessons directory, located as `path:line: message` for editors."""
+"""Problems found in a lessons directory, located as `path:line:column: level: message`, the
+form compilers use, so editors and CI can jump to them."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from pathlib import Path
+
+
+class Level(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,9 +20,20 @@ class Problem:
     path: Path
     line: int
     message: str
+    column: int = 1
+    level: Level = Level.ERROR
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        return f"{self.path}:{self.line}:{self.column}: {self.level.value}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "path": str(self.path),
+            "line": self.line,
+            "column": self.column,
+            "level": self.level.value,
+            "message": self.message,
+        }
 
 
 class ContentError(Exception):
@@ -32,8 +50,16 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, path: Path, line: int, message: str) -> None:
-        self.items.append(Problem(path, line, message))
+    def add(self, path: Path, line: int, message: str, column: int = 1) -> None:
+        self.items.append(Problem(path, line, message, column))
+
+    def warn(self, path: Path, line: int, message: str, column: int = 1) -> None:
+        self.items.append(Problem(path, line, message, column, Level.WARNING))
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for problem in self.items if problem.level is Level.ERROR]
 
     def __len__(self) -> int:
-        return len(self.items)
+        """The number of errors (warnings never stop a lesson from loading)."""
+        return len(self.errors)

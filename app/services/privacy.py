@@ -103,6 +103,18 @@ def consents(session: Session, user_id: int) -> dict[str, bool]:
     return {event.purpose: event.granted for event in consent_ledger(session, user_id)}
 
 
+def consenting_user_ids(purpose_id: str) -> sa.Select:
+    """The ids of learners whose latest choice for an optional purpose is a grant."""
+    latest = (
+        sa.select(sa.func.max(ConsentEvent.id))
+        .where(ConsentEvent.purpose == purpose_id)
+        .group_by(ConsentEvent.user_id)
+    )
+    return sa.select(ConsentEvent.user_id).where(
+        ConsentEvent.id.in_(latest), ConsentEvent.granted.is_(True)
+    )
+
+
 def record_consents(
     session: Session, register: DataRegister, user_id: int, granted: set[str], language: str
 ) -> list[ConsentEvent]:

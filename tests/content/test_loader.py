@@ -79,38 +79,40 @@ def test_bad_yaml_is_reported_at_its_line(lessons_dir):
         "01-first/es.md", "---\ntitle: Una\nauthor: [Ruben\ndate: 2024-05-15\n---\nTexto\n"
     )
     [problem] = problems_of(lessons_dir.root)
-    assert problem.startswith(f"{path}:4: invalid YAML")
+    assert problem.startswith(f"{path}:4:1: error: invalid YAML")
 
 
 def test_a_missing_title_is_reported(lessons_dir):
     path = lessons_dir.write("01-first/es.md", "---\nauthor: Ruben\ndate: 2024-05-15\n---\nTexto\n")
-    assert problems_of(lessons_dir.root) == [f"{path}:2: missing required key 'title'"]
+    assert problems_of(lessons_dir.root) == [f"{path}:2:1: error: missing required key 'title'"]
 
 
 def test_an_unknown_key_is_reported_at_its_own_line(lessons_dir):
     path = lessons_dir.write("01-first/es.md", lesson_file(autor="Ruben"))
     [problem] = problems_of(lessons_dir.root)
-    assert problem.startswith(f"{path}:5: unknown key 'autor'")
+    assert problem.startswith(f"{path}:5:1: error: unknown key 'autor'")
 
 
 def test_a_date_not_in_iso_form_is_reported(lessons_dir):
     path = lessons_dir.write(
         "01-first/es.md", "---\ntitle: Una\nauthor: Ruben\ndate: 15 May 2024\n---\nTexto\n"
     )
-    assert problems_of(lessons_dir.root) == [f"{path}:4: 'date' must be written as YYYY-MM-DD"]
+    assert problems_of(lessons_dir.root) == [
+        f"{path}:4:1: error: 'date' must be written as YYYY-MM-DD"
+    ]
 
 
 def test_a_file_without_front_matter_is_reported(lessons_dir):
     path = lessons_dir.write("01-first/es.md", "# Una lección\n\nTexto\n")
     assert problems_of(lessons_dir.root) == [
-        f"{path}:1: missing front matter: start the file with a '---' block"
+        f"{path}:1:1: error: missing front matter: start the file with a '---' block"
     ]
 
 
 def test_a_folder_number_out_of_range_is_reported(lessons_dir):
     lessons_dir.lesson("16-extra")
     assert problems_of(lessons_dir.root) == [
-        f"{lessons_dir.root / '16-extra'}:1: lesson number 16 is outside the course's "
+        f"{lessons_dir.root / '16-extra'}:1:1: error: lesson number 16 is outside the course's "
         "15 planned lessons"
     ]
 
@@ -128,14 +130,16 @@ def test_a_badly_named_folder_and_a_duplicate_number_are_reported(lessons_dir):
 def test_a_lesson_without_the_default_language_is_reported(lessons_dir):
     lessons_dir.lesson("01-first", languages=("pt", "en"))
     [problem] = problems_of(lessons_dir.root)
-    assert problem.startswith(f"{lessons_dir.root / '01-first' / 'es.md'}:1: missing es.md")
+    assert problem.startswith(
+        f"{lessons_dir.root / '01-first' / 'es.md'}:1:1: error: missing es.md"
+    )
 
 
 def test_a_file_in_a_language_the_course_lacks_is_reported(lessons_dir):
     lessons_dir.lesson("01-first")
     path = lessons_dir.write("01-first/fr.md", lesson_file())
     [problem] = problems_of(lessons_dir.root)
-    assert problem.startswith(f"{path}:1: 'fr.md' is not a course language file")
+    assert problem.startswith(f"{path}:1:1: error: 'fr.md' is not a course language file")
 
 
 def test_every_problem_in_the_directory_is_reported_at_once(lessons_dir):
@@ -153,8 +157,8 @@ def test_course_settings_are_checked(lessons_dir):
         "title:\n  es: Curso\nlanguages: [es, fr]\ndefault_language: es\nplanned_lessons: 0\n",
     )
     problems = problems_of(lessons_dir.root)
-    assert f"{path}:3: language 'fr' is not supported (supported: es, pt, en)" in problems
-    assert f"{path}:5: 'planned_lessons' must be a number from 1 to 99" in problems
+    assert f"{path}:3:1: error: language 'fr' is not supported (supported: es, pt, en)" in problems
+    assert f"{path}:5:1: error: 'planned_lessons' must be a number from 1 to 99" in problems
 
 
 def test_a_missing_course_title_translation_is_reported(lessons_dir):
@@ -163,7 +167,7 @@ def test_a_missing_course_title_translation_is_reported(lessons_dir):
         "title:\n  es: Curso\n  en: Course\nlanguages: [es, pt, en]\n"
         "default_language: es\nplanned_lessons: 15\n",
     )
-    assert problems_of(lessons_dir.root) == [f"{path}:1: 'title' is missing its 'pt' text"]
+    assert problems_of(lessons_dir.root) == [f"{path}:1:1: error: 'title' is missing its 'pt' text"]
 
 
 def test_a_draft_lesson_is_loaded_but_not_published(lessons_dir):

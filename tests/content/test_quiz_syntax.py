@@ -106,7 +106,7 @@ def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, l
     path = lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace(replace, by, 1)))
     problems = load_problems(lessons_dir.root)
     expected_line = FENCE + line
-    assert any(p.startswith(f"{path}:{expected_line}: ") for p in problems), problems
+    assert any(p.startswith(f"{path}:{expected_line}:1: error: ") for p in problems), problems
     if message:
         assert any(message in p for p in problems), problems
 
@@ -117,15 +117,15 @@ def test_a_quiz_without_questions_and_a_second_quiz_are_reported(lessons_dir):
         quiz_file("```quiz\npass: 50\n```\n\n```quiz\n? q: A?\nanswer: true\n```\n"),
     )
     problems = load_problems(lessons_dir.root)
-    assert f"{path}:8: the quiz has no questions" in problems
-    assert f"{path}:11: a lesson has at most one quiz block" in problems
+    assert f"{path}:8:1: error: the quiz has no questions" in problems
+    assert f"{path}:11:1: error: a lesson has at most one quiz block" in problems
 
 
 def test_a_multiple_choice_question_needs_a_right_option(lessons_dir):
     quiz = "```quiz\n? pick: Pick some\n[ ] one: One\n[ ] two: Two\n```\n"
     path = lessons_dir.write("01-first/es.md", quiz_file(quiz))
     assert load_problems(lessons_dir.root) == [
-        f"{path}:8: question 'pick' needs at least one [x] option"
+        f"{path}:8:1: error: question 'pick' needs at least one [x] option"
     ]
 
 
@@ -147,7 +147,7 @@ def test_a_translation_whose_quiz_differs_is_rejected_naming_the_question(
     lessons_dir.write("01-first/en.md", quiz_file())
     path = lessons_dir.write("01-first/pt.md", quiz_file(QUIZ.replace(old, new, 1)))
     problems = load_problems(lessons_dir.root)
-    assert any(p.startswith(f"{path}:{FENCE + line}: ") for p in problems), problems
+    assert any(p.startswith(f"{path}:{FENCE + line}:1: error: ") for p in problems), problems
     if message:
         assert any(message in p for p in problems), problems
 
@@ -156,7 +156,7 @@ def test_a_translation_without_the_quiz_is_rejected(lessons_dir):
     lessons_dir.write("01-first/es.md", quiz_file())
     path = lessons_dir.write("01-first/pt.md", lesson_file())
     assert load_problems(lessons_dir.root) == [
-        f"{path}:1: es.md has a quiz; this translation has none"
+        f"{path}:1:1: error: es.md has a quiz; this translation has none"
     ]
 
 

@@ -87,8 +87,8 @@ def test_a_lesson_cannot_declare_data_the_register_does_not_let_it(lessons_dir):
         load_course(lessons_dir.root, REGISTER)
     problems = [str(p) for p in caught.value.problems]
     assert [p.split(" (")[0] for p in problems] == [
-        f"{path}:5: 'collects' names 'progress', not a category lessons can declare",
-        f"{path}:5: 'collects' names 'photos', not a category lessons can declare",
+        f"{path}:5:1: error: 'collects' names 'progress', not a category lessons can declare",
+        f"{path}:5:1: error: 'collects' names 'photos', not a category lessons can declare",
     ]
 
 
@@ -98,7 +98,7 @@ def test_translations_must_declare_the_same_data(lessons_dir, declarable_registe
     with pytest.raises(ContentError) as caught:
         load_course(lessons_dir.root, declarable_register)
     assert [str(p) for p in caught.value.problems] == [
-        f"{path}:1: 'collects' must list the same data as es.md"
+        f"{path}:1:1: error: 'collects' must list the same data as es.md"
     ]
 
 

@@ -1,0 +1,143 @@
+"""Checks on a lesson's Markdown that a renderer would pass over silently: footnotes without
+a definition or never referenced, empty headings, links to lessons that do not exist, and
+images missing from the lesson folder. Links and images that pass are rewritten to the
+addresses the app serves them at."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from markdown_it.token import Token
+
+from app.content.markdown import ParsedDocument
+from app.content.problems import Problems
+
+UNDEFINED_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+# A link to another lesson's file or folder, as it works when browsing the repository.
+LESSON_LINK = re.compile(
+    r"^\.\./(?P<folder>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/?(?:[a-z]{2}\.md)?(?P<anchor>#.*)?$"
+)
+APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
+FILES_ROUTE = "files"
+
+
+@dataclass(frozen=True, slots=True)
+class LessonContext:
+    """What the checks need to know beyond the file: its folder, its slug, and every
+    lesson folder of the course by name (for links between lessons)."""
+
+    path: Path
+    slug: str
+    folders: Mapping[str, str]  # folder name -> slug
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+class _Locator:
+    """Finds where a piece of text stands in the source, for line:column positions."""
+
+    def __init__(self, source: str) -> None:
+        self.lines = source.splitlines()
+
+    def find(self, needle: str, block: list[int] | None) -> tuple[int, int]:
+        start, end = block if block else (0, len(self.lines))
+        for index in range(start, min(end, len(self.lines))):
+            column = self.lines[index].find(needle)
+            if column >= 0:
+                return index + 1, column + 1
+        return start + 1, 1
+
+
+def _inline_blocks(tokens: list[Token]):
+    for token in tokens:
+        if token.type == "inline":
+            yield token
+
+
+def check_and_link(
+    document: ParsedDocument, source: str, context: LessonContext, problems: Problems
+) -> None:
+    """Report problems in the body, and point lesson links and images at the app's routes."""
+    path = context.path
+    where = _Locator(source)
+    referenced: set[str] = set()
+    for index, token in enumerate(document.body):
+        if token.type == "heading_open":
+            inline = document.body[index + 1]
+            if not inline.content.strip():
+                line = (token.map[0] + 1) if token.map else 1
+                problems.warn(path, line, "empty heading")
+    for inline in _inline_blocks(document.body):
+        for child in inline.children or []:
+            if child.type == "footnote_ref":
+                referenced.add(child.meta.get("label", ""))
+            elif child.type == "text":
+                for match in UNDEFINED_FOOTNOTE.finditer(child.content):
+                    line, column = where.find(match.group(0), inline.map)
+                    problems.add(path, line, f"footnote [^{match[1]}] has no definition", column)
+            elif child.type == "link_open":
+                _check_link(child, inline, where, context, problems)
+            elif child.type == "image":
+                _check_image(child, inline, where, context, problems)
+    defined = {
+        label.removeprefix(":") for label in (document.env.get("footnotes", {}).get("refs") or {})
+    }
+    for label in sorted(defined - referenced):
+        line, column = where.find(f"[^{label}]:", None)
+        problems.warn(path, line, f"footnote [^{label}] is defined but never referenced", column)
+
+
+def _check_link(
+    token: Token, inline: Token, where: _Locator, context: LessonContext, problems: Problems
+) -> None:
+    href = str(token.attrs.get("href", ""))
+    if match := LESSON_LINK.match(href):
+        slug = context.folders.get(match["folder"])
+        if slug is None:
+            line, column = where.find(href, inline.map)
+            problems.add(
+                context.path, line, f"link to a lesson that does not exist: {href}", column
+            )
+            return
+        # Lesson pages are /<lang>/lessons/<slug>: a bare slug is the sibling lesson in the
+        # reader's own language.
+        token.attrs["href"] = slug + (match["anchor"] or "")
+    elif (match := APP_LESSON_LINK.match(href)) and match["slug"] not in context.folders.values():
+        line, column = where.find(href, inline.map)
+        problems.add(context.path, line, f"link to a lesson that does not exist: {href}", column)
+
+
+def _check_image(
+    token: Token, inline: Token, where: _Locator, context: LessonContext, problems: Problems
+) -> None:
+    src = str(token.attrs.get("src", ""))
+    parts = urlsplit(src)
+    line, column = where.find(src, inline.map)
+    if parts.scheme or parts.netloc or src.startswith("/"):
+        problems.add(
+            context.path,
+            line,
+            f"image {src} is not in the lesson folder; pages load nothing from elsewhere",
+            column,
+        )
+        return
+    file = (context.folder / parts.path).resolve()
+    if context.folder.resolve() not in file.parents or not file.is_file():
+        problems.add(context.path, line, f"image {src} is missing from {context.folder}", column)
+        return
+    if file.suffix.lower() not in IMAGE_TYPES:
+        problems.add(
+            context.path,
+            line,
+            f"image {src} is not a picture ({', '.join(sorted(IMAGE_TYPES))})",
+            column,
+        )
+        return
+    token.attrs["src"] = f"{context.slug}/{FILES_ROUTE}/{parts.path}"

@@ -1,0 +1,157 @@
+"""What trainers need to know about their lessons: translation status, catalogue
+completeness and how learners answer each quiz question. Pure reading, no changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import re
+import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from babel.messages.pofile import read_po
+from sqlalchemy.orm import Session
+
+from app.content import Course, Lesson
+from app.content.loader import source_hash
+from app.models import QuizAnswer, QuizAttempt
+
+TRANSLATED_FROM = re.compile(r"^translated_from:.*$", re.MULTILINE)
+
+
+class TranslationState(enum.StrEnum):
+    PRESENT = "present"
+    MISSING = "missing"
+    STALE = "stale"
+    DRAFT = "draft"
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationCell:
+    state: TranslationState
+    # For a stale translation: when its source file last changed.
+    source_changed: dt.datetime | None = None
+
+
+def _git(path: Path, *arguments: str) -> str | None:
+    try:
+        return subprocess.run(
+            ["git", *arguments, "--", path.name],
+            cwd=path.parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def last_changed(path: Path) -> dt.datetime:
+    """When a file last changed: its last commit if git has it unmodified, else its mtime."""
+    committed = _git(path, "log", "-1", "--format=%cI")
+    if committed and not _git(path, "status", "--porcelain"):
+        return dt.datetime.fromisoformat(committed).astimezone(dt.UTC)
+    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+
+
+def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, TranslationCell]]]:
+    """Lesson × language: present, missing, stale (with the source's change date) or draft."""
+    rows = []
+    for lesson in course.lessons:
+        cells = {}
+        for language in course.languages:
+            text = lesson.texts.get(language)
+            if text is None:
+                cells[language] = TranslationCell(TranslationState.MISSING)
+            elif text.is_draft:
+                cells[language] = TranslationCell(TranslationState.DRAFT)
+            elif lesson.is_stale(language):
+                source = lesson.texts[lesson.default_language].source_path
+                cells[language] = TranslationCell(TranslationState.STALE, last_changed(source))
+            else:
+                cells[language] = TranslationCell(TranslationState.PRESENT)
+        rows.append((lesson, cells))
+    return rows
+
+
+def catalogue_completeness(translations_dir: Path, languages: tuple[str, ...]) -> dict[str, int]:
+    """Percentage of interface messages translated per language (the source language: 100)."""
+    result = {}
+    for language in languages:
+        po_file = translations_dir / language / "LC_MESSAGES" / "messages.po"
+        if not po_file.exists():
+            result[language] = 100 if language == "en" else 0
+            continue
+        with po_file.open("rb") as file:
+            messages = [message for message in read_po(file) if message.id]
+        done = sum(
+            1
+            for message in messages
+            if not message.fuzzy
+            and all(message.string if isinstance(message.string, tuple) else [message.string])
+        )
+        result[language] = round(100 * done / len(messages)) if messages else 100
+    return result
+
+
+def stamp_translation(path: Path, source: Path) -> str:
+    """Record in a translation's front matter that it matches the current source file."""
+    stamp = f"translated_from: {source.stem}@{source_hash(source.read_text(encoding='utf-8'))}"
+    text = path.read_text(encoding="utf-8")
+    if TRANSLATED_FROM.search(text):
+        text = TRANSLATED_FROM.sub(stamp, text, count=1)
+    else:
+        head, separator, rest = text.partition("\n---")
+        if not text.startswith("---") or not separator:
+            raise ValueError(f"{path} has no front matter to stamp")
+        text = f"{head}\n{stamp}{separator}{rest}"
+    path.write_text(text, encoding="utf-8")
+    return stamp
+
+
+@dataclass
+class QuestionStats:
+    """How learners answered one question, in one language or all together."""
+
+    answered: int = 0
+    correct: int = 0
+    chosen: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def share_correct(self) -> float | None:
+        return self.correct / self.answered if self.answered else None
+
+    def share_choosing(self, option_id: str) -> float | None:
+        return self.chosen[option_id] / self.answered if self.answered else None
+
+
+# Questions nearly everyone gets right teach little; nearly everyone wrong, something is off.
+TOO_EASY = 0.9
+TOO_HARD = 0.2
+
+
+def item_analysis(
+    session: Session, lesson: Lesson, consenting_user_ids: sa.Select
+) -> dict[str, dict[str, QuestionStats]]:
+    """Per question, per language ("all" for every language together): attempts, share
+    right, share choosing each option. Counts only, and only over the attempts of learners
+    who agreed to have their answers used for course statistics."""
+    rows = session.execute(
+        sa.select(
+            QuizAttempt.language, QuizAnswer.question_id, QuizAnswer.selected, QuizAnswer.is_correct
+        )
+        .join(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
+        .where(QuizAttempt.lesson_slug == lesson.slug, QuizAttempt.user_id.in_(consenting_user_ids))
+    )
+    stats: dict[str, dict[str, QuestionStats]] = {}
+    for language, question_id, selected, is_correct in rows:
+        for key in ("all", language):
+            entry = stats.setdefault(question_id, {}).setdefault(key, QuestionStats())
+            entry.answered += 1
+            entry.correct += int(is_correct)
+            entry.chosen.update(selected)
+    return stats

@@ -1,0 +1,109 @@
+"""`flask lessons check|status|stamp`: the trainers' compiler, usable in CI, no database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from app import create_app
+from app.cli import lessons
+from config import ROOT, TestConfig
+from tests.content.conftest import lesson_file
+
+
+def run(*arguments: str):
+    return CliRunner().invoke(lessons, list(arguments))
+
+
+def test_the_shipped_lessons_pass_the_check_strictly():
+    result = run("check", str(ROOT / "lessons"), "--strict")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("0 errors, 0 warnings")
+
+
+def test_errors_exit_1_and_warnings_exit_0_unless_strict(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("es",))
+    warned = run("check", str(lessons_dir.root))
+    assert warned.exit_code == 0
+    assert warned.output.splitlines()[-1] == "0 errors, 2 warnings"
+    assert run("check", str(lessons_dir.root), "--strict").exit_code == 1
+    path = lessons_dir.write("02-second/es.md", lesson_file(autor="X"))
+    failed = run("check", str(lessons_dir.root))
+    assert failed.exit_code == 1
+    assert f"{path}:5:1: error: unknown key 'autor'" in failed.output
+    assert failed.output.splitlines()[-1].startswith("1 error, ")
+
+
+def test_json_output_lists_every_problem_with_its_position(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", lesson_file(body="Text[^nope].\n"))
+    result = run("check", str(lessons_dir.root), "--format", "json")
+    assert result.exit_code == 1
+    problems = json.loads(result.output)
+    assert {"path", "line", "column", "level", "message"} == set(problems[0])
+    assert {
+        "path": str(path),
+        "line": 7,
+        "column": 5,
+        "level": "error",
+        "message": "footnote [^nope] has no definition",
+    } in problems
+    assert all(p["level"] in {"error", "warning"} for p in problems)
+
+
+def test_status_reports_each_translation_and_the_interface_catalogues(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("es", "en"))
+    lessons_dir.write("01-first/pt.md", lesson_file(draft="true"))
+    result = run("status", str(lessons_dir.root), "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    [lesson] = report["lessons"]
+    states = {language: cell["state"] for language, cell in lesson["languages"].items()}
+    assert states == {"es": "present", "pt": "draft", "en": "stale"}  # en was never stamped
+    assert lesson["languages"]["en"]["source_changed"]
+    assert report["interface"] == {"es": 100, "pt": 100, "en": 100}
+
+
+def test_stamping_a_translation_makes_it_current(lessons_dir):
+    lessons_dir.lesson("01-first")
+    run(
+        "stamp",
+        str(lessons_dir.root / "01-first" / "pt.md"),
+        str(lessons_dir.root / "01-first" / "en.md"),
+    )
+    report = json.loads(run("status", str(lessons_dir.root), "--format", "json").output)
+    assert {cell["state"] for cell in report["lessons"][0]["languages"].values()} == {"present"}
+    assert run("stamp", str(lessons_dir.root / "01-first" / "es.md")).exit_code == 1
+
+
+def test_the_real_command_runs_without_a_database_or_a_loadable_app(lessons_dir, tmp_path):
+    path = lessons_dir.write("01-first/es.md", "no front matter\n")
+    env = {
+        **os.environ,
+        "LESSONS_DIR": str(lessons_dir.root),
+        "DATABASE_URL": "postgresql://nowhere/x",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "lessons", "check"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1, result.stderr
+    assert f"{path}:1:1: error: missing front matter" in result.stdout
+
+
+def test_the_server_refuses_to_start_with_the_same_messages(lessons_dir, tmp_path, capsys):
+    path = lessons_dir.write("01-first/es.md", lesson_file(autor="X"))
+    with pytest.raises(SystemExit) as stopped:
+        create_app(
+            TestConfig, {"LESSONS_DIR": str(lessons_dir.root), "INSTANCE_PATH": str(tmp_path)}
+        )
+    assert stopped.value.code == 1
+    assert f"{path}:5:1: error: unknown key 'autor'" in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""The checks a renderer would pass over: each reported at its path, line and column."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.content import check_course, load_course
+from app.content.loader import source_hash
+from tests.content.conftest import lesson_file
+
+# lesson_file puts the body on line 7 (six lines of front matter and a blank line).
+BODY_LINE = 7
+
+
+def problems(directory) -> list[str]:
+    return [str(problem) for problem in check_course(directory)[1]]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "column", "level", "message"),
+    [
+        ("Text[^nope].\n", 0, 5, "error", "footnote [^nope] has no definition"),
+        (
+            "Text.\n\n[^lonely]: A note.\n",
+            2,
+            1,
+            "warning",
+            "footnote [^lonely] is defined but never referenced",
+        ),
+        ("Intro.\n\n## \n\nMore.\n", 2, 1, "warning", "empty heading"),
+        (
+            "See [there](../07-missing/es.md).\n",
+            0,
+            13,
+            "error",
+            "link to a lesson that does not exist: ../07-missing/es.md",
+        ),
+        (
+            "See [there](/es/lessons/missing).\n",
+            0,
+            13,
+            "error",
+            "link to a lesson that does not exist: /es/lessons/missing",
+        ),
+        ("![A map](map.png)\n", 0, 10, "error", "image map.png is missing from"),
+        (
+            "![A map](https://example.org/map.png)\n",
+            0,
+            10,
+            "error",
+            "image https://example.org/map.png is not in the lesson folder",
+        ),
+        ("![Escape](../../config.py)\n", 0, 11, "error", "image ../../config.py is missing from"),
+    ],
+    ids=[
+        "undefined footnote",
+        "unused footnote",
+        "empty heading",
+        "missing lesson",
+        "missing lesson URL",
+        "missing image",
+        "external image",
+        "outside folder",
+    ],
+)
+def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    found = problems(lessons_dir.root)
+    expected = f"{path}:{BODY_LINE + line}:{column}: {level}: {message}"
+    assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_warnings_do_not_stop_a_course_from_loading(lessons_dir):
+    lessons_dir.write("01-first/es.md", lesson_file(body="Text.\n\n[^lonely]: A note.\n"))
+    assert load_course(lessons_dir.root).lessons[0].slug == "first"
+
+
+def test_links_between_lessons_and_images_point_at_the_apps_addresses(lessons_dir):
+    lessons_dir.lesson("02-second")
+    (lessons_dir.root / "01-first").mkdir()
+    (lessons_dir.root / "01-first" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    body = "See [the next one](../02-second/es.md#start).\n\n![A map](map.png)\n"
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    html = load_course(lessons_dir.root).lessons[0].texts["es"].html
+    assert 'href="second#start"' in html
+    assert 'src="first/files/map.png"' in html
+
+
+def test_a_gap_in_lesson_numbers_and_a_missing_translation_are_warnings(lessons_dir):
+    lessons_dir.lesson("01-first")
+    lessons_dir.lesson("03-third", languages=("es", "en"))
+    found = problems(lessons_dir.root)
+    third = lessons_dir.root / "03-third"
+    assert f"{third}:1:1: warning: lesson numbers jump from 01 to 03: lesson 02 is missing" in found
+    assert f"{third / 'pt.md'}:1:1: warning: missing translation: pt.md" in found
+
+
+def test_a_translation_goes_stale_when_its_source_changes(lessons_dir):
+    source = lessons_dir.write("01-first/es.md", lesson_file("Uno", body="Primera versión.\n"))
+    stamp = f"es@{source_hash(source.read_text(encoding='utf-8'))}"
+    for language in ("pt", "en"):
+        lessons_dir.write(f"01-first/{language}.md", lesson_file(translated_from=stamp))
+    assert problems(lessons_dir.root) == []
+    assert not load_course(lessons_dir.root).lessons[0].is_stale("pt")
+
+    source.write_text(lesson_file("Uno", body="Segunda versión.\n"), encoding="utf-8")
+    found = problems(lessons_dir.root)
+    assert len(found) == 2
+    assert found[0].startswith(
+        f"{lessons_dir.root / '01-first' / 'en.md'}:1:1: warning: stale translation: es.md has "
+        "changed since this was translated from it"
+    )
+    assert load_course(lessons_dir.root).lessons[0].is_stale("pt")
+
+
+def test_translated_from_must_name_the_default_language(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("es",))
+    path = lessons_dir.write("01-first/pt.md", lesson_file(translated_from="en@abcdef12"))
+    assert f"{path}:5:1: error: 'translated_from' is written es@<hash>" in "\n".join(
+        problems(lessons_dir.root)
+    )
