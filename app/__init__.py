@@ -38,6 +38,7 @@ def create_app(
     from app import database, errors, i18n, templating
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
+    from app.author import bp as author_bp
     from app.cli import register_commands
     from app.extensions import babel, content, csrf, db, login_manager, migrate
     from app.health import bp as health_bp
@@ -69,6 +70,7 @@ def create_app(
     app.register_blueprint(learn_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(author_bp)
     register_commands(app)
 
     if app.config["AUTO_MIGRATE"]:

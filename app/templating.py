@@ -30,6 +30,10 @@ def course_languages() -> tuple[str, ...]:
     return content.course.languages
 
 
+def planned_lessons() -> int:
+    return content.course.planned_lessons
+
+
 def language_name(code: str) -> str:
     """A language's name in the page's language: 'es' on a Portuguese page is 'espanhol'."""
     return Locale.parse(code).get_display_name(current_language()) or code
@@ -76,6 +80,7 @@ def init_app(app: Flask) -> None:
         course_title=course_title,
         course_organisation=course_organisation,
         course_languages=course_languages,
+        planned_lessons=planned_lessons,
         current_language=current_language,
         switch_language_url=switch_language_url,
         sign_in_next=sign_in_next,

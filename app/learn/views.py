@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.content import Lesson
+from app.content.lint import IMAGE_TYPES
 from app.content.model import Grading
 from app.errors import refuse
 from app.extensions import content, db
@@ -108,6 +118,16 @@ def lesson(slug: str):
     if acknowledged:
         progress.record_start(db.session, current_user.id, lesson)
     return _render_lesson(lesson, acknowledged=acknowledged)
+
+
+@bp.get("/<lang:lang>/lessons/<slug>/files/<path:filename>")
+def lesson_file(slug: str, filename: str):
+    """A picture from the lesson's folder (the loader checked that the lesson uses it)."""
+    lesson = _published_lesson_or_404(slug)
+    if Path(filename).suffix.lower() not in IMAGE_TYPES:
+        abort(404)
+    folder = lesson.texts[lesson.default_language].source_path.parent
+    return send_from_directory(folder, filename)
 
 
 @bp.post("/<lang:lang>/lessons/<slug>/acknowledge")

@@ -1,0 +1,167 @@
+"""Trainer tools: drafts in preview only, reload that never serves a broken course,
+translation status and item analysis; learners get 403 everywhere here."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from app.cli import lessons
+from app.extensions import content, db
+from app.models import Role
+from app.services import accounts
+from tests.conftest import dispose, make_app, right_answers, wrong_answers
+from tests.content.conftest import lesson_file
+
+QUIZ = "```quiz\n? capital: Which city?\n(x) lisbon: Lisbon\n( ) porto: Porto\n```\n"
+AUTHOR_PAGES = [
+    ("GET", "/en/author/"),
+    ("GET", "/en/author/lessons/first"),
+    ("GET", "/en/author/translations"),
+    ("GET", "/en/author/quizzes"),
+    ("POST", "/en/author/reload"),
+]
+
+
+def write_course(lessons):
+    for language in ("es", "pt", "en"):
+        lessons.write(f"01-first/{language}.md", lesson_file(f"First {language}", body=QUIZ))
+    lessons.write("02-draft/es.md", lesson_file("Borrador secreto", draft="true"))
+
+
+@pytest.fixture
+def course(course_app):
+    return course_app(write_course)
+
+
+def sign_in_as(app, role: Role | None, email: str):
+    client = app.test_client()
+    client.register("en", email=email)
+    if role is not None:
+        with app.app_context():
+            accounts.set_role(db.session, accounts.find_user(db.session, email), role)
+    return client
+
+
+@pytest.mark.parametrize(("method", "path"), AUTHOR_PAGES)
+def test_learners_get_403_and_visitors_are_sent_to_sign_in(course, method, path):
+    learner = sign_in_as(course, None, "learner@example.org")
+    token = learner.csrf_token("/en/")
+    assert learner.open(path, method=method, data={"csrf_token": token}).status_code == 403
+    visitor = course.test_client()
+    token = visitor.csrf_token("/en/login")
+    response = visitor.open(path, method=method, data={"csrf_token": token})
+    assert response.status_code == 302 and "/en/login" in response.location
+
+
+@pytest.mark.parametrize("role", [Role.TRAINER, Role.ADMIN])
+def test_trainers_and_admins_see_drafts_that_learners_never_see(course, role):
+    staff = sign_in_as(course, role, "staff@example.org")
+    index = staff.get("/en/author/").get_data(as_text=True)
+    assert "Borrador secreto" in index
+    assert "Borrador secreto" in staff.get("/en/author/lessons/draft").get_data(as_text=True)
+    learner = sign_in_as(course, None, "learner@example.org")
+    assert learner.get("/es/lessons/draft").status_code == 404
+    assert "Borrador secreto" not in learner.get("/es/").get_data(as_text=True)
+
+
+def test_the_preview_marks_the_right_answers_for_trainers_only(course):
+    trainer = sign_in_as(course, Role.TRAINER, "trainer@example.org")
+    preview = trainer.get("/en/author/lessons/first?show=pt").get_data(as_text=True)
+    assert "First pt" in preview
+    assert '<li class="correct-answer">' in preview
+    learner = sign_in_as(course, None, "learner@example.org")
+    learner.acknowledge("en", "first")
+    assert "correct-answer" not in learner.get("/en/lessons/first").get_data(as_text=True)
+
+
+def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, tmp_path):
+    app = course_app(write_course, "reloadable")
+    folder = tmp_path / "reloadable"
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+
+    (folder / "01-first" / "en.md").write_text(lesson_file("Broken", autor="x"), "utf-8")
+    failed = trainer.submit("/en/author/", "/en/author/reload")
+    assert failed.status_code == 422
+    assert "unknown key &#39;autor&#39;" in failed.get_data(as_text=True)
+    assert "First en" in trainer.get("/en/lessons/first").get_data(as_text=True)
+
+    (folder / "01-first" / "en.md").write_text(lesson_file("First, revised", body=QUIZ), "utf-8")
+    reloaded = trainer.submit("/en/author/", "/en/author/reload")
+    assert reloaded.status_code == 200
+    assert "First, revised" in trainer.get("/en/lessons/first").get_data(as_text=True)
+
+
+def test_the_translation_page_shows_a_stale_translation_after_the_source_changes(
+    course_app, tmp_path
+):
+    app = course_app(write_course, "translated")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+
+    folder = tmp_path / "translated" / "01-first"
+    CliRunner().invoke(lessons, ["stamp", str(folder / "pt.md"), str(folder / "en.md")])
+    trainer.submit("/en/author/", "/en/author/reload")
+    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    assert page.count('class="state-present"') == 3 and "state-stale" not in page
+
+    (folder / "es.md").write_text(lesson_file("First es, changed", body=QUIZ), "utf-8")
+    trainer.submit("/en/author/", "/en/author/reload")
+    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    assert page.count('class="state-stale"') == 2
+    assert "source changed" in page
+    assert "100%" in page
+
+
+def test_item_analysis_counts_only_learners_who_agreed(course):
+    with course.app_context():
+        lesson = content.course.lessons[0]
+    for email, agrees, answers in [
+        ("a@example.org", True, right_answers),
+        ("b@example.org", True, wrong_answers),
+        ("c@example.org", False, right_answers),
+    ]:
+        learner = sign_in_as(course, None, email)
+        learner.acknowledge("pt", lesson.slug)
+        learner.take_quiz("pt", lesson, answers(lesson.quiz))
+        if agrees:
+            learner.submit(
+                "/en/account/data", "/en/account/consents", {"purpose": "course-improvement"}
+            )
+    trainer = sign_in_as(course, Role.TRAINER, "trainer@example.org")
+    page = trainer.get("/en/author/quizzes").get_data(as_text=True)
+    row = page.split('<tr data-language="all">', 1)[1].split("</tr>", 1)[0]
+    assert "<td>2</td>" in row and "50%" in row
+    assert '<tr data-language="pt">' in page
+    assert "a@example.org" not in page and "b@example.org" not in page
+
+
+def test_a_reload_reaches_every_worker_of_the_deployment(course_app, tmp_path, database_url):
+    first_worker = course_app(write_course, "shared")
+    second_worker = make_app(
+        database_url,
+        tmp_path / "shared-instance",
+        LESSONS_DIR=str(tmp_path / "shared"),
+    )
+    (tmp_path / "shared" / "01-first" / "en.md").write_text(
+        lesson_file("First, revised", body=QUIZ), "utf-8"
+    )
+    trainer = sign_in_as(first_worker, Role.TRAINER, "trainer@example.org")
+    trainer.submit("/en/author/", "/en/author/reload")
+    page = second_worker.test_client().get("/en/lessons/first").get_data(as_text=True)
+    dispose(second_worker)
+    assert "First, revised" in page
+
+
+def test_pictures_in_a_lesson_folder_are_served_and_nothing_else(course_app, tmp_path):
+    def write(lessons):
+        lessons.write("01-first/es.md", lesson_file(body="![Un mapa](map.png)\n"))
+        (tmp_path / "pictures" / "01-first" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+    app = course_app(write, "pictures")
+    client = app.test_client()
+    assert 'src="first/files/map.png"' in client.get("/es/lessons/first").get_data(as_text=True)
+    with client.get("/es/lessons/first/files/map.png") as picture:
+        assert picture.status_code == 200 and picture.mimetype == "image/png"
+        assert picture.get_data().startswith(b"\x89PNG")
+    assert client.get("/es/lessons/first/files/es.md").status_code == 404
+    assert client.get("/es/lessons/first/files/../../course.yml").status_code == 404
