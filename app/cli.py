@@ -1,4 +1,5 @@
-"""`flask` command groups: users, privacy and translations (`flask db` is Flask-Migrate's)."""
+"""`flask` command groups: users, lessons, reports, privacy and translations (`flask db` is
+Flask-Migrate's)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from app.content import check_course, load_register
 from app.content.problems import Level
 from app.extensions import content, db
 from app.models import Role
-from app.services import accounts, authoring, privacy
+from app.services import accounts, authoring, privacy, reports
 from config import Config
 
 users = AppGroup("users", help="Create and manage accounts.")
 translate = AppGroup("translate", help="Extract, update and compile the interface catalogues.")
 privacy_group = AppGroup("privacy", help="Retention purge and privacy requests.")
+reports_group = AppGroup("reports", help="Progress reports for admins and funders.")
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
@@ -104,7 +106,7 @@ def privacy_export(email: str, output) -> None:
     data = privacy.export_data(
         db.session, content.register, user.id, content.course.default_language
     )
-    privacy.record_audit(db.session, None, "export", user.id)
+    privacy.record_audit(db.session, None, "export", privacy.user_ref(user.id))
     json.dump(data, output, ensure_ascii=False, indent=2)
     output.write("\n")
 
@@ -119,8 +121,57 @@ def privacy_erase(email: str, yes: bool) -> None:
         click.confirm(f"Erase user #{user.id} and all their data?", abort=True)
     user_id = user.id
     privacy.erase_account(db.session, content.register, user_id)
-    privacy.record_audit(db.session, None, "erase", user_id)
+    privacy.record_audit(db.session, None, "erase", privacy.user_ref(user_id))
     click.echo(f"erased user #{user_id}")
+
+
+@reports_group.command("export")
+@click.option("--format", "output", type=click.Choice(["csv", "xlsx", "json"]), default="csv")
+@click.option("--output", "target", type=click.Path(dir_okay=False), help="Default: stdout.")
+@click.option("--summary", is_flag=True, help="One row per learner instead of per lesson.")
+@click.option("--language")
+@click.option("--role", type=ROLE_CHOICE)
+@click.option("--registered-from", help="YYYY-MM-DD")
+@click.option("--registered-to", help="YYYY-MM-DD")
+@click.option("--pseudonymise", is_flag=True, help="Pseudonyms instead of ids, emails, names.")
+@click.option("--bom", is_flag=True, help="Start a CSV with the byte order mark Excel wants.")
+def reports_export(output, target, summary, pseudonymise, bom, **filter_options) -> None:
+    """Export the progress report (or the summary) as the admin pages do."""
+    args = {name: value for name, value in filter_options.items() if value}
+    try:
+        filters = reports.ReportFilters.parse(args, content.course.languages)
+    except reports.InvalidFilter as invalid:
+        raise click.BadParameter(f"not a valid value for {invalid.field}") from None
+    kind = "summary" if summary else "progress"
+    produce = reports.summary_rows if summary else reports.progress_rows
+    columns = reports.columns_of(
+        reports.SUMMARY_COLUMNS if summary else reports.PROGRESS_COLUMNS, pseudonymise
+    )
+    count = [0]
+    rows = reports.counted(produce(db.session, content.course, filters), count)
+    if pseudonymise:
+        rows = reports.pseudonymised(rows, reports.Pseudonyms())
+    if target and sys.stderr.isatty():
+        per_learner = 1 if summary else max(len(content.course.published_lessons), 1)
+        total = reports.learner_count(db.session, filters) * per_learner
+        rows = _with_progress_bar(rows, total)
+    options = {"bom": bom} if output == "csv" else {}
+    chunks = reports.WRITERS[output](rows, columns, **options)
+    with click.open_file(target or "-", "wb") as file:
+        for chunk in chunks:
+            file.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
+    details = {"format": output, "filters": filters.as_args(), "rows": count[0]}
+    details["pseudonymised"] = pseudonymise
+    privacy.record_audit(db.session, None, "report", f"{kind} report", details)
+    if target:
+        click.echo(f"{count[0]} rows written to {target}", err=True)
+
+
+def _with_progress_bar(rows, total: int):
+    with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+        for row in rows:
+            bar.update(1)
+            yield row
 
 
 @click.group("lessons")
@@ -243,3 +294,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(translate)
     app.cli.add_command(privacy_group)
+    app.cli.add_command(reports_group)

@@ -6,6 +6,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from app.content.register import LegalBasis
+from app.models import Role
+
+ROLES = {Role.LEARNER: _l("Learner"), Role.TRAINER: _l("Trainer"), Role.ADMIN: _l("Admin")}
 
 LEGAL_BASES = {
     LegalBasis.CONTRACT: _l(
@@ -55,4 +58,5 @@ COLUMNS = {
     "actor_id": _l("Administrator"),
     "action": _l("Action"),
     "subject_ref": _l("About"),
+    "details": _l("Details"),
 }

@@ -189,6 +189,8 @@ class AuditLogEntry(db.Model):
     # Null when the action came from the command line, or once the actor is erased.
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(sa.String(32))
-    # Which account the request was about, as "user #id": no email, no name.
+    # What the action was about, as "user #id" or "progress report": no email, no name.
     subject_ref: Mapped[str] = mapped_column(sa.String(64))
+    # For reports: the format, filters and number of rows; never personal data.
+    details: Mapped[dict | None] = mapped_column(sa.JSON)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)

@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from app.content.register import LegalBasis
 from app.extensions import content
 from app.i18n import current_language, switch_language_url
-from app.labels import COLUMNS, LEGAL_BASES
+from app.labels import COLUMNS, LEGAL_BASES, ROLES
+from app.models import Role
 from app.notices import controller
 
 
@@ -61,6 +62,10 @@ def legal_basis(basis: LegalBasis) -> str:
     return str(LEGAL_BASES[basis])
 
 
+def role_label(role: Role) -> str:
+    return str(ROLES[role])
+
+
 def column_label(name: str) -> str:
     return str(COLUMNS.get(name, name))
 
@@ -77,6 +82,7 @@ def data_value(value: Any) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         privacy_controller=controller,
+        role_label=role_label,
         course_title=course_title,
         course_organisation=course_organisation,
         course_languages=course_languages,

@@ -1,19 +1,33 @@
-"""Admin pages: the register as a record of processing, and privacy requests."""
+"""Admin pages: dashboard, reports, users, and the record of processing with privacy requests."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import ErasureRequestForm, ExportRequestForm
+from app.errors import refuse
 from app.extensions import content, db
 from app.guards import role_required
 from app.i18n import current_language
-from app.models import AuditLogEntry, NoticeVersion, Role
-from app.services import accounts, privacy
+from app.labels import ROLES
+from app.models import AuditLogEntry, NoticeVersion, Role, User, utcnow
+from app.services import accounts, privacy, reports
+from app.services import dashboard as dashboard_figures
+from app.services.reports import InvalidFilter, ReportFilters
 
 AUDIT_ROWS_SHOWN = 200
 
@@ -59,7 +73,7 @@ def export_for_request():
         form.email.errors.append(_("There is no account with this email."))
         return _privacy_page(export_form=form, status=404)
     data = privacy.export_data(db.session, content.register, user.id, current_language())
-    privacy.record_audit(db.session, current_user.id, "export", user.id)
+    privacy.record_audit(db.session, current_user.id, "export", privacy.user_ref(user.id))
     response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="user-{user.id}-data.json"'
     return response
@@ -85,6 +99,138 @@ def erase_for_request():
         return _privacy_page(erasure_form=form, status=409)
     user_id = user.id
     privacy.erase_account(db.session, content.register, user_id)
-    privacy.record_audit(db.session, current_user.id, "erase", user_id)
+    privacy.record_audit(db.session, current_user.id, "erase", privacy.user_ref(user_id))
     flash(_("The account and its data have been erased."), "success")
     return redirect(url_for("admin.privacy_record"), code=303)
+
+
+def _filters() -> ReportFilters:
+    """The report filters in the query string; a bad value is a 400 naming the field."""
+    try:
+        return ReportFilters.parse(request.args, content.course.languages)
+    except InvalidFilter as invalid:
+        refuse(400, _("This filter value is not valid: %(field)s.", field=invalid.field))
+
+
+@bp.get("/<lang:lang>/admin/")
+@role_required(Role.ADMIN)
+def dashboard():
+    """How learners are doing, where they drop off, in which language."""
+    filters = _filters()
+    course = content.course
+    return render_template(
+        "admin/dashboard.html",
+        filters=filters,
+        headline=dashboard_figures.headline(db.session, filters),
+        lessons=dashboard_figures.lessons(db.session, course, filters, current_language()),
+        by_language=dashboard_figures.by_language(db.session, filters),
+        weeks=dashboard_figures.completions_by_week(db.session, filters),
+        roles=list(Role),
+        exports=db.session.scalars(
+            sa.select(AuditLogEntry)
+            .where(AuditLogEntry.action == "report")
+            .order_by(AuditLogEntry.recorded_at.desc())
+            .limit(20)
+        ).all(),
+    )
+
+
+@bp.get("/<lang:lang>/admin/learners/<int:user_id>")
+@role_required(Role.ADMIN)
+def learner(user_id: int):
+    """One learner's lessons and quiz attempts."""
+    detail = dashboard_figures.learner_detail(db.session, user_id)
+    if detail is None:
+        abort(404)
+    return render_template("admin/learner.html", detail=detail, course=content.course)
+
+
+@bp.get("/admin/reports/<any(progress, summary):kind>.<any(csv, xlsx, json):output>")
+@role_required(Role.ADMIN)
+def report(kind: str, output: str):
+    """A progress report as a file, streamed; recorded in the audit log with its filters
+    and row count once it has been sent."""
+    filters = _filters()
+    pseudonymise = request.args.get("pseudonymise") == "1"
+    course = content.course
+    produce = reports.progress_rows if kind == "progress" else reports.summary_rows
+    columns = reports.columns_of(
+        reports.PROGRESS_COLUMNS if kind == "progress" else reports.SUMMARY_COLUMNS, pseudonymise
+    )
+    count = [0]
+    rows = reports.counted(produce(db.session, course, filters), count)
+    if pseudonymise:
+        rows = reports.pseudonymised(rows, reports.Pseudonyms())
+    options = {"bom": request.args.get("bom") == "1"} if output == "csv" else {}
+    body = reports.WRITERS[output](rows, columns, **options)
+    actor_id = current_user.id
+
+    def send():
+        yield from body
+        privacy.record_audit(
+            db.session,
+            actor_id,
+            "report",
+            f"{kind} report",
+            {
+                "format": output,
+                "filters": filters.as_args(),
+                "pseudonymised": pseudonymise,
+                "rows": count[0],
+            },
+        )
+
+    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    return Response(
+        stream_with_context(send()),
+        mimetype=reports.MEDIA_TYPES[output],
+        headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.{output}"'},
+    )
+
+
+USERS_SHOWN = 200
+
+
+@bp.get("/<lang:lang>/admin/users")
+@role_required(Role.ADMIN)
+def users():
+    """Find accounts by email or name, and by role."""
+    query = request.args.get("q", "").strip()
+    role = request.args.get("role") or None
+    if role is not None and role not in {r.value for r in Role}:
+        refuse(400, _("This filter value is not valid: %(field)s.", field="role"))
+    found, total = accounts.search_users(
+        db.session, query, Role(role) if role else None, USERS_SHOWN
+    )
+    return render_template(
+        "admin/users.html", users=found, total=total, query=query, role=role, roles=list(Role)
+    )
+
+
+@bp.post("/<lang:lang>/admin/users/<int:user_id>/role")
+@role_required(Role.ADMIN)
+def change_role(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    try:
+        role = Role(request.form.get("role", ""))
+        accounts.change_role(db.session, user, role)
+    except ValueError:
+        refuse(400, _("This filter value is not valid: %(field)s.", field="role"))
+    except accounts.LastAdmin:
+        refuse(409, _("The platform needs at least one active admin."))
+    flash(_("%(email)s is now: %(role)s.", email=user.email, role=ROLES[role]), "success")
+    return redirect(url_for("admin.users", **request.args), code=303)
+
+
+@bp.post("/<lang:lang>/admin/users/<int:user_id>/active")
+@role_required(Role.ADMIN)
+def change_active(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_active(db.session, user, active)
+    except accounts.LastAdmin:
+        refuse(409, _("The platform needs at least one active admin."))
+    message = _("Account reactivated.") if active else _("Account deactivated.")
+    flash(message, "success")
+    return redirect(url_for("admin.users", **request.args), code=303)

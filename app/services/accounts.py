@@ -113,10 +113,58 @@ def password_matches(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
 
+class LastAdmin(Exception):
+    """The change would leave the platform without an active admin."""
+
+
 def set_role(session: Session, user: User, role: Role) -> None:
-    """Give a user another role."""
+    """Give a user another role (no checks: for the command line and set-up)."""
     user.role = role
     session.commit()
+
+
+def _is_last_active_admin(session: Session, user: User) -> bool:
+    if user.role is not Role.ADMIN or not user.is_active:
+        return False
+    admins = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(User)
+        .where(User.role == Role.ADMIN, User.is_active.is_(True))
+    )
+    return admins <= 1
+
+
+def change_role(session: Session, user: User, role: Role) -> None:
+    """Change a role from the admin pages; the last active admin keeps theirs."""
+    if role is not Role.ADMIN and _is_last_active_admin(session, user):
+        raise LastAdmin
+    set_role(session, user, role)
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivate an account (it can no longer sign in) or reactivate it."""
+    if not active and _is_last_active_admin(session, user):
+        raise LastAdmin
+    user.is_active = active
+    session.commit()
+
+
+def search_users(
+    session: Session, text: str, role: Role | None, limit: int
+) -> tuple[list[User], int]:
+    """Accounts whose email or name contains `text`, optionally of one role: the first
+    `limit` by email, and how many match in all."""
+    condition = sa.true()
+    if text:
+        condition = sa.or_(
+            User.email.contains(text.lower(), autoescape=True),
+            sa.func.lower(User.display_name).contains(text.lower(), autoescape=True),
+        )
+    if role is not None:
+        condition = sa.and_(condition, User.role == role)
+    total = session.scalar(sa.select(sa.func.count()).select_from(User).where(condition))
+    found = session.scalars(sa.select(User).where(condition).order_by(User.email).limit(limit))
+    return list(found), total
 
 
 def list_users(session: Session) -> list[User]:

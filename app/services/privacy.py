@@ -226,17 +226,29 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     session.commit()
 
 
-def record_audit(session: Session, actor_id: int | None, action: str, subject_id: int) -> None:
-    """Note what the course team did with whose data; the subject only as a number."""
+def record_audit(
+    session: Session,
+    actor_id: int | None,
+    action: str,
+    subject: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Note what the course team did with whose data: a person only as "user #id"."""
     session.add(
         AuditLogEntry(
             actor_id=actor_id,
             action=action,
-            subject_ref=f"user #{subject_id}",
+            subject_ref=subject,
+            details=details,
             recorded_at=utcnow(),
         )
     )
     session.commit()
+
+
+def user_ref(user_id: int) -> str:
+    """How the audit log names an account: its number only, never its email or name."""
+    return f"user #{user_id}"
 
 
 def _expired(storage: Storage, days: int, now: dt.datetime) -> sa.ColumnElement[bool]:

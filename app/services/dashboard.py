@@ -1,0 +1,165 @@
+"""Figures for the admins' dashboard: who registered, who is active, where learners drop
+off, how quizzes go, in which language. Each is one aggregate query over the learners the
+filters keep."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.content import Course
+from app.models import LessonProgress, QuizAttempt, User, utcnow
+from app.services.reports import ReportFilters
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    registered: int
+    active_7_days: int
+    active_30_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class LessonFigures:
+    number: int
+    slug: str | None
+    title: str | None
+    started: int
+    completed: int
+    quiz_takers: int
+    quiz_passed: int
+
+    @property
+    def pass_rate(self) -> float | None:
+        return self.quiz_passed / self.quiz_takers if self.quiz_takers else None
+
+
+def _learners(filters: ReportFilters) -> sa.Select:
+    return sa.select(User.id).where(filters.condition())
+
+
+def headline(session: Session, filters: ReportFilters, now: dt.datetime | None = None) -> Headline:
+    now = now or utcnow()
+
+    def active_since(days: int):
+        return sa.func.count().filter(User.last_active_at >= now - dt.timedelta(days=days))
+
+    registered, week, month = session.execute(
+        sa.select(sa.func.count(), active_since(7), active_since(30)).where(filters.condition())
+    ).one()
+    return Headline(registered, week or 0, month or 0)
+
+
+def lessons(
+    session: Session, course: Course, filters: ReportFilters, language: str
+) -> list[LessonFigures]:
+    """Started, completed and quiz results for each of the planned lessons, in order (the
+    funnel: where learners drop off)."""
+    learners = _learners(filters)
+    progress = {
+        slug: (started, completed)
+        for slug, started, completed in session.execute(
+            sa.select(
+                LessonProgress.lesson_slug,
+                sa.func.count(),
+                sa.func.count(LessonProgress.completed_at),
+            )
+            .where(LessonProgress.user_id.in_(learners))
+            .group_by(LessonProgress.lesson_slug)
+        )
+    }
+    passed_by_learner = (
+        sa.select(
+            QuizAttempt.lesson_slug,
+            QuizAttempt.user_id,
+            sa.func.max(sa.case((QuizAttempt.passed, 1), else_=0)).label("passed"),
+        )
+        .where(QuizAttempt.user_id.in_(learners))
+        .group_by(QuizAttempt.lesson_slug, QuizAttempt.user_id)
+        .subquery()
+    )
+    quizzes = {
+        slug: (takers, passed)
+        for slug, takers, passed in session.execute(
+            sa.select(
+                passed_by_learner.c.lesson_slug,
+                sa.func.count(),
+                sa.func.sum(passed_by_learner.c.passed),
+            ).group_by(passed_by_learner.c.lesson_slug)
+        )
+    }
+    figures = []
+    for number, lesson in course.slots():
+        slug = lesson.slug if lesson else None
+        started, completed = progress.get(slug, (0, 0))
+        takers, passed = quizzes.get(slug, (0, 0))
+        figures.append(
+            LessonFigures(
+                number=number,
+                slug=slug,
+                title=lesson.text_for(language).title if lesson else None,
+                started=started,
+                completed=completed,
+                quiz_takers=takers,
+                quiz_passed=int(passed or 0),
+            )
+        )
+    return figures
+
+
+def by_language(session: Session, filters: ReportFilters) -> dict[str | None, int]:
+    """Learners per preferred language."""
+    rows = session.execute(
+        sa.select(User.language, sa.func.count())
+        .where(filters.condition())
+        .group_by(User.language)
+        .order_by(User.language)
+    )
+    return dict(rows.all())
+
+
+def completions_by_week(
+    session: Session, filters: ReportFilters, weeks: int = 12, now: dt.datetime | None = None
+) -> list[tuple[dt.date, int]]:
+    """Lesson completions in each of the last `weeks` weeks (Monday to Sunday)."""
+    today = (now or utcnow()).date()
+    first_monday = today - dt.timedelta(days=today.weekday(), weeks=weeks - 1)
+    start = dt.datetime.combine(first_monday, dt.time(), dt.UTC)
+    counts = [0] * weeks
+    for (completed_at,) in session.execute(
+        sa.select(LessonProgress.completed_at).where(
+            LessonProgress.completed_at >= start,
+            LessonProgress.user_id.in_(_learners(filters)),
+        )
+    ):
+        index = (completed_at.date() - first_monday).days // 7
+        if 0 <= index < weeks:
+            counts[index] += 1
+    return [(first_monday + dt.timedelta(weeks=i), counts[i]) for i in range(weeks)]
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerDetail:
+    user: User
+    progress: list[LessonProgress]
+    attempts: list[QuizAttempt]
+
+
+def learner_detail(session: Session, user_id: int) -> LearnerDetail | None:
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    progress = session.scalars(
+        sa.select(LessonProgress)
+        .where(LessonProgress.user_id == user_id)
+        .order_by(LessonProgress.started_at)
+    )
+    attempts = session.scalars(
+        sa.select(QuizAttempt)
+        .where(QuizAttempt.user_id == user_id)
+        .order_by(QuizAttempt.submitted_at)
+    )
+    return LearnerDetail(user, list(progress), list(attempts))

@@ -1,0 +1,353 @@
+"""Progress reports: one row per learner per lesson, or one per learner, streamed in
+batches so memory stays flat however many learners there are, and written as CSV, XLSX or
+JSON with typed values (numbers as numbers, times as times)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy.orm import Session
+
+from app.content import Course
+from app.models import LessonProgress, QuizAttempt, Role, User
+
+BATCH = 1000
+PROGRESS_COLUMNS = (
+    "learner_id",
+    "email",
+    "display_name",
+    "language",
+    "lesson_number",
+    "lesson_slug",
+    "started_at",
+    "completed_at",
+    "best_quiz_score",
+    "quiz_attempts",
+)
+SUMMARY_COLUMNS = (
+    "learner_id",
+    "email",
+    "display_name",
+    "language",
+    "registered_at",
+    "lessons_completed",
+    "last_activity",
+)
+IDENTITY = ("learner_id", "email", "display_name")
+# Spreadsheets run a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class InvalidFilter(ValueError):
+    """A filter value that cannot be understood; `field` names it."""
+
+    def __init__(self, field: str):
+        self.field = field
+        super().__init__(field)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilters:
+    language: str | None = None
+    role: Role | None = None
+    registered_from: dt.date | None = None
+    registered_to: dt.date | None = None
+
+    @classmethod
+    def parse(cls, args: Mapping[str, str], languages: tuple[str, ...]) -> ReportFilters:
+        """Filters from query parameters (or CLI options); raises InvalidFilter."""
+        language = args.get("language") or None
+        if language is not None and language not in languages:
+            raise InvalidFilter("language")
+        role = None
+        if args.get("role"):
+            try:
+                role = Role(args["role"])
+            except ValueError:
+                raise InvalidFilter("role") from None
+        dates = {}
+        for name in ("registered_from", "registered_to"):
+            try:
+                dates[name] = dt.date.fromisoformat(args[name]) if args.get(name) else None
+            except ValueError:
+                raise InvalidFilter(name) from None
+        return cls(language=language, role=role, **dates)
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query parameters, for links that keep them."""
+        values = {
+            "language": self.language,
+            "role": self.role.value if self.role else None,
+            "registered_from": self.registered_from.isoformat() if self.registered_from else None,
+            "registered_to": self.registered_to.isoformat() if self.registered_to else None,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    def condition(self) -> sa.ColumnElement[bool]:
+        """The WHERE clause selecting the learners these filters keep."""
+        clauses: list[sa.ColumnElement[bool]] = [sa.true()]
+        if self.language:
+            clauses.append(User.language == self.language)
+        if self.role:
+            clauses.append(User.role == self.role)
+        if self.registered_from:
+            start = dt.datetime.combine(self.registered_from, dt.time(), dt.UTC)
+            clauses.append(User.created_at >= start)
+        if self.registered_to:
+            end = dt.datetime.combine(self.registered_to + dt.timedelta(days=1), dt.time(), dt.UTC)
+            clauses.append(User.created_at < end)
+        return sa.and_(*clauses)
+
+
+def learner_count(session: Session, filters: ReportFilters) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(User).where(filters.condition()))
+
+
+def _user_batches(session: Session, filters: ReportFilters) -> Iterator[list[User]]:
+    """Learners in id order, a batch at a time (keyset paging: no OFFSET, no full load)."""
+    last_id = 0
+    while True:
+        batch = list(
+            session.scalars(
+                sa.select(User)
+                .where(filters.condition(), User.id > last_id)
+                .order_by(User.id)
+                .limit(BATCH)
+            )
+        )
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].id
+        session.expunge_all()
+
+
+def _best_scores(session: Session, ids: list[int]) -> dict[tuple[int, str], tuple[float, int]]:
+    rows = session.execute(
+        sa.select(
+            QuizAttempt.user_id,
+            QuizAttempt.lesson_slug,
+            sa.func.max(100.0 * QuizAttempt.points / QuizAttempt.max_points),
+            sa.func.count(),
+        )
+        .where(QuizAttempt.user_id.in_(ids))
+        .group_by(QuizAttempt.user_id, QuizAttempt.lesson_slug)
+    )
+    return {(user, slug): (round(float(best), 1), count) for user, slug, best, count in rows}
+
+
+def progress_rows(
+    session: Session, course: Course, filters: ReportFilters
+) -> Iterator[dict[str, Any]]:
+    """One row per learner per published lesson, learners in id order, lessons in order."""
+    lessons = course.published_lessons
+    for users in _user_batches(session, filters):
+        ids = [user.id for user in users]
+        progress = {
+            (row.user_id, row.lesson_slug): row
+            for row in session.scalars(
+                sa.select(LessonProgress).where(LessonProgress.user_id.in_(ids))
+            )
+        }
+        scores = _best_scores(session, ids)
+        for user in users:
+            for lesson in lessons:
+                row = progress.get((user.id, lesson.slug))
+                best, attempts = scores.get((user.id, lesson.slug), (None, 0))
+                yield {
+                    "learner_id": user.id,
+                    "email": user.email,
+                    "display_name": user.display_name,
+                    "language": user.language,
+                    "lesson_number": lesson.number,
+                    "lesson_slug": lesson.slug,
+                    "started_at": row.started_at if row else None,
+                    "completed_at": row.completed_at if row else None,
+                    "best_quiz_score": best,
+                    "quiz_attempts": attempts,
+                }
+
+
+def summary_rows(session: Session, course: Course, filters: ReportFilters) -> Iterator[dict]:
+    """One row per learner: lessons completed and the time of their last recorded activity."""
+    for users in _user_batches(session, filters):
+        ids = [user.id for user in users]
+        progress = {
+            user_id: (completed, latest)
+            for user_id, completed, latest in session.execute(
+                sa.select(
+                    LessonProgress.user_id,
+                    sa.func.count(LessonProgress.completed_at),
+                    sa.func.max(
+                        sa.func.coalesce(LessonProgress.completed_at, LessonProgress.started_at)
+                    ),
+                )
+                .where(LessonProgress.user_id.in_(ids))
+                .group_by(LessonProgress.user_id)
+            )
+        }
+        attempts = dict(
+            session.execute(
+                sa.select(QuizAttempt.user_id, sa.func.max(QuizAttempt.submitted_at))
+                .where(QuizAttempt.user_id.in_(ids))
+                .group_by(QuizAttempt.user_id)
+            ).all()
+        )
+        for user in users:
+            completed, latest = progress.get(user.id, (0, None))
+            times = [t for t in (latest, attempts.get(user.id)) if t is not None]
+            yield {
+                "learner_id": user.id,
+                "email": user.email,
+                "display_name": user.display_name,
+                "language": user.language,
+                "registered_at": user.created_at,
+                "lessons_completed": completed,
+                "last_activity": _utc(max(times)) if times else None,
+            }
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Aggregates come back without the column type's conversion: make them aware UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@dataclass
+class Pseudonyms:
+    """Stable within one export, unrelated across exports: a fresh key each time."""
+
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
+
+    def __call__(self, learner_id: int) -> str:
+        digest = hmac.new(self.key, str(learner_id).encode(), hashlib.sha256).hexdigest()
+        return f"learner-{digest[:12]}"
+
+
+def pseudonymised(rows: Iterator[dict], pseudonyms: Pseudonyms) -> Iterator[dict]:
+    """Rows with the learner's id, email and name replaced by one pseudonym."""
+    for row in rows:
+        learner = pseudonyms(row["learner_id"])
+        yield {"learner": learner, **{k: v for k, v in row.items() if k not in IDENTITY}}
+
+
+def columns_of(columns: tuple[str, ...], pseudonymise: bool) -> tuple[str, ...]:
+    if not pseudonymise:
+        return columns
+    return ("learner", *(column for column in columns if column not in IDENTITY))
+
+
+def _iso(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def neutralise(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Buffer:
+    """A write target whose contents are taken away after each row (for streaming)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+
+    def take(self) -> str:
+        text, self.parts = "".join(self.parts), []
+        return text
+
+
+def write_csv(rows: Iterator[dict], columns: tuple[str, ...], *, bom: bool) -> Iterator[str]:
+    """RFC 4180 CSV (CRLF line ends, quotes where needed), UTF-8, optionally with the BOM
+    Excel needs to read accents right."""
+    buffer = _Buffer()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    yield ("\ufeff" if bom else "") + buffer.take()
+    for row in rows:
+        writer.writerow(["" if (v := row[c]) is None else neutralise(_iso(v)) for c in columns])
+        yield buffer.take()
+
+
+def write_json(rows: Iterator[dict], columns: tuple[str, ...]) -> Iterator[str]:
+    """A JSON array of objects, one per row, written as it goes."""
+    yield "["
+    separator = "\n"
+    for row in rows:
+        yield separator + json.dumps({c: _iso(row[c]) for c in columns}, ensure_ascii=False)
+        separator = ",\n"
+    yield "\n]\n"
+
+
+DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
+
+
+def write_xlsx(
+    rows: Iterator[dict], columns: tuple[str, ...], chunk: int = 64 * 1024
+) -> Iterator[bytes]:
+    """An XLSX workbook with a header row, frozen panes and typed cells: times as Excel
+    dates (UTC), numbers as numbers, text as text (so "=..." is never a formula).
+    openpyxl's write-only mode streams rows to a temporary file, which is then sent in
+    chunks: no row is kept in memory."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("report")
+    sheet.freeze_panes = "A2"
+    sheet.append(list(columns))
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = row[column]
+            if isinstance(value, dt.datetime):
+                cell = WriteOnlyCell(sheet, value=value.astimezone(dt.UTC).replace(tzinfo=None))
+                cell.number_format = DATE_FORMAT
+                cells.append(cell)
+            elif isinstance(value, str) and value.startswith(FORMULA_STARTS):
+                # A typed text cell: shown as written, never run as a formula.
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    with tempfile.TemporaryFile() as file:
+        workbook.save(file)
+        file.seek(0)
+        while data := file.read(chunk):
+            yield data
+
+
+WRITERS: dict[str, Callable[..., Iterator]] = {
+    "csv": write_csv,
+    "json": write_json,
+    "xlsx": write_xlsx,
+}
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def counted(rows: Iterator[dict], counter: list[int]) -> Iterator[dict]:
+    """Pass rows through, counting them into counter[0] (for the audit log)."""
+    for row in rows:
+        counter[0] += 1
+        yield row

@@ -1,0 +1,336 @@
+"""Admin reports: exports that parse back exactly, typed cells, filters, pseudonyms, the
+audit log, the dashboard, users, and admin-only access to every admin URL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import content, db
+from app.models import AuditLogEntry, LessonProgress, QuizAttempt, Role, User, utcnow
+from app.services import accounts
+from app.services.reports import PROGRESS_COLUMNS, SUMMARY_COLUMNS
+
+NAMES = {
+    "es": 'Núñez, "Pepa"',
+    "pt": "João\nda Conceição",
+    "en": '=HYPERLINK("http://evil")',
+}
+PASSWORD = "correct horse battery"
+START = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
+
+
+def seed(app) -> dict[str, int]:
+    """Three learners, one per language, with awkward names and some progress."""
+    ids = {}
+    with app.app_context():
+        lessons = content.course.published_lessons
+        for number, (language, name) in enumerate(NAMES.items()):
+            user = accounts.create_user(
+                db.session,
+                email=f"{language}@example.org",
+                password=PASSWORD,
+                display_name=name,
+                language=language,
+            )
+            user.created_at = START + dt.timedelta(days=number)
+            db.session.add(
+                LessonProgress(
+                    user_id=user.id,
+                    lesson_slug=lessons[0].slug,
+                    started_at=START,
+                    completed_at=START + dt.timedelta(hours=number) if number else None,
+                )
+            )
+            db.session.add(
+                QuizAttempt(
+                    user_id=user.id,
+                    lesson_slug=lessons[0].slug,
+                    number=1,
+                    language=language,
+                    submitted_at=START,
+                    points=number + 2,
+                    max_points=5,
+                    passed=number > 1,
+                )
+            )
+            ids[language] = user.id
+        db.session.commit()
+    return ids
+
+
+@pytest.fixture
+def admin(app, client):
+    client.register("en", email="admin@example.org")
+    with app.app_context():
+        accounts.set_role(
+            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
+        )
+    return client
+
+
+def expected_progress(app) -> list[dict]:
+    """What the progress report must say, computed independently from the database."""
+    with app.app_context():
+        lessons = content.course.published_lessons
+        users = db.session.scalars(sa.select(User).order_by(User.id)).all()
+        rows = []
+        for user in users:
+            for lesson in lessons:
+                progress = db.session.scalar(
+                    sa.select(LessonProgress).where(
+                        LessonProgress.user_id == user.id, LessonProgress.lesson_slug == lesson.slug
+                    )
+                )
+                attempts = db.session.scalars(
+                    sa.select(QuizAttempt).where(
+                        QuizAttempt.user_id == user.id, QuizAttempt.lesson_slug == lesson.slug
+                    )
+                ).all()
+                rows.append(
+                    {
+                        "learner_id": user.id,
+                        "email": user.email,
+                        "display_name": user.display_name,
+                        "language": user.language,
+                        "lesson_number": lesson.number,
+                        "lesson_slug": lesson.slug,
+                        "started_at": progress.started_at if progress else None,
+                        "completed_at": progress.completed_at if progress else None,
+                        "best_quiz_score": max(
+                            (round(100 * a.points / a.max_points, 1) for a in attempts),
+                            default=None,
+                        ),
+                        "quiz_attempts": len(attempts),
+                    }
+                )
+        return rows
+
+
+def iso(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, dt.datetime) else value
+
+
+def test_the_csv_parses_back_exactly_with_a_bom_and_neutralised_formulas(app, admin):
+    seed(app)
+    response = admin.get("/admin/reports/progress.csv?bom=1")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    raw = response.get_data()
+    assert raw.startswith("\ufeff".encode())
+    text = raw.decode("utf-8-sig")
+    assert "\r\n" in text
+    parsed = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert tuple(parsed[0].keys()) == PROGRESS_COLUMNS
+    expected = expected_progress(app)
+    assert len(parsed) == len(expected)
+    for got, want in zip(parsed, expected, strict=True):
+        for column in PROGRESS_COLUMNS:
+            value = want[column]
+            if column == "display_name" and value.startswith("="):
+                value = "'" + value
+            assert got[column] == ("" if value is None else str(iso(value))), column
+
+
+def test_the_xlsx_has_typed_cells_a_header_and_frozen_panes(app, admin):
+    seed(app)
+    response = admin.get("/admin/reports/progress.xlsx")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    assert sheet.freeze_panes == "A2"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == PROGRESS_COLUMNS
+    expected = expected_progress(app)
+    for got, want in zip(rows[1:], expected, strict=True):
+        for column, value in zip(PROGRESS_COLUMNS, got, strict=True):
+            wanted = want[column]
+            if isinstance(wanted, dt.datetime):
+                assert value == wanted.replace(tzinfo=None), column
+            else:
+                assert value == wanted, column
+    assert any(isinstance(row[0], int) and isinstance(row[6], dt.datetime) for row in rows[1:])
+    assert sheet.cell(row=2, column=1).data_type == "n"
+
+
+def test_the_json_export_has_numbers_as_numbers(app, admin):
+    seed(app)
+    data = json.loads(admin.get("/admin/reports/progress.json").get_data(as_text=True))
+    expected = expected_progress(app)
+    assert data == [{column: iso(row[column]) for column in PROGRESS_COLUMNS} for row in expected]
+
+
+def test_filters_select_learners_by_language_role_and_registration(app, admin):
+    ids = seed(app)
+    spanish = json.loads(
+        admin.get("/admin/reports/summary.json?language=es").get_data(as_text=True)
+    )
+    assert [row["learner_id"] for row in spanish] == [ids["es"]]
+    admins = json.loads(admin.get("/admin/reports/summary.json?role=admin").get_data(as_text=True))
+    assert [row["email"] for row in admins] == ["admin@example.org"]
+    window = json.loads(
+        admin.get(
+            "/admin/reports/summary.json?registered_from=2026-03-03&registered_to=2026-03-03"
+        ).get_data(as_text=True)
+    )
+    assert [row["learner_id"] for row in window] == [ids["pt"]]
+    assert admin.get("/admin/reports/summary.json?language=fr").status_code == 400
+    assert admin.get("/admin/reports/summary.json?registered_from=yesterday").status_code == 400
+
+
+def test_the_summary_counts_completions_and_the_last_activity(app, admin):
+    ids = seed(app)
+    data = json.loads(admin.get("/admin/reports/summary.json?language=pt").get_data(as_text=True))
+    assert list(data[0]) == list(SUMMARY_COLUMNS)
+    assert data[0]["learner_id"] == ids["pt"]
+    assert data[0]["lessons_completed"] == 1
+    assert data[0]["last_activity"] == iso(START + dt.timedelta(hours=1))
+
+
+def test_pseudonyms_are_stable_within_an_export_and_differ_across_exports(app, admin):
+    seed(app)
+    first = json.loads(
+        admin.get("/admin/reports/progress.json?pseudonymise=1").get_data(as_text=True)
+    )
+    second = json.loads(
+        admin.get("/admin/reports/progress.json?pseudonymise=1").get_data(as_text=True)
+    )
+    assert (
+        "email" not in first[0] and "learner_id" not in first[0] and "display_name" not in first[0]
+    )
+    per_export = [[row["learner"] for row in export] for export in (first, second)]
+    with app.app_context():
+        lessons = len(content.course.published_lessons)
+    for pseudonyms in per_export:
+        assert len(set(pseudonyms)) == len(pseudonyms) // lessons
+        assert pseudonyms[0] == pseudonyms[1]
+    assert set(per_export[0]).isdisjoint(per_export[1])
+    body = json.dumps(first)
+    assert "example.org" not in body and "Pepa" not in body
+
+
+def test_every_export_is_in_the_audit_log_with_its_filters_and_row_count(app, admin):
+    seed(app)
+    admin.get("/admin/reports/progress.csv?language=es&pseudonymise=1").get_data()
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditLogEntry).where(AuditLogEntry.action == "report"))
+        admin_id = accounts.find_user(db.session, "admin@example.org").id
+    assert entry.subject_ref == "progress report" and entry.actor_id == admin_id
+    assert entry.details == {
+        "format": "csv",
+        "filters": {"language": "es"},
+        "pseudonymised": True,
+        "rows": 2,
+    }
+    assert "progress report" in admin.get("/en/admin/").get_data(as_text=True)
+
+
+def test_the_command_line_export_writes_the_same_file(app, tmp_path):
+    seed(app)
+    target = tmp_path / "report.csv"
+    result = app.test_cli_runner().invoke(
+        args=["reports", "export", "--format", "csv", "--output", str(target), "--language", "pt"]
+    )
+    assert result.exit_code == 0, result.output
+    with target.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert {row["email"] for row in rows} == {"pt@example.org"}
+    assert rows[0]["display_name"] == NAMES["pt"]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLogEntry)) == 1
+    bad = app.test_cli_runner().invoke(args=["reports", "export", "--language", "fr"])
+    assert bad.exit_code == 2
+
+
+def test_the_dashboard_shows_headline_figures_funnel_and_filters(app, admin):
+    ids = seed(app)
+    with app.app_context():
+        for user_id in ids.values():
+            db.session.get(User, user_id).last_active_at = utcnow()
+        db.session.commit()
+    html = admin.get("/en/admin/?language=pt").get_data(as_text=True)
+    assert "learners registered" in html
+    assert '<svg role="img"' in html and "<caption>" in html
+    assert "language=pt" in html  # export links keep the filters
+    headline = html.split('class="headline"', 1)[1].split("</section>", 1)[0]
+    assert headline.count("<strong>1</strong>") == 3
+    detail = admin.get(f"/en/admin/learners/{ids['pt']}").get_data(as_text=True)
+    assert "João" in detail and "3/5" in detail
+    assert admin.get("/en/admin/?role=wizard").status_code == 400
+
+
+def test_users_can_be_searched_promoted_and_deactivated_but_not_the_last_admin(app, admin):
+    ids = seed(app)
+    found = admin.get("/en/admin/users?q=núñez").get_data(as_text=True)
+    assert "es@example.org" in found and "pt@example.org" not in found
+    assert (
+        admin.submit(
+            "/en/admin/users", f"/en/admin/users/{ids['pt']}/role", {"role": "trainer"}
+        ).status_code
+        == 303
+    )
+    with app.app_context():
+        assert db.session.get(User, ids["pt"]).role is Role.TRAINER
+        admin_id = accounts.find_user(db.session, "admin@example.org").id
+    refused = admin.submit(
+        "/en/admin/users", f"/en/admin/users/{admin_id}/role", {"role": "learner"}
+    )
+    assert refused.status_code == 409
+    assert (
+        admin.submit(
+            "/en/admin/users", f"/en/admin/users/{admin_id}/active", {"active": "0"}
+        ).status_code
+        == 409
+    )
+    assert (
+        admin.submit(
+            "/en/admin/users", f"/en/admin/users/{ids['es']}/active", {"active": "0"}
+        ).status_code
+        == 303
+    )
+    learner = app.test_client()
+    assert learner.login("en", email="es@example.org").status_code == 401
+
+
+def admin_routes(app) -> list[tuple[str, str]]:
+    """Every URL under /admin or /<lang>/admin, with sample arguments filled in."""
+    samples = {
+        "<lang:lang>": "en",
+        "<int:user_id>": "1",
+        "<any(progress, summary):kind>": "progress",
+        "<any(csv, xlsx, json):output>": "csv",
+    }
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not (rule.rule.startswith("/admin") or rule.rule.startswith("/<lang:lang>/admin")):
+            continue
+        path = rule.rule
+        for placeholder, value in samples.items():
+            path = path.replace(placeholder, value)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            routes.append((method, path))
+    return routes
+
+
+def test_only_admins_reach_any_admin_url(app, client):
+    routes = admin_routes(app)
+    assert len(routes) >= 9 and all("<" not in path for _, path in routes)
+    for role in (None, Role.LEARNER, Role.TRAINER):
+        visitor = app.test_client()
+        if role is not None:
+            email = f"{role.value}@example.org"
+            visitor.register("en", email=email)
+            with app.app_context():
+                accounts.set_role(db.session, accounts.find_user(db.session, email), role)
+        token = visitor.csrf_token("/en/login") if role is None else visitor.csrf_token("/en/")
+        for method, path in routes:
+            response = visitor.open(path, method=method, data={"csrf_token": token})
+            if role is None:
+                assert response.status_code == 302 and "/login?next=" in response.location, path
+            else:
+                assert response.status_code == 403, (role, method, path)
