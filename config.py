@@ -40,6 +40,22 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT: int | None = None
+    # Requests larger than this are refused with a 413 before they are read.
+    MAX_CONTENT_LENGTH: int = 1024 * 1024
+    # How many reverse proxies stand in front of the app (their X-Forwarded-* are trusted).
+    TRUSTED_PROXIES: int = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # Rate limits on sign-in, registration and password reset: in memory by default,
+    # shared between workers with e.g. redis://127.0.0.1:6379.
+    RATELIMIT_STORAGE_URI: str = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED: bool = _flag("RATELIMIT_ENABLED", True)
+    # Email (password reset). Without MAIL_SERVER, messages go to instance/outbox/.
+    MAIL_SERVER: str | None = os.environ.get("MAIL_SERVER")
+    MAIL_PORT: int = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS: bool = _flag("MAIL_USE_TLS", True)
+    MAIL_USERNAME: str | None = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD: str | None = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM: str = os.environ.get("MAIL_FROM", "aula@localhost")
+    PASSWORD_RESET_MINUTES: int = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
     # The data controller named in every personal-data notice (GDPR Art. 13(1)(a)). By
     # default in development: the course's organisation, and a contact to be configured.
     PRIVACY_CONTROLLER: str | None = os.environ.get("PRIVACY_CONTROLLER")
@@ -64,6 +80,8 @@ class TestConfig(Config):
     TESTING = True
     AUTO_MIGRATE = False
     SECRET_KEY = "test-secret-key"
+    # Every test signs in from 127.0.0.1; the rate-limit tests turn limits back on.
+    RATELIMIT_ENABLED = False
     LESSONS_DIR = str(ROOT / "lessons")
 
 

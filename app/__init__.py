@@ -35,12 +35,12 @@ def create_app(
     if app.config["ENV_NAME"] == "production" and not app.config.get("PRIVACY_CONTACT"):
         raise RuntimeError("PRIVACY_CONTACT must be set in production: notices must name it")
 
-    from app import database, errors, i18n, templating
+    from app import database, errors, i18n, security, templating
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.author import bp as author_bp
     from app.cli import register_commands
-    from app.extensions import babel, content, csrf, db, login_manager, migrate
+    from app.extensions import babel, content, csrf, db, limiter, login_manager, migrate
     from app.health import bp as health_bp
     from app.learn import bp as learn_bp
 
@@ -57,6 +57,7 @@ def create_app(
         print(f"{len(error.problems)} error(s) in {app.config['LESSONS_DIR']}", file=sys.stderr)
         raise SystemExit(1) from None
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     babel.init_app(
         app,
@@ -65,6 +66,7 @@ def create_app(
     )
     i18n.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     templating.init_app(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(learn_bp)

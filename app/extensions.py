@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, g, has_request_context
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, lazy_gettext
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -94,7 +95,13 @@ class CourseContent:
         return current_app.extensions["register"]
 
 
+def client_address() -> str:
+    """The client's address (the proxy's X-Forwarded-For once TRUSTED_PROXIES is set)."""
+    return request.remote_addr or "unknown"
+
+
 db = SQLAlchemy(model_class=Base)
+limiter = Limiter(key_func=client_address)
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()

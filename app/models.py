@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -15,6 +16,10 @@ from app.extensions import db
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware in UTC: the only clock the models use."""
     return dt.datetime.now(dt.UTC)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
@@ -68,6 +73,11 @@ class User(UserMixin, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Counted from by the retention purge of inactive accounts.
     last_active_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Part of the id every session cookie carries; replacing it signs out every session.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+
+    def get_id(self) -> str:
+        return f"{self.id}-{self.session_token}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
@@ -127,6 +137,19 @@ class QuizAnswer(db.Model):
     selected: Mapped[list[str]] = mapped_column(sa.JSON)
     is_correct: Mapped[bool]
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
+
+
+class PasswordResetToken(db.Model):
+    """A single-use, expiring password reset link; only a hash of its secret is kept."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class NoticeAcknowledgment(db.Model):

@@ -5,9 +5,34 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import Email, InputRequired, Length, ValidationError
 
-from app.services.accounts import MIN_PASSWORD_LENGTH
+from app.services.accounts import MIN_PASSWORD_LENGTH, is_common_password
+
+
+def not_common(form, field) -> None:
+    if field.data and is_common_password(field.data):
+        raise ValidationError(
+            _l("This password is one of the most used, and easily guessed. Please choose another.")
+        )
+
+
+def new_password_field(label) -> PasswordField:
+    return PasswordField(
+        label,
+        description=_l("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+        validators=[
+            InputRequired(_l("Please choose a password.")),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                message=_l(
+                    "Your password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH
+                ),
+            ),
+            Length(max=200, message=_l("Please use at most %(count)d characters.", count=200)),
+            not_common,
+        ],
+    )
 
 
 class RegisterForm(FlaskForm):
@@ -27,20 +52,7 @@ class RegisterForm(FlaskForm):
             Length(max=100, message=_l("Please use at most %(count)d characters.", count=100)),
         ],
     )
-    password = PasswordField(
-        _l("Password"),
-        description=_l("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
-        validators=[
-            InputRequired(_l("Please choose a password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                message=_l(
-                    "Your password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH
-                ),
-            ),
-            Length(max=200, message=_l("Please use at most %(count)d characters.", count=200)),
-        ],
-    )
+    password = new_password_field(_l("Password"))
 
 
 class LoginForm(FlaskForm):
@@ -57,3 +69,13 @@ class ErasureForm(FlaskForm):
         _l("Your password, to confirm"),
         validators=[InputRequired(_l("Please enter your password to confirm."))],
     )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        _l("Email"), validators=[InputRequired(_l("Please enter your email address."))]
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field(_l("New password"))

@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from urllib.parse import urlsplit
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.account import bp
-from app.account.forms import ErasureForm, LoginForm, RegisterForm
-from app.extensions import content, db, login_manager
+from app.account.forms import (
+    ErasureForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from app.errors import refuse
+from app.extensions import content, db, limiter, login_manager
 from app.guards import signed_in
 from app.i18n import current_language, preferred_language
+from app.mail import send_mail
 from app.models import User
 from app.services import accounts, privacy
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
+def load_user(session_id: str) -> User | None:
+    """The user of a session cookie, if its token is still the account's current one."""
+    user_id, _, token = session_id.partition("-")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or not secrets.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 @login_manager.unauthorized_handler
@@ -41,11 +67,26 @@ def _safe_next() -> str | None:
 
 
 def _sign_in(user: User):
+    # A fresh session: nothing set before signing in (by anyone) carries over.
+    session.clear()
     login_user(user, remember=True)
     return redirect(_safe_next() or url_for("learn.course"), code=303)
 
 
+def _submitted_email() -> str:
+    return accounts.normalise_email(request.form.get("email", ""))
+
+
+# Guessing passwords or probing for accounts: per address, and per account whatever the address.
+PER_ADDRESS = "20 per minute; 200 per hour"
+PER_ACCOUNT = "10 per 15 minutes"
+throttle_address = limiter.limit(PER_ADDRESS, methods=["POST"])
+throttle_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_submitted_email)
+
+
 @bp.route("/<lang:lang>/register", methods=["GET", "POST"])
+@throttle_address
+@throttle_account
 def register():
     """Create a learner account and sign it in."""
     form = RegisterForm()
@@ -74,6 +115,8 @@ def register():
 
 
 @bp.route("/<lang:lang>/login", methods=["GET", "POST"])
+@throttle_address
+@throttle_account
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated and request.method == "GET":
@@ -97,10 +140,12 @@ def login():
 def logout():
     """Sign out (by POST only, so a link elsewhere cannot sign anyone out)."""
     if current_user.is_authenticated:
+        accounts.sign_out_everywhere(db.session, current_user._get_current_object())
         accounts.record_security_event(
             db.session, current_user.id, accounts.SecurityEventKind.SIGNED_OUT, request.remote_addr
         )
     logout_user()
+    session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("learn.course"), code=303)
 
@@ -166,3 +211,62 @@ def erase():
     session.clear()
     flash(_("Your account and all the data stored about you have been erased."), "info")
     return redirect(url_for("learn.course"), code=303)
+
+
+@bp.route("/<lang:lang>/password/forgot", methods=["GET", "POST"])
+@throttle_address
+@throttle_account
+def forgot_password():
+    """Ask for a reset link. The answer is the same whether or not the account exists."""
+    form = ForgotPasswordForm()
+    if form.is_submitted():
+        if not form.validate():
+            return render_template("account/forgot.html", form=form), 422
+        minutes = current_app.config["PASSWORD_RESET_MINUTES"]
+        started = accounts.start_password_reset(
+            db.session, form.email.data, dt.timedelta(minutes=minutes)
+        )
+        if started is not None:
+            user, token = started
+            _send_reset_link(user, token, minutes)
+        flash(
+            _("If an account uses this address, we have sent it a link to choose a new password."),
+            "info",
+        )
+        return redirect(url_for("account.login"), code=303)
+    return render_template("account/forgot.html", form=form)
+
+
+def _send_reset_link(user: User, token: str, minutes: int) -> None:
+    language = user.language or current_language()
+    link = url_for("account.reset_password", lang=language, token=token, _external=True)
+    with force_locale(language):
+        send_mail(
+            user.email,
+            _("Choose a new password"),
+            _(
+                "Hello %(name)s,\n\nTo choose a new password, open this link within %(minutes)d "
+                "minutes:\n\n%(link)s\n\nIf you did not ask for it, ignore this message: "
+                "your password stays as it is.",
+                name=user.display_name,
+                minutes=minutes,
+                link=link,
+            ),
+        )
+
+
+@bp.route("/<lang:lang>/password/reset/<token>", methods=["GET", "POST"])
+@throttle_address
+def reset_password(token: str):
+    """Choose a new password with a reset link (once, before it expires)."""
+    if not accounts.reset_link_is_valid(db.session, token):
+        refuse(400, _("This link has expired or has already been used. Please ask for a new one."))
+    form = ResetPasswordForm()
+    if form.is_submitted():
+        if not form.validate():
+            return render_template("account/reset.html", form=form), 422
+        if accounts.reset_password(db.session, token, form.password.data, request.remote_addr):
+            flash(_("Your password has been changed. Please sign in."), "success")
+            return redirect(url_for("account.login"), code=303)
+        refuse(400, _("This link has expired or has already been used. Please ask for a new one."))
+    return render_template("account/reset.html", form=form)

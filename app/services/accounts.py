@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import secrets
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.models import Role, SecurityEvent, User, utcnow
+from app.models import (
+    PasswordResetToken,
+    Role,
+    SecurityEvent,
+    User,
+    new_session_token,
+    utcnow,
+)
 
 MIN_PASSWORD_LENGTH = 8
 # Checked against when the email is unknown, so both failures cost the same time.
@@ -21,6 +31,7 @@ class SecurityEventKind(enum.StrEnum):
     SIGNED_IN = "signed-in"
     SIGN_IN_FAILED = "sign-in-failed"
     SIGNED_OUT = "signed-out"
+    PASSWORD_RESET = "password-reset"
 
 
 def record_security_event(
@@ -46,6 +57,80 @@ def touch_activity(session: Session, user_id: int) -> None:
         .values(last_active_at=now)
     )
     session.commit()
+
+
+_COMMON_PASSWORDS = frozenset(
+    line.strip().lower()
+    for line in (Path(__file__).resolve().parent.parent / "common_passwords.txt")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip() and not line.startswith("#")
+)
+
+
+def is_common_password(password: str) -> bool:
+    """Whether the password is one of the few everybody tries first."""
+    return password.lower() in _COMMON_PASSWORDS
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_password_reset(
+    session: Session, email: str, valid_for: dt.timedelta
+) -> tuple[User, str] | None:
+    """A new reset link's secret for the account with this email, or None if there is no
+    active one. The caller answers the same either way, so nobody learns which it was."""
+    user = find_user(session, email)
+    token = secrets.token_urlsafe(32)
+    token_hash = _token_hash(token)
+    if user is None or not user.is_active:
+        return None
+    now = utcnow()
+    session.add(
+        PasswordResetToken(
+            user_id=user.id, token_hash=token_hash, created_at=now, expires_at=now + valid_for
+        )
+    )
+    session.commit()
+    return user, token
+
+
+def _usable_token(session: Session, token: str) -> PasswordResetToken | None:
+    return session.scalar(
+        sa.select(PasswordResetToken).where(
+            PasswordResetToken.token_hash == _token_hash(token),
+            PasswordResetToken.used_at.is_(None),
+            PasswordResetToken.expires_at > utcnow(),
+        )
+    )
+
+
+def reset_link_is_valid(session: Session, token: str) -> bool:
+    return _usable_token(session, token) is not None
+
+
+def reset_password(
+    session: Session, token: str, password: str, ip_address: str | None = None
+) -> User | None:
+    """Set a new password with a reset link, once: the link and every other open link of
+    the account are spent, and every session of the account ends."""
+    row = _usable_token(session, token)
+    if row is None:
+        return None
+    now = utcnow()
+    session.execute(
+        sa.update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == row.user_id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    user = session.get(User, row.user_id)
+    user.password_hash = generate_password_hash(password)
+    user.session_token = new_session_token()
+    session.commit()
+    record_security_event(session, user.id, SecurityEventKind.PASSWORD_RESET, ip_address)
+    return user
 
 
 class EmailTaken(Exception):
@@ -106,6 +191,12 @@ def authenticate(
     record_security_event(session, user.id, SecurityEventKind.SIGNED_IN, ip_address)
     touch_activity(session, user.id)
     return user
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """End every session of the account, on every device: their cookies name the old token."""
+    user.session_token = new_session_token()
+    session.commit()
 
 
 def password_matches(user: User, password: str) -> bool:

@@ -1,0 +1,266 @@
+"""The web surface: headers, cookies, sessions, rate limits, no enumeration, password
+reset, and who may open which route (every route must be in the matrix)."""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db, limiter
+from app.models import PasswordResetToken, Role, utcnow
+from app.services import accounts
+from config import ProductionConfig
+from tests.conftest import Browser, dispose, make_app
+
+PASSWORD = "correct horse battery"
+LESSON = "what-is-co-production"
+
+
+def test_every_response_carries_the_security_headers(client):
+    for path in ("/en/", f"/en/lessons/{LESSON}", "/en/nope", "/healthz", "/static/css/aula.css"):
+        response = client.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "http" not in csp, path
+        assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert "Strict-Transport-Security" not in response.headers
+        response.close()
+    secure = client.get("/en/", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_session_cookies_are_httponly_lax_and_secure_in_production(client, tmp_path):
+    client.register()
+    cookie = client.get_cookie("session")
+    assert cookie.http_only and cookie.same_site == "Lax"
+    production = create_app(
+        ProductionConfig,
+        {
+            "SECRET_KEY": "k" * 32,
+            "PRIVACY_CONTACT": "dpo@example.org",
+            "INSTANCE_PATH": str(tmp_path),
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
+        },
+    )
+    assert (
+        production.config["SESSION_COOKIE_SECURE"] and production.config["REMEMBER_COOKIE_SECURE"]
+    )
+
+
+def test_signing_in_starts_a_fresh_session_and_signing_out_ends_it_everywhere(app, client):
+    client.register()
+    client.submit("/en/", "/en/logout")
+    client.get("/en/login")
+    before = client.get_cookie("session").value
+    client.login()
+    signed_in = client.get_cookie("session").value
+    assert signed_in != before
+    assert client.get("/en/account/data").status_code == 200
+    client.submit("/en/", "/en/logout")
+    stolen = app.test_client()
+    stolen.set_cookie("session", signed_in)
+    assert stolen.get("/en/account/data").status_code == 302  # the old cookie is dead
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in {"href", "src", "action", "srcset", "poster", "data"} and value:
+                self.urls.append(value)
+
+
+def test_no_page_loads_or_links_anything_from_another_origin_but_the_reading(app, client):
+    client.register()
+    with app.app_context():
+        accounts.set_role(db.session, accounts.find_user(db.session, "ana@example.org"), Role.ADMIN)
+    client.acknowledge("en", LESSON)
+    pages = [
+        "/en/",
+        f"/en/lessons/{LESSON}",
+        "/en/privacy",
+        "/en/account/data",
+        "/en/admin/",
+        "/en/admin/users",
+        "/en/admin/privacy",
+        "/en/author/",
+        "/en/author/translations",
+        "/en/author/quizzes",
+        f"/en/author/lessons/{LESSON}",
+    ]
+    anonymous = app.test_client()
+    for page, visitor in [(page, client) for page in pages] + [
+        ("/es/login", anonymous),
+        ("/pt/register", anonymous),
+        ("/en/password/forgot", anonymous),
+    ]:
+        parser = _Links()
+        response = visitor.get(page)
+        assert response.status_code == 200, (page, response.location)
+        parser.feed(response.get_data(as_text=True))
+        external = [u for u in parser.urls if re.match(r"^(https?:)?//", u)]
+        # The lesson's reading assignment is a link for the reader to follow, never loaded.
+        assert all("copronet.wales" in url for url in external), (page, external)
+    css = Path(app.static_folder, "css", "aula.css").read_text(encoding="utf-8")
+    assert not re.search(r"url\(|@import|https?://", css)
+
+
+def test_a_request_body_over_the_limit_is_a_413(client):
+    response = client.post("/en/login", data={"email": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def limited(database_url, tmp_path):
+    app = make_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True)
+    app.test_client_class = Browser
+    with app.app_context():
+        limiter.reset()
+    yield app
+    dispose(app)
+
+
+def test_sign_in_is_rate_limited_per_account_from_any_address(limited):
+    client = limited.test_client()
+    client.register("en")
+    client.submit("/en/", "/en/logout")
+    statuses = []
+    for attempt in range(11):
+        address = {"REMOTE_ADDR": f"10.0.0.{attempt}"}
+        token = client.csrf_token("/en/login")
+        response = client.post(
+            "/en/login",
+            data={"csrf_token": token, "email": "ana@example.org", "password": "wrong"},
+            environ_base=address,
+        )
+        statuses.append(response.status_code)
+    assert statuses[:9] == [401] * 9 and statuses[-1] == 429
+    assert "Please wait a moment" in response.get_data(as_text=True)
+
+
+def test_sign_in_is_rate_limited_per_address(limited):
+    client = limited.test_client()
+    statuses = []
+    for attempt in range(21):
+        token = client.csrf_token("/en/login")
+        response = client.post(
+            "/en/login",
+            data={"csrf_token": token, "email": f"n{attempt}@example.org", "password": "x"},
+            environ_base={"REMOTE_ADDR": "192.0.2.7"},
+        )
+        statuses.append(response.status_code)
+    assert 429 in statuses and statuses[0] == 401
+
+
+def redis_answers() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not redis_answers(), reason="no Redis server answers on 127.0.0.1:6379")
+def test_rate_limits_can_be_shared_between_workers_through_redis(database_url, tmp_path):
+    import redis
+
+    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
+    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
+    first = make_app(database_url, tmp_path / "one", **settings)
+    first.test_client_class = Browser
+    client = first.test_client()
+    for _ in range(10):
+        token = client.csrf_token("/en/login")
+        client.post(
+            "/en/login", data={"csrf_token": token, "email": "r@example.org", "password": "x"}
+        )
+    second = make_app(database_url, tmp_path / "two", **settings)
+    second.test_client_class = Browser
+    other = second.test_client()
+    token = other.csrf_token("/en/login")
+    response = other.post(
+        "/en/login", data={"csrf_token": token, "email": "r@example.org", "password": "x"}
+    )
+    assert response.status_code == 429
+    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
+    dispose(first)
+    dispose(second)
+
+
+def _scrub(html: str) -> str:
+    return re.sub(r'value="[^"]*"', "", html)
+
+
+def test_unknown_email_and_wrong_password_look_and_take_the_same(client):
+    client.register()
+    client.submit("/en/", "/en/logout")
+    wrong = client.login(password="not the password")
+    unknown = client.login(email="nobody@example.org", password="not the password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert _scrub(wrong.get_data(as_text=True)) == _scrub(unknown.get_data(as_text=True))
+
+    def timed(email):
+        start = time.perf_counter()
+        client.login(email=email, password="not the password")
+        return time.perf_counter() - start
+
+    known = statistics.median(timed("ana@example.org") for _ in range(5))
+    missing = statistics.median(timed("nobody@example.org") for _ in range(5))
+    assert 0.5 < known / missing < 2, (known, missing)
+
+
+def outbox(app) -> list[Path]:
+    folder = Path(app.instance_path) / "outbox"
+    return sorted(folder.glob("*.eml")) if folder.exists() else []
+
+
+def test_password_reset_is_single_use_expiring_and_reveals_nothing(app, client):
+    client.register("pt")
+    client.submit("/pt/", "/pt/logout")
+    known = client.submit("/pt/password/forgot", data={"email": "ana@example.org"})
+    unknown = client.submit("/pt/password/forgot", data={"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 303 and known.location == unknown.location
+    [mail] = outbox(app)
+    message = mail.read_text(encoding="utf-8")
+    assert "ana@example.org" in message
+    link = re.search(r"http://localhost(/pt/password/reset/\S+)", message).group(1)
+    with app.app_context():
+        [row] = db.session.scalars(sa.select(PasswordResetToken)).all()
+        assert link.rsplit("/", 1)[1] not in row.token_hash  # only a hash is kept
+
+    weak = client.submit(link, data={"password": "password123"})
+    assert weak.status_code == 422
+    done = client.submit(link, data={"password": "a brand new passphrase"})
+    assert done.status_code == 303
+    spent = client.get(link)
+    assert spent.status_code == 400 and "já foi usada" in spent.get_data(as_text=True)
+    assert client.login("pt", password="a brand new passphrase").status_code == 303
+
+    client.submit("/pt/", "/pt/logout")
+    client.submit("/pt/password/forgot", data={"email": "ana@example.org"})
+    expired = re.search(r"(/pt/password/reset/\S+)", outbox(app)[-1].read_text()).group(1)
+    with app.app_context():
+        for row in db.session.scalars(sa.select(PasswordResetToken)):
+            row.expires_at = utcnow()
+        db.session.commit()
+    assert client.get(expired).status_code == 400
+
+
+def test_common_passwords_are_refused(client):
+    response = client.register("es", password="contraseña")
+    assert response.status_code == 422
+    assert "Esta contraseña es de las más usadas" in response.get_data(as_text=True)
