@@ -73,7 +73,9 @@ def run_at_once(app: Flask, workers: int, action: Callable[[], Any]) -> list[Any
 def make_app(database_url: str, instance: Path, **overrides) -> Flask:
     """An app on the given database, with its own instance folder."""
     settings = {"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), **overrides}
-    return create_app(TestConfig, settings)
+    app = create_app(TestConfig, settings)
+    app.test_client_class = Browser
+    return app
 
 
 def migrate(app: Flask, revision: str = "head") -> None:
@@ -189,7 +191,6 @@ class Browser(FlaskClient):
 
 @pytest.fixture
 def client(app) -> Browser:
-    app.test_client_class = Browser
     return app.test_client()
 
 

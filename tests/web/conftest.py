@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Browser, dispose, make_app
+from tests.conftest import dispose, make_app
 from tests.content.conftest import LessonsDir
 
 
@@ -17,7 +17,6 @@ def course_app(database_url, tmp_path):
         lessons = LessonsDir(tmp_path / name)
         write(lessons)
         app = make_app(database_url, tmp_path / f"{name}-instance", LESSONS_DIR=str(lessons.root))
-        app.test_client_class = Browser
         built.append(app)
         return app
 

@@ -109,7 +109,6 @@ def test_a_changed_register_asks_for_acknowledgment_again(database_url, tmp_path
     changed = tmp_path / "register.yml"
     changed.write_text(text.replace("Your quiz answers", "Your quiz attempts", 1), "utf-8")
     restarted = make_app(database_url, tmp_path / "instance", DATA_REGISTER=str(changed))
-    restarted.test_client_class = Browser
     client = restarted.test_client()
     client.login("en")
     page = client.get(f"/en/lessons/{LESSON_1.slug}").get_data(as_text=True)

@@ -17,7 +17,7 @@ from app.extensions import db, limiter
 from app.models import PasswordResetToken, Role, utcnow
 from app.services import accounts
 from config import ProductionConfig
-from tests.conftest import Browser, dispose, make_app
+from tests.conftest import dispose, make_app
 
 PASSWORD = "correct horse battery"
 LESSON = "what-is-co-production"
@@ -125,7 +125,6 @@ def test_a_request_body_over_the_limit_is_a_413(client):
 @pytest.fixture
 def limited(database_url, tmp_path):
     app = make_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True)
-    app.test_client_class = Browser
     with app.app_context():
         limiter.reset()
     yield app
@@ -181,7 +180,6 @@ def test_rate_limits_can_be_shared_between_workers_through_redis(database_url, t
     redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
     settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
     first = make_app(database_url, tmp_path / "one", **settings)
-    first.test_client_class = Browser
     client = first.test_client()
     for _ in range(10):
         token = client.csrf_token("/en/login")
@@ -189,7 +187,6 @@ def test_rate_limits_can_be_shared_between_workers_through_redis(database_url, t
             "/en/login", data={"csrf_token": token, "email": "r@example.org", "password": "x"}
         )
     second = make_app(database_url, tmp_path / "two", **settings)
-    second.test_client_class = Browser
     other = second.test_client()
     token = other.csrf_token("/en/login")
     response = other.post(
