@@ -59,10 +59,19 @@ def flush_erased_pages(session: Session) -> None:
 
 
 def is_reachable() -> bool:
-    """Whether a trivial query succeeds right now."""
+    """Whether the database answers and accepts writes right now. On SQLite a held write
+    lock counts as unavailable, checked with a short wait so the probe stays quick."""
     try:
         with db.engine.connect() as connection:
             connection.execute(sa.text("SELECT 1"))
+            if connection.dialect.name == "sqlite":
+                timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+                connection.exec_driver_sql("PRAGMA busy_timeout=200")
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    connection.exec_driver_sql("ROLLBACK")
+                finally:
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={int(timeout)}")
     except sa.exc.SQLAlchemyError:
         log.exception("database unreachable")
         return False

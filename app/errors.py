@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import NoReturn
 
+import sqlalchemy as sa
 from flask import Flask, abort, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -13,6 +14,11 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from app.extensions import db
 
 log = logging.getLogger(__name__)
+
+_UNAVAILABLE_MESSAGE = _l(
+    "The course is briefly unavailable. Please try again in a moment: nothing you saved "
+    "has been lost."
+)
 
 # What a reader is told for each status; anything else falls back to the generic text.
 _MESSAGES = {
@@ -28,6 +34,7 @@ _MESSAGES = {
     413: (_l("Too large"), _l("What you sent is too large.")),
     422: (_l("Please check the form"), _l("Some of what you entered could not be accepted.")),
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
+    503: (_l("Briefly unavailable"), _UNAVAILABLE_MESSAGE),
     500: (
         _l("Something went wrong"),
         _l("An unexpected error occurred on our side. Nothing you saved has been lost."),
@@ -69,8 +76,16 @@ def _handle_server_error(error: InternalServerError):
     return _respond(500)
 
 
+def _handle_database_unavailable(error: sa.exc.OperationalError):
+    # Locked, or unreachable: the request did not happen; the learner may simply retry.
+    db.session.rollback()
+    log.warning("database unavailable: %s", type(error.orig).__name__)
+    return _respond(503)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers for every HTTP error on the app."""
     app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(sa.exc.OperationalError, _handle_database_unavailable)
     app.register_error_handler(InternalServerError, _handle_server_error)
     app.register_error_handler(HTTPException, _handle_http_error)

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from flask import current_app
 
 from app.content import Lesson
-from app.extensions import content
-from app.services.privacy import Notice, lesson_notice
+from app.extensions import content, db
+from app.services.privacy import Notice, lesson_notice, note_notice_shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +36,13 @@ def controller() -> Controller:
 def notice_for(lesson: Lesson) -> Notice:
     """The current notice of a lesson."""
     return lesson_notice(content.register, lesson, str(controller()))
+
+
+def note_shown(lesson: Lesson, notice: Notice) -> None:
+    """Record when a notice version is first shown, once per process: reading a lesson
+    should not write to the database each time."""
+    noted = current_app.extensions.setdefault("noted_notice_versions", set())
+    key = (lesson.slug, notice.version)
+    if key not in noted:
+        note_notice_shown(db.session, lesson.slug, notice.version)
+        noted.add(key)

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -43,7 +44,12 @@ from app.services import accounts, privacy
 def load_user(session_id: str) -> User | None:
     """The user of a session cookie, if its token is still the account's current one."""
     user_id, _, token = session_id.partition("-")
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    try:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    except sa.exc.OperationalError:
+        # The database is unavailable: serve the page as to a visitor rather than fail it.
+        db.session.rollback()
+        return None
     if user is None or not user.is_active or not secrets.compare_digest(user.session_token, token):
         return None
     return user

@@ -25,7 +25,7 @@ from app.errors import refuse
 from app.extensions import content, db
 from app.i18n import current_language, preferred_language
 from app.learn import bp
-from app.notices import notice_for
+from app.notices import note_shown, notice_for
 from app.services import privacy, progress, quizzes
 
 GRADING_LABELS = {
@@ -61,7 +61,7 @@ def _render_lesson(
     if lesson.quiz is not None and current_user.is_authenticated:
         quiz_status = quizzes.quiz_status(db.session, current_user.id, lesson)
     notice = notice_for(lesson)
-    privacy.note_notice_shown(db.session, lesson.slug, notice.version)
+    note_shown(lesson, notice)
     page = render_template(
         "learn/lesson.html",
         course=course,
