@@ -200,3 +200,19 @@ def learner(client) -> Browser:
     response = client.register()
     assert response.status_code == 303
     return client
+
+
+REPORTED = pytest.StashKey[list[str]]()
+
+
+def report(request, line: str) -> None:
+    """Keep a line for the end of the run's output (counts a test is asked to report)."""
+    request.config.stash.setdefault(REPORTED, []).append(f"{request.node.name}: {line}")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    lines = config.stash.get(REPORTED, [])
+    if lines:
+        terminalreporter.section("reported by the tests")
+        for line in lines:
+            terminalreporter.write_line(line)
