@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,15 +32,10 @@ from tests.conftest import (
     right_answers,
     wrong_answers,
 )
+from tests.web.servers import free_port, serving
 
 LESSON = load_course(ROOT / "lessons").published_lessons[0]
 PASSWORD = "a long passphrase"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -56,48 +50,22 @@ def gunicorn(database_url: str, instance: Path, workers: int):
         # Every simulated learner comes from 127.0.0.1.
         "RATELIMIT_ENABLED": "0",
     }
-    log = (instance.parent / f"gunicorn-{port}.log").open("ab")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "60",
-            "--graceful-timeout",
-            "5",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:  # refused, reset or timed out while the workers boot
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("gunicorn did not start") from None
-                time.sleep(0.2)
-        yield base, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "app:create_app()",
+    ]
+    with serving(command, env, port, instance.parent / f"gunicorn-{port}.log") as running:
+        yield running
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

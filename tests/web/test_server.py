@@ -5,10 +5,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,16 +16,11 @@ from pathlib import Path
 from app.content import load_course
 from config import ROOT
 from tests.conftest import ATTEMPT_FIELD, CSRF_FIELD, NOTICE_VERSION_FIELD, right_answers
+from tests.web.servers import free_port, serving
 
 QUIZ_1 = load_course(ROOT / "lessons").published_lessons[0].quiz
 
 LESSON_1 = "/en/lessons/what-is-co-production"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -40,33 +32,9 @@ def running_server(instance: Path, port: int) -> Iterator[str]:
         if key not in {"DATABASE_URL", "SECRET_KEY", "APP_ENV", "LESSONS_DIR", "AUTO_MIGRATE"}
     }
     env["INSTANCE_PATH"] = str(instance)
-    log_path = instance.parent / f"server-{port}.log"
-    log = log_path.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    output = log_path.read_text(errors="replace")
-                    raise AssertionError(f"server did not start:\n{output}") from None
-                time.sleep(0.2)
+    command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
+    with serving(command, env, port, instance.parent / f"server-{port}.log") as (base, _):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 class Visitor:
