@@ -56,6 +56,7 @@ class Config:
     MAIL_PASSWORD: str | None = os.environ.get("MAIL_PASSWORD")
     MAIL_FROM: str = os.environ.get("MAIL_FROM", "aula@localhost")
     PASSWORD_RESET_MINUTES: int = int(os.environ.get("PASSWORD_RESET_MINUTES", "60"))
+    CONFIRMATION_HOURS: int = int(os.environ.get("CONFIRMATION_HOURS", "48"))
     # The data controller named in every personal-data notice (GDPR Art. 13(1)(a)). By
     # default in development: the course's organisation, and a contact to be configured.
     PRIVACY_CONTROLLER: str | None = os.environ.get("PRIVACY_CONTROLLER")

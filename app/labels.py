@@ -33,6 +33,7 @@ COLUMNS = {
     "token_hash": _l("Reset link (hashed)"),
     "expires_at": _l("Expires"),
     "used_at": _l("Used"),
+    "email_confirmed_at": _l("Email confirmed"),
     "role": _l("Role"),
     "is_active": _l("Active"),
     "created_at": _l("Created"),

@@ -73,6 +73,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Counted from by the retention purge of inactive accounts.
     last_active_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when the owner of the address follows the link sent at registration.
+    email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Part of the id every session cookie carries; replacing it signs out every session.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
 
@@ -139,12 +141,19 @@ class QuizAnswer(db.Model):
     attempt: Mapped[QuizAttempt] = relationship(back_populates="answers")
 
 
+class TokenPurpose(enum.StrEnum):
+    RESET_PASSWORD = "reset"
+    CONFIRM_EMAIL = "confirm"
+
+
 class PasswordResetToken(db.Model):
-    """A single-use, expiring password reset link; only a hash of its secret is kept."""
+    """A single-use, expiring link sent by email (password reset, or confirming the address
+    at registration); only a hash of its secret is kept."""
 
     __tablename__ = "password_reset_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(sa.String(16), default=TokenPurpose.RESET_PASSWORD.value)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask.wrappers import Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -22,6 +22,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+
 def _add_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -34,7 +37,18 @@ def _add_headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul_characters() -> None:
+    """No person types a NUL character, and databases refuse to store one (PostgreSQL
+    raises): a request carrying one anywhere is bad input, answered with a 400."""
+    values = [request.path, *request.args.values()]
+    if request.method == "POST" and request.mimetype in FORM_TYPES:
+        values.extend(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul_characters)
     app.after_request(_add_headers)
     proxies = int(app.config.get("TRUSTED_PROXIES", 0))
     if proxies:

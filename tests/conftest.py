@@ -8,6 +8,9 @@ import re
 import shutil
 import threading
 from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email import policy as email_policy
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +153,26 @@ def app_context(app) -> Iterator[None]:
         yield
 
 
+def outbox(app: Flask | Path) -> list[EmailMessage]:
+    """The emails an app (or the instance folder of a server) wrote to its development
+    outbox, oldest first."""
+    folder = Path(app.instance_path if isinstance(app, Flask) else app) / "outbox"
+    return [
+        message_from_bytes(path.read_bytes(), policy=email_policy.default)
+        for path in sorted(folder.glob("*.eml"))
+    ]
+
+
+def latest_link(app: Flask | Path, address: str, marker: str) -> str | None:
+    """The path of the newest link containing `marker` emailed to `address`, if any."""
+    pattern = re.compile(rf"https?://[^/\s]+(\S*{re.escape(marker)}\S*)")
+    for message in reversed(outbox(app)):
+        found = pattern.search(message.get_content()) if message["To"] == address else None
+        if found:
+            return found.group(1)
+    return None
+
+
 class Browser(FlaskClient):
     """A test client that, like a browser, posts forms with the CSRF token of the page."""
 
@@ -180,9 +203,15 @@ class Browser(FlaskClient):
         return self.post(f"/{lang}/lessons/{lesson.slug}/quiz", data=MultiDict(form))
 
     def register(self, lang: str = "en", email: str = "ana@example.org", **fields):
+        """Sign up, then follow the confirmation link the app emailed (to its outbox): the
+        response is the confirmation's redirect, or the form's answer if there is no link."""
         data = {"email": email, "password": "correct horse battery", "display_name": "Ana"}
         data.update(fields)
-        return self.submit(f"/{lang}/register", data=data)
+        response = self.submit(f"/{lang}/register", data=data)
+        link = latest_link(self.application, email, "/register/confirm/")
+        if response.status_code != 200 or link is None:
+            return response
+        return self.get(link)
 
     def login(self, lang: str = "en", email: str = "ana@example.org", password=None, **kwargs):
         data = {"email": email, "password": password or "correct horse battery"}

@@ -94,30 +94,65 @@ throttle_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_submit
 @throttle_address
 @throttle_account
 def register():
-    """Create a learner account and sign it in."""
+    """Sign up. The answer is "check your email" whether or not the address already has an
+    account; the link in the email finishes the sign-up."""
     form = RegisterForm()
-    status = 200
-    if form.is_submitted():
-        status = 422
-        if form.validate():
-            try:
-                user = accounts.create_user(
-                    db.session,
-                    email=form.email.data,
-                    password=form.password.data,
-                    display_name=form.display_name.data,
-                    language=g.lang,
-                    ip_address=request.remote_addr,
-                )
-            except accounts.EmailTaken:
-                form.email.errors.append(_("An account with this email address already exists."))
-            else:
-                flash(
-                    _("Welcome, %(name)s! Your account is ready.", name=user.display_name),
-                    "success",
-                )
-                return _sign_in(user)
-    return render_template("account/register.html", form=form, next=_safe_next()), status
+    if not form.is_submitted():
+        return render_template("account/register.html", form=form, next=_safe_next())
+    if not form.validate():
+        return render_template("account/register.html", form=form, next=_safe_next()), 422
+    hours = current_app.config["CONFIRMATION_HOURS"]
+    outcome, user, token = accounts.register(
+        db.session,
+        email=form.email.data,
+        password=form.password.data,
+        display_name=form.display_name.data,
+        language=g.lang,
+        valid_for=dt.timedelta(hours=hours),
+        ip_address=request.remote_addr,
+    )
+    language = user.language or g.lang
+    with force_locale(language):
+        if outcome is accounts.RegistrationOutcome.CONFIRM:
+            link = url_for(
+                "account.confirm", lang=language, token=token, next=_safe_next(), _external=True
+            )
+            send_mail(
+                user.email,
+                _("Confirm your email address"),
+                _(
+                    "Hello %(name)s,\n\nTo finish creating your account, open this link within "
+                    "%(hours)d hours:\n\n%(link)s\n\nIf you did not sign up, ignore this "
+                    "message: no account will be made.",
+                    name=user.display_name,
+                    hours=hours,
+                    link=link,
+                ),
+            )
+        else:
+            send_mail(
+                user.email,
+                _("You already have an account"),
+                _(
+                    "Hello %(name)s,\n\nSomeone, perhaps you, tried to sign up with this "
+                    "address, which already has an account. To sign in: %(login)s\nIf you "
+                    "forgot your password: %(forgot)s\n\nIf it was not you, nothing has changed.",
+                    name=user.display_name,
+                    login=url_for("account.login", lang=language, _external=True),
+                    forgot=url_for("account.forgot_password", lang=language, _external=True),
+                ),
+            )
+    return render_template("account/check_email.html", email=form.email.data)
+
+
+@bp.get("/<lang:lang>/register/confirm/<token>")
+def confirm(token: str):
+    """The link from the confirmation email: the account is ready, and signed in."""
+    user = accounts.confirm_email(db.session, token)
+    if user is None:
+        refuse(400, _("This link has expired or has already been used. Please sign up again."))
+    flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
+    return _sign_in(user)
 
 
 @bp.route("/<lang:lang>/login", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from app.models import (
     PasswordResetToken,
     Role,
     SecurityEvent,
+    TokenPurpose,
     User,
     new_session_token,
     utcnow,
@@ -77,30 +78,41 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _issue_token(
+    session: Session, user: User, purpose: TokenPurpose, valid_for: dt.timedelta
+) -> str:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            purpose=purpose.value,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + valid_for,
+        )
+    )
+    session.commit()
+    return token
+
+
 def start_password_reset(
     session: Session, email: str, valid_for: dt.timedelta
 ) -> tuple[User, str] | None:
     """A new reset link's secret for the account with this email, or None if there is no
     active one. The caller answers the same either way, so nobody learns which it was."""
     user = find_user(session, email)
-    token = secrets.token_urlsafe(32)
-    token_hash = _token_hash(token)
     if user is None or not user.is_active:
+        secrets.token_urlsafe(32)
         return None
-    now = utcnow()
-    session.add(
-        PasswordResetToken(
-            user_id=user.id, token_hash=token_hash, created_at=now, expires_at=now + valid_for
-        )
-    )
-    session.commit()
-    return user, token
+    return user, _issue_token(session, user, TokenPurpose.RESET_PASSWORD, valid_for)
 
 
-def _usable_token(session: Session, token: str) -> PasswordResetToken | None:
+def _usable_token(session: Session, token: str, purpose: TokenPurpose) -> PasswordResetToken | None:
     return session.scalar(
         sa.select(PasswordResetToken).where(
             PasswordResetToken.token_hash == _token_hash(token),
+            PasswordResetToken.purpose == purpose.value,
             PasswordResetToken.used_at.is_(None),
             PasswordResetToken.expires_at > utcnow(),
         )
@@ -108,28 +120,100 @@ def _usable_token(session: Session, token: str) -> PasswordResetToken | None:
 
 
 def reset_link_is_valid(session: Session, token: str) -> bool:
-    return _usable_token(session, token) is not None
+    return _usable_token(session, token, TokenPurpose.RESET_PASSWORD) is not None
+
+
+def _spend_tokens(session: Session, user_id: int, purpose: TokenPurpose) -> None:
+    session.execute(
+        sa.update(PasswordResetToken)
+        .where(
+            PasswordResetToken.user_id == user_id,
+            PasswordResetToken.purpose == purpose.value,
+            PasswordResetToken.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
 
 
 def reset_password(
     session: Session, token: str, password: str, ip_address: str | None = None
 ) -> User | None:
     """Set a new password with a reset link, once: the link and every other open link of
-    the account are spent, and every session of the account ends."""
-    row = _usable_token(session, token)
+    the account are spent, and every session of the account ends. Following the link also
+    proves the address is the account owner's."""
+    row = _usable_token(session, token, TokenPurpose.RESET_PASSWORD)
     if row is None:
         return None
-    now = utcnow()
-    session.execute(
-        sa.update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == row.user_id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=now)
-    )
+    _spend_tokens(session, row.user_id, TokenPurpose.RESET_PASSWORD)
     user = session.get(User, row.user_id)
     user.password_hash = generate_password_hash(password)
     user.session_token = new_session_token()
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
     session.commit()
     record_security_event(session, user.id, SecurityEventKind.PASSWORD_RESET, ip_address)
+    return user
+
+
+class RegistrationOutcome(enum.Enum):
+    # A link to confirm the address goes to it; the account exists unconfirmed until then.
+    CONFIRM = "confirm"
+    # The address already has a confirmed account: its owner is told someone tried.
+    ALREADY_REGISTERED = "already-registered"
+
+
+def register(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    language: str | None,
+    valid_for: dt.timedelta,
+    ip_address: str | None = None,
+) -> tuple[RegistrationOutcome, User, str | None]:
+    """Start a registration. Nothing in the outcome is shown to the person registering: the
+    page says "check your email" either way, so nobody learns which addresses have accounts.
+
+    Registering again an address that is still unconfirmed replaces the first attempt's
+    password and name, so nobody can prepare an account on someone else's address.
+    """
+    password_hash = generate_password_hash(password)
+    user = find_user(session, email)
+    if user is not None and user.email_confirmed_at is not None:
+        return RegistrationOutcome.ALREADY_REGISTERED, user, None
+    if user is None:
+        user = create_user(
+            session,
+            email=email,
+            password=password,
+            display_name=display_name,
+            language=language,
+            confirmed=False,
+            ip_address=ip_address,
+            password_hash=password_hash,
+        )
+    else:
+        user.password_hash = password_hash
+        user.display_name = display_name.strip()
+        user.language = language
+        _spend_tokens(session, user.id, TokenPurpose.CONFIRM_EMAIL)
+        session.commit()
+    return (
+        RegistrationOutcome.CONFIRM,
+        user,
+        _issue_token(session, user, TokenPurpose.CONFIRM_EMAIL, valid_for),
+    )
+
+
+def confirm_email(session: Session, token: str) -> User | None:
+    """Confirm an address with the link sent to it, once; the account can then sign in."""
+    row = _usable_token(session, token, TokenPurpose.CONFIRM_EMAIL)
+    if row is None:
+        return None
+    _spend_tokens(session, row.user_id, TokenPurpose.CONFIRM_EMAIL)
+    user = session.get(User, row.user_id)
+    user.email_confirmed_at = utcnow()
+    session.commit()
     return user
 
 
@@ -155,16 +239,21 @@ def create_user(
     display_name: str,
     role: Role = Role.LEARNER,
     language: str | None = None,
+    confirmed: bool = True,
     ip_address: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
-    """Create and commit an account; raise EmailTaken if the email is in use."""
+    """Create and commit an account; raise EmailTaken if the email is in use. Accounts made
+    by admins and the command line count as confirmed; sign-ups confirm by email."""
+    now = utcnow()
     user = User(
         email=normalise_email(email),
         display_name=display_name.strip(),
-        password_hash=generate_password_hash(password),
+        password_hash=password_hash or generate_password_hash(password),
         role=role,
         language=language,
-        last_active_at=utcnow(),
+        last_active_at=now,
+        email_confirmed_at=now if confirmed else None,
     )
     session.add(user)
     try:
@@ -185,7 +274,8 @@ def authenticate(
     if user is None:
         check_password_hash(_UNUSED_HASH, password)
         return None
-    if not check_password_hash(user.password_hash, password) or not user.is_active:
+    right = check_password_hash(user.password_hash, password)
+    if not right or not user.is_active or user.email_confirmed_at is None:
         record_security_event(session, user.id, SecurityEventKind.SIGN_IN_FAILED, ip_address)
         return None
     record_security_event(session, user.id, SecurityEventKind.SIGNED_IN, ip_address)

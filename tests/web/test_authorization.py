@@ -28,6 +28,7 @@ MATRIX = {
     "learn.complete": ("POST", f"/en/lessons/{LESSON}/complete", {"anonymous": SIGN_IN, "*": 409}),
     "learn.answer_quiz": ("POST", f"/en/lessons/{LESSON}/quiz", {"anonymous": SIGN_IN, "*": 409}),
     "account.register": ("GET", "/en/register", {"*": 200}),
+    "account.confirm": ("GET", "/en/register/confirm/unknown", {"*": 400}),
     "account.login": ("GET", "/en/login", {"anonymous": 200, "*": 302}),
     "account.logout": ("POST", "/en/logout", {"*": 303}),
     "account.forgot_password": ("GET", "/en/password/forgot", {"*": 200}),

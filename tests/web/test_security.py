@@ -17,7 +17,7 @@ from app.extensions import db, limiter
 from app.models import PasswordResetToken, Role, utcnow
 from app.services import accounts
 from config import ProductionConfig
-from tests.conftest import dispose, make_app
+from tests.conftest import dispose, latest_link, make_app, outbox
 
 PASSWORD = "correct horse battery"
 LESSON = "what-is-co-production"
@@ -220,23 +220,19 @@ def test_unknown_email_and_wrong_password_look_and_take_the_same(client):
     assert 0.5 < known / missing < 2, (known, missing)
 
 
-def outbox(app) -> list[Path]:
-    folder = Path(app.instance_path) / "outbox"
-    return sorted(folder.glob("*.eml")) if folder.exists() else []
-
-
 def test_password_reset_is_single_use_expiring_and_reveals_nothing(app, client):
     client.register("pt")
     client.submit("/pt/", "/pt/logout")
     known = client.submit("/pt/password/forgot", data={"email": "ana@example.org"})
     unknown = client.submit("/pt/password/forgot", data={"email": "nobody@example.org"})
     assert known.status_code == unknown.status_code == 303 and known.location == unknown.location
-    [mail] = outbox(app)
-    message = mail.read_text(encoding="utf-8")
-    assert "ana@example.org" in message
-    link = re.search(r"http://localhost(/pt/password/reset/\S+)", message).group(1)
+    resets = [m for m in outbox(app) if "/password/reset/" in m.get_content()]
+    assert len(resets) == 1 and resets[0]["To"] == "ana@example.org"
+    link = latest_link(app, "ana@example.org", "/password/reset/")
     with app.app_context():
-        [row] = db.session.scalars(sa.select(PasswordResetToken)).all()
+        [row] = db.session.scalars(
+            sa.select(PasswordResetToken).where(PasswordResetToken.purpose == "reset")
+        ).all()
         assert link.rsplit("/", 1)[1] not in row.token_hash  # only a hash is kept
 
     weak = client.submit(link, data={"password": "password123"})
@@ -249,7 +245,7 @@ def test_password_reset_is_single_use_expiring_and_reveals_nothing(app, client):
 
     client.submit("/pt/", "/pt/logout")
     client.submit("/pt/password/forgot", data={"email": "ana@example.org"})
-    expired = re.search(r"(/pt/password/reset/\S+)", outbox(app)[-1].read_text()).group(1)
+    expired = latest_link(app, "ana@example.org", "/password/reset/")
     with app.app_context():
         for row in db.session.scalars(sa.select(PasswordResetToken)):
             row.expires_at = utcnow()
@@ -261,3 +257,32 @@ def test_common_passwords_are_refused(client):
     response = client.register("es", password="contraseña")
     assert response.status_code == 422
     assert "Esta contraseña es de las más usadas" in response.get_data(as_text=True)
+
+
+def test_an_account_is_usable_only_once_its_address_is_confirmed(app, client):
+    pending = client.submit(
+        "/es/register",
+        data={"email": "eve@example.org", "password": PASSWORD, "display_name": "Eve"},
+    )
+    assert pending.status_code == 200 and "Revisa tu correo" in pending.get_data(as_text=True)
+    assert client.login("es", email="eve@example.org").status_code == 401
+    link = latest_link(app, "eve@example.org", "/register/confirm/")
+    assert client.get(link).status_code == 303
+    assert client.get("/es/account/data").status_code == 200
+    client.submit("/es/", "/es/logout")
+    assert client.get(link).status_code == 400  # single use
+    assert client.login("es", email="eve@example.org").status_code == 303
+
+
+def test_nobody_can_prepare_an_account_on_someone_elses_address(app, client):
+    squatter = {"email": "vic@example.org", "password": "the squatter's pass", "display_name": "S"}
+    client.submit("/en/register", data=squatter)
+    first_link = latest_link(app, "vic@example.org", "/register/confirm/")
+    victim = app.test_client()
+    victim.register("en", email="vic@example.org", password="the victim's passphrase")
+    assert victim.get("/en/account/data").status_code == 200
+    assert client.get(first_link).status_code == 400  # the squatter's link no longer works
+    assert (
+        client.login("en", email="vic@example.org", password="the squatter's pass").status_code
+        == 401
+    )

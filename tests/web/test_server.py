@@ -15,7 +15,13 @@ from pathlib import Path
 
 from app.content import load_course
 from config import ROOT
-from tests.conftest import ATTEMPT_FIELD, CSRF_FIELD, NOTICE_VERSION_FIELD, right_answers
+from tests.conftest import (
+    ATTEMPT_FIELD,
+    CSRF_FIELD,
+    NOTICE_VERSION_FIELD,
+    latest_link,
+    right_answers,
+)
 from tests.web.servers import free_port, serving
 
 QUIZ_1 = load_course(ROOT / "lessons").published_lessons[0].quiz
@@ -74,6 +80,7 @@ def test_a_fresh_start_serves_the_course_and_a_restart_keeps_progress_and_sessio
                 ("display_name", "Eva"),
             ],
         )
+        visitor.get(base + latest_link(instance, "eva@example.org", "/register/confirm/"))
         visitor.submit(f"{base}{LESSON_1}", f"{base}{LESSON_1}/acknowledge", [])
         page = visitor.submit(f"{base}{LESSON_1}", f"{base}{LESSON_1}/quiz", right_answers(QUIZ_1))
         assert "You completed this lesson" in page
