@@ -17,7 +17,7 @@ from tests.conftest import report
 LESSON = "what-is-co-production"
 PAYLOAD = "<svg/onload=alert(1)>\"'&"
 SETTINGS = settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
