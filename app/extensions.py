@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask_babel import Babel, lazy_gettext
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -107,7 +107,3 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 content = CourseContent()
-
-login_manager.login_view = "account.login"
-login_manager.login_message = lazy_gettext("Please sign in to continue.")
-login_manager.login_message_category = "info"
