@@ -161,8 +161,8 @@ def stored_rows(session: Session, storage: Storage, user_id: int) -> list[dict[s
     """A storage entry's rows about the person: its listed columns, plus the keys that tie
     rows together (the row id and the subject column), minus hidden columns."""
     table = _table(storage.table)
-    names = [name for name in ("id", storage.subject) if name in table.c]
-    names += [name for name in storage.columns if name not in names]
+    keys = [name for name in ("id", storage.subject) if name in table.c]
+    names = list(dict.fromkeys([*keys, *storage.columns]))
     shown = [name for name in names if name not in storage.hidden]
     query = (
         sa.select(*(table.c[name] for name in shown))

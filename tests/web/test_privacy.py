@@ -187,6 +187,16 @@ def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, 
     records = {c["id"]: c["records"] for c in data["categories"]}
     [user] = records["account"]["users"]
     assert user["email"] == EMAIL and "password_hash" not in user
+    assert set(user) == {  # each registered column once, the hidden ones left out
+        "id",
+        "email",
+        "display_name",
+        "role",
+        "is_active",
+        "created_at",
+        "last_active_at",
+        "email_confirmed_at",
+    }
     assert records["quiz-answers"]["quiz_answers"][0]["selected"]
     assert {e["kind"] for e in records["security-events"]["security_events"]} >= {
         "account-created",
