@@ -142,29 +142,20 @@ def reports_export(output, target, summary, pseudonymise, bom, **filter_options)
         filters = reports.ReportFilters.parse(args, content.course.languages)
     except reports.InvalidFilter as invalid:
         raise click.BadParameter(f"not a valid value for {invalid.field}") from None
-    kind = "summary" if summary else "progress"
-    produce = reports.summary_rows if summary else reports.progress_rows
-    columns = reports.columns_of(
-        reports.SUMMARY_COLUMNS if summary else reports.PROGRESS_COLUMNS, pseudonymise
+    export = reports.ReportExport(
+        "summary" if summary else "progress", output, filters, pseudonymise, bom
     )
-    count = [0]
-    rows = reports.counted(produce(db.session, content.course, filters), count)
-    if pseudonymise:
-        rows = reports.pseudonymised(rows, reports.Pseudonyms())
+    rows = export.rows(db.session, content.course)
     if target and sys.stderr.isatty():
         per_learner = 1 if summary else max(len(content.course.published_lessons), 1)
         total = reports.learner_count(db.session, filters) * per_learner
         rows = _with_progress_bar(rows, total)
-    options = {"bom": bom} if output == "csv" else {}
-    chunks = reports.WRITERS[output](rows, columns, **options)
     with click.open_file(target or "-", "wb") as file:
-        for chunk in chunks:
+        for chunk in export.chunks(rows):
             file.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
-    details = {"format": output, "filters": filters.as_args(), "rows": count[0]}
-    details["pseudonymised"] = pseudonymise
-    privacy.record_audit(db.session, None, "report", f"{kind} report", details)
+    export.record(db.session, None)
     if target:
-        click.echo(f"{count[0]} rows written to {target}", err=True)
+        click.echo(f"{export.rows_written} rows written to {target}", err=True)
 
 
 def _with_progress_bar(rows, total: int):

@@ -150,35 +150,19 @@ def learner(user_id: int):
 def report(kind: str, output: str):
     """A progress report as a file, streamed; recorded in the audit log with its filters
     and row count once it has been sent."""
-    filters = _filters()
-    pseudonymise = request.args.get("pseudonymise") == "1"
-    course = content.course
-    produce = reports.progress_rows if kind == "progress" else reports.summary_rows
-    columns = reports.columns_of(
-        reports.PROGRESS_COLUMNS if kind == "progress" else reports.SUMMARY_COLUMNS, pseudonymise
+    export = reports.ReportExport(
+        kind,
+        output,
+        _filters(),
+        pseudonymise=request.args.get("pseudonymise") == "1",
+        bom=request.args.get("bom") == "1",
     )
-    count = [0]
-    rows = reports.counted(produce(db.session, course, filters), count)
-    if pseudonymise:
-        rows = reports.pseudonymised(rows, reports.Pseudonyms())
-    options = {"bom": request.args.get("bom") == "1"} if output == "csv" else {}
-    body = reports.WRITERS[output](rows, columns, **options)
+    body = export.chunks(export.rows(db.session, content.course))
     actor_id = current_user.id
 
     def send():
         yield from body
-        privacy.record_audit(
-            db.session,
-            actor_id,
-            "report",
-            f"{kind} report",
-            {
-                "format": output,
-                "filters": filters.as_args(),
-                "pseudonymised": pseudonymise,
-                "rows": count[0],
-            },
-        )
+        export.record(db.session, actor_id)
 
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     return Response(

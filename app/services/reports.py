@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.content import Course
 from app.models import LessonProgress, QuizAttempt, Role, User
+from app.services.privacy import record_audit
 
 BATCH = 1000
 PROGRESS_COLUMNS = (
@@ -346,8 +347,47 @@ MEDIA_TYPES = {
 }
 
 
-def counted(rows: Iterator[dict], counter: list[int]) -> Iterator[dict]:
-    """Pass rows through, counting them into counter[0] (for the audit log)."""
-    for row in rows:
-        counter[0] += 1
-        yield row
+@dataclass
+class ReportExport:
+    """One export of a report, the same from the admin pages and the command line: its
+    rows (pseudonymised if asked), counted as they go, written in a format, then logged."""
+
+    kind: str  # "progress" or "summary"
+    output: str  # "csv", "xlsx" or "json"
+    filters: ReportFilters
+    pseudonymise: bool = False
+    bom: bool = False
+    rows_written: int = 0
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        columns = PROGRESS_COLUMNS if self.kind == "progress" else SUMMARY_COLUMNS
+        return columns_of(columns, self.pseudonymise)
+
+    def rows(self, session: Session, course: Course) -> Iterator[dict]:
+        produce = progress_rows if self.kind == "progress" else summary_rows
+        rows = produce(session, course, self.filters)
+        if self.pseudonymise:
+            rows = pseudonymised(rows, Pseudonyms())
+        for row in rows:
+            self.rows_written += 1
+            yield row
+
+    def chunks(self, rows: Iterator[dict]) -> Iterator[str | bytes]:
+        options = {"bom": self.bom} if self.output == "csv" else {}
+        return WRITERS[self.output](rows, self.columns, **options)
+
+    def record(self, session: Session, actor_id: int | None) -> None:
+        """Log the export once it is written: who, which filters, how many rows."""
+        record_audit(
+            session,
+            actor_id,
+            "report",
+            f"{self.kind} report",
+            {
+                "format": self.output,
+                "filters": self.filters.as_args(),
+                "pseudonymised": self.pseudonymise,
+                "rows": self.rows_written,
+            },
+        )
