@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from app.content import Lesson
 from app.extensions import content, db
@@ -34,8 +34,12 @@ def controller() -> Controller:
 
 
 def notice_for(lesson: Lesson) -> Notice:
-    """The current notice of a lesson."""
-    return lesson_notice(content.register, lesson, str(controller()))
+    """The current notice of a lesson, worked out once per request however many views and
+    checks ask for it."""
+    notices = g.setdefault("notices", {}) if has_request_context() else {}
+    if lesson.slug not in notices:
+        notices[lesson.slug] = lesson_notice(content.register, lesson, str(controller()))
+    return notices[lesson.slug]
 
 
 def note_shown(lesson: Lesson, notice: Notice) -> None:
