@@ -78,6 +78,9 @@ class CourseContent:
         app.extensions["course_marker"] = self._marker_time(app)
         if course is not None:
             app.extensions["course"] = course
+            if has_request_context():
+                # The request that reloads goes on with (and shows) the new course.
+                g.course = course
             if notify:
                 marker = Path(app.instance_path) / self.MARKER
                 marker.touch()

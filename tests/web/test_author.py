@@ -92,6 +92,16 @@ def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, t
     assert "First, revised" in trainer.get("/en/lessons/first").get_data(as_text=True)
 
 
+def test_the_reload_answers_with_the_lessons_it_has_just_read(course_app, tmp_path):
+    app = course_app(write_course, "growing")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    (tmp_path / "growing" / "03-third").mkdir()
+    (tmp_path / "growing" / "03-third" / "es.md").write_text(lesson_file("Tercera"), "utf-8")
+    reloaded = trainer.submit("/en/author/", "/en/author/reload")
+    assert reloaded.status_code == 200
+    assert "Tercera" in reloaded.get_data(as_text=True)
+
+
 def test_the_translation_page_shows_a_stale_translation_after_the_source_changes(
     course_app, tmp_path
 ):
