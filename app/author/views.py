@@ -20,9 +20,10 @@ STATISTICS_PURPOSE = "course-improvement"
 
 
 def _index(problems=(), status: int = 200):
-    return render_template(
-        "author/index.html", course=content.course, problems=list(problems)
-    ), status
+    # Trainers know the lessons folder, not where it lies on the server.
+    root = Path(current_app.config["LESSONS_DIR"])
+    shown = [problem.relative_to(root) for problem in problems]
+    return render_template("author/index.html", course=content.course, problems=shown), status
 
 
 @bp.get("/<lang:lang>/author/")

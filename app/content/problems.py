@@ -26,6 +26,12 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}: {self.level.value}: {self.message}"
 
+    def relative_to(self, root: Path) -> Problem:
+        """The same problem, its path given from `root` (the lessons folder) when inside it."""
+        path = Path(self.path)
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        return Problem(shown, self.line, self.message, self.column, self.level)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "path": str(self.path),

@@ -83,7 +83,9 @@ def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, t
     (folder / "01-first" / "en.md").write_text(lesson_file("Broken", autor="x"), "utf-8")
     failed = trainer.submit("/en/author/", "/en/author/reload")
     assert failed.status_code == 422
-    assert "unknown key &#39;autor&#39;" in failed.get_data(as_text=True)
+    assert "<code>01-first/en.md:5:1: error: unknown key &#39;autor&#39;" in failed.get_data(
+        as_text=True
+    ), "located from the lessons folder, not the server's root"
     assert "First en" in trainer.get("/en/lessons/first").get_data(as_text=True)
 
     (folder / "01-first" / "en.md").write_text(lesson_file("First, revised", body=QUIZ), "utf-8")
