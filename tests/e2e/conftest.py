@@ -1,0 +1,251 @@
+"""The real server on a free port, a temporary database and lessons folder, and Debian's
+Chromium driven by Playwright. Every page a journey opens is checked in both widths: its
+`lang`, no sideways scrolling, and axe-core's WCAG 2.1 A/AA rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from babel.support import NullTranslations, Translations
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from app.content import load_course
+from config import ROOT
+from tests.conftest import LESSONS_DIR, latest_link, report
+from tests.web.servers import free_port, serving
+
+LANGUAGES = ("es", "pt", "en")
+PASSWORD = "correct horse battery"
+AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+# Without these, Chromium keeps trying to reach Google's services, which this kind of
+# machine (and many CI runners) refuse.
+CHROMIUM_FLAGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_executable() -> str:
+    """Debian's Chromium (or CHROMIUM_PATH): Playwright's own browser download is not used."""
+    named = os.environ.get("CHROMIUM_PATH")
+    found = named or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found or not Path(found).exists():
+        pytest.fail(
+            "the end-to-end tests need Chromium: `apt-get install -y chromium` "
+            "(.ci/run does this), or set CHROMIUM_PATH to a Chromium or Chrome binary",
+            pytrace=False,
+        )
+    return found
+
+
+@dataclass
+class Site:
+    """The running server and what the tests need to know about it."""
+
+    base: str
+    instance: Path
+    lessons: Path
+    staff: dict[str, str] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def emailed_link(self, address: str, marker: str) -> str:
+        link = latest_link(self.instance, address, marker)
+        assert link, f"no email to {address} with a {marker} link"
+        return self.url(link)
+
+
+def _server_environment(instance: Path, lessons: Path) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "SECRET_KEY", "APP_ENV", "AUTO_MIGRATE"}
+    }
+    env.update(INSTANCE_PATH=str(instance), LESSONS_DIR=str(lessons))
+    # Every journey signs up and in from 127.0.0.1; the limits have tests of their own.
+    env["RATELIMIT_ENABLED"] = "0"
+    return env
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Iterator[Site]:
+    """`flask run` on a copy of the shipped lessons (trainers change it), with an admin
+    and a trainer created by `flask users create` as a deployer would."""
+    root = tmp_path_factory.mktemp("e2e-site")
+    lessons = root / "lessons"
+    shutil.copytree(LESSONS_DIR, lessons)
+    instance = root / "instance"
+    env = _server_environment(instance, lessons)
+    staff = {"admin": "admin@example.org", "trainer": "trainer@example.org"}
+    for role, email in staff.items():
+        subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", "users", "create", email]
+            + ["--role", role, "--name", role.title(), "--password-stdin"],
+            cwd=ROOT,
+            env=env,
+            input=PASSWORD + "\n",
+            text=True,
+            check=True,
+            capture_output=True,
+        )
+    port = free_port()
+    command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
+    with serving(command, env, port, root / "server.log") as (base, _):
+        yield Site(base=base, instance=instance, lessons=lessons, staff=staff)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Browser]:
+    executable = chromium_executable()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where the tests save their screenshots: SCREENSHOTS_DIR, or a temporary folder."""
+    folder = os.environ.get("SCREENSHOTS_DIR")
+    path = Path(folder) if folder else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def translations(lang: str) -> NullTranslations:
+    if lang == "en":
+        return NullTranslations()
+    return Translations.load(str(ROOT / "translations"), [lang])
+
+
+class Visit:
+    """A browser tab in one interface language, which checks every page it is shown."""
+
+    def __init__(self, page: Page, lang: str, site: Site, screenshots: Path) -> None:
+        self.page = page
+        self.lang = lang
+        self.site = site
+        self.screenshots = screenshots
+        self.checked: list[str] = []
+        self._messages = translations(lang)
+
+    def _(self, message: str, **values) -> str:
+        """What the interface says for `message` in this visit's language."""
+        text = self._messages.gettext(message)
+        return text % values if values else text
+
+    def n_(self, singular: str, plural: str, num: int) -> str:
+        return self._messages.ngettext(singular, plural, num) % {"num": num}
+
+    def speak(self, lang: str) -> None:
+        """Go on in another interface language."""
+        self.lang = lang
+        self._messages = translations(lang)
+
+    def open(self, path: str) -> None:
+        self.page.goto(self.site.url(path))
+        self.check()
+
+    def check(self) -> None:
+        """The page's language, and in each width no sideways scrolling and no WCAG 2.1
+        A/AA violation found by axe-core."""
+        page = self.page
+        page.wait_for_load_state()
+        where = page.url.removeprefix(self.site.base)
+        assert page.evaluate("document.documentElement.lang") == self.lang, where
+        original = page.viewport_size
+        for width, size in WIDTHS.items():
+            page.set_viewport_size(size)
+            overflowing = page.evaluate(OVERFLOWING)
+            assert not overflowing, f"{where} scrolls sideways at {width} width: {overflowing}"
+            violations = run_axe(page)
+            assert not violations, f"{where} at {width} width:\n" + json.dumps(
+                violations, indent=1, ensure_ascii=False
+            )
+        page.set_viewport_size(original)
+        self.checked.append(where)
+
+    def shoot(self, name: str, anchor: str | None = None) -> None:
+        """Save a screenshot of the viewport in each width, scrolled to `anchor` if given."""
+        page = self.page
+        original = page.viewport_size
+        for width, size in WIDTHS.items():
+            page.set_viewport_size(size)
+            if anchor:
+                page.locator(anchor).scroll_into_view_if_needed()
+            else:
+                page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=self.screenshots / f"{name}-{self.lang}-{width}.png")
+        page.set_viewport_size(original)
+
+    def submit_form_with(self, button: str) -> None:
+        self.page.get_by_role("button", name=button).click()
+        self.check()
+
+
+# The innermost elements that reach past the right edge of the page, if it scrolls sideways.
+OVERFLOWING = """() => {
+    const edge = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= edge) return [];
+    const beyond = [...document.body.querySelectorAll("*")].filter(
+        (element) => element.getBoundingClientRect().right > edge + 1);
+    return beyond.filter((element) => !beyond.some((other) => other !== element
+        && element.contains(other))).slice(0, 5).map((element) =>
+        `${element.tagName.toLowerCase()}.${element.className} "${element.textContent.trim()
+            .slice(0, 40)}"`);
+}"""
+
+
+def run_axe(page: Page) -> list[dict]:
+    """axe-core's violations on the page, each with its rule, impact and first nodes.
+    The script is evaluated, not added as a <script>, so the page's CSP stays in force."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async (tags) => {
+            const result = await axe.run(document, {
+                runOnly: {type: "tag", values: tags}, resultTypes: ["violations"],
+            });
+            return result.violations.map((v) => ({
+                rule: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.slice(0, 3).map((n) => [n.target.join(" "), n.failureSummary]),
+            }));
+        }""",
+        WCAG_21_AA,
+    )
+
+
+@pytest.fixture
+def context(chromium) -> Iterator[BrowserContext]:
+    context = chromium.new_context(viewport=WIDTHS["desktop"], accept_downloads=True)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def visit(context, site, screenshots, request) -> Iterator[Visit]:
+    """A tab in the language the test is parametrised with (`lang`), else English."""
+    callspec = getattr(request.node, "callspec", None)
+    lang = callspec.params.get("lang", "en") if callspec else "en"
+    tab = Visit(context.new_page(), lang, site, screenshots)
+    yield tab
+    if tab.checked:
+        report(request, f"{len(tab.checked)} pages checked with axe-core in both widths")
+
+
+SHIPPED_COURSE = load_course(LESSONS_DIR)

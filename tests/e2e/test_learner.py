@@ -1,0 +1,148 @@
+"""A learner's journeys in each language, in the browser: from signing up to lesson 2,
+changing language on the way, and taking their data with them before erasing it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.e2e.conftest import LANGUAGES, PASSWORD, SHIPPED_COURSE, Visit
+
+pytestmark = pytest.mark.e2e
+
+LESSON_1, LESSON_2 = SHIPPED_COURSE.published_lessons[:2]
+ACKNOWLEDGE = "I have read this notice: start the lesson"
+
+
+def sign_up(visit: Visit, email: str, name: str) -> None:
+    """Fill in the form, then follow the link the server emailed."""
+    page, _ = visit.page, visit._
+    visit.open(f"/{visit.lang}/register")
+    page.get_by_label(_("Email")).fill(email)
+    page.get_by_label(_("Your name")).fill(name)
+    page.get_by_label(_("Password"), exact=True).fill(PASSWORD)
+    visit.submit_form_with(_("Create my account"))
+    assert page.get_by_role("heading", name=_("Check your email")).is_visible()
+    visit.open(visit.site.emailed_link(email, "/register/confirm/").removeprefix(visit.site.base))
+
+
+def answer_quiz(visit: Visit, right: bool) -> None:
+    """Answer every question of lesson 1's quiz, all right or all wrong, and submit."""
+    page = visit.page
+    for question in LESSON_1.quiz.questions:
+        for option in question.options:
+            box = page.locator(f'input[name="q-{question.id}"][value="{option.id}"]')
+            if option.is_correct == right:
+                box.check()
+                if question.kind != "multiple":
+                    break
+    visit.submit_form_with(visit._("Submit my answers"))
+
+
+def progress_line(visit: Visit, completed: int) -> str:
+    planned = SHIPPED_COURSE.planned_lessons
+    return visit._(
+        "%(completed)d of %(planned)d lessons completed", completed=completed, planned=planned
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_learner_signs_up_passes_lesson_one_and_moves_on_to_lesson_two(visit, lang):
+    page, _ = visit.page, visit._
+    sign_up(visit, f"learner-{lang}@example.org", "Inês")
+    visit.open(f"/{lang}/")
+    visit.shoot("course")
+    assert page.locator(".progress-count").inner_text() == progress_line(visit, 0)
+
+    page.get_by_role("link", name=LESSON_1.texts[lang].title).first.click()
+    visit.check()
+    visit.shoot("lesson")
+    notice = page.locator("#data-notice")
+    assert notice.get_by_role("heading", name=_("What personal data we collect and why"))
+    assert notice.evaluate("element => element.open"), "the notice is open until confirmed"
+
+    visit.submit_form_with(_(ACKNOWLEDGE))
+    assert not notice.evaluate("element => element.open")
+
+    answer_quiz(visit, right=False)
+    result = page.locator("#quiz-result")
+    assert _("Not passed") in result.inner_text()
+    attempts_left = visit.n_("You have %(num)d attempt left.", "You have %(num)d attempts left.", 2)
+    assert page.locator(".attempts-left").inner_text() == attempts_left
+
+    answer_quiz(visit, right=True)
+    assert _("Passed") in result.inner_text()
+    visit.shoot("quiz-result", anchor="#quiz-result")
+    assert page.locator(".lesson-status .done").is_visible()
+    assert page.locator(".progress-count").inner_text() == progress_line(visit, 1)
+
+    page.get_by_role("link", name=_("All lessons")).click()
+    visit.check()
+    assert page.locator(".progress-count").inner_text() == progress_line(visit, 1)
+    lesson_2_title = LESSON_2.texts[lang].title
+    resume = _(
+        "Continue where you left off: lesson %(number)d, “%(title)s”",
+        number=2,
+        title=lesson_2_title,
+    )
+    page.get_by_role("link", name=resume).click()
+    visit.check()
+    assert page.get_by_role("heading", level=1).inner_text() == lesson_2_title
+    assert (
+        page.locator(".eyebrow").inner_text().lower()
+        == _(
+            "Lesson %(number)d of %(total)d", number=2, total=SHIPPED_COURSE.planned_lessons
+        ).lower()
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_switching_language_mid_course_stays_on_the_same_lesson(visit, lang):
+    page = visit.page
+    sign_up(visit, f"switcher-{lang}@example.org", "Jordi")
+    visit.open(f"/{lang}/lessons/{LESSON_2.slug}")
+    visit.submit_form_with(visit._(ACKNOWLEDGE))
+
+    lesson_url = page.url
+    for other in (language for language in LANGUAGES if language != lang):
+        page.locator(".language-nav").locator(f'a[hreflang="{other}"]').click()
+        visit.speak(other)
+        visit.check()
+        assert page.url == lesson_url.replace(f"/{lang}/", f"/{other}/")
+        assert page.get_by_role("heading", level=1).inner_text() == LESSON_2.texts[other].title
+        already_confirmed = page.get_by_role("button", name=visit._(ACKNOWLEDGE))
+        assert already_confirmed.count() == 0
+        visit.speak(lang)
+        page.goto(lesson_url)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_learner_downloads_their_data_then_erases_their_account(visit, lang):
+    page, _ = visit.page, visit._
+    email = f"leaver-{lang}@example.org"
+    sign_up(visit, email, "Zoë")
+    visit.open(f"/{lang}/lessons/{LESSON_1.slug}")
+    visit.submit_form_with(_(ACKNOWLEDGE))
+
+    page.get_by_role("link", name=_("My data")).click()
+    visit.check()
+    visit.shoot("my-data")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=_("Download my data (JSON)")).click()
+    exported = json.loads(download.value.path().read_text(encoding="utf-8"))
+    assert email in json.dumps(exported, ensure_ascii=False)
+    assert LESSON_1.slug in json.dumps(exported)
+
+    erase = page.locator("#erase")
+    erase.get_by_label(_("Your password, to confirm")).fill(PASSWORD)
+    visit.submit_form_with(_("Erase my account and data"))
+    erased = _("Your account and all the data stored about you have been erased.")
+    assert page.get_by_role("status").inner_text() == erased
+    assert page.get_by_role("link", name=_("Sign in")).first.is_visible()
+
+    visit.open(f"/{lang}/login")
+    page.get_by_label(_("Email")).fill(email)
+    page.get_by_label(_("Password"), exact=True).fill(PASSWORD)
+    visit.submit_form_with(_("Sign in"))
+    assert page.get_by_role("alert").inner_text() == _("The email or the password is not right.")

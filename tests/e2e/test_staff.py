@@ -1,0 +1,118 @@
+"""Trainers and admins in the browser: a draft previewed and the lessons reloaded; the
+dashboard read and its reports downloaded."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from tests.e2e.conftest import LANGUAGES, PASSWORD, Visit
+from tests.e2e.test_learner import ACKNOWLEDGE, LESSON_1, answer_quiz, sign_up
+
+pytestmark = pytest.mark.e2e
+
+# Each language's run writes its own draft, in a slot no shipped lesson takes.
+DRAFT_NUMBER = {"es": 13, "pt": 14, "en": 15}
+
+
+def sign_in(visit: Visit, email: str) -> None:
+    page, _ = visit.page, visit._
+    visit.open(f"/{visit.lang}/login")
+    page.get_by_label(_("Email")).fill(email)
+    page.get_by_label(_("Password"), exact=True).fill(PASSWORD)
+    visit.submit_form_with(_("Sign in"))
+
+
+def reload_lessons(visit: Visit) -> None:
+    visit.page.get_by_role("link", name=visit._("Trainer tools")).click()
+    visit.check()
+    visit.submit_form_with(visit._("Reload lessons"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_trainer_previews_a_draft_and_reloads_the_lessons(visit, lang):
+    page, _ = visit.page, visit._
+    number = DRAFT_NUMBER[lang]
+    folder = visit.site.lessons / f"{number}-a-draft-in-{lang}"
+    folder.mkdir()
+    draft = folder / "es.md"
+    title = f"Borrador {number}: la escucha activa"
+    draft.write_text(
+        f'---\ntitle: "{title}"\nauthor: Ana\ndate: 2026-11-25\ndraft: true\n---\n\n'
+        "## Escuchar antes de diseñar\n\nUn texto que nadie ve todavía.\n",
+        encoding="utf-8",
+    )
+    sign_in(visit, visit.site.staff["trainer"])
+    reload_lessons(visit)
+    assert page.get_by_role("status").inner_text() == _("Lessons reloaded.")
+    row = page.get_by_role("row").filter(has_text=title)
+    assert row.get_by_text(_("Draft"), exact=True).is_visible()
+
+    row.get_by_role("link", name="Español").click()
+    visit.check()
+    heading = page.get_by_role("heading", level=1)
+    assert heading.inner_text() == title and heading.get_attribute("lang") == "es"
+    interface_language = "element => element.closest('[lang]').lang"
+    assert page.locator(".eyebrow").evaluate(interface_language) == lang
+    assert _("This is a draft: learners do not see it.") in page.get_by_role("note").inner_text()
+
+    visit.open(f"/{lang}/")
+    assert page.get_by_text(title).count() == 0, "learners do not see drafts"
+
+    draft.write_text(draft.read_text(encoding="utf-8").replace("date: 2026-11-25", "date: soon"))
+    reload_lessons(visit)
+    assert page.get_by_role("status").inner_text() == _(
+        "The lessons have errors: learners still see the previous version."
+    )
+    problems = page.locator(".problems").inner_text()
+    assert f"\n{folder.name}/es.md:4:1: error: 'date'" in problems, problems
+    folder.joinpath("es.md").unlink()
+    folder.rmdir()
+    reload_lessons(visit)
+    assert page.get_by_role("status").inner_text() == _("Lessons reloaded.")
+
+
+def learner_who_passed_lesson_1(visit: Visit, email: str) -> None:
+    """A learner, in a tab of their own, who has passed lesson 1's quiz."""
+    sign_up(visit, email, "Marta")
+    visit.open(f"/{visit.lang}/lessons/{LESSON_1.slug}")
+    visit.submit_form_with(visit._(ACKNOWLEDGE))
+    answer_quiz(visit, right=True)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_admin_reads_the_dashboard_and_downloads_the_reports(visit, context, lang):
+    page, _ = visit.page, visit._
+    learner = Visit(context.browser.new_page(), lang, visit.site, visit.screenshots)
+    email = f"reported-{lang}@example.org"
+    learner_who_passed_lesson_1(learner, email)
+    learner.page.close()
+
+    sign_in(visit, visit.site.staff["admin"])
+    page.get_by_role("link", name=_("Administration")).click()
+    visit.check()
+    assert page.get_by_role("heading", level=1).inner_text() == _("Dashboard")
+    visit.shoot("dashboard")
+    funnel = page.get_by_role("table", name=_("Learners who started and completed each lesson"))
+    lesson_1_counts = funnel.get_by_role("row").nth(1).get_by_role("cell")
+    assert int(lesson_1_counts.nth(1).inner_text()) >= 1, "completed lesson 1"
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV", exact=True).first.click()
+    assert download.value.suggested_filename.endswith(".csv")
+    text = download.value.path().read_text(encoding="utf-8")
+    rows = [row for row in csv.DictReader(io.StringIO(text)) if row["email"] == email]
+    lesson_1 = next(row for row in rows if row["lesson_number"] == "1")
+    assert lesson_1["completed_at"] and float(lesson_1["best_quiz_score"]) == 100
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="XLSX", exact=True).first.click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes())).active
+    header, *cells = list(sheet.iter_rows(values_only=True))
+    found = [dict(zip(header, row, strict=True)) for row in cells if email in row]
+    from_xlsx = next(row for row in found if row["lesson_number"] == 1)
+    assert from_xlsx["best_quiz_score"] == 100 and from_xlsx["completed_at"] is not None
