@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from babel import Locale
 from flask import Flask, request
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from app.content.register import LegalBasis
@@ -70,13 +72,22 @@ def column_label(name: str) -> str:
     return str(COLUMNS.get(name, name))
 
 
-def data_value(value: Any) -> str:
-    """A stored value as a learner reads it on their data page."""
+def data_value(value: Any, column: str = "") -> str:
+    """A stored value as a learner reads it on their data page: times, roles and languages
+    as the page's language writes them (the JSON download keeps the stored values)."""
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
-    return "" if value is None else str(value)
+    if column.endswith("_at") and isinstance(value, str):
+        return format_datetime(dt.datetime.fromisoformat(value), "medium")
+    if column == "role":
+        return role_label(Role(value))
+    if column == "language":
+        return language_name(value)
+    return str(value)
 
 
 def init_app(app: Flask) -> None:

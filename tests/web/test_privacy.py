@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from app.content import load_course
 from app.extensions import content, db
@@ -213,6 +215,11 @@ def test_the_data_page_shows_what_is_stored_by_category(app, client):
         for category in content.register.categories:
             assert category.name["pt"] in html
     assert EMAIL in html and LESSON_1.slug in html
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert "Administrador" in cells and "português" in cells, "roles and languages in words"
+    assert not [cell for cell in cells if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", cell)]
+    month = format_date(dt.datetime.now(dt.UTC), "MMM", locale="pt")
+    assert any(f" de {month} de " in cell for cell in cells), cells
 
 
 def all_rows_about(app, user_id: int) -> dict[str, int]:
