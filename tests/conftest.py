@@ -105,16 +105,26 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> str:
-    """TEST_DATABASE_URL, emptied and migrated from base to head once per run."""
+def postgres_database(worker_id) -> str:
+    """A database of TEST_DATABASE_URL's server for this pytest-xdist worker (the named one
+    itself when tests run in one process), emptied once per run."""
     if not POSTGRES_URL:
         pytest.skip(NO_POSTGRES)
-    engine = sa.create_engine(POSTGRES_URL)
+    url = sa.make_url(POSTGRES_URL)
+    if worker_id != "master":
+        url = url.set(database=f"{url.database}_{worker_id}")
+        server = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with server.connect() as connection:
+            found = "SELECT 1 FROM pg_database WHERE datname = :name"
+            if connection.scalar(sa.text(found), {"name": url.database}) is None:
+                connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+        server.dispose()
+    engine = sa.create_engine(url)
     with engine.begin() as connection:
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
-    return POSTGRES_URL
+    return url.render_as_string(hide_password=False)
 
 
 def _truncate_all(app: Flask) -> None:
@@ -231,17 +241,29 @@ def learner(client) -> Browser:
     return client
 
 
-REPORTED = pytest.StashKey[list[str]]()
-
-
 def report(request, line: str) -> None:
-    """Keep a line for the end of the run's output (counts a test is asked to report)."""
-    request.config.stash.setdefault(REPORTED, []).append(f"{request.node.name}: {line}")
+    """Keep a line for the end of the run's output (counts a test is asked to report). It
+    travels in the test's report, so it reaches the terminal from any pytest-xdist worker."""
+    request.node.user_properties.append(("reported", f"{request.node.name}: {line}"))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    lines = config.stash.get(REPORTED, [])
-    if lines:
-        terminalreporter.section("reported by the tests")
-        for line in lines:
-            terminalreporter.write_line(line)
+class ReportedLines:
+    """Shows the lines that tests reported, in a section at the end of the run."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def pytest_runtest_logreport(self, report) -> None:
+        # The teardown report carries every line, those of fixtures' teardowns included.
+        if report.when == "teardown":
+            self.lines.extend(value for key, value in report.user_properties if key == "reported")
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.lines:
+            terminalreporter.section("reported by the tests")
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
+def pytest_configure(config) -> None:
+    config.pluginmanager.register(ReportedLines(), "reported-lines")

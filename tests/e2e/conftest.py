@@ -230,20 +230,37 @@ def run_axe(page: Page) -> list[dict]:
     )
 
 
+def language_of(request) -> str:
+    """The language a test is parametrised with (`lang`), else English."""
+    callspec = getattr(request.node, "callspec", None)
+    return callspec.params.get("lang", "en") if callspec else "en"
+
+
 @pytest.fixture
-def context(chromium) -> Iterator[BrowserContext]:
-    context = chromium.new_context(viewport=WIDTHS["desktop"], accept_downloads=True)
+def context(chromium, request) -> Iterator[BrowserContext]:
+    """A fresh browser profile whose own language is the test's, as a learner's would be
+    (it shapes what the browser itself shows, such as date fields)."""
+    context = chromium.new_context(
+        viewport=WIDTHS["desktop"], locale=language_of(request), accept_downloads=True
+    )
     yield context
     context.close()
 
 
 @pytest.fixture
 def visit(context, site, screenshots, request) -> Iterator[Visit]:
-    """A tab in the language the test is parametrised with (`lang`), else English."""
-    callspec = getattr(request.node, "callspec", None)
-    lang = callspec.params.get("lang", "en") if callspec else "en"
-    tab = Visit(context.new_page(), lang, site, screenshots)
+    """A tab in the test's language. Nothing it loads may come from another origin."""
+    page = context.new_page()
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda sent: (
+            None if sent.url.startswith((site.base, "data:")) else elsewhere.append(sent.url)
+        ),
+    )
+    tab = Visit(page, language_of(request), site, screenshots)
     yield tab
+    assert not elsewhere, f"requests to other origins: {elsewhere}"
     if tab.checked:
         report(request, f"{len(tab.checked)} pages checked with axe-core in both widths")
 

@@ -116,3 +116,17 @@ def test_an_admin_reads_the_dashboard_and_downloads_the_reports(visit, context, 
     found = [dict(zip(header, row, strict=True)) for row in cells if email in row]
     from_xlsx = next(row for row in found if row["lesson_number"] == 1)
     assert from_xlsx["best_quiz_score"] == 100 and from_xlsx["completed_at"] is not None
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_other_page_passes_the_same_checks(visit, lang):
+    """The pages no journey above opens: signed out, then as an admin, who sees them all."""
+    for path in ("privacy", "login", "password/forgot", "lessons/no-such-lesson"):
+        visit.open(f"/{lang}/{path}")
+    sign_in(visit, visit.site.staff["admin"])
+    visit.open(f"/{lang}/admin/users")
+    visit.page.get_by_role("link", name=visit.site.staff["trainer"]).click()
+    visit.check()
+    assert visit.page.get_by_role("heading", level=1).inner_text() == "Trainer"
+    for path in ("admin/privacy", "author/translations", "author/quizzes"):
+        visit.open(f"/{lang}/{path}")
