@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from pathlib import Path
 
 import flask_migrate
 import sqlalchemy as sa
@@ -47,8 +49,14 @@ def insert_unless_present(session: Session, model: type, values: dict, keys: lis
 
 
 def upgrade_to_latest() -> None:
-    """Apply every pending Alembic migration (the only way the schema is made)."""
-    flask_migrate.upgrade(directory=current_app.config["MIGRATIONS_DIR"])
+    """Apply every pending Alembic migration (the only way the schema is made). Processes
+    that start together, such as gunicorn's workers, take turns: none applies a migration
+    that another has just applied."""
+    lock_path = Path(current_app.instance_path) / "migrate.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        flask_migrate.upgrade(directory=current_app.config["MIGRATIONS_DIR"])
 
 
 def flush_erased_pages(session: Session) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import http.cookiejar
 import os
 import re
+import subprocess
 import sys
 import urllib.error
 import urllib.parse
@@ -12,6 +14,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from app.content import load_course
 from config import ROOT
@@ -90,3 +94,23 @@ def test_a_fresh_start_serves_the_course_and_a_restart_keeps_progress_and_sessio
         course_page = visitor.get(f"{base}/en/")
         assert "1 of 15 lessons completed" in course_page
         assert re.search(r'class="who">Eva<', course_page), "the session did not survive"
+
+
+def test_a_process_starting_while_another_migrates_waits_its_turn(tmp_path):
+    """gunicorn's workers all start at once on a new database: each migrates in turn, under
+    a lock in the instance folder, so none applies a migration another has just applied."""
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "SECRET_KEY", "APP_ENV", "AUTO_MIGRATE"}
+    }
+    env["INSTANCE_PATH"] = str(instance)
+    command = [sys.executable, "-m", "flask", "--app", "app", "users", "list"]
+    with (instance / "migrate.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with pytest.raises(subprocess.TimeoutExpired):
+            subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=3)
+    finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=60)
+    assert finished.returncode == 0, finished.stderr
