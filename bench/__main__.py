@@ -1,0 +1,127 @@
+"""Run every benchmark and write the results: `python -m bench` (see bench/README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench import measures
+from bench.data import bench_app, seed, write_course
+
+HEADER = ["measure", "the app", "baseline, same run", "ratio"]
+
+
+def table(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown processor"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [
+            line.split(":", 1)[1].strip()
+            for line in cpuinfo.read_text().splitlines()
+            if line.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    return (
+        f"{os.cpu_count()} × {cpu}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def fresh_postgres(url: str, name: str) -> str | None:
+    """A new, empty database `name` on the server of `url`, or None if it does not answer."""
+    try:
+        server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        server.dispose()
+    except sa.exc.OperationalError:
+        return None
+    return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--size", choices=sorted(measures.SIZES), default="full")
+    parser.add_argument("--output", type=Path, default=Path(__file__).parent / "RESULTS.md")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+        help="a server to create the benchmark's databases on ('' to skip PostgreSQL)",
+    )
+    args = parser.parse_args()
+    sizes = measures.SIZES[args.size]
+    work = Path(tempfile.mkdtemp(prefix="aula-bench-"))
+    began = time.perf_counter()
+    sections: list[tuple[str, list[list[str]]]] = []
+    try:
+        sections.append(("Start-up", measures.startup(work, sizes)))
+        sections.append(("Lesson page throughput", measures.page_throughput(work, sizes)))
+        course = write_course(work / "course", 15)
+        databases = [f"sqlite:///{work / 'seeded.db'}"]
+        if args.postgres and (url := fresh_postgres(args.postgres, f"aula_bench_{args.size}")):
+            databases.append(url)
+        seeding, export_rows, dashboard_rows, write_rows = [], [], [], []
+        for database_url in databases:
+            backend = sa.make_url(database_url).get_backend_name()
+            app = bench_app(database_url, course, work / f"seed-{backend}-instance")
+            seeded = seed(app, sizes.learners)
+            seeding.append(
+                [
+                    f"{backend}: seed {seeded.learners:,} learners × 15 lessons",
+                    f"{seeded.progress_rows:,} progress rows, {seeded.attempts:,} quiz attempts "
+                    f"in {seeded.seconds:.1f} s",
+                    "",
+                    "",
+                ]
+            )
+            export_rows += measures.exports(work, database_url, course, seeded)
+            dashboard_rows += measures.dashboard(work, database_url, course)
+            writes_url = (
+                f"sqlite:///{work / 'writes.db'}"
+                if backend == "sqlite"
+                else fresh_postgres(args.postgres, f"aula_bench_writes_{args.size}")
+            )
+            write_rows += measures.writes(work, writes_url, course, sizes)
+        sections += [
+            ("Seeding", seeding),
+            ("Progress export", export_rows),
+            ("Admin dashboard", dashboard_rows),
+            ("Concurrent writes", write_rows),
+        ]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    minutes = (time.perf_counter() - began) / 60
+    text = [
+        "# Benchmark results",
+        "",
+        f"Run on {dt.date.today().isoformat()} with `python -m bench --size {args.size}` "
+        f"({minutes:.1f} minutes), on {machine()}.",
+        "Each figure is set against a baseline measured in the same run: the ratio is what "
+        "carries from one machine to another.",
+    ]
+    for title, rows in sections:
+        text += ["", f"## {title}", "", table(rows)]
+    args.output.write_text("\n".join(text) + "\n", encoding="utf-8")
+    print("\n".join(text))
+
+
+if __name__ == "__main__":
+    main()

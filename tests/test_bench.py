@@ -1,0 +1,36 @@
+"""The benchmark cannot rot: it runs end to end at tiny sizes, every measure reported."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from config import ROOT
+from tests.conftest import POSTGRES_URL, report
+
+SECTIONS = ("Start-up", "Lesson page throughput", "Progress export", "Admin dashboard")
+
+
+def test_the_benchmark_runs_at_smoke_size_and_reports_every_measure(tmp_path, request):
+    output = tmp_path / "RESULTS.md"
+    command = [sys.executable, "-m", "bench", "--size", "smoke", "--output", str(output)]
+    finished = subprocess.run(
+        [*command, "--postgres", POSTGRES_URL or ""],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr
+    results = output.read_text(encoding="utf-8")
+    for section in (*SECTIONS, "Concurrent writes"):
+        assert f"\n## {section}\n" in results
+    backends = ("sqlite", "postgresql") if POSTGRES_URL else ("sqlite",)
+    for backend in backends:
+        assert f"| {backend}: progress CSV, all learners" in results
+        writes = re.search(rf"\| {backend}: 5 learners completing lessons.*", results).group(0)
+        assert " 0 errors in " in writes, writes
+    ratios = re.findall(r"\| (\d+\.\d+)× \|", results)
+    assert len(ratios) >= 10 and all(float(ratio) > 0 for ratio in ratios)
+    report(request, f"{len(ratios)} ratios against same-run baselines")
