@@ -301,18 +301,36 @@ def write_json(rows: Iterator[dict], columns: tuple[str, ...]) -> Iterator[str]:
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 
 
+# A worksheet holds at most this many rows, its header included (Excel's limit; LibreOffice
+# Calc's too). Longer reports go on over further sheets, each with the header.
+SHEET_ROWS = 1_048_576
+
+
+def _new_sheet(workbook: Workbook, columns: tuple[str, ...]):
+    number = len(workbook.worksheets) + 1
+    sheet = workbook.create_sheet("report" if number == 1 else f"report {number}")
+    sheet.freeze_panes = "A2"
+    sheet.append(list(columns))
+    return sheet
+
+
 def write_xlsx(
-    rows: Iterator[dict], columns: tuple[str, ...], chunk: int = 64 * 1024
+    rows: Iterator[dict],
+    columns: tuple[str, ...],
+    chunk: int = 64 * 1024,
+    sheet_rows: int = SHEET_ROWS,
 ) -> Iterator[bytes]:
     """An XLSX workbook with a header row, frozen panes and typed cells: times as Excel
     dates (UTC), numbers as numbers, text as text (so "=..." is never a formula).
     openpyxl's write-only mode streams rows to a temporary file, which is then sent in
     chunks: no row is kept in memory."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("report")
-    sheet.freeze_panes = "A2"
-    sheet.append(list(columns))
+    sheet = _new_sheet(workbook, columns)
+    room = sheet_rows - 1
     for row in rows:
+        if room == 0:
+            sheet = _new_sheet(workbook, columns)
+            room = sheet_rows - 1
         cells = []
         for column in columns:
             value = row[column]
@@ -328,6 +346,7 @@ def write_xlsx(
             else:
                 cells.append(value)
         sheet.append(cells)
+        room -= 1
     with tempfile.TemporaryFile() as file:
         workbook.save(file)
         file.seek(0)
