@@ -27,6 +27,7 @@ from app.i18n import current_language, preferred_language
 from app.learn import bp
 from app.notices import note_shown, notice_for
 from app.services import privacy, progress, quizzes
+from app.visitor_pages import for_visitors
 
 GRADING_LABELS = {
     Grading.HIGHEST: _l("your best attempt counts"),
@@ -103,10 +104,12 @@ def root():
 def course():
     """The course page: every planned lesson, the learner's progress, where to resume."""
     course = content.course
-    return render_template(
-        "learn/course.html",
-        course=course,
-        progress=progress.course_progress(db.session, _user_id(), course),
+    return for_visitors(
+        lambda: render_template(
+            "learn/course.html",
+            course=course,
+            progress=progress.course_progress(db.session, _user_id(), course),
+        )
     )
 
 
@@ -117,7 +120,7 @@ def lesson(slug: str):
     acknowledged = _has_acknowledged(lesson)
     if acknowledged:
         progress.record_start(db.session, current_user.id, lesson)
-    return _render_lesson(lesson, acknowledged=acknowledged)
+    return for_visitors(lambda: _render_lesson(lesson, acknowledged=acknowledged))
 
 
 @bp.get("/<lang:lang>/lessons/<slug>/files/<path:filename>")

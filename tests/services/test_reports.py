@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 
 from app.extensions import content, db
@@ -34,9 +36,16 @@ def test_progress_rows_read_learners_a_batch_at_a_time(app_context, monkeypatch)
     assert len(user_queries) == 4  # three batches of at most two, then an empty one
 
 
-def test_formula_starts_are_neutralised_in_text_only():
-    assert reports.neutralise("=SUM(A1)") == "'=SUM(A1)"
-    assert reports.neutralise("@cmd") == "'@cmd"
-    assert reports.neutralise("-1") == "'-1"
-    assert reports.neutralise(-1) == -1
-    assert reports.neutralise("Núñez") == "Núñez"
+def test_csv_cells_neutralise_formulas_in_text_only_and_write_times_in_utc():
+    assert reports.csv_cell("=SUM(A1)") == "'=SUM(A1)"
+    assert reports.csv_cell("@cmd") == "'@cmd"
+    assert reports.csv_cell("-1") == "'-1"
+    assert reports.csv_cell(-1) == -1
+    assert reports.csv_cell(97.5) == 97.5
+    assert reports.csv_cell("Núñez") == "Núñez"
+    assert reports.csv_cell(None) == ""
+    lisbon_summer = dt.timezone(dt.timedelta(hours=1))
+    assert reports.csv_cell(dt.datetime(2026, 7, 1, 9, 30, 5, 123, lisbon_summer)) == (
+        "2026-07-01T08:30:05Z"
+    )
+    assert reports.csv_cell(dt.datetime(2026, 7, 1, 9, 30, tzinfo=dt.UTC)) == "2026-07-01T09:30:00Z"

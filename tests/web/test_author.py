@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
+from flask import template_rendered
 
 from app.cli import lessons
 from app.extensions import content, db
@@ -102,6 +103,38 @@ def test_the_reload_answers_with_the_lessons_it_has_just_read(course_app, tmp_pa
     reloaded = trainer.submit("/en/author/", "/en/author/reload")
     assert reloaded.status_code == 200
     assert "Tercera" in reloaded.get_data(as_text=True)
+
+
+def test_visitors_pages_are_rendered_once_until_the_lessons_are_reloaded(course_app, tmp_path):
+    app = course_app(write_course, "cached")
+    rendered = []
+
+    def note(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    visitor = app.test_client()
+    with template_rendered.connected_to(note, app):
+        first = visitor.get("/en/lessons/first").get_data(as_text=True)
+        assert "First en" in first and rendered == ["learn/lesson.html"]
+        assert visitor.get("/en/lessons/first").get_data(as_text=True) == first
+        assert app.test_client().get("/en/lessons/first").get_data(as_text=True) == first
+    assert rendered == ["learn/lesson.html"], "served from memory"
+
+    lesson_path = tmp_path / "cached" / "01-first" / "en.md"
+    lesson_path.write_text(lesson_file("First, rewritten", body=QUIZ), "utf-8")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    trainer.submit("/en/author/", "/en/author/reload")
+    assert "First, rewritten" in visitor.get("/en/lessons/first").get_data(as_text=True)
+
+
+def test_a_visitor_page_with_a_message_is_never_kept_for_others(course_app):
+    app = course_app(write_course, "messages")
+    learner = sign_in_as(app, None, "leaving@example.org")
+    learner.submit("/en/", "/en/logout")
+    with_message = learner.get("/en/").get_data(as_text=True)
+    assert "You have signed out." in with_message
+    assert "You have signed out." not in app.test_client().get("/en/").get_data(as_text=True)
+    assert "You have signed out." not in learner.get("/en/").get_data(as_text=True)
 
 
 def test_the_translation_page_shows_a_stale_translation_after_the_source_changes(
