@@ -49,11 +49,15 @@ def touch_activity(session: Session, user_id: int) -> None:
     """Note that the learner is active, at most once a day: inactive accounts lapse after
     the register's retention period, counted from this."""
     now = utcnow()
+    a_day_ago = now - dt.timedelta(days=1)
+    known = session.get(User, user_id)  # usually the signed-in user, already loaded
+    if known is not None and known.last_active_at is not None and known.last_active_at >= a_day_ago:
+        return
     session.execute(
         sa.update(User)
         .where(
             User.id == user_id,
-            sa.or_(User.last_active_at.is_(None), User.last_active_at < now - dt.timedelta(days=1)),
+            sa.or_(User.last_active_at.is_(None), User.last_active_at < a_day_ago),
         )
         .values(last_active_at=now)
     )

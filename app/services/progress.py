@@ -25,8 +25,16 @@ def _insert_if_absent(session: Session, user_id: int, slug: str, now: dt.datetim
 
 def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
     """Note that the learner opened the lesson; the first opening is the one kept. The
-    caller has made sure the learner acknowledged the lesson's data notice."""
-    _insert_if_absent(session, user_id, lesson.slug, utcnow())
+    caller has made sure the learner acknowledged the lesson's data notice. Opening it
+    again only reads: a write would queue behind every other learner's on SQLite."""
+    started = session.scalar(
+        sa.select(LessonProgress.id).where(
+            LessonProgress.user_id == user_id, LessonProgress.lesson_slug == lesson.slug
+        )
+    )
+    if started is None:
+        _insert_if_absent(session, user_id, lesson.slug, utcnow())
+    # Also commits what the caller did first (an acknowledgment); nothing, after a read.
     session.commit()
     touch_activity(session, user_id)
 

@@ -36,6 +36,24 @@ def test_opening_a_lesson_twice_keeps_the_first_start(learner_id):
     assert again.completed_at is None
 
 
+def test_opening_a_started_lesson_again_writes_nothing(learner_id):
+    lesson = content.course.published_lessons[0]
+    progress.record_start(db.session, learner_id, lesson)
+    written = []
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith("SELECT"):
+            written.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        progress.record_start(db.session, learner_id, lesson)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    assert written == []
+    assert len(rows(learner_id)) == 1
+
+
 def test_completing_twice_records_one_completion(learner_id):
     lesson = content.course.published_lessons[0]
     assert progress.record_completion(db.session, learner_id, lesson) is True
