@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+import xlsxwriter
 from sqlalchemy.orm import Session
 
 from app.content import Course
@@ -332,11 +331,11 @@ DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 SHEET_ROWS = 1_048_576
 
 
-def _new_sheet(workbook: Workbook, columns: tuple[str, ...]):
-    number = len(workbook.worksheets) + 1
-    sheet = workbook.create_sheet("report" if number == 1 else f"report {number}")
-    sheet.freeze_panes = "A2"
-    sheet.append(list(columns))
+def _new_sheet(workbook: xlsxwriter.Workbook, columns: tuple[str, ...]):
+    number = len(workbook.worksheets()) + 1
+    sheet = workbook.add_worksheet("report" if number == 1 else f"report {number}")
+    sheet.freeze_panes(1, 0)
+    sheet.write_row(0, 0, columns)
     return sheet
 
 
@@ -347,34 +346,35 @@ def write_xlsx(
     sheet_rows: int = SHEET_ROWS,
 ) -> Iterator[bytes]:
     """An XLSX workbook with a header row, frozen panes and typed cells: times as Excel
-    dates (UTC), numbers as numbers, text as text (so "=..." is never a formula).
-    openpyxl's write-only mode streams rows to a temporary file, which is then sent in
-    chunks: no row is kept in memory."""
-    workbook = Workbook(write_only=True)
-    sheet = _new_sheet(workbook, columns)
-    room = sheet_rows - 1
-    for row in rows:
-        if room == 0:
-            sheet = _new_sheet(workbook, columns)
-            room = sheet_rows - 1
-        cells = []
-        for column in columns:
-            value = row[column]
-            if isinstance(value, dt.datetime):
-                cell = WriteOnlyCell(sheet, value=value.astimezone(dt.UTC).replace(tzinfo=None))
-                cell.number_format = DATE_FORMAT
-                cells.append(cell)
-            elif isinstance(value, str) and value.startswith(FORMULA_STARTS):
-                # A typed text cell: shown as written, never run as a formula.
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.data_type = "s"
-                cells.append(cell)
-            else:
-                cells.append(value)
-        sheet.append(cells)
-        room -= 1
+    dates (UTC), numbers as numbers, text always as text (so "=..." is never a formula).
+    XlsxWriter's constant-memory mode writes each row out as it goes, to a temporary file
+    that is then sent in chunks: no row is kept in memory."""
     with tempfile.TemporaryFile() as file:
-        workbook.save(file)
+        workbook = xlsxwriter.Workbook(file, {"constant_memory": True})
+        date = workbook.add_format({"num_format": DATE_FORMAT})
+        sheet = _new_sheet(workbook, columns)
+        row_number = 0
+        for row in rows:
+            if row_number == sheet_rows - 1:
+                sheet = _new_sheet(workbook, columns)
+                row_number = 0
+            row_number += 1
+            for column_number, column in enumerate(columns):
+                value = row[column]
+                kind = type(value)
+                if kind is str:
+                    sheet.write_string(row_number, column_number, value)
+                elif kind is dt.datetime:
+                    if value.tzinfo is not dt.UTC:
+                        value = value.astimezone(dt.UTC)
+                    sheet.write_datetime(
+                        row_number, column_number, value.replace(tzinfo=None), date
+                    )
+                elif isinstance(value, int | float):
+                    sheet.write_number(row_number, column_number, value)
+                elif value is not None:
+                    sheet.write_string(row_number, column_number, str(value))
+        workbook.close()
         file.seek(0)
         while data := file.read(chunk):
             yield data
