@@ -89,7 +89,13 @@ class LessonProgress(db.Model):
     """One learner's progress in one lesson; the unique key makes completion idempotent."""
 
     __tablename__ = "lesson_progress"
-    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_slug"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "lesson_slug"),
+        # The dashboard's funnel counts per lesson from this index alone, and its weekly
+        # completions read a range of the second.
+        sa.Index("ix_lesson_progress_lesson_slug_completed_at", "lesson_slug", "completed_at"),
+        sa.Index("ix_lesson_progress_completed_at", "completed_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
@@ -103,7 +109,11 @@ class QuizAttempt(db.Model):
     same number twice (a double submit, two tabs) can only ever store one attempt."""
 
     __tablename__ = "quiz_attempts"
-    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_slug", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "lesson_slug", "number"),
+        # The dashboard's pass rates group attempts by lesson and learner from this index.
+        sa.Index("ix_quiz_attempts_lesson_slug_user_id_passed", "lesson_slug", "user_id", "passed"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
