@@ -18,6 +18,9 @@ from bench import measures
 from bench.data import bench_app, seed, write_course
 
 HEADER = ["measure", "the app", "baseline, same run", "ratio"]
+# RESULTS.md keeps, below this heading, the account of what profiling found and what was
+# changed (written by hand), when a new run replaces the figures above it.
+KEPT_HEADING = "## What profiling found, and what changed"
 
 
 def table(rows: list[list[str]]) -> str:
@@ -119,6 +122,9 @@ def main() -> None:
     ]
     for title, rows in sections:
         text += ["", f"## {title}", "", table(rows)]
+    previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    if KEPT_HEADING in previous:
+        text += ["", KEPT_HEADING + previous.split(KEPT_HEADING, 1)[1].rstrip("\n")]
     args.output.write_text("\n".join(text) + "\n", encoding="utf-8")
     print("\n".join(text))
 

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+from bench.__main__ import KEPT_HEADING
 from config import ROOT
 from tests.conftest import POSTGRES_URL, report
 
@@ -14,6 +15,7 @@ SECTIONS = ("Start-up", "Lesson page throughput", "Progress export", "Admin dash
 
 def test_the_benchmark_runs_at_smoke_size_and_reports_every_measure(tmp_path, request):
     output = tmp_path / "RESULTS.md"
+    output.write_text(f"# Old figures\n\n{KEPT_HEADING}\n\nWhat we changed.\n", "utf-8")
     command = [sys.executable, "-m", "bench", "--size", "smoke", "--output", str(output)]
     finished = subprocess.run(
         [*command, "--postgres", POSTGRES_URL or ""],
@@ -24,6 +26,8 @@ def test_the_benchmark_runs_at_smoke_size_and_reports_every_measure(tmp_path, re
     )
     assert finished.returncode == 0, finished.stderr
     results = output.read_text(encoding="utf-8")
+    assert "# Old figures" not in results
+    assert results.endswith(f"{KEPT_HEADING}\n\nWhat we changed.\n"), "kept below the figures"
     for section in (*SECTIONS, "Concurrent writes"):
         assert f"\n## {section}\n" in results
     backends = ("sqlite", "postgresql") if POSTGRES_URL else ("sqlite",)
