@@ -45,14 +45,20 @@ def machine() -> str:
     )
 
 
+def _on_server(url: str, *statements: str) -> None:
+    server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        for statement in statements:
+            connection.execute(sa.text(statement))
+    server.dispose()
+
+
 def fresh_postgres(url: str, name: str) -> str | None:
     """A new, empty database `name` on the server of `url`, or None if it does not answer."""
     try:
-        server = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        with server.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        server.dispose()
+        _on_server(
+            url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+        )
     except sa.exc.OperationalError:
         return None
     return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
@@ -74,11 +80,12 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="aula-bench-"))
     began = time.perf_counter()
     sections: list[tuple[str, list[list[str]]]] = []
+    databases: list[str] = []
     try:
         sections.append(("Start-up", measures.startup(work, sizes)))
         sections.append(("Lesson page throughput", measures.page_throughput(work, sizes)))
         course = write_course(work / "course", 15)
-        databases = [f"sqlite:///{work / 'seeded.db'}"]
+        databases.append(f"sqlite:///{work / 'seeded.db'}")
         if args.postgres and (url := fresh_postgres(args.postgres, f"aula_bench_{args.size}")):
             databases.append(url)
         seeding, export_rows, dashboard_rows, write_rows = [], [], [], []
@@ -111,6 +118,10 @@ def main() -> None:
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        # The seeded databases are large: nothing of the run is left on the server.
+        if any(sa.make_url(url).get_backend_name() == "postgresql" for url in databases):
+            for name in (f"aula_bench_{args.size}", f"aula_bench_writes_{args.size}"):
+                _on_server(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     minutes = (time.perf_counter() - began) / 60
     text = [
         "# Benchmark results",
