@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import statistics
 import time
+import uuid
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -175,10 +176,12 @@ def redis_answers() -> bool:
 
 @pytest.mark.skipif(not redis_answers(), reason="no Redis server answers on 127.0.0.1:6379")
 def test_rate_limits_can_be_shared_between_workers_through_redis(database_url, tmp_path):
-    import redis
-
-    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
-    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"}
+    # A prefix of this test's own: the suite's workers may run its variants at once.
+    settings = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+    }
     first = make_app(database_url, tmp_path / "one", **settings)
     client = first.test_client()
     for _ in range(10):
@@ -193,7 +196,6 @@ def test_rate_limits_can_be_shared_between_workers_through_redis(database_url, t
         "/en/login", data={"csrf_token": token, "email": "r@example.org", "password": "x"}
     )
     assert response.status_code == 429
-    redis.Redis.from_url("redis://127.0.0.1:6379/15").flushdb()
     dispose(first)
     dispose(second)
 
