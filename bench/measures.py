@@ -4,7 +4,6 @@ measured in the same run, and their ratio."""
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import statistics
 import subprocess
@@ -25,6 +24,7 @@ from app.models import User
 from bench.data import SECRET_KEY, SHIPPED, bench_app, seed, write_course
 from bench.load import Load, get_load, gunicorn, threads
 from config import ROOT
+from tests.web.servers import app_environment
 
 NOTICE_VERSION = re.compile(r'name="version" value="([0-9a-f]+)"')
 
@@ -48,17 +48,15 @@ SIZES = {
 
 
 def server_env(database_url: str, lessons: Path, instance: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"APP_ENV", "AUTO_MIGRATE"}}
-    env.update(
+    return app_environment(
+        instance,
         DATABASE_URL=database_url,
         LESSONS_DIR=str(lessons),
-        INSTANCE_PATH=str(instance),
         SECRET_KEY=SECRET_KEY,
         RATELIMIT_ENABLED="0",
         PYTHONPATH=str(ROOT),
         **extra,
     )
-    return env
 
 
 def signed_in_cookie(app, user_id: int) -> tuple[str, str]:

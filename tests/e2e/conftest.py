@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from app.content import load_course
 from config import ROOT
 from tests.conftest import LESSONS_DIR, latest_link, report
-from tests.web.servers import free_port, serving
+from tests.web.servers import app_environment, free_port, serving
 
 LANGUAGES = ("es", "pt", "en")
 PASSWORD = "correct horse battery"
@@ -70,18 +70,6 @@ class Site:
         return self.url(link)
 
 
-def _server_environment(instance: Path, lessons: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "SECRET_KEY", "APP_ENV", "AUTO_MIGRATE"}
-    }
-    env.update(INSTANCE_PATH=str(instance), LESSONS_DIR=str(lessons))
-    # Every journey signs up and in from 127.0.0.1; the limits have tests of their own.
-    env["RATELIMIT_ENABLED"] = "0"
-    return env
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory) -> Iterator[Site]:
     """`flask run` on a copy of the shipped lessons (trainers change it), with an admin
@@ -90,7 +78,8 @@ def site(tmp_path_factory) -> Iterator[Site]:
     lessons = root / "lessons"
     shutil.copytree(LESSONS_DIR, lessons)
     instance = root / "instance"
-    env = _server_environment(instance, lessons)
+    # Every journey signs up and in from 127.0.0.1; the limits have tests of their own.
+    env = app_environment(instance, LESSONS_DIR=str(lessons), RATELIMIT_ENABLED="0")
     staff = {"admin": "admin@example.org", "trainer": "trainer@example.org"}
     for role, email in staff.items():
         subprocess.run(
@@ -168,30 +157,34 @@ class Visit:
         page.wait_for_load_state()
         where = page.url.removeprefix(self.site.base)
         assert page.evaluate("document.documentElement.lang") == self.lang, where
-        original = page.viewport_size
-        for width, size in WIDTHS.items():
-            page.set_viewport_size(size)
+        for width in self.each_width():
             overflowing = page.evaluate(OVERFLOWING)
             assert not overflowing, f"{where} scrolls sideways at {width} width: {overflowing}"
             violations = run_axe(page)
             assert not violations, f"{where} at {width} width:\n" + json.dumps(
                 violations, indent=1, ensure_ascii=False
             )
-        page.set_viewport_size(original)
         self.checked.append(where)
 
     def shoot(self, name: str, anchor: str | None = None) -> None:
         """Save a screenshot of the viewport in each width, scrolled to `anchor` if given."""
         page = self.page
-        original = page.viewport_size
-        for width, size in WIDTHS.items():
-            page.set_viewport_size(size)
+        for width in self.each_width():
             if anchor:
                 page.locator(anchor).scroll_into_view_if_needed()
             else:
                 page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=self.screenshots / f"{name}-{self.lang}-{width}.png")
-        page.set_viewport_size(original)
+
+    def each_width(self) -> Iterator[str]:
+        """The tab at each of WIDTHS in turn, then back at the size it had."""
+        original = self.page.viewport_size
+        try:
+            for width, size in WIDTHS.items():
+                self.page.set_viewport_size(size)
+                yield width
+        finally:
+            self.page.set_viewport_size(original)
 
     def submit_form_with(self, button: str) -> None:
         self.page.get_by_role("button", name=button).click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -12,6 +13,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from config import ROOT
+
+# The app's own settings, which a server started by a test must not take from the shell.
+APP_SETTINGS = {"DATABASE_URL", "SECRET_KEY", "APP_ENV", "AUTO_MIGRATE", "LESSONS_DIR"}
+
+
+def app_environment(instance: Path, **settings: str) -> dict[str, str]:
+    """The environment for the app in a child process: the test's own, without the app's
+    settings, with its instance folder and `settings`."""
+    env = {key: value for key, value in os.environ.items() if key not in APP_SETTINGS}
+    env.update(INSTANCE_PATH=str(instance), **settings)
+    return env
 
 
 def free_port() -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import http.cookiejar
-import os
 import re
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from tests.conftest import (
     latest_link,
     right_answers,
 )
-from tests.web.servers import free_port, serving
+from tests.web.servers import app_environment, free_port, serving
 
 QUIZ_1 = load_course(ROOT / "lessons").published_lessons[0].quiz
 
@@ -36,12 +35,7 @@ LESSON_1 = "/en/lessons/what-is-co-production"
 @contextmanager
 def running_server(instance: Path, port: int) -> Iterator[str]:
     """`flask --app app run` as on a fresh clone: only the instance folder is chosen."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "SECRET_KEY", "APP_ENV", "LESSONS_DIR", "AUTO_MIGRATE"}
-    }
-    env["INSTANCE_PATH"] = str(instance)
+    env = app_environment(instance)
     command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
     with serving(command, env, port, instance.parent / f"server-{port}.log") as (base, _):
         yield base
@@ -101,12 +95,7 @@ def test_a_process_starting_while_another_migrates_waits_its_turn(tmp_path):
     a lock in the instance folder, so none applies a migration another has just applied."""
     instance = tmp_path / "instance"
     instance.mkdir()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "SECRET_KEY", "APP_ENV", "AUTO_MIGRATE"}
-    }
-    env["INSTANCE_PATH"] = str(instance)
+    env = app_environment(instance)
     command = [sys.executable, "-m", "flask", "--app", "app", "users", "list"]
     with (instance / "migrate.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
