@@ -35,7 +35,8 @@ def press_and_wait(page: Page, key: str) -> None:
     """Press `key` on the focused link or button and wait for the page it loads."""
     page.evaluate("window.beforeKeyPress = true")
     page.keyboard.press(key)
-    page.wait_for_function("window.beforeKeyPress === undefined")
+    # A function, not an expression: polling an expression would eval it, which CSP forbids.
+    page.wait_for_function("() => window.beforeKeyPress === undefined")
     page.wait_for_load_state()
 
 
