@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 from app.content import ContentError
@@ -40,13 +41,15 @@ def create_app(
     from app.admin import bp as admin_bp
     from app.author import bp as author_bp
     from app.cli import register_commands
-    from app.extensions import babel, content, csrf, db, limiter, login_manager, migrate
+    from app.extensions import babel, content, csrf, db, limiter, login_manager
     from app.health import bp as health_bp
     from app.learn import bp as learn_bp
 
     db.init_app(app)
     database.init_app(app)
-    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
+    if click.get_current_context(silent=True) is not None:
+        # Made for the `flask` command line: `flask db …` must be there.
+        database.bind_migrations(app)
     try:
         content.init_app(app)
     except ContentError as error:

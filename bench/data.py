@@ -12,10 +12,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 import yaml
-from flask_migrate import upgrade
 from werkzeug.security import generate_password_hash
 
-from app import create_app
+from app import create_app, database
 from app.extensions import db
 from app.models import LessonProgress, QuizAttempt, Role, User
 from config import ROOT, TestConfig
@@ -122,7 +121,7 @@ def seed(app, learners: int, with_progress: bool = True) -> Seeded:
     started = dt.datetime.now()
     rng = random.Random(SEED)
     with app.app_context():
-        upgrade(directory=app.config["MIGRATIONS_DIR"])
+        database.upgrade_to_latest()
         course = app.extensions["course"]
         slugs = [lesson.slug for lesson in course.published_lessons]
         password_hash = generate_password_hash(PASSWORD)

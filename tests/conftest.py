@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
 
-from app import create_app
+from app import create_app, database
 from app.extensions import db
 from config import ROOT, TestConfig
 
@@ -82,10 +82,8 @@ def make_app(database_url: str, instance: Path, **overrides) -> Flask:
 
 
 def migrate(app: Flask, revision: str = "head") -> None:
-    import flask_migrate
-
     with app.app_context():
-        flask_migrate.upgrade(directory=app.config["MIGRATIONS_DIR"], revision=revision)
+        database.upgrade_to_latest(revision)
 
 
 def dispose(app: Flask) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import flask_migrate
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from app import database
 from app.extensions import db
+from config import ROOT
+from tests.web.servers import app_environment
 
 
 def test_the_migrated_schema_matches_the_models(app):
@@ -17,9 +23,31 @@ def test_the_migrated_schema_matches_the_models(app):
 
 
 def test_migrations_go_down_to_base_and_up_again(app):
+    database.bind_migrations(app)
     with app.app_context():
         directory = app.config["MIGRATIONS_DIR"]
         flask_migrate.downgrade(directory=directory, revision="base")
         assert set(sa.inspect(db.engine).get_table_names()) <= {"alembic_version"}
         flask_migrate.upgrade(directory=directory)
         assert {"users", "lesson_progress"} <= set(sa.inspect(db.engine).get_table_names())
+
+
+def test_serving_never_imports_alembic_and_the_command_line_migrates(tmp_path):
+    """Alembic is a quarter of start-up: a server process goes without it, while
+    `flask db upgrade` (a deployment step) still brings a new database to the latest
+    migration."""
+    env = app_environment(
+        tmp_path / "instance", DATABASE_URL=f"sqlite:///{tmp_path / 'aula.db'}", AUTO_MIGRATE="0"
+    )
+    serve = "import sys; from app import create_app; create_app(); print('alembic' in sys.modules)"
+    served = subprocess.run(
+        [sys.executable, "-c", serve], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert served.stdout.strip() == "False", served.stderr
+
+    flask = [sys.executable, "-m", "flask", "--app", "app", "db"]
+    subprocess.run([*flask, "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    current = subprocess.run(
+        [*flask, "current"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    )
+    assert "(head)" in current.stdout
