@@ -4,23 +4,26 @@ JSON with typed values (numbers as numbers, times as times)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import hmac
 import itertools
 import json
+import queue
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
 import xlsxwriter
 from sqlalchemy.orm import Session
 
 from app.content import Course
+from app.database import utc_text
 from app.models import LessonProgress, QuizAttempt, Role, User
 from app.services.privacy import record_audit
 
@@ -47,9 +50,13 @@ SUMMARY_COLUMNS = (
     "lessons_completed",
     "last_activity",
 )
+# The first columns of both reports, which pseudonymised reports replace with one pseudonym.
 IDENTITY = ("learner_id", "email", "display_name")
+# Free text people typed, which could start like a spreadsheet formula.
+TYPED_BY_PEOPLE = frozenset({"email", "display_name"})
+TIME_COLUMNS = frozenset({"started_at", "completed_at", "registered_at", "last_activity"})
 # Spreadsheets run a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 class InvalidFilter(ValueError):
@@ -117,127 +124,181 @@ def learner_count(session: Session, filters: ReportFilters) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(User).where(filters.condition()))
 
 
-LEARNER_COLUMNS = (User.id, User.email, User.display_name, User.language, User.created_at)
-
-
-def _learner_batches(session: Session, filters: ReportFilters) -> Iterator[list[sa.Row]]:
-    """Learners in id order, a batch at a time (keyset paging: no OFFSET, no full load), as
-    plain rows read through the connection: ORM objects and the ORM's result handling would
-    cost more than the queries themselves on a large export."""
-    last_id = 0
-    while True:
-        batch = (
-            session.connection()
-            .execute(
-                sa.select(*LEARNER_COLUMNS)
-                .where(filters.condition(), User.id > last_id)
-                .order_by(User.id)
-                .limit(BATCH)
-            )
-            .all()
-        )
-        if not batch:
-            return
-        yield batch
-        last_id = batch[-1].id
-
-
-def _best_scores(session: Session, ids: list[int]) -> dict[tuple[int, str], tuple[float, int]]:
-    rows = session.connection().execute(
-        sa.select(
-            QuizAttempt.user_id,
-            QuizAttempt.lesson_slug,
-            sa.func.max(100.0 * QuizAttempt.points / QuizAttempt.max_points),
-            sa.func.count(),
-        )
-        .where(QuizAttempt.user_id.in_(ids))
-        .group_by(QuizAttempt.user_id, QuizAttempt.lesson_slug)
+def _learners_after(filters: ReportFilters, last_id: int) -> sa.CTE:
+    """The next batch of learners after `last_id`, in id order (keyset paging: no OFFSET,
+    and never every learner at once)."""
+    return (
+        sa.select(User.id, User.email, User.display_name, User.language, User.created_at)
+        .where(filters.condition(), User.id > last_id)
+        .order_by(User.id)
+        .limit(BATCH)
+        .cte("batch")
     )
-    return {(user, slug): (round(float(best), 1), count) for user, slug, best, count in rows}
 
 
-def progress_rows(
-    session: Session, course: Course, filters: ReportFilters
-) -> Iterator[dict[str, Any]]:
-    """One row per learner per published lesson, learners in id order, lessons in order."""
-    lessons = course.published_lessons
-    never = (None, None)
-    for users in _learner_batches(session, filters):
-        ids = [user.id for user in users]
-        progress = {
-            (user_id, slug): (started, completed)
-            for user_id, slug, started, completed in session.connection()
-            .execute(
-                sa.select(
-                    LessonProgress.user_id,
-                    LessonProgress.lesson_slug,
-                    LessonProgress.started_at,
-                    LessonProgress.completed_at,
-                ).where(LessonProgress.user_id.in_(ids))
+def _of_batch(column: sa.ColumnElement[int], learners: sa.CTE, last_id: int):
+    """Rows of `column`'s table that belong to the batch's learners, as a range of ids the
+    index can seek to: the batch's size is unknown to the planner when it is written as
+    `IN (batch)`, and PostgreSQL then chooses to read the whole table for every batch."""
+    last_of_batch = sa.select(sa.func.max(learners.c.id)).scalar_subquery()
+    return sa.and_(column > last_id, column <= last_of_batch)
+
+
+def _in_batches(make_query: Callable[[int], sa.Select], session: Session) -> Iterator[Sequence]:
+    """The rows of `make_query(last_id)`, one batch of learners after another, until a
+    batch is empty. Each row starts with its learner's id.
+
+    A thread with a connection of its own reads the next batch while the caller writes out
+    this one, so the database's work and Python's overlap (sqlite3 and psycopg let other
+    threads run while the database works). Rows are the driver's plain tuples: the queries
+    already give every value as the report shows it."""
+    engine = session.get_bind()
+    batches: queue.Queue = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def offer(item: object) -> None:
+        # Once the caller has stopped, nothing more is put: at most one put can be waiting
+        # then, and the caller takes one item away to release it.
+        if not stopped.is_set():
+            batches.put(item)
+
+    def read() -> None:
+        try:
+            # Autocommit: no transaction stays open, holding locks, while a batch waits.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                last_id = 0
+                while not stopped.is_set() and (
+                    batch := connection.execute(make_query(last_id)).cursor.fetchall()
+                ):
+                    offer(batch)
+                    last_id = batch[-1][0]
+        except Exception as error:  # noqa: BLE001  (raised again in the caller's thread)
+            offer(error)
+        else:
+            offer(None)
+
+    threading.Thread(target=read, name="report-reader", daemon=True).start()
+    try:
+        while (batch := batches.get()) is not None:
+            if isinstance(batch, Exception):
+                raise batch
+            yield from batch
+    finally:
+        stopped.set()
+        with contextlib.suppress(queue.Empty):
+            batches.get_nowait()
+
+
+def _best_score() -> sa.ColumnElement[float]:
+    """The best attempt's score in percent, to one decimal (a float on every database)."""
+    percent = 100.0 * QuizAttempt.points / QuizAttempt.max_points
+    return sa.cast(sa.func.round(sa.cast(sa.func.max(percent), sa.Numeric), 1), sa.Float)
+
+
+def progress_rows(session: Session, course: Course, filters: ReportFilters) -> Iterator[Sequence]:
+    """One row per learner per published lesson (PROGRESS_COLUMNS), learners in id order,
+    lessons in order, times as ISO 8601 UTC text. The database joins each batch of
+    learners with the lessons, their progress and their best scores: Python only passes
+    the rows on."""
+    lessons = (
+        sa.values(sa.column("number", sa.Integer), sa.column("slug", sa.String), name="lessons")
+        .data([(lesson.number, lesson.slug) for lesson in course.published_lessons])
+        .cte("lessons")
+    )
+
+    def query(last_id: int) -> sa.Select:
+        learners = _learners_after(filters, last_id)
+        scores = (
+            sa.select(
+                QuizAttempt.user_id,
+                QuizAttempt.lesson_slug,
+                _best_score().label("best"),
+                sa.func.count().label("attempts"),
             )
-            .all()
-        }
-        scores = _best_scores(session, ids)
-        for user in users:
-            for lesson in lessons:
-                started, completed = progress.get((user.id, lesson.slug), never)
-                best, attempts = scores.get((user.id, lesson.slug), (None, 0))
-                yield {
-                    "learner_id": user.id,
-                    "email": user.email,
-                    "display_name": user.display_name,
-                    "language": user.language,
-                    "lesson_number": lesson.number,
-                    "lesson_slug": lesson.slug,
-                    "started_at": started,
-                    "completed_at": completed,
-                    "best_quiz_score": best,
-                    "quiz_attempts": attempts,
-                }
-
-
-def summary_rows(session: Session, course: Course, filters: ReportFilters) -> Iterator[dict]:
-    """One row per learner: lessons completed and the time of their last recorded activity."""
-    for users in _learner_batches(session, filters):
-        ids = [user.id for user in users]
-        progress = {
-            user_id: (completed, latest)
-            for user_id, completed, latest in session.execute(
-                sa.select(
-                    LessonProgress.user_id,
-                    sa.func.count(LessonProgress.completed_at),
-                    sa.func.max(
-                        sa.func.coalesce(LessonProgress.completed_at, LessonProgress.started_at)
-                    ),
-                )
-                .where(LessonProgress.user_id.in_(ids))
-                .group_by(LessonProgress.user_id)
-            )
-        }
-        attempts = dict(
-            session.execute(
-                sa.select(QuizAttempt.user_id, sa.func.max(QuizAttempt.submitted_at))
-                .where(QuizAttempt.user_id.in_(ids))
-                .group_by(QuizAttempt.user_id)
-            ).all()
+            .where(_of_batch(QuizAttempt.user_id, learners, last_id))
+            .group_by(QuizAttempt.user_id, QuizAttempt.lesson_slug)
+            .subquery("scores")
         )
-        for user in users:
-            completed, latest = progress.get(user.id, (0, None))
-            times = [t for t in (latest, attempts.get(user.id)) if t is not None]
-            yield {
-                "learner_id": user.id,
-                "email": user.email,
-                "display_name": user.display_name,
-                "language": user.language,
-                "registered_at": user.created_at,
-                "lessons_completed": completed,
-                "last_activity": _utc(max(times)) if times else None,
-            }
+        return (
+            sa.select(
+                learners.c.id,
+                learners.c.email,
+                learners.c.display_name,
+                learners.c.language,
+                lessons.c.number,
+                lessons.c.slug,
+                utc_text(LessonProgress.started_at),
+                utc_text(LessonProgress.completed_at),
+                scores.c.best,
+                sa.func.coalesce(scores.c.attempts, 0),
+            )
+            .select_from(learners)
+            .join(lessons, sa.true())
+            .outerjoin(
+                LessonProgress,
+                (LessonProgress.user_id == learners.c.id)
+                & (LessonProgress.lesson_slug == lessons.c.slug)
+                & _of_batch(LessonProgress.user_id, learners, last_id),
+            )
+            .outerjoin(
+                scores,
+                (scores.c.user_id == learners.c.id) & (scores.c.lesson_slug == lessons.c.slug),
+            )
+            .order_by(learners.c.id, lessons.c.number)
+        )
+
+    return _in_batches(query, session)
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    """Aggregates come back without the column type's conversion: make them aware UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+def summary_rows(session: Session, course: Course, filters: ReportFilters) -> Iterator[Sequence]:
+    """One row per learner (SUMMARY_COLUMNS): lessons completed and the time of their last
+    recorded activity, times as ISO 8601 UTC text."""
+
+    def query(last_id: int) -> sa.Select:
+        learners = _learners_after(filters, last_id)
+        progress = (
+            sa.select(
+                LessonProgress.user_id,
+                sa.func.count(LessonProgress.completed_at).label("completed"),
+                sa.func.max(
+                    sa.func.coalesce(LessonProgress.completed_at, LessonProgress.started_at)
+                ).label("latest"),
+            )
+            .where(_of_batch(LessonProgress.user_id, learners, last_id))
+            .group_by(LessonProgress.user_id)
+            .subquery("progress")
+        )
+        attempts = (
+            sa.select(QuizAttempt.user_id, sa.func.max(QuizAttempt.submitted_at).label("latest"))
+            .where(_of_batch(QuizAttempt.user_id, learners, last_id))
+            .group_by(QuizAttempt.user_id)
+            .subquery("attempts")
+        )
+        # The later of the two, or whichever there is (SQLite's max() of a NULL is NULL).
+        latest = sa.case(
+            (
+                attempts.c.latest.is_(None) | (progress.c.latest > attempts.c.latest),
+                progress.c.latest,
+            ),
+            else_=attempts.c.latest,
+        )
+        return (
+            sa.select(
+                learners.c.id,
+                learners.c.email,
+                learners.c.display_name,
+                learners.c.language,
+                utc_text(learners.c.created_at),
+                sa.func.coalesce(progress.c.completed, 0),
+                utc_text(latest),
+            )
+            .select_from(learners)
+            .outerjoin(progress, progress.c.user_id == learners.c.id)
+            .outerjoin(attempts, attempts.c.user_id == learners.c.id)
+            .order_by(learners.c.id)
+        )
+
+    return _in_batches(query, session)
 
 
 @dataclass
@@ -251,42 +312,22 @@ class Pseudonyms:
         return f"learner-{digest[:12]}"
 
 
-def pseudonymised(rows: Iterator[dict], pseudonyms: Pseudonyms) -> Iterator[dict]:
-    """Rows with the learner's id, email and name replaced by one pseudonym."""
+def pseudonymised(rows: Iterator[Sequence], pseudonyms: Pseudonyms) -> Iterator[tuple]:
+    """Rows with the learner's id, email and name (the first columns) replaced by one
+    pseudonym."""
+    identity = len(IDENTITY)
     for row in rows:
-        learner = pseudonyms(row["learner_id"])
-        yield {"learner": learner, **{k: v for k, v in row.items() if k not in IDENTITY}}
+        yield (pseudonyms(row[0]), *row[identity:])
 
 
 def columns_of(columns: tuple[str, ...], pseudonymise: bool) -> tuple[str, ...]:
     if not pseudonymise:
         return columns
-    return ("learner", *(column for column in columns if column not in IDENTITY))
-
-
-def _iso(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is not dt.UTC:
-            value = value.astimezone(dt.UTC)
-        return value.isoformat(timespec="seconds")[:19] + "Z"
-    return value
-
-
-def csv_cell(value: Any) -> Any:
-    """A value as CSV writes it: times in ISO 8601 UTC, formulas neutralised, None empty.
-    Called for every cell of an export, hence the checks by exact type."""
-    kind = type(value)
-    if kind is str:
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
-    if value is None:
-        return ""
-    if kind is dt.datetime:
-        return _iso(value)
-    return value
+    return ("learner", *columns[len(IDENTITY) :])
 
 
 class _Buffer:
-    """A write target whose contents are taken away after each row (for streaming)."""
+    """A write target whose contents are taken away after each chunk (for streaming)."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
@@ -299,26 +340,34 @@ class _Buffer:
         return text
 
 
-def write_csv(rows: Iterator[dict], columns: tuple[str, ...], *, bom: bool) -> Iterator[str]:
+def write_csv(rows: Iterator[Sequence], columns: tuple[str, ...], *, bom: bool) -> Iterator[str]:
     """RFC 4180 CSV (CRLF line ends, quotes where needed), UTF-8, optionally with the BOM
-    Excel needs to read accents right."""
+    Excel needs to read accents right. Text that people typed and that a spreadsheet would
+    run as a formula starts with an apostrophe; None is an empty cell."""
     buffer = _Buffer()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
     yield ("\ufeff" if bom else "") + buffer.take()
+    typed = [number for number, column in enumerate(columns) if column in TYPED_BY_PEOPLE]
     # Rows go out a few hundred at a time: a chunk per row would cost more than the row.
     rows = iter(rows)
     while batch := list(itertools.islice(rows, CSV_ROWS_PER_CHUNK)):
-        writer.writerows([[csv_cell(row[column]) for column in columns] for row in batch])
+        for index, row in enumerate(batch):
+            for number in typed:
+                value = row[number]
+                if value and value[0] in FORMULA_STARTS:
+                    row = batch[index] = list(row)
+                    row[number] = "'" + value
+        writer.writerows(batch)
         yield buffer.take()
 
 
-def write_json(rows: Iterator[dict], columns: tuple[str, ...]) -> Iterator[str]:
+def write_json(rows: Iterator[Sequence], columns: tuple[str, ...]) -> Iterator[str]:
     """A JSON array of objects, one per row, written as it goes."""
     yield "["
     separator = "\n"
     for row in rows:
-        yield separator + json.dumps({c: _iso(row[c]) for c in columns}, ensure_ascii=False)
+        yield separator + json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)
         separator = ",\n"
     yield "\n]\n"
 
@@ -340,7 +389,7 @@ def _new_sheet(workbook: xlsxwriter.Workbook, columns: tuple[str, ...]):
 
 
 def write_xlsx(
-    rows: Iterator[dict],
+    rows: Iterator[Sequence],
     columns: tuple[str, ...],
     chunk: int = 64 * 1024,
     sheet_rows: int = SHEET_ROWS,
@@ -354,25 +403,22 @@ def write_xlsx(
         date = workbook.add_format({"num_format": DATE_FORMAT})
         sheet = _new_sheet(workbook, columns)
         row_number = 0
+        times = {number for number, column in enumerate(columns) if column in TIME_COLUMNS}
         for row in rows:
             if row_number == sheet_rows - 1:
                 sheet = _new_sheet(workbook, columns)
                 row_number = 0
             row_number += 1
-            for column_number, column in enumerate(columns):
-                value = row[column]
-                kind = type(value)
-                if kind is str:
-                    sheet.write_string(row_number, column_number, value)
-                elif kind is dt.datetime:
-                    if value.tzinfo is not dt.UTC:
-                        value = value.astimezone(dt.UTC)
-                    sheet.write_datetime(
-                        row_number, column_number, value.replace(tzinfo=None), date
-                    )
+            for column_number, value in enumerate(row):
+                if value is None:
+                    continue
+                if column_number in times:
+                    # ISO text from the database, made an Excel date (UTC, to the second).
+                    moment = dt.datetime.fromisoformat(value.removesuffix("Z"))
+                    sheet.write_datetime(row_number, column_number, moment, date)
                 elif isinstance(value, int | float):
                     sheet.write_number(row_number, column_number, value)
-                elif value is not None:
+                else:
                     sheet.write_string(row_number, column_number, str(value))
         workbook.close()
         file.seek(0)
@@ -409,7 +455,7 @@ class ReportExport:
         columns = PROGRESS_COLUMNS if self.kind == "progress" else SUMMARY_COLUMNS
         return columns_of(columns, self.pseudonymise)
 
-    def rows(self, session: Session, course: Course) -> Iterator[dict]:
+    def rows(self, session: Session, course: Course) -> Iterator[Sequence]:
         produce = progress_rows if self.kind == "progress" else summary_rows
         rows = produce(session, course, self.filters)
         if self.pseudonymise:
