@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.content import Course
+from app.database import read_at_once
 from app.models import LessonProgress, QuizAttempt, User, utcnow
 from app.services.reports import ReportFilters
 
@@ -62,32 +63,27 @@ def lessons(
 ) -> list[LessonFigures]:
     """Started, completed and quiz results for each of the planned lessons, in order (the
     funnel: where learners drop off)."""
-    progress = {
-        slug: (started, completed)
-        for slug, started, completed in session.execute(
-            sa.select(
-                LessonProgress.lesson_slug,
-                sa.func.count(),
-                sa.func.count(LessonProgress.completed_at),
-            )
-            .where(_of_learners(LessonProgress.user_id, filters))
-            .group_by(LessonProgress.lesson_slug)
-        )
-    }
     # Learners who took each quiz, and those who passed it at least once: one pass over
-    # the (lesson, learner, passed) index.
-    quizzes = {
-        slug: (takers, passed)
-        for slug, takers, passed in session.execute(
-            sa.select(
-                QuizAttempt.lesson_slug,
-                sa.func.count(sa.distinct(QuizAttempt.user_id)),
-                sa.func.count(sa.distinct(sa.case((QuizAttempt.passed, QuizAttempt.user_id)))),
-            )
-            .where(_of_learners(QuizAttempt.user_id, filters))
-            .group_by(QuizAttempt.lesson_slug)
+    # the (lesson, learner, passed) index. Both scans run at once.
+    progress_rows, quiz_rows = read_at_once(
+        session,
+        sa.select(
+            LessonProgress.lesson_slug,
+            sa.func.count(),
+            sa.func.count(LessonProgress.completed_at),
         )
-    }
+        .where(_of_learners(LessonProgress.user_id, filters))
+        .group_by(LessonProgress.lesson_slug),
+        sa.select(
+            QuizAttempt.lesson_slug,
+            sa.func.count(sa.distinct(QuizAttempt.user_id)),
+            sa.func.count(sa.distinct(sa.case((QuizAttempt.passed, QuizAttempt.user_id)))),
+        )
+        .where(_of_learners(QuizAttempt.user_id, filters))
+        .group_by(QuizAttempt.lesson_slug),
+    )
+    progress = {slug: (started, completed) for slug, started, completed in progress_rows}
+    quizzes = {slug: (takers, passed) for slug, takers, passed in quiz_rows}
     figures = []
     for number, lesson in course.slots():
         slug = lesson.slug if lesson else None
