@@ -64,11 +64,14 @@ class CourseContent:
         marker = Path(app.instance_path) / self.MARKER
         return marker.stat().st_mtime if marker.exists() else 0.0
 
-    def _pin_course(self) -> None:
-        app = current_app._get_current_object()
+    def latest(self, app: Flask) -> Course:
+        """The course to serve now: read again first if another process has reloaded it."""
         if self._marker_time(app) > app.extensions["course_marker"]:
             self.reload(app, notify=False)
-        g.course = app.extensions["course"]
+        return app.extensions["course"]
+
+    def _pin_course(self) -> None:
+        g.course = self.latest(current_app._get_current_object())
 
     def reload(self, app: Flask, *, notify: bool = True) -> list[Problem]:
         """Re-read the lessons directory. On errors the course being served stays; the

@@ -3,13 +3,18 @@ translation status and item analysis; learners get 403 everywhere here."""
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
-from flask import template_rendered
+from flask import request, template_rendered
 
 from app.cli import lessons
 from app.extensions import content, db
 from app.models import Role
+from app.security import CONTENT_SECURITY_POLICY
 from app.services import accounts
 from tests.conftest import dispose, make_app, right_answers, wrong_answers
 from tests.content.conftest import lesson_file
@@ -135,6 +140,55 @@ def test_a_visitor_page_with_a_message_is_never_kept_for_others(course_app):
     assert "You have signed out." in with_message
     assert "You have signed out." not in app.test_client().get("/en/").get_data(as_text=True)
     assert "You have signed out." not in learner.get("/en/").get_data(as_text=True)
+
+
+def test_a_visitor_without_cookies_gets_the_kept_page_before_flask_does_any_work(course_app):
+    app = course_app(write_course, "front")
+    reached_flask = []
+    app.before_request(lambda: reached_flask.append(request.full_path))
+    visitor = app.test_client(use_cookies=False)
+
+    first = visitor.get("/en/lessons/first")
+    again = visitor.get("/en/lessons/first")
+    assert reached_flask == ["/en/lessons/first?"], "the second visit is served from memory"
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    assert again.headers == first.headers
+    assert again.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+    # Over HTTPS the page carries HSTS, so it is kept apart from the plain HTTP one.
+    secure = visitor.get("/en/lessons/first", base_url="https://localhost")
+    assert "Strict-Transport-Security" in secure.headers
+    assert "Strict-Transport-Security" not in visitor.get("/en/lessons/first").headers
+
+    reached_flask.clear()
+    visitor.get("/en/lessons/first?from=mail")
+    visitor.get("/en/lessons/missing")
+    visitor.get("/en/lessons/missing")
+    assert reached_flask == [
+        "/en/lessons/first?from=mail",
+        "/en/lessons/missing?",
+        "/en/lessons/missing?",
+    ], "only pages marked the same for every visitor are kept"
+    signed_in = sign_in_as(app, None, "reader@example.org")
+    reached_flask.clear()
+    signed_in.get("/en/lessons/first")
+    signed_in.get("/en/lessons/first")
+    assert reached_flask == ["/en/lessons/first?", "/en/lessons/first?"]
+
+
+def test_kept_pages_follow_a_reload_made_by_another_worker(course_app, tmp_path):
+    app = course_app(write_course, "workers")
+    visitor = app.test_client(use_cookies=False)
+    assert "First, rewritten" not in visitor.get("/en/lessons/first").get_data(as_text=True)
+
+    lesson_path = tmp_path / "workers" / "01-first" / "en.md"
+    lesson_path.write_text(lesson_file("First, rewritten", body=QUIZ), "utf-8")
+    # What another worker's reload leaves behind: a newer marker in the instance folder.
+    marker = Path(app.instance_path) / content.MARKER
+    marker.touch()
+    later = time.time() + 5
+    os.utime(marker, (later, later))
+    assert "First, rewritten" in visitor.get("/en/lessons/first").get_data(as_text=True)
 
 
 def test_the_translation_page_shows_a_stale_translation_after_the_source_changes(
