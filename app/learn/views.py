@@ -55,8 +55,11 @@ def _render_lesson(
     status: int = 200,
     chosen: Mapping[str, list[str]] | None = None,
     unanswered: Collection[str] = (),
+    learner_progress: progress.CourseProgress | None = None,
 ):
     course = content.course
+    if learner_progress is None:
+        learner_progress = progress.course_progress(db.session, _user_id(), course)
     previous, following = course.neighbours(lesson)
     quiz_status = None
     if lesson.quiz is not None and current_user.is_authenticated:
@@ -70,7 +73,7 @@ def _render_lesson(
         text=lesson.text_for(current_language()),
         previous=previous,
         following=following,
-        progress=progress.course_progress(db.session, _user_id(), course),
+        progress=learner_progress,
         quiz_status=quiz_status,
         grading_labels=GRADING_LABELS,
         chosen=chosen or {},
@@ -117,10 +120,10 @@ def course():
 def lesson(slug: str):
     """A lesson in the page's language, or in the default one with a note saying so."""
     lesson = _published_lesson_or_404(slug)
-    acknowledged = _has_acknowledged(lesson)
-    if acknowledged:
-        progress.record_start(db.session, current_user.id, lesson)
-    return for_visitors(lambda: _render_lesson(lesson, acknowledged=acknowledged))
+    if not _has_acknowledged(lesson):
+        return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
+    opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)
+    return _render_lesson(lesson, acknowledged=True, learner_progress=opened)
 
 
 @bp.get("/<lang:lang>/lessons/<slug>/files/<path:filename>")

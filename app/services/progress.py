@@ -24,19 +24,25 @@ def _insert_if_absent(session: Session, user_id: int, slug: str, now: dt.datetim
 
 
 def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
-    """Note that the learner opened the lesson; the first opening is the one kept. The
-    caller has made sure the learner acknowledged the lesson's data notice. Opening it
-    again only reads: a write would queue behind every other learner's on SQLite."""
-    started = session.scalar(
-        sa.select(LessonProgress.id).where(
-            LessonProgress.user_id == user_id, LessonProgress.lesson_slug == lesson.slug
-        )
-    )
-    if started is None:
-        _insert_if_absent(session, user_id, lesson.slug, utcnow())
-    # Also commits what the caller did first (an acknowledgment); nothing, after a read.
+    """Note that the learner opened the lesson (the first opening is the one kept) and
+    commit, with what the caller did first (an acknowledgment). The caller has made sure
+    the learner acknowledged the lesson's data notice."""
+    _insert_if_absent(session, user_id, lesson.slug, utcnow())
     session.commit()
     touch_activity(session, user_id)
+
+
+def open_lesson(session: Session, user_id: int, course: Course, lesson: Lesson) -> CourseProgress:
+    """A learner who acknowledged the lesson's data notice opens it: its start is recorded
+    the first time and their activity noted. Opening it again only reads (a write would
+    queue behind every other learner's on SQLite). Returns their progress, as the page
+    shows it."""
+    progress = course_progress(session, user_id, course)
+    if progress.is_started(lesson):
+        touch_activity(session, user_id)
+        return progress
+    record_start(session, user_id, lesson)
+    return course_progress(session, user_id, course)
 
 
 def mark_complete(session: Session, user_id: int, lesson: Lesson) -> bool:

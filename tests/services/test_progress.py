@@ -36,21 +36,26 @@ def test_opening_a_lesson_twice_keeps_the_first_start(learner_id):
     assert again.completed_at is None
 
 
-def test_opening_a_started_lesson_again_writes_nothing(learner_id):
-    lesson = content.course.published_lessons[0]
-    progress.record_start(db.session, learner_id, lesson)
-    written = []
+def test_opening_a_started_lesson_again_only_reads_the_learners_progress(learner_id):
+    course = content.course
+    lesson = course.published_lessons[0]
+    first = progress.open_lesson(db.session, learner_id, course, lesson)
+    assert first.is_started(lesson)
+    # As signing the request in does: the learner is loaded, and held.
+    signed_in = db.session.get(User, learner_id)
+    assert signed_in.is_active
+    statements = []
 
     def note(connection, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith("SELECT"):
-            written.append(statement)
+        statements.append(statement)
 
     sa.event.listen(db.engine, "before_cursor_execute", note)
     try:
-        progress.record_start(db.session, learner_id, lesson)
+        again = progress.open_lesson(db.session, learner_id, course, lesson)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", note)
-    assert written == []
+    assert len(statements) == 1 and "FROM lesson_progress" in statements[0], statements
+    assert again.rows[lesson.slug].started_at == first.rows[lesson.slug].started_at
     assert len(rows(learner_id)) == 1
 
 
