@@ -1,6 +1,7 @@
-"""Pages that every visitor who is not signed in sees alike, rendered once and then served
-from memory: by the view for a visitor whose browser sends cookies, and before Flask does
-any work at all for one whose browser sends none."""
+"""What every reader sees alike, rendered once per loaded course and then kept in memory:
+the pages of visitors who are not signed in (served by the view to a browser that sends
+cookies, and before Flask does any work at all to one that sends none), and the parts of
+signed-in learners' pages that do not depend on the learner."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.content import Course
 from app.extensions import content
@@ -26,6 +28,8 @@ class _Kept:
     course: Course | None = None
     # Rendered pages, by path.
     pages: dict[str, Page] = field(default_factory=dict)
+    # Parts of pages, by what they depend on.
+    fragments: dict[tuple, Markup] = field(default_factory=dict)
     # Whole responses (status, headers, body), by scheme, mount point and path.
     responses: dict[tuple[str, str, str], tuple[str, list[tuple[str, str]], bytes]] = field(
         default_factory=dict
@@ -33,7 +37,7 @@ class _Kept:
 
     def for_course(self, course: Course) -> _Kept:
         if course is not self.course:
-            self.course, self.pages, self.responses = course, {}, {}
+            self.course, self.pages, self.fragments, self.responses = course, {}, {}, {}
         return self
 
 
@@ -50,6 +54,17 @@ def for_visitors(render: Callable[[], Page]) -> Page:
     if page is None:
         page = kept.pages[request.path] = render()
     return page
+
+
+def kept_fragment(key: tuple, render: Callable[[], str]) -> Markup:
+    """The part of a page `render` makes (a template macro, say), rendered once per loaded
+    course and `key`, which must name everything the part depends on (the lesson and the
+    page's language, usually)."""
+    kept = current_app.extensions["visitor_pages"].for_course(content.course)
+    fragment = kept.fragments.get(key)
+    if fragment is None:
+        fragment = kept.fragments[key] = Markup(render())
+    return fragment
 
 
 class VisitorPages:
@@ -107,3 +122,4 @@ class VisitorPages:
 
 def init_app(app: Flask) -> None:
     app.wsgi_app = VisitorPages(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.add_template_global(kept_fragment)

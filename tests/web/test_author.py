@@ -191,6 +191,21 @@ def test_kept_pages_follow_a_reload_made_by_another_worker(course_app, tmp_path)
     assert "First, rewritten" in visitor.get("/en/lessons/first").get_data(as_text=True)
 
 
+def test_the_parts_kept_for_signed_in_learners_follow_a_reload(course_app, tmp_path):
+    app = course_app(write_course, "kept-parts")
+    learner = sign_in_as(app, None, "reader@example.org")
+    learner.acknowledge("en", "first")
+    page = learner.get("/en/lessons/first").get_data(as_text=True)
+    assert 'value="lisbon"' in page and "Which city?" in page
+
+    lesson_path = tmp_path / "kept-parts" / "01-first" / "en.md"
+    lesson_path.write_text(lesson_file("First en", body=QUIZ.replace("city", "town")), "utf-8")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    trainer.submit("/en/author/", "/en/author/reload")
+    page = learner.get("/en/lessons/first").get_data(as_text=True)
+    assert "Which town?" in page and "Which city?" not in page
+
+
 def test_the_translation_page_shows_a_stale_translation_after_the_source_changes(
     course_app, tmp_path
 ):
