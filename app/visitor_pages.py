@@ -23,7 +23,7 @@ KEEPABLE = "aula.visitor_page"
 
 @dataclass
 class _Kept:
-    """What is kept for one loaded course; a reload starts afresh."""
+    """What is kept for one loaded course."""
 
     course: Course | None = None
     # Rendered pages, by path.
@@ -35,10 +35,14 @@ class _Kept:
         default_factory=dict
     )
 
-    def for_course(self, course: Course) -> _Kept:
-        if course is not self.course:
-            self.course, self.pages, self.fragments, self.responses = course, {}, {}, {}
-        return self
+
+def _kept_for(app: Flask, course: Course) -> _Kept:
+    """What is kept for `course`: after a reload, a fresh store replaces the old one in a
+    single swap, so that no thread ever finds the new course with the old pages."""
+    kept = app.extensions["visitor_pages"]
+    if kept.course is not course:
+        kept = app.extensions["visitor_pages"] = _Kept(course)
+    return kept
 
 
 def for_visitors(render: Callable[[], Page]) -> Page:
@@ -49,7 +53,7 @@ def for_visitors(render: Callable[[], Page]) -> Page:
     if current_user.is_authenticated or request.query_string or "_flashes" in session:
         return render()
     request.environ[KEEPABLE] = True
-    kept = current_app.extensions["visitor_pages"].for_course(content.course)
+    kept = _kept_for(current_app, content.course)
     page = kept.pages.get(request.path)
     if page is None:
         page = kept.pages[request.path] = render()
@@ -60,7 +64,7 @@ def kept_fragment(key: tuple, render: Callable[[], str]) -> Markup:
     """The part of a page `render` makes (a template macro, say), rendered once per loaded
     course and `key`, which must name everything the part depends on (the lesson and the
     page's language, usually)."""
-    kept = current_app.extensions["visitor_pages"].for_course(content.course)
+    kept = _kept_for(current_app, content.course)
     fragment = kept.fragments.get(key)
     if fragment is None:
         fragment = kept.fragments[key] = Markup(render())
@@ -76,7 +80,7 @@ class VisitorPages:
     def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]):
         self.app = app
         self.wsgi_app = wsgi_app
-        self.kept = app.extensions["visitor_pages"] = _Kept()
+        app.extensions["visitor_pages"] = _Kept()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if (
@@ -85,7 +89,7 @@ class VisitorPages:
             or environ.get("QUERY_STRING")
         ):
             return self.wsgi_app(environ, start_response)
-        kept = self.kept.for_course(content.latest(self.app))
+        kept = _kept_for(self.app, content.latest(self.app))
         key = (
             environ.get("wsgi.url_scheme", "http"),
             environ.get("SCRIPT_NAME", ""),
