@@ -33,7 +33,7 @@ def test_migrations_go_down_to_base_and_up_again(app):
 
 
 def test_serving_never_imports_alembic_and_the_command_line_migrates(tmp_path):
-    """Alembic is a quarter of start-up: a server process goes without it, while
+    """Alembic adds about 0.1 s to start-up: a server process goes without it, while
     `flask db upgrade` (a deployment step) still brings a new database to the latest
     migration."""
     env = app_environment(

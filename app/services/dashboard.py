@@ -63,8 +63,8 @@ def lessons(
 ) -> list[LessonFigures]:
     """Started, completed and quiz results for each of the planned lessons, in order (the
     funnel: where learners drop off)."""
-    # Learners who took each quiz, and those who passed it at least once: one pass over
-    # the (lesson, learner, passed) index. Both scans run at once.
+    # The funnel, then the learners who took each quiz and those who passed it at least
+    # once (one pass over the (lesson, learner, passed) index): both scans run at once.
     progress_rows, quiz_rows = read_at_once(
         session,
         sa.select(

@@ -136,6 +136,11 @@ def _learners_after(filters: ReportFilters, last_id: int) -> sa.CTE:
     )
 
 
+def _learner_cells(learners: sa.CTE) -> tuple[sa.ColumnElement, ...]:
+    """The columns both reports start with: the learner's id, email, name and language."""
+    return (learners.c.id, learners.c.email, learners.c.display_name, learners.c.language)
+
+
 def _of_batch(column: sa.ColumnElement[int], learners: sa.CTE, last_id: int):
     """Rows of `column`'s table that belong to the batch's learners, as a range of ids the
     index can seek to: the batch's size is unknown to the planner when it is written as
@@ -221,10 +226,7 @@ def progress_rows(session: Session, course: Course, filters: ReportFilters) -> I
         )
         return (
             sa.select(
-                learners.c.id,
-                learners.c.email,
-                learners.c.display_name,
-                learners.c.language,
+                *_learner_cells(learners),
                 lessons.c.number,
                 lessons.c.slug,
                 utc_text(LessonProgress.started_at),
@@ -284,10 +286,7 @@ def summary_rows(session: Session, course: Course, filters: ReportFilters) -> It
         )
         return (
             sa.select(
-                learners.c.id,
-                learners.c.email,
-                learners.c.display_name,
-                learners.c.language,
+                *_learner_cells(learners),
                 utc_text(learners.c.created_at),
                 sa.func.coalesce(progress.c.completed, 0),
                 utc_text(latest),
