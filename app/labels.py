@@ -30,6 +30,7 @@ COLUMNS = {
     "display_name": _l("Name shown"),
     "password_hash": _l("Password hash"),
     "session_token": _l("Session key"),
+    "state_version": _l("Data version"),
     "token_hash": _l("Reset link (hashed)"),
     "expires_at": _l("Expires"),
     "used_at": _l("Used"),

@@ -77,6 +77,9 @@ class User(UserMixin, db.Model):
     email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Part of the id every session cookie carries; replacing it signs out every session.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    # Raised by database triggers whenever the account or any row of the learner's changes
+    # (whatever wrote it): a page kept for the learner holds only while it is unchanged.
+    state_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     def get_id(self) -> str:
         return f"{self.id}-{self.session_token}"
