@@ -40,6 +40,10 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT: int | None = None
+    # Signed-in learners' pages kept in memory by each worker (app/kept_pages.py): how many
+    # at most, and for how long.
+    KEPT_LEARNER_PAGES: int = int(os.environ.get("KEPT_LEARNER_PAGES", "500"))
+    KEPT_LEARNER_PAGE_SECONDS: int = int(os.environ.get("KEPT_LEARNER_PAGE_SECONDS", "300"))
     # Requests larger than this are refused with a 413 before they are read.
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     # How many reverse proxies stand in front of the app (their X-Forwarded-* are trusted).

@@ -36,7 +36,7 @@ def create_app(
     if app.config["ENV_NAME"] == "production" and not app.config.get("PRIVACY_CONTACT"):
         raise RuntimeError("PRIVACY_CONTACT must be set in production: notices must name it")
 
-    from app import database, errors, i18n, security, templating, visitor_pages
+    from app import database, errors, i18n, kept_pages, security, templating
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.author import bp as author_bp
@@ -70,7 +70,7 @@ def create_app(
     i18n.init_app(app)
     errors.init_app(app)
     # Inside the proxy fix that security sets up, so it sees the client's scheme and path.
-    visitor_pages.init_app(app)
+    kept_pages.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     app.register_blueprint(health_bp)

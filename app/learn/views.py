@@ -24,10 +24,10 @@ from app.content.model import Grading
 from app.errors import refuse
 from app.extensions import content, db
 from app.i18n import current_language, preferred_language
+from app.kept_pages import for_learner, for_visitors
 from app.learn import bp
 from app.notices import note_shown, notice_for
 from app.services import privacy, progress, quizzes
-from app.visitor_pages import for_visitors
 
 GRADING_LABELS = {
     Grading.HIGHEST: _l("your best attempt counts"),
@@ -107,6 +107,8 @@ def root():
 def course():
     """The course page: every planned lesson, the learner's progress, where to resume."""
     course = content.course
+    if current_user.is_authenticated:
+        for_learner(current_user)
     return for_visitors(
         lambda: render_template(
             "learn/course.html",
@@ -120,6 +122,8 @@ def course():
 def lesson(slug: str):
     """A lesson in the page's language, or in the default one with a note saying so."""
     lesson = _published_lesson_or_404(slug)
+    if current_user.is_authenticated:
+        for_learner(current_user)
     if not _has_acknowledged(lesson):
         return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
     opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)

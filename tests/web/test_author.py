@@ -169,11 +169,6 @@ def test_a_visitor_without_cookies_gets_the_kept_page_before_flask_does_any_work
         "/en/lessons/missing?",
         "/en/lessons/missing?",
     ], "only pages marked the same for every visitor are kept"
-    signed_in = sign_in_as(app, None, "reader@example.org")
-    reached_flask.clear()
-    signed_in.get("/en/lessons/first")
-    signed_in.get("/en/lessons/first")
-    assert reached_flask == ["/en/lessons/first?", "/en/lessons/first?"]
 
 
 def test_kept_pages_follow_a_reload_made_by_another_worker(course_app, tmp_path):

@@ -1,0 +1,221 @@
+"""Pages kept in memory, so that reading them again costs next to nothing.
+
+- What every reader sees alike, rendered once per loaded course: the pages of visitors who
+  are not signed in (served by the view to a browser that sends cookies, and before Flask
+  does any work at all to one that sends none), and the parts of signed-in learners' pages
+  that do not depend on the learner.
+- A signed-in learner's own pages, served again before Flask to the same session (the same
+  cookies, address and browser) for as long as the learner's state version, which database
+  triggers raise on every change to the account or its rows, stays the one the page was
+  made from.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+from flask import Flask, current_app, request, session
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.content import Course
+from app.extensions import content, db
+from app.models import User
+
+Page = str | tuple[str, int]
+Response = tuple[str, list[tuple[str, str]], bytes]
+# Set in the WSGI environment by the views: the response may be kept for every visitor
+# (True), or for the signed-in learner it was made for (their id and state version).
+FOR_VISITORS = "aula.visitor_page"
+FOR_LEARNER = "aula.learner_page"
+# What a learner's kept page is kept by, besides the path: everything in the request
+# that the session, the sign-in checks and the page itself read.
+LEARNER_KEY_HEADERS = (
+    "HTTP_COOKIE",
+    "REMOTE_ADDR",
+    "HTTP_USER_AGENT",
+    "HTTP_HOST",
+    "HTTP_ACCEPT_LANGUAGE",
+)
+STATE_VERSION = sa.select(User.state_version).where(User.id == sa.bindparam("user_id"))
+
+
+class _LearnerPage(NamedTuple):
+    user_id: int
+    state_version: int
+    expires: float
+    response: Response
+
+
+@dataclass
+class _Kept:
+    """What is kept for one loaded course."""
+
+    course: Course | None = None
+    # Rendered pages, by path.
+    pages: dict[str, Page] = field(default_factory=dict)
+    # Parts of pages, by what they depend on.
+    fragments: dict[tuple, Markup] = field(default_factory=dict)
+    # Visitors' whole responses (status, headers, body), by scheme, mount point and path.
+    responses: dict[tuple[str, ...], Response] = field(default_factory=dict)
+    # Learners' whole responses, by the same and LEARNER_KEY_HEADERS; least recently
+    # served first.
+    learner_pages: OrderedDict[tuple[str, ...], _LearnerPage] = field(default_factory=OrderedDict)
+
+
+def _kept_for(app: Flask, course: Course) -> _Kept:
+    """What is kept for `course`: after a reload, a fresh store replaces the old one in a
+    single swap, so that no thread ever finds the new course with the old pages."""
+    kept = app.extensions["kept_pages"]
+    if kept.course is not course:
+        kept = app.extensions["kept_pages"] = _Kept(course)
+    return kept
+
+
+def for_visitors(render: Callable[[], Page]) -> Page:
+    """The page `render` makes, for a visitor who is not signed in: rendered once per loaded
+    course and path, as nothing else shapes it, then kept until the lessons are reloaded.
+    Signed-in learners, addresses with a query string and pages with a message to show are
+    rendered each time (so at most one page per lesson and language is kept)."""
+    if current_user.is_authenticated or request.query_string or "_flashes" in session:
+        return render()
+    request.environ[FOR_VISITORS] = True
+    kept = _kept_for(current_app, content.course)
+    page = kept.pages.get(request.path)
+    if page is None:
+        page = kept.pages[request.path] = render()
+    return page
+
+
+def for_learner(user: User) -> None:
+    """Let the page being made for signed-in `user` be served again from memory, before
+    Flask, while their state version stays the one they were loaded with. Call it before
+    the view reads anything the page shows: a change made after that version was read
+    raises it, so the kept page is never newer than the version it is kept under, at worst
+    older, and then it is not served."""
+    request.environ[FOR_LEARNER] = (user.id, user.state_version)
+
+
+def kept_fragment(key: tuple, render: Callable[[], str]) -> Markup:
+    """The part of a page `render` makes (a template macro, say), rendered once per loaded
+    course and `key`, which must name everything the part depends on (the lesson and the
+    page's language, usually)."""
+    kept = _kept_for(current_app, content.course)
+    fragment = kept.fragments.get(key)
+    if fragment is None:
+        fragment = kept.fragments[key] = Markup(render())
+    return fragment
+
+
+class KeptPages:
+    """WSGI middleware in front of the app, serving kept responses to GETs without a query
+    string before the app does any work: no request context, session or template.
+
+    Without cookies, the request comes from a visitor who is not signed in and has no
+    message waiting, and gets the page the view marked as the same for all. With cookies,
+    it gets the page kept for exactly these cookies, address and browser, if the view
+    marked it as the learner's and their state version has not moved since (one indexed
+    read). Only plain 200 responses that set no cookie are kept."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.engine: sa.Engine | None = None
+        app.extensions["kept_pages"] = _Kept()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING"):
+            return self.wsgi_app(environ, start_response)
+        kept = _kept_for(self.app, content.latest(self.app))
+        key: tuple[str, ...] = (
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("SCRIPT_NAME", ""),
+            environ.get("PATH_INFO", ""),
+        )
+        signed_in = bool(environ.get("HTTP_COOKIE"))
+        if signed_in:
+            key += tuple(environ.get(name, "") for name in LEARNER_KEY_HEADERS)
+            response = self._learner_page(kept, key)
+        else:
+            response = kept.responses.get(key)
+        if response is not None:
+            status, headers, body = response
+            start_response(status, list(headers))
+            return [body]
+
+        started: list = []
+
+        def note_start(status: str, headers: list[tuple[str, str]], exc_info=None):
+            started[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        chunks = self.wsgi_app(environ, note_start)
+        learner = environ.get(FOR_LEARNER) if signed_in else None
+        if not (learner or (environ.get(FOR_VISITORS) and not signed_in)):
+            return chunks
+        try:
+            body = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        status, headers = started
+        if status.startswith("200 ") and not any(
+            name.lower() == "set-cookie" for name, _ in headers
+        ):
+            made = (status, list(headers), body)
+            if learner:
+                self._keep_learner_page(kept, key, learner, made)
+            else:
+                kept.responses[key] = made
+        return [body]
+
+    def _learner_page(self, kept: _Kept, key: tuple[str, ...]) -> Response | None:
+        page = kept.learner_pages.get(key)
+        if page is None:
+            return None
+        if page.expires > time.monotonic() and self._state_version(page.user_id) == (
+            page.state_version
+        ):
+            # Dropped meanwhile by another thread, it is still right to serve.
+            with contextlib.suppress(KeyError):
+                kept.learner_pages.move_to_end(key)
+            return page.response
+        kept.learner_pages.pop(key, None)
+        return None
+
+    def _state_version(self, user_id: int) -> int | None:
+        """The learner's current state version; None when the account is gone, or the
+        database cannot say (the app then makes the page, and deals with the database)."""
+        if self.engine is None:
+            with self.app.app_context():
+                self.engine = db.engine
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(STATE_VERSION, {"user_id": user_id}).scalar()
+        except sa.exc.SQLAlchemyError:
+            return None
+
+    def _keep_learner_page(
+        self, kept: _Kept, key: tuple[str, ...], learner: tuple[int, int], made: Response
+    ) -> None:
+        config = self.app.config
+        user_id, state_version = learner
+        expires = time.monotonic() + config["KEPT_LEARNER_PAGE_SECONDS"]
+        kept.learner_pages[key] = _LearnerPage(user_id, state_version, expires, made)
+        while len(kept.learner_pages) > config["KEPT_LEARNER_PAGES"]:
+            try:
+                kept.learner_pages.popitem(last=False)
+            except KeyError:
+                break
+
+
+def init_app(app: Flask) -> None:
+    app.wsgi_app = KeptPages(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.add_template_global(kept_fragment)

@@ -1,0 +1,168 @@
+"""A signed-in learner's pages, kept in memory and served again before Flask, only while
+nothing about the learner has changed, and only to the same session, address and browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import request, request_started
+
+from app.extensions import content, db
+from app.services import accounts, privacy, progress
+from tests.conftest import dispose, make_app, migrate
+
+LESSON = "/en/lessons/{slug}"
+
+
+@pytest.fixture
+def reached_flask(app) -> Iterator[list[str]]:
+    """The paths of the requests that reached Flask, from the fixture's start on."""
+    paths: list[str] = []
+
+    def note(sender, **extra) -> None:
+        paths.append(request.path)
+
+    with request_started.connected_to(note, app):
+        yield paths
+
+
+@pytest.fixture
+def first_lesson(app):
+    with app.app_context():
+        return content.course.published_lessons[0]
+
+
+@pytest.fixture
+def reader(learner, first_lesson):
+    """A learner who has confirmed the first lesson's data notice."""
+    learner.acknowledge("en", first_lesson.slug)
+    return learner
+
+
+def learner_id(app, email: str = "ana@example.org") -> int:
+    with app.app_context():
+        return accounts.find_user(db.session, email).id
+
+
+def cookie_of(client) -> str:
+    return f"session={client.get_cookie('session').value}"
+
+
+def test_reading_a_page_again_is_served_from_memory(app, reader, first_lesson, reached_flask):
+    path = LESSON.format(slug=first_lesson.slug)
+    first = reader.get(path)
+    again = reader.get(path)
+    assert reached_flask == [path], "the second reading never reached Flask"
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    assert again.headers == first.headers
+    assert "Ana" in again.get_data(as_text=True)
+
+
+def test_the_page_is_made_again_once_anything_about_the_learner_changes(
+    app, reader, first_lesson, reached_flask
+):
+    path = LESSON.format(slug=first_lesson.slug)
+    assert "You completed this lesson" not in reader.get(path).get_data(as_text=True)
+    # Written by another worker, or the command line: nothing in this process knows.
+    with app.app_context():
+        progress.record_completion(db.session, learner_id(app), first_lesson)
+    assert "You completed this lesson" in reader.get(path).get_data(as_text=True)
+    assert reached_flask == [path, path]
+    with app.app_context():
+        user = accounts.find_user(db.session, "ana@example.org")
+        user.display_name = "Ana Sousa"
+        db.session.commit()
+    assert "Ana Sousa" in reader.get(path).get_data(as_text=True)
+
+
+def test_another_learners_change_leaves_the_kept_page_in_place(
+    app, reader, first_lesson, reached_flask
+):
+    path = LESSON.format(slug=first_lesson.slug)
+    reader.get(path)
+    with app.app_context():
+        other = accounts.create_user(
+            db.session, email="rui@example.org", password="a long password", display_name="Rui"
+        )
+        progress.record_start(db.session, other.id, first_lesson)
+    reader.get(path)
+    assert reached_flask == [path]
+
+
+def test_a_message_is_shown_once_and_never_kept(app, reader, first_lesson):
+    path = LESSON.format(slug=first_lesson.slug)
+    reader.get(path)
+    reader.submit("/en/", "/en/logout")
+    with_message = reader.get("/en/").get_data(as_text=True)
+    assert "You have signed out." in with_message
+    assert "You have signed out." not in reader.get("/en/").get_data(as_text=True)
+
+
+def test_a_copied_cookie_gets_nothing_after_signing_out_everywhere(app, reader, first_lesson):
+    path = LESSON.format(slug=first_lesson.slug)
+    cookie = cookie_of(reader)
+    assert "Ana" in reader.get(path).get_data(as_text=True)
+    copy = app.test_client(use_cookies=False)
+    assert "Ana" in copy.get(path, headers={"Cookie": cookie}).get_data(as_text=True)
+
+    with app.app_context():
+        user = accounts.find_user(db.session, "ana@example.org")
+        accounts.sign_out_everywhere(db.session, user)
+    page = copy.get(path, headers={"Cookie": cookie}).get_data(as_text=True)
+    assert "Ana" not in page and "Sign in to save your progress" in page
+
+
+def test_an_erased_learners_page_is_gone_at_once(app, reader, first_lesson):
+    path = LESSON.format(slug=first_lesson.slug)
+    cookie = cookie_of(reader)
+    copy = app.test_client(use_cookies=False)
+    assert "Ana" in copy.get(path, headers={"Cookie": cookie}).get_data(as_text=True)
+    with app.app_context():
+        privacy.erase_account(db.session, content.register, learner_id(app))
+    page = copy.get(path, headers={"Cookie": cookie}).get_data(as_text=True)
+    assert "Ana" not in page and "Sign in to save your progress" in page
+
+
+@pytest.mark.parametrize(
+    "elsewhere",
+    [
+        {"headers": {"User-Agent": "another browser"}},
+        {"environ_base": {"REMOTE_ADDR": "192.0.2.7"}},
+        {"headers": {"Accept-Language": "pt-PT"}},
+    ],
+    ids=["browser", "address", "languages"],
+)
+def test_the_same_cookie_from_another_browser_or_address_reaches_flask(
+    app, reader, first_lesson, reached_flask, elsewhere
+):
+    path = LESSON.format(slug=first_lesson.slug)
+    reader.get(path)
+    reader.get(path, **elsewhere)
+    assert reached_flask == [path, path]
+
+
+def test_kept_pages_are_few_and_short_lived(database_url, tmp_path):
+    app = make_app(database_url, tmp_path / "instance", KEPT_LEARNER_PAGES=1)
+    migrate(app)
+    reader = app.test_client()
+    reader.register()
+    with app.app_context():
+        lesson = LESSON.format(slug=content.course.published_lessons[0].slug)
+    reached_flask = []
+
+    def note(sender, **extra) -> None:
+        reached_flask.append(request.path)
+
+    with request_started.connected_to(note, app):
+        for path in ["/en/", lesson, "/en/", lesson]:
+            reader.get(path)
+        assert reached_flask == ["/en/", lesson, "/en/", lesson], "one page kept at most"
+        reader.get(lesson)
+        assert len(reached_flask) == 4
+
+        app.config["KEPT_LEARNER_PAGE_SECONDS"] = 0
+        reader.get("/en/")
+        reader.get("/en/")
+        assert reached_flask[4:] == ["/en/", "/en/"], "expired at once"
+    dispose(app)
