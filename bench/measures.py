@@ -337,8 +337,9 @@ def exports(work: Path, database_url: str, course: Path, seeded) -> list[list[st
 
 
 def dashboard(work: Path, database_url: str, course: Path) -> list[list[str]]:
-    """The admin dashboard on the seeded database, against the course page, in-process."""
-    app = bench_app(database_url, course, work / "dashboard-instance")
+    """The admin dashboard on the seeded database, against the course page, in-process.
+    The course page is made each time, as the dashboard is, rather than served kept."""
+    app = bench_app(database_url, course, work / "dashboard-instance", KEPT_LEARNER_PAGES=0)
     with app.app_context():
         db.session.execute(sa.update(User).where(User.id == 1).values(role="admin"))
         db.session.commit()
