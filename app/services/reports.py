@@ -17,15 +17,18 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-import xlsxwriter
 from sqlalchemy.orm import Session
 
 from app.content import Course
 from app.database import utc_text
 from app.models import LessonProgress, QuizAttempt, Role, User
 from app.services.privacy import record_audit
+
+if TYPE_CHECKING:
+    from xlsxwriter import Workbook
 
 BATCH = 1000
 CSV_ROWS_PER_CHUNK = 500
@@ -379,7 +382,7 @@ DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 SHEET_ROWS = 1_048_576
 
 
-def _new_sheet(workbook: xlsxwriter.Workbook, columns: tuple[str, ...]):
+def _new_sheet(workbook: Workbook, columns: tuple[str, ...]):
     number = len(workbook.worksheets()) + 1
     sheet = workbook.add_worksheet("report" if number == 1 else f"report {number}")
     sheet.freeze_panes(1, 0)
@@ -397,8 +400,11 @@ def write_xlsx(
     dates (UTC), numbers as numbers, text always as text (so "=..." is never a formula).
     XlsxWriter's constant-memory mode writes each row out as it goes, to a temporary file
     that is then sent in chunks: no row is kept in memory."""
+    # Imported here: only XLSX exports use it, and every start-up would pay 40 ms for it.
+    from xlsxwriter import Workbook
+
     with tempfile.TemporaryFile() as file:
-        workbook = xlsxwriter.Workbook(file, {"constant_memory": True})
+        workbook = Workbook(file, {"constant_memory": True})
         date = workbook.add_format({"num_format": DATE_FORMAT})
         times = {number for number, column in enumerate(columns) if column in TIME_COLUMNS}
         sheet = _new_sheet(workbook, columns)
