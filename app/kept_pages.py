@@ -206,8 +206,14 @@ class KeptPages:
         self, kept: _Kept, key: tuple[str, ...], learner: tuple[int, int], made: Response
     ) -> None:
         config = self.app.config
+        now = time.monotonic()
+        # Expired pages leave memory here, whether or not anyone asks for them again: the
+        # pages of an erased account, say, which are never served again, hold personal data.
+        for old_key, page in list(kept.learner_pages.items()):
+            if page.expires <= now:
+                kept.learner_pages.pop(old_key, None)
         user_id, state_version = learner
-        expires = time.monotonic() + config["KEPT_LEARNER_PAGE_SECONDS"]
+        expires = now + config["KEPT_LEARNER_PAGE_SECONDS"]
         kept.learner_pages[key] = _LearnerPage(user_id, state_version, expires, made)
         while len(kept.learner_pages) > config["KEPT_LEARNER_PAGES"]:
             try:

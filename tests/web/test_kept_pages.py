@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from flask import request, request_started
+from flask import Flask, request, request_started
 
 from app.extensions import content, db
 from app.services import accounts, privacy, progress
@@ -142,8 +142,10 @@ def test_the_same_cookie_from_another_browser_or_address_reaches_flask(
     assert reached_flask == [path, path]
 
 
-def test_kept_pages_are_few_and_short_lived(database_url, tmp_path):
-    app = make_app(database_url, tmp_path / "instance", KEPT_LEARNER_PAGES=1)
+def reading(database_url, tmp_path, paths: list[str], **settings) -> tuple[Flask, list[str]]:
+    """An app with `settings`, a new learner reading `paths` in turn ("{lesson}" stands for
+    the first lesson), and the paths that reached Flask."""
+    app = make_app(database_url, tmp_path / "instance", **settings)
     migrate(app)
     reader = app.test_client()
     reader.register()
@@ -155,14 +157,22 @@ def test_kept_pages_are_few_and_short_lived(database_url, tmp_path):
         reached_flask.append(request.path)
 
     with request_started.connected_to(note, app):
-        for path in ["/en/", lesson, "/en/", lesson]:
-            reader.get(path)
-        assert reached_flask == ["/en/", lesson, "/en/", lesson], "one page kept at most"
-        reader.get(lesson)
-        assert len(reached_flask) == 4
-
-        app.config["KEPT_LEARNER_PAGE_SECONDS"] = 0
-        reader.get("/en/")
-        reader.get("/en/")
-        assert reached_flask[4:] == ["/en/", "/en/"], "expired at once"
+        for path in paths:
+            reader.get(path.format(lesson=lesson))
     dispose(app)
+    return app, reached_flask
+
+
+def test_each_worker_keeps_only_so_many_pages(database_url, tmp_path):
+    paths = ["/en/", "{lesson}", "/en/", "{lesson}", "{lesson}"]
+    app, reached_flask = reading(database_url, tmp_path, paths, KEPT_LEARNER_PAGES=1)
+    assert len(reached_flask) == 4, "one page kept at most: only the last reading is kept"
+    assert len(app.extensions["kept_pages"].learner_pages) == 1
+
+
+def test_kept_pages_expire_and_then_leave_memory(database_url, tmp_path):
+    paths = ["/en/", "{lesson}", "{lesson}", "/en/", "/en/"]
+    app, reached_flask = reading(database_url, tmp_path, paths, KEPT_LEARNER_PAGE_SECONDS=0)
+    assert len(reached_flask) == 5, "each page expired at once"
+    kept = app.extensions["kept_pages"].learner_pages
+    assert len(kept) == 1, "expired pages leave memory when the next one is kept"
