@@ -22,7 +22,10 @@ from config import ROOT, TestConfig
 SHIPPED = ROOT / "lessons"
 SEED = 2026
 CHUNK = 50_000
-FIRST_SIGN_UP = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+# Learners sign up over the SIGN_UP_DAYS up to the day before the run, and take the course
+# that day: the dashboard's last twelve weeks hold the completions of those who signed up
+# in them, as in a course that keeps enrolling. Dates move with the run, nothing else.
+SIGN_UP_DAYS = 300
 # One hash for every seeded learner: hashing 100,000 passwords would measure nothing useful.
 PASSWORD = "bench passphrase"
 # The servers and the in-process app share it, so that cookies made here are valid there.
@@ -65,11 +68,21 @@ class Seeded:
     tenth_signed_up_before: dt.date  # the registered_to date that keeps a tenth of them
 
 
-def _learners(count: int, password_hash: str, rng: random.Random) -> Iterator[dict]:
+def _first_sign_up() -> dt.datetime:
+    today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - dt.timedelta(days=SIGN_UP_DAYS + 1)
+
+
+def _signed_up(first: dt.datetime, index: int, count: int) -> dt.datetime:
+    return first + dt.timedelta(days=SIGN_UP_DAYS) / max(count, 1) * index
+
+
+def _learners(
+    count: int, password_hash: str, rng: random.Random, first: dt.datetime
+) -> Iterator[dict]:
     languages = ("es", "pt", "en")
-    spread = dt.timedelta(days=300) / max(count, 1)
     for index in range(1, count + 1):
-        created = FIRST_SIGN_UP + spread * index
+        created = _signed_up(first, index, count)
         yield {
             "id": index,
             "email": f"learner{index}@example.org",
@@ -84,17 +97,19 @@ def _learners(count: int, password_hash: str, rng: random.Random) -> Iterator[di
         }
 
 
-def _progress(learners: int, slugs: list[str], rng: random.Random):
-    """Every learner has started every lesson; how far they completed drops off."""
+def _progress(learners: int, slugs: list[str], rng: random.Random, first: dt.datetime):
+    """Every learner has started every lesson, an hour apart from signing up; how far they
+    completed drops off."""
     for user_id in range(1, learners + 1):
-        started = FIRST_SIGN_UP + dt.timedelta(minutes=user_id)
+        signed_up = _signed_up(first, user_id, learners)
         reached = min(len(slugs), int(rng.expovariate(1 / 6)))
         for position, slug in enumerate(slugs):
-            completed = started + dt.timedelta(hours=position + 1) if position < reached else None
+            started = signed_up + dt.timedelta(hours=position)
+            completed = started + dt.timedelta(hours=1) if position < reached else None
             progress = {
                 "user_id": user_id,
                 "lesson_slug": slug,
-                "started_at": started + dt.timedelta(hours=position),
+                "started_at": started,
                 "completed_at": completed,
             }
             attempts = []
@@ -121,6 +136,7 @@ def seed(app, learners: int, with_progress: bool = True) -> Seeded:
     """Bulk inserts in chunks through SQLAlchemy Core, on SQLite or PostgreSQL alike."""
     started = dt.datetime.now()
     rng = random.Random(SEED)
+    first = _first_sign_up()
     with app.app_context():
         database.upgrade_to_latest()
         course = app.extensions["course"]
@@ -136,7 +152,7 @@ def seed(app, learners: int, with_progress: bool = True) -> Seeded:
                 # no vacuum shrinks, which steady use, vacuumed as it goes, never builds.
                 connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
             batch: list[dict] = []
-            for row in _learners(learners, password_hash, rng):
+            for row in _learners(learners, password_hash, rng, first):
                 batch.append(row)
                 if len(batch) == CHUNK:
                     connection.execute(users.insert(), batch)
@@ -145,7 +161,8 @@ def seed(app, learners: int, with_progress: bool = True) -> Seeded:
                 connection.execute(users.insert(), batch)
             progress_batch: list[dict] = []
             attempt_batch: list[dict] = []
-            for progress, attempts in _progress(learners if with_progress else 0, slugs, rng):
+            progress_rows = _progress(learners if with_progress else 0, slugs, rng, first)
+            for progress, attempts in progress_rows:
                 progress_batch.append(progress)
                 attempt_batch.extend(attempts)
                 if len(progress_batch) >= CHUNK:
@@ -170,7 +187,7 @@ def seed(app, learners: int, with_progress: bool = True) -> Seeded:
             postgresql = connection.dialect.name == "postgresql"
             connection.execute(sa.text("VACUUM ANALYZE" if postgresql else "ANALYZE"))
         db.engine.dispose()
-    tenth = FIRST_SIGN_UP + (dt.timedelta(days=300) / max(learners, 1)) * (learners // 10)
+    tenth = _signed_up(first, learners // 10, learners)
     return Seeded(
         learners=learners,
         progress_rows=rows_in["progress"],
