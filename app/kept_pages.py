@@ -93,13 +93,14 @@ def for_visitors(render: Callable[[], Page]) -> Page:
     return page
 
 
-def for_learner(user: User) -> None:
-    """Let the page being made for signed-in `user` be served again from memory, before
-    Flask, while their state version stays the one they were loaded with. Call it before
-    the view reads anything the page shows: a change made after that version was read
-    raises it, so the kept page is never newer than the version it is kept under, at worst
-    older, and then it is not served."""
-    request.environ[FOR_LEARNER] = (user.id, user.state_version)
+def for_learner() -> None:
+    """Let the page being made for the signed-in learner, if there is one, be served again
+    from memory, before Flask, while their state version stays the one they were loaded
+    with. Call it before the view reads anything the page shows: a change made after that
+    version was read raises it, so the kept page is never newer than the version it is
+    kept under, at worst older, and then it is not served."""
+    if current_user.is_authenticated:
+        request.environ[FOR_LEARNER] = (current_user.id, current_user.state_version)
 
 
 def kept_fragment(key: tuple, render: Callable[[], str]) -> Markup:
@@ -123,10 +124,10 @@ class KeptPages:
     marked it as the learner's and their state version has not moved since (one indexed
     read). Only plain 200 responses that set no cookie are kept."""
 
-    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]):
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]], engine: sa.Engine):
         self.app = app
         self.wsgi_app = wsgi_app
-        self.engine: sa.Engine | None = None
+        self.engine = engine
         app.extensions["kept_pages"] = _Kept()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
@@ -193,9 +194,6 @@ class KeptPages:
     def _state_version(self, user_id: int) -> int | None:
         """The learner's current state version; None when the account is gone, or the
         database cannot say (the app then makes the page, and deals with the database)."""
-        if self.engine is None:
-            with self.app.app_context():
-                self.engine = db.engine
         try:
             with self.engine.connect() as connection:
                 return connection.execute(STATE_VERSION, {"user_id": user_id}).scalar()
@@ -223,5 +221,7 @@ class KeptPages:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = KeptPages(app, app.wsgi_app)  # type: ignore[method-assign]
+    with app.app_context():
+        engine = db.engine
+    app.wsgi_app = KeptPages(app, app.wsgi_app, engine)  # type: ignore[method-assign]
     app.add_template_global(kept_fragment)

@@ -107,8 +107,7 @@ def root():
 def course():
     """The course page: every planned lesson, the learner's progress, where to resume."""
     course = content.course
-    if current_user.is_authenticated:
-        for_learner(current_user)
+    for_learner()
     return for_visitors(
         lambda: render_template(
             "learn/course.html",
@@ -122,8 +121,7 @@ def course():
 def lesson(slug: str):
     """A lesson in the page's language, or in the default one with a note saying so."""
     lesson = _published_lesson_or_404(slug)
-    if current_user.is_authenticated:
-        for_learner(current_user)
+    for_learner()
     if not _has_acknowledged(lesson):
         return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
     opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)

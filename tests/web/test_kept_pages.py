@@ -4,6 +4,7 @@ nothing about the learner has changed, and only to the same session, address and
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask import Flask, request, request_started
@@ -15,15 +16,21 @@ from tests.conftest import dispose, make_app, migrate
 LESSON = "/en/lessons/{slug}"
 
 
-@pytest.fixture
-def reached_flask(app) -> Iterator[list[str]]:
-    """The paths of the requests that reached Flask, from the fixture's start on."""
+@contextmanager
+def paths_reaching_flask(app: Flask) -> Iterator[list[str]]:
+    """The paths of the requests that reach Flask meanwhile."""
     paths: list[str] = []
 
     def note(sender, **extra) -> None:
         paths.append(request.path)
 
     with request_started.connected_to(note, app):
+        yield paths
+
+
+@pytest.fixture
+def reached_flask(app) -> Iterator[list[str]]:
+    with paths_reaching_flask(app) as paths:
         yield paths
 
 
@@ -151,12 +158,7 @@ def reading(database_url, tmp_path, paths: list[str], **settings) -> tuple[Flask
     reader.register()
     with app.app_context():
         lesson = LESSON.format(slug=content.course.published_lessons[0].slug)
-    reached_flask = []
-
-    def note(sender, **extra) -> None:
-        reached_flask.append(request.path)
-
-    with request_started.connected_to(note, app):
+    with paths_reaching_flask(app) as reached_flask:
         for path in paths:
             reader.get(path.format(lesson=lesson))
     dispose(app)
