@@ -10,12 +10,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import click
-import yaml
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.content import check_course, load_register
-from app.content.problems import Level
+from app.content.loader import course_default_language
+from app.content.problems import ContentError, Level
 from app.extensions import content, db
 from app.models import Role
 from app.services import accounts, authoring, privacy, reports
@@ -252,8 +252,10 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
     for name in files:
         path = Path(name)
         folder = path.parent
-        settings = yaml.safe_load((folder.parent / "course.yml").read_text(encoding="utf-8"))
-        source = folder / f"{settings['default_language']}.md"
+        try:
+            source = folder / f"{course_default_language(folder.parent)}.md"
+        except ContentError as error:
+            raise click.ClickException(str(error)) from error
         if path.resolve() == source.resolve():
             raise click.ClickException(f"{path} is the source; stamp its translations")
         stamp = authoring.stamp_translation(path, source)

@@ -24,6 +24,7 @@ from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz
 from app.content.register import DataRegister
+from app.content.yaml_text import SafeLoader
 
 COURSE_FILE = "course.yml"
 # The languages the interface is translated into; a course can only use these.
@@ -33,11 +34,6 @@ LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)
 COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
 LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects", "translated_from"}
 READING_KEYS = {"title", "url", "pages"}
-
-
-# libyaml's parser when PyYAML was built with it (the wheels are), which is several times
-# faster; the same safe construction of values either way.
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +46,7 @@ class _Yaml:
 
 def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problems) -> _Yaml | None:
     """Parse YAML that must be a mapping; `first_line` is the file line where `text` starts."""
-    loader = _YamlLoader(text)
+    loader = SafeLoader(text)
     try:
         # One parse gives both the values and each key's line.
         node = loader.get_single_node()
@@ -177,6 +173,16 @@ def _load_course_settings(
     if not languages or default not in languages or not isinstance(planned, int):
         return None
     return data, languages, str(default), planned
+
+
+def course_default_language(directory: Path | str) -> str:
+    """The language a lessons directory's translations are made from, as its course settings
+    name it; raise ContentError when the settings cannot be read."""
+    problems = Problems()
+    loaded = _load_course_settings(Path(directory), problems)
+    if loaded is None:
+        raise ContentError(problems.errors)
+    return loaded[2]
 
 
 def _parse_date(value: Any) -> dt.date | None:

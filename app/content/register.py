@@ -15,9 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from app.content.problems import ContentError, Problems
+from app.content.yaml_text import safe_load
 
 LANGUAGES = ("es", "pt", "en")
 
@@ -178,7 +177,7 @@ def load_register(path: Path | str) -> DataRegister:
     """Read and check the data register; raise ContentError naming what is wrong."""
     path = Path(path)
     problems = Problems()
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = safe_load(path.read_text(encoding="utf-8")) or {}
     categories = []
     for index, item in enumerate(raw.get("categories") or []):
         where = f"category {item.get('id', index + 1)}"

@@ -80,6 +80,15 @@ def test_stamping_a_translation_makes_it_current(lessons_dir):
     assert run("stamp", str(lessons_dir.root / "01-first" / "es.md")).exit_code == 1
 
 
+def test_stamping_under_broken_course_settings_says_where_they_are_wrong(lessons_dir):
+    lessons_dir.lesson("01-first")
+    lessons_dir.write("course.yml", "title: [unclosed\n")
+    result = run("stamp", str(lessons_dir.root / "01-first" / "pt.md"))
+    assert result.exit_code == 1
+    assert f"{lessons_dir.root / 'course.yml'}:2:1: error: invalid YAML" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_the_real_command_runs_without_a_database_or_a_loadable_app(lessons_dir, tmp_path):
     path = lessons_dir.write("01-first/es.md", "no front matter\n")
     env = {
