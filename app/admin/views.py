@@ -117,14 +117,10 @@ def _filters() -> ReportFilters:
 def dashboard():
     """How learners are doing, where they drop off, in which language."""
     filters = _filters()
-    course = content.course
     return render_template(
         "admin/dashboard.html",
         filters=filters,
-        headline=dashboard_figures.headline(db.session, filters),
-        lessons=dashboard_figures.lessons(db.session, course, filters, current_language()),
-        by_language=dashboard_figures.by_language(db.session, filters),
-        weeks=dashboard_figures.completions_by_week(db.session, filters),
+        figures=dashboard_figures.figures(db.session, content.course, filters, current_language()),
         roles=list(Role),
         exports=db.session.scalars(
             sa.select(AuditLogEntry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.extensions import content, db
-from app.models import LessonProgress
+from app.models import LessonProgress, QuizAttempt
 from app.services import accounts, dashboard
 from app.services.reports import ReportFilters
 
@@ -17,6 +17,12 @@ def complete_at(user_id: int, slug: str, moment: dt.datetime) -> None:
     db.session.add(
         LessonProgress(user_id=user_id, lesson_slug=slug, started_at=moment, completed_at=moment)
     )
+
+
+def figures(filters: dict[str, str]) -> dashboard.Figures:
+    course = content.course
+    parsed = ReportFilters.parse(filters, course.languages)
+    return dashboard.figures(db.session, course, parsed, "en", now=NOW)
 
 
 def test_completions_are_counted_by_week_monday_to_sunday_for_the_filtered_learners(
@@ -43,17 +49,68 @@ def test_completions_are_counted_by_week_monday_to_sunday_for_the_filtered_learn
     complete_at(es, slugs[1], at("2026-09-06T08:00:00+00:00"))  # thirteen weeks ago
     db.session.commit()
 
-    every = dashboard.completions_by_week(
-        db.session, ReportFilters.parse({}, content.course.languages), now=NOW
-    )
+    every = figures({}).weeks
     assert len(every) == 12
     assert every[0] == (dt.date(2026, 9, 7), 1)
     assert every[-2] == (dt.date(2026, 11, 16), 1)
     assert every[-1] == (dt.date(2026, 11, 23), 2)
     assert sum(count for _, count in every) == 4
 
-    portuguese = dashboard.completions_by_week(
-        db.session, ReportFilters.parse({"language": "pt"}, content.course.languages), now=NOW
-    )
+    portuguese = figures({"language": "pt"}).weeks
     assert portuguese[-1] == (dt.date(2026, 11, 23), 1)
     assert sum(count for _, count in portuguese) == 3
+
+
+def test_every_figure_counts_the_filtered_learners_only(app_context):
+    course = content.course
+    first, second = (lesson.slug for lesson in course.published_lessons[:2])
+    for language, lessons_completed in (("pt", 2), ("es", 1), ("es", 0)):
+        user = accounts.create_user(
+            db.session,
+            email=f"{language}{lessons_completed}@example.org",
+            password="a long password",
+            display_name=language,
+        )
+        user.language = language
+        user.last_active_at = NOW - dt.timedelta(days=10)
+        for slug in (first, second)[:lessons_completed]:
+            complete_at(user.id, slug, NOW - dt.timedelta(days=1))
+        # Each learner who completed a lesson failed its quiz once; the Portuguese learner
+        # then passed lesson 1's quiz twice: they are counted once.
+        outcomes = (False, True, True) if language == "pt" else (False,) * lessons_completed
+        for number, passed in enumerate(outcomes, start=1):
+            db.session.add(
+                QuizAttempt(
+                    user_id=user.id,
+                    lesson_slug=first,
+                    number=number,
+                    language=language,
+                    submitted_at=NOW,
+                    points=int(passed),
+                    max_points=1,
+                    passed=passed,
+                )
+            )
+    db.session.commit()
+
+    every, spanish = figures({}), figures({"language": "es"})
+    assert (every.headline.registered, every.headline.active_7_days) == (3, 0)
+    assert every.headline.active_30_days == 3
+    assert every.by_language == {"es": 2, "pt": 1}
+    assert spanish.by_language == {"es": 2}
+    assert spanish.headline.registered == 2
+    assert [(lesson.started, lesson.completed) for lesson in every.lessons[:3]] == [
+        (2, 2),
+        (1, 1),
+        (0, 0),
+    ]
+    assert [(lesson.started, lesson.completed) for lesson in spanish.lessons[:2]] == [
+        (1, 1),
+        (0, 0),
+    ]
+    assert (every.lessons[0].quiz_takers, every.lessons[0].quiz_passed) == (2, 1)
+    assert (spanish.lessons[0].quiz_takers, spanish.lessons[0].quiz_passed) == (1, 0)
+    assert (every.lessons[1].quiz_takers, every.lessons[1].quiz_passed) == (0, 0)
+    assert every.lessons[0].title == course.published_lessons[0].text_for("en").title
+    assert len(every.lessons) == course.planned_lessons
+    assert spanish.weeks[-1] == (dt.date(2026, 11, 23), 1)
