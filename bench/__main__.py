@@ -102,7 +102,7 @@ def main() -> None:
                     "",
                 ]
             )
-            export_rows += measures.exports(work, database_url, course, seeded)
+            export_rows += measures.exports(work, database_url, course, seeded, sizes)
             dashboard_rows += measures.dashboard(work, database_url, course)
             writes_url = (
                 f"sqlite:///{work / 'writes.db'}"
