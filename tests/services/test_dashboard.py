@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from app.extensions import content, db
-from app.models import LessonProgress, QuizAttempt
+from app.models import LessonProgress, QuizAttempt, User
 from app.services import accounts, dashboard
 from app.services.reports import ReportFilters
 
@@ -17,6 +17,14 @@ def complete_at(user_id: int, slug: str, moment: dt.datetime) -> None:
     db.session.add(
         LessonProgress(user_id=user_id, lesson_slug=slug, started_at=moment, completed_at=moment)
     )
+
+
+def learner(email: str, language: str) -> User:
+    user = accounts.create_user(
+        db.session, email=email, password="a long password", display_name=language
+    )
+    user.language = language
+    return user
 
 
 def figures(filters: dict[str, str]) -> dashboard.Figures:
@@ -32,14 +40,7 @@ def test_completions_are_counted_by_week_monday_to_sunday_for_the_filtered_learn
     slugs = ["first", "second", "third"]
     learners = {}
     for language in ("pt", "es"):
-        user = accounts.create_user(
-            db.session,
-            email=f"{language}@example.org",
-            password="a long password",
-            display_name=language,
-        )
-        user.language = language
-        learners[language] = user.id
+        learners[language] = learner(f"{language}@example.org", language).id
     at = dt.datetime.fromisoformat
     pt, es = learners["pt"], learners["es"]
     complete_at(pt, slugs[0], at("2026-11-23T00:00:00+00:00"))  # this Monday, first second
@@ -65,13 +66,7 @@ def test_every_figure_counts_the_filtered_learners_only(app_context):
     course = content.course
     first, second = (lesson.slug for lesson in course.published_lessons[:2])
     for language, lessons_completed in (("pt", 2), ("es", 1), ("es", 0)):
-        user = accounts.create_user(
-            db.session,
-            email=f"{language}{lessons_completed}@example.org",
-            password="a long password",
-            display_name=language,
-        )
-        user.language = language
+        user = learner(f"{language}{lessons_completed}@example.org", language)
         user.last_active_at = NOW - dt.timedelta(days=10)
         for slug in (first, second)[:lessons_completed]:
             complete_at(user.id, slug, NOW - dt.timedelta(days=1))
