@@ -20,9 +20,10 @@ STATISTICS_PURPOSE = "course-improvement"
 
 
 def _index(problems=(), status: int = 200):
-    # Trainers know the lessons folder, not where it lies on the server.
+    # Trainers know the lessons folder, not where it lies on the server; they read the
+    # problems in the language of the page.
     root = Path(current_app.config["LESSONS_DIR"])
-    shown = [problem.relative_to(root) for problem in problems]
+    shown = [(problem.level, problem.relative_to(root).described(_)) for problem in problems]
     return render_template("author/index.html", course=content.course, problems=shown), status
 
 

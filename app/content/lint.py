@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from markdown_it.token import Token
 
 from app.content.markdown import ParsedDocument
-from app.content.problems import Problems
+from app.content.problems import N_, Problems
 
 UNDEFINED_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
 # A link to another lesson's file or folder, as it works when browsing the repository.
@@ -24,6 +24,7 @@ LESSON_LINK = re.compile(
 APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
+NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def check_and_link(
             inline = document.body[index + 1]
             if not inline.content.strip():
                 line = (token.map[0] + 1) if token.map else 1
-                problems.warn(path, line, "empty heading")
+                problems.warn(path, line, N_("empty heading"))
     for inline in _inline_blocks(document.body):
         for child in inline.children or []:
             if child.type == "footnote_ref":
@@ -81,7 +82,13 @@ def check_and_link(
             elif child.type == "text":
                 for match in UNDEFINED_FOOTNOTE.finditer(child.content):
                     line, column = where.find(match.group(0), inline.map)
-                    problems.add(path, line, f"footnote [^{match[1]}] has no definition", column)
+                    problems.add(
+                        path,
+                        line,
+                        N_("footnote [^%(label)s] has no definition"),
+                        column,
+                        label=match[1],
+                    )
             elif child.type == "link_open":
                 _check_link(child, inline, where, context, problems)
             elif child.type == "image":
@@ -91,7 +98,13 @@ def check_and_link(
     }
     for label in sorted(defined - referenced):
         line, column = where.find(f"[^{label}]:", None)
-        problems.warn(path, line, f"footnote [^{label}] is defined but never referenced", column)
+        problems.warn(
+            path,
+            line,
+            N_("footnote [^%(label)s] is defined but never referenced"),
+            column,
+            label=label,
+        )
 
 
 def _check_link(
@@ -102,16 +115,14 @@ def _check_link(
         slug = context.folders.get(match["folder"])
         if slug is None:
             line, column = where.find(href, inline.map)
-            problems.add(
-                context.path, line, f"link to a lesson that does not exist: {href}", column
-            )
+            problems.add(context.path, line, NO_SUCH_LESSON, column, href=href)
             return
         # Lesson pages are /<lang>/lessons/<slug>: a bare slug is the sibling lesson in the
         # reader's own language.
         token.attrs["href"] = slug + (match["anchor"] or "")
     elif (match := APP_LESSON_LINK.match(href)) and match["slug"] not in context.folders.values():
         line, column = where.find(href, inline.map)
-        problems.add(context.path, line, f"link to a lesson that does not exist: {href}", column)
+        problems.add(context.path, line, NO_SUCH_LESSON, column, href=href)
 
 
 def _check_image(
@@ -124,20 +135,30 @@ def _check_image(
         problems.add(
             context.path,
             line,
-            f"image {src} is not in the lesson folder; pages load nothing from elsewhere",
+            N_("image %(src)s is not in the lesson folder; pages load nothing from elsewhere"),
             column,
+            src=src,
         )
         return
     file = (context.folder / parts.path).resolve()
     if context.folder.resolve() not in file.parents or not file.is_file():
-        problems.add(context.path, line, f"image {src} is missing from {context.folder}", column)
+        problems.add(
+            context.path,
+            line,
+            N_("image %(src)s is missing from %(folder)s"),
+            column,
+            src=src,
+            folder=context.folder.name,
+        )
         return
     if file.suffix.lower() not in IMAGE_TYPES:
         problems.add(
             context.path,
             line,
-            f"image {src} is not a picture ({', '.join(sorted(IMAGE_TYPES))})",
+            N_("image %(src)s is not a picture (%(types)s)"),
             column,
+            src=src,
+            types=", ".join(sorted(IMAGE_TYPES)),
         )
         return
     token.attrs["src"] = f"{context.slug}/{FILES_ROUTE}/{parts.path}"

@@ -21,7 +21,7 @@ import yaml
 from app.content.lint import LessonContext, check_and_link
 from app.content.markdown import parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
-from app.content.problems import ContentError, Level, Problem, Problems
+from app.content.problems import N_, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz
 from app.content.register import DataRegister
 from app.content.yaml_text import SafeLoader
@@ -55,12 +55,12 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = first_line + mark.line if mark else first_line
         reason = getattr(error, "problem", None) or str(error)
-        problems.add(path, line, f"invalid YAML: {reason}")
+        problems.add(path, line, N_("invalid YAML: %(reason)s"), reason=reason)
         return None
     finally:
         loader.dispose()
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
-        problems.add(path, first_line, "expected 'key: value' lines")
+        problems.add(path, first_line, N_("expected 'key: value' lines"))
         return None
     lines = {
         str(key.value): first_line + key.start_mark.line
@@ -78,10 +78,12 @@ def _check_keys(
             problems.add(
                 path,
                 data.lines.get(key, line),
-                f"unknown key '{key}' (allowed: {', '.join(sorted(allowed))})",
+                N_("unknown key '%(key)s' (allowed: %(allowed)s)"),
+                key=key,
+                allowed=", ".join(sorted(allowed)),
             )
     for key in sorted(required - data.values.keys()):
-        problems.add(path, line, f"missing required key '{key}'")
+        problems.add(path, line, N_("missing required key '%(key)s'"), key=key)
 
 
 def _text(value: Any) -> str | None:
@@ -108,20 +110,36 @@ def _per_language(
     if value is None:
         return MappingProxyType({})
     if not isinstance(value, dict):
-        problems.add(path, line, f"'{key}' must give one text per language, e.g. 'es: ...'")
+        problems.add(
+            path, line, N_("'%(key)s' must give one text per language, e.g. 'es: ...'"), key=key
+        )
         return MappingProxyType({})
     result: dict[str, str] = {}
     for language, text in value.items():
         if language not in languages:
-            problems.add(path, line, f"'{key}' has text for '{language}', not a course language")
+            problems.add(
+                path,
+                line,
+                N_("'%(key)s' has text for '%(language)s', not a course language"),
+                key=key,
+                language=language,
+            )
         elif _text(text) is None:
-            problems.add(path, line, f"'{key}' for '{language}' is empty")
+            problems.add(
+                path, line, N_("'%(key)s' for '%(language)s' is empty"), key=key, language=language
+            )
         else:
             result[language] = str(text).strip()
     if required:
         for language in languages:
             if language not in value:
-                problems.add(path, line, f"'{key}' is missing its '{language}' text")
+                problems.add(
+                    path,
+                    line,
+                    N_("'%(key)s' is missing its '%(language)s' text"),
+                    key=key,
+                    language=language,
+                )
     return MappingProxyType(result)
 
 
@@ -130,7 +148,7 @@ def _load_course_settings(
 ) -> tuple[_Yaml, tuple[str, ...], str, int] | None:
     path = directory / COURSE_FILE
     if not path.is_file():
-        problems.add(path, 1, f"missing {COURSE_FILE}: the course settings file")
+        problems.add(path, 1, N_("missing %(file)s: the course settings file"), file=COURSE_FILE)
         return None
     data = _read_yaml_mapping(path.read_text(encoding="utf-8"), path, 1, problems)
     if data is None:
@@ -146,21 +164,23 @@ def _load_course_settings(
                 problems.add(
                     path,
                     languages_line,
-                    f"language '{language}' is not supported "
-                    f"(supported: {', '.join(SUPPORTED_LANGUAGES)})",
+                    N_("language '%(language)s' is not supported (supported: %(supported)s)"),
+                    language=language,
+                    supported=", ".join(SUPPORTED_LANGUAGES),
                 )
         languages = tuple(str(code) for code in languages_value if code in SUPPORTED_LANGUAGES)
         if len(set(languages)) != len(languages):
-            problems.add(path, languages_line, "a language is listed twice")
+            problems.add(path, languages_line, N_("a language is listed twice"))
     elif "languages" in data.values:
-        problems.add(path, languages_line, "'languages' must be a list, e.g. [es, pt, en]")
+        problems.add(path, languages_line, N_("'languages' must be a list, e.g. [es, pt, en]"))
 
     default = data.values.get("default_language")
     if "default_language" in data.values and default not in languages:
         problems.add(
             path,
             data.lines["default_language"],
-            f"default_language '{default}' is not one of the course languages",
+            N_("default_language '%(default)s' is not one of the course languages"),
+            default=default,
         )
 
     planned = data.values.get("planned_lessons")
@@ -168,7 +188,9 @@ def _load_course_settings(
         isinstance(planned, bool) or not isinstance(planned, int) or not 1 <= planned <= 99
     ):
         problems.add(
-            path, data.lines["planned_lessons"], "'planned_lessons' must be a number from 1 to 99"
+            path,
+            data.lines["planned_lessons"],
+            N_("'planned_lessons' must be a number from 1 to 99"),
         )
     if not languages or default not in languages or not isinstance(planned, int):
         return None
@@ -200,22 +222,26 @@ def _parse_date(value: Any) -> dt.date | None:
 
 def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Reading | None:
     if not isinstance(value, dict):
-        problems.add(path, line, "'reading' must have 'title' and optionally 'url' and 'pages'")
+        problems.add(path, line, N_("'reading' must have 'title' and optionally 'url' and 'pages'"))
         return None
     for key in value:
         if key not in READING_KEYS:
             problems.add(
                 path,
                 line,
-                f"unknown key 'reading.{key}' (allowed: {', '.join(sorted(READING_KEYS))})",
+                N_("unknown key '%(key)s' (allowed: %(allowed)s)"),
+                key=f"reading.{key}",
+                allowed=", ".join(sorted(READING_KEYS)),
             )
     title = _text(value.get("title"))
     if title is None:
-        problems.add(path, line, "'reading' needs a 'title'")
+        problems.add(path, line, N_("'reading' needs a 'title'"))
         return None
     url = _text(value.get("url"))
     if url is not None and not re.match(r"^https?://\S+$", url):
-        problems.add(path, line, f"'reading.url' must be an http(s) address, not '{url}'")
+        problems.add(
+            path, line, N_("'reading.url' must be an http(s) address, not '%(url)s'"), url=url
+        )
         url = None
     return Reading(title=title, url=url, pages=_text(value.get("pages")))
 
@@ -224,15 +250,27 @@ def _parse_collects(
     value: Any, declarable: frozenset[str], path: Path, line: int, problems: Problems
 ) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        problems.add(path, line, "'collects' must be a list of data register ids, e.g. [essays]")
+        problems.add(
+            path, line, N_("'collects' must be a list of data register ids, e.g. [essays]")
+        )
         return ()
     for item in value:
-        if item not in declarable:
-            allowed = ", ".join(sorted(declarable)) or "none in this register"
+        if item in declarable:
+            continue
+        if declarable:
             problems.add(
                 path,
                 line,
-                f"'collects' names '{item}', not a category lessons can declare ({allowed})",
+                N_("'collects' names '%(item)s', not a category lessons can declare (%(allowed)s)"),
+                item=item,
+                allowed=", ".join(sorted(declarable)),
+            )
+        else:
+            problems.add(
+                path,
+                line,
+                N_("'collects' names '%(item)s', but this register lets lessons declare nothing"),
+                item=item,
             )
     return tuple(value)
 
@@ -260,8 +298,11 @@ def _parse_translated_from(
         problems.add(
             path,
             line,
-            f"'translated_from' is written {settings.default_language}@<hash>, the hash "
-            f"`flask lessons stamp` records",
+            N_(
+                "'translated_from' is written %(language)s@<hash>, the hash "
+                "`flask lessons stamp` records"
+            ),
+            language=settings.default_language,
         )
         return None
     return match[1], match[2]
@@ -273,11 +314,11 @@ def _load_lesson_text(
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        problems.add(path, 1, "the file is not UTF-8 text")
+        problems.add(path, 1, N_("the file is not UTF-8 text"))
         return None
     document = parse_document(source)
     if document.front_matter is None:
-        problems.add(path, 1, "missing front matter: start the file with a '---' block")
+        problems.add(path, 1, N_("missing front matter: start the file with a '---' block"))
         return None
     before = len(problems)
     data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)
@@ -292,20 +333,20 @@ def _load_lesson_text(
     def required_text(key: str) -> str:
         value = _text(data.values.get(key))
         if value is None and key in data.values:
-            problems.add(path, line_of(key), f"'{key}' must not be empty")
+            problems.add(path, line_of(key), N_("'%(key)s' must not be empty"), key=key)
         return value or ""
 
     title = required_text("title")
     author = required_text("author")
     date = _parse_date(data.values.get("date"))
     if date is None and "date" in data.values:
-        problems.add(path, line_of("date"), "'date' must be written as YYYY-MM-DD")
+        problems.add(path, line_of("date"), N_("'date' must be written as YYYY-MM-DD"))
     reading = None
     if "reading" in data.values:
         reading = _parse_reading(data.values["reading"], path, line_of("reading"), problems)
     draft = data.values.get("draft", False)
     if not isinstance(draft, bool):
-        problems.add(path, line_of("draft"), "'draft' must be true or false")
+        problems.add(path, line_of("draft"), N_("'draft' must be true or false"))
     collects: tuple[str, ...] = ()
     if "collects" in data.values:
         collects = _parse_collects(
@@ -318,7 +359,7 @@ def _load_lesson_text(
         )
     quiz = None
     for extra in document.quiz_blocks[1:]:
-        problems.add(path, extra.first_line - 1, "a lesson has at most one quiz block")
+        problems.add(path, extra.first_line - 1, N_("a lesson has at most one quiz block"))
     if document.quiz_blocks:
         quiz = parse_quiz(document.quiz_blocks[0], path, problems)
     check_and_link(document, source, LessonContext(path, slug, settings.folders), problems)
@@ -351,8 +392,9 @@ def _load_lesson(
             problems.add(
                 markdown_file,
                 1,
-                f"'{markdown_file.name}' is not a course language file "
-                f"(expected one of: {', '.join(f'{code}.md' for code in languages)})",
+                N_("'%(file)s' is not a course language file (expected one of: %(expected)s)"),
+                file=markdown_file.name,
+                expected=", ".join(f"{code}.md" for code in languages),
             )
             continue
         text = _load_lesson_text(markdown_file, language, slug, settings, problems)
@@ -363,7 +405,8 @@ def _load_lesson(
         problems.add(
             default_path,
             1,
-            f"missing {default_path.name}: every lesson needs the course's default language",
+            N_("missing %(file)s: every lesson needs the course's default language"),
+            file=default_path.name,
         )
         return None
     if default_language not in texts:
@@ -378,12 +421,14 @@ def _load_lesson(
                 problems.add(
                     text.source_path,
                     1,
-                    f"'collects' must list the same data as {source.source_path.name}",
+                    N_("'collects' must list the same data as %(source)s"),
+                    source=source.source_path.name,
                 )
             _check_freshness(source, text, problems)
     for language in languages:
         if language not in texts and not (folder / f"{language}.md").exists():
-            problems.warn(folder / f"{language}.md", 1, f"missing translation: {language}.md")
+            missing = f"{language}.md"
+            problems.warn(folder / missing, 1, N_("missing translation: %(file)s"), file=missing)
     return Lesson(
         number=number,
         slug=slug,
@@ -400,15 +445,24 @@ def _check_freshness(source: LessonText, translation: LessonText, problems: Prob
         problems.warn(
             path,
             1,
-            f"no 'translated_from': cannot tell whether it is up to date with {name} "
-            f"(run `flask lessons stamp {path}` once it is)",
+            N_(
+                "no 'translated_from': cannot tell whether it is up to date with %(source)s "
+                "(run `flask lessons stamp %(path)s` once it is)"
+            ),
+            source=name,
+            path=path,
         )
     elif translation.translated_from != source.source_hash:
         problems.warn(
             path,
             1,
-            f"stale translation: {name} has changed since this was translated from it "
-            f"({translation.translated_from}, now {source.source_hash})",
+            N_(
+                "stale translation: %(source)s has changed since this was translated from it "
+                "(%(then)s, now %(now)s)"
+            ),
+            source=name,
+            then=translation.translated_from,
+            now=source.source_hash,
         )
 
 
@@ -472,30 +526,47 @@ def _read_course(
     for folder in folders:
         match = LESSON_FOLDER.match(folder.name)
         if match is None:
-            problems.add(folder, 1, "a lesson folder is named NN-slug, e.g. '03-a-new-lesson'")
+            problems.add(folder, 1, N_("a lesson folder is named NN-slug, e.g. '03-a-new-lesson'"))
             continue
         number = int(match["number"])
         if not 1 <= number <= planned:
             problems.add(
                 folder,
                 1,
-                f"lesson number {number} is outside the course's {planned} planned lessons",
+                N_("lesson number %(number)d is outside the course's %(planned)d planned lessons"),
+                number=number,
+                planned=planned,
             )
             continue
         if number in seen:
-            problems.add(folder, 1, f"lesson number {number} is already used by {seen[number]}")
+            problems.add(
+                folder,
+                1,
+                N_("lesson number %(number)d is already used by %(folder)s"),
+                number=number,
+                folder=seen[number],
+            )
             continue
         if match["slug"] in slugs:
             problems.add(
-                folder, 1, f"slug '{match['slug']}' is already used by {slugs[match['slug']]}"
+                folder,
+                1,
+                N_("slug '%(slug)s' is already used by %(folder)s"),
+                slug=match["slug"],
+                folder=slugs[match["slug"]],
             )
             continue
         if seen and number != max(seen) + 1:
             problems.warn(
                 folder,
                 1,
-                f"lesson numbers jump from {max(seen):02d} to {number:02d}: "
-                f"lesson {max(seen) + 1:02d} is missing",
+                N_(
+                    "lesson numbers jump from %(last)02d to %(number)02d: "
+                    "lesson %(missing)02d is missing"
+                ),
+                last=max(seen),
+                number=number,
+                missing=max(seen) + 1,
             )
         seen[number] = folder
         slugs[match["slug"]] = folder

@@ -1,16 +1,31 @@
 """Problems found in a lessons directory, located as `path:line:column: level: message`, the
-form compilers use, so editors and CI can jump to them."""
+form compilers use, so editors and CI can jump to them.
+
+A problem keeps its message as an English template with `%(name)s` placeholders and the
+values apart, so that whoever shows it can translate it: the trainer pages do, in the
+trainer's language; the command line and the JSON report stay in English, as compilers' do.
+Loading stays free of Flask: the templates are only marked here, with `N_`."""
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+
+def N_(template: str) -> str:
+    """Mark an English problem template for `flask translate update` to extract (gettext's
+    name for a string marked but not translated where it is written)."""
+    return template
 
 
 class Level(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
+
+
+LEVEL_WORDS = {Level.ERROR: N_("error"), Level.WARNING: N_("warning")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,18 +34,40 @@ class Problem:
 
     path: Path
     line: int
-    message: str
+    template: str
     column: int = 1
     level: Level = Level.ERROR
+    values: Mapping[str, object] = field(default_factory=dict, hash=False)
+
+    @property
+    def message(self) -> str:
+        return self.in_words()
+
+    def in_words(self, translate: Callable[[str], str] = str) -> str:
+        """The message, its template put through `translate`. A template without values is
+        kept as written, so it may hold a bare `%`."""
+        template = translate(self.template)
+        return template % self.values if self.values else template
+
+    def described(self, translate: Callable[[str], str] = str) -> str:
+        """`path:line:column: level: message`, the words put through `translate`."""
+        level = translate(LEVEL_WORDS[self.level])
+        return f"{self.path}:{self.line}:{self.column}: {level}: {self.in_words(translate)}"
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.level.value}: {self.message}"
+        return self.described()
 
     def relative_to(self, root: Path) -> Problem:
-        """The same problem, its path given from `root` (the lessons folder) when inside it."""
-        path = Path(self.path)
-        shown = path.relative_to(root) if path.is_relative_to(root) else path
-        return Problem(shown, self.line, self.message, self.column, self.level)
+        """The same problem, its paths given from `root` (the lessons folder) when inside it."""
+
+        def shown(path: Path) -> Path:
+            return path.relative_to(root) if path.is_relative_to(root) else path
+
+        values = {
+            name: shown(value) if isinstance(value, Path) else value
+            for name, value in self.values.items()
+        }
+        return replace(self, path=shown(Path(self.path)), values=values)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -56,11 +93,16 @@ class Problems:
     def __init__(self) -> None:
         self.items: list[Problem] = []
 
-    def add(self, path: Path, line: int, message: str, column: int = 1) -> None:
-        self.items.append(Problem(path, line, message, column))
+    def add(
+        self, path: Path, line: int, template: str, column: int = 1, /, **values: object
+    ) -> None:
+        """An error: `template` is English, marked with N_, with `%(name)s` for `values`."""
+        self.items.append(Problem(path, line, template, column, Level.ERROR, values))
 
-    def warn(self, path: Path, line: int, message: str, column: int = 1) -> None:
-        self.items.append(Problem(path, line, message, column, Level.WARNING))
+    def warn(
+        self, path: Path, line: int, template: str, column: int = 1, /, **values: object
+    ) -> None:
+        self.items.append(Problem(path, line, template, column, Level.WARNING, values))
 
     @property
     def errors(self) -> list[Problem]:

@@ -29,7 +29,7 @@ from app.content.model import (
     Quiz,
     QuizSettings,
 )
-from app.content.problems import Problems
+from app.content.problems import N_, Problems
 
 IDENTIFIER = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 QUESTION_LINE = re.compile(rf"^\?\s*(?:(?P<id>{IDENTIFIER})\s*:)?\s*(?P<prompt>.*)$")
@@ -71,19 +71,26 @@ def _parse_setting(
     if key == "pass":
         match = re.fullmatch(r"(\d{1,3})\s*%?", value)
         if match is None or not 0 <= int(match[1]) <= 100:
-            problems.add(path, line, f"'pass' must be a percentage from 0 to 100, not '{value}'")
+            problems.add(
+                path,
+                line,
+                N_("'pass' must be a percentage from 0 to 100, not '%(value)s'"),
+                value=value,
+            )
             return settings
         return replace(settings, pass_mark=int(match[1]))
     if key == "attempts":
         if lowered == "unlimited":
             return replace(settings, attempts=None)
         if not value.isdigit() or int(value) < 1:
-            problems.add(path, line, "'attempts' must be a number from 1 up, or 'unlimited'")
+            problems.add(path, line, N_("'attempts' must be a number from 1 up, or 'unlimited'"))
             return settings
         return replace(settings, attempts=int(value))
     if key in ("required", "feedback"):
         if lowered not in YES | NO:
-            problems.add(path, line, f"'{key}' must be yes or no, not '{value}'")
+            problems.add(
+                path, line, N_("'%(key)s' must be yes or no, not '%(value)s'"), key=key, value=value
+            )
             return settings
         return replace(settings, **{key: lowered in YES})
     if key == "answers":
@@ -91,24 +98,34 @@ def _parse_setting(
             return replace(settings, answers=AnswerReview(lowered))
         except ValueError:
             choices = ", ".join(review.value for review in AnswerReview)
-            problems.add(path, line, f"'answers' must be one of: {choices}")
+            problems.add(path, line, N_("'answers' must be one of: %(choices)s"), choices=choices)
             return settings
     try:
         return replace(settings, grading=Grading(lowered))
     except ValueError:
         choices = ", ".join(grading.value for grading in Grading)
-        problems.add(path, line, f"'grading' must be one of: {choices}")
+        problems.add(path, line, N_("'grading' must be one of: %(choices)s"), choices=choices)
         return settings
 
 
 def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Question | None:
-    where = f"question '{draft.id}'"
+    question_id = draft.id
     before = len(problems)
     if not draft.prompt:
-        problems.add(path, draft.line, f"{where} has no text after its id")
+        problems.add(
+            path,
+            draft.line,
+            N_("question '%(question)s' has no text after its id"),
+            question=question_id,
+        )
     if draft.answer is not None:
         if draft.boxes:
-            problems.add(path, draft.answer_line, f"{where} has both 'answer:' and options")
+            problems.add(
+                path,
+                draft.answer_line,
+                N_("question '%(question)s' has both 'answer:' and options"),
+                question=question_id,
+            )
             return None
         options = tuple(
             Option(id=value, html="", is_correct=(value == str(draft.answer).lower()))
@@ -121,24 +138,44 @@ def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Qu
             problems.add(
                 path,
                 draft.line,
-                f"{where} has no options: add '(x) id: text' lines, or 'answer: true|false'",
+                N_(
+                    "question '%(question)s' has no options: add '(x) id: text' lines, "
+                    "or 'answer: true|false'"
+                ),
+                question=question_id,
             )
             return None
         if len(kinds) > 1:
             problems.add(
-                path, draft.line, f"{where} mixes ( ) and [ ] options; use one kind per question"
+                path,
+                draft.line,
+                N_("question '%(question)s' mixes ( ) and [ ] options; use one kind per question"),
+                question=question_id,
             )
             return None
         kind = QuestionKind.SINGLE if kinds == {"("} else QuestionKind.MULTIPLE
         if len(draft.boxes) < 2:
-            problems.add(path, draft.line, f"{where} needs at least two options")
+            problems.add(
+                path,
+                draft.line,
+                N_("question '%(question)s' needs at least two options"),
+                question=question_id,
+            )
         correct = sum(1 for box in draft.boxes if box[2])
         if kind is QuestionKind.SINGLE and correct != 1:
             problems.add(
-                path, draft.line, f"{where} is single choice and needs exactly one (x) option"
+                path,
+                draft.line,
+                N_("question '%(question)s' is single choice and needs exactly one (x) option"),
+                question=question_id,
             )
         if kind is QuestionKind.MULTIPLE and correct == 0:
-            problems.add(path, draft.line, f"{where} needs at least one [x] option")
+            problems.add(
+                path,
+                draft.line,
+                N_("question '%(question)s' needs at least one [x] option"),
+                question=question_id,
+            )
         options = tuple(
             Option(
                 id=option_id,
@@ -183,10 +220,17 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
         if question := QUESTION_LINE.match(text):
             skipping = not question["id"]
             if skipping:
-                problems.add(path, line, "a question starts with '? id: text', e.g. '? origin: …'")
+                problems.add(
+                    path, line, N_("a question starts with '? id: text', e.g. '? origin: …'")
+                )
                 continue
             if any(draft.id == question["id"] for draft in drafts):
-                problems.add(path, line, f"question id '{question['id']}' is used twice")
+                problems.add(
+                    path,
+                    line,
+                    N_("question id '%(question)s' is used twice"),
+                    question=question["id"],
+                )
             current = _QuestionDraft(question["id"], question["prompt"].strip(), line)
             drafts.append(current)
             last_option = None
@@ -199,34 +243,56 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                 problems.add(
                     path,
                     line,
-                    "expected a setting (" + ", ".join(SETTING_KEYS) + ") or a question '? id: …'",
+                    N_("expected a setting (%(settings)s) or a question '? id: …'"),
+                    settings=", ".join(SETTING_KEYS),
                 )
             elif setting["key"] in seen_settings:
-                problems.add(path, line, f"setting '{setting['key']}' is given twice")
+                problems.add(path, line, N_("setting '%(key)s' is given twice"), key=setting["key"])
             else:
                 seen_settings.add(setting["key"])
                 settings = _parse_setting(
                     setting["key"], setting["value"], settings, path, line, problems
                 )
             continue
-        where = f"question '{current.id}'"
+        question_id = current.id
         if option := OPTION_LINE.match(text.strip()):
             option_id = option["id"]
             if not option_id:
-                problems.add(path, line, f"{where}: an option is written '( ) id: text'")
+                problems.add(
+                    path,
+                    line,
+                    N_("question '%(question)s': an option is written '( ) id: text'"),
+                    question=question_id,
+                )
                 continue
             if option_id in current.texts:
-                problems.add(path, line, f"{where}: option id '{option_id}' is used twice")
+                problems.add(
+                    path,
+                    line,
+                    N_("question '%(question)s': option id '%(option)s' is used twice"),
+                    question=question_id,
+                    option=option_id,
+                )
                 continue
             if option_id in REVEALING_IDS:
                 problems.add(
                     path,
                     line,
-                    f"{where}: option id '{option_id}' would tell learners the answer in the "
-                    "page source; name the option after its content",
+                    N_(
+                        "question '%(question)s': option id '%(option)s' would tell learners the "
+                        "answer in the page source; name the option after its content"
+                    ),
+                    question=question_id,
+                    option=option_id,
                 )
             if not option["text"].strip():
-                problems.add(path, line, f"{where}: option '{option_id}' has no text")
+                problems.add(
+                    path,
+                    line,
+                    N_("question '%(question)s': option '%(option)s' has no text"),
+                    question=question_id,
+                    option=option_id,
+                )
             box = option["box"]
             current.boxes.append((box[0], option_id, box[1] in "xX"))
             current.texts[option_id] = option["text"].strip()
@@ -236,7 +302,13 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
             if feedback["indent"]:
                 if last_option is None:
                     problems.add(
-                        path, line, f"{where}: indented '>' feedback needs an option above it"
+                        path,
+                        line,
+                        N_(
+                            "question '%(question)s': indented '>' feedback needs an option "
+                            "above it"
+                        ),
+                        question=question_id,
                     )
                 else:
                     current.option_feedback.setdefault(last_option, []).append(feedback["text"])
@@ -248,7 +320,12 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
         if setting is not None and setting["key"] == "answer":
             value = setting["value"].lower()
             if value not in TRUE_FALSE_IDS:
-                problems.add(path, line, f"{where}: 'answer' must be true or false")
+                problems.add(
+                    path,
+                    line,
+                    N_("question '%(question)s': 'answer' must be true or false"),
+                    question=question_id,
+                )
             else:
                 current.answer = value == "true"
                 current.answer_line = line
@@ -256,12 +333,15 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
         problems.add(
             path,
             line,
-            f"{where}: cannot read this line; expected '(x) id: text', '[x] id: text', "
-            "'answer: true|false' or '> feedback'",
+            N_(
+                "question '%(question)s': cannot read this line; expected '(x) id: text', "
+                "'[x] id: text', 'answer: true|false' or '> feedback'"
+            ),
+            question=question_id,
         )
     questions = [_build_question(draft, path, problems) for draft in drafts]
     if not drafts:
-        problems.add(path, block.first_line, "the quiz has no questions")
+        problems.add(path, block.first_line, N_("the quiz has no questions"))
     if len(problems) > before:
         return None
     return Quiz(
@@ -284,16 +364,27 @@ def check_translation(
     if reference is None and translation is None:
         return
     if translation is None:
-        problems.add(translation_path, 1, f"{source} has a quiz; this translation has none")
+        problems.add(
+            translation_path,
+            1,
+            N_("%(source)s has a quiz; this translation has none"),
+            source=source,
+        )
         return
     if reference is None:
-        problems.add(translation_path, translation.line, f"{source} has no quiz; remove this one")
+        problems.add(
+            translation_path,
+            translation.line,
+            N_("%(source)s has no quiz; remove this one"),
+            source=source,
+        )
         return
     if translation.settings != reference.settings:
         problems.add(
             translation_path,
             translation.line,
-            f"the quiz settings differ from {source}; only the words may differ",
+            N_("the quiz settings differ from %(source)s; only the words may differ"),
+            source=source,
         )
     reference_ids = [q.id for q in reference.questions]
     translation_ids = [q.id for q in translation.questions]
@@ -301,19 +392,25 @@ def check_translation(
         problems.add(
             translation_path,
             translation.line,
-            f"the questions differ from {source}: expected {', '.join(reference_ids)}; "
-            f"found {', '.join(translation_ids)}",
+            N_("the questions differ from %(source)s: expected %(expected)s; found %(found)s"),
+            source=source,
+            expected=", ".join(reference_ids),
+            found=", ".join(translation_ids),
         )
     for question in translation.questions:
         original = reference.question(question.id)
         if original is None:
             continue
-        where = f"question '{question.id}'"
         if question.kind is not original.kind:
             problems.add(
                 translation_path,
                 question.line,
-                f"{where} is {question.kind.value} here but {original.kind.value} in {source}",
+                N_(
+                    "question '%(question)s' is not the same kind of question as in %(source)s: "
+                    "use the same ( ), [ ] or 'answer:'"
+                ),
+                question=question.id,
+                source=source,
             )
             continue
         option_ids = [option.id for option in question.options]
@@ -322,13 +419,22 @@ def check_translation(
             problems.add(
                 translation_path,
                 question.line,
-                f"{where} has options {', '.join(option_ids)}; {source} has "
-                f"{', '.join(original_ids)}",
+                N_("question '%(question)s' has options %(found)s; %(source)s has %(expected)s"),
+                question=question.id,
+                found=", ".join(option_ids),
+                source=source,
+                expected=", ".join(original_ids),
             )
         elif question.correct_ids != original.correct_ids:
             problems.add(
                 translation_path,
                 question.line,
-                f"{where} marks {', '.join(sorted(question.correct_ids))} as right; {source} "
-                f"marks {', '.join(sorted(original.correct_ids))}",
+                N_(
+                    "question '%(question)s' marks %(found)s as right; "
+                    "%(source)s marks %(expected)s"
+                ),
+                question=question.id,
+                found=", ".join(sorted(question.correct_ids)),
+                source=source,
+                expected=", ".join(sorted(original.correct_ids)),
             )

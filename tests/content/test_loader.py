@@ -127,6 +127,27 @@ def test_a_badly_named_folder_and_a_duplicate_number_are_reported(lessons_dir):
     assert any("named NN-slug" in problem for problem in problems)
 
 
+def test_a_problem_is_told_in_the_trainers_words_with_paths_from_the_lessons_folder(
+    lessons_dir,
+):
+    lessons_dir.lesson("01-first")
+    lessons_dir.lesson("01-again")
+    with pytest.raises(ContentError) as caught:
+        load_course(lessons_dir.root)
+    (problem,) = caught.value.problems
+    portuguese = {
+        "error": "erro",
+        "lesson number %(number)d is already used by %(folder)s": (
+            "o número %(number)d já é o da lição %(folder)s"
+        ),
+    }
+    shown = problem.relative_to(lessons_dir.root)
+    assert shown.described(lambda words: portuguese.get(words, words)) == (
+        "01-first:1:1: erro: o número 1 já é o da lição 01-again"
+    )
+    assert str(shown) == "01-first:1:1: error: lesson number 1 is already used by 01-again"
+
+
 def test_a_lesson_without_the_default_language_is_reported(lessons_dir):
     lessons_dir.lesson("01-first", languages=("pt", "en"))
     [problem] = problems_of(lessons_dir.root)

@@ -86,9 +86,20 @@ def test_a_lesson_cannot_declare_data_the_register_does_not_let_it(lessons_dir):
     with pytest.raises(ContentError) as caught:
         load_course(lessons_dir.root, REGISTER)
     problems = [str(p) for p in caught.value.problems]
-    assert [p.split(" (")[0] for p in problems] == [
-        f"{path}:5:1: error: 'collects' names 'progress', not a category lessons can declare",
-        f"{path}:5:1: error: 'collects' names 'photos', not a category lessons can declare",
+    assert problems == [
+        f"{path}:5:1: error: 'collects' names '{item}', but this register lets lessons declare "
+        "nothing"
+        for item in ("progress", "photos")
+    ]
+
+
+def test_a_lesson_is_told_which_data_it_may_declare(lessons_dir, declarable_register):
+    path = lessons_dir.write("01-first/es.md", lesson_file(collects="[photos]"))
+    with pytest.raises(ContentError) as caught:
+        load_course(lessons_dir.root, declarable_register)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:5:1: error: 'collects' names 'photos', not a category lessons can declare "
+        "(reflections)"
     ]
 
 

@@ -68,7 +68,8 @@ def test_a_trainer_previews_a_draft_and_reloads_the_lessons(visit, lang):
         "The lessons have errors: learners still see the previous version."
     )
     problems = page.locator(".problems").inner_text()
-    assert f"\n{folder.name}/es.md:4:1: error: 'date'" in problems, problems
+    level, message = _("error"), _("'date' must be written as YYYY-MM-DD")
+    assert f"\n{folder.name}/es.md:4:1: {level}: {message}" in problems, problems
     folder.joinpath("es.md").unlink()
     folder.rmdir()
     reload_lessons(visit)

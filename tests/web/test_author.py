@@ -100,6 +100,26 @@ def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, t
     assert "First, revised" in trainer.get("/en/lessons/first").get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("language", "described"),
+    [
+        ("pt", "01-first/en.md:5:1: erro: chave desconhecida &#39;autor&#39; (permitidas: "),
+        ("es", "01-first/en.md:5:1: error: clave desconocida &#39;autor&#39; (se admiten: "),
+    ],
+)
+def test_trainers_read_the_problems_in_the_language_of_the_page(
+    course_app, tmp_path, language, described
+):
+    app = course_app(write_course, "reloadable")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    (tmp_path / "reloadable" / "01-first" / "en.md").write_text(
+        lesson_file("Broken", autor="x"), "utf-8"
+    )
+    failed = trainer.submit(f"/{language}/author/", f"/{language}/author/reload")
+    assert failed.status_code == 422
+    assert f"<code>{described}" in failed.get_data(as_text=True)
+
+
 def test_the_reload_answers_with_the_lessons_it_has_just_read(course_app, tmp_path):
     app = course_app(write_course, "growing")
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
