@@ -75,6 +75,8 @@ class DataCategory:
     purpose: Mapping[str, str]
     retention: Mapping[str, str]
     retention_days: int | None
+    # Days an account whose email address was never confirmed is kept after signing up.
+    unconfirmed_days: int | None
     recipients: Mapping[str, str]
     storage: tuple[Storage, ...]
     # Hash of everything said about the category: a change makes new notice versions.
@@ -192,6 +194,17 @@ def load_register(path: Path | str) -> DataRegister:
         days = retention.get("days")
         if any(entry.purge for entry in storage) and not isinstance(days, int):
             problems.add(path, 1, f"{where}: a purged category needs retention.days")
+        unconfirmed = retention.get("unconfirmed_days")
+        erases_accounts = any(entry.purge is Purge.ERASE_ACCOUNT for entry in storage)
+        if unconfirmed is not None and not (
+            isinstance(unconfirmed, int) and unconfirmed >= 1 and erases_accounts
+        ):
+            problems.add(
+                path,
+                1,
+                f"{where}: retention.unconfirmed_days is a number of days, for a category "
+                "whose purge is erase-account",
+            )
         if collected is None or basis is None:
             continue
         categories.append(
@@ -204,6 +217,7 @@ def load_register(path: Path | str) -> DataRegister:
                 purpose=_texts(item.get("purpose"), f"{where}.purpose", path, problems),
                 retention=_texts(retention.get("text"), f"{where}.retention.text", path, problems),
                 retention_days=days if isinstance(days, int) else None,
+                unconfirmed_days=unconfirmed if isinstance(unconfirmed, int) else None,
                 recipients=_texts(item.get("recipients"), f"{where}.recipients", path, problems),
                 storage=storage,
                 digest=digest(item),

@@ -23,7 +23,9 @@ from app.models import (
     ConsentEvent,
     NoticeAcknowledgment,
     NoticeVersion,
+    PasswordResetToken,
     Role,
+    TokenPurpose,
     User,
     utcnow,
 )
@@ -251,14 +253,33 @@ def user_ref(user_id: int) -> str:
     return f"user #{user_id}"
 
 
-def _expired(storage: Storage, days: int, now: dt.datetime) -> sa.ColumnElement[bool]:
+def _never_confirmed(users: sa.Table, days: int, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """Accounts whose address was not confirmed within `days` of signing up, and that no
+    confirmation link can still confirm: an address its owner never claimed is not kept."""
+    links = _table(PasswordResetToken.__tablename__)
+    live_link = (
+        sa.exists()
+        .where(links.c.user_id == users.c.id)
+        .where(links.c.purpose == TokenPurpose.CONFIRM_EMAIL.value)
+        .where(links.c.used_at.is_(None), links.c.expires_at > now)
+    )
+    return sa.and_(
+        users.c.email_confirmed_at.is_(None),
+        users.c.created_at < now - dt.timedelta(days=days),
+        ~live_link,
+    )
+
+
+def _expired(storage: Storage, category: DataCategory, now: dt.datetime) -> sa.ColumnElement[bool]:
     column = _table(storage.table).c[storage.retention_from]
-    cutoff = now - dt.timedelta(days=days)
+    cutoff = now - dt.timedelta(days=category.retention_days)
     if storage.purge is Purge.ERASE_ACCOUNT:
         # Never active since signing up counts from the sign-up; only learners' accounts
         # lapse, so the course team cannot be purged out of its own platform.
         users = _table(User.__tablename__)
         lapsed = sa.or_(column < cutoff, sa.and_(column.is_(None), users.c.created_at < cutoff))
+        if category.unconfirmed_days is not None:
+            lapsed = sa.or_(lapsed, _never_confirmed(users, category.unconfirmed_days, now))
         return sa.and_(lapsed, users.c.role == Role.LEARNER.value)
     return column < cutoff
 
@@ -276,7 +297,7 @@ def purge(
             if storage.purge is None or category.retention_days is None:
                 continue
             table = _table(storage.table)
-            expired = _expired(storage, category.retention_days, now)
+            expired = _expired(storage, category, now)
             if storage.purge is Purge.ERASE_ACCOUNT:
                 ids = list(session.scalars(sa.select(table.c.id).where(expired)))
                 if not dry_run:

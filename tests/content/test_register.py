@@ -63,6 +63,18 @@ categories:
 """
 
 
+def test_only_a_category_that_erases_accounts_can_erase_the_unconfirmed_ones(tmp_path):
+    path = tmp_path / "register.yml"
+    path.write_text(
+        DECLARABLE.replace("retention: {", "retention: {unconfirmed_days: 7, "), encoding="utf-8"
+    )
+    with pytest.raises(ContentError) as caught:
+        load_register(path)
+    assert "category reflections: retention.unconfirmed_days" in str(caught.value)
+    account = next(c for c in REGISTER.categories if c.id == "account")
+    assert account.unconfirmed_days == 7
+
+
 @pytest.fixture
 def declarable_register(tmp_path):
     path = tmp_path / "register.yml"

@@ -389,6 +389,39 @@ def test_the_purge_counts_in_a_dry_run_then_deletes_once(app):
     assert all(line.endswith(" 0") for line in again.output.splitlines()), again.output
 
 
+def test_sign_ups_never_confirmed_are_erased_after_a_week_unless_a_link_still_works(app):
+    now = utcnow()
+    with app.app_context():
+
+        def sign_up(email: str, days_ago: int, link_hours: int) -> None:
+            _outcome, user, _link = accounts.register(
+                db.session,
+                email=email,
+                password=PASSWORD,
+                display_name="Someone",
+                language="pt",
+                valid_for=dt.timedelta(hours=link_hours),
+            )
+            user.created_at = now - dt.timedelta(days=days_ago)
+
+        sign_up("unclaimed@example.org", 8, 0)
+        sign_up("retried@example.org", 8, 48)  # signed up again lately: the link still works
+        sign_up("recent@example.org", 6, 0)
+        confirmed = accounts.create_user(
+            db.session, email="confirmed@example.org", password=PASSWORD, display_name="C"
+        )
+        confirmed.created_at = now - dt.timedelta(days=8)
+        db.session.commit()
+
+    purged = app.test_cli_runner().invoke(args=["privacy", "purge"])
+    assert "account: purged 1" in purged.output, purged.output
+    assert sorted(user.email for user in rows(app, User)) == [
+        "confirmed@example.org",
+        "recent@example.org",
+        "retried@example.org",
+    ]
+
+
 def test_command_line_export_and_erasure_are_audited(app, tmp_path):
     with app.app_context():
         user_id = accounts.create_user(
