@@ -233,6 +233,8 @@ class AuditLogEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Null when the action came from the command line, or once the actor is erased.
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Loaded with the entries that show it (privacy.audit_log), never one at a time.
+    actor: Mapped[User | None] = relationship(lazy="raise")
     action: Mapped[str] = mapped_column(sa.String(32))
     # What the action was about, as "user #id" or "progress report": no email, no name.
     subject_ref: Mapped[str] = mapped_column(sa.String(64))

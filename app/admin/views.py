@@ -24,12 +24,13 @@ from app.extensions import content, db
 from app.guards import role_required
 from app.i18n import current_language
 from app.labels import ROLES
-from app.models import AuditLogEntry, NoticeVersion, Role, User, utcnow
+from app.models import NoticeVersion, Role, User, utcnow
 from app.services import accounts, privacy, reports
 from app.services import dashboard as dashboard_figures
 from app.services.reports import InvalidFilter, ReportFilters
 
 AUDIT_ROWS_SHOWN = 200
+EXPORTS_SHOWN = 20
 
 
 def _privacy_page(
@@ -40,14 +41,11 @@ def _privacy_page(
     versions = db.session.scalars(
         sa.select(NoticeVersion).order_by(NoticeVersion.lesson_slug, NoticeVersion.first_shown_at)
     )
-    audit = db.session.scalars(
-        sa.select(AuditLogEntry).order_by(AuditLogEntry.recorded_at.desc()).limit(AUDIT_ROWS_SHOWN)
-    )
     return render_template(
         "admin/privacy.html",
         register=content.register,
         versions=list(versions),
-        audit=list(audit),
+        audit=privacy.audit_log(db.session, limit=AUDIT_ROWS_SHOWN),
         export_form=export_form or ExportRequestForm(),
         erasure_form=erasure_form or ErasureRequestForm(),
     ), status
@@ -122,12 +120,7 @@ def dashboard():
         filters=filters,
         figures=dashboard_figures.figures(db.session, content.course, filters, current_language()),
         roles=list(Role),
-        exports=db.session.scalars(
-            sa.select(AuditLogEntry)
-            .where(AuditLogEntry.action == "report")
-            .order_by(AuditLogEntry.recorded_at.desc())
-            .limit(20)
-        ).all(),
+        exports=privacy.audit_log(db.session, limit=EXPORTS_SHOWN, action="report"),
     )
 
 

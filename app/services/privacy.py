@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.content import DataCategory, DataRegister, Lesson
 from app.content.register import Erasure, Purge, Storage, digest
@@ -246,6 +246,20 @@ def record_audit(
         )
     )
     session.commit()
+
+
+def audit_log(session: Session, *, limit: int, action: str | None = None) -> list[AuditLogEntry]:
+    """The newest entries first, each with the staff member who acted: the log stores only
+    their id, and shows who they are while their account exists."""
+    query = (
+        sa.select(AuditLogEntry)
+        .options(selectinload(AuditLogEntry.actor))
+        .order_by(AuditLogEntry.recorded_at.desc())
+        .limit(limit)
+    )
+    if action is not None:
+        query = query.where(AuditLogEntry.action == action)
+    return list(session.scalars(query))
 
 
 def user_ref(user_id: int) -> str:

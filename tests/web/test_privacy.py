@@ -323,7 +323,9 @@ def test_admins_handle_export_and_erasure_requests_with_an_audit_log(app, client
         ("export", f"user #{learner_id}", admin_id),
         ("erase", f"user #{learner_id}", admin_id),
     ]
-    assert "lu@example.org" not in client.get("/en/admin/privacy").get_data(as_text=True)
+    page = client.get("/en/admin/privacy").get_data(as_text=True)
+    assert "lu@example.org" not in page
+    assert page.count("<td>Ana (admin@example.org)</td>") == 2, "who handled each request"
 
 
 def test_learners_cannot_open_the_admin_pages(learner, client):

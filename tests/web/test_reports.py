@@ -242,7 +242,9 @@ def test_every_export_is_in_the_audit_log_with_its_filters_and_row_count(app, ad
         "pseudonymised": True,
         "rows": 2,
     }
-    assert "progress report" in admin.get("/en/admin/").get_data(as_text=True)
+    dashboard = admin.get("/en/admin/").get_data(as_text=True)
+    assert "progress report" in dashboard
+    assert "<td>Ana (admin@example.org)</td>" in dashboard, "who exported it"
 
 
 def test_the_command_line_export_writes_the_same_file(app, tmp_path):
