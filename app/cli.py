@@ -273,7 +273,7 @@ def _pybabel(*arguments: str) -> None:
 def translate_update() -> None:
     """Extract the interface strings from app/ and merge them into the es and pt catalogues."""
     template = "translations/messages.pot"
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "N_", "-o", template, "app")
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-o", template, "app")
     _pybabel("update", "-i", template, "-d", "translations", "--no-fuzzy-matching")
 
 

@@ -148,7 +148,7 @@ def _check_image(
             N_("image %(src)s is missing from %(folder)s"),
             column,
             src=src,
-            folder=context.folder.name,
+            folder=context.folder,
         )
         return
     if file.suffix.lower() not in IMAGE_TYPES:

@@ -109,14 +109,13 @@ def _parse_setting(
 
 
 def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Question | None:
-    question_id = draft.id
     before = len(problems)
     if not draft.prompt:
         problems.add(
             path,
             draft.line,
             N_("question '%(question)s' has no text after its id"),
-            question=question_id,
+            question=draft.id,
         )
     if draft.answer is not None:
         if draft.boxes:
@@ -124,7 +123,7 @@ def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Qu
                 path,
                 draft.answer_line,
                 N_("question '%(question)s' has both 'answer:' and options"),
-                question=question_id,
+                question=draft.id,
             )
             return None
         options = tuple(
@@ -142,7 +141,7 @@ def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Qu
                     "question '%(question)s' has no options: add '(x) id: text' lines, "
                     "or 'answer: true|false'"
                 ),
-                question=question_id,
+                question=draft.id,
             )
             return None
         if len(kinds) > 1:
@@ -150,7 +149,7 @@ def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Qu
                 path,
                 draft.line,
                 N_("question '%(question)s' mixes ( ) and [ ] options; use one kind per question"),
-                question=question_id,
+                question=draft.id,
             )
             return None
         kind = QuestionKind.SINGLE if kinds == {"("} else QuestionKind.MULTIPLE
@@ -159,7 +158,7 @@ def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Qu
                 path,
                 draft.line,
                 N_("question '%(question)s' needs at least two options"),
-                question=question_id,
+                question=draft.id,
             )
         correct = sum(1 for box in draft.boxes if box[2])
         if kind is QuestionKind.SINGLE and correct != 1:
@@ -167,14 +166,14 @@ def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Qu
                 path,
                 draft.line,
                 N_("question '%(question)s' is single choice and needs exactly one (x) option"),
-                question=question_id,
+                question=draft.id,
             )
         if kind is QuestionKind.MULTIPLE and correct == 0:
             problems.add(
                 path,
                 draft.line,
                 N_("question '%(question)s' needs at least one [x] option"),
-                question=question_id,
+                question=draft.id,
             )
         options = tuple(
             Option(
@@ -254,7 +253,6 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                     setting["key"], setting["value"], settings, path, line, problems
                 )
             continue
-        question_id = current.id
         if option := OPTION_LINE.match(text.strip()):
             option_id = option["id"]
             if not option_id:
@@ -262,7 +260,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                     path,
                     line,
                     N_("question '%(question)s': an option is written '( ) id: text'"),
-                    question=question_id,
+                    question=current.id,
                 )
                 continue
             if option_id in current.texts:
@@ -270,7 +268,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                     path,
                     line,
                     N_("question '%(question)s': option id '%(option)s' is used twice"),
-                    question=question_id,
+                    question=current.id,
                     option=option_id,
                 )
                 continue
@@ -282,7 +280,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                         "question '%(question)s': option id '%(option)s' would tell learners the "
                         "answer in the page source; name the option after its content"
                     ),
-                    question=question_id,
+                    question=current.id,
                     option=option_id,
                 )
             if not option["text"].strip():
@@ -290,7 +288,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                     path,
                     line,
                     N_("question '%(question)s': option '%(option)s' has no text"),
-                    question=question_id,
+                    question=current.id,
                     option=option_id,
                 )
             box = option["box"]
@@ -308,7 +306,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                             "question '%(question)s': indented '>' feedback needs an option "
                             "above it"
                         ),
-                        question=question_id,
+                        question=current.id,
                     )
                 else:
                     current.option_feedback.setdefault(last_option, []).append(feedback["text"])
@@ -324,7 +322,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                     path,
                     line,
                     N_("question '%(question)s': 'answer' must be true or false"),
-                    question=question_id,
+                    question=current.id,
                 )
             else:
                 current.answer = value == "true"
@@ -337,7 +335,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                 "question '%(question)s': cannot read this line; expected '(x) id: text', "
                 "'[x] id: text', 'answer: true|false' or '> feedback'"
             ),
-            question=question_id,
+            question=current.id,
         )
     questions = [_build_question(draft, path, problems) for draft in drafts]
     if not drafts:
