@@ -195,16 +195,14 @@ def load_register(path: Path | str) -> DataRegister:
         if any(entry.purge for entry in storage) and not isinstance(days, int):
             problems.add(path, 1, f"{where}: a purged category needs retention.days")
         unconfirmed = retention.get("unconfirmed_days")
-        erases_accounts = any(entry.purge is Purge.ERASE_ACCOUNT for entry in storage)
-        if unconfirmed is not None and not (
-            isinstance(unconfirmed, int) and unconfirmed >= 1 and erases_accounts
-        ):
-            problems.add(
-                path,
-                1,
-                f"{where}: retention.unconfirmed_days is a number of days, for a category "
-                "whose purge is erase-account",
-            )
+        if unconfirmed is not None:
+            # YAML reads `true` as a bool, which Python counts as an int.
+            if type(unconfirmed) is not int or unconfirmed < 1:
+                problems.add(path, 1, f"{where}: retention.unconfirmed_days is a number of days")
+            if not any(entry.purge is Purge.ERASE_ACCOUNT for entry in storage):
+                problems.add(
+                    path, 1, f"{where}: retention.unconfirmed_days needs a purge: erase-account"
+                )
         if collected is None or basis is None:
             continue
         categories.append(
@@ -217,7 +215,7 @@ def load_register(path: Path | str) -> DataRegister:
                 purpose=_texts(item.get("purpose"), f"{where}.purpose", path, problems),
                 retention=_texts(retention.get("text"), f"{where}.retention.text", path, problems),
                 retention_days=days if isinstance(days, int) else None,
-                unconfirmed_days=unconfirmed if isinstance(unconfirmed, int) else None,
+                unconfirmed_days=unconfirmed if type(unconfirmed) is int else None,
                 recipients=_texts(item.get("recipients"), f"{where}.recipients", path, problems),
                 storage=storage,
                 digest=digest(item),

@@ -25,7 +25,6 @@ from app.models import (
     NoticeVersion,
     PasswordResetToken,
     Role,
-    TokenPurpose,
     User,
     utcnow,
 )
@@ -269,12 +268,12 @@ def user_ref(user_id: int) -> str:
 
 def _never_confirmed(users: sa.Table, days: int, now: dt.datetime) -> sa.ColumnElement[bool]:
     """Accounts whose address was not confirmed within `days` of signing up, and that no
-    confirmation link can still confirm: an address its owner never claimed is not kept."""
+    emailed link can still confirm (a password reset link confirms the address too): an
+    address its owner never claimed is not kept."""
     links = _table(PasswordResetToken.__tablename__)
     live_link = (
         sa.exists()
         .where(links.c.user_id == users.c.id)
-        .where(links.c.purpose == TokenPurpose.CONFIRM_EMAIL.value)
         .where(links.c.used_at.is_(None), links.c.expires_at > now)
     )
     return sa.and_(

@@ -63,14 +63,24 @@ categories:
 """
 
 
-def test_only_a_category_that_erases_accounts_can_erase_the_unconfirmed_ones(tmp_path):
+@pytest.mark.parametrize(
+    ("days", "problem"),
+    [
+        ("7", "retention.unconfirmed_days needs a purge: erase-account"),
+        ("true", "retention.unconfirmed_days is a number of days"),
+    ],
+)
+def test_only_a_category_that_erases_accounts_can_erase_the_unconfirmed_ones(
+    tmp_path, days, problem
+):
     path = tmp_path / "register.yml"
     path.write_text(
-        DECLARABLE.replace("retention: {", "retention: {unconfirmed_days: 7, "), encoding="utf-8"
+        DECLARABLE.replace("retention: {", f"retention: {{unconfirmed_days: {days}, "),
+        encoding="utf-8",
     )
     with pytest.raises(ContentError) as caught:
         load_register(path)
-    assert "category reflections: retention.unconfirmed_days" in str(caught.value)
+    assert f"category reflections: {problem}" in str(caught.value)
     account = next(c for c in REGISTER.categories if c.id == "account")
     assert account.unconfirmed_days == 7
 

@@ -409,6 +409,8 @@ def test_sign_ups_never_confirmed_are_erased_after_a_week_unless_a_link_still_wo
         sign_up("unclaimed@example.org", 8, 0)
         sign_up("retried@example.org", 8, 48)  # signed up again lately: the link still works
         sign_up("recent@example.org", 6, 0)
+        sign_up("resetting@example.org", 8, 0)  # a reset link confirms the address too
+        accounts.start_password_reset(db.session, "resetting@example.org", dt.timedelta(hours=1))
         confirmed = accounts.create_user(
             db.session, email="confirmed@example.org", password=PASSWORD, display_name="C"
         )
@@ -420,6 +422,7 @@ def test_sign_ups_never_confirmed_are_erased_after_a_week_unless_a_link_still_wo
     assert sorted(user.email for user in rows(app, User)) == [
         "confirmed@example.org",
         "recent@example.org",
+        "resetting@example.org",
         "retried@example.org",
     ]
 
