@@ -175,6 +175,12 @@ def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage |
     )
 
 
+def _days(value: Any) -> int | None:
+    """A number of days from the register, or None. YAML reads `true` as a bool, which
+    Python counts as the int 1: a purge must not take it for one day."""
+    return value if type(value) is int and value >= 1 else None
+
+
 def load_register(path: Path | str) -> DataRegister:
     """Read and check the data register; raise ContentError naming what is wrong."""
     path = Path(path)
@@ -191,13 +197,12 @@ def load_register(path: Path | str) -> DataRegister:
             for number, entry_raw in enumerate(item.get("storage") or [])
             if (entry := _storage(entry_raw, f"{where}.storage[{number}]", path, problems))
         )
-        days = retention.get("days")
-        if any(entry.purge for entry in storage) and not isinstance(days, int):
+        days = _days(retention.get("days"))
+        if any(entry.purge for entry in storage) and days is None:
             problems.add(path, 1, f"{where}: a purged category needs retention.days")
-        unconfirmed = retention.get("unconfirmed_days")
-        if unconfirmed is not None:
-            # YAML reads `true` as a bool, which Python counts as an int.
-            if type(unconfirmed) is not int or unconfirmed < 1:
+        unconfirmed = _days(retention.get("unconfirmed_days"))
+        if retention.get("unconfirmed_days") is not None:
+            if unconfirmed is None:
                 problems.add(path, 1, f"{where}: retention.unconfirmed_days is a number of days")
             if not any(entry.purge is Purge.ERASE_ACCOUNT for entry in storage):
                 problems.add(
@@ -214,8 +219,8 @@ def load_register(path: Path | str) -> DataRegister:
                 data=_texts(item.get("data"), f"{where}.data", path, problems),
                 purpose=_texts(item.get("purpose"), f"{where}.purpose", path, problems),
                 retention=_texts(retention.get("text"), f"{where}.retention.text", path, problems),
-                retention_days=days if isinstance(days, int) else None,
-                unconfirmed_days=unconfirmed if type(unconfirmed) is int else None,
+                retention_days=days,
+                unconfirmed_days=unconfirmed,
                 recipients=_texts(item.get("recipients"), f"{where}.recipients", path, problems),
                 storage=storage,
                 digest=digest(item),

@@ -85,6 +85,15 @@ def test_only_a_category_that_erases_accounts_can_erase_the_unconfirmed_ones(
     assert account.unconfirmed_days == 7
 
 
+def test_a_purge_never_takes_yes_for_a_number_of_days(tmp_path):
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    changed = tmp_path / "register.yml"
+    changed.write_text(text.replace("days: 730", "days: true", 1), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_register(changed)
+    assert "category account: a purged category needs retention.days" in str(caught.value)
+
+
 @pytest.fixture
 def declarable_register(tmp_path):
     path = tmp_path / "register.yml"
