@@ -211,15 +211,16 @@ class Browser(FlaskClient):
         return self.post(f"/{lang}/lessons/{lesson.slug}/quiz", data=MultiDict(form))
 
     def register(self, lang: str = "en", email: str = "ana@example.org", **fields):
-        """Sign up, then follow the confirmation link the app emailed (to its outbox): the
-        response is the confirmation's redirect, or the form's answer if there is no link."""
+        """Sign up, then open the confirmation link the app emailed (to its outbox) and
+        press its button: the response is the confirmation's redirect, or the form's answer
+        if there is no link."""
         data = {"email": email, "password": "correct horse battery", "display_name": "Ana"}
         data.update(fields)
         response = self.submit(f"/{lang}/register", data=data)
         link = latest_link(self.application, email, "/register/confirm/")
         if response.status_code != 200 or link is None:
             return response
-        return self.get(link)
+        return self.submit(link)
 
     def login(self, lang: str = "en", email: str = "ana@example.org", password=None, **kwargs):
         data = {"email": email, "password": password or "correct horse battery"}

@@ -36,7 +36,7 @@ from app.extensions import content, db, limiter, login_manager
 from app.guards import signed_in
 from app.i18n import current_language, preferred_language
 from app.mail import send_mail
-from app.models import User
+from app.models import TokenPurpose, User
 from app.services import accounts, privacy
 
 
@@ -145,12 +145,20 @@ def register():
     return render_template("account/check_email.html", email=form.email.data)
 
 
-@bp.get("/<lang:lang>/register/confirm/<token>")
+@bp.route("/<lang:lang>/register/confirm/<token>", methods=["GET", "POST"])
+@throttle_address
 def confirm(token: str):
-    """The link from the confirmation email: the account is ready, and signed in."""
+    """The link from the confirmation email shows a button; pressing it makes the account
+    ready and signs it in. Opening the link alone changes nothing, because mail scanners
+    open links before the learner does, and the link works only once."""
+    spent = _("This link has expired or has already been used. Please sign up again.")
+    if not accounts.link_is_usable(db.session, token, TokenPurpose.CONFIRM_EMAIL):
+        refuse(400, spent)
+    if request.method == "GET":
+        return render_template("account/confirm.html")
     user = accounts.confirm_email(db.session, token)
     if user is None:
-        refuse(400, _("This link has expired or has already been used. Please sign up again."))
+        refuse(400, spent)
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
     return _sign_in(user)
 
@@ -300,7 +308,7 @@ def _send_reset_link(user: User, token: str, minutes: int) -> None:
 @throttle_address
 def reset_password(token: str):
     """Choose a new password with a reset link (once, before it expires)."""
-    if not accounts.reset_link_is_valid(db.session, token):
+    if not accounts.link_is_usable(db.session, token, TokenPurpose.RESET_PASSWORD):
         refuse(400, _("This link has expired or has already been used. Please ask for a new one."))
     form = ResetPasswordForm()
     if form.is_submitted():

@@ -129,8 +129,10 @@ def _usable_token(session: Session, token: str, purpose: TokenPurpose) -> Passwo
     )
 
 
-def reset_link_is_valid(session: Session, token: str) -> bool:
-    return _usable_token(session, token, TokenPurpose.RESET_PASSWORD) is not None
+def link_is_usable(session: Session, token: str, purpose: TokenPurpose) -> bool:
+    """Whether an emailed link still works, without spending it (opening a link only
+    shows a page: mail scanners open links too)."""
+    return _usable_token(session, token, purpose) is not None
 
 
 def _spend_tokens(session: Session, user_id: int, purpose: TokenPurpose) -> None:

@@ -88,6 +88,9 @@ def test_the_learner_journey_needs_only_the_keyboard(visit, lang):
     assert page.get_by_role("heading", level=1).inner_text() == _("Check your email")
 
     page.goto(visit.site.emailed_link(email, "/register/confirm/"))
+    tab_to(page, "main form button")
+    assert page.evaluate("document.activeElement.textContent.trim()") == _("Confirm and sign in")
+    press_and_wait(page, "Enter")
     skip_to_content(page, visit)
     tab_to(page, f'main a[href$="/lessons/{LESSON_1.slug}"]')
     press_and_wait(page, "Enter")

@@ -16,7 +16,7 @@ ACKNOWLEDGE = "I have read this notice: start the lesson"
 
 
 def sign_up(visit: Visit, email: str, name: str) -> None:
-    """Fill in the form, then follow the link the server emailed."""
+    """Fill in the form, then open the link the server emailed and press its button."""
     page, _ = visit.page, visit._
     visit.open(f"/{visit.lang}/register")
     page.get_by_label(_("Email")).fill(email)
@@ -25,6 +25,8 @@ def sign_up(visit: Visit, email: str, name: str) -> None:
     visit.submit_form_with(_("Create my account"))
     assert page.get_by_role("heading", name=_("Check your email")).is_visible()
     visit.open(visit.site.emailed_link(email, "/register/confirm/").removeprefix(visit.site.base))
+    assert page.get_by_role("heading", name=_("Finish creating your account")).is_visible()
+    visit.submit_form_with(_("Confirm and sign in"))
 
 
 def answer_quiz(visit: Visit, right: bool) -> None:

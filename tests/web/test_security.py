@@ -18,7 +18,7 @@ from app.extensions import db, limiter
 from app.models import PasswordResetToken, Role, utcnow
 from app.services import accounts
 from config import ProductionConfig
-from tests.conftest import dispose, latest_link, make_app, outbox
+from tests.conftest import CSRF_FIELD, dispose, latest_link, make_app, outbox
 
 PASSWORD = "correct horse battery"
 LESSON = "what-is-co-production"
@@ -269,11 +269,45 @@ def test_an_account_is_usable_only_once_its_address_is_confirmed(app, client):
     assert pending.status_code == 200 and "Revisa tu correo" in pending.get_data(as_text=True)
     assert client.login("es", email="eve@example.org").status_code == 401
     link = latest_link(app, "eve@example.org", "/register/confirm/")
-    assert client.get(link).status_code == 303
+    assert client.submit(link).status_code == 303
     assert client.get("/es/account/data").status_code == 200
     client.submit("/es/", "/es/logout")
-    assert client.get(link).status_code == 400  # single use
+    spent = client.get(link)
+    assert spent.status_code == 400 and "ya se ha usado" in spent.get_data(as_text=True)
     assert client.login("es", email="eve@example.org").status_code == 303
+
+
+def test_a_mail_scanner_opening_the_confirmation_link_spends_nothing(app, client):
+    """Mail services open the links in a message before its reader does: opening the link
+    only shows the button, and the learner's own press still works."""
+    client.submit(
+        "/pt/register",
+        data={"email": "ines@example.org", "password": PASSWORD, "display_name": "Inês"},
+    )
+    link = latest_link(app, "ines@example.org", "/register/confirm/")
+    scanner = app.test_client()
+    for _ in range(3):
+        opened = scanner.get(link)
+        assert opened.status_code == 200
+        assert "Confirmar e iniciar sessão" in opened.get_data(as_text=True)
+    assert scanner.get("/pt/account/data").status_code == 302
+    assert client.login("pt", email="ines@example.org").status_code == 401
+    confirmed = client.submit(link)
+    assert confirmed.status_code == 303
+    assert client.get("/pt/account/data").status_code == 200
+    token = CSRF_FIELD.search(opened.get_data(as_text=True)).group(1)
+    assert scanner.post(link, data={"csrf_token": token}).status_code == 400
+
+
+def test_the_confirmation_button_needs_the_pages_token(app, client):
+    client.submit(
+        "/en/register",
+        data={"email": "otto@example.org", "password": PASSWORD, "display_name": "Otto"},
+    )
+    link = latest_link(app, "otto@example.org", "/register/confirm/")
+    forged = client.post(link, data={})
+    assert forged.status_code == 400
+    assert client.login("en", email="otto@example.org").status_code == 401
 
 
 def test_nobody_can_prepare_an_account_on_someone_elses_address(app, client):
@@ -284,6 +318,10 @@ def test_nobody_can_prepare_an_account_on_someone_elses_address(app, client):
     victim.register("en", email="vic@example.org", password="the victim's passphrase")
     assert victim.get("/en/account/data").status_code == 200
     assert client.get(first_link).status_code == 400  # the squatter's link no longer works
+    assert (
+        client.post(first_link, data={"csrf_token": client.csrf_token("/en/login")}).status_code
+        == 400
+    )
     assert (
         client.login("en", email="vic@example.org", password="the squatter's pass").status_code
         == 401
