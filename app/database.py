@@ -13,14 +13,25 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
 
 log = logging.getLogger(__name__)
 
 
+class RowIdConverter(IntegerConverter):
+    """A row's id in a URL (`<id:user_id>`): a number larger than any id column can hold
+    matches no page, a 404, instead of reaching the database and failing there."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        super().__init__(url_map, min=1, max=2**63 - 1)
+
+
 def init_app(app: Flask) -> None:
-    """Give every SQLite connection WAL, foreign keys and a busy timeout."""
+    """Register the `id` URL converter, and give every SQLite connection WAL, foreign keys
+    and a busy timeout."""
+    app.url_map.converters["id"] = RowIdConverter
     with app.app_context():
         engine = db.engine
     if engine.dialect.name != "sqlite":

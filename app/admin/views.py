@@ -110,6 +110,16 @@ def _filters() -> ReportFilters:
         refuse(400, _("This filter value is not valid: %(field)s.", field=invalid.field))
 
 
+def _switch(name: str) -> bool:
+    """An on/off option in the query string: "1" is on, absent or "0" off; anything else
+    is refused rather than quietly read as off (a report meant to be pseudonymised must
+    never come out with names)."""
+    value = request.args.get(name, "0")
+    if value not in {"0", "1"}:
+        refuse(400, _("This option is not valid: %(option)s.", option=name))
+    return value == "1"
+
+
 @bp.get("/<lang:lang>/admin/")
 @role_required(Role.ADMIN)
 def dashboard():
@@ -124,7 +134,7 @@ def dashboard():
     )
 
 
-@bp.get("/<lang:lang>/admin/learners/<int:user_id>")
+@bp.get("/<lang:lang>/admin/learners/<id:user_id>")
 @role_required(Role.ADMIN)
 def learner(user_id: int):
     """One learner's lessons and quiz attempts."""
@@ -143,20 +153,26 @@ def report(kind: str, output: str):
         kind,
         output,
         _filters(),
-        pseudonymise=request.args.get("pseudonymise") == "1",
-        bom=request.args.get("bom") == "1",
+        pseudonymise=_switch("pseudonymise"),
+        bom=_switch("bom"),
     )
     body = export.chunks(export.rows(db.session, content.course))
     actor_id = current_user.id
 
     def send():
-        yield from body
-        export.record(db.session, actor_id)
+        # Logged however the download ends: rows an admin's browser received before it
+        # stopped reading have left the platform all the same.
+        complete = False
+        try:
+            yield from body
+            complete = True
+        finally:
+            export.record(db.session, actor_id, complete=complete)
 
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
     return Response(
         stream_with_context(send()),
-        mimetype=reports.MEDIA_TYPES[output],
+        content_type=reports.MEDIA_TYPES[output],
         headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.{output}"'},
     )
 
@@ -180,7 +196,7 @@ def users():
     )
 
 
-@bp.post("/<lang:lang>/admin/users/<int:user_id>/role")
+@bp.post("/<lang:lang>/admin/users/<id:user_id>/role")
 @role_required(Role.ADMIN)
 def change_role(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
@@ -188,14 +204,14 @@ def change_role(user_id: int):
         role = Role(request.form.get("role", ""))
         accounts.change_role(db.session, user, role)
     except ValueError:
-        refuse(400, _("This filter value is not valid: %(field)s.", field="role"))
+        refuse(400, _("There is no such role."))
     except accounts.LastAdmin:
         refuse(409, _("The platform needs at least one active admin."))
     flash(_("%(email)s is now: %(role)s.", email=user.email, role=ROLES[role]), "success")
     return redirect(url_for("admin.users", **request.args), code=303)
 
 
-@bp.post("/<lang:lang>/admin/users/<int:user_id>/active")
+@bp.post("/<lang:lang>/admin/users/<id:user_id>/active")
 @role_required(Role.ADMIN)
 def change_active(user_id: int):
     user = db.session.get(User, user_id) or abort(404)

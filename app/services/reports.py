@@ -117,7 +117,8 @@ class ReportFilters:
         if self.registered_from:
             start = dt.datetime.combine(self.registered_from, dt.time(), dt.UTC)
             clauses.append(User.created_at >= start)
-        if self.registered_to:
+        # The last day there is (9999-12-31) has no day after it: no upper limit then.
+        if self.registered_to and self.registered_to < dt.date.max:
             end = dt.datetime.combine(self.registered_to + dt.timedelta(days=1), dt.time(), dt.UTC)
             clauses.append(User.created_at < end)
         return sa.and_(*clauses)
@@ -475,8 +476,9 @@ class ReportExport:
         options = {"bom": self.bom} if self.output == "csv" else {}
         return WRITERS[self.output](rows, self.columns, **options)
 
-    def record(self, session: Session, actor_id: int | None) -> None:
-        """Log the export once it is written: who, which filters, how many rows."""
+    def record(self, session: Session, actor_id: int | None, *, complete: bool = True) -> None:
+        """Log the export once it has ended: who, which filters, how many rows were read
+        for it, and whether it was sent whole (a download can be stopped half-way)."""
         record_audit(
             session,
             actor_id,
@@ -487,5 +489,6 @@ class ReportExport:
                 "filters": self.filters.as_args(),
                 "pseudonymised": self.pseudonymise,
                 "rows": self.rows_written,
+                "complete": complete,
             },
         )

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.extensions import content, db
 from app.models import AuditLogEntry, LessonProgress, QuizAttempt, Role, User, utcnow
-from app.services import accounts
+from app.services import accounts, reports
 from app.services.reports import PROGRESS_COLUMNS, SHEET_ROWS, SUMMARY_COLUMNS, write_xlsx
 
 NAMES = {
@@ -121,7 +121,7 @@ def test_the_csv_parses_back_exactly_with_a_bom_and_neutralised_formulas(app, ad
     seed(app)
     response = admin.get("/admin/reports/progress.csv?bom=1")
     assert response.status_code == 200
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     raw = response.get_data()
     assert raw.startswith("\ufeff".encode())
     text = raw.decode("utf-8-sig")
@@ -241,10 +241,65 @@ def test_every_export_is_in_the_audit_log_with_its_filters_and_row_count(app, ad
         "filters": {"language": "es"},
         "pseudonymised": True,
         "rows": 2,
+        "complete": True,
     }
     dashboard = admin.get("/en/admin/").get_data(as_text=True)
     assert "progress report" in dashboard
     assert "<td>Ana (admin@example.org)</td>" in dashboard, "who exported it"
+
+
+def test_a_download_stopped_half_way_is_logged_as_incomplete(app, admin, monkeypatch):
+    seed(app)
+    # A chunk per row, so that a few rows are sent and the rest are not.
+    monkeypatch.setattr(reports, "CSV_ROWS_PER_CHUNK", 1)
+    response = admin.get("/admin/reports/progress.csv", buffered=False)
+    chunks = response.iter_encoded()
+    received = next(chunks) + next(chunks)
+    response.close()
+    assert b"@example.org" in received
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditLogEntry).where(AuditLogEntry.action == "report"))
+        everything = len(expected_progress(app))
+    assert entry is not None, "a download that stopped half-way was not logged"
+    assert entry.details["complete"] is False
+    assert 1 <= entry.details["rows"] < everything
+
+
+@pytest.mark.parametrize("option", ["pseudonymise=true", "pseudonymise=yes", "bom=on"])
+def test_an_option_other_than_0_or_1_is_refused_not_ignored(app, admin, option):
+    seed(app)
+    admin.get("/es/admin/")  # the report's address has no language: the admin's last one
+    response = admin.get(f"/admin/reports/progress.csv?{option}")
+    assert response.status_code == 400
+    assert "Esta opción no es válida" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLogEntry)) == 0
+
+
+def test_the_last_day_there_is_works_as_a_filter(app, admin):
+    ids = seed(app)
+    page = admin.get("/en/admin/?registered_to=9999-12-31")
+    assert page.status_code == 200
+    rows = json.loads(
+        admin.get("/admin/reports/summary.json?registered_to=9999-12-31").get_data(as_text=True)
+    )
+    assert set(ids.values()) <= {row["learner_id"] for row in rows}
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999", "9223372036854775808", "0"])
+def test_an_account_number_no_account_can_have_is_a_404(admin, number):
+    assert admin.get(f"/en/admin/learners/{number}").status_code == 404
+    response = admin.submit("/en/admin/users", f"/en/admin/users/{number}/active", {"active": "1"})
+    assert response.status_code == 404
+
+
+def test_a_role_that_does_not_exist_is_refused_in_the_page_language(app, admin):
+    ids = seed(app)
+    response = admin.submit(
+        "/pt/admin/users", f"/pt/admin/users/{ids['es']}/role", {"role": "boss"}
+    )
+    assert response.status_code == 400
+    assert "Essa função não existe." in response.get_data(as_text=True)
 
 
 def test_the_command_line_export_writes_the_same_file(app, tmp_path):
@@ -318,7 +373,7 @@ def admin_routes(app) -> list[tuple[str, str]]:
     """Every URL under /admin or /<lang>/admin, with sample arguments filled in."""
     samples = {
         "<lang:lang>": "en",
-        "<int:user_id>": "1",
+        "<id:user_id>": "1",
         "<any(progress, summary):kind>": "progress",
         "<any(csv, xlsx, json):output>": "csv",
     }
