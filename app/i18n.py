@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, current_app, g, request, url_for
+from flask import Flask, Response, abort, current_app, g, request, url_for
 from flask_login import current_user
 from werkzeug.routing import BaseConverter
 
@@ -30,8 +30,14 @@ def preferred_language() -> str:
 
 
 def current_language() -> str:
-    """The language of this request's page."""
-    return g.get("lang") or preferred_language()
+    """The language of this request's page: the one in its address, even when the address
+    matches no page or not its method (an error page then speaks that language too)."""
+    return g.get("lang") or _language_in_path() or preferred_language()
+
+
+def _language_in_path() -> str | None:
+    first_segment = request.path.split("/", 2)[1]
+    return first_segment if first_segment in content.course.languages else None
 
 
 def _pull_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -48,10 +54,18 @@ def _add_language(endpoint: str, values: dict[str, Any]) -> None:
         values["lang"] = current_language()
 
 
-def _save_language() -> None:
+def _save_language(response: Response) -> Response:
+    """Remember the language of a page the learner was shown, for their next visit to `/`
+    and their emails; an error page (a mistyped address, say) changes nothing."""
     language = g.get("lang")
-    if language and current_user.is_authenticated and current_user.language != language:
+    if (
+        language
+        and response.status_code < 400
+        and current_user.is_authenticated
+        and current_user.language != language
+    ):
         remember_language(db.session, current_user, language)
+    return response
 
 
 def switch_language_url(language: str) -> str:
@@ -74,4 +88,4 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["lang"] = LanguageConverter
     app.url_value_preprocessor(_pull_language)
     app.url_defaults(_add_language)
-    app.before_request(_save_language)
+    app.after_request(_save_language)

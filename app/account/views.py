@@ -287,7 +287,8 @@ def forgot_password():
 
 
 def _send_reset_link(user: User, token: str, minutes: int) -> None:
-    language = user.language or current_language()
+    # The language of the page the reset was asked from: the one its reader chose.
+    language = current_language()
     link = url_for("account.reset_password", lang=language, token=token, _external=True)
     with force_locale(language):
         send_mail(

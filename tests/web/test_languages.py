@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import outbox
+
 LESSON_1 = "what-is-co-production"
 
 
@@ -96,3 +98,37 @@ def test_a_translated_lesson_has_no_fallback_note(course_missing_portuguese):
     html = course_missing_portuguese.get("/en/lessons/only-spanish").get_data(as_text=True)
     assert "not yet available" not in html
     assert '<div class="lesson-body" lang="en">' in html
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "title"),
+    [
+        ("/pt/nope", 404, "Página não encontrada"),
+        (f"/pt/lessons/{LESSON_1}/", 404, "Página não encontrada"),
+        (f"/es/lessons/{LESSON_1}/quiz", 405, "No permitido"),
+        (f"/es/lessons/{LESSON_1}/acknowledge", 405, "No permitido"),
+    ],
+)
+def test_an_address_that_matches_no_page_answers_in_its_own_language(learner, path, status, title):
+    """Whatever the browser asks for and whatever language the learner saved last."""
+    learner.get("/en/")
+    response = learner.get(path, headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert f'<html lang="{path[1:3]}">' in html and title in html
+
+
+def test_an_error_page_does_not_change_the_language_saved_for_the_learner(learner):
+    learner.get(f"/pt/lessons/{LESSON_1}")
+    assert learner.get("/es/lessons/no-such-lesson").status_code == 404
+    assert learner.get("/es/admin/").status_code == 403
+    assert learner.get("/", headers={"Accept-Language": "en"}).location == "/pt/"
+
+
+def test_a_reset_link_comes_in_the_language_of_the_page_it_was_asked_from(app, learner):
+    learner.get(f"/pt/lessons/{LESSON_1}")
+    learner.submit("/en/", "/en/logout")
+    learner.submit("/es/password/forgot", data={"email": "ana@example.org"})
+    message = outbox(app)[-1]
+    assert message["Subject"] == "Elige una nueva contraseña"
+    assert "/es/password/reset/" in message.get_content()
