@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import Email, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from app.services.accounts import MIN_PASSWORD_LENGTH, is_common_password
 
@@ -15,6 +17,19 @@ def not_common(form, field) -> None:
         raise ValidationError(
             _l("This password is one of the most used, and easily guessed. Please choose another.")
         )
+
+
+def one_line_of_text(form, field) -> None:
+    """A name is shown in pages, emails and spreadsheets: a line break or a control
+    character would break all three."""
+    if field.data and any(unicodedata.category(character) == "Cc" for character in field.data):
+        raise ValidationError(
+            _l("Please write your name on a single line, without control characters.")
+        )
+
+
+def _stripped(value: str | None) -> str | None:
+    return value.strip() if value else value
 
 
 def new_password_field(label) -> PasswordField:
@@ -47,9 +62,12 @@ class RegisterForm(FlaskForm):
     display_name = StringField(
         _l("Your name"),
         description=_l("Shown while you are signed in; a first name or a nickname is fine."),
+        filters=[_stripped],
         validators=[
-            InputRequired(_l("Please tell us what to call you.")),
+            # Checked after stripping: a name of spaces only is no name.
+            DataRequired(_l("Please tell us what to call you.")),
             Length(max=100, message=_l("Please use at most %(count)d characters.", count=100)),
+            one_line_of_text,
         ],
     )
     password = new_password_field(_l("Password"))

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from app.extensions import db
+from app.services import accounts
 from tests.conftest import outbox
 
 LESSON_1 = "what-is-co-production"
@@ -49,6 +51,27 @@ def test_registration_errors_are_shown_on_the_form_in_the_page_language(client):
     html = response.get_data(as_text=True)
     assert 'aria-invalid="true"' in html
     assert "Introduce una dirección de correo electrónico válida." in html
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("   ", "Diga-nos como prefere que lhe chamemos."),
+        ("Bel\x07én", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
+        ("Ana\nRuiz", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
+    ],
+)
+def test_a_name_of_spaces_or_with_control_characters_is_refused(app, client, name, message):
+    response = client.register("pt", email="nome@example.org", display_name=name)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert outbox(app) == [], "no account was started"
+
+
+def test_a_name_is_kept_without_the_spaces_around_it(app, client):
+    assert client.register("pt", display_name="  Inês Gonçalves  ").status_code == 303
+    with app.app_context():
+        assert accounts.find_user(db.session, "ana@example.org").display_name == "Inês Gonçalves"
 
 
 def test_signing_up_with_a_taken_email_looks_the_same_and_tells_its_owner(app, client):
