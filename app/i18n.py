@@ -73,6 +73,10 @@ def switch_language_url(language: str) -> str:
     endpoint = request.endpoint
     if endpoint and request.method == "GET" and "lang" in _endpoint_arguments(endpoint):
         arguments = {**request.args.to_dict(), **(request.view_args or {}), "lang": language}
+        # The page to go on to after signing in switches language too.
+        prefix = f"/{current_language()}/"
+        if arguments.get("next", "").startswith(prefix):
+            arguments["next"] = f"/{language}/{arguments['next'].removeprefix(prefix)}"
         return url_for(endpoint, **arguments)
     return url_for("learn.course", lang=language)
 

@@ -57,9 +57,20 @@ def load_user(session_id: str) -> User | None:
 
 @login_manager.unauthorized_handler
 def sign_in_first():
-    """Pages that need an account send visitors to sign in, and back afterwards."""
+    """Pages that need an account send visitors to sign in, and back afterwards: to the
+    page itself, or, for a form sent after the session ended, to the page the form was on
+    (the form's own address answers only POST)."""
     flash(_("Please sign in to continue."), "info")
-    return redirect(url_for("account.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("account.login", next=_page_to_return_to()))
+
+
+def _page_to_return_to() -> str:
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return f"{referrer.path}?{referrer.query}" if referrer.query else referrer.path
+    return url_for("learn.course")
 
 
 def _safe_next() -> str | None:

@@ -36,7 +36,7 @@ def test_the_language_switcher_keeps_the_learner_on_the_same_page(client):
     assert f'href="/en/lessons/{LESSON_1}"' in switcher
     assert 'aria-current="true" lang="pt">Português<' in switcher
     login = client.get(f"/es/login?next=/es/lessons/{LESSON_1}").get_data(as_text=True)
-    assert f'href="/pt/login?next=/es/lessons/{LESSON_1}"' in login
+    assert f'href="/pt/login?next=/pt/lessons/{LESSON_1}"' in login
     odd = client.get("/en/?lang=pt&slug=x")
     assert odd.status_code == 200
     assert 'href="/pt/?slug=x"' in odd.get_data(as_text=True)

@@ -326,3 +326,30 @@ def test_nobody_can_prepare_an_account_on_someone_elses_address(app, client):
         client.login("en", email="vic@example.org", password="the squatter's pass").status_code
         == 401
     )
+
+
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_after_signing_in(
+    learner,
+):
+    token = learner.csrf_token("/es/account/data")
+    other_device = learner.application.test_client()
+    other_device.login("es")
+    other_device.submit("/es/", "/es/logout")  # which ends every session of the account
+    sent = learner.post(
+        "/es/account/consents",
+        data={"csrf_token": token},
+        headers={"Referer": "http://localhost/es/account/data"},
+    )
+    assert sent.status_code == 302
+    assert sent.location == "/es/login?next=/es/account/data"
+    signed_in = learner.submit(
+        sent.location, data={"email": "ana@example.org", "password": PASSWORD}
+    )
+    assert signed_in.status_code == 303 and signed_in.location == "/es/account/data"
+    learner.submit("/es/", "/es/logout")
+    from_elsewhere = learner.post(
+        "/es/account/consents",
+        data={"csrf_token": learner.csrf_token("/es/login")},
+        headers={"Referer": "http://evil.example/es/account/data"},
+    )
+    assert from_elsewhere.location == "/es/login?next=/es/"
