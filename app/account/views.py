@@ -162,8 +162,21 @@ def confirm(token: str):
     """The link from the confirmation email shows a button; pressing it makes the account
     ready and signs it in. Opening the link alone changes nothing, because mail scanners
     open links before the learner does, and the link works only once."""
-    spent = _("This link has expired or has already been used. Please sign up again.")
+    # Whether the link's account is ready is not said: a link can outlive a sign-up that
+    # someone else's replaced, and nobody learns here whether an address has an account.
+    spent = _(
+        "This link has expired or has already been used. If your account is ready, please "
+        "sign in; if not, please sign up again."
+    )
     if not accounts.link_is_usable(db.session, token, TokenPurpose.CONFIRM_EMAIL):
+        confirmed = accounts.confirmed_by_link(db.session, token)
+        if (
+            confirmed is not None
+            and current_user.is_authenticated
+            and current_user.id == confirmed.id
+        ):
+            # Opened again (a reload, a second tap) by the learner it signed in.
+            return redirect(_safe_next() or url_for("learn.course"), code=303)
         refuse(400, spent)
     if request.method == "GET":
         return render_template("account/confirm.html")

@@ -135,6 +135,20 @@ def link_is_usable(session: Session, token: str, purpose: TokenPurpose) -> bool:
     return _usable_token(session, token, purpose) is not None
 
 
+def confirmed_by_link(session: Session, token: str) -> User | None:
+    """The account a confirmation link belongs to, if that account is confirmed: the
+    learner the link signed in may open it again (a reload, a second tap)."""
+    return session.scalar(
+        sa.select(User)
+        .join(PasswordResetToken, PasswordResetToken.user_id == User.id)
+        .where(
+            PasswordResetToken.token_hash == _token_hash(token),
+            PasswordResetToken.purpose == TokenPurpose.CONFIRM_EMAIL.value,
+            User.email_confirmed_at.is_not(None),
+        )
+    )
+
+
 def _spend_tokens(session: Session, user_id: int, purpose: TokenPurpose) -> None:
     session.execute(
         sa.update(PasswordResetToken)
