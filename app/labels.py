@@ -1,12 +1,14 @@
-"""Translated names for the data register's values that people read: legal bases and the
-columns shown on "my data" pages. A test checks every registered column has one."""
+"""Translated names for the data register's values that people read: legal bases, and the
+tables, columns and stored codes shown on "my data" pages. A test checks every registered
+table and column has one."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 from app.content.register import LegalBasis
-from app.models import Role
+from app.models import Role, TokenPurpose
+from app.services.accounts import SecurityEventKind
 
 ROLES = {Role.LEARNER: _l("Learner"), Role.TRAINER: _l("Trainer"), Role.ADMIN: _l("Admin")}
 
@@ -31,7 +33,7 @@ COLUMNS = {
     "password_hash": _l("Password hash"),
     "session_token": _l("Session key"),
     "state_version": _l("Data version"),
-    "token_hash": _l("Reset link (hashed)"),
+    "token_hash": _l("Emailed link (hashed)"),
     "expires_at": _l("Expires"),
     "used_at": _l("Used"),
     "email_confirmed_at": _l("Email confirmed"),
@@ -65,4 +67,34 @@ COLUMNS = {
     "action": _l("Action"),
     "subject_ref": _l("About"),
     "details": _l("Details"),
+}
+
+TABLES = {
+    "users": _l("Your account"),
+    "lesson_progress": _l("Lessons started and completed"),
+    "quiz_attempts": _l("Quiz attempts"),
+    "quiz_answers": _l("Quiz answers"),
+    "notice_acknowledgments": _l("Data notices you confirmed"),
+    "consent_events": _l("Your consent choices"),
+    "security_events": _l("Sign-ins and security events"),
+    "password_reset_tokens": _l("Links we emailed you"),
+    "audit_log": _l("What the course team did"),
+}
+
+# A column whose name means something else in one table.
+TABLE_COLUMNS = {("password_reset_tokens", "purpose"): _l("What for")}
+
+# Codes stored in a column, as a learner reads them.
+STORED_CODES = {
+    ("security_events", "kind"): {
+        SecurityEventKind.ACCOUNT_CREATED: _l("Account created"),
+        SecurityEventKind.SIGNED_IN: _l("Signed in"),
+        SecurityEventKind.SIGN_IN_FAILED: _l("Failed sign-in"),
+        SecurityEventKind.SIGNED_OUT: _l("Signed out"),
+        SecurityEventKind.PASSWORD_RESET: _l("Password changed with an emailed link"),
+    },
+    ("password_reset_tokens", "purpose"): {
+        TokenPurpose.CONFIRM_EMAIL: _l("Confirming your email address"),
+        TokenPurpose.RESET_PASSWORD: _l("Choosing a new password"),
+    },
 }

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from app.content.register import LegalBasis
 from app.extensions import content
 from app.i18n import current_language, switch_language_url
-from app.labels import COLUMNS, LEGAL_BASES, ROLES
+from app.labels import COLUMNS, LEGAL_BASES, ROLES, STORED_CODES, TABLE_COLUMNS, TABLES
 from app.models import Role
 from app.notices import controller
 
@@ -68,15 +68,35 @@ def role_label(role: Role) -> str:
     return str(ROLES[role])
 
 
-def column_label(name: str) -> str:
-    return str(COLUMNS.get(name, name))
+def column_label(name: str, table: str = "") -> str:
+    return str(TABLE_COLUMNS.get((table, name)) or COLUMNS.get(name, name))
 
 
-def data_value(value: Any, column: str = "") -> str:
-    """A stored value as a learner reads it on their data page: times, roles and languages
-    as the page's language writes them (the JSON download keeps the stored values)."""
+def table_label(table: str) -> str:
+    return str(TABLES.get(table, table))
+
+
+def lesson_name(slug: str) -> str:
+    """A lesson as people know it, "1 · What is co-production?", in the page's language;
+    a lesson no longer in the course keeps its slug."""
+    lesson = content.course.published_lesson(slug)
+    if lesson is None:
+        return slug
+    return f"{lesson.number} · {lesson.text_for(current_language()).title}"
+
+
+def data_value(value: Any, column: str = "", table: str = "") -> str:
+    """A stored value as a learner reads it on their data page: times, roles, languages,
+    lessons and stored codes as the page's language writes them (the JSON download keeps
+    the stored values)."""
     if value is None:
         return ""
+    codes = STORED_CODES.get((table, column))
+    if codes is not None and value in codes:
+        return str(codes[value])
+    if (table, column) == ("consent_events", "purpose"):
+        purposes = {purpose.id: purpose.text for purpose in content.register.purposes}
+        return localised(purposes[value]) if value in purposes else str(value)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):
@@ -87,6 +107,8 @@ def data_value(value: Any, column: str = "") -> str:
         return role_label(Role(value))
     if column == "language":
         return language_name(value)
+    if column == "lesson_slug":
+        return lesson_name(value)
     return str(value)
 
 
@@ -108,5 +130,7 @@ def init_app(app: Flask) -> None:
         localised=localised,
         legal_basis=legal_basis,
         column_label=column_label,
+        table_label=table_label,
+        lesson_name=lesson_name,
         data_value=data_value,
     )

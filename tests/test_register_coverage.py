@@ -6,7 +6,7 @@ from __future__ import annotations
 import app.models  # noqa: F401  (the tables the register must cover)
 from app.content import load_register
 from app.extensions import db
-from app.labels import COLUMNS
+from app.labels import COLUMNS, TABLES
 from config import TestConfig
 
 REGISTER = load_register(TestConfig.DATA_REGISTER)
@@ -55,3 +55,7 @@ def test_the_register_names_only_tables_and_columns_that_exist():
 def test_every_registered_column_has_a_translated_label():
     columns = set().union(*registered_columns().values())
     assert sorted(columns - COLUMNS.keys()) == []
+
+
+def test_every_registered_table_has_a_translated_label():
+    assert sorted(registered_columns().keys() - TABLES.keys()) == []

@@ -141,7 +141,7 @@ def learner(user_id: int):
     detail = dashboard_figures.learner_detail(db.session, user_id)
     if detail is None:
         abort(404)
-    return render_template("admin/learner.html", detail=detail, course=content.course)
+    return render_template("admin/learner.html", detail=detail)
 
 
 @bp.get("/admin/reports/<any(progress, summary):kind>.<any(csv, xlsx, json):output>")

@@ -214,9 +214,18 @@ def test_the_data_page_shows_what_is_stored_by_category(app, client):
     with app.app_context():
         for category in content.register.categories:
             assert category.name["pt"] in html
-    assert EMAIL in html and LESSON_1.slug in html
+    assert EMAIL in html
     cells = re.findall(r"<td>([^<]*)</td>", html)
     assert "Administrador" in cells and "português" in cells, "roles and languages in words"
+    assert f"1 · {LESSON_1.texts['pt'].title}" in cells and LESSON_1.slug not in cells
+    assert {"Conta criada", "Início de sessão", "Início de sessão falhado"} <= set(cells)
+    assert "Confirmar o seu endereço de email" in cells, "what each emailed link was for"
+    assert not {"account-created", "signed-in", "confirm", "course-improvement"} & set(cells)
+    with app.app_context():
+        [purpose] = content.register.purposes
+        assert purpose.text["pt"] in cells
+    assert "<h3>Inícios de sessão e eventos de segurança</h3>" in html
+    assert "<h3>Ligações que lhe enviámos por email</h3>" in html
     assert not [cell for cell in cells if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", cell)]
     month = format_date(dt.datetime.now(dt.UTC), "MMM", locale="pt")
     assert any(f" de {month} de " in cell for cell in cells), cells

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 
 import openpyxl
 import pytest
@@ -331,8 +332,12 @@ def test_the_dashboard_shows_headline_figures_funnel_and_filters(app, admin):
     assert "language=pt" in html  # export links keep the filters
     headline = html.split('class="headline"', 1)[1].split("</section>", 1)[0]
     assert headline.count("<strong>1</strong>") == 3
-    detail = admin.get(f"/en/admin/learners/{ids['pt']}").get_data(as_text=True)
+    detail = admin.get(f"/pt/admin/learners/{ids['pt']}").get_data(as_text=True)
     assert "João" in detail and "3/5" in detail
+    with app.app_context():
+        lesson = content.course.published_lessons[0]
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', detail)
+    assert rows == [f"1 · {lesson.texts['pt'].title}"] * 2, "lessons by name in both tables"
     assert admin.get("/en/admin/?role=wizard").status_code == 400
 
 
