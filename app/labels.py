@@ -98,3 +98,14 @@ STORED_CODES = {
         TokenPurpose.RESET_PASSWORD: _l("Choosing a new password"),
     },
 }
+
+# The report filters, as the dashboard's form names them.
+FILTERS = {
+    "language": _l("Language"),
+    "role": _l("Role"),
+    "registered_from": _l("Registered from"),
+    "registered_to": _l("Registered until"),
+}
+
+# The audit log's names for the reports (as stored in its `subject_ref`).
+REPORTS = {"progress report": _l("Progress report"), "summary report": _l("Summary report")}

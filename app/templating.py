@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from babel import Locale
 from flask import Flask, request
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 
 from app.content.register import LegalBasis
 from app.extensions import content
 from app.i18n import current_language, switch_language_url
-from app.labels import COLUMNS, LEGAL_BASES, ROLES, STORED_CODES, TABLE_COLUMNS, TABLES
+from app.labels import (
+    COLUMNS,
+    FILTERS,
+    LEGAL_BASES,
+    REPORTS,
+    ROLES,
+    STORED_CODES,
+    TABLE_COLUMNS,
+    TABLES,
+)
 from app.models import Role
 from app.notices import controller
 
@@ -112,6 +122,38 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
     return str(value)
 
 
+def audit_subject(subject_ref: str) -> str:
+    """What an audit log entry is about, in the page's language: an account by its number
+    (the log never names people), or a report."""
+    if account := re.fullmatch(r"user #(\d+)", subject_ref):
+        return _("Account #%(number)s", number=account[1])
+    return str(REPORTS.get(subject_ref, subject_ref))
+
+
+def _filter_value(name: str, value: str) -> str:
+    if name == "language":
+        return language_endonym(value)
+    if name == "role":
+        return role_label(Role(value))
+    return value
+
+
+def report_details(details: Mapping[str, Any]) -> str:
+    """A report download's logged details in words: format, rows, pseudonyms, filters, and
+    whether it was sent whole."""
+    parts = [
+        str(details["format"]).upper(),
+        ngettext("%(num)d row", "%(num)d rows", details["rows"]),
+    ]
+    if details.get("pseudonymised"):
+        parts.append(_("with pseudonyms"))
+    for name, value in details.get("filters", {}).items():
+        parts.append(f"{FILTERS[name]}: {_filter_value(name, value)}")
+    if details.get("complete") is False:
+        parts.append(_("stopped before the end"))
+    return " · ".join(parts)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         privacy_controller=controller,
@@ -133,4 +175,6 @@ def init_app(app: Flask) -> None:
         table_label=table_label,
         lesson_name=lesson_name,
         data_value=data_value,
+        audit_subject=audit_subject,
+        report_details=report_details,
     )

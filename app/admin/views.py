@@ -23,7 +23,7 @@ from app.errors import refuse
 from app.extensions import content, db
 from app.guards import role_required
 from app.i18n import current_language
-from app.labels import ROLES
+from app.labels import FILTERS, ROLES
 from app.models import NoticeVersion, Role, User, utcnow
 from app.services import accounts, privacy, reports
 from app.services import dashboard as dashboard_figures
@@ -45,7 +45,8 @@ def _privacy_page(
         "admin/privacy.html",
         register=content.register,
         versions=list(versions),
-        audit=privacy.audit_log(db.session, limit=AUDIT_ROWS_SHOWN),
+        # Requests from people about their data; report downloads have their own log.
+        audit=privacy.audit_log(db.session, limit=AUDIT_ROWS_SHOWN, actions=("export", "erase")),
         export_form=export_form or ExportRequestForm(),
         erasure_form=erasure_form or ErasureRequestForm(),
     ), status
@@ -107,7 +108,7 @@ def _filters() -> ReportFilters:
     try:
         return ReportFilters.parse(request.args, content.course.languages)
     except InvalidFilter as invalid:
-        refuse(400, _("This filter value is not valid: %(field)s.", field=invalid.field))
+        refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS[invalid.field]))
 
 
 def _switch(name: str) -> bool:
@@ -130,7 +131,7 @@ def dashboard():
         filters=filters,
         figures=dashboard_figures.figures(db.session, content.course, filters, current_language()),
         roles=list(Role),
-        exports=privacy.audit_log(db.session, limit=EXPORTS_SHOWN, action="report"),
+        exports=privacy.audit_log(db.session, limit=EXPORTS_SHOWN, actions=("report",)),
     )
 
 
@@ -187,7 +188,7 @@ def users():
     query = request.args.get("q", "").strip()
     role = request.args.get("role") or None
     if role is not None and role not in {r.value for r in Role}:
-        refuse(400, _("This filter value is not valid: %(field)s.", field="role"))
+        refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS["role"]))
     found, total = accounts.search_users(
         db.session, query, Role(role) if role else None, USERS_SHOWN
     )

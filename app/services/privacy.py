@@ -8,6 +8,7 @@ so a table added to the register is exported and erased without further code.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,17 +248,16 @@ def record_audit(
     session.commit()
 
 
-def audit_log(session: Session, *, limit: int, action: str | None = None) -> list[AuditLogEntry]:
-    """The newest entries first, each with the staff member who acted: the log stores only
-    their id, and shows who they are while their account exists."""
+def audit_log(session: Session, *, limit: int, actions: Iterable[str]) -> list[AuditLogEntry]:
+    """The newest entries of these kinds first, each with the staff member who acted: the
+    log stores only their id, and shows who they are while their account exists."""
     query = (
         sa.select(AuditLogEntry)
         .options(selectinload(AuditLogEntry.actor))
+        .where(AuditLogEntry.action.in_(list(actions)))
         .order_by(AuditLogEntry.recorded_at.desc())
         .limit(limit)
     )
-    if action is not None:
-        query = query.where(AuditLogEntry.action == action)
     return list(session.scalars(query))
 
 

@@ -332,9 +332,12 @@ def test_admins_handle_export_and_erasure_requests_with_an_audit_log(app, client
         ("export", f"user #{learner_id}", admin_id),
         ("erase", f"user #{learner_id}", admin_id),
     ]
-    page = client.get("/en/admin/privacy").get_data(as_text=True)
+    client.get("/admin/reports/summary.csv").get_data()  # downloads have a log of their own
+    page = client.get("/pt/admin/privacy").get_data(as_text=True)
     assert "lu@example.org" not in page
     assert page.count("<td>Ana (admin@example.org)</td>") == 2, "who handled each request"
+    assert page.count(f"<td>Conta n.º {learner_id}</td>") == 2
+    assert "<td>Exportação</td>" in page and "<td>Eliminação</td>" in page
 
 
 def test_learners_cannot_open_the_admin_pages(learner, client):

@@ -244,8 +244,9 @@ def test_every_export_is_in_the_audit_log_with_its_filters_and_row_count(app, ad
         "rows": 2,
         "complete": True,
     }
-    dashboard = admin.get("/en/admin/").get_data(as_text=True)
-    assert "progress report" in dashboard
+    dashboard = admin.get("/pt/admin/").get_data(as_text=True)
+    assert "<td>Relatório de progresso</td>" in dashboard
+    assert "<td>CSV · 2 linhas · com pseudónimos · Idioma: Español</td>" in dashboard
     assert "<td>Ana (admin@example.org)</td>" in dashboard, "who exported it"
 
 
@@ -264,6 +265,7 @@ def test_a_download_stopped_half_way_is_logged_as_incomplete(app, admin, monkeyp
     assert entry is not None, "a download that stopped half-way was not logged"
     assert entry.details["complete"] is False
     assert 1 <= entry.details["rows"] < everything
+    assert "interrumpido antes del final" in admin.get("/es/admin/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("option", ["pseudonymise=true", "pseudonymise=yes", "bom=on"])
@@ -338,7 +340,9 @@ def test_the_dashboard_shows_headline_figures_funnel_and_filters(app, admin):
         lesson = content.course.published_lessons[0]
     rows = re.findall(r'<th scope="row">([^<]*)</th>', detail)
     assert rows == [f"1 · {lesson.texts['pt'].title}"] * 2, "lessons by name in both tables"
-    assert admin.get("/en/admin/?role=wizard").status_code == 400
+    wizard = admin.get("/es/admin/?role=wizard")
+    assert wizard.status_code == 400
+    assert "Este valor de filtro no es válido: Rol." in wizard.get_data(as_text=True)
 
 
 def test_users_can_be_searched_promoted_and_deactivated_but_not_the_last_admin(app, admin):
