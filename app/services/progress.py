@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.content import Course, Lesson
 from app.database import insert_unless_present
-from app.models import LessonProgress, utcnow
+from app.models import LessonProgress, QuizAttempt, utcnow
 from app.services.accounts import touch_activity
 
 
@@ -81,9 +81,14 @@ class CourseProgress:
     completed: int
     planned: int
     resume: Lesson | None
+    # Lessons whose required quiz the learner can no longer pass (see `_out_of_attempts`).
+    closed: frozenset[str] = frozenset()
 
     def is_complete(self, lesson: Lesson) -> bool:
         return _completed(self.rows, lesson)
+
+    def is_closed(self, lesson: Lesson) -> bool:
+        return lesson.slug in self.closed
 
     def is_started(self, lesson: Lesson) -> bool:
         return lesson.slug in self.rows
@@ -97,7 +102,8 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
     """The learner's progress over the published lessons, and the lesson to resume.
 
     Resuming goes to the most recently started lesson not yet completed, else to the first
-    published lesson not completed; None once every published lesson is done.
+    published lesson not completed; None once every published lesson is done. A lesson
+    whose required quiz can no longer be passed is not resumed: it cannot be completed.
     """
     rows: dict[str, LessonProgress] = {}
     if user_id is not None:
@@ -109,13 +115,46 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
         }
     published = course.published_lessons
     completed = [lesson for lesson in published if _completed(rows, lesson)]
-    unfinished = [lesson for lesson in published if not _completed(rows, lesson)]
+    closed = _out_of_attempts(session, user_id, published, rows) if user_id else frozenset()
+    unfinished = [
+        lesson for lesson in published if not _completed(rows, lesson) and lesson.slug not in closed
+    ]
     started = [lesson for lesson in unfinished if lesson.slug in rows]
     if started:
         resume = max(started, key=lambda lesson: rows[lesson.slug].started_at)
     else:
         resume = unfinished[0] if unfinished else None
-    return CourseProgress(rows, len(completed), course.planned_lessons, resume)
+    return CourseProgress(rows, len(completed), course.planned_lessons, resume, closed)
+
+
+def _out_of_attempts(
+    session: Session, user_id: int, lessons: tuple[Lesson, ...], rows: dict[str, LessonProgress]
+) -> frozenset[str]:
+    """Started, unfinished lessons whose required quiz allows a number of attempts that the
+    learner has used without passing: they stay incomplete unless the course team steps in."""
+    allowed = {
+        lesson.slug: lesson.quiz.settings.attempts
+        for lesson in lessons
+        if lesson.quiz is not None
+        and lesson.quiz.settings.required
+        and lesson.quiz.settings.attempts is not None
+        and lesson.slug in rows
+        and not _completed(rows, lesson)
+    }
+    if not allowed:
+        return frozenset()
+    used = session.execute(
+        sa.select(
+            QuizAttempt.lesson_slug,
+            sa.func.count(),
+            sa.func.sum(sa.case((QuizAttempt.passed, 1), else_=0)),
+        )
+        .where(QuizAttempt.user_id == user_id, QuizAttempt.lesson_slug.in_(allowed))
+        .group_by(QuizAttempt.lesson_slug)
+    )
+    return frozenset(
+        slug for slug, attempts, passes in used if attempts >= allowed[slug] and not passes
+    )
 
 
 def _completed(rows: dict[str, LessonProgress], lesson: Lesson) -> bool:

@@ -122,6 +122,26 @@ def test_when_no_attempts_remain_the_form_is_gone_and_a_post_is_refused(app, lea
     assert len(attempts(app)) == 3 and not completed(app)
 
 
+def test_a_lesson_whose_quiz_can_no_longer_be_passed_says_so_and_is_not_resumed(app, learner):
+    for number in (1, 2):
+        learner.take_quiz("es", LESSON, wrong_answers(LESSON.quiz), attempt=str(number))
+    assert resumed_lesson(learner.get("/es/").get_data(as_text=True)) == LESSON.slug
+    learner.take_quiz("es", LESSON, wrong_answers(LESSON.quiz), attempt="3")
+    page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
+    assert "así que esta lección queda sin completar" in page
+    assert "Supera el cuestionario de arriba" not in page
+    course = learner.get("/es/").get_data(as_text=True)
+    item = course[course.index(f'href="/es/lessons/{LESSON.slug}"', course.index("lesson-list")) :]
+    assert item.split("</li>", 1)[0].count("Cuestionario no superado") == 1
+    assert resumed_lesson(course) == COURSE.published_lessons[1].slug
+
+
+def resumed_lesson(course_page: str) -> str:
+    """The lesson the course page's "continue" button leads to."""
+    resume = course_page[course_page.index('class="resume"') :].split("</p>", 1)[0]
+    return re.search(r'href="/es/lessons/([^"]+)"', resume).group(1)
+
+
 def test_missing_answers_are_asked_for_and_the_others_kept(app, learner):
     answers = right_answers(LESSON.quiz)
     first_question = LESSON.quiz.questions[0]
