@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import NoReturn
 
 import sqlalchemy as sa
@@ -11,7 +12,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import db
+from app.content import Lesson
+from app.extensions import content, db
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +21,8 @@ _UNAVAILABLE_MESSAGE = _l(
     "The course is briefly unavailable. Please try again in a moment: nothing you saved "
     "has been lost."
 )
+
+_LESSON_PATH = re.compile(r"/[a-z]{2}/lessons/([^/]+)")
 
 # What a reader is told for each status; anything else falls back to the generic text.
 _MESSAGES = {
@@ -30,7 +34,7 @@ _MESSAGES = {
         _l("There is no page at this address. It may have moved, or the link may be wrong."),
     ),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
-    409: (_l("Conflict"), _l("The request conflicts with the current state.")),
+    409: (_l("Not possible"), _l("This cannot be done at the moment.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
     422: (_l("Please check the form"), _l("Some of what you entered could not be accepted.")),
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
@@ -53,7 +57,16 @@ def _respond(status: int, message: str | None = None):
         "application/json"
     ):
         return jsonify(error=str(title), message=message, status=status), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message, lesson=_lesson_of_path()
+    ), status
+
+
+def _lesson_of_path() -> Lesson | None:
+    """The lesson an address belongs to, even one that matches no page: its error page then
+    leads back to the lesson rather than only to the course."""
+    found = _LESSON_PATH.match(request.path)
+    return content.course.published_lesson(found[1]) if found else None
 
 
 def refuse(status: int, message: str) -> NoReturn:

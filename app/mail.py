@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import smtplib
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from flask import current_app
@@ -21,6 +22,9 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
+    # Mail servers and spam filters distrust a message without these two.
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2].rstrip(">"))
     message.set_content(body)
     if config.get("MAIL_SERVER"):
         with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30) as smtp:

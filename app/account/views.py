@@ -206,7 +206,9 @@ def login():
                 return _sign_in(user)
             status = 401
             form.form_errors.append(_("The email or the password is not right."))
-    return render_template("account/login.html", form=form, next=_safe_next()), status
+    return render_template(
+        "account/login.html", form=form, next=_safe_next(), refused=status == 401
+    ), status
 
 
 @bp.post("/<lang:lang>/logout")
@@ -265,6 +267,8 @@ def save_consents():
     )
     if changes:
         flash(_("Your choices have been saved."), "success")
+    else:
+        flash(_("Nothing to change: these were already your choices."), "info")
     return redirect(url_for("account.my_data", _anchor="consents"), code=303)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from app.extensions import content
 from tests.conftest import outbox
 
 LESSON_1 = "what-is-co-production"
@@ -116,6 +119,27 @@ def test_an_address_that_matches_no_page_answers_in_its_own_language(learner, pa
     html = response.get_data(as_text=True)
     assert response.status_code == status
     assert f'<html lang="{path[1:3]}">' in html and title in html
+
+
+def test_an_error_page_about_a_lesson_leads_back_to_it(app, learner):
+    with app.app_context():
+        title = content.course.published_lesson(LESSON_1).texts["pt"].title
+    wrong_method = learner.get(f"/pt/lessons/{LESSON_1}/quiz").get_data(as_text=True)
+    assert f'<a href="/pt/lessons/{LESSON_1}">Voltar à lição «{title}»</a>' in wrong_method
+    too_early = learner.submit(f"/pt/lessons/{LESSON_1}", f"/pt/lessons/{LESSON_1}/complete")
+    assert too_early.status_code == 409
+    page = too_early.get_data(as_text=True)
+    assert "<h1>Não é possível</h1>" in page and f'href="/pt/lessons/{LESSON_1}"' in page
+    unknown = learner.get("/pt/lessons/no-such-lesson/quiz").get_data(as_text=True)
+    assert "Voltar à lição" not in unknown
+
+
+def test_every_page_has_an_icon_served_by_the_app(client):
+    page = client.get("/pt/").get_data(as_text=True)
+    icon = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert icon
+    with client.get(icon[1]) as served:
+        assert served.status_code == 200 and served.mimetype == "image/svg+xml"
 
 
 def test_an_error_page_does_not_change_the_language_saved_for_the_learner(learner):

@@ -141,7 +141,10 @@ def test_consents_start_off_and_every_change_is_a_ledger_row(app, learner):
     assert 'value="course-improvement" checked' in learner.get("/en/account/data").get_data(
         as_text=True
     )
-    learner.submit("/es/account/data", "/es/account/consents", {"purpose": "course-improvement"})
+    unchanged = learner.submit(
+        "/es/account/data", "/es/account/consents", {"purpose": "course-improvement"}
+    )
+    assert "No hay nada que cambiar" in learner.get(unchanged.location).get_data(as_text=True)
     learner.submit("/pt/account/data", "/pt/account/consents", {})
     ledger = [(e.purpose, e.granted, e.language) for e in rows(app, ConsentEvent)]
     assert ledger == [("course-improvement", True, "en"), ("course-improvement", False, "pt")]

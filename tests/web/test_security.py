@@ -267,7 +267,11 @@ def test_an_account_is_usable_only_once_its_address_is_confirmed(app, client):
         data={"email": "eve@example.org", "password": PASSWORD, "display_name": "Eve"},
     )
     assert pending.status_code == 200 and "Revisa tu correo" in pending.get_data(as_text=True)
-    assert client.login("es", email="eve@example.org").status_code == 401
+    refused = client.login("es", email="eve@example.org")
+    assert refused.status_code == 401
+    assert "¿Te has registrado hace poco? Abre primero el enlace" in refused.get_data(as_text=True)
+    [message] = outbox(app)
+    assert message["Date"] and message["Message-ID"].endswith("@localhost>")
     link = latest_link(app, "eve@example.org", "/register/confirm/")
     assert client.submit(link).status_code == 303
     assert client.get("/es/account/data").status_code == 200
