@@ -35,6 +35,7 @@ from app.errors import refuse
 from app.extensions import content, db, limiter, login_manager
 from app.guards import signed_in
 from app.i18n import current_language, preferred_language
+from app.learn import KEPT_ANSWERS
 from app.mail import send_mail
 from app.models import TokenPurpose, User
 from app.services import accounts, privacy
@@ -84,8 +85,12 @@ def _safe_next() -> str | None:
 
 
 def _sign_in(user: User):
-    # A fresh session: nothing set before signing in (by anyone) carries over.
+    # A fresh session: nothing set before signing in (by anyone) carries over but quiz
+    # answers waiting to be sent, which the lesson page checks again before using.
+    kept_answers = session.get(KEPT_ANSWERS)
     session.clear()
+    if kept_answers:
+        session[KEPT_ANSWERS] = kept_answers
     login_user(user, remember=True)
     return redirect(_safe_next() or url_for("learn.course"), code=303)
 

@@ -4,4 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("learn", __name__)
 
+# The session key under which a quiz's answers wait while their learner signs in again;
+# signing in starts a fresh session, and carries this over.
+KEPT_ANSWERS = "kept_quiz_answers"
+
 from app.learn import views  # noqa: E402, F401  (views register themselves on bp)

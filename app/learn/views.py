@@ -12,6 +12,7 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,7 +26,7 @@ from app.errors import refuse
 from app.extensions import content, db
 from app.i18n import current_language, preferred_language
 from app.kept_pages import for_learner, for_visitors
-from app.learn import bp
+from app.learn import KEPT_ANSWERS, bp
 from app.notices import note_shown, notice_for
 from app.services import privacy, progress, quizzes
 
@@ -125,6 +126,13 @@ def lesson(slug: str):
     if not _has_acknowledged(lesson):
         return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
     opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)
+    kept = session.get(KEPT_ANSWERS)
+    if kept and kept["lesson"] == lesson.slug:
+        session.pop(KEPT_ANSWERS)
+        flash(_("Here are the answers you chose before signing in: send them when ready."))
+        return _render_lesson(
+            lesson, acknowledged=True, learner_progress=opened, chosen=kept["answers"]
+        )
     return _render_lesson(lesson, acknowledged=True, learner_progress=opened)
 
 
@@ -182,10 +190,15 @@ def complete(slug: str):
 def answer_quiz(slug: str):
     """Grade a quiz attempt on the server and show the result on the lesson page."""
     lesson = _published_lesson_or_404(slug)
-    if not current_user.is_authenticated:
-        return _sign_in_first(lesson)
     if lesson.quiz is None:
         refuse(404, _("This lesson has no quiz."))
+    if not current_user.is_authenticated:
+        # The session ended while the learner answered: their choices wait for them.
+        answers = quizzes.answers_to_keep(lesson.quiz, request.form.to_dict(flat=False))
+        if answers:
+            session[KEPT_ANSWERS] = {"lesson": lesson.slug, "answers": answers}
+            flash(_("Please sign in to send your answers: they are kept until you do."))
+        return _sign_in_first(lesson)
     _require_acknowledgment(lesson)
     tampered = _("The quiz form was changed or is out of date. Please reload the page.")
     number = request.form.get("attempt", "")

@@ -70,6 +70,19 @@ def read_answers(quiz: Quiz, form: Mapping[str, Sequence[str]]) -> dict[str, tup
     return answers
 
 
+def answers_to_keep(quiz: Quiz, form: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    """The choices in a form that the quiz's page could have sent, as field name → option
+    ids, and nothing else: small enough to keep in a session cookie while the learner signs
+    in again, and harmless if the form was not the page's."""
+    kept = {}
+    for question in quiz.questions:
+        option_ids = {option.id for option in question.options}
+        chosen = list(dict.fromkeys(form.get(field_name(question), ())))
+        if valid := [choice for choice in chosen if choice in option_ids]:
+            kept[field_name(question)] = valid
+    return kept
+
+
 @dataclass(frozen=True, slots=True)
 class Grade:
     """The outcome of grading one set of answers."""

@@ -261,3 +261,28 @@ def test_a_quiz_post_to_a_lesson_without_a_quiz_is_a_404(course_app):
     response = client.submit("/es/lessons/plain", "/es/lessons/plain/quiz", {"attempt": "1"})
     assert response.status_code == 404
     assert "Esta lección no tiene cuestionario." in response.get_data(as_text=True)
+
+
+def test_answers_sent_after_the_session_ended_wait_for_the_learner_to_sign_in(app, learner):
+    page = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
+    other_device = app.test_client()
+    other_device.login("pt")
+    other_device.submit("/pt/", "/pt/logout")  # which ends every session of the account
+    answers = right_answers(LESSON.quiz)
+    form = [("csrf_token", CSRF_FIELD.search(page).group(1)), ("attempt", "1"), *answers]
+    form.append(("q-no-such-question", "x"))
+    sent = learner.post(f"/pt/lessons/{LESSON.slug}/quiz", data=MultiDict(form))
+    assert sent.status_code == 302 and "/pt/login" in sent.location
+    assert attempts(app) == []
+    signed_in = learner.submit(
+        sent.location, data={"email": "ana@example.org", "password": "correct horse battery"}
+    )
+    assert signed_in.location == PAGE.format(lang="pt")
+    again = learner.get(signed_in.location).get_data(as_text=True)
+    assert "Aqui estão as respostas que escolheu antes de iniciar sessão" in again
+    checked = set(re.findall(r'name="(q-[^"]+)" value="([^"]+)" checked', again))
+    assert checked == set(answers), "every answer is back, and nothing else"
+    assert learner.take_quiz("pt", LESSON, answers).status_code == 303
+    assert completed(app)
+    once_only = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
+    assert "Aqui estão as respostas" not in once_only
