@@ -40,8 +40,9 @@ class LessonFigures:
 
 
 def _of_learners(column: sa.ColumnElement[int], filters: ReportFilters):
-    """Rows about the learners the filters keep. Without filters that is every row, and the
-    condition is left out, so that a count can be read from an index alone."""
+    """Rows about the learners the filters keep. Without filters that is every row (the
+    sign-ups never confirmed, which filters always leave out, cannot sign in and have no
+    rows), and the condition is left out, so that a count can be read from an index alone."""
     if not filters.as_args():
         return sa.true()
     return column.in_(sa.select(User.id).where(filters.condition()))

@@ -108,8 +108,10 @@ class ReportFilters:
         return {key: value for key, value in values.items() if value}
 
     def condition(self) -> sa.ColumnElement[bool]:
-        """The WHERE clause selecting the learners these filters keep."""
-        clauses: list[sa.ColumnElement[bool]] = [sa.true()]
+        """The WHERE clause selecting the learners these filters keep. A sign-up whose
+        address was never confirmed is nobody's account yet (anyone can type an address):
+        it is in no figure and no report."""
+        clauses: list[sa.ColumnElement[bool]] = [User.email_confirmed_at.is_not(None)]
         if self.language:
             clauses.append(User.language == self.language)
         if self.role:

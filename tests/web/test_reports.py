@@ -199,6 +199,22 @@ def test_filters_select_learners_by_language_role_and_registration(app, admin):
     assert admin.get("/admin/reports/summary.json?registered_from=yesterday").status_code == 400
 
 
+def test_a_sign_up_never_confirmed_is_in_no_report_and_no_figure(app, admin):
+    seed(app)
+    before = admin.get("/en/admin/").get_data(as_text=True)
+    app.test_client().submit(
+        "/es/register",
+        data={"email": "someone-else@example.org", "password": PASSWORD, "display_name": "X"},
+    )
+    for output in ("csv", "json"):
+        body = admin.get(f"/admin/reports/summary.{output}").get_data(as_text=True)
+        assert "someone-else@example.org" not in body
+        assert "es@example.org" in body
+    after = admin.get("/en/admin/").get_data(as_text=True)
+    headline = re.compile(r'class="headline".*?</section>', re.S)
+    assert headline.search(after)[0] == headline.search(before)[0]
+
+
 def test_the_summary_counts_completions_and_the_last_activity(app, admin):
     ids = seed(app)
     data = json.loads(admin.get("/admin/reports/summary.json?language=pt").get_data(as_text=True))
