@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -24,7 +24,7 @@ from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import N_, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz
 from app.content.register import DataRegister
-from app.content.yaml_text import SafeLoader
+from app.content.yaml_text import SafeLoader, safe_load
 
 COURSE_FILE = "course.yml"
 # The languages the interface is translated into; a course can only use these.
@@ -57,6 +57,20 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
         reason = getattr(error, "problem", None) or str(error)
         problems.add(path, line, N_("invalid YAML: %(reason)s"), reason=reason)
         return None
+    except ValueError as error:
+        # YAML reads 2024-02-30 as a date, and no such day exists.
+        impossible = [scalar for scalar in _scalars(node) if not _is_real_time(scalar)]
+        for scalar in impossible:
+            problems.add(
+                path,
+                first_line + scalar.start_mark.line,
+                N_("%(value)s is not a real date"),
+                scalar.start_mark.column + 1,
+                value=scalar.value,
+            )
+        if not impossible:
+            problems.add(path, first_line, N_("invalid YAML: %(reason)s"), reason=str(error))
+        return None
     finally:
         loader.dispose()
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
@@ -68,6 +82,41 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
         if isinstance(key, yaml.ScalarNode)
     }
     return _Yaml({str(key): value for key, value in values.items()}, lines)
+
+
+def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key)
+            yield from _scalars(value)
+
+
+def _is_real_time(scalar: yaml.ScalarNode) -> bool:
+    """Whether a scalar YAML reads as a time is one that exists (any other scalar is)."""
+    if scalar.tag != "tag:yaml.org,2002:timestamp":
+        return True
+    try:
+        safe_load(scalar.value)
+    except ValueError:
+        return False
+    return True
+
+
+# UTF-8, and a byte order mark at the start (as some Windows editors write) is dropped.
+TEXT_ENCODING = "utf-8-sig"
+
+
+def _read_text(path: Path, problems: Problems) -> str | None:
+    try:
+        return path.read_text(encoding=TEXT_ENCODING)
+    except UnicodeDecodeError:
+        problems.add(path, 1, N_("the file is not UTF-8 text"))
+        return None
 
 
 def _check_keys(
@@ -150,7 +199,8 @@ def _load_course_settings(
     if not path.is_file():
         problems.add(path, 1, N_("missing %(file)s: the course settings file"), file=COURSE_FILE)
         return None
-    data = _read_yaml_mapping(path.read_text(encoding="utf-8"), path, 1, problems)
+    text = _read_text(path, problems)
+    data = _read_yaml_mapping(text, path, 1, problems) if text is not None else None
     if data is None:
         return None
     _check_keys(data, COURSE_KEYS, COURSE_KEYS - {"organisation"}, path, 1, problems)
@@ -311,10 +361,8 @@ def _parse_translated_from(
 def _load_lesson_text(
     path: Path, language: str, slug: str, settings: _Settings, problems: Problems
 ) -> LessonText | None:
-    try:
-        source = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.add(path, 1, N_("the file is not UTF-8 text"))
+    source = _read_text(path, problems)
+    if source is None:
         return None
     document = parse_document(source)
     if document.front_matter is None:

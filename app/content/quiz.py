@@ -82,7 +82,7 @@ def _parse_setting(
     if key == "attempts":
         if lowered == "unlimited":
             return replace(settings, attempts=None)
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
             problems.add(path, line, N_("'attempts' must be a number from 1 up, or 'unlimited'"))
             return settings
         return replace(settings, attempts=int(value))

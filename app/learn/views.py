@@ -202,7 +202,7 @@ def answer_quiz(slug: str):
     _require_acknowledgment(lesson)
     tampered = _("The quiz form was changed or is out of date. Please reload the page.")
     number = request.form.get("attempt", "")
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         refuse(400, tampered)
     form = request.form.to_dict(flat=False)
     try:

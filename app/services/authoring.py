@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy.orm import Session
 
 from app.content import Course, Lesson
-from app.content.loader import source_hash
+from app.content.loader import TEXT_ENCODING, source_hash
 from app.models import QuizAnswer, QuizAttempt
 
 TRANSLATED_FROM = re.compile(r"^translated_from:.*$", re.MULTILINE)
@@ -100,8 +100,9 @@ def catalogue_completeness(translations_dir: Path, languages: tuple[str, ...]) -
 
 def stamp_translation(path: Path, source: Path) -> str:
     """Record in a translation's front matter that it matches the current source file."""
-    stamp = f"translated_from: {source.stem}@{source_hash(source.read_text(encoding='utf-8'))}"
-    text = path.read_text(encoding="utf-8")
+    source_text = source.read_text(encoding=TEXT_ENCODING)
+    stamp = f"translated_from: {source.stem}@{source_hash(source_text)}"
+    text = path.read_text(encoding=TEXT_ENCODING)
     if TRANSLATED_FROM.search(text):
         text = TRANSLATED_FROM.sub(stamp, text, count=1)
     else:

@@ -11,7 +11,7 @@ import pytest
 from app.content import ContentError, load_course
 from app.content.markdown import roman
 from config import ROOT
-from tests.content.conftest import lesson_file
+from tests.content.conftest import COURSE_YML, lesson_file
 
 
 def problems_of(directory) -> list[str]:
@@ -100,6 +100,36 @@ def test_a_date_not_in_iso_form_is_reported(lessons_dir):
     assert problems_of(lessons_dir.root) == [
         f"{path}:4:1: error: 'date' must be written as YYYY-MM-DD"
     ]
+
+
+@pytest.mark.parametrize("where", ["date: 2024-02-30", "reading:\n  pages: 2024-13-45"])
+def test_a_date_that_does_not_exist_is_reported_not_raised(lessons_dir, where):
+    path = lessons_dir.write(
+        "01-first/es.md", f"---\ntitle: Una\nauthor: Ruben\n{where}\n---\nTexto\n"
+    )
+    line = 4 + where.count("\n")
+    column = where.rsplit("\n", 1)[-1].index(": ") + 3
+    impossible = where.rsplit(": ", 1)[1]
+    assert problems_of(lessons_dir.root) == [
+        f"{path}:{line}:{column}: error: {impossible} is not a real date"
+    ]
+
+
+def test_a_byte_order_mark_before_the_front_matter_is_ignored(lessons_dir):
+    lessons_dir.write("01-first/es.md", "\ufeff" + lesson_file())
+    (lessons_dir.root / "course.yml").write_text("\ufeff" + COURSE_YML, encoding="utf-8")
+    [lesson] = load_course(lessons_dir.root).lessons
+    assert lesson.texts["es"].title == "Una lección"
+
+
+def test_course_settings_not_in_utf8_are_reported(lessons_dir):
+    lessons_dir.lesson("01-first")
+    (lessons_dir.root / "course.yml").write_bytes(
+        COURSE_YML.replace("prueba", "formación").encode("latin-1")
+    )
+    assert problems_of(lessons_dir.root)[0] == (
+        f"{lessons_dir.root / 'course.yml'}:1:1: error: the file is not UTF-8 text"
+    )
 
 
 def test_a_file_without_front_matter_is_reported(lessons_dir):

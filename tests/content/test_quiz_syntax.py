@@ -86,6 +86,7 @@ def test_settings_have_defaults(lessons_dir):
     [
         ("pass: 75%", "pass: 175%", 1, "'pass' must be a percentage from 0 to 100"),
         ("attempts: 3", "attempts: many", 2, "'attempts' must be a number from 1 up"),
+        ("attempts: 3", "attempts: ²", 2, "'attempts' must be a number from 1 up"),
         ("required: yes", "required: perhaps", 3, "'required' must be yes or no"),
         ("answers: when-done", "answers: later", 5, "'answers' must be one of"),
         ("grading: last", "grading: best", 6, "'grading' must be one of"),

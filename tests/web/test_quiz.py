@@ -182,7 +182,7 @@ def test_two_answers_to_a_single_choice_question_are_refused(app, learner):
     assert attempts(app) == []
 
 
-@pytest.mark.parametrize("attempt", ["", "one", "-1", "99"])
+@pytest.mark.parametrize("attempt", ["", "one", "-1", "99", "²", "١"])
 def test_a_bad_attempt_number_is_refused(app, learner, attempt):
     response = learner.take_quiz("en", LESSON, right_answers(LESSON.quiz), attempt=attempt or " ")
     assert response.status_code == 400
