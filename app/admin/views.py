@@ -112,13 +112,13 @@ def _filters() -> ReportFilters:
 
 
 def _switch(name: str) -> bool:
-    """An on/off option in the query string: "1" is on, absent or "0" off; anything else
-    is refused rather than quietly read as off (a report meant to be pseudonymised must
-    never come out with names)."""
-    value = request.args.get(name, "0")
-    if value not in {"0", "1"}:
+    """An on/off option in the query string: "1" is on, absent or "0" off; anything else,
+    or the option given twice, is refused rather than quietly read as off (a report meant
+    to be pseudonymised must never come out with names)."""
+    values = request.args.getlist(name) or ["0"]
+    if len(values) > 1 or values[0] not in {"0", "1"}:
         refuse(400, _("This option is not valid: %(option)s.", option=name))
-    return value == "1"
+    return values[0] == "1"
 
 
 @bp.get("/<lang:lang>/admin/")
@@ -208,6 +208,8 @@ def change_role(user_id: int):
         refuse(400, _("There is no such role."))
     except accounts.LastAdmin:
         refuse(409, _("The platform needs at least one active admin."))
+    except accounts.NotConfirmed:
+        refuse(409, _("This address has not been confirmed yet: the account stays a learner."))
     flash(_("%(email)s is now: %(role)s.", email=user.email, role=ROLES[role]), "success")
     return redirect(url_for("admin.users", **request.args), code=303)
 

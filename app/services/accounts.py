@@ -222,6 +222,8 @@ def register(
         user.password_hash = password_hash
         user.display_name = display_name.strip()
         user.language = language
+        # Nothing the first attempt was given carries over, a role included.
+        user.role = Role.LEARNER
         _spend_tokens(session, user.id, TokenPurpose.CONFIRM_EMAIL)
         session.commit()
     return (
@@ -324,6 +326,10 @@ class LastAdmin(Exception):
     """The change would leave the platform without an active admin."""
 
 
+class NotConfirmed(Exception):
+    """A role for an address nobody has confirmed: whoever typed it may not own it."""
+
+
 def set_role(session: Session, user: User, role: Role) -> None:
     """Give a user another role (no checks: for the command line and set-up)."""
     user.role = role
@@ -333,16 +339,24 @@ def set_role(session: Session, user: User, role: Role) -> None:
 def _is_last_active_admin(session: Session, user: User) -> bool:
     if user.role is not Role.ADMIN or not user.is_active:
         return False
+    # Only admins who can sign in count: an unconfirmed account cannot.
     admins = session.scalar(
         sa.select(sa.func.count())
         .select_from(User)
-        .where(User.role == Role.ADMIN, User.is_active.is_(True))
+        .where(
+            User.role == Role.ADMIN,
+            User.is_active.is_(True),
+            User.email_confirmed_at.is_not(None),
+        )
     )
     return admins <= 1
 
 
 def change_role(session: Session, user: User, role: Role) -> None:
-    """Change a role from the admin pages; the last active admin keeps theirs."""
+    """Change a role from the admin pages; the last active admin keeps theirs, and an
+    unconfirmed sign-up can be made nothing but a learner."""
+    if role is not Role.LEARNER and user.email_confirmed_at is None:
+        raise NotConfirmed
     if role is not Role.ADMIN and _is_last_active_admin(session, user):
         raise LastAdmin
     set_role(session, user, role)

@@ -284,7 +284,9 @@ def test_a_download_stopped_half_way_is_logged_as_incomplete(app, admin, monkeyp
     assert "interrumpido antes del final" in admin.get("/es/admin/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("option", ["pseudonymise=true", "pseudonymise=yes", "bom=on"])
+@pytest.mark.parametrize(
+    "option", ["pseudonymise=true", "pseudonymise=yes", "bom=on", "pseudonymise=0&pseudonymise=1"]
+)
 def test_an_option_other_than_0_or_1_is_refused_not_ignored(app, admin, option):
     seed(app)
     admin.get("/es/admin/")  # the report's address has no language: the admin's last one
@@ -392,6 +394,31 @@ def test_users_can_be_searched_promoted_and_deactivated_but_not_the_last_admin(a
     )
     learner = app.test_client()
     assert learner.login("en", email="es@example.org").status_code == 401
+
+
+def test_an_unconfirmed_sign_up_gets_no_role_and_cannot_stand_in_as_the_last_admin(app, admin):
+    sign_up = {"email": "ghost@example.org", "password": PASSWORD, "display_name": "Ghost"}
+    app.test_client().submit("/pt/register", data=sign_up)
+    with app.app_context():
+        ghost = accounts.find_user(db.session, "ghost@example.org")
+        admin_id = accounts.find_user(db.session, "admin@example.org").id
+        ghost_id = ghost.id
+        # As a role given before this rule, or by the command line, would be.
+        accounts.set_role(db.session, ghost, Role.ADMIN)
+    listed = admin.get("/pt/admin/users?q=ghost").get_data(as_text=True)
+    assert "endereço por confirmar" in listed
+    demoted = admin.submit(
+        "/pt/admin/users", f"/pt/admin/users/{admin_id}/role", {"role": "trainer"}
+    )
+    assert demoted.status_code == 409, "the only admin who can sign in stays one"
+    promoted = admin.submit(
+        "/pt/admin/users", f"/pt/admin/users/{ghost_id}/role", {"role": "admin"}
+    )
+    assert promoted.status_code == 409
+    assert "Este endereço ainda não foi confirmado" in promoted.get_data(as_text=True)
+    app.test_client().submit("/pt/register", data={**sign_up, "password": "another passphrase"})
+    with app.app_context():
+        assert db.session.get(User, ghost_id).role is Role.LEARNER, "a new sign-up starts afresh"
 
 
 def admin_routes(app) -> list[tuple[str, str]]:
