@@ -91,7 +91,7 @@ def _sign_in(user: User):
     # answers waiting to be sent, which the lesson page checks again before using.
     kept_answers = session.get(KEPT_ANSWERS)
     session.clear()
-    if kept_answers:
+    if kept_answers and kept_answers.get("account") == user.id:
         session[KEPT_ANSWERS] = kept_answers
     login_user(user, remember=True)
     return redirect(_safe_next() or url_for("learn.course"), code=303)
@@ -190,8 +190,10 @@ def confirm(token: str):
     user = accounts.confirm_email(db.session, token)
     if user is None:
         refuse(400, spent)
+    signed_in = _sign_in(user)
+    # After signing in, which starts a fresh session: a message flashed before would go.
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
-    return _sign_in(user)
+    return signed_in
 
 
 @bp.route("/<lang:lang>/login", methods=["GET", "POST"])

@@ -168,7 +168,8 @@ def privacy_notice():
     return render_template("learn/privacy.html", register=content.register)
 
 
-def _sign_in_first(lesson: Lesson):
+def _sign_in_first(lesson: Lesson, message: str | None = None):
+    flash(message or _("Please sign in to continue."), "info")
     return redirect(url_for("account.login", next=url_for("learn.lesson", slug=lesson.slug)))
 
 
@@ -193,12 +194,16 @@ def answer_quiz(slug: str):
     if lesson.quiz is None:
         refuse(404, _("This lesson has no quiz."))
     if not current_user.is_authenticated:
-        # The session ended while the learner answered: their choices wait for them.
+        # The session ended while the learner answered: their choices wait for them, and
+        # for nobody else (the ended session still names its account).
+        account, _token = session.get("_user_id", "").partition("-")[::2]
         answers = quizzes.answers_to_keep(lesson.quiz, request.form.to_dict(flat=False))
-        if answers:
-            session[KEPT_ANSWERS] = {"lesson": lesson.slug, "answers": answers}
-            flash(_("Please sign in to send your answers: they are kept until you do."))
-        return _sign_in_first(lesson)
+        if not (answers and account.isascii() and account.isdigit()):
+            return _sign_in_first(lesson)
+        session[KEPT_ANSWERS] = {"lesson": lesson.slug, "account": int(account), "answers": answers}
+        return _sign_in_first(
+            lesson, _("Please sign in to send your answers: they are kept until you do.")
+        )
     _require_acknowledgment(lesson)
     tampered = _("The quiz form was changed or is out of date. Please reload the page.")
     number = request.form.get("attempt", "")

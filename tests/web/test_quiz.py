@@ -13,6 +13,7 @@ from app.content import load_course
 from app.content.model import QuestionKind
 from app.extensions import db
 from app.models import LessonProgress, QuizAttempt
+from app.services import accounts
 from config import ROOT
 from tests.conftest import (
     ATTEMPT_FIELD,
@@ -286,3 +287,22 @@ def test_answers_sent_after_the_session_ended_wait_for_the_learner_to_sign_in(ap
     assert completed(app)
     once_only = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
     assert "Aqui estão as respostas" not in once_only
+
+
+def test_kept_answers_are_for_their_own_learner_only(app, learner):
+    page = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
+    other_device = app.test_client()
+    other_device.login("pt")
+    other_device.submit("/pt/", "/pt/logout")
+    form = [("csrf_token", CSRF_FIELD.search(page).group(1)), ("attempt", "1")]
+    sent = learner.post(
+        f"/pt/lessons/{LESSON.slug}/quiz", data=MultiDict(form + right_answers(LESSON.quiz))
+    )
+    with app.app_context():
+        accounts.create_user(
+            db.session, email="kb@example.org", password="a passphrase", display_name="Kb"
+        )
+    learner.submit(sent.location, data={"email": "kb@example.org", "password": "a passphrase"})
+    assert learner.acknowledge("pt", LESSON.slug).status_code == 303
+    page = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
+    assert "Aqui estão as respostas" not in page and " checked" not in page

@@ -273,7 +273,10 @@ def test_an_account_is_usable_only_once_its_address_is_confirmed(app, client):
     [message] = outbox(app)
     assert message["Date"] and message["Message-ID"].endswith("@localhost>")
     link = latest_link(app, "eve@example.org", "/register/confirm/")
-    assert client.submit(link).status_code == 303
+    confirmed = client.submit(link)
+    assert confirmed.status_code == 303
+    welcome = client.get(confirmed.location).get_data(as_text=True)
+    assert "Te damos la bienvenida, Eve" in welcome
     assert client.get("/es/account/data").status_code == 200
     again = client.get(link)  # a reload, or a second tap, by the learner it signed in
     assert again.status_code == 303 and again.location == "/es/"
