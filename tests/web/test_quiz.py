@@ -134,7 +134,13 @@ def test_a_lesson_whose_quiz_can_no_longer_be_passed_says_so_and_is_not_resumed(
     course = learner.get("/es/").get_data(as_text=True)
     item = course[course.index(f'href="/es/lessons/{LESSON.slug}"', course.index("lesson-list")) :]
     assert item.split("</li>", 1)[0].count("Cuestionario no superado") == 1
-    assert resumed_lesson(course) == COURSE.published_lessons[1].slug
+    following = COURSE.published_lessons[1]
+    assert resumed_lesson(course) == following.slug
+    learner.acknowledge("es", following.slug)
+    learner.take_quiz("es", following, right_answers(following.quiz))
+    course = learner.get("/es/").get_data(as_text=True)
+    assert "1 queda sin completar porque no superaste su cuestionario" in course
+    assert "Has completado todas las lecciones" not in course
 
 
 def resumed_lesson(course_page: str) -> str:
