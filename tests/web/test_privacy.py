@@ -227,6 +227,8 @@ def test_the_data_page_shows_what_is_stored_by_category(app, client):
     with app.app_context():
         [purpose] = content.register.purposes
         assert purpose.text["pt"] in cells
+    regions = re.findall(r'role="region" tabindex="0" aria-label="([^"]+)"', html)
+    assert len(regions) == len(set(regions)) > 1, "each table's region has a name of its own"
     assert "<h3>Inícios de sessão e eventos de segurança</h3>" in html
     assert "<h3>Ligações que lhe enviámos por email</h3>" in html
     assert not [cell for cell in cells if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", cell)]
