@@ -6,6 +6,7 @@ tests pass `TestConfig` or a mapping of overrides.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -39,6 +40,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # A signed-in session lasts as long as the "remember me" cookie (Flask-Login's year):
+    # after the browser restarts, a page it restores still holds a form token that works.
+    PERMANENT_SESSION_LIFETIME = dt.timedelta(days=365)
     WTF_CSRF_TIME_LIMIT: int | None = None
     # Signed-in learners' pages kept in memory by each worker (app/kept_pages.py): how many
     # at most, and for how long.

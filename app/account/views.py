@@ -93,6 +93,7 @@ def _sign_in(user: User):
     session.clear()
     if kept_answers and kept_answers.get("account") == user.id:
         session[KEPT_ANSWERS] = kept_answers
+    session.permanent = True
     login_user(user, remember=True)
     return redirect(_safe_next() or url_for("learn.course"), code=303)
 

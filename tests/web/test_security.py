@@ -363,3 +363,13 @@ def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_after_signin
         headers={"Referer": "http://evil.example/es/account/data"},
     )
     assert from_elsewhere.location == "/es/login?next=/es/"
+
+
+def test_a_restarted_browser_keeps_the_form_token_of_the_pages_it_restores(app, learner):
+    """Browsers drop session cookies on restart, yet sign the learner back in with the
+    "remember me" cookie: a restored page's form must still be accepted."""
+    token = learner.csrf_token("/pt/account/data")
+    session_cookie = learner.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert session_cookie.expires is not None, "the session outlives the browser"
+    sent = learner.post("/pt/account/consents", data={"csrf_token": token})
+    assert sent.status_code == 303
