@@ -70,8 +70,8 @@ def _save_language(response: Response) -> Response:
 
 def switch_language_url(language: str) -> str:
     """This page in another language, or that language's course page when there is none."""
-    endpoint = request.endpoint
-    if endpoint and request.method == "GET" and "lang" in _endpoint_arguments(endpoint):
+    endpoint = _page_endpoint()
+    if endpoint and "lang" in _endpoint_arguments(endpoint):
         arguments = {**request.args.to_dict(), **(request.view_args or {}), "lang": language}
         # The page to go on to after signing in switches language too.
         prefix = f"/{current_language()}/"
@@ -79,6 +79,22 @@ def switch_language_url(language: str) -> str:
             arguments["next"] = f"/{language}/{arguments['next'].removeprefix(prefix)}"
         return url_for(endpoint, **arguments)
     return url_for("learn.course", lang=language)
+
+
+def _page_endpoint() -> str | None:
+    """The endpoint that shows this page when opened: the request's own, or for a page made
+    in answer to a form sent to an address that only takes forms (a quiz with questions
+    left), the lesson the form belongs to."""
+    endpoint = request.endpoint
+    if endpoint is None:
+        return None
+    if request.method == "GET" or any(
+        "GET" in (rule.methods or ()) for rule in current_app.url_map.iter_rules(endpoint)
+    ):
+        return endpoint
+    if endpoint.startswith("learn.") and "slug" in (request.view_args or {}):
+        return "learn.lesson"
+    return None
 
 
 def _endpoint_arguments(endpoint: str) -> set[str]:

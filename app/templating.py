@@ -59,8 +59,11 @@ def language_endonym(code: str) -> str:
 
 
 def sign_in_next() -> str | None:
-    """Where to come back to after signing in: this page, unless it is an account page."""
+    """Where to come back to after signing in: this page, unless it is an account page or
+    an address that matches no page (it would only answer with the same error)."""
     if request.method != "GET" or (request.blueprint or "") == "account":
+        return None
+    if request.routing_exception is not None:
         return None
     return request.full_path.rstrip("?")
 

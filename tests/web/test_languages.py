@@ -156,3 +156,18 @@ def test_a_reset_link_comes_in_the_language_of_the_page_it_was_asked_from(app, l
     message = outbox(app)[-1]
     assert message["Subject"] == "Elige una nueva contraseña"
     assert "/es/password/reset/" in message.get_content()
+
+
+def test_a_page_made_in_answer_to_a_form_switches_language_to_the_same_page(client):
+    refused = client.submit(
+        f"/pt/login?next=/pt/lessons/{LESSON_1}",
+        data={"email": "nobody@example.org", "password": "not this one"},
+    )
+    assert refused.status_code == 401
+    switcher = refused.get_data(as_text=True).split('class="language-nav"', 1)[1]
+    assert f'href="/es/login?next=/es/lessons/{LESSON_1}"' in switcher
+
+
+def test_a_page_that_answers_with_an_error_is_not_where_signing_in_leads(client):
+    wrong_method = client.get(f"/pt/lessons/{LESSON_1}/quiz").get_data(as_text=True)
+    assert "/pt/login?next=" not in wrong_method

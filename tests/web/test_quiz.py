@@ -161,6 +161,8 @@ def test_missing_answers_are_asked_for_and_the_others_kept(app, learner):
     for name, value in partial:
         assert re.search(rf'name="{name}" value="{value}" checked', html), (name, value)
     assert attempts(app) == []
+    switcher = html.split('class="language-nav"', 1)[1]
+    assert f'href="/es/lessons/{LESSON.slug}"' in switcher, "the same lesson, in Spanish"
 
 
 @pytest.mark.parametrize(
