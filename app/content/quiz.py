@@ -39,10 +39,27 @@ OPTION_LINE = re.compile(
 # A setting may carry a trailing "# comment", as in the README's example.
 SETTING_LINE = re.compile(r"^(?P<key>[a-z-]+)\s*:\s*(?P<value>.*?)\s*(?:\s#.*)?$")
 FEEDBACK_LINE = re.compile(r"^(?P<indent>\s*)>\s?(?P<text>.*)$")
-# Option ids are visible in the page source, so they must not say which option is right.
+# Option ids are visible in the page source, so they must not say which option is right,
+# in any of the languages trainers write in: as the whole id ("yes", "verdadero")...
 REVEALING_IDS = frozenset(
-    {"correct", "right", "wrong", "incorrect", "true", "false", "yes", "no", "ok", "answer"}
+    {"right", "true", "false", "yes", "no", "ok", "si", "sim", "nao", "bien", "mal"}
+    | {"verdadero", "verdadera", "falso", "falsa", "verdadeiro", "verdadeira"}
+    | {"certo", "certa", "errado", "errada", "erroneo", "erronea"}
 )
+# ...or as one of its words ("right-answer", "wrong2", "correcta"), for words too telling
+# to be in an id for any other reason.
+REVEALING_WORDS = frozenset(
+    {"correct", "incorrect", "wrong", "answer", "solution"}
+    | {"correcta", "correcto", "incorrecta", "incorrecto", "respuesta", "solucion"}
+    | {"correta", "correto", "incorreta", "incorreto", "resposta", "solucao"}
+)
+
+
+def reveals_the_answer(option_id: str) -> bool:
+    words = re.split(r"[^a-z]+", option_id.lower())
+    return option_id in REVEALING_IDS or any(word in REVEALING_WORDS for word in words)
+
+
 TRUE_FALSE_IDS = ("true", "false")
 
 SETTING_KEYS = ("pass", "attempts", "required", "feedback", "answers", "grading")
@@ -272,7 +289,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                     option=option_id,
                 )
                 continue
-            if option_id in REVEALING_IDS:
+            if reveals_the_answer(option_id):
                 problems.add(
                     path,
                     line,

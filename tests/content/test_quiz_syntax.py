@@ -95,6 +95,10 @@ def test_settings_have_defaults(lessons_dir):
         ("(x) ostrom:", "(x) Ostrom:", 9, "an option is written '( ) id: text'"),
         ("( ) marketing:", "( ) ostrom:", 11, "option id 'ostrom' is used twice"),
         ("( ) marketing:", "( ) wrong:", 11, "option id 'wrong' would tell learners"),
+        ("(x) ostrom:", "(x) correcta:", 9, "option id 'correcta' would tell learners"),
+        ("(x) ostrom:", "(x) verdadeiro:", 9, "option id 'verdadeiro' would tell learners"),
+        ("(x) ostrom:", "(x) right-answer:", 9, "option id 'right-answer' would tell"),
+        ("( ) marketing:", "( ) wrong2:", 11, "option id 'wrong2' would tell learners"),
         ("( ) marketing:", "(x) marketing:", 8, "needs exactly one (x) option"),
         ("[ ] survey:", "( ) survey:", 15, "mixes ( ) and [ ] options"),
         ("answer: false", "answer: maybe", 21, "'answer' must be true or false"),
@@ -178,3 +182,11 @@ def test_the_readme_example_is_a_valid_quiz(lessons_dir):
     quiz = load_course(lessons_dir.root).lessons[0].quiz
     assert quiz.settings.pass_mark == 80 and quiz.settings.attempts == 3
     assert [q.kind for q in quiz.questions] == list(QuestionKind)
+
+
+@pytest.mark.parametrize("option_id", ["human-rights", "no-change", "truest", "answering"])
+def test_an_id_that_only_contains_a_telling_word_in_passing_is_accepted(lessons_dir, option_id):
+    quiz = QUIZ.replace("( ) marketing:", f"( ) {option_id}:", 1)
+    lessons_dir.write("01-first/es.md", quiz_file(quiz))
+    [lesson] = load_course(lessons_dir.root).lessons
+    assert option_id in {option.id for option in lesson.quiz.questions[0].options}
