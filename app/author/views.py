@@ -8,9 +8,11 @@ from flask import abort, current_app, flash, render_template, request
 from flask_babel import gettext as _
 
 from app.author import bp
+from app.content import Lesson
 from app.content.problems import Level
 from app.extensions import content, db
 from app.guards import role_required
+from app.learn.views import send_lesson_file
 from app.models import Role
 from app.services import authoring, privacy
 
@@ -46,19 +48,33 @@ def reload():
     return _index(problems)
 
 
+def _any_lesson_or_404(slug: str) -> Lesson:
+    """A lesson, drafts included."""
+    lesson = next((lesson for lesson in content.course.lessons if lesson.slug == slug), None)
+    if lesson is None:
+        abort(404)
+    return lesson
+
+
 @bp.get("/<lang:lang>/author/lessons/<slug>")
 @role_required(*STAFF)
 def preview(slug: str):
     """A lesson as learners will see it, in any of its languages, with the quiz's right
     answers marked."""
-    lesson = next((lesson for lesson in content.course.lessons if lesson.slug == slug), None)
-    if lesson is None:
-        abort(404)
+    lesson = _any_lesson_or_404(slug)
     language = request.args.get("show", lesson.default_language)
     text = lesson.texts.get(language)
     if text is None:
         abort(404)
     return render_template("author/preview.html", lesson=lesson, text=text, shown=language)
+
+
+@bp.get("/<lang:lang>/author/lessons/<slug>/files/<path:filename>")
+@role_required(*STAFF)
+def preview_file(slug: str, filename: str):
+    """The pictures of a previewed lesson, drafts included: the preview's relative links
+    lead here, as the lesson page's lead to the learners' copy."""
+    return send_lesson_file(_any_lesson_or_404(slug), filename)
 
 
 @bp.get("/<lang:lang>/author/translations")

@@ -139,7 +139,11 @@ def lesson(slug: str):
 @bp.get("/<lang:lang>/lessons/<slug>/files/<path:filename>")
 def lesson_file(slug: str, filename: str):
     """A picture from the lesson's folder (the loader checked that the lesson uses it)."""
-    lesson = _published_lesson_or_404(slug)
+    return send_lesson_file(_published_lesson_or_404(slug), filename)
+
+
+def send_lesson_file(lesson: Lesson, filename: str):
+    """A picture from the lesson's folder; anything else there is not served."""
     if Path(filename).suffix.lower() not in IMAGE_TYPES:
         abort(404)
     folder = lesson.texts[lesson.default_language].source_path.parent

@@ -4,8 +4,10 @@ translation status and item analysis; learners get 403 everywhere here."""
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from click.testing import CliRunner
@@ -294,3 +296,20 @@ def test_pictures_in_a_lesson_folder_are_served_and_nothing_else(course_app, tmp
         assert picture.get_data().startswith(b"\x89PNG")
     assert client.get("/es/lessons/first/files/es.md").status_code == 404
     assert client.get("/es/lessons/first/files/../../course.yml").status_code == 404
+
+
+def test_the_preview_shows_a_drafts_pictures_to_trainers_only(course_app, tmp_path):
+    def write(lessons):
+        lessons.write("01-first/es.md", lesson_file(body="![Un mapa](map.png)\n", draft="true"))
+        (tmp_path / "drafts" / "01-first" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+    app = course_app(write, "drafts")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    preview = trainer.get("/es/author/lessons/first").get_data(as_text=True)
+    source = re.search(r'<img src="([^"]+)"', preview)[1]
+    picture_url = urljoin("/es/author/lessons/first", source)
+    with trainer.get(picture_url) as picture:
+        assert picture.status_code == 200 and picture.mimetype == "image/png"
+    assert trainer.get("/es/author/lessons/first/files/es.md").status_code == 404
+    learner = sign_in_as(app, Role.LEARNER, "learner@example.org")
+    assert learner.get(picture_url).status_code == 403

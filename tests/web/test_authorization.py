@@ -40,6 +40,11 @@ MATRIX = {
     "author.index": ("GET", "/en/author/", {"trainer": 200, "admin": 200}),
     "author.reload": ("POST", "/en/author/reload", {"trainer": 200, "admin": 200}),
     "author.preview": ("GET", f"/en/author/lessons/{LESSON}", {"trainer": 200, "admin": 200}),
+    "author.preview_file": (
+        "GET",
+        f"/en/author/lessons/{LESSON}/files/none.png",
+        {"trainer": 404, "admin": 404},
+    ),
     "author.translations": ("GET", "/en/author/translations", {"trainer": 200, "admin": 200}),
     "author.quizzes": ("GET", "/en/author/quizzes", {"trainer": 200, "admin": 200}),
     "admin.dashboard": ("GET", "/en/admin/", {"admin": 200}),
