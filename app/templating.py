@@ -9,7 +9,7 @@ from typing import Any
 
 from babel import Locale
 from flask import Flask, request
-from flask_babel import format_datetime, ngettext
+from flask_babel import format_datetime, format_number, ngettext
 from flask_babel import gettext as _
 
 from app.content.register import LegalBasis
@@ -146,7 +146,9 @@ def report_details(details: Mapping[str, Any]) -> str:
     whether it was sent whole."""
     parts = [
         str(details["format"]).upper(),
-        ngettext("%(num)d row", "%(num)d rows", details["rows"]),
+        ngettext(
+            "%(rows)s row", "%(rows)s rows", details["rows"], rows=format_number(details["rows"])
+        ),
     ]
     if details.get("pseudonymised"):
         parts.append(_("with pseudonyms"))

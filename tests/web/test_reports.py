@@ -458,3 +458,24 @@ def test_only_admins_reach_any_admin_url(app, client):
                 assert response.status_code == 302 and "/login?next=" in response.location, path
             else:
                 assert response.status_code == 403, (role, method, path)
+
+
+def test_large_figures_are_written_as_the_page_language_writes_them(app, admin):
+    with app.app_context():
+        db.session.add_all(
+            User(
+                email=f"many{number}@example.org",
+                password_hash="x",
+                session_token=f"token-{number}",
+                display_name="M",
+                created_at=START,
+                email_confirmed_at=START,
+            )
+            for number in range(1234)
+        )
+        db.session.commit()
+    spanish = admin.get("/es/admin/").get_data(as_text=True)
+    assert "<strong>1235</strong>" not in spanish
+    assert re.search(r"<strong>1\.235</strong>", spanish), "thousands marked in Spanish"
+    english = admin.get("/en/admin/").get_data(as_text=True)
+    assert "<strong>1,235</strong>" in english
