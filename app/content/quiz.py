@@ -16,7 +16,7 @@ so the three language files can be checked against each other and answers stay c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from app.content.markdown import EmbeddedBlock, render_inline
@@ -237,7 +237,12 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
             skipping = not question["id"]
             if skipping:
                 problems.add(
-                    path, line, N_("a question starts with '? id: text', e.g. '? origin: …'")
+                    path,
+                    line,
+                    N_(
+                        "a question starts with '? id: text', e.g. '? origin: …' (an id is "
+                        "lower-case letters, digits and hyphens)"
+                    ),
                 )
                 continue
             if any(draft.id == question["id"] for draft in drafts):
@@ -276,7 +281,10 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                 problems.add(
                     path,
                     line,
-                    N_("question '%(question)s': an option is written '( ) id: text'"),
+                    N_(
+                        "question '%(question)s': an option is written '( ) id: text' (an id "
+                        "is lower-case letters, digits and hyphens)"
+                    ),
                     question=current.id,
                 )
                 continue
@@ -398,15 +406,32 @@ def check_translation(
         problems.add(
             translation_path,
             translation.line,
-            N_("the quiz settings differ from %(source)s; only the words may differ"),
+            N_(
+                "the quiz settings differ from %(source)s (%(settings)s); only the words may differ"
+            ),
             source=source,
+            settings=", ".join(
+                key
+                for key, setting in zip(SETTING_KEYS, fields(QuizSettings), strict=True)
+                if getattr(translation.settings, setting.name)
+                != getattr(reference.settings, setting.name)
+            ),
         )
     reference_ids = [q.id for q in reference.questions]
     translation_ids = [q.id for q in translation.questions]
     if reference_ids != translation_ids:
+        # At the first question that differs, or at the quiz if it only lacks some at the end.
+        differing = next(
+            (
+                question.line
+                for question, expected in zip(translation.questions, reference_ids, strict=False)
+                if question.id != expected
+            ),
+            translation.line,
+        )
         problems.add(
             translation_path,
-            translation.line,
+            differing,
             N_("the questions differ from %(source)s: expected %(expected)s; found %(found)s"),
             source=source,
             expected=", ".join(reference_ids),

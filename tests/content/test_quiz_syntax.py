@@ -137,8 +137,8 @@ def test_a_multiple_choice_question_needs_a_right_option(lessons_dir):
 @pytest.mark.parametrize(
     ("old", "new", "line", "message"),
     [
-        ("attempts: 3", "attempts: 2", 0, "the quiz settings differ from es.md"),
-        ("? method:", "? approach:", 0, "the questions differ from es.md"),
+        ("attempts: 3", "attempts: 2", 0, "the quiz settings differ from es.md (attempts)"),
+        ("? method:", "? approach:", 20, "the questions differ from es.md"),
         ("[ ] survey:", "[ ] poll:", 15, "question 'beyond' has options partnership, poll, power"),
         ("[ ] survey:", "[x] survey:", 15, "question 'beyond' marks partnership, power, survey"),
         ("answer: false", "answer: true", 20, "question 'method' marks true as right"),
