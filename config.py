@@ -43,6 +43,9 @@ class Config:
     # A signed-in session lasts as long as the "remember me" cookie (Flask-Login's year):
     # after the browser restarts, a page it restores still holds a form token that works.
     PERMANENT_SESSION_LIFETIME = dt.timedelta(days=365)
+    # Not sent again with every page: a page that sets a cookie cannot be kept for the
+    # learner (app/kept_pages.py), and a year from signing in needs no refreshing.
+    SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT: int | None = None
     # Signed-in learners' pages kept in memory by each worker (app/kept_pages.py): how many
     # at most, and for how long.
