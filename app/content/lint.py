@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
@@ -140,8 +140,20 @@ def _check_image(
             src=src,
         )
         return
-    file = (context.folder / parts.path).resolve()
-    if context.folder.resolve() not in file.parents or not file.is_file():
+    # The address is URL-encoded ("My%20map.png", or <My map.png> once parsed); the file
+    # name is not.
+    file = (context.folder / unquote(parts.path)).resolve()
+    if context.folder.resolve() not in file.parents:
+        problems.add(
+            context.path,
+            line,
+            N_("image %(src)s is outside the lesson folder; put it in %(folder)s"),
+            column,
+            src=src,
+            folder=context.folder,
+        )
+        return
+    if not file.is_file():
         problems.add(
             context.path,
             line,
@@ -161,4 +173,15 @@ def _check_image(
             types=", ".join(sorted(IMAGE_TYPES)),
         )
         return
+    if not token.content.strip():
+        problems.warn(
+            context.path,
+            line,
+            N_(
+                "image %(src)s has no description: write what it shows in ![…](…) for readers "
+                "who cannot see it"
+            ),
+            column,
+            src=src,
+        )
     token.attrs["src"] = f"{context.slug}/{FILES_ROUTE}/{parts.path}"

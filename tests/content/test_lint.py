@@ -50,7 +50,13 @@ def problems(directory) -> list[str]:
             "error",
             "image https://example.org/map.png is not in the lesson folder",
         ),
-        ("![Escape](../../config.py)\n", 0, 11, "error", "image ../../config.py is missing from"),
+        (
+            "![Escape](../../config.py)\n",
+            0,
+            11,
+            "error",
+            "image ../../config.py is outside the lesson folder",
+        ),
     ],
     ids=[
         "undefined footnote",
@@ -68,6 +74,26 @@ def test_markdown_problems_are_located(lessons_dir, body, line, column, level, m
     found = problems(lessons_dir.root)
     expected = f"{path}:{BODY_LINE + line}:{column}: {level}: {message}"
     assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_a_picture_with_a_space_in_its_name_is_found_and_served(lessons_dir):
+    (lessons_dir.root / "01-first").mkdir()
+    (lessons_dir.root / "01-first" / "Mi Mapa.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    body = "![Un mapa](<Mi Mapa.png>)\n\n![Otro mapa](Mi%20Mapa.png)\n"
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
+    html = load_course(lessons_dir.root).lessons[0].texts["es"].html
+    assert html.count('src="first/files/Mi%20Mapa.png"') == 2
+
+
+def test_a_picture_without_a_description_is_a_warning(lessons_dir):
+    (lessons_dir.root / "01-first").mkdir()
+    (lessons_dir.root / "01-first" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    path = lessons_dir.write("01-first/es.md", lesson_file(body="![](map.png)\n"))
+    assert [problem for problem in problems(lessons_dir.root) if "es.md" in problem] == [
+        f"{path}:{BODY_LINE}:5: warning: image map.png has no description: write what it "
+        "shows in ![…](…) for readers who cannot see it"
+    ]
 
 
 def test_warnings_do_not_stop_a_course_from_loading(lessons_dir):
