@@ -54,8 +54,22 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = first_line + mark.line if mark else first_line
+        column = mark.column + 1 if mark else 1
         reason = getattr(error, "problem", None) or str(error)
-        problems.add(path, line, N_("invalid YAML: %(reason)s"), reason=reason)
+        source_lines = text.splitlines()
+        offending = source_lines[mark.line] if mark and mark.line < len(source_lines) else ""
+        # The two mistakes trainers make most, said in their words rather than YAML's.
+        if reason.startswith("mapping values are not allowed"):
+            problems.add(
+                path,
+                line,
+                N_("a value with ': ' in it needs quotes, as in title: \"Lesson 1: why\""),
+                column,
+            )
+        elif "\t" in offending:
+            problems.add(path, line, N_("indent with spaces: YAML does not take tabs"), column)
+        else:
+            problems.add(path, line, N_("invalid YAML: %(reason)s"), column, reason=reason)
         return None
     except ValueError as error:
         # YAML reads 2024-02-30 as a date, and no such day exists.
@@ -76,11 +90,15 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
         problems.add(path, first_line, N_("expected 'key: value' lines"))
         return None
-    lines = {
-        str(key.value): first_line + key.start_mark.line
-        for key, _ in node.value
-        if isinstance(key, yaml.ScalarNode)
-    }
+    lines: dict[str, int] = {}
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            continue
+        line = first_line + key.start_mark.line
+        if str(key.value) in lines:
+            # YAML quietly keeps the last one; the trainer meant one of them.
+            problems.add(path, line, N_("'%(key)s' is given twice"), key=key.value)
+        lines[str(key.value)] = line
     return _Yaml({str(key): value for key, value in values.items()}, lines)
 
 

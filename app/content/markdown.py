@@ -70,6 +70,8 @@ class EmbeddedBlock:
     content: str
     # 1-based file line of the block's first content line (the line after the fence).
     first_line: int
+    # False when no closing fence was found: the block then runs to the end of the file.
+    closed: bool = True
 
 
 @dataclass(slots=True)
@@ -98,6 +100,14 @@ def _is_quiz(token: Token) -> bool:
     return token.type == "fence" and token.info.strip() == QUIZ_FENCE_INFO
 
 
+def _is_closed(fence: Token, lines: list[str]) -> bool:
+    """Whether a fence's last line closes it (rather than the file ending it)."""
+    start, end = fence.map
+    last = lines[end - 1].strip() if end - 1 > start and end <= len(lines) else ""
+    marker = fence.markup[0]
+    return len(last) >= len(fence.markup) and set(last) == {marker}
+
+
 def parse_document(source: str) -> ParsedDocument:
     """Split off the front matter and the ```quiz blocks; the rest is the body."""
     env: dict = {}
@@ -108,10 +118,11 @@ def parse_document(source: str) -> ParsedDocument:
         front_matter = tokens[0].content
         start = tokens[0].map[0] if tokens[0].map else 0
         front_matter_line = start + 2
+    lines = source.splitlines()
     quiz_blocks = tuple(
-        EmbeddedBlock(token.content, (token.map[0] if token.map else 0) + 2)
+        EmbeddedBlock(token.content, token.map[0] + 2, _is_closed(token, lines))
         for token in tokens
-        if _is_quiz(token)
+        if _is_quiz(token) and token.map
     )
     body = [token for token in tokens if not _is_quiz(token)]
     return ParsedDocument(front_matter, front_matter_line, body, env, quiz_blocks)

@@ -220,6 +220,14 @@ def _join_feedback(lines: list[str] | None) -> str | None:
 
 def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | None:
     """Parse one ```quiz block; report each unreadable line at its line in the file."""
+    if not block.closed:
+        # Everything after it would be read as quiz lines, each a misleading error.
+        problems.add(
+            path,
+            block.first_line - 1,
+            N_("the quiz block is not closed: end it with ``` on a line of its own"),
+        )
+        return None
     settings = QuizSettings()
     seen_settings: set[str] = set()
     drafts: list[_QuestionDraft] = []

@@ -79,7 +79,33 @@ def test_bad_yaml_is_reported_at_its_line(lessons_dir):
         "01-first/es.md", "---\ntitle: Una\nauthor: [Ruben\ndate: 2024-05-15\n---\nTexto\n"
     )
     [problem] = problems_of(lessons_dir.root)
-    assert problem.startswith(f"{path}:4:1: error: invalid YAML")
+    assert problem.startswith(f"{path}:4:5: error: invalid YAML")
+
+
+@pytest.mark.parametrize(
+    ("front", "where", "message"),
+    [
+        (
+            "title: Lesson one: what is it?\nauthor: Ruben\ndate: 2024-05-15",
+            "2:18",
+            "a value with ': ' in it needs quotes, as in title: \"Lesson 1: why\"",
+        ),
+        (
+            "title: Una\nauthor: Ruben\nreading:\n\ttitle: Otra\ndate: 2024-05-15",
+            "5:1",
+            "indent with spaces: YAML does not take tabs",
+        ),
+        (
+            "title: Una\nauthor: Ruben\ntitle: Dos\ndate: 2024-05-15",
+            "4:1",
+            "'title' is given twice",
+        ),
+    ],
+    ids=["colon in a value", "tab", "key twice"],
+)
+def test_common_yaml_mistakes_are_told_in_plain_words(lessons_dir, front, where, message):
+    path = lessons_dir.write("01-first/es.md", f"---\n{front}\n---\nTexto\n")
+    assert f"{path}:{where}: error: {message}" in problems_of(lessons_dir.root)
 
 
 def test_a_missing_title_is_reported(lessons_dir):

@@ -190,3 +190,13 @@ def test_an_id_that_only_contains_a_telling_word_in_passing_is_accepted(lessons_
     lessons_dir.write("01-first/es.md", quiz_file(quiz))
     [lesson] = load_course(lessons_dir.root).lessons
     assert option_id in {option.id for option in lesson.quiz.questions[0].options}
+
+
+def test_a_quiz_block_left_open_is_reported_once_at_its_fence(lessons_dir):
+    unclosed = QUIZ.rstrip().removesuffix("```")
+    path = lessons_dir.write("01-first/es.md", quiz_file(unclosed + "\n[^note]: A note.\n"))
+    quiz_problems = [p for p in load_problems(lessons_dir.root) if "quiz" in p]
+    assert quiz_problems == [
+        f"{path}:{FENCE}:1: error: the quiz block is not closed: end it with ``` on a line of "
+        "its own"
+    ]
