@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 from markdown_it.token import Token
 
 from app.content.markdown import ParsedDocument
+from app.content.model import LessonLink
 from app.content.problems import N_, Problems
 
 UNDEFINED_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
@@ -64,11 +65,13 @@ def _inline_blocks(tokens: list[Token]):
 
 def check_and_link(
     document: ParsedDocument, source: str, context: LessonContext, problems: Problems
-) -> None:
-    """Report problems in the body, and point lesson links and images at the app's routes."""
+) -> tuple[LessonLink, ...]:
+    """Report problems in the body, and point lesson links and images at the app's routes.
+    Returns the links to other lessons, for checks that need the whole course."""
     path = context.path
     where = _Locator(source)
     referenced: set[str] = set()
+    links: list[LessonLink] = []
     for index, token in enumerate(document.body):
         if token.type == "heading_open":
             inline = document.body[index + 1]
@@ -90,7 +93,8 @@ def check_and_link(
                         label=match[1],
                     )
             elif child.type == "link_open":
-                _check_link(child, inline, where, context, problems)
+                if link := _check_link(child, inline, where, context, problems):
+                    links.append(link)
             elif child.type == "image":
                 _check_image(child, inline, where, context, problems)
     defined = {
@@ -105,24 +109,28 @@ def check_and_link(
             column,
             label=label,
         )
+    return tuple(links)
 
 
 def _check_link(
     token: Token, inline: Token, where: _Locator, context: LessonContext, problems: Problems
-) -> None:
+) -> LessonLink | None:
     href = str(token.attrs.get("href", ""))
     if match := LESSON_LINK.match(href):
         slug = context.folders.get(match["folder"])
-        if slug is None:
-            line, column = where.find(href, inline.map)
-            problems.add(context.path, line, NO_SUCH_LESSON, column, href=href)
-            return
         # Lesson pages are /<lang>/lessons/<slug>: a bare slug is the sibling lesson in the
         # reader's own language.
-        token.attrs["href"] = slug + (match["anchor"] or "")
-    elif (match := APP_LESSON_LINK.match(href)) and match["slug"] not in context.folders.values():
-        line, column = where.find(href, inline.map)
+        if slug is not None:
+            token.attrs["href"] = slug + (match["anchor"] or "")
+    elif match := APP_LESSON_LINK.match(href):
+        slug = match["slug"] if match["slug"] in context.folders.values() else None
+    else:
+        return None
+    line, column = where.find(href, inline.map)
+    if slug is None:
         problems.add(context.path, line, NO_SUCH_LESSON, column, href=href)
+        return None
+    return LessonLink(slug, href, line, column)
 
 
 def _check_image(

@@ -428,7 +428,7 @@ def _load_lesson_text(
         problems.add(path, extra.first_line - 1, N_("a lesson has at most one quiz block"))
     if document.quiz_blocks:
         quiz = parse_quiz(document.quiz_blocks[0], path, problems)
-    check_and_link(document, source, LessonContext(path, slug, settings.folders), problems)
+    links = check_and_link(document, source, LessonContext(path, slug, settings.folders), problems)
     if len(problems) > before or date is None:
         return None
     return LessonText(
@@ -444,6 +444,7 @@ def _load_lesson_text(
         quiz=quiz,
         collects=collects,
         translated_from=translated_from[1] if translated_from else None,
+        links=links,
     )
 
 
@@ -530,6 +531,26 @@ def _check_freshness(source: LessonText, translation: LessonText, problems: Prob
             then=translation.translated_from,
             now=source.source_hash,
         )
+
+
+def _check_links_to_drafts(lessons: list[Lesson], problems: Problems) -> None:
+    """A published lesson's link to a lesson learners cannot open yet would be a dead end."""
+    drafts = {lesson.slug for lesson in lessons if not lesson.is_published}
+    for lesson in lessons:
+        if lesson.slug in drafts:
+            continue
+        for text in lesson.texts.values():
+            if text.is_draft:
+                continue
+            for link in text.links:
+                if link.slug in drafts:
+                    problems.warn(
+                        text.source_path,
+                        link.line,
+                        N_("link to %(href)s, a lesson learners cannot open yet (a draft)"),
+                        link.column,
+                        href=link.href,
+                    )
 
 
 def load_course(directory: Path | str, register: DataRegister | None = None) -> Course:
@@ -639,6 +660,7 @@ def _read_course(
         lesson = _load_lesson(folder, number, match["slug"], settings, problems)
         if lesson is not None:
             lessons.append(lesson)
+    _check_links_to_drafts(lessons, problems)
     return Course(
         title=title,
         organisation=organisation,

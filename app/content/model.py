@@ -91,6 +91,16 @@ class Quiz:
 
 
 @dataclass(frozen=True, slots=True)
+class LessonLink:
+    """A link in a lesson's text to another lesson, where the file has it."""
+
+    slug: str
+    href: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
 class LessonText:
     """One language version of a lesson, with its Markdown already rendered to safe HTML."""
 
@@ -109,6 +119,7 @@ class LessonText:
     collects: tuple[str, ...] = ()
     # The source hash of the default-language file this translation was made from.
     translated_from: str | None = None
+    links: tuple[LessonLink, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

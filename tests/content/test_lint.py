@@ -145,3 +145,18 @@ def test_translated_from_must_name_the_default_language(lessons_dir):
     assert f"{path}:5:1: error: 'translated_from' is written es@<hash>" in "\n".join(
         problems(lessons_dir.root)
     )
+
+
+def test_a_published_lesson_linking_to_a_draft_is_warned(lessons_dir):
+    lessons_dir.lesson("02-second", languages=("es",), draft="true")
+    body = "See [the next one](../02-second/es.md) and [again](/es/lessons/second).\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    draft_links = [problem for problem in problems(lessons_dir.root) if "(a draft)" in problem]
+    assert draft_links == [
+        f"{path}:{BODY_LINE}:20: warning: link to ../02-second/es.md, a lesson learners "
+        "cannot open yet (a draft)",
+        f"{path}:{BODY_LINE}:52: warning: link to /es/lessons/second, a lesson learners "
+        "cannot open yet (a draft)",
+    ]
+    lessons_dir.write("02-second/es.md", lesson_file(body="Ready.\n"))
+    assert not [problem for problem in problems(lessons_dir.root) if "(a draft)" in problem]
