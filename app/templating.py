@@ -11,7 +11,9 @@ from babel import Locale
 from flask import Flask, request
 from flask_babel import format_datetime, format_number, ngettext
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
+from app.content.markdown import BACK_TO_TEXT
 from app.content.register import LegalBasis
 from app.extensions import content
 from app.i18n import current_language, switch_language_url
@@ -159,6 +161,13 @@ def report_details(details: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def lesson_body(html: str) -> Markup:
+    """A lesson's HTML, rendered once at load, with the words it leaves to the page: the
+    spoken name of each footnote's way back to the text."""
+    label = escape(_("Back to the text"))
+    return Markup(html.replace(BACK_TO_TEXT, f'aria-label="{label}"'))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         privacy_controller=controller,
@@ -182,4 +191,5 @@ def init_app(app: Flask) -> None:
         data_value=data_value,
         audit_subject=audit_subject,
         report_details=report_details,
+        lesson_body=lesson_body,
     )

@@ -51,12 +51,26 @@ def _footnote_caption(self, tokens: Sequence[Token], idx: int, options, env) -> 
     return f"[{caption}]"
 
 
+# Stands in a footnote's way back for its spoken name, which is in the reader's interface
+# language and so is put in when the page is made (`lesson_body` in app/templating.py).
+BACK_TO_TEXT = "data-aula-back-to-text"
+
+
+def _footnote_anchor(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    ident = self.rules["footnote_anchor_name"](tokens, idx, options, env)
+    if tokens[idx].meta["subId"] > 0:
+        ident += f":{tokens[idx].meta['subId']}"
+    # U+FE0E keeps iOS from drawing the arrow as an emoji.
+    return f' <a href="#fnref{ident}" class="footnote-backref" {BACK_TO_TEXT}>\u21a9\ufe0e</a>'
+
+
 def _make_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False})
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(footnote_plugin)
     md.add_render_rule("footnote_caption", _footnote_caption)
+    md.add_render_rule("footnote_anchor", _footnote_anchor)
     return md
 
 

@@ -171,3 +171,9 @@ def test_a_page_made_in_answer_to_a_form_switches_language_to_the_same_page(clie
 def test_a_page_that_answers_with_an_error_is_not_where_signing_in_leads(client):
     wrong_method = client.get(f"/pt/lessons/{LESSON_1}/quiz").get_data(as_text=True)
     assert "/pt/login?next=" not in wrong_method
+
+
+def test_a_footnotes_way_back_is_named_in_the_page_language(client):
+    page = client.get(f"/pt/lessons/{LESSON_1}").get_data(as_text=True)
+    backrefs = re.findall(r'<a href="#fnref[^"]*" class="footnote-backref"([^>]*)>', page)
+    assert backrefs and set(backrefs) == {' aria-label="Voltar ao texto"'}
