@@ -251,7 +251,7 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
     have brought them up to date: records `translated_from: <lang>@<hash>`."""
     for name in files:
         path = Path(name)
-        folder = path.parent
+        folder = path.resolve().parent
         try:
             source = folder / f"{course_default_language(folder.parent)}.md"
         except ContentError as error:

@@ -80,6 +80,14 @@ def test_stamping_a_translation_makes_it_current(lessons_dir):
     assert run("stamp", str(lessons_dir.root / "01-first" / "es.md")).exit_code == 1
 
 
+def test_a_translation_can_be_stamped_from_inside_its_lesson_folder(lessons_dir, monkeypatch):
+    lessons_dir.lesson("01-first")
+    monkeypatch.chdir(lessons_dir.root / "01-first")
+    stamped = run("stamp", "pt.md")
+    assert stamped.exit_code == 0, stamped.output
+    assert stamped.output.startswith("pt.md: translated_from: es@")
+
+
 def test_stamping_under_broken_course_settings_says_where_they_are_wrong(lessons_dir):
     lessons_dir.lesson("01-first")
     lessons_dir.write("course.yml", "title: [unclosed\n")
