@@ -117,7 +117,8 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if column.endswith("_at") and isinstance(value, str):
-        return format_datetime(dt.datetime.fromisoformat(value), "medium")
+        # Stored and shown in UTC, which the learner's own clock may not be: say so.
+        return f"{format_datetime(dt.datetime.fromisoformat(value), 'medium')} UTC"
     if column == "role":
         return role_label(Role(value))
     if column == "language":
