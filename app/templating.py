@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.content.markdown import BACK_TO_TEXT
+from app.content.model import Question
 from app.content.register import LegalBasis
 from app.extensions import content
 from app.i18n import current_language, switch_language_url
@@ -162,6 +163,37 @@ def report_details(details: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def readable_records(records: Mapping[str, list[dict]]) -> Mapping[str, list[dict]]:
+    """One category's records as a learner reads them: a quiz answer names its question
+    and the options chosen, in the page's language, rather than their ids."""
+    if "quiz_answers" not in records:
+        return records
+    lessons_of_attempts = {
+        row["id"]: row["lesson_slug"] for row in records.get("quiz_attempts", [])
+    }
+    answers = [_answer_in_words(row, lessons_of_attempts) for row in records["quiz_answers"]]
+    return {**records, "quiz_answers": answers}
+
+
+def _answer_in_words(row: dict, lessons_of_attempts: Mapping[int, str]) -> dict:
+    lesson = content.course.published_lesson(lessons_of_attempts.get(row["attempt_id"], ""))
+    quiz = lesson.text_for(current_language()).quiz if lesson else None
+    question = quiz.question(row["question_id"]) if quiz else None
+    if question is None:
+        return row
+    chosen = [_option_in_words(question, option_id) for option_id in row["selected"]]
+    return {**row, "question_id": Markup(question.prompt_html).striptags(), "selected": chosen}
+
+
+def _option_in_words(question: Question, option_id: str) -> str:
+    option = question.option(option_id)
+    if option is None:
+        return option_id
+    if option.html:
+        return Markup(option.html).striptags()
+    return _("True") if option_id == "true" else _("False")
+
+
 def lesson_body(html: str) -> Markup:
     """A lesson's HTML, rendered once at load, with the words it leaves to the page: the
     spoken name of each footnote's way back to the text."""
@@ -193,4 +225,5 @@ def init_app(app: Flask) -> None:
         audit_subject=audit_subject,
         report_details=report_details,
         lesson_body=lesson_body,
+        readable_records=readable_records,
     )

@@ -11,6 +11,7 @@ import re
 import pytest
 import sqlalchemy as sa
 from babel.dates import format_date
+from markupsafe import Markup
 
 from app.content import load_course
 from app.extensions import content, db
@@ -223,6 +224,11 @@ def test_the_data_page_shows_what_is_stored_by_category(app, client):
     assert f"1 · {LESSON_1.texts['pt'].title}" in cells and LESSON_1.slug not in cells
     assert {"Conta criada", "Início de sessão", "Início de sessão falhado"} <= set(cells)
     assert "Confirmar o seu endereço de email" in cells, "what each emailed link was for"
+    first_question = LESSON_1.texts["pt"].quiz.questions[0]
+    prompt = Markup(first_question.prompt_html).striptags()
+    assert prompt in cells and first_question.id not in cells, "quiz answers in words"
+    right = [Markup(o.html).striptags() for o in first_question.options if o.is_correct]
+    assert ", ".join(right) in cells
     assert not {"account-created", "signed-in", "confirm", "course-improvement"} & set(cells)
     with app.app_context():
         [purpose] = content.register.purposes
