@@ -51,6 +51,9 @@ class User(UserMixin, db.Model):
     """A person with an account."""
 
     __tablename__ = "users"
+    # On SQLite, an erased account's number is never given to a new one (PostgreSQL's
+    # sequences never do): the audit log names accounts by number.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)

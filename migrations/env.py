@@ -35,16 +35,32 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     with database.engine.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            # SQLite can only alter tables by copying them; batch mode does that for us.
-            render_as_batch=True,
-            compare_type=True,
-            render_item=render_item,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old copy: with foreign
+            # keys enforced, that drop would delete every row pointing at the table. SQLite
+            # takes this setting only outside a transaction; it is checked before commit.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                # SQLite can only alter tables by copying them; batch mode does that for us.
+                render_as_batch=True,
+                compare_type=True,
+                render_item=render_item,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows pointing nowhere: {broken}")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -11,7 +11,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from app import database
-from app.extensions import db
+from app.extensions import content, db
+from app.models import LessonProgress, User
+from app.services import accounts, privacy, progress
 from config import ROOT
 from tests.web.servers import app_environment
 
@@ -55,3 +57,37 @@ def test_serving_imports_only_what_it_uses_and_the_command_line_migrates(tmp_pat
         [*flask, "current"], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
     assert "(head)" in current.stdout
+
+
+def test_an_erased_accounts_number_is_never_given_again(app):
+    """Erasing the newest account once handed its number to the next sign-up on SQLite,
+    and the audit log names accounts by number. Upgrading keeps every row and carries the
+    numbers the log has seen."""
+    database.bind_migrations(app)
+    directory = app.config["MIGRATIONS_DIR"]
+    with app.app_context():
+        flask_migrate.downgrade(directory=directory, revision="7b3c9d2e1f40")
+        lesson = content.course.published_lessons[0]
+        ids = [
+            accounts.create_user(
+                db.session, email=f"n{n}@example.org", password="a passphrase", display_name="N"
+            ).id
+            for n in range(3)
+        ]
+        progress.record_start(db.session, ids[0], lesson)
+        privacy.erase_account(db.session, content.register, ids[-1])
+        privacy.record_audit(db.session, None, "erase", privacy.user_ref(ids[-1]))
+        flask_migrate.upgrade(directory=directory)
+
+        assert list(db.session.scalars(sa.select(User.id).order_by(User.id))) == ids[:2]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LessonProgress)) == 1
+        newcomer = accounts.create_user(
+            db.session, email="new@example.org", password="a passphrase", display_name="New"
+        )
+        newcomer_id = newcomer.id
+        assert newcomer_id > ids[-1], "the erased account's number was given again"
+        privacy.erase_account(db.session, content.register, newcomer_id)
+        again = accounts.create_user(
+            db.session, email="again@example.org", password="a passphrase", display_name="A"
+        )
+        assert again.id > newcomer_id
