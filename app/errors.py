@@ -7,7 +7,7 @@ import re
 from typing import NoReturn
 
 import sqlalchemy as sa
-from flask import Flask, abort, jsonify, make_response, render_template, request
+from flask import Flask, abort, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -57,6 +57,7 @@ def _respond(status: int, message: str | None = None):
         "application/json"
     ):
         return jsonify(error=str(title), message=message, status=status), status
+    g.error_page = True
     return render_template(
         "errors/error.html", status=status, title=title, message=message, lesson=_lesson_of_path()
     ), status

@@ -107,5 +107,11 @@ FILTERS = {
     "registered_to": _l("Registered until"),
 }
 
+# The reports' on/off switches, as an error about one names it.
+SWITCHES = {
+    "pseudonymise": _l("Pseudonyms instead of names"),
+    "bom": _l("Byte order mark for Excel"),
+}
+
 # The audit log's names for the reports (as stored in its `subject_ref`).
 REPORTS = {"progress report": _l("Progress report"), "summary report": _l("Summary report")}

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from babel import Locale
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import format_datetime, format_number, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -66,7 +66,7 @@ def sign_in_next() -> str | None:
     an address that matches no page (it would only answer with the same error)."""
     if request.method != "GET" or (request.blueprint or "") == "account":
         return None
-    if request.routing_exception is not None:
+    if g.get("error_page"):
         return None
     return request.full_path.rstrip("?")
 

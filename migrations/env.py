@@ -39,7 +39,9 @@ def run_migrations_online() -> None:
         if sqlite:
             # SQLite alters a table by copying it and dropping the old copy: with foreign
             # keys enforced, that drop would delete every row pointing at the table. SQLite
-            # takes this setting only outside a transaction; it is checked before commit.
+            # takes this setting only outside a transaction. The keys are checked once the
+            # migrations have run (SQLite's migrations commit one by one): rows left
+            # pointing nowhere stop the start-up there, loudly.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()
         try:

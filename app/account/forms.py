@@ -19,10 +19,19 @@ def not_common(form, field) -> None:
         )
 
 
+# Characters that would break a name across lines, or turn the text around it (a name
+# could then pass for another in the admin pages and in spreadsheets).
+BREAKING = {"Cc", "Zl", "Zp"}
+DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def one_line_of_text(form, field) -> None:
     """A name is shown in pages, emails and spreadsheets: a line break or a control
     character would break all three."""
-    if field.data and any(unicodedata.category(character) == "Cc" for character in field.data):
+    if field.data and any(
+        unicodedata.category(character) in BREAKING or character in DIRECTION_CONTROLS
+        for character in field.data
+    ):
         raise ValidationError(
             _l("Please write your name on a single line, without control characters.")
         )

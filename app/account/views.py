@@ -88,7 +88,7 @@ def _safe_next() -> str | None:
 
 def _sign_in(user: User):
     # A fresh session: nothing set before signing in (by anyone) carries over but quiz
-    # answers waiting to be sent, which the lesson page checks again before using.
+    # answers waiting to be sent, and only to the account whose session they outlived.
     kept_answers = session.get(KEPT_ANSWERS)
     session.clear()
     if kept_answers and kept_answers.get("account") == user.id:
@@ -191,10 +191,10 @@ def confirm(token: str):
     user = accounts.confirm_email(db.session, token)
     if user is None:
         refuse(400, spent)
-    signed_in = _sign_in(user)
+    response = _sign_in(user)
     # After signing in, which starts a fresh session: a message flashed before would go.
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
-    return signed_in
+    return response
 
 
 @bp.route("/<lang:lang>/login", methods=["GET", "POST"])

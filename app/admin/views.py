@@ -23,7 +23,7 @@ from app.errors import refuse
 from app.extensions import content, db
 from app.guards import role_required
 from app.i18n import current_language
-from app.labels import FILTERS, ROLES
+from app.labels import FILTERS, ROLES, SWITCHES
 from app.models import NoticeVersion, Role, User, utcnow
 from app.services import accounts, privacy, reports
 from app.services import dashboard as dashboard_figures
@@ -117,7 +117,7 @@ def _switch(name: str) -> bool:
     to be pseudonymised must never come out with names)."""
     values = request.args.getlist(name) or ["0"]
     if len(values) > 1 or values[0] not in {"0", "1"}:
-        refuse(400, _("This option is not valid: %(option)s.", option=name))
+        refuse(400, _("This option is not valid: %(option)s.", option=SWITCHES[name]))
     return values[0] == "1"
 
 
@@ -167,6 +167,10 @@ def report(kind: str, output: str):
         try:
             yield from body
             complete = True
+        except BaseException:
+            # A failed read leaves the session unusable; the log entry needs it.
+            db.session.rollback()
+            raise
         finally:
             export.record(db.session, actor_id, complete=complete)
 

@@ -368,7 +368,7 @@ def _parse_translated_from(
             line,
             N_(
                 "'translated_from' is written %(language)s@<hash>, the hash "
-                "`flask lessons stamp` records"
+                "`flask --app app lessons stamp` records"
             ),
             language=settings.default_language,
         )
@@ -514,7 +514,7 @@ def _check_freshness(source: LessonText, translation: LessonText, problems: Prob
             1,
             N_(
                 "no 'translated_from': cannot tell whether it is up to date with %(source)s "
-                "(run `flask lessons stamp %(path)s` once it is)"
+                "(run `flask --app app lessons stamp %(path)s` once it is)"
             ),
             source=name,
             path=path,

@@ -7,6 +7,7 @@ lab's material.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -132,7 +133,8 @@ def parse_document(source: str) -> ParsedDocument:
         front_matter = tokens[0].content
         start = tokens[0].map[0] if tokens[0].map else 0
         front_matter_line = start + 2
-    lines = source.splitlines()
+    # Lines as markdown-it counts them: splitlines() would also break at U+2028 and the like.
+    lines = re.split(r"\r\n?|\n", source)
     quiz_blocks = tuple(
         EmbeddedBlock(token.content, token.map[0] + 2, _is_closed(token, lines))
         for token in tokens

@@ -428,12 +428,13 @@ def check_translation(
     reference_ids = [q.id for q in reference.questions]
     translation_ids = [q.id for q in translation.questions]
     if reference_ids != translation_ids:
-        # At the first question that differs, or at the quiz if it only lacks some at the end.
+        # At the first question that differs, or the first one too many; at the quiz when
+        # it only lacks some at the end.
         differing = next(
             (
                 question.line
-                for question, expected in zip(translation.questions, reference_ids, strict=False)
-                if question.id != expected
+                for index, question in enumerate(translation.questions)
+                if index >= len(reference_ids) or question.id != reference_ids[index]
             ),
             translation.line,
         )

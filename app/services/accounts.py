@@ -337,7 +337,7 @@ def set_role(session: Session, user: User, role: Role) -> None:
 
 
 def _is_last_active_admin(session: Session, user: User) -> bool:
-    if user.role is not Role.ADMIN or not user.is_active:
+    if user.role is not Role.ADMIN or not user.is_active or user.email_confirmed_at is None:
         return False
     # Only admins who can sign in count: an unconfirmed account cannot.
     admins = session.scalar(

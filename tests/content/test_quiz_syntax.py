@@ -139,6 +139,7 @@ def test_a_multiple_choice_question_needs_a_right_option(lessons_dir):
     [
         ("attempts: 3", "attempts: 2", 0, "the quiz settings differ from es.md (attempts)"),
         ("? method:", "? approach:", 20, "the questions differ from es.md"),
+        ("answer: false\n", "answer: false\n? extra: More?\nanswer: true\n", 22, "differ"),
         ("[ ] survey:", "[ ] poll:", 15, "question 'beyond' has options partnership, poll, power"),
         ("[ ] survey:", "[x] survey:", 15, "question 'beyond' marks partnership, power, survey"),
         ("answer: false", "answer: true", 20, "question 'method' marks true as right"),
@@ -200,3 +201,9 @@ def test_a_quiz_block_left_open_is_reported_once_at_its_fence(lessons_dir):
         f"{path}:{FENCE}:1: error: the quiz block is not closed: end it with ``` on a line of "
         "its own"
     ]
+
+
+def test_a_line_separator_in_the_text_does_not_unsettle_the_quiz(lessons_dir):
+    lessons_dir.write("01-first/es.md", quiz_file("Un texto\u2028partido.\n\n" + QUIZ))
+    [lesson] = load_course(lessons_dir.root).lessons
+    assert lesson.quiz is not None

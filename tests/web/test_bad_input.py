@@ -59,6 +59,8 @@ def test_registration_errors_are_shown_on_the_form_in_the_page_language(client):
         ("   ", "Diga-nos como prefere que lhe chamemos."),
         ("Bel\x07én", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
         ("Ana\nRuiz", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
+        ("Ana\u2028Ruiz", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
+        ("\u202eziuR anA", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
     ],
 )
 def test_a_name_of_spaces_or_with_control_characters_is_refused(app, client, name, message):

@@ -168,9 +168,12 @@ def test_a_page_made_in_answer_to_a_form_switches_language_to_the_same_page(clie
     assert f'href="/es/login?next=/es/lessons/{LESSON_1}"' in switcher
 
 
-def test_a_page_that_answers_with_an_error_is_not_where_signing_in_leads(client):
-    wrong_method = client.get(f"/pt/lessons/{LESSON_1}/quiz").get_data(as_text=True)
-    assert "/pt/login?next=" not in wrong_method
+@pytest.mark.parametrize(
+    "path", [f"/pt/lessons/{LESSON_1}/quiz", "/pt/lessons/no-such-lesson", "/pt/nope"]
+)
+def test_a_page_that_answers_with_an_error_is_not_where_signing_in_leads(client, path):
+    error_page = client.get(path).get_data(as_text=True)
+    assert "/pt/login?next=" not in error_page
 
 
 def test_a_footnotes_way_back_is_named_in_the_page_language(client):

@@ -415,6 +415,10 @@ def test_an_unconfirmed_sign_up_gets_no_role_and_cannot_stand_in_as_the_last_adm
         "/pt/admin/users", f"/pt/admin/users/{ghost_id}/role", {"role": "admin"}
     )
     assert promoted.status_code == 409
+    put_right = admin.submit(
+        "/pt/admin/users", f"/pt/admin/users/{ghost_id}/role", {"role": "learner"}
+    )
+    assert put_right.status_code == 303, "the unconfirmed admin can be made a learner"
     assert "Este endereço ainda não foi confirmado" in promoted.get_data(as_text=True)
     app.test_client().submit("/pt/register", data={**sign_up, "password": "another passphrase"})
     with app.app_context():
