@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import NoReturn
 
 import sqlalchemy as sa
@@ -13,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.content import Lesson
+from app.content.lint import APP_LESSON_LINK
 from app.extensions import content, db
 
 log = logging.getLogger(__name__)
@@ -21,8 +21,6 @@ _UNAVAILABLE_MESSAGE = _l(
     "The course is briefly unavailable. Please try again in a moment: nothing you saved "
     "has been lost."
 )
-
-_LESSON_PATH = re.compile(r"/[a-z]{2}/lessons/([^/]+)")
 
 # What a reader is told for each status; anything else falls back to the generic text.
 _MESSAGES = {
@@ -66,8 +64,8 @@ def _respond(status: int, message: str | None = None):
 def _lesson_of_path() -> Lesson | None:
     """The lesson an address belongs to, even one that matches no page: its error page then
     leads back to the lesson rather than only to the course."""
-    found = _LESSON_PATH.match(request.path)
-    return content.course.published_lesson(found[1]) if found else None
+    found = APP_LESSON_LINK.match(request.path)
+    return content.course.published_lesson(found["slug"]) if found else None
 
 
 def refuse(status: int, message: str) -> NoReturn:

@@ -87,6 +87,13 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         return f"{self.id}-{self.session_token}"
 
+    @staticmethod
+    def read_id(session_id: str) -> tuple[int | None, str]:
+        """The account number and token of a `get_id()` value; None for a number that is
+        not one (a session can outlive its account, or be forged)."""
+        number, _, token = session_id.partition("-")
+        return (int(number) if number.isascii() and number.isdigit() else None), token
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role.value}>"
 

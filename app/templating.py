@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +29,7 @@ from app.labels import (
 )
 from app.models import Role
 from app.notices import controller
+from app.services.privacy import account_of
 
 
 def course_title() -> str:
@@ -132,8 +132,8 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
 def audit_subject(subject_ref: str) -> str:
     """What an audit log entry is about, in the page's language: an account by its number
     (the log never names people), or a report."""
-    if account := re.fullmatch(r"user #(\d+)", subject_ref):
-        return _("Account #%(number)s", number=account[1])
+    if (account := account_of(subject_ref)) is not None:
+        return _("Account #%(number)s", number=account)
     return str(REPORTS.get(subject_ref, subject_ref))
 
 

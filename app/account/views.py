@@ -44,11 +44,9 @@ from app.services import accounts, privacy
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The user of a session cookie, if its token is still the account's current one."""
-    user_id, _, token = session_id.partition("-")
+    user_id, token = User.read_id(session_id)
     try:
-        user = (
-            db.session.get(User, int(user_id)) if user_id.isascii() and user_id.isdigit() else None
-        )
+        user = db.session.get(User, user_id) if user_id is not None else None
     except sa.exc.OperationalError:
         # The database is unavailable: serve the page as to a visitor rather than fail it.
         db.session.rollback()

@@ -27,6 +27,7 @@ from app.extensions import content, db
 from app.i18n import current_language, preferred_language
 from app.kept_pages import for_learner, for_visitors
 from app.learn import KEPT_ANSWERS, bp
+from app.models import User
 from app.notices import note_shown, notice_for
 from app.services import privacy, progress, quizzes
 
@@ -200,11 +201,11 @@ def answer_quiz(slug: str):
     if not current_user.is_authenticated:
         # The session ended while the learner answered: their choices wait for them, and
         # for nobody else (the ended session still names its account).
-        account, _token = session.get("_user_id", "").partition("-")[::2]
+        account, _token = User.read_id(session.get("_user_id", ""))
         answers = quizzes.answers_to_keep(lesson.quiz, request.form.to_dict(flat=False))
-        if not (answers and account.isascii() and account.isdigit()):
+        if not answers or account is None:
             return _sign_in_first(lesson)
-        session[KEPT_ANSWERS] = {"lesson": lesson.slug, "account": int(account), "answers": answers}
+        session[KEPT_ANSWERS] = {"lesson": lesson.slug, "account": account, "answers": answers}
         return _sign_in_first(
             lesson, _("Please sign in to send your answers: they are kept until you do.")
         )

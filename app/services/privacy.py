@@ -261,9 +261,20 @@ def audit_log(session: Session, *, limit: int, actions: Iterable[str]) -> list[A
     return list(session.scalars(query))
 
 
+USER_REF = "user #"
+
+
 def user_ref(user_id: int) -> str:
     """How the audit log names an account: its number only, never its email or name."""
-    return f"user #{user_id}"
+    return f"{USER_REF}{user_id}"
+
+
+def account_of(subject_ref: str) -> int | None:
+    """The account number an audit log subject names (see `user_ref`), if it names one."""
+    number = subject_ref.removeprefix(USER_REF)
+    if number != subject_ref and number.isascii() and number.isdigit():
+        return int(number)
+    return None
 
 
 def _never_confirmed(users: sa.Table, days: int, now: dt.datetime) -> sa.ColumnElement[bool]:
