@@ -37,6 +37,7 @@ COLUMNS = {
     "expires_at": _l("Expires"),
     "used_at": _l("Used"),
     "email_confirmed_at": _l("Email confirmed"),
+    "extra_attempts": _l("Extra quiz attempts allowed"),
     "role": _l("Role"),
     "is_active": _l("Active"),
     "created_at": _l("Created"),

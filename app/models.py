@@ -115,6 +115,8 @@ class LessonProgress(db.Model):
     lesson_slug: Mapped[str] = mapped_column(sa.String(100))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Attempts at the lesson's quiz that the course team allowed beyond the quiz's own number.
+    extra_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class QuizAttempt(db.Model):

@@ -25,11 +25,13 @@ from app.guards import role_required
 from app.i18n import current_language
 from app.labels import FILTERS, ROLES, SWITCHES
 from app.models import NoticeVersion, Role, User, utcnow
-from app.services import accounts, privacy, reports
+from app.services import accounts, privacy, quizzes, reports
 from app.services import dashboard as dashboard_figures
 from app.services.reports import InvalidFilter, ReportFilters
 
 AUDIT_ROWS_SHOWN = 200
+# The audit log's action for another quiz attempt allowed to a learner.
+ANOTHER_ATTEMPT = "another attempt"
 EXPORTS_SHOWN = 20
 
 
@@ -139,10 +141,40 @@ def dashboard():
 @role_required(Role.ADMIN)
 def learner(user_id: int):
     """One learner's lessons and quiz attempts."""
-    detail = dashboard_figures.learner_detail(db.session, user_id)
+    detail = dashboard_figures.learner_detail(db.session, content.course, user_id)
     if detail is None:
         abort(404)
-    return render_template("admin/learner.html", detail=detail)
+    return render_template(
+        "admin/learner.html",
+        detail=detail,
+        grants=privacy.audit_log(
+            db.session,
+            limit=AUDIT_ROWS_SHOWN,
+            actions=(ANOTHER_ATTEMPT,),
+            subject=privacy.user_ref(user_id),
+        ),
+    )
+
+
+@bp.post("/<lang:lang>/admin/learners/<id:user_id>/lessons/<slug>/another-attempt")
+@role_required(Role.ADMIN)
+def allow_another_attempt(user_id: int, slug: str):
+    """Let a learner who used every attempt at a lesson's quiz try once more; logged."""
+    user = db.session.get(User, user_id) or abort(404)
+    lesson = content.course.published_lesson(slug) or abort(404)
+    try:
+        quizzes.allow_another_attempt(db.session, user.id, lesson)
+    except quizzes.AttemptsLeft:
+        refuse(409, _("This learner can still take this quiz: there is nothing to allow."))
+    privacy.record_audit(
+        db.session,
+        current_user.id,
+        ANOTHER_ATTEMPT,
+        privacy.user_ref(user.id),
+        {"lesson": lesson.slug},
+    )
+    flash(_("%(name)s can now take this quiz once more.", name=user.display_name), "success")
+    return redirect(url_for("admin.learner", user_id=user.id), code=303)
 
 
 @bp.get("/admin/reports/<any(progress, summary):kind>.<any(csv, xlsx, json):output>")

@@ -4,6 +4,7 @@ filters keep."""
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.content import Course
 from app.database import read_at_once
 from app.models import LessonProgress, QuizAttempt, User, utcnow
+from app.services.progress import attempts_allowed
 from app.services.reports import ReportFilters
 
 
@@ -189,24 +191,48 @@ def _completions(filters: ReportFilters, week_starts: list[dt.datetime]) -> sa.S
 
 
 @dataclass(frozen=True, slots=True)
+class QuizUse:
+    """How many of the attempts allowed at a lesson's quiz a learner has used."""
+
+    used: int
+    allowed: int
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.allowed
+
+
+@dataclass(frozen=True, slots=True)
 class LearnerDetail:
     user: User
     progress: list[LessonProgress]
     attempts: list[QuizAttempt]
+    # By lesson slug, for the published lessons started whose quiz limits the attempts.
+    quiz_use: dict[str, QuizUse]
 
 
-def learner_detail(session: Session, user_id: int) -> LearnerDetail | None:
+def learner_detail(session: Session, course: Course, user_id: int) -> LearnerDetail | None:
     user = session.get(User, user_id)
     if user is None:
         return None
-    progress = session.scalars(
-        sa.select(LessonProgress)
-        .where(LessonProgress.user_id == user_id)
-        .order_by(LessonProgress.started_at)
+    progress = list(
+        session.scalars(
+            sa.select(LessonProgress)
+            .where(LessonProgress.user_id == user_id)
+            .order_by(LessonProgress.started_at)
+        )
     )
-    attempts = session.scalars(
-        sa.select(QuizAttempt)
-        .where(QuizAttempt.user_id == user_id)
-        .order_by(QuizAttempt.submitted_at)
+    attempts = list(
+        session.scalars(
+            sa.select(QuizAttempt)
+            .where(QuizAttempt.user_id == user_id)
+            .order_by(QuizAttempt.submitted_at)
+        )
     )
-    return LearnerDetail(user, list(progress), list(attempts))
+    used = collections.Counter(attempt.lesson_slug for attempt in attempts)
+    quiz_use = {}
+    for row in progress:
+        lesson = course.published_lesson(row.lesson_slug)
+        if lesson is not None and (allowed := attempts_allowed(lesson, row)) is not None:
+            quiz_use[row.lesson_slug] = QuizUse(used[row.lesson_slug], allowed)
+    return LearnerDetail(user, progress, attempts, quiz_use)

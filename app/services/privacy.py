@@ -248,16 +248,21 @@ def record_audit(
     session.commit()
 
 
-def audit_log(session: Session, *, limit: int, actions: Iterable[str]) -> list[AuditLogEntry]:
-    """The newest entries of these kinds first, each with the staff member who acted: the
-    log stores only their id, and shows who they are while their account exists."""
+def audit_log(
+    session: Session, *, limit: int, actions: Iterable[str], subject: str | None = None
+) -> list[AuditLogEntry]:
+    """The newest entries of these kinds first (only those about `subject`, if given), each
+    with the staff member who acted: the log stores only their id, and shows who they are
+    while their account exists."""
     query = (
         sa.select(AuditLogEntry)
         .options(selectinload(AuditLogEntry.actor))
         .where(AuditLogEntry.action.in_(list(actions)))
-        .order_by(AuditLogEntry.recorded_at.desc())
+        .order_by(AuditLogEntry.recorded_at.desc(), AuditLogEntry.id.desc())
         .limit(limit)
     )
+    if subject is not None:
+        query = query.where(AuditLogEntry.subject_ref == subject)
     return list(session.scalars(query))
 
 

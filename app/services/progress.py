@@ -14,7 +14,9 @@ from app.models import LessonProgress, QuizAttempt, utcnow
 from app.services.accounts import touch_activity
 
 
-def _insert_if_absent(session: Session, user_id: int, slug: str, now: dt.datetime) -> None:
+def note_start(session: Session, user_id: int, slug: str, now: dt.datetime) -> None:
+    """Record, in the current transaction, that the learner started the lesson at `now`,
+    unless a start is recorded already."""
     insert_unless_present(
         session,
         LessonProgress,
@@ -27,7 +29,7 @@ def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
     """Note that the learner opened the lesson (the first opening is the one kept) and
     commit, with what the caller did first (an acknowledgment). The caller has made sure
     the learner acknowledged the lesson's data notice."""
-    _insert_if_absent(session, user_id, lesson.slug, utcnow())
+    note_start(session, user_id, lesson.slug, utcnow())
     session.commit()
     touch_activity(session, user_id)
 
@@ -53,7 +55,7 @@ def mark_complete(session: Session, user_id: int, lesson: Lesson) -> bool:
     time: only the first statement finds `completed_at` still empty.
     """
     now = utcnow()
-    _insert_if_absent(session, user_id, lesson.slug, now)
+    note_start(session, user_id, lesson.slug, now)
     result = session.execute(
         sa.update(LessonProgress)
         .where(
@@ -127,13 +129,22 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
     return CourseProgress(rows, len(completed), course.planned_lessons, resume, closed)
 
 
+def attempts_allowed(lesson: Lesson, row: LessonProgress | None) -> int | None:
+    """How many attempts the learner may make at the lesson's quiz: the quiz's number, and
+    any more the course team allowed them (None: as many as they like)."""
+    if lesson.quiz is None or lesson.quiz.settings.attempts is None:
+        return None
+    return lesson.quiz.settings.attempts + (row.extra_attempts if row is not None else 0)
+
+
 def _out_of_attempts(
     session: Session, user_id: int, lessons: tuple[Lesson, ...], rows: dict[str, LessonProgress]
 ) -> frozenset[str]:
     """Started, unfinished lessons whose required quiz allows a number of attempts that the
-    learner has used without passing: they stay incomplete unless the course team steps in."""
+    learner has used without passing: they stay incomplete unless the course team allows
+    another attempt."""
     allowed = {
-        lesson.slug: lesson.quiz.settings.attempts
+        lesson.slug: attempts_allowed(lesson, rows[lesson.slug])
         for lesson in lessons
         if lesson.quiz is not None
         and lesson.quiz.settings.required

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.content import Lesson
 from app.content.model import AnswerReview, Grading, Question, QuestionKind, Quiz
-from app.models import QuizAnswer, QuizAttempt, utcnow
-from app.services.progress import mark_complete
+from app.models import LessonProgress, QuizAnswer, QuizAttempt, utcnow
+from app.services.progress import attempts_allowed, mark_complete, note_start
 
 FIELD_PREFIX = "q-"
 
@@ -42,6 +42,11 @@ class UnansweredQuestions(Exception):
 
 class NoAttemptsLeft(Exception):
     """Every allowed attempt has been used."""
+
+
+class AttemptsLeft(Exception):
+    """Another attempt was to be allowed to a learner who can still make one: the quiz has
+    no limit, or they have not used every attempt yet."""
 
 
 def read_answers(quiz: Quiz, form: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
@@ -175,12 +180,20 @@ class QuizStatus:
         return False
 
 
+def _progress_row(session: Session, user_id: int, lesson: Lesson) -> LessonProgress | None:
+    return session.scalar(
+        sa.select(LessonProgress).where(
+            LessonProgress.user_id == user_id, LessonProgress.lesson_slug == lesson.slug
+        )
+    )
+
+
 def quiz_status(session: Session, user_id: int, lesson: Lesson) -> QuizStatus:
     """The learner's attempts at the lesson's quiz and what they allow next."""
     settings = lesson.quiz.settings
     return QuizStatus(
         attempts=tuple(attempts_of(session, user_id, lesson)),
-        allowed=settings.attempts,
+        allowed=attempts_allowed(lesson, _progress_row(session, user_id, lesson)),
         grading=settings.grading,
         answers_shown=settings.answers,
     )
@@ -228,7 +241,8 @@ def submit_attempt(
         existing = _attempt_number(session, user_id, lesson, number)
         if existing is not None:
             return Submission(existing, is_duplicate=True)
-    if quiz.settings.attempts is not None and used >= quiz.settings.attempts:
+    allowed = attempts_allowed(lesson, _progress_row(session, user_id, lesson))
+    if allowed is not None and used >= allowed:
         raise NoAttemptsLeft
     if number != used + 1:
         raise TamperedForm(f"attempt {number} cannot follow {used} attempts")
@@ -263,3 +277,29 @@ def submit_attempt(
         completed = mark_complete(session, user_id, lesson)
     session.commit()
     return Submission(attempt, is_duplicate=False, completed_lesson=completed)
+
+
+def allow_another_attempt(session: Session, user_id: int, lesson: Lesson) -> None:
+    """Let a learner who has used every attempt at the lesson's quiz make one more, in the
+    current transaction (the caller commits it with its audit entry). Raises AttemptsLeft
+    if they can still make one: a second press of the button, or two staff members at
+    once, allow one attempt, not two."""
+    status = quiz_status(session, user_id, lesson)
+    if status.can_attempt:
+        raise AttemptsLeft
+    # The extra attempts are kept with the lesson's progress, which a learner who answered
+    # without ever opening the page has not got: they started it with their first attempt.
+    note_start(session, user_id, lesson.slug, status.attempts[0].submitted_at)
+    # Only a statement that still finds the number this request read raises it.
+    result = session.execute(
+        sa.update(LessonProgress)
+        .where(
+            LessonProgress.user_id == user_id,
+            LessonProgress.lesson_slug == lesson.slug,
+            LessonProgress.extra_attempts == status.allowed - lesson.quiz.settings.attempts,
+        )
+        .values(extra_attempts=LessonProgress.extra_attempts + 1)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        raise AttemptsLeft

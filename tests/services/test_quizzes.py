@@ -206,6 +206,55 @@ def test_no_attempt_is_accepted_past_the_limit(learner_id):
     assert len(quizzes.attempts_of(db.session, learner_id, lesson)) == 2
 
 
+def test_another_attempt_is_allowed_only_to_a_learner_who_used_every_attempt(learner_id):
+    lesson = make_lesson(make_quiz(attempts=2))
+    course = _course_of(lesson)
+    with pytest.raises(quizzes.AttemptsLeft):
+        quizzes.allow_another_attempt(db.session, learner_id, lesson)
+    submit(learner_id, lesson, 1, FAILING)
+    submit(learner_id, lesson, 2, FAILING)
+    # Answered without the page ever being opened: no progress row yet.
+    assert progress.course_progress(db.session, learner_id, course).rows == {}
+    quizzes.allow_another_attempt(db.session, learner_id, lesson)
+    db.session.commit()
+    status = quizzes.quiz_status(db.session, learner_id, lesson)
+    assert (status.allowed, status.attempts_left) == (3, 1)
+    learner_progress = progress.course_progress(db.session, learner_id, course)
+    assert not learner_progress.is_closed(lesson) and learner_progress.resume == lesson
+    first = quizzes.attempts_of(db.session, learner_id, lesson)[0]
+    assert learner_progress.rows["quizzed"].started_at == first.submitted_at
+    # A second press before the learner has used the attempt allows nothing more.
+    with pytest.raises(quizzes.AttemptsLeft):
+        quizzes.allow_another_attempt(db.session, learner_id, lesson)
+    assert quizzes.quiz_status(db.session, learner_id, lesson).allowed == 3
+    assert submit(learner_id, lesson, 3).completed_lesson
+    with pytest.raises(quizzes.NoAttemptsLeft):
+        submit(learner_id, lesson, 4)
+
+
+def test_an_unlimited_quiz_has_no_attempt_to_allow(learner_id):
+    lesson = make_lesson(make_quiz(attempts=None))
+    submit(learner_id, lesson, 1, FAILING)
+    with pytest.raises(quizzes.AttemptsLeft):
+        quizzes.allow_another_attempt(db.session, learner_id, lesson)
+
+
+def test_two_staff_members_at_once_allow_one_attempt(app, learner_id):
+    lesson = make_lesson(make_quiz(attempts=1))
+    submit(learner_id, lesson, 1, FAILING)
+
+    def allow() -> bool:
+        try:
+            quizzes.allow_another_attempt(db.session, learner_id, lesson)
+        except quizzes.AttemptsLeft:
+            return False
+        db.session.commit()
+        return True
+
+    assert sorted(run_at_once(app, 4, allow)) == [False, False, False, True]
+    assert quizzes.quiz_status(db.session, learner_id, lesson).allowed == 2
+
+
 def test_unlimited_attempts_never_run_out(learner_id):
     lesson = make_lesson(make_quiz(attempts=None))
     for number in range(1, 6):

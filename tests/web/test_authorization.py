@@ -49,6 +49,11 @@ MATRIX = {
     "author.quizzes": ("GET", "/en/author/quizzes", {"trainer": 200, "admin": 200}),
     "admin.dashboard": ("GET", "/en/admin/", {"admin": 200}),
     "admin.learner": ("GET", "/en/admin/learners/1", {"admin": 200}),
+    "admin.allow_another_attempt": (
+        "POST",
+        f"/en/admin/learners/1/lessons/{LESSON}/another-attempt",
+        {"admin": 409},
+    ),
     "admin.users": ("GET", "/en/admin/users", {"admin": 200}),
     "admin.change_role": ("POST", "/en/admin/users/1/role", {"admin": 400}),
     "admin.change_active": ("POST", "/en/admin/users/1/active", {"admin": 409}),

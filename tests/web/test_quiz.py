@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from app.content import load_course
 from app.content.model import QuestionKind
 from app.extensions import db
-from app.models import LessonProgress, QuizAttempt
+from app.models import LessonProgress, QuizAttempt, Role
 from app.services import accounts
 from config import ROOT
 from tests.conftest import (
@@ -141,6 +141,57 @@ def test_a_lesson_whose_quiz_can_no_longer_be_passed_says_so_and_is_not_resumed(
     course = learner.get("/es/").get_data(as_text=True)
     assert "1 queda sin completar porque no superaste su cuestionario" in course
     assert "Has completado todas las lecciones" not in course
+
+
+def test_an_admin_allows_another_attempt_after_the_last_one_failed(app, learner):
+    for number in (1, 2, 3):
+        learner.take_quiz("pt", LESSON, wrong_answers(LESSON.quiz), attempt=str(number))
+    admin = app.test_client()
+    admin.register("pt", email="admin@example.org")
+    with app.app_context():
+        accounts.set_role(
+            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
+        )
+        learner_id = accounts.find_user(db.session, "ana@example.org").id
+    detail = f"/pt/admin/learners/{learner_id}"
+    action = f"/pt/admin/learners/{learner_id}/lessons/{LESSON.slug}/another-attempt"
+    page = admin.get(detail).get_data(as_text=True)
+    assert "3 de 3" in page and f'action="{action}"' in page
+    assert "Permitir outra tentativa" in page
+
+    allowed = admin.submit(detail, action, follow_redirects=True)
+    page = allowed.get_data(as_text=True)
+    assert allowed.request.path == detail
+    assert "Ana pode agora fazer este questionário mais uma vez." in page
+    assert "3 de 4" in page and f'action="{action}"' not in page
+    grants = page[page.index("Tentativas adicionais concedidas") :]
+    assert LESSON.text_for("pt").title in grants and "admin@example.org" in grants
+
+    lesson_page = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
+    assert 'class="quiz-form"' in lesson_page and "Resta-lhe 1 tentativa." in lesson_page
+    again = admin.submit(detail, action)
+    assert again.status_code == 409
+    assert "Este formando ainda pode fazer este questionário" in again.get_data(as_text=True)
+    assert learner.take_quiz("pt", LESSON, right_answers(LESSON.quiz)).status_code == 303
+    assert len(attempts(app)) == 4 and completed(app)
+
+
+def test_only_an_admin_allows_another_attempt_and_at_a_lesson_that_exists(app, learner):
+    for number in (1, 2, 3):
+        learner.take_quiz("en", LESSON, wrong_answers(LESSON.quiz), attempt=str(number))
+    with app.app_context():
+        learner_id = accounts.find_user(db.session, "ana@example.org").id
+    action = f"/en/admin/learners/{learner_id}/lessons/{{slug}}/another-attempt"
+    assert learner.submit("/en/", action.format(slug=LESSON.slug)).status_code == 403
+    admin = app.test_client()
+    admin.register("en", email="admin@example.org")
+    with app.app_context():
+        accounts.set_role(
+            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
+        )
+    assert admin.post(action.format(slug=LESSON.slug)).status_code == 400  # no CSRF token
+    assert admin.submit("/en/admin/", action.format(slug="no-such-lesson")).status_code == 404
+    assert learner.take_quiz("en", LESSON, right_answers(LESSON.quiz), "4").status_code == 403
 
 
 def resumed_lesson(course_page: str) -> str:
