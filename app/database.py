@@ -48,6 +48,10 @@ def init_app(app: Flask) -> None:
         # Erased data is overwritten with zeros, not left readable in free pages.
         cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
+        # SQLite's own lower() leaves every letter outside ASCII as it is (Ñ, Á, Ç).
+        dbapi_connection.create_function(
+            "unicode_lower", 1, lambda text: text and text.lower(), deterministic=True
+        )
 
     sa.event.listen(engine, "connect", set_pragmas)
 
@@ -91,6 +95,26 @@ def _utc_text_postgresql(element: utc_text, compiler, **kw) -> str:
     # Times are stored as UTC without a zone (see UTCDateTime), so no conversion is needed.
     column = compiler.process(element.clauses, **kw)
     return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+
+
+class unicode_lower(sa.sql.functions.FunctionElement[str]):  # noqa: N801  (an SQL function)
+    """Text in lower case, every alphabet's letters included, as Python's `str.lower` makes
+    it: what finding "Ñandú" by "ñandú" needs."""
+
+    type = sa.String()
+    name = "unicode_lower"
+    inherit_cache = True
+
+
+@compiles(unicode_lower, "sqlite")
+def _unicode_lower_sqlite(element: unicode_lower, compiler, **kw) -> str:
+    # Registered on each connection by `init_app`.
+    return f"unicode_lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(unicode_lower, "postgresql")
+def _unicode_lower_postgresql(element: unicode_lower, compiler, **kw) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
 
 
 def upgrade_to_latest(revision: str = "head") -> None:

@@ -114,5 +114,15 @@ SWITCHES = {
     "bom": _l("Byte order mark for Excel"),
 }
 
+# What the course team did about one account, by the audit log's `action`.
+AUDIT_ACTIONS = {
+    "export": _l("Data exported at the person's request"),
+    "erase": _l("Account erased at the person's request"),
+    "another attempt": _l("Another quiz attempt allowed"),
+    "role": _l("Role changed"),
+    "deactivate": _l("Account deactivated"),
+    "reactivate": _l("Account reactivated"),
+}
+
 # The audit log's names for the reports (as stored in its `subject_ref`).
 REPORTS = {"progress report": _l("Progress report"), "summary report": _l("Summary report")}

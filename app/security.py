@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, abort, request
 from flask.wrappers import Response
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 # Everything comes from this origin, no inline script or style, and no framing.
@@ -22,6 +23,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Files that are the same whoever asks: the app's own, and the lessons' pictures.
+SAME_FOR_EVERYONE = {"static", "learn.lesson_file"}
+
 FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 
 
@@ -34,6 +38,10 @@ def _add_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.endpoint not in SAME_FOR_EVERYONE and current_user.is_authenticated:
+        # A signed-in page shows someone's data: no browser or proxy cache keeps a copy
+        # for the next person at a shared computer.
+        headers.setdefault("Cache-Control", "no-store")
     return response
 
 

@@ -18,6 +18,7 @@ from app.content.register import LegalBasis
 from app.extensions import content
 from app.i18n import current_language, switch_language_url
 from app.labels import (
+    AUDIT_ACTIONS,
     COLUMNS,
     FILTERS,
     LEGAL_BASES,
@@ -27,7 +28,7 @@ from app.labels import (
     TABLE_COLUMNS,
     TABLES,
 )
-from app.models import Role
+from app.models import AuditLogEntry, Role
 from app.notices import controller
 from app.services.privacy import account_of
 
@@ -137,6 +138,18 @@ def audit_subject(subject_ref: str) -> str:
     return str(REPORTS.get(subject_ref, subject_ref))
 
 
+def audit_action(entry: AuditLogEntry) -> str:
+    """What an audit log entry about an account says was done, in the page's language,
+    with what it changed."""
+    words = str(AUDIT_ACTIONS.get(entry.action, entry.action))
+    details = entry.details or {}
+    if "lesson" in details:
+        return f"{words}: {lesson_name(details['lesson'])}"
+    if "role" in details:
+        return f"{words}: {role_label(Role(details['role']))}"
+    return words
+
+
 def _filter_value(name: str, value: str) -> str:
     if name == "language":
         return language_endonym(value)
@@ -223,6 +236,7 @@ def init_app(app: Flask) -> None:
         lesson_name=lesson_name,
         data_value=data_value,
         audit_subject=audit_subject,
+        audit_action=audit_action,
         report_details=report_details,
         lesson_body=lesson_body,
         readable_records=readable_records,

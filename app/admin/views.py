@@ -23,15 +23,13 @@ from app.errors import refuse
 from app.extensions import content, db
 from app.guards import role_required
 from app.i18n import current_language
-from app.labels import FILTERS, ROLES, SWITCHES
+from app.labels import AUDIT_ACTIONS, FILTERS, ROLES, SWITCHES
 from app.models import NoticeVersion, Role, User, utcnow
 from app.services import accounts, privacy, quizzes, reports
 from app.services import dashboard as dashboard_figures
-from app.services.reports import InvalidFilter, ReportFilters
+from app.services.reports import EmptyPeriod, InvalidFilter, ReportFilters
 
 AUDIT_ROWS_SHOWN = 200
-# The audit log's action for another quiz attempt allowed to a learner.
-ANOTHER_ATTEMPT = "another attempt"
 EXPORTS_SHOWN = 20
 
 
@@ -106,9 +104,15 @@ def erase_for_request():
 
 
 def _filters() -> ReportFilters:
-    """The report filters in the query string; a bad value is a 400 naming the field."""
+    """The report filters in the query string; a bad value, or one given twice (which of
+    the two would the report be?), is a 400 naming the field."""
+    for name in FILTERS:
+        if len(request.args.getlist(name)) > 1:
+            refuse(400, _("This filter is given more than once: %(field)s.", field=FILTERS[name]))
     try:
         return ReportFilters.parse(request.args, content.course.languages)
+    except EmptyPeriod:
+        refuse(400, _("The registration period ends before it starts."))
     except InvalidFilter as invalid:
         refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS[invalid.field]))
 
@@ -147,10 +151,10 @@ def learner(user_id: int):
     return render_template(
         "admin/learner.html",
         detail=detail,
-        grants=privacy.audit_log(
+        audit=privacy.audit_log(
             db.session,
             limit=AUDIT_ROWS_SHOWN,
-            actions=(ANOTHER_ATTEMPT,),
+            actions=AUDIT_ACTIONS,
             subject=privacy.user_ref(user_id),
         ),
     )
@@ -169,7 +173,7 @@ def allow_another_attempt(user_id: int, slug: str):
     privacy.record_audit(
         db.session,
         current_user.id,
-        ANOTHER_ATTEMPT,
+        "another attempt",
         privacy.user_ref(user.id),
         {"lesson": lesson.slug},
     )
@@ -233,32 +237,50 @@ def users():
     )
 
 
+def _back_to_users():
+    """The users list as the admin left it: only its own search fields are carried back."""
+    search = {name: request.args[name] for name in ("q", "role") if request.args.get(name)}
+    return redirect(url_for("admin.users", **search), code=303)
+
+
 @bp.post("/<lang:lang>/admin/users/<id:user_id>/role")
 @role_required(Role.ADMIN)
 def change_role(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     try:
         role = Role(request.form.get("role", ""))
-        accounts.change_role(db.session, user, role)
     except ValueError:
         refuse(400, _("There is no such role."))
+    changed = role is not user.role
+    try:
+        accounts.change_role(db.session, user, role)
     except accounts.LastAdmin:
         refuse(409, _("The platform needs at least one active admin."))
     except accounts.NotConfirmed:
         refuse(409, _("This address has not been confirmed yet: the account stays a learner."))
+    if changed:
+        privacy.record_audit(
+            db.session, current_user.id, "role", privacy.user_ref(user.id), {"role": role.value}
+        )
     flash(_("%(email)s is now: %(role)s.", email=user.email, role=ROLES[role]), "success")
-    return redirect(url_for("admin.users", **request.args), code=303)
+    return _back_to_users()
 
 
 @bp.post("/<lang:lang>/admin/users/<id:user_id>/active")
 @role_required(Role.ADMIN)
 def change_active(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
-    active = request.form.get("active") == "1"
+    chosen = request.form.get("active")
+    if chosen not in {"0", "1"}:
+        refuse(400, _("An account can only be made active or inactive."))
+    active = chosen == "1"
+    changed = active is not user.is_active
     try:
         accounts.set_active(db.session, user, active)
     except accounts.LastAdmin:
         refuse(409, _("The platform needs at least one active admin."))
-    message = _("Account reactivated.") if active else _("Account deactivated.")
-    flash(message, "success")
-    return redirect(url_for("admin.users", **request.args), code=303)
+    if changed:
+        action = "reactivate" if active else "deactivate"
+        privacy.record_audit(db.session, current_user.id, action, privacy.user_ref(user.id))
+    flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
+    return _back_to_users()

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.database import unicode_lower
 from app.models import (
     PasswordResetToken,
     Role,
@@ -353,21 +354,22 @@ def _is_last_active_admin(session: Session, user: User) -> bool:
 
 
 def change_role(session: Session, user: User, role: Role) -> None:
-    """Change a role from the admin pages; the last active admin keeps theirs, and an
-    unconfirmed sign-up can be made nothing but a learner."""
+    """Change a role from the admin pages, in the current transaction (the caller commits
+    it with its audit entry); the last active admin keeps theirs, and an unconfirmed
+    sign-up can be made nothing but a learner."""
     if role is not Role.LEARNER and user.email_confirmed_at is None:
         raise NotConfirmed
     if role is not Role.ADMIN and _is_last_active_admin(session, user):
         raise LastAdmin
-    set_role(session, user, role)
+    user.role = role
 
 
 def set_active(session: Session, user: User, active: bool) -> None:
-    """Deactivate an account (it can no longer sign in) or reactivate it."""
+    """Deactivate an account (it can no longer sign in) or reactivate it, in the current
+    transaction (the caller commits it with its audit entry)."""
     if not active and _is_last_active_admin(session, user):
         raise LastAdmin
     user.is_active = active
-    session.commit()
 
 
 def search_users(
@@ -378,8 +380,8 @@ def search_users(
     condition = sa.true()
     if text:
         condition = sa.or_(
-            User.email.contains(text.lower(), autoescape=True),
-            sa.func.lower(User.display_name).contains(text.lower(), autoescape=True),
+            unicode_lower(User.email).contains(text.lower(), autoescape=True),
+            unicode_lower(User.display_name).contains(text.lower(), autoescape=True),
         )
     if role is not None:
         condition = sa.and_(condition, User.role == role)

@@ -58,8 +58,10 @@ IDENTITY = ("learner_id", "email", "display_name")
 # Free text people typed, which could start like a spreadsheet formula.
 TYPED_BY_PEOPLE = frozenset({"email", "display_name"})
 TIME_COLUMNS = frozenset({"started_at", "completed_at", "registered_at", "last_activity"})
-# Spreadsheets run a cell that starts with one of these as a formula.
-FORMULA_STARTS = frozenset("=+-@\t\r")
+# Spreadsheets run a cell that starts with one of these as a formula. Text that starts with
+# an apostrophe gets one more too, so that removing one leading apostrophe from any text
+# that has one always gives back what was typed.
+FORMULA_STARTS = frozenset("=+-@\t\r'")
 
 
 class InvalidFilter(ValueError):
@@ -68,6 +70,10 @@ class InvalidFilter(ValueError):
     def __init__(self, field: str):
         self.field = field
         super().__init__(field)
+
+
+class EmptyPeriod(InvalidFilter):
+    """The registration period ends before it starts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,9 @@ class ReportFilters:
                 dates[name] = dt.date.fromisoformat(args[name]) if args.get(name) else None
             except ValueError:
                 raise InvalidFilter(name) from None
+        start, end = dates["registered_from"], dates["registered_to"]
+        if start and end and start > end:
+            raise EmptyPeriod("registered_to")
         return cls(language=language, role=role, **dates)
 
     def as_args(self) -> dict[str, str]:
@@ -348,7 +357,8 @@ class _Buffer:
 def write_csv(rows: Iterator[Sequence], columns: tuple[str, ...], *, bom: bool) -> Iterator[str]:
     """RFC 4180 CSV (CRLF line ends, quotes where needed), UTF-8, optionally with the BOM
     Excel needs to read accents right. Text that people typed and that a spreadsheet would
-    run as a formula starts with an apostrophe; None is an empty cell."""
+    run as a formula, or that starts with an apostrophe, gets one more apostrophe in front;
+    None is an empty cell."""
     buffer = _Buffer()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)

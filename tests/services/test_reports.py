@@ -63,6 +63,7 @@ def test_csv_neutralises_formulas_in_what_people_typed_and_leaves_other_cells_al
         (1, "=SUM(A1)@example.org", "@cmd", "es", -1, 97.5, None),
         (2, "ana@example.org", "-1", "pt", 3, 0.0, "2026-07-01T09:30:05Z"),
         (3, "joao@example.org", "Núñez", "en", 0, None, None),
+        (4, "o'neil@example.org", "'=1+1", "en", 0, None, None),
     ]
     columns = ("learner_id", "email", "display_name", "language", "n", "score", "at")
     text = "".join(reports.write_csv(iter(rows), columns, bom=False))
@@ -71,7 +72,14 @@ def test_csv_neutralises_formulas_in_what_people_typed_and_leaves_other_cells_al
         ["1", "'=SUM(A1)@example.org", "'@cmd", "es", "-1", "97.5", ""],
         ["2", "ana@example.org", "'-1", "pt", "3", "0.0", "2026-07-01T09:30:05Z"],
         ["3", "joao@example.org", "Núñez", "en", "0", "", ""],
+        ["4", "o'neil@example.org", "''=1+1", "en", "0", "", ""],
     ]
+    # One apostrophe off whatever starts with one gives back exactly what was typed.
+    typed = [
+        [cell.removeprefix("'") for cell in row[1:3]]
+        for row in list(csv.reader(io.StringIO(text, newline="")))[1:]
+    ]
+    assert typed == [[row[1], row[2]] for row in rows]
 
 
 def test_the_database_writes_times_as_iso_utc_to_the_second(app_context):

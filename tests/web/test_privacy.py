@@ -348,7 +348,8 @@ def test_admins_handle_export_and_erasure_requests_with_an_audit_log(app, client
     assert "lu@example.org" not in page
     assert page.count("<td>Ana (admin@example.org)</td>") == 2, "who handled each request"
     assert page.count(f"<td>Conta n.º {learner_id}</td>") == 2
-    assert "<td>Exportação</td>" in page and "<td>Eliminação</td>" in page
+    assert "<td>Dados exportados a pedido da pessoa</td>" in page
+    assert "<td>Conta eliminada a pedido da pessoa</td>" in page
 
 
 def test_learners_cannot_open_the_admin_pages(learner, client):

@@ -347,7 +347,7 @@ def test_the_dashboard_shows_headline_figures_funnel_and_filters(app, admin):
             db.session.get(User, user_id).last_active_at = utcnow()
         db.session.commit()
     html = admin.get("/en/admin/?language=pt").get_data(as_text=True)
-    assert "learners registered" in html
+    assert "<strong>1</strong> learner registered" in html
     assert '<svg role="img"' in html and "<caption>" in html
     assert "language=pt" in html  # export links keep the filters
     headline = html.split('class="headline"', 1)[1].split("</section>", 1)[0]
@@ -394,6 +394,64 @@ def test_users_can_be_searched_promoted_and_deactivated_but_not_the_last_admin(a
     )
     learner = app.test_client()
     assert learner.login("en", email="es@example.org").status_code == 401
+
+
+def test_the_users_page_finds_names_by_any_letter_case(app, admin):
+    seed(app)
+    for query, email in [("NÚÑEZ", "es"), ("núñez", "es"), ("JOÃO", "pt"), ("joão", "pt")]:
+        found = admin.get(f"/en/admin/users?q={query}").get_data(as_text=True)
+        assert f"{email}@example.org" in found, query
+
+
+def test_account_changes_ignore_stray_parameters_and_are_logged(app, admin):
+    ids = seed(app)
+    learner = f"/es/admin/users/{ids['pt']}"
+    promoted = admin.submit(
+        "/es/admin/users", f"{learner}/role?endpoint=x&q=jo&lang=xx", {"role": "trainer"}
+    )
+    assert promoted.status_code == 303 and promoted.location == "/es/admin/users?q=jo"
+    for value in ("yes", "", "2"):
+        refused = admin.submit("/es/admin/users", f"{learner}/active", {"active": value})
+        assert refused.status_code == 400
+        assert "Una cuenta solo puede estar activa o inactiva." in refused.get_data(as_text=True)
+    assert admin.submit("/es/admin/users", f"{learner}/active", {"active": "0"}).status_code == 303
+    # The same choice again changes nothing and logs nothing.
+    assert admin.submit("/es/admin/users", f"{learner}/active", {"active": "0"}).status_code == 303
+    with app.app_context():
+        user = db.session.get(User, ids["pt"])
+        assert (user.role, user.is_active) == (Role.TRAINER, False)
+    page = admin.get(f"/es/admin/learners/{ids['pt']}").get_data(as_text=True)
+    history = page[page.index("Lo que hizo el equipo del curso con esta cuenta") :]
+    assert history.count("<tr><td>") == 2
+    assert "Rol cambiado: Formador" in history and "Cuenta desactivada" in history
+    assert "admin@example.org" in history
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("language=pt&language=es", "Este filtro aparece más de una vez: Idioma."),
+        (
+            "registered_from=2026-11-27&registered_to=2026-11-01",
+            "El periodo de registro termina antes de empezar.",
+        ),
+    ],
+)
+def test_contradictory_filters_are_refused(admin, query, message):
+    for page in (f"/es/admin/?{query}", f"/admin/reports/summary.csv?{query}"):
+        response = admin.get(page, headers={"Accept-Language": "es"})
+        assert response.status_code == 400, page
+    assert message in admin.get(f"/es/admin/?{query}").get_data(as_text=True)
+
+
+def test_pages_with_personal_data_are_never_stored_by_a_browser(app, admin):
+    seed(app)
+    for page in ("/en/admin/", "/en/admin/users", "/admin/reports/summary.csv", "/en/"):
+        assert admin.get(page).headers.get("Cache-Control") == "no-store", page
+    stylesheet = admin.get("/static/css/aula.css")
+    stylesheet.close()
+    assert stylesheet.headers.get("Cache-Control") != "no-store"
+    assert app.test_client().get("/en/").headers.get("Cache-Control") != "no-store"
 
 
 def test_an_unconfirmed_sign_up_gets_no_role_and_cannot_stand_in_as_the_last_admin(app, admin):
