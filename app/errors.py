@@ -42,7 +42,7 @@ _MESSAGES = {
         _l("An unexpected error occurred on our side. Nothing you saved has been lost."),
     ),
 }
-_CSRF_MESSAGE = _l(
+CSRF_MESSAGE = _l(
     "The form has expired or was sent from another page. Please go back, reload the page "
     "and try again."
 )
@@ -79,7 +79,7 @@ def _handle_http_error(error: HTTPException):
 
 
 def _handle_csrf_error(error: CSRFError):
-    return _respond(400, str(_CSRF_MESSAGE))
+    return _respond(400, str(CSRF_MESSAGE))
 
 
 def _handle_server_error(error: InternalServerError):

@@ -18,12 +18,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 from app.content import Lesson
 from app.content.lint import IMAGE_TYPES
 from app.content.model import Grading
-from app.errors import refuse
-from app.extensions import content, db
+from app.errors import CSRF_MESSAGE, refuse
+from app.extensions import content, csrf, db
 from app.i18n import current_language, preferred_language
 from app.kept_pages import for_learner, for_visitors
 from app.learn import KEPT_ANSWERS, bp
@@ -36,6 +37,19 @@ GRADING_LABELS = {
     Grading.LAST: _l("your last attempt counts"),
     Grading.FIRST: _l("your first attempt counts"),
     Grading.AVERAGE: _l("the average of your attempts counts"),
+}
+
+
+# Why answers come back ticked, not yet sent (see `_keep_answers`).
+KEPT_NOTES = {
+    "signed-in": _l("Here are the answers you chose before signing in: send them when ready."),
+    "out-of-date": _l(
+        "This page was out of date, so your answers were not sent: here they are, ready to send."
+    ),
+    "already-sent": _l(
+        "Attempt %(number)d had already been sent from another page, with other answers:"
+        " yours were not graded. Here they are, ready to send as your next attempt."
+    ),
 }
 
 
@@ -128,9 +142,9 @@ def lesson(slug: str):
         return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
     opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)
     kept = session.get(KEPT_ANSWERS)
-    if kept and kept["lesson"] == lesson.slug:
+    if kept and kept["lesson"] == lesson.slug and kept["account"] == current_user.id:
         session.pop(KEPT_ANSWERS)
-        flash(_("Here are the answers you chose before signing in: send them when ready."))
+        flash(str(KEPT_NOTES[kept.get("note", "signed-in")]) % {"number": kept.get("number")})
         return _render_lesson(
             lesson, acknowledged=True, learner_progress=opened, chosen=kept["answers"]
         )
@@ -192,23 +206,65 @@ def complete(slug: str):
     return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="lesson-status"), code=303)
 
 
+def _page_learner() -> int | None:
+    """The learner a quiz form was made for, as the page says."""
+    number = request.form.get("learner", "")
+    return int(number) if number.isascii() and number.isdigit() else None
+
+
+def _keep_answers(lesson: Lesson, account: int, note: str, **values) -> bool:
+    """Keep the answers of a form that could not be graded, for `account` only, to come
+    back ticked on the lesson page with `note` (see KEPT_NOTES). False if there are none."""
+    answers = quizzes.answers_to_keep(lesson.quiz, request.form.to_dict(flat=False))
+    if not answers:
+        return False
+    session[KEPT_ANSWERS] = {
+        "lesson": lesson.slug,
+        "account": account,
+        "answers": answers,
+        "note": note,
+        **values,
+    }
+    return True
+
+
+def _answers_not_sent(lesson: Lesson):
+    """A quiz form that cannot be graded as it is: its session ended (signed out here or
+    elsewhere), or it is older than the session (signed out and in again in another tab).
+    Its answers wait for the learner whose page it was, and for nobody else."""
+    account = _page_learner()
+    if not current_user.is_authenticated:
+        # A session that ended elsewhere still names its account.
+        account = account or User.read_id(session.get("_user_id", ""))[0]
+        if account is not None and _keep_answers(lesson, account, "signed-in"):
+            return _sign_in_first(
+                lesson, _("Please sign in to send your answers: they are kept until you do.")
+            )
+        return _sign_in_first(lesson)
+    # A form without its token is no page's: refused, with nothing kept.
+    sent_from_a_page = bool(request.form.get("csrf_token"))
+    if (
+        sent_from_a_page
+        and account == current_user.id
+        and _keep_answers(lesson, account, "out-of-date")
+    ):
+        return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="quiz"), code=303)
+    refuse(400, str(CSRF_MESSAGE))
+
+
 @bp.post("/<lang:lang>/lessons/<slug>/quiz")
+@csrf.exempt  # checked in the view, so that a form it refuses keeps its answers
 def answer_quiz(slug: str):
     """Grade a quiz attempt on the server and show the result on the lesson page."""
     lesson = _published_lesson_or_404(slug)
     if lesson.quiz is None:
         refuse(404, _("This lesson has no quiz."))
+    try:
+        csrf.protect()
+    except CSRFError:
+        return _answers_not_sent(lesson)
     if not current_user.is_authenticated:
-        # The session ended while the learner answered: their choices wait for them, and
-        # for nobody else (the ended session still names its account).
-        account, _token = User.read_id(session.get("_user_id", ""))
-        answers = quizzes.answers_to_keep(lesson.quiz, request.form.to_dict(flat=False))
-        if not answers or account is None:
-            return _sign_in_first(lesson)
-        session[KEPT_ANSWERS] = {"lesson": lesson.slug, "account": account, "answers": answers}
-        return _sign_in_first(
-            lesson, _("Please sign in to send your answers: they are kept until you do.")
-        )
+        return _answers_not_sent(lesson)
     _require_acknowledgment(lesson)
     tampered = _("The quiz form was changed or is out of date. Please reload the page.")
     number = request.form.get("attempt", "")
@@ -234,8 +290,21 @@ def answer_quiz(slug: str):
     except quizzes.TamperedForm:
         refuse(400, tampered)
     attempt = submission.attempt
-    if submission.is_duplicate:
+    can_try_again = quizzes.quiz_status(db.session, current_user.id, lesson).can_attempt
+    if submission.is_duplicate and quizzes.same_answers(attempt, answers):
         flash(_("This attempt was already submitted; here is its result."), "info")
+    elif submission.is_duplicate and can_try_again:
+        # Sent from another tab first, with other answers: these were not graded.
+        _keep_answers(lesson, current_user.id, "already-sent", number=attempt.number)
+    elif submission.is_duplicate:
+        flash(
+            _(
+                "Attempt %(number)d had already been sent from another page, with other"
+                " answers: these were not graded, and no attempts are left.",
+                number=attempt.number,
+            ),
+            "info",
+        )
     elif submission.completed_lesson:
         flash(
             _("You passed the quiz: lesson %(number)d is complete.", number=lesson.number),
@@ -243,7 +312,7 @@ def answer_quiz(slug: str):
         )
     elif attempt.passed:
         flash(_("You passed the quiz."), "success")
-    elif lesson.quiz.settings.attempts is None or attempt.number < lesson.quiz.settings.attempts:
+    elif can_try_again:
         flash(_("Not passed this time; you can try again."), "info")
     else:
         flash(_("Not passed, and no attempts are left."), "info")

@@ -199,6 +199,12 @@ def quiz_status(session: Session, user_id: int, lesson: Lesson) -> QuizStatus:
     )
 
 
+def same_answers(attempt: QuizAttempt, answers: Mapping[str, Sequence[str]]) -> bool:
+    """Whether `answers` are the ones the attempt recorded, whatever their order."""
+    recorded = {answer.question_id: frozenset(answer.selected) for answer in attempt.answers}
+    return recorded == {question: frozenset(chosen) for question, chosen in answers.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Submission:
     attempt: QuizAttempt

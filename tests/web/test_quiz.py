@@ -104,7 +104,7 @@ def test_passing_is_what_completes_a_lesson_with_a_required_quiz(app, learner):
 
 def test_the_same_attempt_posted_twice_is_recorded_once(app, learner):
     first = learner.take_quiz("en", LESSON, wrong_answers(LESSON.quiz), attempt="1")
-    again = learner.take_quiz("en", LESSON, right_answers(LESSON.quiz), attempt="1")
+    again = learner.take_quiz("en", LESSON, wrong_answers(LESSON.quiz), attempt="1")
     assert first.status_code == again.status_code == 303
     assert len(attempts(app)) == 1 and not completed(app)
     page = learner.get(PAGE.format(lang="en")).get_data(as_text=True)
@@ -313,7 +313,8 @@ def test_the_page_before_grading_does_not_depend_on_the_answer_key(course_app):
         client.acknowledge("es", "quizzed")
         html = client.get("/es/lessons/quizzed").get_data(as_text=True)
         assert 'value="lisbon"' in html and 'value="porto"' in html
-        pages.append(CSRF_FIELD.sub("", html).replace(f"{name}@example.org", ""))
+        html = re.sub(r'name="learner" value="\d+"', "", CSRF_FIELD.sub("", html))
+        pages.append(html.replace(f"{name}@example.org", ""))
     assert pages[0] == pages[1]
 
 
@@ -368,3 +369,75 @@ def test_kept_answers_are_for_their_own_learner_only(app, learner):
     assert learner.acknowledge("pt", LESSON.slug).status_code == 303
     page = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
     assert "Aqui estão as respostas" not in page and " checked" not in page
+
+
+def ticked(page: str) -> set[tuple[str, str]]:
+    return set(re.findall(r'name="(q-[^"]+)" value="([^"]+)" checked', page))
+
+
+def quiz_form(page: str, answers, **fields) -> MultiDict:
+    """The lesson page's quiz form, as its tab would send it later."""
+    learner = re.search(r'name="learner" value="(\d+)"', page).group(1)
+    form = [
+        ("csrf_token", CSRF_FIELD.search(page).group(1)),
+        ("attempt", ATTEMPT_FIELD.search(page).group(1)),
+        ("learner", learner),
+        *answers,
+    ]
+    return MultiDict(form + list(fields.items()))
+
+
+def test_answers_from_a_tab_that_outlived_a_sign_out_in_this_browser_wait_for_sign_in(app, learner):
+    page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
+    learner.submit("/es/", "/es/logout")  # in another tab of the same browser
+    answers = right_answers(LESSON.quiz)
+    sent = learner.post(f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers))
+    assert sent.status_code == 302 and "/es/login" in sent.location
+    signed_in = learner.submit(
+        sent.location, data={"email": "ana@example.org", "password": "correct horse battery"}
+    )
+    again = learner.get(signed_in.location).get_data(as_text=True)
+    assert ticked(again) == set(answers) and attempts(app) == []
+
+
+def test_answers_from_a_page_older_than_the_session_come_back_ticked(app, learner):
+    page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
+    learner.submit("/es/", "/es/logout")
+    learner.login("es")  # out and in again in another tab: the page's form is stale
+    answers = wrong_answers(LESSON.quiz)
+    sent = learner.post(f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers))
+    assert sent.status_code == 303 and sent.location.endswith("#quiz")
+    again = learner.get(sent.location).get_data(as_text=True)
+    assert "Esta página estaba desactualizada, así que tus respuestas no se enviaron" in again
+    assert ticked(again) == set(answers) and attempts(app) == []
+
+
+def test_a_stale_page_of_another_account_shows_nothing_of_it(app, learner):
+    page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
+    learner.submit("/es/", "/es/logout")
+    with app.app_context():
+        accounts.create_user(
+            db.session, email="kb@example.org", password="a passphrase", display_name="Kb"
+        )
+    learner.login("es", email="kb@example.org", password="a passphrase")
+    sent = learner.post(
+        f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, right_answers(LESSON.quiz))
+    )
+    assert sent.status_code == 400
+    assert learner.acknowledge("es", LESSON.slug).status_code == 303
+    assert ticked(learner.get(PAGE.format(lang="es")).get_data(as_text=True)) == set()
+
+
+def test_a_second_tab_with_other_answers_keeps_them_for_the_next_attempt(app, learner):
+    first_tab = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
+    second_tab = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
+    wrong, right = wrong_answers(LESSON.quiz), right_answers(LESSON.quiz)
+    url = f"/pt/lessons/{LESSON.slug}/quiz"
+    assert learner.post(url, data=quiz_form(first_tab, wrong)).status_code == 303
+    sent = learner.post(url, data=quiz_form(second_tab, right))
+    assert sent.status_code == 303
+    page = learner.get(sent.location).get_data(as_text=True)
+    assert "A tentativa 1 já tinha sido enviada a partir de outra página" in page
+    assert ticked(page) == set(right) and len(attempts(app)) == 1
+    assert learner.post(url, data=quiz_form(page, right)).status_code == 303
+    assert len(attempts(app)) == 2 and completed(app)
