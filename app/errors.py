@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections.abc import Sequence
 from typing import NoReturn
 
 import sqlalchemy as sa
-from flask import Flask, abort, g, jsonify, make_response, render_template, request
+from flask import Flask, abort, g, jsonify, make_response, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.content import Lesson
 from app.content.lint import APP_LESSON_LINK
-from app.extensions import content, db
+from app.extensions import content, db, limiter
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ _MESSAGES = {
     ),
     405: (_l("Not allowed"), _l("This address does not accept that kind of request.")),
     409: (_l("Not possible"), _l("This cannot be done at the moment.")),
+    410: (_l("Link no longer valid"), _l("This link has expired or has already been used.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
     422: (_l("Please check the form"), _l("Some of what you entered could not be accepted.")),
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
@@ -48,7 +55,11 @@ CSRF_MESSAGE = _l(
 )
 
 
-def _respond(status: int, message: str | None = None):
+# A way on from an error page: an address and what it leads to.
+HelpLink = tuple[str, str]
+
+
+def _respond(status: int, message: str | None = None, help_links: Sequence[HelpLink] = ()):
     title, default_message = _MESSAGES.get(status, (_l("Error"), _l("The request failed.")))
     message = message or str(default_message)
     if request.accept_mimetypes.best_match(["text/html", "application/json"]) == (
@@ -57,7 +68,12 @@ def _respond(status: int, message: str | None = None):
         return jsonify(error=str(title), message=message, status=status), status
     g.error_page = True
     return render_template(
-        "errors/error.html", status=status, title=title, message=message, lesson=_lesson_of_path()
+        "errors/error.html",
+        status=status,
+        title=title,
+        message=message,
+        lesson=_lesson_of_path(),
+        help_links=help_links,
     ), status
 
 
@@ -68,14 +84,39 @@ def _lesson_of_path() -> Lesson | None:
     return content.course.published_lesson(found["slug"]) if found else None
 
 
-def refuse(status: int, message: str) -> NoReturn:
-    """Stop the request with a translated error page (or JSON) carrying a specific message."""
-    response, _status = _respond(status, message)
+def refuse(status: int, message: str, help_links: Sequence[HelpLink] = ()) -> NoReturn:
+    """Stop the request with a translated error page (or JSON) carrying a specific message,
+    and the ways on from it that the page offers besides the course."""
+    response, _status = _respond(status, message, help_links)
     abort(make_response(response, status))
 
 
 def _handle_http_error(error: HTTPException):
-    return _respond(error.code or 500)
+    response = make_response(_respond(error.code or 500))
+    # What the error itself says to clients, such as a 405's Allow.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def _handle_rate_limit(error: RateLimitExceeded):
+    """Too many tries: say for how long, and, at sign-in, the way round a forgotten
+    password."""
+    current = limiter.current_limit
+    wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    minutes = math.ceil(wait / 60)
+    message = ngettext(
+        "Too many tries in a short time. Please try again in %(num)d minute.",
+        "Too many tries in a short time. Please try again in %(num)d minutes.",
+        minutes,
+    )
+    help_links = []
+    if request.endpoint == "account.login":
+        help_links.append((url_for("account.forgot_password"), _("Forgotten your password?")))
+    response = make_response(_respond(429, message, help_links))
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _handle_csrf_error(error: CSRFError):
@@ -98,6 +139,7 @@ def _handle_database_unavailable(error: sa.exc.OperationalError):
 def init_app(app: Flask) -> None:
     """Register the handlers for every HTTP error on the app."""
     app.register_error_handler(CSRFError, _handle_csrf_error)
+    app.register_error_handler(RateLimitExceeded, _handle_rate_limit)
     app.register_error_handler(sa.exc.OperationalError, _handle_database_unavailable)
     app.register_error_handler(InternalServerError, _handle_server_error)
     app.register_error_handler(HTTPException, _handle_http_error)

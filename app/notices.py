@@ -9,6 +9,7 @@ from flask import current_app, g, has_request_context
 
 from app.content import Lesson
 from app.extensions import content, db
+from app.i18n import current_language
 from app.services.privacy import Notice, lesson_notice, note_notice_shown
 
 
@@ -16,8 +17,12 @@ from app.services.privacy import Notice, lesson_notice, note_notice_shown
 class Controller:
     """Who is responsible for the learners' personal data, and how to reach them."""
 
+    # The name the notices' versions are made with: the one in the course's default
+    # language, so a notice is the same version whatever language it is read in.
     name: str
     contact: str
+    # How the page's language names them, with that name beside it when they differ.
+    shown_name: str
 
     def __str__(self) -> str:
         return f"{self.name} <{self.contact}>"
@@ -27,10 +32,12 @@ def controller() -> Controller:
     """PRIVACY_CONTROLLER and PRIVACY_CONTACT, the controller defaulting to the organisation
     that runs the course."""
     course = content.course
-    name = current_app.config.get("PRIVACY_CONTROLLER") or course.text(
-        course.organisation, course.default_language
-    )
-    return Controller(name, current_app.config["PRIVACY_CONTACT"])
+    contact = current_app.config["PRIVACY_CONTACT"]
+    if configured := current_app.config.get("PRIVACY_CONTROLLER"):
+        return Controller(configured, contact, configured)
+    name = course.text(course.organisation, course.default_language)
+    local = course.text(course.organisation, current_language())
+    return Controller(name, contact, local if local == name else f"{local} ({name})")
 
 
 def notice_for(lesson: Lesson) -> Notice:

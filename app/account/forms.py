@@ -37,6 +37,12 @@ def one_line_of_text(form, field) -> None:
         )
 
 
+def something_to_read(form, field) -> None:
+    """A name of invisible characters only (a zero-width space, say) would greet nobody."""
+    if field.data and not any(unicodedata.category(c)[0] in "LNPS" for c in field.data):
+        raise ValidationError(_l("Please tell us what to call you."))
+
+
 def _stripped(value: str | None) -> str | None:
     return value.strip() if value else value
 
@@ -77,6 +83,7 @@ class RegisterForm(FlaskForm):
             DataRequired(_l("Please tell us what to call you.")),
             Length(max=100, message=_l("Please use at most %(count)d characters.", count=100)),
             one_line_of_text,
+            something_to_read,
         ],
     )
     password = new_password_field(_l("Password"))
@@ -100,7 +107,11 @@ class ErasureForm(FlaskForm):
 
 class ForgotPasswordForm(FlaskForm):
     email = EmailField(
-        _l("Email"), validators=[InputRequired(_l("Please enter your email address."))]
+        _l("Email"),
+        validators=[
+            InputRequired(_l("Please enter your email address.")),
+            Email(_l("Please enter a valid email address.")),
+        ],
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import NoReturn
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
-    abort,
     current_app,
     flash,
     g,
@@ -128,13 +128,16 @@ def register():
         valid_for=dt.timedelta(hours=hours),
         ip_address=request.remote_addr,
     )
-    language = user.language or g.lang
+    # The language of the page signed up on, as for every email sent from a page: whoever
+    # reads it has just been reading that language.
+    language = g.lang
     with force_locale(language):
         if outcome is accounts.RegistrationOutcome.CONFIRM:
             link = url_for(
                 "account.confirm", lang=language, token=token, next=_safe_next(), _external=True
             )
-            send_mail(
+            _send_course_mail(
+                language,
                 user.email,
                 _("Confirm your email address"),
                 _(
@@ -147,7 +150,8 @@ def register():
                 ),
             )
         else:
-            send_mail(
+            _send_course_mail(
+                language,
                 user.email,
                 _("You already have an account"),
                 _(
@@ -160,6 +164,19 @@ def register():
                 ),
             )
     return render_template("account/check_email.html", email=form.email.data)
+
+
+def _send_course_mail(language: str, to: str, subject: str, body: str) -> None:
+    """An email that says which course it comes from, in its subject and signature."""
+    course = content.course.text(content.course.title, language)
+    send_mail(to, f"{subject} · {course}", f"{body}\n\n{course}")
+
+
+def _spent_confirmation_links() -> list[tuple[str, str]]:
+    return [
+        (url_for("account.login"), _("Sign in")),
+        (url_for("account.register"), _("Sign up again")),
+    ]
 
 
 @bp.route("/<lang:lang>/register/confirm/<token>", methods=["GET", "POST"])
@@ -183,12 +200,12 @@ def confirm(token: str):
         ):
             # Opened again (a reload, a second tap) by the learner it signed in.
             return redirect(_safe_next() or url_for("learn.course"), code=303)
-        refuse(400, spent)
+        refuse(410, spent, _spent_confirmation_links())
     if request.method == "GET":
         return render_template("account/confirm.html")
     user = accounts.confirm_email(db.session, token)
     if user is None:
-        refuse(400, spent)
+        refuse(410, spent, _spent_confirmation_links())
     response = _sign_in(user)
     # After signing in, which starts a fresh session: a message flashed before would go.
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
@@ -269,7 +286,11 @@ def save_consents():
     known = {purpose.id for purpose in content.register.purposes}
     chosen = set(request.form.getlist("purpose"))
     if not chosen <= known:
-        abort(400)
+        refuse(
+            400,
+            _("This choice is not one of the optional uses listed on your data page."),
+            [(url_for("account.my_data", _anchor="consents"), _("Go to my data"))],
+        )
     changes = privacy.record_consents(
         db.session, content.register, current_user.id, chosen, current_language()
     )
@@ -327,7 +348,8 @@ def _send_reset_link(user: User, token: str, minutes: int) -> None:
     language = current_language()
     link = url_for("account.reset_password", lang=language, token=token, _external=True)
     with force_locale(language):
-        send_mail(
+        _send_course_mail(
+            language,
             user.email,
             _("Choose a new password"),
             _(
@@ -341,12 +363,20 @@ def _send_reset_link(user: User, token: str, minutes: int) -> None:
         )
 
 
+def _spent_reset_link() -> NoReturn:
+    refuse(
+        410,
+        _("This link has expired or has already been used. Please ask for a new one."),
+        [(url_for("account.forgot_password"), _("Ask for a new link"))],
+    )
+
+
 @bp.route("/<lang:lang>/password/reset/<token>", methods=["GET", "POST"])
 @throttle_address
 def reset_password(token: str):
     """Choose a new password with a reset link (once, before it expires)."""
     if not accounts.link_is_usable(db.session, token, TokenPurpose.RESET_PASSWORD):
-        refuse(400, _("This link has expired or has already been used. Please ask for a new one."))
+        _spent_reset_link()
     form = ResetPasswordForm()
     if form.is_submitted():
         if not form.validate():
@@ -354,5 +384,5 @@ def reset_password(token: str):
         if accounts.reset_password(db.session, token, form.password.data, request.remote_addr):
             flash(_("Your password has been changed. Please sign in."), "success")
             return redirect(url_for("account.login"), code=303)
-        refuse(400, _("This link has expired or has already been used. Please ask for a new one."))
+        _spent_reset_link()
     return render_template("account/reset.html", form=form)

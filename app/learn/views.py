@@ -172,6 +172,8 @@ def acknowledge(slug: str):
     if not current_user.is_authenticated:
         return _sign_in_first(lesson)
     version = notice_for(lesson).version
+    if not request.form.get("version"):
+        refuse(400, _("The data notice's form was incomplete. Please reload the page."))
     if request.form.get("version") != version:
         flash(_("The data notice has changed since you opened the page. Please read it again."))
         return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="data-notice"), 303)

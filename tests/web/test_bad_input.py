@@ -6,9 +6,13 @@ import re
 
 import pytest
 
+from app.content import load_course
 from app.extensions import db
 from app.services import accounts
+from config import ROOT
 from tests.conftest import outbox
+
+COURSE_TITLES = load_course(ROOT / "lessons").title
 
 LESSON_1 = "what-is-co-production"
 
@@ -57,6 +61,8 @@ def test_registration_errors_are_shown_on_the_form_in_the_page_language(client):
     ("name", "message"),
     [
         ("   ", "Diga-nos como prefere que lhe chamemos."),
+        ("\u200b", "Diga-nos como prefere que lhe chamemos."),
+        ("\u200d\u0301", "Diga-nos como prefere que lhe chamemos."),
         ("Bel\x07én", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
         ("Ana\nRuiz", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
         ("Ana\u2028Ruiz", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
@@ -93,7 +99,7 @@ def test_signing_up_with_a_taken_email_looks_the_same_and_tells_its_owner(app, c
         "", fresh.get_data(as_text=True)
     )
     to_owner = [m for m in outbox(app) if m["To"] == "ana@example.org"][-1]
-    assert to_owner["Subject"] == "You already have an account"
+    assert to_owner["Subject"] == "You already have an account · " + COURSE_TITLES["en"]
     assert client.login("en", password="another passphrase").status_code == 401
 
 
@@ -119,6 +125,26 @@ def test_completing_an_unknown_lesson_is_a_404(learner):
 def test_odd_requests_get_a_4xx_not_a_500(client, method, path, status):
     response = client.open(path, method=method, data={"email": "\x00", "password": ["a", "b"]})
     assert response.status_code == status, path
+
+
+def test_a_reset_asked_for_something_that_is_no_address_says_so(app, client):
+    response = client.submit("/pt/password/forgot", data={"email": "nope"})
+    assert response.status_code == 422
+    assert "Introduza um endereço de email válido." in response.text
+    assert outbox(app) == []
+
+
+def test_a_notice_confirmation_without_its_version_is_refused(app, learner):
+    response = learner.submit(
+        "/en/lessons/what-is-co-production", "/en/lessons/what-is-co-production/acknowledge"
+    )
+    assert response.status_code == 400
+    assert "form was incomplete" in response.text
+
+
+def test_a_method_not_allowed_says_which_are(client):
+    response = client.get("/en/lessons/what-is-co-production/complete")
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
 
 
 def test_a_header_injection_in_next_is_not_followed(client):

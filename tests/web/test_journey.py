@@ -59,7 +59,7 @@ def test_register_sign_in_read_complete_and_see_one_of_fifteen(app, client, lang
     assert done.status_code == 303
     course_page = client.get(f"/{lang}/").get_data(as_text=True)
     assert ONE_OF_FIFTEEN[lang] in course_page
-    assert '<progress max="15" value="1">' in course_page
+    assert '<progress max="15" value="1" aria-labelledby="progress-count">' in course_page
     [row] = progress_rows(app)
     assert row.completed_at is not None
 

@@ -6,8 +6,12 @@ import re
 
 import pytest
 
+from app.content import load_course
 from app.extensions import content
+from config import ROOT
 from tests.conftest import outbox
+
+COURSE_TITLES = load_course(ROOT / "lessons").title
 
 LESSON_1 = "what-is-co-production"
 
@@ -149,13 +153,21 @@ def test_an_error_page_does_not_change_the_language_saved_for_the_learner(learne
     assert learner.get("/", headers={"Accept-Language": "en"}).location == "/pt/"
 
 
-def test_a_reset_link_comes_in_the_language_of_the_page_it_was_asked_from(app, learner):
+def test_emails_come_in_the_language_of_the_page_they_were_asked_from(app, learner):
     learner.get(f"/pt/lessons/{LESSON_1}")
     learner.submit("/en/", "/en/logout")
     learner.submit("/es/password/forgot", data={"email": "ana@example.org"})
     message = outbox(app)[-1]
-    assert message["Subject"] == "Elige una nueva contraseña"
+    course = COURSE_TITLES["es"]
+    assert message["Subject"] == f"Elige una nueva contraseña · {course}"
     assert "/es/password/reset/" in message.get_content()
+    assert message.get_content().rstrip().endswith(course), "it says which course it is from"
+    # Signing up again with an address that has an account already.
+    learner.submit(
+        "/es/register",
+        data={"email": "ana@example.org", "password": "a long passphrase", "display_name": "A"},
+    )
+    assert outbox(app)[-1]["Subject"] == f"Ya tienes una cuenta · {course}"
 
 
 def test_a_page_made_in_answer_to_a_form_switches_language_to_the_same_page(client):

@@ -135,6 +135,22 @@ def test_the_privacy_page_explains_every_category_in_the_page_language(app, clie
     assert "privacy@localhost" in html
 
 
+def test_the_controller_is_named_in_the_page_language_beside_its_own_name(app, learner):
+    client = learner
+    with app.app_context():
+        course = content.course
+        own, local = course.organisation[course.default_language], course.organisation["pt"]
+    expected = f"{local} ({own})"
+    assert expected in client.get("/pt/privacy").get_data(as_text=True)
+    assert expected in client.get(f"/pt/lessons/{LESSON_1.slug}").get_data(as_text=True)
+    assert f"{own} ({own})" not in client.get("/es/privacy").get_data(as_text=True)
+    versions = {
+        NOTICE_VERSION_FIELD.search(client.get(f"/{lang}/lessons/{LESSON_1.slug}").text)[1]
+        for lang in ("es", "pt", "en")
+    }
+    assert len(versions) == 1, "one notice version whatever the language"
+
+
 def test_consents_start_off_and_every_change_is_a_ledger_row(app, learner):
     page = learner.get("/en/account/data").get_data(as_text=True)
     assert 'name="purpose" value="course-improvement">' in page  # not pre-ticked
@@ -156,6 +172,8 @@ def test_consents_start_off_and_every_change_is_a_ledger_row(app, learner):
 def test_an_unknown_consent_purpose_is_refused(app, learner):
     response = learner.submit("/en/account/data", "/en/account/consents", {"purpose": "spam"})
     assert response.status_code == 400
+    assert "not one of the optional uses listed on your data page" in response.text
+    assert 'href="/en/account/data#consents"' in response.text
     assert rows(app, ConsentEvent) == []
 
 

@@ -148,7 +148,12 @@ def test_sign_in_is_rate_limited_per_account_from_any_address(limited):
         )
         statuses.append(response.status_code)
     assert statuses[:9] == [401] * 9 and statuses[-1] == 429
-    assert "Please wait a moment" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # The account's limit is 10 per 15 minutes: the wait is said, and the way round it.
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
+    minutes = -(-int(response.headers["Retry-After"]) // 60)
+    assert f"Please try again in {minutes} minute" in page
+    assert 'href="/en/password/forgot"' in page
 
 
 def test_sign_in_is_rate_limited_per_address(limited):
@@ -243,7 +248,8 @@ def test_password_reset_is_single_use_expiring_and_reveals_nothing(app, client):
     done = client.submit(link, data={"password": "a brand new passphrase"})
     assert done.status_code == 303
     spent = client.get(link)
-    assert spent.status_code == 400 and "já foi usada" in spent.get_data(as_text=True)
+    assert spent.status_code == 410 and "já foi usada" in spent.get_data(as_text=True)
+    assert 'href="/pt/password/forgot">Pedir uma nova ligação</a>' in spent.get_data(as_text=True)
     assert client.login("pt", password="a brand new passphrase").status_code == 303
 
     client.submit("/pt/", "/pt/logout")
@@ -253,7 +259,7 @@ def test_password_reset_is_single_use_expiring_and_reveals_nothing(app, client):
         for row in db.session.scalars(sa.select(PasswordResetToken)):
             row.expires_at = utcnow()
         db.session.commit()
-    assert client.get(expired).status_code == 400
+    assert client.get(expired).status_code == 410
 
 
 def test_common_passwords_are_refused(client):
@@ -268,6 +274,7 @@ def test_an_account_is_usable_only_once_its_address_is_confirmed(app, client):
         data={"email": "eve@example.org", "password": PASSWORD, "display_name": "Eve"},
     )
     assert pending.status_code == 200 and "Revisa tu correo" in pending.get_data(as_text=True)
+    assert 'href="/es/register">Vuelve a registrarte</a>' in pending.text
     refused = client.login("es", email="eve@example.org")
     assert refused.status_code == 401
     assert "¿Te has registrado hace poco? Abre primero el enlace" in refused.get_data(as_text=True)
@@ -283,7 +290,8 @@ def test_an_account_is_usable_only_once_its_address_is_confirmed(app, client):
     assert again.status_code == 303 and again.location == "/es/"
     client.submit("/es/", "/es/logout")
     spent = client.get(link)
-    assert spent.status_code == 400
+    assert spent.status_code == 410
+    assert 'href="/es/login"' in spent.text and 'href="/es/register"' in spent.text
     assert "Si tu cuenta ya está lista, inicia sesión" in spent.get_data(as_text=True)
     assert client.login("es", email="eve@example.org").status_code == 303
 
@@ -307,7 +315,7 @@ def test_a_mail_scanner_opening_the_confirmation_link_spends_nothing(app, client
     assert confirmed.status_code == 303
     assert client.get("/pt/account/data").status_code == 200
     token = CSRF_FIELD.search(opened.get_data(as_text=True)).group(1)
-    assert scanner.post(link, data={"csrf_token": token}).status_code == 400
+    assert scanner.post(link, data={"csrf_token": token}).status_code == 410
 
 
 def test_the_confirmation_button_needs_the_pages_token(app, client):
@@ -328,10 +336,10 @@ def test_nobody_can_prepare_an_account_on_someone_elses_address(app, client):
     victim = app.test_client()
     victim.register("en", email="vic@example.org", password="the victim's passphrase")
     assert victim.get("/en/account/data").status_code == 200
-    assert client.get(first_link).status_code == 400  # the squatter's link no longer works
+    assert client.get(first_link).status_code == 410  # the squatter's link no longer works
     assert (
         client.post(first_link, data={"csrf_token": client.csrf_token("/en/login")}).status_code
-        == 400
+        == 410
     )
     assert (
         client.login("en", email="vic@example.org", password="the squatter's pass").status_code
