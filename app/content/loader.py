@@ -129,12 +129,27 @@ def _is_real_time(scalar: yaml.ScalarNode) -> bool:
 TEXT_ENCODING = "utf-8-sig"
 
 
-def _read_text(path: Path, problems: Problems) -> str | None:
+def read_text(path: Path, problems: Problems) -> str | None:
+    """A text file's contents, or None once the reason it cannot be read is among `problems`."""
     try:
         return path.read_text(encoding=TEXT_ENCODING)
     except UnicodeDecodeError:
         problems.add(path, 1, N_("the file is not UTF-8 text"))
-        return None
+    except OSError as error:
+        problems.add(path, 1, _why_unreadable(path, error))
+    return None
+
+
+def _why_unreadable(path: Path, error: OSError) -> str:
+    """In a trainer's words: a folder or a link can carry a lesson file's name, and a link can
+    outlive its file."""
+    if path.is_dir():
+        return N_("cannot read this file: it is a folder")
+    if path.is_symlink() and not path.exists():
+        return N_("cannot read this file: it is a link to a file that does not exist")
+    if isinstance(error, FileNotFoundError):
+        return N_("cannot read this file: it does not exist")
+    return N_("cannot read this file: check that its permissions let it be read")
 
 
 def _check_keys(
@@ -214,10 +229,10 @@ def _load_course_settings(
     directory: Path, problems: Problems
 ) -> tuple[_Yaml, tuple[str, ...], str, int] | None:
     path = directory / COURSE_FILE
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):
         problems.add(path, 1, N_("missing %(file)s: the course settings file"), file=COURSE_FILE)
         return None
-    text = _read_text(path, problems)
+    text = read_text(path, problems)
     data = _read_yaml_mapping(text, path, 1, problems) if text is not None else None
     if data is None:
         return None
@@ -379,7 +394,7 @@ def _parse_translated_from(
 def _load_lesson_text(
     path: Path, language: str, slug: str, settings: _Settings, problems: Problems
 ) -> LessonText | None:
-    source = _read_text(path, problems)
+    source = read_text(path, problems)
     if source is None:
         return None
     document = parse_document(source)
@@ -453,6 +468,9 @@ def _load_lesson(
 ) -> Lesson | None:
     languages, default_language = settings.languages, settings.default_language
     texts: dict[str, LessonText] = {}
+    # Every language with an entry named for it, readable or not, so one that cannot be
+    # read is reported as such rather than also as missing.
+    present: set[str] = set()
     for markdown_file in sorted(folder.glob("*.md")):
         language = markdown_file.stem
         if language not in languages:
@@ -464,11 +482,12 @@ def _load_lesson(
                 expected=", ".join(f"{code}.md" for code in languages),
             )
             continue
+        present.add(language)
         text = _load_lesson_text(markdown_file, language, slug, settings, problems)
         if text is not None:
             texts[language] = text
     default_path = folder / f"{default_language}.md"
-    if not default_path.is_file():
+    if default_language not in present:
         problems.add(
             default_path,
             1,
@@ -493,7 +512,7 @@ def _load_lesson(
                 )
             _check_freshness(source, text, problems)
     for language in languages:
-        if language not in texts and not (folder / f"{language}.md").exists():
+        if language not in present:
             missing = f"{language}.md"
             problems.warn(folder / missing, 1, N_("missing translation: %(file)s"), file=missing)
     return Lesson(

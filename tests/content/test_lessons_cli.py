@@ -55,6 +55,17 @@ def test_json_output_lists_every_problem_with_its_position(lessons_dir):
     assert all(p["level"] in {"error", "warning"} for p in problems)
 
 
+@pytest.mark.parametrize("command", ["check", "status"])
+def test_a_lesson_file_that_cannot_be_read_is_an_error_not_a_crash(lessons_dir, command):
+    lessons_dir.lesson("01-first", languages=("es", "en"))
+    (lessons_dir.root / "01-first" / "pt.md").mkdir()
+    result = run(command, str(lessons_dir.root))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    path = lessons_dir.root / "01-first" / "pt.md"
+    assert f"{path}:1:1: error: cannot read this file: it is a folder" in result.output
+
+
 def test_status_reports_each_translation_and_the_interface_catalogues(lessons_dir):
     lessons_dir.lesson("01-first", languages=("es", "en"))
     lessons_dir.write("01-first/pt.md", lesson_file(draft="true"))
@@ -124,3 +135,15 @@ def test_the_server_refuses_to_start_with_the_same_messages(lessons_dir, tmp_pat
         )
     assert stopped.value.code == 1
     assert f"{path}:5:1: error: unknown key 'autor'" in capsys.readouterr().err
+
+
+def test_the_server_refuses_to_start_on_a_lesson_file_it_cannot_read(lessons_dir, tmp_path, capsys):
+    lessons_dir.lesson("01-first", languages=("pt", "en"))
+    path = lessons_dir.root / "01-first" / "es.md"
+    path.symlink_to("nowhere.md")
+    with pytest.raises(SystemExit) as stopped:
+        create_app(
+            TestConfig, {"LESSONS_DIR": str(lessons_dir.root), "INSTANCE_PATH": str(tmp_path)}
+        )
+    assert stopped.value.code == 1
+    assert f"{path}:1:1: error: cannot read this file: it is a link" in capsys.readouterr().err

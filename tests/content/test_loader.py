@@ -158,6 +158,37 @@ def test_course_settings_not_in_utf8_are_reported(lessons_dir):
     )
 
 
+def unreadable(path: Path, kind: str) -> None:
+    """Put something that carries a lesson file's name but cannot be read at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to("nowhere.md")
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("folder", "it is a folder"), ("link", "it is a link to a file that does not exist")],
+)
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_a_lesson_file_that_cannot_be_read_is_reported_once(lessons_dir, kind, reason, language):
+    lessons_dir.lesson("01-first", languages={"es", "pt", "en"} - {language})
+    path = lessons_dir.root / "01-first" / f"{language}.md"
+    unreadable(path, kind)
+    assert problems_of(lessons_dir.root) == [f"{path}:1:1: error: cannot read this file: {reason}"]
+
+
+def test_course_settings_that_cannot_be_read_are_reported(lessons_dir):
+    lessons_dir.lesson("01-first")
+    path = lessons_dir.root / "course.yml"
+    path.unlink()
+    unreadable(path, "folder")
+    assert problems_of(lessons_dir.root) == [
+        f"{path}:1:1: error: cannot read this file: it is a folder"
+    ]
+
+
 def test_a_file_without_front_matter_is_reported(lessons_dir):
     path = lessons_dir.write("01-first/es.md", "# Una lección\n\nTexto\n")
     assert problems_of(lessons_dir.root) == [
