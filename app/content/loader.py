@@ -125,14 +125,20 @@ def _is_real_time(scalar: yaml.ScalarNode) -> bool:
     return True
 
 
+MISSING_FRONT_MATTER = N_("missing front matter: start the file with a '---' block")
+
 # UTF-8, and a byte order mark at the start (as some Windows editors write) is dropped.
 TEXT_ENCODING = "utf-8-sig"
 
 
-def read_text(path: Path, problems: Problems) -> str | None:
-    """A text file's contents, or None once the reason it cannot be read is among `problems`."""
+def read_text(path: Path, problems: Problems, *, as_written: bool = False) -> str | None:
+    """A text file's contents, or None once the reason it cannot be read is among `problems`.
+    `as_written` keeps its line endings and byte order mark, for a file to be written back
+    with only its changes showing."""
     try:
-        return path.read_text(encoding=TEXT_ENCODING)
+        encoding, newline = ("utf-8", "") if as_written else (TEXT_ENCODING, None)
+        with path.open(encoding=encoding, newline=newline) as file:
+            return file.read()
     except UnicodeDecodeError:
         problems.add(path, 1, N_("the file is not UTF-8 text"))
     except OSError as error:
@@ -399,7 +405,7 @@ def _load_lesson_text(
         return None
     document = parse_document(source)
     if document.front_matter is None:
-        problems.add(path, 1, N_("missing front matter: start the file with a '---' block"))
+        problems.add(path, 1, MISSING_FRONT_MATTER)
         return None
     before = len(problems)
     data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)

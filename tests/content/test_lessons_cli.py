@@ -91,6 +91,52 @@ def test_stamping_a_translation_makes_it_current(lessons_dir):
     assert run("stamp", str(lessons_dir.root / "01-first" / "es.md")).exit_code == 1
 
 
+@pytest.mark.parametrize(
+    ("written", "file", "message"),
+    [
+        ("no front matter", "pt.md", "missing front matter: start the file with a '---' block"),
+        ("UTF-16", "pt.md", "the file is not UTF-8 text"),
+        ("no source", "es.md", "cannot read this file: it does not exist"),
+    ],
+)
+def test_a_translation_that_cannot_be_stamped_is_told_in_one_line(
+    lessons_dir, written, file, message
+):
+    lessons_dir.lesson("01-first")
+    folder = lessons_dir.root / "01-first"
+    if written == "no front matter":
+        lessons_dir.write("01-first/pt.md", "# Primeira lição\n\nTexto.\n")
+    elif written == "UTF-16":
+        (folder / "pt.md").write_bytes(lesson_file().encode("utf-16"))
+    else:
+        (folder / "es.md").unlink()
+    before = (folder / "pt.md").read_bytes()
+    result = run("stamp", str(folder / "pt.md"))
+    assert result.exit_code == 1
+    assert not isinstance(result.exception, Exception), "a click error, not a crash"
+    assert result.output == f"Error: {folder / file}:1:1: error: {message}\n"
+    assert (folder / "pt.md").read_bytes() == before
+
+
+@pytest.mark.parametrize("start", ["", "\ufeff"], ids=["no BOM", "BOM"])
+@pytest.mark.parametrize("stamped", [False, True], ids=["first stamp", "restamp"])
+def test_stamping_changes_one_line_and_keeps_windows_line_endings(lessons_dir, start, stamped):
+    lessons_dir.lesson("01-first")
+    front = {"translated_from": "es@0000000000"} if stamped else {}
+    lines = [f"{start}---", "title: Primeira", "author: Ruben", "date: 2024-05-15"]
+    lines += [f"{key}: {value}" for key, value in front.items()]
+    lines += ["---", "", "Texto.", ""]
+    path = lessons_dir.root / "01-first" / "pt.md"
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    result = run("stamp", str(path))
+    assert result.exit_code == 0, result.output
+    stamp = result.output.split(": ", 1)[1].strip()
+    lines[4:5] = [stamp] if stamped else [stamp, "---"]
+    assert path.read_bytes() == "\r\n".join(lines).encode("utf-8")
+    report = json.loads(run("status", str(lessons_dir.root), "--format", "json").output)
+    assert report["lessons"][0]["languages"]["pt"]["state"] == "present"
+
+
 def test_a_translation_can_be_stamped_from_inside_its_lesson_folder(lessons_dir, monkeypatch):
     lessons_dir.lesson("01-first")
     monkeypatch.chdir(lessons_dir.root / "01-first")
