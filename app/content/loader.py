@@ -22,7 +22,7 @@ from app.content.lint import LessonContext, check_and_link
 from app.content.markdown import parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import N_, ContentError, Level, Problem, Problems
-from app.content.quiz import check_translation, parse_quiz
+from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
 from app.content.register import DataRegister
 from app.content.yaml_text import SafeLoader, safe_load
 
@@ -449,6 +449,7 @@ def _load_lesson_text(
         problems.add(path, extra.first_line - 1, N_("a lesson has at most one quiz block"))
     if document.quiz_blocks:
         quiz = parse_quiz(document.quiz_blocks[0], path, problems)
+    report_quiz_lookalikes(document.body, path, problems)
     links = check_and_link(document, source, LessonContext(path, slug, settings.folders), problems)
     if len(problems) > before or date is None:
         return None
