@@ -24,7 +24,7 @@ from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import N_, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
 from app.content.register import DataRegister
-from app.content.yaml_text import SafeLoader, safe_load
+from app.content.yaml_text import NOT_VALID, SafeLoader, explain, missing_space, safe_load
 
 COURSE_FILE = "course.yml"
 # The languages the interface is translated into; a course can only use these.
@@ -52,26 +52,16 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
         node = loader.get_single_node()
         values = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = first_line + mark.line if mark else first_line
-        column = mark.column + 1 if mark else 1
-        reason = getattr(error, "problem", None) or str(error)
-        source_lines = text.splitlines()
-        offending = source_lines[mark.line] if mark and mark.line < len(source_lines) else ""
-        # The two mistakes trainers make most, said in their words rather than YAML's.
-        if reason.startswith("mapping values are not allowed"):
-            problems.add(
-                path,
-                line,
-                N_("a value with ': ' in it needs quotes, as in title: \"Lesson 1: why\""),
-                column,
-            )
-        elif "\t" in offending:
-            problems.add(path, line, N_("indent with spaces: YAML does not take tabs"), column)
-        else:
-            problems.add(path, line, N_("invalid YAML: %(reason)s"), column, reason=reason)
+        mistake = explain(error, text)
+        problems.add(
+            path,
+            first_line + mistake.line,
+            mistake.template,
+            mistake.column + 1,
+            **mistake.values,
+        )
         return None
-    except ValueError as error:
+    except ValueError:
         # YAML reads 2024-02-30 as a date, and no such day exists.
         impossible = [scalar for scalar in _scalars(node) if not _is_real_time(scalar)]
         for scalar in impossible:
@@ -83,12 +73,16 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
                 value=scalar.value,
             )
         if not impossible:
-            problems.add(path, first_line, N_("invalid YAML: %(reason)s"), reason=str(error))
+            problems.add(path, first_line, NOT_VALID)
         return None
     finally:
         loader.dispose()
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
-        problems.add(path, first_line, N_("expected 'key: value' lines"))
+        # A lone `title:Prueba` is read as text, not as a key and its value.
+        if isinstance(values, str) and (mistake := missing_space(text)):
+            problems.add(path, first_line + mistake.line, mistake.template, mistake.column + 1)
+        else:
+            problems.add(path, first_line, N_("expected 'key: value' lines"))
         return None
     lines: dict[str, int] = {}
     for key, _ in node.value:
