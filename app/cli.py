@@ -254,11 +254,11 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
         folder = path.resolve().parent
         try:
             source = folder / f"{course_default_language(folder.parent)}.md"
+            if path.resolve() == source.resolve():
+                raise click.ClickException(f"{path} is the source; stamp its translations")
+            stamp = authoring.stamp_translation(path, source)
         except ContentError as error:
             raise click.ClickException(str(error)) from error
-        if path.resolve() == source.resolve():
-            raise click.ClickException(f"{path} is the source; stamp its translations")
-        stamp = authoring.stamp_translation(path, source)
         click.echo(f"{path}: {stamp}")
 
 

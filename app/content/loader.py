@@ -22,9 +22,9 @@ from app.content.lint import LessonContext, check_and_link
 from app.content.markdown import parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import N_, ContentError, Level, Problem, Problems
-from app.content.quiz import check_translation, parse_quiz
+from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
 from app.content.register import DataRegister
-from app.content.yaml_text import SafeLoader, safe_load
+from app.content.yaml_text import NOT_VALID, SafeLoader, explain, missing_space, safe_load
 
 COURSE_FILE = "course.yml"
 # The languages the interface is translated into; a course can only use these.
@@ -52,26 +52,16 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
         node = loader.get_single_node()
         values = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = first_line + mark.line if mark else first_line
-        column = mark.column + 1 if mark else 1
-        reason = getattr(error, "problem", None) or str(error)
-        source_lines = text.splitlines()
-        offending = source_lines[mark.line] if mark and mark.line < len(source_lines) else ""
-        # The two mistakes trainers make most, said in their words rather than YAML's.
-        if reason.startswith("mapping values are not allowed"):
-            problems.add(
-                path,
-                line,
-                N_("a value with ': ' in it needs quotes, as in title: \"Lesson 1: why\""),
-                column,
-            )
-        elif "\t" in offending:
-            problems.add(path, line, N_("indent with spaces: YAML does not take tabs"), column)
-        else:
-            problems.add(path, line, N_("invalid YAML: %(reason)s"), column, reason=reason)
+        mistake = explain(error, text)
+        problems.add(
+            path,
+            first_line + mistake.line,
+            mistake.template,
+            mistake.column + 1,
+            **mistake.values,
+        )
         return None
-    except ValueError as error:
+    except ValueError:
         # YAML reads 2024-02-30 as a date, and no such day exists.
         impossible = [scalar for scalar in _scalars(node) if not _is_real_time(scalar)]
         for scalar in impossible:
@@ -83,12 +73,16 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
                 value=scalar.value,
             )
         if not impossible:
-            problems.add(path, first_line, N_("invalid YAML: %(reason)s"), reason=str(error))
+            problems.add(path, first_line, NOT_VALID)
         return None
     finally:
         loader.dispose()
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
-        problems.add(path, first_line, N_("expected 'key: value' lines"))
+        # A lone `title:Prueba` is read as text, not as a key and its value.
+        if isinstance(values, str) and (mistake := missing_space(text)):
+            problems.add(path, first_line + mistake.line, mistake.template, mistake.column + 1)
+        else:
+            problems.add(path, first_line, N_("expected 'key: value' lines"))
         return None
     lines: dict[str, int] = {}
     for key, _ in node.value:
@@ -125,16 +119,37 @@ def _is_real_time(scalar: yaml.ScalarNode) -> bool:
     return True
 
 
+MISSING_FRONT_MATTER = N_("missing front matter: start the file with a '---' block")
+
 # UTF-8, and a byte order mark at the start (as some Windows editors write) is dropped.
 TEXT_ENCODING = "utf-8-sig"
 
 
-def _read_text(path: Path, problems: Problems) -> str | None:
+def read_text(path: Path, problems: Problems, *, as_written: bool = False) -> str | None:
+    """A text file's contents, or None once the reason it cannot be read is among `problems`.
+    `as_written` keeps its line endings and byte order mark, for a file to be written back
+    with only its changes showing."""
     try:
-        return path.read_text(encoding=TEXT_ENCODING)
+        encoding, newline = ("utf-8", "") if as_written else (TEXT_ENCODING, None)
+        with path.open(encoding=encoding, newline=newline) as file:
+            return file.read()
     except UnicodeDecodeError:
         problems.add(path, 1, N_("the file is not UTF-8 text"))
-        return None
+    except OSError as error:
+        problems.add(path, 1, _why_unreadable(path, error))
+    return None
+
+
+def _why_unreadable(path: Path, error: OSError) -> str:
+    """In a trainer's words: a folder or a link can carry a lesson file's name, and a link can
+    outlive its file."""
+    if path.is_dir():
+        return N_("cannot read this file: it is a folder")
+    if path.is_symlink() and not path.exists():
+        return N_("cannot read this file: it is a link to a file that does not exist")
+    if isinstance(error, FileNotFoundError):
+        return N_("cannot read this file: it does not exist")
+    return N_("cannot read this file: check that its permissions let it be read")
 
 
 def _check_keys(
@@ -214,10 +229,10 @@ def _load_course_settings(
     directory: Path, problems: Problems
 ) -> tuple[_Yaml, tuple[str, ...], str, int] | None:
     path = directory / COURSE_FILE
-    if not path.is_file():
+    if not (path.exists() or path.is_symlink()):
         problems.add(path, 1, N_("missing %(file)s: the course settings file"), file=COURSE_FILE)
         return None
-    text = _read_text(path, problems)
+    text = read_text(path, problems)
     data = _read_yaml_mapping(text, path, 1, problems) if text is not None else None
     if data is None:
         return None
@@ -379,12 +394,12 @@ def _parse_translated_from(
 def _load_lesson_text(
     path: Path, language: str, slug: str, settings: _Settings, problems: Problems
 ) -> LessonText | None:
-    source = _read_text(path, problems)
+    source = read_text(path, problems)
     if source is None:
         return None
     document = parse_document(source)
     if document.front_matter is None:
-        problems.add(path, 1, N_("missing front matter: start the file with a '---' block"))
+        problems.add(path, 1, MISSING_FRONT_MATTER)
         return None
     before = len(problems)
     data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)
@@ -428,6 +443,7 @@ def _load_lesson_text(
         problems.add(path, extra.first_line - 1, N_("a lesson has at most one quiz block"))
     if document.quiz_blocks:
         quiz = parse_quiz(document.quiz_blocks[0], path, problems)
+    report_quiz_lookalikes(document.body, path, problems)
     links = check_and_link(document, source, LessonContext(path, slug, settings.folders), problems)
     if len(problems) > before or date is None:
         return None
@@ -453,6 +469,9 @@ def _load_lesson(
 ) -> Lesson | None:
     languages, default_language = settings.languages, settings.default_language
     texts: dict[str, LessonText] = {}
+    # Every language with an entry named for it, readable or not, so one that cannot be
+    # read is reported as such rather than also as missing.
+    present: set[str] = set()
     for markdown_file in sorted(folder.glob("*.md")):
         language = markdown_file.stem
         if language not in languages:
@@ -464,11 +483,12 @@ def _load_lesson(
                 expected=", ".join(f"{code}.md" for code in languages),
             )
             continue
+        present.add(language)
         text = _load_lesson_text(markdown_file, language, slug, settings, problems)
         if text is not None:
             texts[language] = text
     default_path = folder / f"{default_language}.md"
-    if not default_path.is_file():
+    if default_language not in present:
         problems.add(
             default_path,
             1,
@@ -493,7 +513,7 @@ def _load_lesson(
                 )
             _check_freshness(source, text, problems)
     for language in languages:
-        if language not in texts and not (folder / f"{language}.md").exists():
+        if language not in present:
             missing = f"{language}.md"
             problems.warn(folder / missing, 1, N_("missing translation: %(file)s"), file=missing)
     return Lesson(

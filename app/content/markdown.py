@@ -103,6 +103,8 @@ class ParsedDocument:
     body: list[Token]
     env: dict
     quiz_blocks: tuple[EmbeddedBlock, ...] = ()
+    # 1-based line of the front matter's closing ---, where a key can be added to it.
+    front_matter_end: int = 0
 
     def render(self) -> str:
         return _PARSER.renderer.render(self.body, _PARSER.options, self.env)
@@ -128,10 +130,10 @@ def parse_document(source: str) -> ParsedDocument:
     env: dict = {}
     tokens = _PARSER.parse(source, env)
     front_matter = None
-    front_matter_line = 1
+    front_matter_line, front_matter_end = 1, 0
     if tokens and tokens[0].type == "front_matter":
         front_matter = tokens[0].content
-        start = tokens[0].map[0] if tokens[0].map else 0
+        start, front_matter_end = tokens[0].map or (0, 0)
         front_matter_line = start + 2
     # Lines as markdown-it counts them: splitlines() would also break at U+2028 and the like.
     lines = re.split(r"\r\n?|\n", source)
@@ -141,7 +143,7 @@ def parse_document(source: str) -> ParsedDocument:
         if _is_quiz(token) and token.map
     )
     body = [token for token in tokens if not _is_quiz(token)]
-    return ParsedDocument(front_matter, front_matter_line, body, env, quiz_blocks)
+    return ParsedDocument(front_matter, front_matter_line, body, env, quiz_blocks, front_matter_end)
 
 
 def render_inline(source: str) -> str:

@@ -16,8 +16,12 @@ so the three language files can be checked against each other and answers stay c
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from markdown_it.token import Token
 
 from app.content.markdown import EmbeddedBlock, render_inline
 from app.content.model import (
@@ -61,6 +65,16 @@ def reveals_the_answer(option_id: str) -> bool:
 
 
 TRUE_FALSE_IDS = ("true", "false")
+
+# What a trainer may write for ```quiz by mistake, once lower-cased and without accents or
+# punctuation: anything starting with "quiz" ("Quiz", "quizz", "quiz es"), and the word in
+# the course's languages ("questionário").
+QUIZ_NAME_PREFIX = "quiz"
+QUIZ_NAMES = frozenset({"cuestionario", "questionario", "questionnaire"})
+QUIZ_OUT_OF_ITS_BLOCK = N_(
+    "this looks like a quiz: put it in a block that opens with ```quiz (in lower case, "
+    "nothing after it), or learners will see its answers"
+)
 
 SETTING_KEYS = ("pass", "attempts", "required", "feedback", "answers", "grading")
 YES = {"yes", "true", "on"}
@@ -487,3 +501,41 @@ def check_translation(
                 source=source,
                 expected=", ".join(sorted(original.correct_ids)),
             )
+
+
+def _plain_name(info: str) -> str:
+    """A fence's first word, lower-cased, without accents or punctuation."""
+    words = info.split()
+    decomposed = unicodedata.normalize("NFKD", words[0].casefold() if words else "")
+    return re.sub(r"[^a-z]", "", decomposed)
+
+
+def _reads_as_quiz(line: str) -> bool:
+    """Whether the quiz syntax would read `line` as a question or an option, id and all."""
+    question = QUESTION_LINE.match(line)
+    option = OPTION_LINE.match(line.strip())
+    return bool((question and question["id"]) or (option and option["id"]))
+
+
+def _is_paragraph_text(token: Token) -> bool:
+    """Whether `token` is the text of a paragraph or heading at the top of the page."""
+    return token.type == "inline" and token.level == 1
+
+
+def report_quiz_lookalikes(body: Sequence[Token], path: Path, problems: Problems) -> None:
+    """Report what was meant as a quiz but would be shown as text, answers and all: a block
+    whose fence misspells ```quiz, and quiz lines in any code block or in a paragraph of its
+    own (a fence mistyped as ``quiz is no fence at all). A list item may well start with
+    "[x] word:", so lists are left alone."""
+    for token in body:
+        if token.map is None:
+            continue
+        if token.type not in ("fence", "code_block") and not _is_paragraph_text(token):
+            continue
+        name = _plain_name(token.info) if token.type == "fence" else ""
+        if (
+            name.startswith(QUIZ_NAME_PREFIX)
+            or name.removesuffix("s") in QUIZ_NAMES
+            or any(_reads_as_quiz(line) for line in token.content.splitlines())
+        ):
+            problems.add(path, token.map[0] + 1, QUIZ_OUT_OF_ITS_BLOCK)

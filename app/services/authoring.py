@@ -15,11 +15,13 @@ import sqlalchemy as sa
 from babel.messages.pofile import read_po
 from sqlalchemy.orm import Session
 
-from app.content import Course, Lesson
-from app.content.loader import TEXT_ENCODING, source_hash
+from app.content import ContentError, Course, Lesson
+from app.content.loader import MISSING_FRONT_MATTER, read_text, source_hash
+from app.content.markdown import parse_document
+from app.content.problems import Problems
 from app.models import QuizAnswer, QuizAttempt
 
-TRANSLATED_FROM = re.compile(r"^translated_from:.*$", re.MULTILINE)
+TRANSLATED_FROM = re.compile(r"translated_from[ \t]*:")
 
 
 class TranslationState(enum.StrEnum):
@@ -99,19 +101,33 @@ def catalogue_completeness(translations_dir: Path, languages: tuple[str, ...]) -
 
 
 def stamp_translation(path: Path, source: Path) -> str:
-    """Record in a translation's front matter that it matches the current source file."""
-    source_text = source.read_text(encoding=TEXT_ENCODING)
+    """Record in a translation's front matter that it matches the current source file. Only
+    that line changes: the file keeps its line endings and byte order mark. Raise
+    ContentError when either file cannot be read or the translation has no front matter."""
+    problems = Problems()
+    source_text = read_text(source, problems)
+    text = read_text(path, problems, as_written=True)
+    document = parse_document(text.removeprefix("\ufeff")) if text is not None else None
+    if document is not None and document.front_matter is None:
+        problems.add(path, 1, MISSING_FRONT_MATTER)
+    if problems.errors:
+        raise ContentError(problems.errors)
     stamp = f"translated_from: {source.stem}@{source_hash(source_text)}"
-    text = path.read_text(encoding=TEXT_ENCODING)
-    if TRANSLATED_FROM.search(text):
-        text = TRANSLATED_FROM.sub(stamp, text, count=1)
+    # Lines as markdown-it counts them, each with its own line ending.
+    lines = re.split(r"(?<=\n)|(?<=\r)(?!\n)", text)
+    opening, closing = document.front_matter_line - 2, document.front_matter_end - 1
+    for index in range(opening + 1, closing):
+        if TRANSLATED_FROM.match(lines[index]):
+            lines[index] = stamp + _line_ending(lines[index])
+            break
     else:
-        head, separator, rest = text.partition("\n---")
-        if not text.startswith("---") or not separator:
-            raise ValueError(f"{path} has no front matter to stamp")
-        text = f"{head}\n{stamp}{separator}{rest}"
-    path.write_text(text, encoding="utf-8")
+        lines.insert(closing, stamp + _line_ending(lines[opening]))
+    path.write_text("".join(lines), encoding="utf-8", newline="")
     return stamp
+
+
+def _line_ending(line: str) -> str:
+    return line[len(line.rstrip("\r\n")) :]
 
 
 @dataclass

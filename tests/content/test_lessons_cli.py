@@ -55,6 +55,17 @@ def test_json_output_lists_every_problem_with_its_position(lessons_dir):
     assert all(p["level"] in {"error", "warning"} for p in problems)
 
 
+@pytest.mark.parametrize("command", ["check", "status"])
+def test_a_lesson_file_that_cannot_be_read_is_an_error_not_a_crash(lessons_dir, command):
+    lessons_dir.lesson("01-first", languages=("es", "en"))
+    (lessons_dir.root / "01-first" / "pt.md").mkdir()
+    result = run(command, str(lessons_dir.root))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    path = lessons_dir.root / "01-first" / "pt.md"
+    assert f"{path}:1:1: error: cannot read this file: it is a folder" in result.output
+
+
 def test_status_reports_each_translation_and_the_interface_catalogues(lessons_dir):
     lessons_dir.lesson("01-first", languages=("es", "en"))
     lessons_dir.write("01-first/pt.md", lesson_file(draft="true"))
@@ -80,6 +91,52 @@ def test_stamping_a_translation_makes_it_current(lessons_dir):
     assert run("stamp", str(lessons_dir.root / "01-first" / "es.md")).exit_code == 1
 
 
+@pytest.mark.parametrize(
+    ("written", "file", "message"),
+    [
+        ("no front matter", "pt.md", "missing front matter: start the file with a '---' block"),
+        ("UTF-16", "pt.md", "the file is not UTF-8 text"),
+        ("no source", "es.md", "cannot read this file: it does not exist"),
+    ],
+)
+def test_a_translation_that_cannot_be_stamped_is_told_in_one_line(
+    lessons_dir, written, file, message
+):
+    lessons_dir.lesson("01-first")
+    folder = lessons_dir.root / "01-first"
+    if written == "no front matter":
+        lessons_dir.write("01-first/pt.md", "# Primeira lição\n\nTexto.\n")
+    elif written == "UTF-16":
+        (folder / "pt.md").write_bytes(lesson_file().encode("utf-16"))
+    else:
+        (folder / "es.md").unlink()
+    before = (folder / "pt.md").read_bytes()
+    result = run("stamp", str(folder / "pt.md"))
+    assert result.exit_code == 1
+    assert not isinstance(result.exception, Exception), "a click error, not a crash"
+    assert result.output == f"Error: {folder / file}:1:1: error: {message}\n"
+    assert (folder / "pt.md").read_bytes() == before
+
+
+@pytest.mark.parametrize("start", ["", "\ufeff"], ids=["no BOM", "BOM"])
+@pytest.mark.parametrize("stamped", [False, True], ids=["first stamp", "restamp"])
+def test_stamping_changes_one_line_and_keeps_windows_line_endings(lessons_dir, start, stamped):
+    lessons_dir.lesson("01-first")
+    front = {"translated_from": "es@0000000000"} if stamped else {}
+    lines = [f"{start}---", "title: Primeira", "author: Ruben", "date: 2024-05-15"]
+    lines += [f"{key}: {value}" for key, value in front.items()]
+    lines += ["---", "", "Texto.", ""]
+    path = lessons_dir.root / "01-first" / "pt.md"
+    path.write_bytes("\r\n".join(lines).encode("utf-8"))
+    result = run("stamp", str(path))
+    assert result.exit_code == 0, result.output
+    stamp = result.output.split(": ", 1)[1].strip()
+    lines[4:5] = [stamp] if stamped else [stamp, "---"]
+    assert path.read_bytes() == "\r\n".join(lines).encode("utf-8")
+    report = json.loads(run("status", str(lessons_dir.root), "--format", "json").output)
+    assert report["lessons"][0]["languages"]["pt"]["state"] == "present"
+
+
 def test_a_translation_can_be_stamped_from_inside_its_lesson_folder(lessons_dir, monkeypatch):
     lessons_dir.lesson("01-first")
     monkeypatch.chdir(lessons_dir.root / "01-first")
@@ -93,7 +150,10 @@ def test_stamping_under_broken_course_settings_says_where_they_are_wrong(lessons
     lessons_dir.write("course.yml", "title: [unclosed\n")
     result = run("stamp", str(lessons_dir.root / "01-first" / "pt.md"))
     assert result.exit_code == 1
-    assert f"{lessons_dir.root / 'course.yml'}:2:1: error: invalid YAML" in result.output
+    assert (
+        f"{lessons_dir.root / 'course.yml'}:1:8: error: this [ is never closed: end the list with ]"
+        in result.output
+    )
     assert "Traceback" not in result.output
 
 
@@ -124,3 +184,15 @@ def test_the_server_refuses_to_start_with_the_same_messages(lessons_dir, tmp_pat
         )
     assert stopped.value.code == 1
     assert f"{path}:5:1: error: unknown key 'autor'" in capsys.readouterr().err
+
+
+def test_the_server_refuses_to_start_on_a_lesson_file_it_cannot_read(lessons_dir, tmp_path, capsys):
+    lessons_dir.lesson("01-first", languages=("pt", "en"))
+    path = lessons_dir.root / "01-first" / "es.md"
+    path.symlink_to("nowhere.md")
+    with pytest.raises(SystemExit) as stopped:
+        create_app(
+            TestConfig, {"LESSONS_DIR": str(lessons_dir.root), "INSTANCE_PATH": str(tmp_path)}
+        )
+    assert stopped.value.code == 1
+    assert f"{path}:1:1: error: cannot read this file: it is a link" in capsys.readouterr().err

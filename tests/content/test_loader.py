@@ -79,7 +79,7 @@ def test_bad_yaml_is_reported_at_its_line(lessons_dir):
         "01-first/es.md", "---\ntitle: Una\nauthor: [Ruben\ndate: 2024-05-15\n---\nTexto\n"
     )
     [problem] = problems_of(lessons_dir.root)
-    assert problem.startswith(f"{path}:4:5: error: invalid YAML")
+    assert problem == f"{path}:3:9: error: this [ is never closed: end the list with ]"
 
 
 @pytest.mark.parametrize(
@@ -100,12 +100,135 @@ def test_bad_yaml_is_reported_at_its_line(lessons_dir):
             "4:1",
             "'title' is given twice",
         ),
+        (
+            'title: "Una\nauthor: Ruben\ndate: 2024-05-15',
+            "2:8",
+            "this quote is never closed: end the value with the same quote",
+        ),
+        (
+            "title: Una\nauthor: {name: Ruben\ndate: 2024-05-15",
+            "3:9",
+            "this { is never closed with }",
+        ),
+        (
+            "title: “Lección 1: por qué”\nauthor: Ruben\ndate: 2024-05-15",
+            "2:8",
+            'write quotes around a value as straight quotes ("), not curly ones (“ ”)',
+        ),
+        (
+            "title:Prueba\nauthor: Ruben\ndate: 2024-05-15",
+            "2:7",
+            "put a space after the colon: 'key: value'",
+        ),
+        (
+            "author: Ruben\ndate: 2024-05-15\ntitle:Prueba",
+            "4:7",
+            "put a space after the colon: 'key: value'",
+        ),
+        ("title:Prueba", "2:7", "put a space after the colon: 'key: value'"),
+        (
+            "title: Una\nauthor Ruben\ndate: 2024-05-15",
+            "3:1",
+            "this line should be 'key: value', but its ': ' is missing",
+        ),
+        (
+            "title: *Importante*\nauthor: Ruben\ndate: 2024-05-15",
+            "2:8",
+            "a value cannot start with *: put the whole value in quotes",
+        ),
+        (
+            "title: Una\nauthor: @ruben\ndate: 2024-05-15",
+            "3:9",
+            "a value cannot start with @: put the whole value in quotes",
+        ),
+        (
+            "title: 'It's a lesson'\nauthor: Ruben\ndate: 2024-05-15",
+            "2:12",
+            "the value goes on after its closing quote: put all of it in quotes, using ' "
+            'outside if it has " inside, or the other way round',
+        ),
+        (
+            "title: [Borrador] Una\nauthor: Ruben\ndate: 2024-05-15",
+            "2:19",
+            "a value that starts with [ or { is read as a list: put it in quotes",
+        ),
+        (
+            "title: Una\nauthor: Ruben\ndate: 2024-05-15\nreading:\n  title: Otra\n pages: 3",
+            "7:2",
+            "this line is not lined up with the ones above it",
+        ),
+        (
+            "title: Una\n  author: Ruben\ndate: 2024-05-15",
+            "3:9",
+            "this line is not lined up with the ones above it",
+        ),
+        (
+            "title: Una\nauthor: Ruben\ndate: 2024-05-15\ncollects: [essays, , quiz]",
+            "5:20",
+            "a value is missing here",
+        ),
+        (
+            'title: "C:\\Users"\nauthor: Ruben\ndate: 2024-05-15',
+            "2:11",
+            "in double quotes, a backslash must be doubled (\\\\); or use single quotes",
+        ),
+        (
+            "title: Una\nauthor: Ru\x0bben\ndate: 2024-05-15",
+            "3:11",
+            "an invisible control character is in this line: delete it, or type the line again",
+        ),
+        (
+            "title: Una\nauthor: &a Ruben\ndate: &a 2024-05-15",
+            "4:7",
+            "the YAML here is not valid",
+        ),
     ],
-    ids=["colon in a value", "tab", "key twice"],
+    ids=[
+        "colon in a value",
+        "tab",
+        "key twice",
+        "unclosed quote",
+        "unclosed brace",
+        "curly quotes",
+        "no space after the colon",
+        "no space, last line",
+        "no space, alone",
+        "no colon",
+        "emphasis",
+        "handle",
+        "apostrophe",
+        "bracket first",
+        "indented less",
+        "indented more",
+        "empty list item",
+        "backslash",
+        "control character",
+        "anything else",
+    ],
 )
 def test_common_yaml_mistakes_are_told_in_plain_words(lessons_dir, front, where, message):
     path = lessons_dir.write("01-first/es.md", f"---\n{front}\n---\nTexto\n")
     assert f"{path}:{where}: error: {message}" in problems_of(lessons_dir.root)
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        'title: "Una\nauthor: Ruben',
+        "title: Una: dos\nauthor: Ruben",
+        "title: >x\nauthor: Ruben",
+        "title: Una\nauthor: Ruben\npages: !!int catorce",
+        "? [title]\n: Una",
+    ],
+)
+def test_yaml_mistakes_are_told_wholly_in_the_trainers_language(lessons_dir, front):
+    lessons_dir.write("01-first/es.md", f"---\n{front}\ndate: 2024-05-15\n---\nTexto\n")
+    with pytest.raises(ContentError) as caught:
+        load_course(lessons_dir.root)
+    # Translated as upper case, whatever is left in lower case was not translated.
+    for problem in caught.value.problems:
+        words = problem.in_words(str.upper)
+        assert words == words.upper(), words
 
 
 def test_a_missing_title_is_reported(lessons_dir):
@@ -156,6 +279,37 @@ def test_course_settings_not_in_utf8_are_reported(lessons_dir):
     assert problems_of(lessons_dir.root)[0] == (
         f"{lessons_dir.root / 'course.yml'}:1:1: error: the file is not UTF-8 text"
     )
+
+
+def unreadable(path: Path, kind: str) -> None:
+    """Put something that carries a lesson file's name but cannot be read at `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to("nowhere.md")
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [("folder", "it is a folder"), ("link", "it is a link to a file that does not exist")],
+)
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_a_lesson_file_that_cannot_be_read_is_reported_once(lessons_dir, kind, reason, language):
+    lessons_dir.lesson("01-first", languages={"es", "pt", "en"} - {language})
+    path = lessons_dir.root / "01-first" / f"{language}.md"
+    unreadable(path, kind)
+    assert problems_of(lessons_dir.root) == [f"{path}:1:1: error: cannot read this file: {reason}"]
+
+
+def test_course_settings_that_cannot_be_read_are_reported(lessons_dir):
+    lessons_dir.lesson("01-first")
+    path = lessons_dir.root / "course.yml"
+    path.unlink()
+    unreadable(path, "folder")
+    assert problems_of(lessons_dir.root) == [
+        f"{path}:1:1: error: cannot read this file: it is a folder"
+    ]
 
 
 def test_a_file_without_front_matter_is_reported(lessons_dir):

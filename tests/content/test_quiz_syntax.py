@@ -207,3 +207,61 @@ def test_a_line_separator_in_the_text_does_not_unsettle_the_quiz(lessons_dir):
     lessons_dir.write("01-first/es.md", quiz_file("Un texto\u2028partido.\n\n" + QUIZ))
     [lesson] = load_course(lessons_dir.root).lessons
     assert lesson.quiz is not None
+
+
+LOOKALIKE = (
+    "error: this looks like a quiz: put it in a block that opens with ```quiz (in lower case, "
+    "nothing after it), or learners will see its answers"
+)
+
+
+@pytest.mark.parametrize(
+    "fence",
+    [
+        "```Quiz",
+        "```QUIZ",
+        "```quizz",
+        "```quiz es",
+        "```cuestionario",
+        "```questionario",
+        "```questionário",
+        "```",
+        "```text",
+        "~~~yaml",
+    ],
+)
+def test_a_quiz_that_would_be_shown_as_text_answers_and_all_is_refused(lessons_dir, fence):
+    misspelt = QUIZ.replace("```quiz", fence, 1).replace("```\n", fence[:3] + "\n")
+    path = lessons_dir.write("01-first/es.md", quiz_file(misspelt))
+    assert f"{path}:{FENCE}:1: {LOOKALIKE}" in load_problems(lessons_dir.root)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        "```Quiz\npass: 80%\n```\n",
+        "    (x) ostrom: From Elinor Ostrom's work\n    ( ) marketing: From marketing\n",
+        "```\n? origin: Where does the term come from?\nanswer: true\n```\n",
+    ],
+    ids=["misspelt fence, settings only", "indented code", "question only"],
+)
+def test_any_block_with_quiz_lines_or_a_quiz_name_is_refused(lessons_dir, block):
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=f"Texto.\n\n{block}"))
+    assert load_problems(lessons_dir.root) == [f"{path}:9:1: {LOOKALIKE}"]
+
+
+def test_a_quiz_whose_fence_is_no_fence_is_refused_at_its_first_question(lessons_dir):
+    unfenced = QUIZ.replace("```quiz", "``quiz", 1).replace("```\n", "``\n")
+    path = lessons_dir.write("01-first/es.md", quiz_file(unfenced))
+    assert f"{path}:{FENCE + 8}:1: {LOOKALIKE}" in load_problems(lessons_dir.root)
+
+
+def test_code_and_text_that_only_resemble_quiz_lines_are_accepted(lessons_dir):
+    body = (
+        "Is it a method? (x) marks a right option: see the README.\n\n"
+        "```python\nvalue = a if ok else b  # ? not: a question\n[x for x in range(3)]\n```\n\n"
+        "- [x] done: a task list item\n"
+    )
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    [lesson] = load_course(lessons_dir.root).lessons
+    assert "range(3)" in lesson.texts["es"].html

@@ -102,6 +102,20 @@ def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, t
     assert "First, revised" in trainer.get("/en/lessons/first").get_data(as_text=True)
 
 
+def test_reload_reports_a_lesson_file_that_cannot_be_read(course_app, tmp_path):
+    app = course_app(write_course, "unreadable")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    (tmp_path / "unreadable" / "01-first" / "en.md").unlink()
+    (tmp_path / "unreadable" / "01-first" / "en.md").symlink_to("nowhere.md")
+    failed = trainer.submit("/en/author/", "/en/author/reload")
+    assert failed.status_code == 422
+    assert (
+        "<code>01-first/en.md:1:1: error: cannot read this file: it is a link to a file that "
+        "does not exist</code>" in failed.get_data(as_text=True)
+    )
+    assert "First en" in trainer.get("/en/lessons/first").get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("language", "described"),
     [
