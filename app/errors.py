@@ -104,7 +104,10 @@ def _handle_rate_limit(error: RateLimitExceeded):
     """Too many tries: say for how long, and, at sign-in, the way round a forgotten
     password."""
     current = limiter.current_limit
-    wait = max(1, math.ceil(current.reset_at - time.time())) if current else 60
+    wait = 60
+    if current is not None:
+        # The reset time is rounded up to the next second: never more than the window.
+        wait = min(max(1, math.ceil(current.reset_at - time.time())), current.limit.get_expiry())
     minutes = math.ceil(wait / 60)
     message = ngettext(
         "Too many tries in a short time. Please try again in %(num)d minute.",
