@@ -14,7 +14,7 @@ from app.extensions import content, db
 from app.guards import role_required
 from app.learn.views import send_lesson_file
 from app.models import Role
-from app.services import authoring, privacy
+from app.services import authoring, privacy, progress
 
 STAFF = (Role.TRAINER, Role.ADMIN)
 # The optional purpose under which learners let their answers count in item analysis.
@@ -26,7 +26,12 @@ def _index(problems=(), status: int = 200):
     # problems in the language of the page.
     root = Path(current_app.config["LESSONS_DIR"])
     shown = [(problem.level, problem.relative_to(root).described(_)) for problem in problems]
-    return render_template("author/index.html", course=content.course, problems=shown), status
+    return render_template(
+        "author/index.html",
+        course=content.course,
+        problems=shown,
+        orphaned=progress.progress_without_lesson(db.session, content.course),
+    ), status
 
 
 @bp.get("/<lang:lang>/author/")

@@ -171,3 +171,17 @@ def _out_of_attempts(
 def _completed(rows: dict[str, LessonProgress], lesson: Lesson) -> bool:
     row = rows.get(lesson.slug)
     return row is not None and row.completed_at is not None
+
+
+def progress_without_lesson(session: Session, course: Course) -> dict[str, int]:
+    """Lesson names learners have progress under that the course no longer has (a lesson
+    folder renamed or removed), with how many learners each: progress is kept under the
+    folder's name, and comes back if the folder gets that name again."""
+    known = [lesson.slug for lesson in course.lessons]
+    counted = session.execute(
+        sa.select(LessonProgress.lesson_slug, sa.func.count(LessonProgress.user_id.distinct()))
+        .where(LessonProgress.lesson_slug.not_in(known))
+        .group_by(LessonProgress.lesson_slug)
+        .order_by(LessonProgress.lesson_slug)
+    )
+    return {slug: learners for slug, learners in counted}

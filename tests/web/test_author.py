@@ -102,6 +102,26 @@ def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, t
     assert "First, revised" in trainer.get("/en/lessons/first").get_data(as_text=True)
 
 
+def test_renaming_a_lesson_folder_that_learners_use_is_pointed_out(course_app, tmp_path):
+    app = course_app(write_course, "renamed")
+    folder = tmp_path / "renamed"
+    learner = sign_in_as(app, None, "learner@example.org")
+    learner.acknowledge("en", "first")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    assert "Progress in lessons the course no longer has" not in trainer.get("/en/author/").text
+
+    (folder / "01-first").rename(folder / "01-premier")
+    reloaded = trainer.submit("/en/author/", "/en/author/reload")
+    assert reloaded.status_code == 200
+    page = trainer.get("/pt/author/").text
+    assert "Progresso em lições que o curso já não tem" in page
+    assert "<code>first</code>: 1 formando" in page
+
+    (folder / "01-premier").rename(folder / "01-first")
+    trainer.submit("/en/author/", "/en/author/reload")
+    assert "Progress in lessons the course no longer has" not in trainer.get("/en/author/").text
+
+
 def test_reload_reports_a_lesson_file_that_cannot_be_read(course_app, tmp_path):
     app = course_app(write_course, "unreadable")
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
