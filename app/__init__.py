@@ -33,8 +33,13 @@ def create_app(
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_secret_key(app)
     _configure_database(app)
-    if app.config["ENV_NAME"] == "production" and not app.config.get("PRIVACY_CONTACT"):
-        raise RuntimeError("PRIVACY_CONTACT must be set in production: notices must name it")
+    if app.config["ENV_NAME"] == "production":
+        if not app.config.get("PRIVACY_CONTACT"):
+            raise RuntimeError("PRIVACY_CONTACT must be set in production: notices must name it")
+        if not app.config.get("MAIL_SERVER"):
+            # Without it, sign-up and password emails would pile up on the server, unread,
+            # with people's addresses and names in them.
+            raise RuntimeError("MAIL_SERVER must be set in production: emails must reach people")
 
     from app import database, errors, i18n, kept_pages, security, templating
     from app.account import bp as account_bp

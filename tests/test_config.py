@@ -17,6 +17,18 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
         create_app(ProductionConfig, settings)
 
 
+def test_production_refuses_to_start_without_a_mail_server(tmp_path):
+    settings = {
+        "SECRET_KEY": "k" * 32,
+        "PRIVACY_CONTACT": "dpo@example.org",
+        "MAIL_SERVER": None,
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": "sqlite://",
+    }
+    with pytest.raises(RuntimeError, match="MAIL_SERVER must be set"):
+        create_app(ProductionConfig, settings)
+
+
 def test_development_generates_a_secret_key_once_and_keeps_it(tmp_path):
     settings = {"SECRET_KEY": None, "INSTANCE_PATH": str(tmp_path), "AUTO_MIGRATE": False}
     first = create_app(TestConfig, settings)
