@@ -41,7 +41,7 @@ COLUMNS = {
     "role": _l("Role"),
     "is_active": _l("Active"),
     "created_at": _l("Created"),
-    "last_active_at": _l("Last active"),
+    "last_active_at": _l("Last visit (noted once a day at most)"),
     "language": _l("Language"),
     "lesson_slug": _l("Lesson"),
     "notice_version": _l("Notice version"),

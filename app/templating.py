@@ -119,8 +119,7 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
     if column.endswith("_at") and isinstance(value, str):
-        # Stored and shown in UTC, which the learner's own clock may not be: say so.
-        return f"{format_datetime(dt.datetime.fromisoformat(value), 'medium')} UTC"
+        return utc_moment(dt.datetime.fromisoformat(value))
     if column == "role":
         return role_label(Role(value))
     if column == "language":
@@ -128,6 +127,12 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
     if column == "lesson_slug":
         return lesson_name(value)
     return str(value)
+
+
+def utc_moment(moment: dt.datetime) -> str:
+    """A time as pages show it: stored and shown in UTC, which the reader's own clock may
+    not be, so the page says so."""
+    return f"{format_datetime(moment, 'medium')} UTC"
 
 
 def audit_subject(subject_ref: str) -> str:
@@ -236,6 +241,7 @@ def init_app(app: Flask) -> None:
         lesson_name=lesson_name,
         data_value=data_value,
         audit_subject=audit_subject,
+        utc_moment=utc_moment,
         audit_action=audit_action,
         report_details=report_details,
         lesson_body=lesson_body,
