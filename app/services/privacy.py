@@ -228,6 +228,11 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     session.commit()
 
 
+# Who acted, as an audit log entry's details say.
+BY_COMMAND_LINE = "command line"
+BY_STAFF = "staff"
+
+
 def record_audit(
     session: Session,
     actor_id: int | None,
@@ -235,13 +240,16 @@ def record_audit(
     subject: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Note what the course team did with whose data: a person only as "user #id"."""
+    """Note what the course team did with whose data: a person only as "user #id". The
+    entry says whether a staff member's account did it, so that once that account is erased
+    (and `actor_id` emptied) it is still not taken for the command line."""
+    by = BY_COMMAND_LINE if actor_id is None else BY_STAFF
     session.add(
         AuditLogEntry(
             actor_id=actor_id,
             action=action,
             subject_ref=subject,
-            details=details,
+            details={**(details or {}), "by": by},
             recorded_at=utcnow(),
         )
     )

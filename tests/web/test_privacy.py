@@ -25,7 +25,7 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import accounts
+from app.services import accounts, privacy
 from config import ROOT
 from tests.conftest import NOTICE_VERSION_FIELD, Browser, dispose, make_app, right_answers
 from tests.content.conftest import lesson_file
@@ -485,3 +485,17 @@ def test_command_line_export_and_erasure_are_audited(app, tmp_path):
         ("export", None),
         ("erase", None),
     ]
+    admin = app.test_client()
+    admin.register("en", email="admin@example.org")
+    with app.app_context():
+        accounts.set_role(
+            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
+        )
+        other = accounts.create_user(
+            db.session, email="gone@example.org", password=PASSWORD, display_name="G"
+        )
+        privacy.record_audit(db.session, other.id, "export", privacy.user_ref(user_id))
+        privacy.erase_account(db.session, content.register, other.id)
+    page = admin.get("/en/admin/privacy").text
+    assert page.count("<td>the command line</td>") == 2
+    assert page.count("<td>a staff account since erased</td>") == 1

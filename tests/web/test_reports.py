@@ -259,6 +259,7 @@ def test_every_export_is_in_the_audit_log_with_its_filters_and_row_count(app, ad
         "pseudonymised": True,
         "rows": 2,
         "complete": True,
+        "by": "staff",
     }
     dashboard = admin.get("/pt/admin/").get_data(as_text=True)
     assert "<td>Relatório de progresso</td>" in dashboard
