@@ -191,7 +191,8 @@ def confirm(token: str):
         "This link has expired or has already been used. If your account is ready, please "
         "sign in; if not, please sign up again."
     )
-    if not accounts.link_is_usable(db.session, token, TokenPurpose.CONFIRM_EMAIL):
+    owner = accounts.usable_link_owner(db.session, token, TokenPurpose.CONFIRM_EMAIL)
+    if owner is None:
         confirmed = accounts.confirmed_by_link(db.session, token)
         if (
             confirmed is not None
@@ -202,7 +203,9 @@ def confirm(token: str):
             return redirect(_safe_next() or url_for("learn.course"), code=303)
         refuse(410, spent, _spent_confirmation_links())
     if request.method == "GET":
-        return render_template("account/confirm.html")
+        # Someone signed in, opening another account's link: say whose session it ends.
+        other = current_user if current_user.is_authenticated and current_user.id != owner else None
+        return render_template("account/confirm.html", signed_in_as=other)
     user = accounts.confirm_email(db.session, token)
     if user is None:
         refuse(410, spent, _spent_confirmation_links())
@@ -375,7 +378,7 @@ def _spent_reset_link() -> NoReturn:
 @throttle_address
 def reset_password(token: str):
     """Choose a new password with a reset link (once, before it expires)."""
-    if not accounts.link_is_usable(db.session, token, TokenPurpose.RESET_PASSWORD):
+    if accounts.usable_link_owner(db.session, token, TokenPurpose.RESET_PASSWORD) is None:
         _spent_reset_link()
     form = ResetPasswordForm()
     if form.is_submitted():

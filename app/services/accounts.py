@@ -130,10 +130,11 @@ def _usable_token(session: Session, token: str, purpose: TokenPurpose) -> Passwo
     )
 
 
-def link_is_usable(session: Session, token: str, purpose: TokenPurpose) -> bool:
-    """Whether an emailed link still works, without spending it (opening a link only
-    shows a page: mail scanners open links too)."""
-    return _usable_token(session, token, purpose) is not None
+def usable_link_owner(session: Session, token: str, purpose: TokenPurpose) -> int | None:
+    """The account number of an emailed link that still works, or None; without spending
+    it (opening a link only shows a page: mail scanners open links too)."""
+    usable = _usable_token(session, token, purpose)
+    return usable.user_id if usable is not None else None
 
 
 def confirmed_by_link(session: Session, token: str) -> User | None:

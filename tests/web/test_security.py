@@ -319,6 +319,18 @@ def test_a_mail_scanner_opening_the_confirmation_link_spends_nothing(app, client
     assert scanner.post(link, data={"csrf_token": token}).status_code == 410
 
 
+def test_opening_another_accounts_confirmation_link_says_whose_session_it_ends(app, learner):
+    newcomer = app.test_client()
+    newcomer.submit(
+        "/es/register",
+        data={"email": "lu@example.org", "password": PASSWORD, "display_name": "Lu"},
+    )
+    link = latest_link(app, "lu@example.org", "/register/confirm/")
+    page = learner.get(link).text
+    assert "Has iniciado sesión como Ana (ana@example.org)" in page
+    assert "Has iniciado sesión como" not in newcomer.get(link).text
+
+
 def test_the_confirmation_button_needs_the_pages_token(app, client):
     client.submit(
         "/en/register",
