@@ -114,7 +114,7 @@ SWITCHES = {
     "bom": _l("Byte order mark for Excel"),
 }
 
-# What the course team did about one account, by the audit log's `action`.
+# What the course team did, by the audit log's `action`.
 AUDIT_ACTIONS = {
     "export": _l("Data exported at the person's request"),
     "erase": _l("Account erased at the person's request"),
@@ -122,6 +122,7 @@ AUDIT_ACTIONS = {
     "role": _l("Role changed"),
     "deactivate": _l("Account deactivated"),
     "reactivate": _l("Account reactivated"),
+    "report": _l("Report downloaded"),
 }
 
 # The audit log's names for the reports (as stored in its `subject_ref`).

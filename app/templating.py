@@ -118,6 +118,8 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
         return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
+    if table == "audit_log":
+        return _audit_value(value, column)
     if column.endswith("_at") and isinstance(value, str):
         return utc_moment(dt.datetime.fromisoformat(value))
     if column == "role":
@@ -126,6 +128,19 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
         return language_name(value)
     if column == "lesson_slug":
         return lesson_name(value)
+    return str(value)
+
+
+def _audit_value(value: Any, column: str) -> str:
+    """An audit log entry about the learner's account, as they read it on their data page."""
+    if column == "action":
+        return str(AUDIT_ACTIONS.get(value, value))
+    if column == "subject_ref":
+        return audit_subject(value)
+    if column == "details":
+        return _audit_change(value)
+    if column.endswith("_at"):
+        return utc_moment(dt.datetime.fromisoformat(value))
     return str(value)
 
 
@@ -147,12 +162,17 @@ def audit_action(entry: AuditLogEntry) -> str:
     """What an audit log entry about an account says was done, in the page's language,
     with what it changed."""
     words = str(AUDIT_ACTIONS.get(entry.action, entry.action))
-    details = entry.details or {}
+    changed = _audit_change(entry.details or {})
+    return f"{words}: {changed}" if changed else words
+
+
+def _audit_change(details: Mapping[str, Any]) -> str:
+    """What an audit log entry's details say was changed, if anything: a lesson, a role."""
     if "lesson" in details:
-        return f"{words}: {lesson_name(details['lesson'])}"
+        return lesson_name(details["lesson"])
     if "role" in details:
-        return f"{words}: {role_label(Role(details['role']))}"
-    return words
+        return role_label(Role(details["role"]))
+    return ""
 
 
 def _filter_value(name: str, value: str) -> str:

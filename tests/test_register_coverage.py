@@ -59,3 +59,16 @@ def test_every_registered_column_has_a_translated_label():
 
 def test_every_registered_table_has_a_translated_label():
     assert sorted(registered_columns().keys() - TABLES.keys()) == []
+
+
+def test_a_reference_to_an_account_is_written_as_the_audit_log_writes_it():
+    from app.services.privacy import user_ref
+
+    references = [
+        storage.reference
+        for category in REGISTER.categories
+        for storage in category.storage
+        if storage.reference
+    ]
+    assert references, "the register finds entries about an account by its reference"
+    assert all(reference.format(id=7) == user_ref(7) for reference in references)

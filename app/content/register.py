@@ -42,6 +42,9 @@ class Collected(enum.StrEnum):
 class Erasure(enum.StrEnum):
     DELETE = "delete"
     ANONYMISE = "anonymise"
+    # Rows that name the person only by an account number, which nobody is given again:
+    # once the account is gone, they name nobody.
+    KEEP = "keep"
 
 
 class Purge(enum.StrEnum):
@@ -63,6 +66,9 @@ class Storage:
     hidden: tuple[str, ...] = ()
     retention_from: str | None = None
     purge: Purge | None = None
+    # For a subject column that names the person in text rather than by users.id: the
+    # text, with {id} for the account number ("user #{id}").
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +178,7 @@ def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage |
         hidden=tuple(str(column) for column in raw.get("hidden", ())),
         retention_from=raw.get("retention_from"),
         purge=purge,
+        reference=str(raw["reference"]) if raw.get("reference") else None,
     )
 
 

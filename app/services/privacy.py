@@ -148,6 +148,8 @@ def _table(name: str) -> sa.Table:
 def _about(storage: Storage, user_id: int) -> sa.ColumnElement[bool]:
     """The condition selecting a storage entry's rows about one person."""
     table = _table(storage.table)
+    if storage.reference is not None:
+        return table.c[storage.subject] == storage.reference.format(id=user_id)
     if storage.via is None:
         return table.c[storage.subject] == user_id
     via_table, via_column = storage.via
@@ -214,7 +216,7 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     sure the erased values are gone from the database files too."""
     done: set[tuple[str, Erasure]] = set()
     for storage in _erasure_order(register):
-        if (storage.table, storage.erasure) in done:
+        if (storage.table, storage.erasure) in done or storage.erasure is Erasure.KEEP:
             continue
         done.add((storage.table, storage.erasure))
         table = _table(storage.table)

@@ -195,6 +195,16 @@ def learner_with_data_everywhere(app, client: Browser) -> None:
         other_id = other.id
     client.submit("/pt/admin/privacy", "/pt/admin/privacy/export", {"email": "bo@example.org"})
     assert other_id
+    # The course team allows the learner another attempt: an entry about their account.
+    with app.app_context():
+        learner_id = accounts.find_user(db.session, EMAIL).id
+        privacy.record_audit(
+            db.session,
+            other_id,
+            "another attempt",
+            privacy.user_ref(learner_id),
+            {"lesson": LESSON_1.slug},
+        )
 
 
 def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, client):
@@ -232,6 +242,8 @@ def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, 
 
 def test_the_data_page_shows_what_is_stored_by_category(app, client):
     learner_with_data_everywhere(app, client)
+    with app.app_context():
+        learner_id = accounts.find_user(db.session, EMAIL).id
     html = client.get("/pt/account/data").get_data(as_text=True)
     with app.app_context():
         for category in content.register.categories:
@@ -255,6 +267,8 @@ def test_the_data_page_shows_what_is_stored_by_category(app, client):
     assert len(regions) == len(set(regions)) > 1, "each table's region has a name of its own"
     assert "<h3>Inícios de sessão e eventos de segurança</h3>" in html
     assert "<h3>Ligações que lhe enviámos por email</h3>" in html
+    assert "Outra tentativa concedida num questionário" in cells
+    assert f"Conta n.º {learner_id}" in cells, "the account named as the log names it"
     assert not [cell for cell in cells if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", cell)]
     month = format_date(dt.datetime.now(dt.UTC), "MMM", locale="pt")
     assert any(f" de {month} de " in cell and cell.endswith(" UTC") for cell in cells), cells
@@ -304,7 +318,13 @@ def test_erasure_leaves_no_trace(app, client, database_url, caplog):
     assert client.login("en").status_code == 401
     with app.app_context():
         audit = list(db.session.scalars(sa.select(AuditLogEntry)))
-    assert [(entry.action, entry.actor_id) for entry in audit] == [("export", None)]
+        bo = accounts.find_user(db.session, "bo@example.org").id
+    # What they did as an admin loses its actor; what was done about their account stays,
+    # naming it by its number only, as the register says.
+    assert sorted((entry.action, entry.actor_id, entry.subject_ref) for entry in audit) == [
+        ("another attempt", bo, f"user #{user_id}"),
+        ("export", None, f"user #{bo}"),
+    ]
 
     if database_url.startswith("sqlite"):
         path = database_url.removeprefix("sqlite:///")
