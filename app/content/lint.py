@@ -1,7 +1,7 @@
 """Checks on a lesson's Markdown that a renderer would pass over silently: footnotes without
-a definition or never referenced, empty headings, links to lessons that do not exist, and
-images missing from the lesson folder. Links and images that pass are rewritten to the
-addresses the app serves them at."""
+a definition or never referenced, empty headings, links to lessons that do not exist,
+images missing from the lesson folder, raw HTML (shown as text) and HTML comments left open.
+Links and images that pass are rewritten to the addresses the app serves them at."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from app.content.markdown import ParsedDocument
+from app.content.markdown import ParsedDocument, without_comments
 from app.content.model import LessonLink
 from app.content.problems import N_, Problems
 
@@ -26,6 +26,9 @@ APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
+COMMENT_OPENING = "<!--"
+# A raw tag as the trainer wrote it, to name it in the warning.
+RAW_TAG = re.compile(r"<[^>\n]*>?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,9 @@ def check_and_link(
     referenced: set[str] = set()
     links: list[LessonLink] = []
     for index, token in enumerate(document.body):
-        if token.type == "heading_open":
+        if token.type == "html_block":
+            _check_html(token.content, token.map, where, path, problems)
+        elif token.type == "heading_open":
             inline = document.body[index + 1]
             if not inline.content.strip():
                 line = (token.map[0] + 1) if token.map else 1
@@ -82,7 +87,15 @@ def check_and_link(
         for child in inline.children or []:
             if child.type == "footnote_ref":
                 referenced.add(child.meta.get("label", ""))
+            elif child.type == "html_inline":
+                _check_html(child.content, inline.map, where, path, problems)
             elif child.type == "text":
+                # "\<!--" is how a lesson shows the characters themselves.
+                if (
+                    COMMENT_OPENING in child.content
+                    and "\\" + COMMENT_OPENING not in inline.content
+                ):
+                    _report_open_comment(inline.map, where, path, problems)
                 for match in UNDEFINED_FOOTNOTE.finditer(child.content):
                     line, column = where.find(match.group(0), inline.map)
                     problems.add(
@@ -110,6 +123,45 @@ def check_and_link(
             label=label,
         )
     return tuple(links)
+
+
+def _check_html(
+    html: str, block: list[int] | None, where: _Locator, path: Path, problems: Problems
+) -> None:
+    """Comments are left out of the page; any other HTML is shown as the text it is."""
+    shown = without_comments(html)
+    if COMMENT_OPENING in shown:
+        _report_open_comment(block, where, path, problems)
+        return
+    tag = RAW_TAG.search(shown)
+    # A closing tag goes with an opening one, already reported.
+    if tag is None or tag[0].startswith("</"):
+        return
+    line, column = where.find(tag[0], block)
+    problems.warn(
+        path,
+        line,
+        N_("%(html)s is shown to learners as text, not as HTML: lessons are written in Markdown"),
+        column,
+        html=tag[0],
+    )
+
+
+def _report_open_comment(
+    block: list[int] | None, where: _Locator, path: Path, problems: Problems
+) -> None:
+    """A comment Markdown cannot see the end of: it would hide the rest of the lesson, or
+    be shown to learners, private note and all."""
+    line, column = where.find(COMMENT_OPENING, block)
+    problems.add(
+        path,
+        line,
+        N_(
+            "this HTML comment is not closed: end it with --> (within the same paragraph "
+            "when it starts inside one), or learners may see it or lose the text after it"
+        ),
+        column,
+    )
 
 
 def _check_link(

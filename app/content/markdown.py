@@ -1,8 +1,8 @@
 """The one place Markdown becomes HTML.
 
 Raw HTML in a lesson is escaped, never passed through, so a lesson file cannot inject
-scripts. Footnote markers are lower-case Roman numerals ([i], [ii]), the convention of the
-lab's material.
+scripts; HTML comments, a trainer's notes to themselves, are left out of the page. Footnote
+markers are lower-case Roman numerals ([i], [ii]), the convention of the lab's material.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -65,13 +66,34 @@ def _footnote_anchor(self, tokens: Sequence[Token], idx: int, options, env) -> s
     return f' <a href="#fnref{ident}" class="footnote-backref" {BACK_TO_TEXT}>\u21a9\ufe0e</a>'
 
 
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def without_comments(html: str) -> str:
+    """Raw HTML as learners may see it: without the comments in it."""
+    return HTML_COMMENT.sub("", html)
+
+
+def _html_block(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    shown = without_comments(tokens[idx].content).strip()
+    return f"<p>{escapeHtml(shown)}</p>\n" if shown else ""
+
+
+def _html_inline(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    return escapeHtml(without_comments(tokens[idx].content))
+
+
 def _make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    # HTML is recognised, as CommonMark reads it, only so that comments can be left out and
+    # everything else escaped (`_html_block`, `_html_inline`): none of it reaches the page.
+    md = MarkdownIt("commonmark", {"html": True, "linkify": False})
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(footnote_plugin)
     md.add_render_rule("footnote_caption", _footnote_caption)
     md.add_render_rule("footnote_anchor", _footnote_anchor)
+    md.add_render_rule("html_block", _html_block)
+    md.add_render_rule("html_inline", _html_inline)
     return md
 
 

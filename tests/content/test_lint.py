@@ -57,6 +57,34 @@ def problems(directory) -> list[str]:
             "error",
             "image ../../config.py is outside the lesson folder",
         ),
+        (
+            "El CO<sub>2</sub> sube.\n",
+            0,
+            6,
+            "warning",
+            "<sub> is shown to learners as text, not as HTML: lessons are written in Markdown",
+        ),
+        (
+            "Intro.\n\n<details>\n<summary>Más</summary>\n",
+            2,
+            1,
+            "warning",
+            "<details> is shown to learners as text, not as HTML",
+        ),
+        (
+            "Texto.\n\n<!-- TODO: revisar con Ana\n\nMás texto.\n",
+            2,
+            1,
+            "error",
+            "this HTML comment is not closed: end it with -->",
+        ),
+        (
+            "Texto <!-- TODO: revisar\n\ncon Ana -->.\n",
+            0,
+            7,
+            "error",
+            "this HTML comment is not closed: end it with -->",
+        ),
     ],
     ids=[
         "undefined footnote",
@@ -67,6 +95,10 @@ def problems(directory) -> list[str]:
         "missing image",
         "external image",
         "outside folder",
+        "inline HTML",
+        "HTML block",
+        "unclosed comment",
+        "comment across paragraphs",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
@@ -94,6 +126,12 @@ def test_a_picture_without_a_description_is_a_warning(lessons_dir):
         f"{path}:{BODY_LINE}:5: warning: image map.png has no description: write what it "
         "shows in ![…](…) for readers who cannot see it"
     ]
+
+
+def test_comments_and_escaped_html_are_not_reported(lessons_dir):
+    body = "<!-- TODO: revisar -->\n\nTexto<!-- nota -->, `<br>` y \\<!-- sin más.\n"
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
 
 
 def test_warnings_do_not_stop_a_course_from_loading(lessons_dir):
