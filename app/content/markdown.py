@@ -168,6 +168,23 @@ def parse_document(source: str) -> ParsedDocument:
     return ParsedDocument(front_matter, front_matter_line, body, env, quiz_blocks, front_matter_end)
 
 
-def render_inline(source: str) -> str:
-    """Render one line of Markdown (emphasis, code, links) without a wrapping paragraph."""
-    return _PARSER.renderInline(source)
+@dataclass(slots=True)
+class ParsedText:
+    """A quiz's question, option or feedback: Markdown without a wrapping paragraph, kept as
+    tokens until `render()`, like a document's body, so that it can be checked and linked."""
+
+    # The one "inline" token, its children the text's parts, its map the file lines.
+    inline: Token
+    env: dict
+
+    def render(self) -> str:
+        return _PARSER.renderer.render([self.inline], _PARSER.options, self.env)
+
+
+def parse_text(source: str, first_line: int, last_line: int) -> ParsedText:
+    """Parse a piece of quiz text written on file lines `first_line` to `last_line`."""
+    env: dict = {}
+    # Any tokens after it are footnotes, which a quiz may not have (the checks say so).
+    inline = _PARSER.parseInline(source, env)[0]
+    inline.map = [first_line - 1, last_line]
+    return ParsedText(inline, env)

@@ -198,3 +198,103 @@ def test_a_published_lesson_linking_to_a_draft_is_warned(lessons_dir):
     ]
     lessons_dir.write("02-second/es.md", lesson_file(body="Ready.\n"))
     assert not [problem for problem in problems(lessons_dir.root) if "(a draft)" in problem]
+
+
+# In lesson_file(body=QUIZ_WITH_MARKDOWN), the quiz's first line (`? where: …`) is line 10.
+QUIZ_WITH_MARKDOWN = """\
+Texto.
+
+```quiz
+? where: ¿Dónde está el barrio del ![mapa del barrio](mapa.png)?
+(x) here: Aquí, como dice [la lección 2](../02-second/es.md#start)
+    > Sí: lo explica [la lección 2](../02-second/es.md).
+( ) there: Allí
+> Vuelve a [la lección 2](/es/lessons/second).
+```
+"""
+
+
+def test_links_and_pictures_in_a_quiz_point_at_the_apps_addresses(lessons_dir):
+    lessons_dir.lesson("02-second")
+    (lessons_dir.root / "01-first").mkdir()
+    (lessons_dir.root / "01-first" / "mapa.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    lessons_dir.write("01-first/es.md", lesson_file(body=QUIZ_WITH_MARKDOWN))
+    text = load_course(lessons_dir.root).lessons[0].texts["es"]
+    question = text.quiz.questions[0]
+    assert '<img src="first/files/mapa.png" alt="mapa del barrio" />' in question.prompt_html
+    assert '<a href="second#start">la lección 2</a>' in question.options[0].html
+    assert '<a href="second">la lección 2</a>' in question.options[0].feedback_html
+    assert '<a href="/es/lessons/second">la lección 2</a>' in question.feedback_html
+    assert [(link.slug, link.line) for link in text.links] == [
+        ("second", 11),
+        ("second", 12),
+        ("second", 14),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("quiz_line", "line", "column", "level", "message"),
+    [
+        (
+            "(x) here: Como dice [la lección 7](../07-missing/es.md)",
+            1,
+            36,
+            "error",
+            "link to a lesson that does not exist: ../07-missing/es.md",
+        ),
+        ("(x) here: ![Un mapa](mapa.png)", 1, 22, "error", "image mapa.png is missing from"),
+        (
+            "(x) here: ![Un mapa](https://example.org/mapa.png)",
+            1,
+            22,
+            "error",
+            "image https://example.org/mapa.png is not in the lesson folder",
+        ),
+        (
+            "(x) here: Aquí[^nota]",
+            1,
+            15,
+            "error",
+            "a quiz cannot have footnotes: put the note into the question or its feedback",
+        ),
+        (
+            "(x) here: Aquí^[una nota]",
+            1,
+            15,
+            "error",
+            "a quiz cannot have footnotes: put the note into the question or its feedback",
+        ),
+        (
+            "(x) here: H<sub>2</sub>O",
+            1,
+            12,
+            "warning",
+            "<sub> is shown to learners as text, not as HTML",
+        ),
+        ("(x) here: Aquí\n    > Sin <!-- nota", 2, 11, "error", "this HTML comment is not closed"),
+    ],
+    ids=[
+        "missing lesson",
+        "missing image",
+        "external image",
+        "footnote",
+        "inline footnote",
+        "raw HTML",
+        "open comment",
+    ],
+)
+def test_markdown_problems_in_a_quiz_are_located(
+    lessons_dir, quiz_line, line, column, level, message
+):
+    body = f"Texto[^nota].\n\n```quiz\n? where: ¿Dónde?\n{quiz_line}\n( ) there: Allí\n```\n\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body + "[^nota]: Una nota.\n"))
+    found = problems(lessons_dir.root)
+    expected = f"{path}:{BODY_LINE + 3 + line}:{column}: {level}: {message}"
+    assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_a_quiz_keeps_the_trainers_comments_to_themselves(lessons_dir):
+    body = "Texto.\n\n```quiz\n? where: ¿Dónde?<!-- revisar con Ana -->\n(x) here: Aquí\n"
+    lessons_dir.write("01-first/es.md", lesson_file(body=body + "( ) there: Allí\n```\n"))
+    question = load_course(lessons_dir.root).lessons[0].texts["es"].quiz.questions[0]
+    assert question.prompt_html == "¿Dónde?"
