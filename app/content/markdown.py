@@ -66,6 +66,31 @@ def _footnote_anchor(self, tokens: Sequence[Token], idx: int, options, env) -> s
     return f' <a href="#fnref{ident}" class="footnote-backref" {BACK_TO_TEXT}>\u21a9\ufe0e</a>'
 
 
+# Stands in a table's scrolling region for its spoken name, put in, in the reader's language,
+# with the footnotes' (`lesson_body` in app/templating.py).
+TABLE_REGION = "data-aula-table-region"
+
+
+def _table_open(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    # The app's own wide tables scroll so (`scrolling` in app/templates/_tables.html): a
+    # region the keyboard can reach (WCAG 2.1.1), named for screen readers.
+    region = f'<div class="table-scroll" role="region" tabindex="0" {TABLE_REGION}>\n'
+    return region + self.renderToken(tokens, idx, options, env)
+
+
+def _table_close(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    return self.renderToken(tokens, idx, options, env) + "</div>\n"
+
+
+def _scrolling_code(rule):
+    """A code block's rendering, made reachable by keyboard: a long line scrolls inside it."""
+
+    def render(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+        return rule(tokens, idx, options, env).replace("<pre>", '<pre tabindex="0">', 1)
+
+    return render
+
+
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
@@ -94,6 +119,10 @@ def _make_parser() -> MarkdownIt:
     md.add_render_rule("footnote_anchor", _footnote_anchor)
     md.add_render_rule("html_block", _html_block)
     md.add_render_rule("html_inline", _html_inline)
+    md.add_render_rule("table_open", _table_open)
+    md.add_render_rule("table_close", _table_close)
+    for code in ("fence", "code_block"):
+        md.add_render_rule(code, _scrolling_code(md.renderer.rules[code]))
     return md
 
 
