@@ -12,7 +12,7 @@ from flask_babel import format_datetime, format_number, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.content.markdown import BACK_TO_TEXT
+from app.content.markdown import BACK_TO_TEXT, TABLE_REGION
 from app.content.model import Question
 from app.content.register import LegalBasis
 from app.extensions import content
@@ -234,9 +234,10 @@ def _option_in_words(question: Question, option_id: str) -> str:
 
 def lesson_body(html: str) -> Markup:
     """A lesson's HTML, rendered once at load, with the words it leaves to the page: the
-    spoken name of each footnote's way back to the text."""
-    label = escape(_("Back to the text"))
-    return Markup(html.replace(BACK_TO_TEXT, f'aria-label="{label}"'))
+    spoken names of each footnote's way back to the text and of each table's region."""
+    back, table = escape(_("Back to the text")), escape(_("Table"))
+    html = html.replace(BACK_TO_TEXT, f'aria-label="{back}"')
+    return Markup(html.replace(TABLE_REGION, f'aria-label="{table}"'))
 
 
 def init_app(app: Flask) -> None:

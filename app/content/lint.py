@@ -1,7 +1,7 @@
 """Checks on a lesson's Markdown that a renderer would pass over silently: footnotes without
-a definition or never referenced, empty headings, links to lessons that do not exist, and
-images missing from the lesson folder. Links and images that pass are rewritten to the
-addresses the app serves them at."""
+a definition or never referenced, empty headings, links to lessons that do not exist,
+images missing from the lesson folder, raw HTML (shown as text) and HTML comments left open.
+Links and images that pass are rewritten to the addresses the app serves them at."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from app.content.markdown import ParsedDocument
+from app.content.markdown import ParsedDocument, parse_text, without_comments
 from app.content.model import LessonLink
 from app.content.problems import N_, Problems
 
@@ -26,6 +26,9 @@ APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
+COMMENT_OPENING = "<!--"
+# A raw tag as the trainer wrote it, to name it in the warning.
+RAW_TAG = re.compile(r"<[^>\n]*>?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,33 +60,73 @@ class _Locator:
         return start + 1, 1
 
 
-def _inline_blocks(tokens: list[Token]):
-    for token in tokens:
-        if token.type == "inline":
-            yield token
+class MarkdownChecks:
+    """The checks on one lesson file's Markdown, made alike on its text and on its quiz's
+    questions, options and feedback, with the links to other lessons found in them."""
 
+    def __init__(self, source: str, context: LessonContext, problems: Problems) -> None:
+        self.where = _Locator(source)
+        self.context = context
+        self.problems = problems
+        self.links: list[LessonLink] = []
+        self._referenced: set[str] = set()
 
-def check_and_link(
-    document: ParsedDocument, source: str, context: LessonContext, problems: Problems
-) -> tuple[LessonLink, ...]:
-    """Report problems in the body, and point lesson links and images at the app's routes.
-    Returns the links to other lessons, for checks that need the whole course."""
-    path = context.path
-    where = _Locator(source)
-    referenced: set[str] = set()
-    links: list[LessonLink] = []
-    for index, token in enumerate(document.body):
-        if token.type == "heading_open":
-            inline = document.body[index + 1]
-            if not inline.content.strip():
-                line = (token.map[0] + 1) if token.map else 1
-                problems.warn(path, line, N_("empty heading"))
-    for inline in _inline_blocks(document.body):
+    def body(self, document: ParsedDocument) -> None:
+        """Report problems in the body, and point lesson links and images at the app's
+        routes."""
+        path, where, problems = self.context.path, self.where, self.problems
+        for index, token in enumerate(document.body):
+            if token.type == "html_block":
+                _check_html(token.content, token.map, where, path, problems)
+            elif token.type == "heading_open":
+                inline = document.body[index + 1]
+                if not inline.content.strip():
+                    line = (token.map[0] + 1) if token.map else 1
+                    problems.warn(path, line, N_("empty heading"))
+            elif token.type == "inline":
+                self._inline(token, in_quiz=False)
+        defined = {
+            label.removeprefix(":")
+            for label in (document.env.get("footnotes", {}).get("refs") or {})
+        }
+        for label in sorted(defined - self._referenced):
+            line, column = where.find(f"[^{label}]:", None)
+            problems.warn(
+                path,
+                line,
+                N_("footnote [^%(label)s] is defined but never referenced"),
+                column,
+                label=label,
+            )
+
+    def quiz_text(self, source: str, first_line: int, last_line: int) -> str:
+        """A quiz's question, option or feedback, written on file lines `first_line` to
+        `last_line`, checked and linked as the body is, as HTML."""
+        text = parse_text(source, first_line, last_line)
+        self._inline(text.inline, in_quiz=True)
+        return text.render()
+
+    def _inline(self, inline: Token, *, in_quiz: bool) -> None:
+        path, where, problems = self.context.path, self.where, self.problems
         for child in inline.children or []:
             if child.type == "footnote_ref":
-                referenced.add(child.meta.get("label", ""))
+                if in_quiz:
+                    _report_quiz_footnote("^[", inline, where, path, problems)
+                else:
+                    self._referenced.add(child.meta.get("label", ""))
+            elif child.type == "html_inline":
+                _check_html(child.content, inline.map, where, path, problems)
             elif child.type == "text":
+                # "\<!--" is how a lesson shows the characters themselves.
+                if (
+                    COMMENT_OPENING in child.content
+                    and "\\" + COMMENT_OPENING not in inline.content
+                ):
+                    _report_open_comment(inline.map, where, path, problems)
                 for match in UNDEFINED_FOOTNOTE.finditer(child.content):
+                    if in_quiz:
+                        _report_quiz_footnote(match.group(0), inline, where, path, problems)
+                        continue
                     line, column = where.find(match.group(0), inline.map)
                     problems.add(
                         path,
@@ -93,23 +136,63 @@ def check_and_link(
                         label=match[1],
                     )
             elif child.type == "link_open":
-                if link := _check_link(child, inline, where, context, problems):
-                    links.append(link)
+                if link := _check_link(child, inline, where, self.context, problems):
+                    self.links.append(link)
             elif child.type == "image":
-                _check_image(child, inline, where, context, problems)
-    defined = {
-        label.removeprefix(":") for label in (document.env.get("footnotes", {}).get("refs") or {})
-    }
-    for label in sorted(defined - referenced):
-        line, column = where.find(f"[^{label}]:", None)
-        problems.warn(
-            path,
-            line,
-            N_("footnote [^%(label)s] is defined but never referenced"),
-            column,
-            label=label,
-        )
-    return tuple(links)
+                _check_image(child, inline, where, self.context, problems)
+
+
+def _report_quiz_footnote(
+    written: str, inline: Token, where: _Locator, path: Path, problems: Problems
+) -> None:
+    """The footnotes are listed after the lesson text, apart from the quiz, and numbered
+    there: a quiz's would lead nowhere, or to another note."""
+    line, column = where.find(written, inline.map)
+    problems.add(
+        path,
+        line,
+        N_("a quiz cannot have footnotes: put the note into the question or its feedback"),
+        column,
+    )
+
+
+def _check_html(
+    html: str, block: list[int] | None, where: _Locator, path: Path, problems: Problems
+) -> None:
+    """Comments are left out of the page; any other HTML is shown as the text it is."""
+    shown = without_comments(html)
+    if COMMENT_OPENING in shown:
+        _report_open_comment(block, where, path, problems)
+        return
+    tag = RAW_TAG.search(shown)
+    # A closing tag goes with an opening one, already reported.
+    if tag is None or tag[0].startswith("</"):
+        return
+    line, column = where.find(tag[0], block)
+    problems.warn(
+        path,
+        line,
+        N_("%(html)s is shown to learners as text, not as HTML: lessons are written in Markdown"),
+        column,
+        html=tag[0],
+    )
+
+
+def _report_open_comment(
+    block: list[int] | None, where: _Locator, path: Path, problems: Problems
+) -> None:
+    """A comment Markdown cannot see the end of: it would hide the rest of the lesson, or
+    be shown to learners, private note and all."""
+    line, column = where.find(COMMENT_OPENING, block)
+    problems.add(
+        path,
+        line,
+        N_(
+            "this HTML comment is not closed: end it with --> (within the same paragraph "
+            "when it starts inside one), or learners may see it or lose the text after it"
+        ),
+        column,
+    )
 
 
 def _check_link(

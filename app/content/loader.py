@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from app.content.lint import LessonContext, check_and_link
+from app.content.lint import LessonContext, MarkdownChecks
 from app.content.markdown import parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import N_, ContentError, Level, Problem, Problems
@@ -438,13 +438,14 @@ def _load_lesson_text(
         translated_from = _parse_translated_from(
             data.values["translated_from"], settings, path, line_of("translated_from"), problems
         )
+    checks = MarkdownChecks(source, LessonContext(path, slug, settings.folders), problems)
     quiz = None
     for extra in document.quiz_blocks[1:]:
         problems.add(path, extra.first_line - 1, N_("a lesson has at most one quiz block"))
     if document.quiz_blocks:
-        quiz = parse_quiz(document.quiz_blocks[0], path, problems)
+        quiz = parse_quiz(document.quiz_blocks[0], path, problems, checks.quiz_text)
     report_quiz_lookalikes(document.body, path, problems)
-    links = check_and_link(document, source, LessonContext(path, slug, settings.folders), problems)
+    checks.body(document)
     if len(problems) > before or date is None:
         return None
     return LessonText(
@@ -460,7 +461,7 @@ def _load_lesson_text(
         quiz=quiz,
         collects=collects,
         translated_from=translated_from[1] if translated_from else None,
-        links=links,
+        links=tuple(checks.links),
     )
 
 

@@ -1,8 +1,8 @@
 """The one place Markdown becomes HTML.
 
 Raw HTML in a lesson is escaped, never passed through, so a lesson file cannot inject
-scripts. Footnote markers are lower-case Roman numerals ([i], [ii]), the convention of the
-lab's material.
+scripts; HTML comments, a trainer's notes to themselves, are left out of the page. Footnote
+markers are lower-case Roman numerals ([i], [ii]), the convention of the lab's material.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -65,13 +66,63 @@ def _footnote_anchor(self, tokens: Sequence[Token], idx: int, options, env) -> s
     return f' <a href="#fnref{ident}" class="footnote-backref" {BACK_TO_TEXT}>\u21a9\ufe0e</a>'
 
 
+# Stands in a table's scrolling region for its spoken name, put in, in the reader's language,
+# with the footnotes' (`lesson_body` in app/templating.py).
+TABLE_REGION = "data-aula-table-region"
+
+
+def _table_open(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    # The app's own wide tables scroll so (`scrolling` in app/templates/_tables.html): a
+    # region the keyboard can reach (WCAG 2.1.1), named for screen readers.
+    region = f'<div class="table-scroll" role="region" tabindex="0" {TABLE_REGION}>\n'
+    return region + self.renderToken(tokens, idx, options, env)
+
+
+def _table_close(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    return self.renderToken(tokens, idx, options, env) + "</div>\n"
+
+
+def _scrolling_code(rule):
+    """A code block's rendering, made reachable by keyboard: a long line scrolls inside it."""
+
+    def render(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+        return rule(tokens, idx, options, env).replace("<pre>", '<pre tabindex="0">', 1)
+
+    return render
+
+
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def without_comments(html: str) -> str:
+    """Raw HTML as learners may see it: without the comments in it."""
+    return HTML_COMMENT.sub("", html)
+
+
+def _html_block(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    shown = without_comments(tokens[idx].content).strip()
+    return f"<p>{escapeHtml(shown)}</p>\n" if shown else ""
+
+
+def _html_inline(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    return escapeHtml(without_comments(tokens[idx].content))
+
+
 def _make_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False})
+    # HTML is recognised, as CommonMark reads it, only so that comments can be left out and
+    # everything else escaped (`_html_block`, `_html_inline`): none of it reaches the page.
+    md = MarkdownIt("commonmark", {"html": True, "linkify": False})
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(footnote_plugin)
     md.add_render_rule("footnote_caption", _footnote_caption)
     md.add_render_rule("footnote_anchor", _footnote_anchor)
+    md.add_render_rule("html_block", _html_block)
+    md.add_render_rule("html_inline", _html_inline)
+    md.add_render_rule("table_open", _table_open)
+    md.add_render_rule("table_close", _table_close)
+    for code in ("fence", "code_block"):
+        md.add_render_rule(code, _scrolling_code(md.renderer.rules[code]))
     return md
 
 
@@ -146,6 +197,23 @@ def parse_document(source: str) -> ParsedDocument:
     return ParsedDocument(front_matter, front_matter_line, body, env, quiz_blocks, front_matter_end)
 
 
-def render_inline(source: str) -> str:
-    """Render one line of Markdown (emphasis, code, links) without a wrapping paragraph."""
-    return _PARSER.renderInline(source)
+@dataclass(slots=True)
+class ParsedText:
+    """A quiz's question, option or feedback: Markdown without a wrapping paragraph, kept as
+    tokens until `render()`, like a document's body, so that it can be checked and linked."""
+
+    # The one "inline" token, its children the text's parts, its map the file lines.
+    inline: Token
+    env: dict
+
+    def render(self) -> str:
+        return _PARSER.renderer.render([self.inline], _PARSER.options, self.env)
+
+
+def parse_text(source: str, first_line: int, last_line: int) -> ParsedText:
+    """Parse a piece of quiz text written on file lines `first_line` to `last_line`."""
+    env: dict = {}
+    # Any tokens after it are footnotes, which a quiz may not have (the checks say so).
+    inline = _PARSER.parseInline(source, env)[0]
+    inline.map = [first_line - 1, last_line]
+    return ParsedText(inline, env)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from markdown_it.token import Token
 
-from app.content.markdown import EmbeddedBlock, render_inline
+from app.content.markdown import EmbeddedBlock
 from app.content.model import (
     AnswerReview,
     Grading,
@@ -80,6 +80,10 @@ SETTING_KEYS = ("pass", "attempts", "required", "feedback", "answers", "grading"
 YES = {"yes", "true", "on"}
 NO = {"no", "false", "off"}
 
+# A question's, option's or feedback's Markdown as HTML, given the file lines it is written
+# on (first, last): the loader checks and links it as it does the lesson text.
+QuizText = Callable[[str, int, int], str]
+
 
 @dataclass
 class _QuestionDraft:
@@ -89,8 +93,10 @@ class _QuestionDraft:
     # ("(" or "[", option id, marked right)
     boxes: list[tuple[str, str, bool]] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
-    option_feedback: dict[str, list[str]] = field(default_factory=dict)
-    feedback: list[str] = field(default_factory=list)
+    # Each option's line, and each feedback line's, for problems found in their text.
+    lines: dict[str, int] = field(default_factory=dict)
+    option_feedback: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    feedback: list[tuple[int, str]] = field(default_factory=list)  # (line, text)
     answer: bool | None = None
     answer_line: int = 0
 
@@ -139,7 +145,9 @@ def _parse_setting(
         return settings
 
 
-def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Question | None:
+def _build_question(
+    draft: _QuestionDraft, path: Path, problems: Problems, render: QuizText
+) -> Question | None:
     before = len(problems)
     if not draft.prompt:
         problems.add(
@@ -209,9 +217,9 @@ def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Qu
         options = tuple(
             Option(
                 id=option_id,
-                html=render_inline(draft.texts[option_id]),
+                html=render(draft.texts[option_id], draft.lines[option_id], draft.lines[option_id]),
                 is_correct=is_correct,
-                feedback_html=_join_feedback(draft.option_feedback.get(option_id)),
+                feedback_html=_join_feedback(draft.option_feedback.get(option_id), render),
             )
             for _, option_id, is_correct in draft.boxes
         )
@@ -220,19 +228,23 @@ def _build_question(draft: _QuestionDraft, path: Path, problems: Problems) -> Qu
     return Question(
         id=draft.id,
         kind=kind,
-        prompt_html=render_inline(draft.prompt),
+        prompt_html=render(draft.prompt, draft.line, draft.line),
         options=options,
         line=draft.line,
-        feedback_html=_join_feedback(draft.feedback),
+        feedback_html=_join_feedback(draft.feedback, render),
     )
 
 
-def _join_feedback(lines: list[str] | None) -> str | None:
-    text = " ".join(line.strip() for line in lines or [] if line.strip())
-    return render_inline(text) if text else None
+def _join_feedback(lines: list[tuple[int, str]] | None, render: QuizText) -> str | None:
+    written = [(line, text.strip()) for line, text in lines or [] if text.strip()]
+    if not written:
+        return None
+    return render(" ".join(text for _, text in written), written[0][0], written[-1][0])
 
 
-def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | None:
+def parse_quiz(
+    block: EmbeddedBlock, path: Path, problems: Problems, render: QuizText
+) -> Quiz | None:
     """Parse one ```quiz block; report each unreadable line at its line in the file."""
     if not block.closed:
         # Everything after it would be read as quiz lines, each a misleading error.
@@ -341,6 +353,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
             box = option["box"]
             current.boxes.append((box[0], option_id, box[1] in "xX"))
             current.texts[option_id] = option["text"].strip()
+            current.lines[option_id] = line
             last_option = option_id
             continue
         if feedback := FEEDBACK_LINE.match(text):
@@ -356,9 +369,11 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
                         question=current.id,
                     )
                 else:
-                    current.option_feedback.setdefault(last_option, []).append(feedback["text"])
+                    current.option_feedback.setdefault(last_option, []).append(
+                        (line, feedback["text"])
+                    )
             else:
-                current.feedback.append(feedback["text"])
+                current.feedback.append((line, feedback["text"]))
                 last_option = None
             continue
         setting = SETTING_LINE.match(text)
@@ -384,7 +399,7 @@ def parse_quiz(block: EmbeddedBlock, path: Path, problems: Problems) -> Quiz | N
             ),
             question=current.id,
         )
-    questions = [_build_question(draft, path, problems) for draft in drafts]
+    questions = [_build_question(draft, path, problems, render) for draft in drafts]
     if not drafts:
         problems.add(path, block.first_line, N_("the quiz has no questions"))
     if len(problems) > before:

@@ -57,6 +57,34 @@ def problems(directory) -> list[str]:
             "error",
             "image ../../config.py is outside the lesson folder",
         ),
+        (
+            "El CO<sub>2</sub> sube.\n",
+            0,
+            6,
+            "warning",
+            "<sub> is shown to learners as text, not as HTML: lessons are written in Markdown",
+        ),
+        (
+            "Intro.\n\n<details>\n<summary>Más</summary>\n",
+            2,
+            1,
+            "warning",
+            "<details> is shown to learners as text, not as HTML",
+        ),
+        (
+            "Texto.\n\n<!-- TODO: revisar con Ana\n\nMás texto.\n",
+            2,
+            1,
+            "error",
+            "this HTML comment is not closed: end it with -->",
+        ),
+        (
+            "Texto <!-- TODO: revisar\n\ncon Ana -->.\n",
+            0,
+            7,
+            "error",
+            "this HTML comment is not closed: end it with -->",
+        ),
     ],
     ids=[
         "undefined footnote",
@@ -67,6 +95,10 @@ def problems(directory) -> list[str]:
         "missing image",
         "external image",
         "outside folder",
+        "inline HTML",
+        "HTML block",
+        "unclosed comment",
+        "comment across paragraphs",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
@@ -94,6 +126,12 @@ def test_a_picture_without_a_description_is_a_warning(lessons_dir):
         f"{path}:{BODY_LINE}:5: warning: image map.png has no description: write what it "
         "shows in ![…](…) for readers who cannot see it"
     ]
+
+
+def test_comments_and_escaped_html_are_not_reported(lessons_dir):
+    body = "<!-- TODO: revisar -->\n\nTexto<!-- nota -->, `<br>` y \\<!-- sin más.\n"
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
 
 
 def test_warnings_do_not_stop_a_course_from_loading(lessons_dir):
@@ -160,3 +198,103 @@ def test_a_published_lesson_linking_to_a_draft_is_warned(lessons_dir):
     ]
     lessons_dir.write("02-second/es.md", lesson_file(body="Ready.\n"))
     assert not [problem for problem in problems(lessons_dir.root) if "(a draft)" in problem]
+
+
+# In lesson_file(body=QUIZ_WITH_MARKDOWN), the quiz's first line (`? where: …`) is line 10.
+QUIZ_WITH_MARKDOWN = """\
+Texto.
+
+```quiz
+? where: ¿Dónde está el barrio del ![mapa del barrio](mapa.png)?
+(x) here: Aquí, como dice [la lección 2](../02-second/es.md#start)
+    > Sí: lo explica [la lección 2](../02-second/es.md).
+( ) there: Allí
+> Vuelve a [la lección 2](/es/lessons/second).
+```
+"""
+
+
+def test_links_and_pictures_in_a_quiz_point_at_the_apps_addresses(lessons_dir):
+    lessons_dir.lesson("02-second")
+    (lessons_dir.root / "01-first").mkdir()
+    (lessons_dir.root / "01-first" / "mapa.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    lessons_dir.write("01-first/es.md", lesson_file(body=QUIZ_WITH_MARKDOWN))
+    text = load_course(lessons_dir.root).lessons[0].texts["es"]
+    question = text.quiz.questions[0]
+    assert '<img src="first/files/mapa.png" alt="mapa del barrio" />' in question.prompt_html
+    assert '<a href="second#start">la lección 2</a>' in question.options[0].html
+    assert '<a href="second">la lección 2</a>' in question.options[0].feedback_html
+    assert '<a href="/es/lessons/second">la lección 2</a>' in question.feedback_html
+    assert [(link.slug, link.line) for link in text.links] == [
+        ("second", 11),
+        ("second", 12),
+        ("second", 14),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("quiz_line", "line", "column", "level", "message"),
+    [
+        (
+            "(x) here: Como dice [la lección 7](../07-missing/es.md)",
+            1,
+            36,
+            "error",
+            "link to a lesson that does not exist: ../07-missing/es.md",
+        ),
+        ("(x) here: ![Un mapa](mapa.png)", 1, 22, "error", "image mapa.png is missing from"),
+        (
+            "(x) here: ![Un mapa](https://example.org/mapa.png)",
+            1,
+            22,
+            "error",
+            "image https://example.org/mapa.png is not in the lesson folder",
+        ),
+        (
+            "(x) here: Aquí[^nota]",
+            1,
+            15,
+            "error",
+            "a quiz cannot have footnotes: put the note into the question or its feedback",
+        ),
+        (
+            "(x) here: Aquí^[una nota]",
+            1,
+            15,
+            "error",
+            "a quiz cannot have footnotes: put the note into the question or its feedback",
+        ),
+        (
+            "(x) here: H<sub>2</sub>O",
+            1,
+            12,
+            "warning",
+            "<sub> is shown to learners as text, not as HTML",
+        ),
+        ("(x) here: Aquí\n    > Sin <!-- nota", 2, 11, "error", "this HTML comment is not closed"),
+    ],
+    ids=[
+        "missing lesson",
+        "missing image",
+        "external image",
+        "footnote",
+        "inline footnote",
+        "raw HTML",
+        "open comment",
+    ],
+)
+def test_markdown_problems_in_a_quiz_are_located(
+    lessons_dir, quiz_line, line, column, level, message
+):
+    body = f"Texto[^nota].\n\n```quiz\n? where: ¿Dónde?\n{quiz_line}\n( ) there: Allí\n```\n\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body + "[^nota]: Una nota.\n"))
+    found = problems(lessons_dir.root)
+    expected = f"{path}:{BODY_LINE + 3 + line}:{column}: {level}: {message}"
+    assert any(problem.startswith(expected) for problem in found), found
+
+
+def test_a_quiz_keeps_the_trainers_comments_to_themselves(lessons_dir):
+    body = "Texto.\n\n```quiz\n? where: ¿Dónde?<!-- revisar con Ana -->\n(x) here: Aquí\n"
+    lessons_dir.write("01-first/es.md", lesson_file(body=body + "( ) there: Allí\n```\n"))
+    question = load_course(lessons_dir.root).lessons[0].texts["es"].quiz.questions[0]
+    assert question.prompt_html == "¿Dónde?"

@@ -74,6 +74,22 @@ def test_raw_html_in_a_lesson_is_shown_as_text_not_run(lessons_dir):
     assert 'href="javascript' not in html
 
 
+def test_html_comments_never_reach_the_page_and_other_html_is_shown_as_text(lessons_dir):
+    body = (
+        "<!-- TODO: revisar con Ana, no publicar la cifra -->\n\n"
+        "El CO<sub>2</sub> sube<!-- nota: la cifra -- sin confirmar -->.<br>\n\n"
+        "<!--\nUna nota larga\n\ncon dos párrafos\n-->\n\n"
+        "<details>\n<summary>Más</summary>\n\nTexto.\n\n</details>\n"
+    )
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    html = load_course(lessons_dir.root).lessons[0].texts["es"].html
+    assert "revisar" not in html and "nota" not in html and "dos párrafos" not in html
+    assert "<!--" not in html and "&lt;!--" not in html
+    assert "<p>El CO&lt;sub&gt;2&lt;/sub&gt; sube.&lt;br&gt;</p>" in html
+    assert "&lt;details&gt;" in html and "<p>Texto.</p>" in html
+    assert "<details" not in html and "<sub" not in html
+
+
 def test_bad_yaml_is_reported_at_its_line(lessons_dir):
     path = lessons_dir.write(
         "01-first/es.md", "---\ntitle: Una\nauthor: [Ruben\ndate: 2024-05-15\n---\nTexto\n"

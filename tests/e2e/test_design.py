@@ -1,12 +1,13 @@
-"""What the stylesheet promises: a lesson prints cleanly, and dark mode follows the system
-and keeps its contrast."""
+"""What the stylesheet promises: a lesson prints cleanly, dark mode follows the system and
+keeps its contrast, and what is wider than a phone scrolls inside the lesson, not the page."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import LANGUAGES, Visit, language_of
+from tests.e2e.conftest import LANGUAGES, WIDTHS, Visit, language_of
 from tests.e2e.test_learner import LESSON_1
+from tests.e2e.test_staff import reload_lessons, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -49,3 +50,57 @@ def test_dark_mode_follows_the_system_and_passes_the_contrast_checks(dark_visit,
         assert background_lightness(visit.page) < 60, f"{path} is not dark"
     visit.open(f"/{lang}/lessons/{LESSON_1.slug}")
     visit.shoot("lesson-dark")
+
+
+# Each language's run publishes its own wide lesson, in a slot no other test takes.
+WIDE_NUMBER = {"es": 10, "pt": 11, "en": 12}
+SEVEN_COLUMNS = "| " + " | ".join(f"Columna de datos {n}" for n in range(1, 8)) + " |"
+WIDE_LESSON = f"""---
+title: Una lección ancha
+author: Ana
+date: 2026-11-25
+---
+
+Los datos de la encuesta, barrio a barrio:
+
+{SEVEN_COLUMNS}
+|{"---|" * 7}
+{SEVEN_COLUMNS.replace("Columna de datos", "Participación vecinal del")}
+
+```
+curl --fail --silent https://datos.example.org/encuestas/coproduccion/2026/barrios/todos.csv
+```
+
+![Un mapa de los barrios, más ancho que un teléfono](mapa.svg)
+"""
+WIDE_PICTURE = '<svg xmlns="http://www.w3.org/2000/svg" width="900" height="300"></svg>'
+
+
+def scrolls_inside(page, selector: str) -> bool:
+    return page.locator(selector).evaluate("element => element.scrollWidth > element.clientWidth")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_wide_table_and_a_long_line_of_code_scroll_inside_the_lesson_on_a_phone(visit, lang):
+    page, _ = visit.page, visit._
+    folder = visit.site.lessons / f"{WIDE_NUMBER[lang]}-a-wide-lesson-in-{lang}"
+    folder.mkdir()
+    folder.joinpath("es.md").write_text(WIDE_LESSON, encoding="utf-8")
+    folder.joinpath("mapa.svg").write_text(WIDE_PICTURE, encoding="utf-8")
+    sign_in(visit, visit.site.staff["trainer"])
+    try:
+        reload_lessons(visit)
+        # In both widths: nothing reaches past the page's edge, and axe-core finds the
+        # scrolling parts reachable by keyboard and named.
+        visit.open(f"/{lang}/lessons/{folder.name[3:]}")
+        page.set_viewport_size(WIDTHS["phone"])
+        region = page.get_by_role("region", name=_("Table"))
+        assert region.get_attribute("tabindex") == "0"
+        assert scrolls_inside(page, ".lesson-body .table-scroll")
+        assert scrolls_inside(page, ".lesson-body pre")
+        visit.shoot("wide-lesson", ".lesson-body .table-scroll")
+    finally:
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+        reload_lessons(visit)

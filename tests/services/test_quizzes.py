@@ -11,7 +11,7 @@ from types import MappingProxyType
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from app.content.markdown import EmbeddedBlock
+from app.content.markdown import EmbeddedBlock, parse_text
 from app.content.model import AnswerReview, Course, Grading, Lesson, LessonText, QuizSettings
 from app.content.problems import Problems
 from app.content.quiz import parse_quiz
@@ -42,9 +42,13 @@ ALL_RIGHT = {
 }
 
 
+def render(text: str, first_line: int, last_line: int) -> str:
+    return parse_text(text, first_line, last_line).render()
+
+
 def make_quiz(text: str = QUIZ, **settings):
     problems = Problems()
-    quiz = parse_quiz(EmbeddedBlock(text, 1), "quiz.md", problems)
+    quiz = parse_quiz(EmbeddedBlock(text, 1), "quiz.md", problems, render)
     assert not problems.items, problems.items
     return replace(quiz, settings=replace(quiz.settings, **settings)) if settings else quiz
 

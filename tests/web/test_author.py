@@ -332,6 +332,27 @@ def test_pictures_in_a_lesson_folder_are_served_and_nothing_else(course_app, tmp
     assert client.get("/es/lessons/first/files/../../course.yml").status_code == 404
 
 
+def test_a_quizs_pictures_and_links_to_lessons_lead_where_the_lessons_do(course_app, tmp_path):
+    quiz = (
+        "```quiz\n? where: ¿Dónde? ![Un mapa](map.png)\n"
+        "(x) here: Aquí, como dice [la lección 2](../02-second/es.md)\n( ) there: Allí\n```\n"
+    )
+
+    def write(lessons):
+        lessons.write("01-first/es.md", lesson_file(body=quiz))
+        lessons.lesson("02-second")
+        (tmp_path / "quizzed" / "01-first" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+    client = sign_in_as(course_app(write, "quizzed"), None, "learner@example.org")
+    client.acknowledge("es", "first")
+    page = client.get("/es/lessons/first").get_data(as_text=True)
+    picture = urljoin("/es/lessons/first", re.search(r'<img src="([^"]+)"', page)[1])
+    with client.get(picture) as served:
+        assert served.status_code == 200 and served.mimetype == "image/png"
+    link = urljoin("/es/lessons/first", re.search(r'<a href="([^"]+)">la lección 2', page)[1])
+    assert link == "/es/lessons/second" and client.get(link).status_code == 200
+
+
 def test_the_preview_shows_a_drafts_pictures_to_trainers_only(course_app, tmp_path):
     def write(lessons):
         lessons.write("01-first/es.md", lesson_file(body="![Un mapa](map.png)\n", draft="true"))

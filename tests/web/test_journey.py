@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import LessonProgress
 from config import ROOT
 from tests.conftest import right_answers
+from tests.content.conftest import lesson_file
 
 COURSE = load_course(ROOT / "lessons")
 QUIZ_1 = COURSE.published_lessons[0].quiz
@@ -87,6 +88,16 @@ def test_the_lesson_page_shows_author_date_reading_and_neighbours(client):
     english = client.get(f"/en/lessons/{LESSON_2}").get_data(as_text=True)
     assert "May 15, 2024" in english
     assert f'href="/en/lessons/{LESSON_1}"' in english
+
+
+def test_a_lessons_table_and_code_scroll_in_regions_the_keyboard_reaches(course_app):
+    body = "| Barrio | Votos |\n|---|---|\n| Centro | 12 |\n\n```\ncurl --fail datos.csv\n```\n"
+    app = course_app(lambda lessons: lessons.write("01-first/es.md", lesson_file(body=body)))
+    html = app.test_client().get("/en/lessons/first").get_data(as_text=True)
+    # As the app's own tables, in app/templates/_tables.html.
+    region = '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">'
+    assert html.index(region) < html.index("<table>") < html.index("</table>\n</div>")
+    assert '<pre tabindex="0"><code>curl --fail datos.csv' in html
 
 
 def test_the_course_page_lists_fifteen_lessons_with_the_unpublished_as_coming(client):
