@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy.orm import Session
 
 from app.content import ContentError, Course, Lesson
-from app.content.loader import MISSING_FRONT_MATTER, read_text, source_hash
+from app.content.loader import MISSING_FRONT_MATTER, read_source_hash, read_text
 from app.content.markdown import parse_document
 from app.content.problems import Problems
 from app.models import QuizAnswer, QuizAttempt
@@ -103,16 +103,17 @@ def catalogue_completeness(translations_dir: Path, languages: tuple[str, ...]) -
 def stamp_translation(path: Path, source: Path) -> str:
     """Record in a translation's front matter that it matches the current source file. Only
     that line changes: the file keeps its line endings and byte order mark. Raise
-    ContentError when either file cannot be read or the translation has no front matter."""
+    ContentError when either file cannot be read, has no front matter or, for the source,
+    front matter that is not valid YAML."""
     problems = Problems()
-    source_text = read_text(source, problems)
+    version = read_source_hash(source, problems)
     text = read_text(path, problems, as_written=True)
     document = parse_document(text.removeprefix("\ufeff")) if text is not None else None
     if document is not None and document.front_matter is None:
         problems.add(path, 1, MISSING_FRONT_MATTER)
     if problems.errors:
         raise ContentError(problems.errors)
-    stamp = f"translated_from: {source.stem}@{source_hash(source_text)}"
+    stamp = f"translated_from: {source.stem}@{version}"
     # Lines as markdown-it counts them, each with its own line ending.
     lines = re.split(r"(?<=\n)|(?<=\r)(?!\n)", text)
     opening, closing = document.front_matter_line - 2, document.front_matter_end - 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.content import check_course, load_course
-from app.content.loader import source_hash
+from app.content.loader import read_source_hash
+from app.content.problems import Problems
 from tests.content.conftest import lesson_file
 
 # lesson_file puts the body on line 7 (six lines of front matter and a blank line).
@@ -123,7 +124,7 @@ def test_a_gap_in_lesson_numbers_and_a_missing_translation_are_warnings(lessons_
 
 def test_a_translation_goes_stale_when_its_source_changes(lessons_dir):
     source = lessons_dir.write("01-first/es.md", lesson_file("Uno", body="Primera versión.\n"))
-    stamp = f"es@{source_hash(source.read_text(encoding='utf-8'))}"
+    stamp = f"es@{read_source_hash(source, Problems())}"
     for language in ("pt", "en"):
         lessons_dir.write(f"01-first/{language}.md", lesson_file(translated_from=stamp))
     assert problems(lessons_dir.root) == []
