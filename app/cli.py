@@ -217,16 +217,10 @@ def lessons_status(directory: str | None, output: str) -> None:
                 "number": lesson.number,
                 "slug": lesson.slug,
                 "languages": {
-                    language: {
-                        "state": cell.state.value,
-                        "source_changed": cell.source_changed.isoformat()
-                        if cell.source_changed
-                        else None,
-                    }
-                    for language, cell in cells.items()
+                    language: {"state": state.value} for language, state in states.items()
                 },
             }
-            for lesson, cells in authoring.translation_matrix(course)
+            for lesson, states in authoring.translation_matrix(course)
         ],
         "interface": authoring.catalogue_completeness(
             Path(Config.TRANSLATIONS_DIR), course.languages

@@ -3,10 +3,8 @@ completeness and how learners answer each quiz question. Pure reading, no change
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import re
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,52 +29,22 @@ class TranslationState(enum.StrEnum):
     DRAFT = "draft"
 
 
-@dataclass(frozen=True, slots=True)
-class TranslationCell:
-    state: TranslationState
-    # For a stale translation: when its source file last changed.
-    source_changed: dt.datetime | None = None
-
-
-def _git(path: Path, *arguments: str) -> str | None:
-    try:
-        return subprocess.run(
-            ["git", *arguments, "--", path.name],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def last_changed(path: Path) -> dt.datetime:
-    """When a file last changed: its last commit if git has it unmodified, else its mtime."""
-    committed = _git(path, "log", "-1", "--format=%cI")
-    if committed and not _git(path, "status", "--porcelain"):
-        return dt.datetime.fromisoformat(committed).astimezone(dt.UTC)
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-
-
-def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, TranslationCell]]]:
-    """Lesson × language: present, missing, stale (with the source's change date) or draft."""
+def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, TranslationState]]]:
+    """Lesson × language: present, missing, stale or draft."""
     rows = []
     for lesson in course.lessons:
-        cells = {}
+        states = {}
         for language in course.languages:
             text = lesson.texts.get(language)
             if text is None:
-                cells[language] = TranslationCell(TranslationState.MISSING)
+                states[language] = TranslationState.MISSING
             elif text.is_draft:
-                cells[language] = TranslationCell(TranslationState.DRAFT)
+                states[language] = TranslationState.DRAFT
             elif lesson.is_stale(language):
-                source = lesson.texts[lesson.default_language].source_path
-                cells[language] = TranslationCell(TranslationState.STALE, last_changed(source))
+                states[language] = TranslationState.STALE
             else:
-                cells[language] = TranslationCell(TranslationState.PRESENT)
-        rows.append((lesson, cells))
+                states[language] = TranslationState.PRESENT
+        rows.append((lesson, states))
     return rows
 
 
