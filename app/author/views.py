@@ -15,6 +15,7 @@ from app.guards import role_required
 from app.learn.views import send_lesson_file
 from app.models import Role
 from app.services import authoring, privacy
+from config import ROOT
 
 STAFF = (Role.TRAINER, Role.ADMIN)
 # The optional purpose under which learners let their answers count in item analysis.
@@ -22,10 +23,11 @@ STATISTICS_PURPOSE = "course-improvement"
 
 
 def _index(problems=(), status: int = 200):
-    # Trainers know the lessons folder, not where it lies on the server; they read the
-    # problems in the language of the page.
+    # Trainers know the lessons folder, not where it lies on the server, and run commands
+    # from the repository root, as README does; they read the problems in the language of
+    # the page.
     root = Path(current_app.config["LESSONS_DIR"])
-    shown = [(problem.level, problem.relative_to(root).described(_)) for problem in problems]
+    shown = [(problem.level, problem.relative_to(root, ROOT).described(_)) for problem in problems]
     return render_template("author/index.html", course=content.course, problems=shown), status
 
 

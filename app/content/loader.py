@@ -22,7 +22,7 @@ import yaml
 from app.content.lint import LessonContext, check_and_link
 from app.content.markdown import ParsedDocument, parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
-from app.content.problems import N_, ContentError, Level, Problem, Problems
+from app.content.problems import N_, CommandPath, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
 from app.content.register import DataRegister
 from app.content.yaml_text import NOT_VALID, SafeLoader, explain, missing_space, safe_load
@@ -578,7 +578,7 @@ def _check_freshness(source: LessonText, translation: LessonText, problems: Prob
                 "(run `flask --app app lessons stamp %(path)s` once it is)"
             ),
             source=name,
-            path=path,
+            path=CommandPath(path),
         )
     elif not source.is_version(translation.translated_from):
         problems.warn(

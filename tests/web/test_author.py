@@ -3,6 +3,7 @@ translation status and item analysis; learners get 403 everywhere here."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import time
@@ -255,6 +256,34 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     # No date: the file's time is that of the last clone or pull, not of the edit.
     assert page.count('<td class="state-stale">Out of date</td>') == 2
     assert "100%" in page
+
+
+@pytest.mark.parametrize(
+    ("repository", "shown"),
+    [("", "lessons/01-first/{language}.md"), ("elsewhere", "{lessons}/01-first/{language}.md")],
+    ids=["lessons in the repository", "lessons elsewhere"],
+)
+def test_the_stamp_command_a_trainer_is_told_works_from_the_repository_root(
+    course_app, tmp_path, monkeypatch, repository, shown
+):
+    app = course_app(write_course, "lessons")
+    root = tmp_path / repository
+    root.mkdir(exist_ok=True)
+    monkeypatch.setattr("app.author.views.ROOT", root)
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    page = trainer.submit("/en/author/", "/en/author/reload").get_data(as_text=True)
+    commands = re.findall(r"run `flask --app app lessons stamp ([^`]+)`", html.unescape(page))
+    assert sorted(commands) == [
+        shown.format(lessons=tmp_path / "lessons", language=language) for language in ("en", "pt")
+    ]
+
+    monkeypatch.chdir(root)
+    for command in commands:
+        stamped = CliRunner().invoke(lessons, ["stamp", command])
+        assert stamped.exit_code == 0, stamped.output
+    trainer.submit("/en/author/", "/en/author/reload")
+    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    assert page.count('<td class="state-present">Up to date</td>') == 3
 
 
 def test_item_analysis_counts_only_learners_who_agreed(course):
