@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 
 from app.author import bp
 from app.content import Lesson
-from app.content.problems import Level
+from app.content.problems import Level, shown_from
 from app.extensions import content, db
 from app.guards import role_required
 from app.learn.views import send_lesson_file
@@ -82,12 +82,14 @@ def preview_file(slug: str, filename: str):
 @bp.get("/<lang:lang>/author/translations")
 @role_required(*STAFF)
 def translations():
-    """Which lesson is translated, missing, stale or draft in each language."""
+    """Which lesson is translated, missing, stale, unstamped or draft in each language; how
+    to stamp the unstamped, with their files named from where commands run."""
     course = content.course
     return render_template(
         "author/translations.html",
         course=course,
         matrix=authoring.translation_matrix(course),
+        from_root=lambda path: shown_from(path, ROOT),
         interface=authoring.catalogue_completeness(
             Path(current_app.config["TRANSLATIONS_DIR"]), course.languages
         ),

@@ -574,8 +574,8 @@ def _check_freshness(source: LessonText, translation: LessonText, problems: Prob
             path,
             1,
             N_(
-                "no 'translated_from': cannot tell whether it is up to date with %(source)s "
-                "(run `flask --app app lessons stamp %(path)s` once it is)"
+                "unstamped translation: no 'translated_from', so no telling whether it is up to "
+                "date with %(source)s (run `flask --app app lessons stamp %(path)s` once it is)"
             ),
             source=name,
             path=CommandPath(path),

@@ -156,11 +156,19 @@ class Lesson:
         return self.texts[self.default_language].collects
 
     def is_stale(self, language: str) -> bool:
-        """Whether the translation was made from an older version of the source file."""
+        """Whether the translation was made from an older version of the source file (an
+        unstamped one does not say which: that it is stale is not known)."""
         text = self.texts.get(language)
-        if text is None or language == self.default_language:
+        if text is None or language == self.default_language or text.translated_from is None:
             return False
         return not self.texts[self.default_language].is_version(text.translated_from)
+
+    def is_unstamped(self, language: str) -> bool:
+        """Whether the translation does not say which version of the source it was made from."""
+        text = self.texts.get(language)
+        return (
+            text is not None and language != self.default_language and text.translated_from is None
+        )
 
     def has_language(self, language: str) -> bool:
         """Whether learners can read this lesson in `language` itself (not a fallback)."""

@@ -26,11 +26,13 @@ class TranslationState(enum.StrEnum):
     PRESENT = "present"
     MISSING = "missing"
     STALE = "stale"
+    # No `translated_from`: whether it is up to date is not known.
+    UNSTAMPED = "unstamped"
     DRAFT = "draft"
 
 
 def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, TranslationState]]]:
-    """Lesson × language: present, missing, stale or draft."""
+    """Lesson × language: present, missing, stale, unstamped or draft."""
     rows = []
     for lesson in course.lessons:
         states = {}
@@ -40,6 +42,8 @@ def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, Translati
                 states[language] = TranslationState.MISSING
             elif text.is_draft:
                 states[language] = TranslationState.DRAFT
+            elif lesson.is_unstamped(language):
+                states[language] = TranslationState.UNSTAMPED
             elif lesson.is_stale(language):
                 states[language] = TranslationState.STALE
             else:

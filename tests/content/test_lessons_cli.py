@@ -75,10 +75,28 @@ def test_status_reports_each_translation_and_the_interface_catalogues(lessons_di
     report = json.loads(result.output)
     [lesson] = report["lessons"]
     states = {language: cell["state"] for language, cell in lesson["languages"].items()}
-    assert states == {"es": "present", "pt": "draft", "en": "stale"}  # en was never stamped
-    # No date: a file's time is that of the last clone or pull, not of the edit.
-    assert lesson["languages"]["en"] == {"state": "stale"}
+    assert states == {"es": "present", "pt": "draft", "en": "unstamped"}
     assert report["interface"] == {"es": 100, "pt": 100, "en": 100}
+
+
+def test_an_unstamped_translation_is_told_so_with_how_to_stamp_it_by_status_and_check(
+    lessons_dir,
+):
+    lessons_dir.lesson("01-first")
+    folder = lessons_dir.root / "01-first"
+    run("stamp", str(folder / "pt.md"))
+    en = folder / "en.md"
+    status = run("status", str(lessons_dir.root)).output.splitlines()
+    assert status[0] == "01-first  es: present  pt: present  en: unstamped"
+    assert status[1] == (
+        f"{en}: unstamped: run `flask --app app lessons stamp {en}` once it matches es.md"
+    )
+    checked = run("check", str(lessons_dir.root)).output.splitlines()
+    assert checked == [
+        f"{en}:1:1: warning: unstamped translation: no 'translated_from', so no telling whether "
+        f"it is up to date with es.md (run `flask --app app lessons stamp {en}` once it is)",
+        "0 errors, 1 warning",
+    ]
 
 
 def test_stamping_a_translation_makes_it_current(lessons_dir):

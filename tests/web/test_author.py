@@ -245,6 +245,14 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
 
     folder = tmp_path / "translated" / "01-first"
+    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    for language in ("pt", "en"):
+        assert (
+            '<td class="state-unstamped">Not stamped<br><span class="hint">Stamp it once it '
+            f"matches es.md: <code>flask --app app lessons stamp {folder / language}.md</code>"
+        ) in page
+    assert "state-stale" not in page
+
     CliRunner().invoke(lessons, ["stamp", str(folder / "pt.md"), str(folder / "en.md")])
     trainer.submit("/en/author/", "/en/author/reload")
     page = trainer.get("/en/author/translations").get_data(as_text=True)
@@ -276,6 +284,11 @@ def test_the_stamp_command_a_trainer_is_told_works_from_the_repository_root(
     assert sorted(commands) == [
         shown.format(lessons=tmp_path / "lessons", language=language) for language in ("en", "pt")
     ]
+
+    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    assert sorted(
+        re.findall(r"<code>flask --app app lessons stamp ([^<]+)</code>", page)
+    ) == sorted(commands)
 
     monkeypatch.chdir(root)
     for command in commands:
