@@ -553,10 +553,11 @@ def _load_lesson(
                     source=source.source_path.name,
                 )
             _check_freshness(source, text, problems)
-    for language in languages:
-        if language not in present:
-            missing = f"{language}.md"
-            problems.warn(folder / missing, 1, N_("missing translation: %(file)s"), file=missing)
+    # A draft is work in progress: its translations are not due yet.
+    missing = [] if source.is_draft else [code for code in languages if code not in present]
+    for language in missing:
+        file = f"{language}.md"
+        problems.warn(folder / file, 1, N_("missing translation: %(file)s"), file=file)
     return Lesson(
         number=number,
         slug=slug,

@@ -122,6 +122,15 @@ def test_a_gap_in_lesson_numbers_and_a_missing_translation_are_warnings(lessons_
     assert f"{third / 'pt.md'}:1:1: warning: missing translation: pt.md" in found
 
 
+def test_a_draft_lesson_is_not_warned_of_missing_translations_but_of_its_errors(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("es",), draft="true")
+    assert problems(lessons_dir.root) == []
+    path = lessons_dir.write("01-first/es.md", lesson_file(draft="true", body="Text[^nope].\n"))
+    assert problems(lessons_dir.root) == [
+        f"{path}:{BODY_LINE + 1}:5: error: footnote [^nope] has no definition"
+    ]
+
+
 def test_a_translation_goes_stale_when_its_source_changes(lessons_dir):
     source = lessons_dir.write("01-first/es.md", lesson_file("Uno", body="Primera versión.\n"))
     stamp = f"es@{read_source_hash(source, Problems())}"
