@@ -263,6 +263,11 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     page = trainer.get("/en/author/translations").get_data(as_text=True)
     # No date: the file's time is that of the last clone or pull, not of the edit.
     assert page.count('<td class="state-stale">Out of date</td>') == 2
+    assert (
+        "A translation is out of date when the title, the reading's title or the text of its "
+        "lesson's source file changed after it was stamped with "
+        "<code>flask --app app lessons stamp</code>."
+    ) in page
     assert "100%" in page
 
 
