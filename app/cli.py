@@ -204,29 +204,24 @@ def lessons_check(directory: str | None, output: str, strict: bool) -> None:
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
 def lessons_status(directory: str | None, output: str) -> None:
-    """Translation status: lesson by language (present, missing, stale, draft), and how
-    complete each interface catalogue is."""
+    """Translation status: lesson by language (present, missing, stale, unstamped, draft),
+    and how complete each interface catalogue is."""
     course, problems = check_course(_lessons_dir(directory), load_register(Config.DATA_REGISTER))
     if course is None:
         for problem in problems:
             click.echo(str(problem), err=True)
         sys.exit(1)
+    matrix = authoring.translation_matrix(course)
     report = {
         "lessons": [
             {
                 "number": lesson.number,
                 "slug": lesson.slug,
                 "languages": {
-                    language: {
-                        "state": cell.state.value,
-                        "source_changed": cell.source_changed.isoformat()
-                        if cell.source_changed
-                        else None,
-                    }
-                    for language, cell in cells.items()
+                    language: {"state": state.value} for language, state in states.items()
                 },
             }
-            for lesson, cells in authoring.translation_matrix(course)
+            for lesson, states in matrix
         ],
         "interface": authoring.catalogue_completeness(
             Path(Config.TRANSLATIONS_DIR), course.languages
@@ -238,6 +233,15 @@ def lessons_status(directory: str | None, output: str) -> None:
     for row in report["lessons"]:
         states = "  ".join(f"{lang}: {cell['state']}" for lang, cell in row["languages"].items())
         click.echo(f"{row['number']:02d}-{row['slug']}  {states}")
+    for lesson, states in matrix:
+        source = lesson.texts[lesson.default_language].source_path.name
+        for language, state in states.items():
+            if state is authoring.TranslationState.UNSTAMPED:
+                path = lesson.texts[language].source_path
+                click.echo(
+                    f"{path}: unstamped: run `flask --app app lessons stamp {path}` once it "
+                    f"matches {source}"
+                )
     click.echo(
         "interface: "
         + "  ".join(f"{lang}: {percent}%" for lang, percent in report["interface"].items())

@@ -9,12 +9,13 @@ from flask_babel import gettext as _
 
 from app.author import bp
 from app.content import Lesson
-from app.content.problems import Level
+from app.content.problems import Level, shown_from
 from app.extensions import content, db
 from app.guards import role_required
 from app.learn.views import send_lesson_file
 from app.models import Role
 from app.services import authoring, privacy, progress
+from config import ROOT
 
 STAFF = (Role.TRAINER, Role.ADMIN)
 # The optional purpose under which learners let their answers count in item analysis.
@@ -22,10 +23,11 @@ STATISTICS_PURPOSE = "course-improvement"
 
 
 def _index(problems=(), status: int = 200):
-    # Trainers know the lessons folder, not where it lies on the server; they read the
-    # problems in the language of the page.
+    # Trainers know the lessons folder, not where it lies on the server, and run commands
+    # from the repository root, as README does; they read the problems in the language of
+    # the page.
     root = Path(current_app.config["LESSONS_DIR"])
-    shown = [(problem.level, problem.relative_to(root).described(_)) for problem in problems]
+    shown = [(problem.level, problem.relative_to(root, ROOT).described(_)) for problem in problems]
     return render_template(
         "author/index.html",
         course=content.course,
@@ -85,12 +87,14 @@ def preview_file(slug: str, filename: str):
 @bp.get("/<lang:lang>/author/translations")
 @role_required(*STAFF)
 def translations():
-    """Which lesson is translated, missing, stale or draft in each language."""
+    """Which lesson is translated, missing, stale, unstamped or draft in each language; how
+    to stamp the unstamped, with their files named from where commands run."""
     course = content.course
     return render_template(
         "author/translations.html",
         course=course,
         matrix=authoring.translation_matrix(course),
+        from_root=lambda path: shown_from(path, ROOT),
         interface=authoring.catalogue_completeness(
             Path(current_app.config["TRANSLATIONS_DIR"]), course.languages
         ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,9 +20,9 @@ from typing import Any
 import yaml
 
 from app.content.lint import LessonContext, MarkdownChecks
-from app.content.markdown import parse_document
+from app.content.markdown import ParsedDocument, parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
-from app.content.problems import N_, ContentError, Level, Problem, Problems
+from app.content.problems import N_, CommandPath, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
 from app.content.register import DataRegister
 from app.content.yaml_text import NOT_VALID, SafeLoader, explain, missing_space, safe_load
@@ -368,9 +369,48 @@ class _Settings:
     folders: Mapping[str, str]  # lesson folder name -> slug, for links between lessons
 
 
-def source_hash(text: str) -> str:
-    """The version of a lesson file that translations record in `translated_from`."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+def source_hash(source: str, front_matter: Mapping[str, Any], document: ParsedDocument) -> str:
+    """The version of a lesson file that translations record in `translated_from`: only what
+    a translator has to carry over, its title, its reading's title and its text, so that a
+    new `date:` or `draft:` or whitespace Markdown ignores leaves its translations current."""
+    reading = front_matter.get("reading")
+    translated = [
+        _text(front_matter.get("title")),
+        _text(reading.get("title")) if isinstance(reading, dict) else None,
+        _significant_text(re.split(r"\r\n?|\n", source)[document.front_matter_end :]),
+    ]
+    canonical = json.dumps(translated, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10]
+
+
+def _significant_text(lines: list[str]) -> str:
+    """Lines of Markdown without the whitespace it ignores: blank lines around the text and
+    spaces at line ends, except two or more, which break the line."""
+    kept = []
+    for line in lines:
+        text = line.rstrip(" \t")
+        kept.append(text + "  " if text and line.endswith("  ") else text)
+    return "\n".join(kept).strip("\n")
+
+
+def _file_hash(source: str) -> str:
+    """What `translated_from` recorded before `source_hash` left out what translators do not
+    carry over: the whole file's hash."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:10]
+
+
+def read_source_hash(path: Path, problems: Problems) -> str | None:
+    """The `source_hash` of a lesson file, or None once why it has none is among
+    `problems`: it cannot be read, it has no front matter or that is not valid YAML."""
+    source = read_text(path, problems)
+    if source is None:
+        return None
+    document = parse_document(source)
+    if document.front_matter is None:
+        problems.add(path, 1, MISSING_FRONT_MATTER)
+        return None
+    data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)
+    return source_hash(source, data.values, document) if data is not None else None
 
 
 def _parse_translated_from(
@@ -455,7 +495,8 @@ def _load_lesson_text(
         date=date,
         html=document.render(),
         source_path=path,
-        source_hash=source_hash(source),
+        source_hash=source_hash(source, data.values, document),
+        file_hash=_file_hash(source),
         reading=reading,
         is_draft=bool(draft),
         quiz=quiz,
@@ -513,10 +554,11 @@ def _load_lesson(
                     source=source.source_path.name,
                 )
             _check_freshness(source, text, problems)
-    for language in languages:
-        if language not in present:
-            missing = f"{language}.md"
-            problems.warn(folder / missing, 1, N_("missing translation: %(file)s"), file=missing)
+    # A draft is work in progress: its translations are not due yet.
+    missing = [] if source.is_draft else [code for code in languages if code not in present]
+    for language in missing:
+        file = f"{language}.md"
+        problems.warn(folder / file, 1, N_("missing translation: %(file)s"), file=file)
     return Lesson(
         number=number,
         slug=slug,
@@ -534,13 +576,13 @@ def _check_freshness(source: LessonText, translation: LessonText, problems: Prob
             path,
             1,
             N_(
-                "no 'translated_from': cannot tell whether it is up to date with %(source)s "
-                "(run `flask --app app lessons stamp %(path)s` once it is)"
+                "unstamped translation: no 'translated_from', so no telling whether it is up to "
+                "date with %(source)s (run `flask --app app lessons stamp %(path)s` once it is)"
             ),
             source=name,
-            path=path,
+            path=CommandPath(path),
         )
-    elif translation.translated_from != source.source_hash:
+    elif not source.is_version(translation.translated_from):
         problems.warn(
             path,
             1,

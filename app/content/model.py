@@ -110,8 +110,11 @@ class LessonText:
     date: dt.date
     html: str
     source_path: Path
-    # A hash of the file, which translations of it record in `translated_from`.
+    # The hash of what translations of it carry over, which they record in `translated_from`.
     source_hash: str = ""
+    # The whole file's hash, which older stamps recorded: such a stamp still holds while the
+    # file is the very one it was made from, so upgrading Aula makes nothing stale.
+    file_hash: str = ""
     reading: Reading | None = None
     is_draft: bool = False
     quiz: Quiz | None = None
@@ -120,6 +123,10 @@ class LessonText:
     # The source hash of the default-language file this translation was made from.
     translated_from: str | None = None
     links: tuple[LessonLink, ...] = ()
+
+    def is_version(self, stamp: str) -> bool:
+        """Whether a translation's `translated_from` hash records this version of the file."""
+        return stamp in (self.source_hash, self.file_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,11 +156,19 @@ class Lesson:
         return self.texts[self.default_language].collects
 
     def is_stale(self, language: str) -> bool:
-        """Whether the translation was made from an older version of the source file."""
+        """Whether the translation was made from an older version of the source file (an
+        unstamped one does not say which: that it is stale is not known)."""
         text = self.texts.get(language)
-        if text is None or language == self.default_language:
+        if text is None or language == self.default_language or text.translated_from is None:
             return False
-        return text.translated_from != self.texts[self.default_language].source_hash
+        return not self.texts[self.default_language].is_version(text.translated_from)
+
+    def is_unstamped(self, language: str) -> bool:
+        """Whether the translation does not say which version of the source it was made from."""
+        text = self.texts.get(language)
+        return (
+            text is not None and language != self.default_language and text.translated_from is None
+        )
 
     def has_language(self, language: str) -> bool:
         """Whether learners can read this lesson in `language` itself (not a fallback)."""

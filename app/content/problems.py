@@ -29,6 +29,22 @@ LEVEL_WORDS = {Level.ERROR: N_("error"), Level.WARNING: N_("warning")}
 
 
 @dataclass(frozen=True, slots=True)
+class CommandPath:
+    """A file named in a command the trainer is told to run. It is shown from where commands
+    run, not from the lessons folder as a problem's location is: there it would not be found."""
+
+    path: Path
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
+def shown_from(path: Path, base: Path) -> Path:
+    """`path` from `base` when inside it, else as it is."""
+    return path.relative_to(base) if path.is_relative_to(base) else path
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong in a lessons directory, located for the trainer's editor."""
 
@@ -57,17 +73,17 @@ class Problem:
     def __str__(self) -> str:
         return self.described()
 
-    def relative_to(self, root: Path) -> Problem:
-        """The same problem, its paths given from `root` (the lessons folder) when inside it."""
+    def relative_to(self, root: Path, commands_from: Path) -> Problem:
+        """The same problem, its paths given from `root` (the lessons folder) and the files in
+        its commands from `commands_from` (where the commands are run), when inside them."""
 
-        def shown(path: Path) -> Path:
-            return path.relative_to(root) if path.is_relative_to(root) else path
+        def shown(value: object) -> object:
+            if isinstance(value, CommandPath):
+                return CommandPath(shown_from(value.path, commands_from))
+            return shown_from(value, root) if isinstance(value, Path) else value
 
-        values = {
-            name: shown(value) if isinstance(value, Path) else value
-            for name, value in self.values.items()
-        }
-        return replace(self, path=shown(Path(self.path)), values=values)
+        values = {name: shown(value) for name, value in self.values.items()}
+        return replace(self, path=shown_from(Path(self.path), root), values=values)
 
     def as_dict(self) -> dict[str, object]:
         return {

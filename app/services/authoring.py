@@ -3,10 +3,8 @@ completeness and how learners answer each quiz question. Pure reading, no change
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import re
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy.orm import Session
 
 from app.content import ContentError, Course, Lesson
-from app.content.loader import MISSING_FRONT_MATTER, read_text, source_hash
+from app.content.loader import MISSING_FRONT_MATTER, read_source_hash, read_text
 from app.content.markdown import parse_document
 from app.content.problems import Problems
 from app.models import QuizAnswer, QuizAttempt
@@ -28,55 +26,29 @@ class TranslationState(enum.StrEnum):
     PRESENT = "present"
     MISSING = "missing"
     STALE = "stale"
+    # No `translated_from`: whether it is up to date is not known.
+    UNSTAMPED = "unstamped"
     DRAFT = "draft"
 
 
-@dataclass(frozen=True, slots=True)
-class TranslationCell:
-    state: TranslationState
-    # For a stale translation: when its source file last changed.
-    source_changed: dt.datetime | None = None
-
-
-def _git(path: Path, *arguments: str) -> str | None:
-    try:
-        return subprocess.run(
-            ["git", *arguments, "--", path.name],
-            cwd=path.parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def last_changed(path: Path) -> dt.datetime:
-    """When a file last changed: its last commit if git has it unmodified, else its mtime."""
-    committed = _git(path, "log", "-1", "--format=%cI")
-    if committed and not _git(path, "status", "--porcelain"):
-        return dt.datetime.fromisoformat(committed).astimezone(dt.UTC)
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
-
-
-def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, TranslationCell]]]:
-    """Lesson × language: present, missing, stale (with the source's change date) or draft."""
+def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, TranslationState]]]:
+    """Lesson × language: present, missing, stale, unstamped or draft."""
     rows = []
     for lesson in course.lessons:
-        cells = {}
+        states = {}
         for language in course.languages:
             text = lesson.texts.get(language)
             if text is None:
-                cells[language] = TranslationCell(TranslationState.MISSING)
+                states[language] = TranslationState.MISSING
             elif text.is_draft:
-                cells[language] = TranslationCell(TranslationState.DRAFT)
+                states[language] = TranslationState.DRAFT
+            elif lesson.is_unstamped(language):
+                states[language] = TranslationState.UNSTAMPED
             elif lesson.is_stale(language):
-                source = lesson.texts[lesson.default_language].source_path
-                cells[language] = TranslationCell(TranslationState.STALE, last_changed(source))
+                states[language] = TranslationState.STALE
             else:
-                cells[language] = TranslationCell(TranslationState.PRESENT)
-        rows.append((lesson, cells))
+                states[language] = TranslationState.PRESENT
+        rows.append((lesson, states))
     return rows
 
 
@@ -103,16 +75,17 @@ def catalogue_completeness(translations_dir: Path, languages: tuple[str, ...]) -
 def stamp_translation(path: Path, source: Path) -> str:
     """Record in a translation's front matter that it matches the current source file. Only
     that line changes: the file keeps its line endings and byte order mark. Raise
-    ContentError when either file cannot be read or the translation has no front matter."""
+    ContentError when either file cannot be read, has no front matter or, for the source,
+    front matter that is not valid YAML."""
     problems = Problems()
-    source_text = read_text(source, problems)
+    version = read_source_hash(source, problems)
     text = read_text(path, problems, as_written=True)
     document = parse_document(text.removeprefix("\ufeff")) if text is not None else None
     if document is not None and document.front_matter is None:
         problems.add(path, 1, MISSING_FRONT_MATTER)
     if problems.errors:
         raise ContentError(problems.errors)
-    stamp = f"translated_from: {source.stem}@{source_hash(source_text)}"
+    stamp = f"translated_from: {source.stem}@{version}"
     # Lines as markdown-it counts them, each with its own line ending.
     lines = re.split(r"(?<=\n)|(?<=\r)(?!\n)", text)
     opening, closing = document.front_matter_line - 2, document.front_matter_end - 1

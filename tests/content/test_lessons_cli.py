@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -74,9 +75,28 @@ def test_status_reports_each_translation_and_the_interface_catalogues(lessons_di
     report = json.loads(result.output)
     [lesson] = report["lessons"]
     states = {language: cell["state"] for language, cell in lesson["languages"].items()}
-    assert states == {"es": "present", "pt": "draft", "en": "stale"}  # en was never stamped
-    assert lesson["languages"]["en"]["source_changed"]
+    assert states == {"es": "present", "pt": "draft", "en": "unstamped"}
     assert report["interface"] == {"es": 100, "pt": 100, "en": 100}
+
+
+def test_an_unstamped_translation_is_told_so_with_how_to_stamp_it_by_status_and_check(
+    lessons_dir,
+):
+    lessons_dir.lesson("01-first")
+    folder = lessons_dir.root / "01-first"
+    run("stamp", str(folder / "pt.md"))
+    en = folder / "en.md"
+    status = run("status", str(lessons_dir.root)).output.splitlines()
+    assert status[0] == "01-first  es: present  pt: present  en: unstamped"
+    assert status[1] == (
+        f"{en}: unstamped: run `flask --app app lessons stamp {en}` once it matches es.md"
+    )
+    checked = run("check", str(lessons_dir.root)).output.splitlines()
+    assert checked == [
+        f"{en}:1:1: warning: unstamped translation: no 'translated_from', so no telling whether "
+        f"it is up to date with es.md (run `flask --app app lessons stamp {en}` once it is)",
+        "0 errors, 1 warning",
+    ]
 
 
 def test_stamping_a_translation_makes_it_current(lessons_dir):
@@ -91,10 +111,107 @@ def test_stamping_a_translation_makes_it_current(lessons_dir):
     assert run("stamp", str(lessons_dir.root / "01-first" / "es.md")).exit_code == 1
 
 
+# A source with each part a translator carries over: title, reading's title, text.
+SOURCE = lesson_file(
+    "Uno",
+    body="Una línea.\nOtra línea.\n",
+    reading="{title: Un libro, url: 'https://example.org/libro', pages: 3}",
+)
+
+
+def stamped_translations(lessons_dir):
+    """A lesson whose pt and en are stamped from SOURCE; its es.md."""
+    source = lessons_dir.write("01-first/es.md", SOURCE)
+    for language in ("pt", "en"):
+        lessons_dir.write(f"01-first/{language}.md", lesson_file(f"Uno {language}"))
+    stamped = run("stamp", str(source.with_name("pt.md")), str(source.with_name("en.md")))
+    assert stamped.exit_code == 0, stamped.output
+    return source
+
+
+def states(lessons_dir) -> dict[str, str]:
+    report = json.loads(run("status", str(lessons_dir.root), "--format", "json").output)
+    return {lang: cell["state"] for lang, cell in report["lessons"][0]["languages"].items()}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Una línea.\n", "Una línea. \n"),
+        ("Otra línea.\n", "Otra línea.\t\n\n\n"),
+        ("\n", "\r\n"),
+        ("date: 2024-05-15", "date: 2025-01-31"),
+        ("date: 2024-05-15", "date: 2024-05-15\ndraft: false"),
+        ("author: Ruben", "author: Rubén García"),
+        ("title: Uno", "title: 'Uno'"),
+        ("pages: 3", "pages: 4"),
+    ],
+    ids=[
+        "trailing space",
+        "trailing tab and blank lines",
+        "CRLF",
+        "date",
+        "draft false",
+        "author",
+        "title quoted",
+        "reading pages",
+    ],
+)
+def test_a_source_edit_with_nothing_to_translate_leaves_translations_current(
+    lessons_dir, before, after
+):
+    source = stamped_translations(lessons_dir)
+    source.write_bytes(SOURCE.replace(before, after).encode("utf-8"))
+    checked = run("check", str(lessons_dir.root), "--strict")
+    assert checked.exit_code == 0, checked.output
+    assert checked.output == "0 errors, 0 warnings\n"
+    assert states(lessons_dir) == {"es": "present", "pt": "present", "en": "present"}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("Otra línea.", "Otra frase."),
+        ("Una línea.\n", "Una línea.  \n"),
+        ("title: Uno", "title: Uno y dos"),
+        ("title: Un libro", "title: Otro libro"),
+    ],
+    ids=["text", "hard line break", "title", "reading title"],
+)
+def test_a_source_edit_to_translate_makes_translations_stale(lessons_dir, before, after):
+    source = stamped_translations(lessons_dir)
+    source.write_bytes(SOURCE.replace(before, after).encode("utf-8"))
+    checked = run("check", str(lessons_dir.root))
+    for language in ("pt", "en"):
+        assert (
+            f"{source.with_name(f'{language}.md')}:1:1: warning: stale translation: es.md has "
+            "changed since this was translated from it" in checked.output
+        )
+    assert states(lessons_dir) == {"es": "present", "pt": "stale", "en": "stale"}
+
+
+def test_a_stamp_of_the_whole_file_holds_while_the_source_is_unchanged(lessons_dir):
+    source = lessons_dir.write("01-first/es.md", SOURCE)
+    # What `lessons stamp` recorded before it hashed only what translators carry over.
+    whole_file = hashlib.sha256(SOURCE.encode("utf-8")).hexdigest()[:10]
+    for language in ("pt", "en"):
+        lessons_dir.write(
+            f"01-first/{language}.md", lesson_file(translated_from=f"es@{whole_file}")
+        )
+    assert run("check", str(lessons_dir.root), "--strict").exit_code == 0
+    source.write_text(SOURCE.replace("2024-05-15", "2025-01-31"), encoding="utf-8")
+    # It cannot tell what changed, so any change makes it stale, as it did.
+    assert states(lessons_dir) == {"es": "present", "pt": "stale", "en": "stale"}
+    run("stamp", str(source.with_name("pt.md")), str(source.with_name("en.md")))
+    assert "es@" + whole_file not in source.with_name("pt.md").read_text(encoding="utf-8")
+    assert states(lessons_dir) == {"es": "present", "pt": "present", "en": "present"}
+
+
 @pytest.mark.parametrize(
     ("written", "file", "message"),
     [
         ("no front matter", "pt.md", "missing front matter: start the file with a '---' block"),
+        ("source without front matter", "es.md", "missing front matter: start the file"),
         ("UTF-16", "pt.md", "the file is not UTF-8 text"),
         ("no source", "es.md", "cannot read this file: it does not exist"),
     ],
@@ -106,6 +223,8 @@ def test_a_translation_that_cannot_be_stamped_is_told_in_one_line(
     folder = lessons_dir.root / "01-first"
     if written == "no front matter":
         lessons_dir.write("01-first/pt.md", "# Primeira lição\n\nTexto.\n")
+    elif written == "source without front matter":
+        lessons_dir.write("01-first/es.md", "# Primera lección\n\nTexto.\n")
     elif written == "UTF-16":
         (folder / "pt.md").write_bytes(lesson_file().encode("utf-16"))
     else:
@@ -114,7 +233,7 @@ def test_a_translation_that_cannot_be_stamped_is_told_in_one_line(
     result = run("stamp", str(folder / "pt.md"))
     assert result.exit_code == 1
     assert not isinstance(result.exception, Exception), "a click error, not a crash"
-    assert result.output == f"Error: {folder / file}:1:1: error: {message}\n"
+    assert result.output.startswith(f"Error: {folder / file}:1:1: error: {message}")
     assert (folder / "pt.md").read_bytes() == before
 
 

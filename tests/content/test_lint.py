@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.content import check_course, load_course
-from app.content.loader import source_hash
+from app.content.loader import read_source_hash
+from app.content.problems import Problems
 from tests.content.conftest import lesson_file
 
 # lesson_file puts the body on line 7 (six lines of front matter and a blank line).
@@ -159,9 +160,18 @@ def test_a_gap_in_lesson_numbers_and_a_missing_translation_are_warnings(lessons_
     assert f"{third / 'pt.md'}:1:1: warning: missing translation: pt.md" in found
 
 
+def test_a_draft_lesson_is_not_warned_of_missing_translations_but_of_its_errors(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("es",), draft="true")
+    assert problems(lessons_dir.root) == []
+    path = lessons_dir.write("01-first/es.md", lesson_file(draft="true", body="Text[^nope].\n"))
+    assert problems(lessons_dir.root) == [
+        f"{path}:{BODY_LINE + 1}:5: error: footnote [^nope] has no definition"
+    ]
+
+
 def test_a_translation_goes_stale_when_its_source_changes(lessons_dir):
     source = lessons_dir.write("01-first/es.md", lesson_file("Uno", body="Primera versión.\n"))
-    stamp = f"es@{source_hash(source.read_text(encoding='utf-8'))}"
+    stamp = f"es@{read_source_hash(source, Problems())}"
     for language in ("pt", "en"):
         lessons_dir.write(f"01-first/{language}.md", lesson_file(translated_from=stamp))
     assert problems(lessons_dir.root) == []

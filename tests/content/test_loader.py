@@ -367,7 +367,7 @@ def test_a_problem_is_told_in_the_trainers_words_with_paths_from_the_lessons_fol
             "o número %(number)d já é o da lição %(folder)s"
         ),
     }
-    shown = problem.relative_to(lessons_dir.root)
+    shown = problem.relative_to(lessons_dir.root, lessons_dir.root.parent)
     assert shown.described(lambda words: portuguese.get(words, words)) == (
         "01-first:1:1: erro: o número 1 já é o da lição 01-again"
     )

@@ -3,6 +3,7 @@ translation status and item analysis; learners get 403 everywhere here."""
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import time
@@ -264,6 +265,14 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
 
     folder = tmp_path / "translated" / "01-first"
+    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    for language in ("pt", "en"):
+        assert (
+            '<td class="state-unstamped">Not stamped<br><span class="hint">Stamp it once it '
+            f"matches es.md: <code>flask --app app lessons stamp {folder / language}.md</code>"
+        ) in page
+    assert "state-stale" not in page
+
     CliRunner().invoke(lessons, ["stamp", str(folder / "pt.md"), str(folder / "en.md")])
     trainer.submit("/en/author/", "/en/author/reload")
     page = trainer.get("/en/author/translations").get_data(as_text=True)
@@ -272,9 +281,47 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     (folder / "es.md").write_text(lesson_file("First es, changed", body=QUIZ), "utf-8")
     trainer.submit("/en/author/", "/en/author/reload")
     page = trainer.get("/en/author/translations").get_data(as_text=True)
-    assert page.count('class="state-stale"') == 2
-    assert "source changed" in page
+    # No date: the file's time is that of the last clone or pull, not of the edit.
+    assert page.count('<td class="state-stale">Out of date</td>') == 2
+    assert (
+        "A translation is out of date when the title, the reading's title or the text of its "
+        "lesson's source file changed after it was stamped with "
+        "<code>flask --app app lessons stamp</code>."
+    ) in page
     assert "100%" in page
+
+
+@pytest.mark.parametrize(
+    ("repository", "shown"),
+    [("", "lessons/01-first/{language}.md"), ("elsewhere", "{lessons}/01-first/{language}.md")],
+    ids=["lessons in the repository", "lessons elsewhere"],
+)
+def test_the_stamp_command_a_trainer_is_told_works_from_the_repository_root(
+    course_app, tmp_path, monkeypatch, repository, shown
+):
+    app = course_app(write_course, "lessons")
+    root = tmp_path / repository
+    root.mkdir(exist_ok=True)
+    monkeypatch.setattr("app.author.views.ROOT", root)
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    page = trainer.submit("/en/author/", "/en/author/reload").get_data(as_text=True)
+    commands = re.findall(r"run `flask --app app lessons stamp ([^`]+)`", html.unescape(page))
+    assert sorted(commands) == [
+        shown.format(lessons=tmp_path / "lessons", language=language) for language in ("en", "pt")
+    ]
+
+    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    assert sorted(
+        re.findall(r"<code>flask --app app lessons stamp ([^<]+)</code>", page)
+    ) == sorted(commands)
+
+    monkeypatch.chdir(root)
+    for command in commands:
+        stamped = CliRunner().invoke(lessons, ["stamp", command])
+        assert stamped.exit_code == 0, stamped.output
+    trainer.submit("/en/author/", "/en/author/reload")
+    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    assert page.count('<td class="state-present">Up to date</td>') == 3
 
 
 def test_item_analysis_counts_only_learners_who_agreed(course):
