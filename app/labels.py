@@ -6,9 +6,25 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from app.content.model import AnswerReview, Grading
 from app.content.register import LegalBasis
 from app.models import Role, TokenPurpose
 from app.services.accounts import SecurityEventKind
+
+# How a quiz's grade is made, as its learners are told.
+GRADINGS = {
+    Grading.HIGHEST: _l("your best attempt counts"),
+    Grading.LAST: _l("your last attempt counts"),
+    Grading.FIRST: _l("your first attempt counts"),
+    Grading.AVERAGE: _l("the average of your attempts counts"),
+}
+
+# When a quiz shows its right answers, as its trainers are told.
+ANSWER_REVIEWS = {
+    AnswerReview.ALWAYS: _l("after every attempt"),
+    AnswerReview.WHEN_DONE: _l("once passed, or once no attempts are left"),
+    AnswerReview.NEVER: _l("never"),
+}
 
 ROLES = {Role.LEARNER: _l("Learner"), Role.TRAINER: _l("Trainer"), Role.ADMIN: _l("Admin")}
 

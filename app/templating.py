@@ -18,9 +18,11 @@ from app.content.register import LegalBasis
 from app.extensions import content
 from app.i18n import current_language, switch_language_url
 from app.labels import (
+    ANSWER_REVIEWS,
     AUDIT_ACTIONS,
     COLUMNS,
     FILTERS,
+    GRADINGS,
     LEGAL_BASES,
     REPORTS,
     ROLES,
@@ -244,6 +246,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         privacy_controller=controller,
         role_label=role_label,
+        grading_label=lambda grading: str(GRADINGS[grading]),
+        answers_label=lambda review: str(ANSWER_REVIEWS[review]),
         course_title=course_title,
         course_organisation=course_organisation,
         course_languages=course_languages,

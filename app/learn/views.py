@@ -22,7 +22,6 @@ from flask_wtf.csrf import CSRFError
 
 from app.content import Lesson
 from app.content.lint import IMAGE_TYPES
-from app.content.model import Grading
 from app.errors import CSRF_MESSAGE, refuse
 from app.extensions import content, csrf, db
 from app.i18n import current_language, preferred_language
@@ -31,14 +30,6 @@ from app.learn import KEPT_ANSWERS, bp
 from app.models import User
 from app.notices import note_shown, notice_for
 from app.services import privacy, progress, quizzes
-
-GRADING_LABELS = {
-    Grading.HIGHEST: _l("your best attempt counts"),
-    Grading.LAST: _l("your last attempt counts"),
-    Grading.FIRST: _l("your first attempt counts"),
-    Grading.AVERAGE: _l("the average of your attempts counts"),
-}
-
 
 # Why answers come back ticked, not yet sent (see `_keep_answers`).
 KEPT_NOTES = {
@@ -91,7 +82,6 @@ def _render_lesson(
         following=following,
         progress=learner_progress,
         quiz_status=quiz_status,
-        grading_labels=GRADING_LABELS,
         chosen=chosen or {},
         unanswered=set(unanswered),
         notice=notice,

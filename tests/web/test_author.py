@@ -79,6 +79,14 @@ def test_the_preview_marks_the_right_answers_for_trainers_only(course):
     preview = trainer.get("/en/author/lessons/first?show=pt").get_data(as_text=True)
     assert "First pt" in preview
     assert '<li class="correct-answer">' in preview
+    settings = re.sub(r"\s+", " ", preview.split('class="quiz-settings"', 1)[1].split("</dl>")[0])
+    for shown in (
+        "<dt>Attempts</dt><dd>as many as the learner likes</dd>",
+        "<dt>Completes the lesson when passed</dt><dd>Yes</dd>",
+        "<dt>Right answers shown</dt><dd>once passed, or once no attempts are left</dd>",
+        "<dt>Quiz grade</dt><dd>your best attempt counts</dd>",
+    ):
+        assert shown in settings, shown
     learner = sign_in_as(course, None, "learner@example.org")
     learner.acknowledge("en", "first")
     assert "correct-answer" not in learner.get("/en/lessons/first").get_data(as_text=True)
@@ -345,6 +353,9 @@ def test_item_analysis_counts_only_learners_who_agreed(course):
     assert "<td>2</td>" in row and "50%" in row
     assert '<tr data-language="pt">' in page
     assert "a@example.org" not in page and "b@example.org" not in page
+    assert "First pt" in trainer.get("/pt/author/quizzes").text, "in the page's language"
+    listed = trainer.get("/pt/author/").text
+    assert "First pt" in listed and "Borrador secreto" in listed and "Español · </td>" not in listed
 
 
 def test_a_reload_reaches_every_worker_of_the_deployment(course_app, tmp_path, database_url):
