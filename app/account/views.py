@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from typing import NoReturn
 from urllib.parse import urlsplit
@@ -100,11 +101,31 @@ def _submitted_email() -> str:
     return accounts.normalise_email(request.form.get("email", ""))
 
 
+def _account_key() -> str:
+    """Tries are counted per account, and afresh once its password changes: choosing a new
+    password with an emailed link is the way out of a lock, and must work at once."""
+    email = _submitted_email()
+    user = accounts.find_user(db.session, email)
+    if user is None:
+        return email
+    return f"{email}:{hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]}"
+
+
+def _not_signed_in(response) -> bool:
+    return response.status_code != 303
+
+
 # Guessing passwords or probing for accounts: per address, and per account whatever the address.
 PER_ADDRESS = "20 per minute; 200 per hour"
 PER_ACCOUNT = "10 per 15 minutes"
 throttle_address = limiter.limit(PER_ADDRESS, methods=["POST"])
-throttle_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_submitted_email)
+throttle_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_account_key)
+# Only failed sign-ins count: a class signing in together from one school network, or a
+# learner signing in and out all day, is no guessing.
+throttle_sign_in_address = limiter.limit(PER_ADDRESS, methods=["POST"], deduct_when=_not_signed_in)
+throttle_sign_in_account = limiter.limit(
+    PER_ACCOUNT, methods=["POST"], key_func=_account_key, deduct_when=_not_signed_in
+)
 
 
 @bp.route("/<lang:lang>/register", methods=["GET", "POST"])
@@ -216,8 +237,8 @@ def confirm(token: str):
 
 
 @bp.route("/<lang:lang>/login", methods=["GET", "POST"])
-@throttle_address
-@throttle_account
+@throttle_sign_in_address
+@throttle_sign_in_account
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated and request.method == "GET":
@@ -242,13 +263,19 @@ def login():
 @bp.post("/<lang:lang>/logout")
 def logout():
     """Sign out (by POST only, so a link elsewhere cannot sign anyone out)."""
+    current_user_id = current_user.id if current_user.is_authenticated else None
     if current_user.is_authenticated:
         accounts.sign_out_everywhere(db.session, current_user._get_current_object())
         accounts.record_security_event(
             db.session, current_user.id, accounts.SecurityEventKind.SIGNED_OUT, request.remote_addr
         )
+    kept_answers = session.get(KEPT_ANSWERS)
     logout_user()
     session.clear()
+    # Answers kept for another account (its page was sent while this one was signed in)
+    # still wait for it; they are shown to it alone.
+    if kept_answers and kept_answers.get("account") != current_user_id:
+        session[KEPT_ANSWERS] = kept_answers
     flash(_("You have signed out."), "info")
     return redirect(url_for("learn.course"), code=303)
 
@@ -318,7 +345,13 @@ def erase():
     logout_user()
     privacy.erase_account(db.session, content.register, user_id)
     session.clear()
-    flash(_("Your account and all the data stored about you have been erased."), "info")
+    flash(
+        _(
+            "Your account and your data have been erased. Only the record of what the course"
+            " team did about your account stays, with its number alone."
+        ),
+        "info",
+    )
     return redirect(url_for("learn.course"), code=303)
 
 

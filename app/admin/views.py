@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import sqlalchemy as sa
 from flask import (
     Response,
@@ -103,28 +105,53 @@ def erase_for_request():
     return redirect(url_for("admin.privacy_record"), code=303)
 
 
+def _refuse(status: int, message: str) -> NoReturn:
+    """Refuse with a way back to the admin page the request came from."""
+    args = request.view_args or {}
+    if request.endpoint == "admin.allow_another_attempt" and "user_id" in args:
+        back = (url_for("admin.learner", user_id=args["user_id"]), _("Back to the learner's page"))
+    elif request.endpoint in {"admin.users", "admin.change_role", "admin.change_active"}:
+        back = (url_for("admin.users"), _("Back to the accounts"))
+    else:
+        back = (url_for("admin.dashboard"), _("Back to the dashboard"))
+    refuse(status, message, [back])
+
+
+@bp.before_request
+def _one_value_each() -> None:
+    """Every admin form and filter takes one value per field. Given twice, which would it
+    be? A report meant to be pseudonymised, or a filtered one, must never quietly take the
+    other."""
+    if any(len(request.form.getlist(name)) > 1 for name in request.form):
+        _refuse(400, _("This form gives a value more than once."))
+    for name in request.args:
+        if len(request.args.getlist(name)) <= 1:
+            continue
+        if name in FILTERS:
+            _refuse(400, _("This filter is given more than once: %(field)s.", field=FILTERS[name]))
+        if name in SWITCHES:
+            _refuse(400, _("This option is not valid: %(option)s.", option=SWITCHES[name]))
+        _refuse(400, _("This form gives a value more than once."))
+
+
 def _filters() -> ReportFilters:
-    """The report filters in the query string; a bad value, or one given twice (which of
-    the two would the report be?), is a 400 naming the field."""
-    for name in FILTERS:
-        if len(request.args.getlist(name)) > 1:
-            refuse(400, _("This filter is given more than once: %(field)s.", field=FILTERS[name]))
+    """The report filters in the query string; a bad value is a 400 naming the field."""
     try:
         return ReportFilters.parse(request.args, content.course.languages)
     except EmptyPeriod:
-        refuse(400, _("The registration period ends before it starts."))
+        _refuse(400, _("The registration period ends before it starts."))
     except InvalidFilter as invalid:
-        refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS[invalid.field]))
+        _refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS[invalid.field]))
 
 
 def _switch(name: str) -> bool:
-    """An on/off option in the query string: "1" is on, absent or "0" off; anything else,
-    or the option given twice, is refused rather than quietly read as off (a report meant
-    to be pseudonymised must never come out with names)."""
-    values = request.args.getlist(name) or ["0"]
-    if len(values) > 1 or values[0] not in {"0", "1"}:
-        refuse(400, _("This option is not valid: %(option)s.", option=SWITCHES[name]))
-    return values[0] == "1"
+    """An on/off option in the query string: "1" is on, absent or "0" off; anything else
+    is refused rather than quietly read as off (a report meant to be pseudonymised must
+    never come out with names)."""
+    value = request.args.get(name, "0")
+    if value not in {"0", "1"}:
+        _refuse(400, _("This option is not valid: %(option)s.", option=SWITCHES[name]))
+    return value == "1"
 
 
 @bp.get("/<lang:lang>/admin/")
@@ -169,7 +196,7 @@ def allow_another_attempt(user_id: int, slug: str):
     try:
         quizzes.allow_another_attempt(db.session, user.id, lesson)
     except quizzes.AttemptsLeft:
-        refuse(409, _("This learner can still take this quiz: there is nothing to allow."))
+        _refuse(409, _("This learner can still take this quiz: there is nothing to allow."))
     privacy.record_audit(
         db.session,
         current_user.id,
@@ -228,7 +255,7 @@ def users():
     query = request.args.get("q", "").strip()
     role = request.args.get("role") or None
     if role is not None and role not in {r.value for r in Role}:
-        refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS["role"]))
+        _refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS["role"]))
     found, total = accounts.search_users(
         db.session, query, Role(role) if role else None, USERS_SHOWN
     )
@@ -250,14 +277,14 @@ def change_role(user_id: int):
     try:
         role = Role(request.form.get("role", ""))
     except ValueError:
-        refuse(400, _("There is no such role."))
+        _refuse(400, _("There is no such role."))
     changed = role is not user.role
     try:
         accounts.change_role(db.session, user, role)
     except accounts.LastAdmin:
-        refuse(409, _("The platform needs at least one active admin."))
+        _refuse(409, _("The platform needs at least one active admin."))
     except accounts.NotConfirmed:
-        refuse(409, _("This address has not been confirmed yet: the account stays a learner."))
+        _refuse(409, _("This address has not been confirmed yet: the account stays a learner."))
     if changed:
         privacy.record_audit(
             db.session, current_user.id, "role", privacy.user_ref(user.id), {"role": role.value}
@@ -272,13 +299,13 @@ def change_active(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     chosen = request.form.get("active")
     if chosen not in {"0", "1"}:
-        refuse(400, _("An account can only be made active or inactive."))
+        _refuse(400, _("An account can only be made active or inactive."))
     active = chosen == "1"
     changed = active is not user.is_active
     try:
         accounts.set_active(db.session, user, active)
     except accounts.LastAdmin:
-        refuse(409, _("The platform needs at least one active admin."))
+        _refuse(409, _("The platform needs at least one active admin."))
     if changed:
         action = "reactivate" if active else "deactivate"
         privacy.record_audit(db.session, current_user.id, action, privacy.user_ref(user.id))

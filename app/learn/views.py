@@ -33,7 +33,9 @@ from app.services import privacy, progress, quizzes
 
 # Why answers come back ticked, not yet sent (see `_keep_answers`).
 KEPT_NOTES = {
-    "signed-in": _l("Here are the answers you chose before signing in: send them when ready."),
+    "signed-in": _l(
+        "Here are the answers you chose before your session ended: send them when ready."
+    ),
     "out-of-date": _l(
         "This page was out of date, so your answers were not sent: here they are, ready to send."
     ),
@@ -234,14 +236,22 @@ def _answers_not_sent(lesson: Lesson):
             )
         return _sign_in_first(lesson)
     # A form without its token is no page's: refused, with nothing kept.
-    sent_from_a_page = bool(request.form.get("csrf_token"))
-    if (
-        sent_from_a_page
-        and account == current_user.id
-        and _keep_answers(lesson, account, "out-of-date")
-    ):
-        return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="quiz"), code=303)
-    refuse(400, str(CSRF_MESSAGE))
+    if not request.form.get("csrf_token") or account is None:
+        refuse(400, str(CSRF_MESSAGE))
+    if account == current_user.id:
+        if _keep_answers(lesson, account, "out-of-date"):
+            return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="quiz"), code=303)
+        refuse(400, str(CSRF_MESSAGE))
+    # Another account has signed in here since the page was opened: the answers wait for
+    # the page's own, shown to nobody else.
+    _keep_answers(lesson, account, "signed-in")
+    refuse(
+        409,
+        _(
+            "This page was opened by another account than the one signed in now. Its answers"
+            " are kept for that account: they come back when it signs in on this browser."
+        ),
+    )
 
 
 @bp.post("/<lang:lang>/lessons/<slug>/quiz")

@@ -7,6 +7,7 @@ import enum
 import functools
 import hashlib
 import secrets
+import unicodedata
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -379,6 +380,8 @@ def search_users(
     """Accounts whose email or name contains `text`, optionally of one role: the first
     `limit` by email, and how many match in all."""
     condition = sa.true()
+    # As typed on some keyboards, "ñ" is an n and a combining tilde: compose it as stored.
+    text = unicodedata.normalize("NFC", text)
     if text:
         condition = sa.or_(
             unicode_lower(User.email).contains(text.lower(), autoescape=True),

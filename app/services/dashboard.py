@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.content import Course
+from app.content.model import AnswerReview
 from app.database import read_at_once
 from app.models import LessonProgress, QuizAttempt, User, utcnow
 from app.services.progress import attempts_allowed
@@ -196,10 +197,18 @@ class QuizUse:
 
     used: int
     allowed: int
+    # The quiz shows its right answers once no attempts are left, or after every attempt.
+    shows_answers: bool
 
     @property
     def exhausted(self) -> bool:
         return self.used >= self.allowed
+
+    @property
+    def answers_seen(self) -> bool:
+        """Whether the learner has been shown the right answers (another attempt then
+        tests their memory more than their understanding)."""
+        return self.shows_answers and self.exhausted
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,5 +243,6 @@ def learner_detail(session: Session, course: Course, user_id: int) -> LearnerDet
     for row in progress:
         lesson = course.published_lesson(row.lesson_slug)
         if lesson is not None and (allowed := attempts_allowed(lesson, row)) is not None:
-            quiz_use[row.lesson_slug] = QuizUse(used[row.lesson_slug], allowed)
+            shows = lesson.quiz.settings.answers is not AnswerReview.NEVER
+            quiz_use[row.lesson_slug] = QuizUse(used[row.lesson_slug], allowed, shows)
     return LearnerDetail(user, progress, attempts, quiz_use)

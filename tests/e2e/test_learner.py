@@ -147,7 +147,10 @@ def test_a_learner_downloads_their_data_then_erases_their_account(visit, lang):
     erase = page.locator("#erase")
     erase.get_by_label(_("Your password, to confirm")).fill(PASSWORD)
     visit.submit_form_with(_("Erase my account and data"))
-    erased = _("Your account and all the data stored about you have been erased.")
+    erased = _(
+        "Your account and your data have been erased. Only the record of what the course"
+        " team did about your account stays, with its number alone."
+    )
     assert page.get_by_role("status").inner_text() == erased
     assert page.get_by_role("link", name=_("Sign in")).first.is_visible()
 

@@ -158,6 +158,7 @@ def test_an_admin_allows_another_attempt_after_the_last_one_failed(app, learner)
     page = admin.get(detail).get_data(as_text=True)
     assert "3 de 3" in page and f'action="{action}"' in page
     assert "Permitir outra tentativa" in page
+    assert "O questionário já mostrou a este formando as respostas certas." in page
 
     allowed = admin.submit(detail, action, follow_redirects=True)
     page = allowed.get_data(as_text=True)
@@ -172,8 +173,10 @@ def test_an_admin_allows_another_attempt_after_the_last_one_failed(app, learner)
 
     lesson_page = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
     assert 'class="quiz-form"' in lesson_page and "Resta-lhe 1 tentativa." in lesson_page
+    assert "A equipa do curso concedeu-lhe 1 tentativa a mais" in lesson_page
     again = admin.submit(detail, action)
     assert again.status_code == 409
+    assert f'href="{detail}">Voltar à página do formando</a>' in again.text
     assert "Este formando ainda pode fazer este questionário" in again.get_data(as_text=True)
     assert learner.take_quiz("pt", LESSON, right_answers(LESSON.quiz)).status_code == 303
     assert len(attempts(app)) == 4 and completed(app)
@@ -343,7 +346,7 @@ def test_answers_sent_after_the_session_ended_wait_for_the_learner_to_sign_in(ap
     )
     assert signed_in.location == PAGE.format(lang="pt")
     again = learner.get(signed_in.location).get_data(as_text=True)
-    assert "Aqui estão as respostas que escolheu antes de iniciar sessão" in again
+    assert "Aqui estão as respostas que escolheu antes de a sua sessão terminar" in again
     checked = set(re.findall(r'name="(q-[^"]+)" value="([^"]+)" checked', again))
     assert checked == set(answers), "every answer is back, and nothing else"
     assert learner.take_quiz("pt", LESSON, answers).status_code == 303
@@ -412,7 +415,7 @@ def test_answers_from_a_page_older_than_the_session_come_back_ticked(app, learne
     assert ticked(again) == set(answers) and attempts(app) == []
 
 
-def test_a_stale_page_of_another_account_shows_nothing_of_it(app, learner):
+def test_a_page_of_another_account_keeps_its_answers_for_that_account_only(app, learner):
     page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
     learner.submit("/es/", "/es/logout")
     with app.app_context():
@@ -420,12 +423,16 @@ def test_a_stale_page_of_another_account_shows_nothing_of_it(app, learner):
             db.session, email="kb@example.org", password="a passphrase", display_name="Kb"
         )
     learner.login("es", email="kb@example.org", password="a passphrase")
-    sent = learner.post(
-        f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, right_answers(LESSON.quiz))
-    )
-    assert sent.status_code == 400
+    answers = right_answers(LESSON.quiz)
+    sent = learner.post(f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers))
+    assert sent.status_code == 409
+    assert "Sus respuestas se guardan para esa cuenta" in sent.text
     assert learner.acknowledge("es", LESSON.slug).status_code == 303
-    assert ticked(learner.get(PAGE.format(lang="es")).get_data(as_text=True)) == set()
+    assert ticked(learner.get(PAGE.format(lang="es")).text) == set(), "not for Kb"
+    learner.submit("/es/", "/es/logout")
+    learner.login("es")
+    assert ticked(learner.get(PAGE.format(lang="es")).text) == set(answers)
+    assert attempts(app) == []
 
 
 def test_a_second_tab_with_other_answers_keeps_them_for_the_next_attempt(app, learner):

@@ -157,6 +157,22 @@ def test_sign_in_is_rate_limited_per_account_from_any_address(limited):
     assert 'href="/en/password/forgot"' in page
 
 
+def test_only_failed_sign_ins_count_and_a_new_password_lifts_the_lock(limited):
+    client = limited.test_client()
+    client.register("en")
+    for _ in range(12):  # a learner signing in and out all day, or a class on one network
+        assert client.submit("/en/", "/en/logout").status_code == 303
+        assert client.login("en").status_code == 303
+    client.submit("/en/", "/en/logout")
+    for _ in range(10):
+        assert client.login("en", password="wrong").status_code == 401
+    assert client.login("en").status_code == 429
+    client.submit("/en/password/forgot", data={"email": "ana@example.org"})
+    link = latest_link(limited, "ana@example.org", "/password/reset/")
+    assert client.submit(link, data={"password": "a brand new passphrase"}).status_code == 303
+    assert client.login("en", password="a brand new passphrase").status_code == 303
+
+
 def test_sign_in_is_rate_limited_per_address(limited):
     client = limited.test_client()
     statuses = []
