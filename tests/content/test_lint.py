@@ -308,3 +308,18 @@ def test_a_quiz_keeps_the_trainers_comments_to_themselves(lessons_dir):
     lessons_dir.write("01-first/es.md", lesson_file(body=body + "( ) there: Allí\n```\n"))
     question = load_course(lessons_dir.root).lessons[0].texts["es"].quiz.questions[0]
     assert question.prompt_html == "¿Dónde?"
+
+
+def test_a_files_problems_are_listed_by_line_and_column(lessons_dir):
+    # Found in another order: the text, then its footnotes, then links to drafts.
+    lessons_dir.lesson("02-second", languages=("es",), draft="true")
+    body = (
+        "See <sub>, [^lonely] and [next](../02-second/es.md).\n\n[^lonely]: A.\n\n[^unused]: B.\n"
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    found = [problem for problem in check_course(lessons_dir.root)[1] if problem.path == path]
+    assert [(problem.line, problem.column) for problem in found] == [
+        (BODY_LINE, 5),
+        (BODY_LINE, 33),
+        (BODY_LINE + 4, 1),
+    ]
