@@ -233,7 +233,26 @@ def _check_image(
         return
     # The address is URL-encoded ("My%20map.png", or <My map.png> once parsed); the file
     # name is not.
-    file = (context.folder / unquote(parts.path)).resolve()
+    named = context.folder / unquote(parts.path)
+    try:
+        file = named.resolve(strict=True)
+    except FileNotFoundError:
+        # Missing, it is still told apart from one named outside the folder.
+        file = named.resolve()
+    except (OSError, RuntimeError):
+        # A link that leads back to itself (RuntimeError before Python 3.13), or a folder
+        # on the way that cannot be entered.
+        problems.add(
+            context.path,
+            line,
+            N_(
+                "cannot read image %(src)s: check that it is not a link leading back to itself "
+                "and that its permissions let it be read"
+            ),
+            column,
+            src=src,
+        )
+        return
     if context.folder.resolve() not in file.parents:
         problems.add(
             context.path,

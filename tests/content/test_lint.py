@@ -323,3 +323,13 @@ def test_a_files_problems_are_listed_by_line_and_column(lessons_dir):
         (BODY_LINE, 33),
         (BODY_LINE + 4, 1),
     ]
+
+
+def test_a_picture_that_links_to_itself_is_reported_not_a_crash(lessons_dir):
+    (lessons_dir.root / "01-first").mkdir()
+    (lessons_dir.root / "01-first" / "loop.png").symlink_to("loop.png")
+    path = lessons_dir.write("01-first/es.md", lesson_file(body="Un bucle:\n\n![x](loop.png)\n"))
+    assert [problem for problem in problems(lessons_dir.root) if "es.md" in problem] == [
+        f"{path}:{BODY_LINE + 2}:6: error: cannot read image loop.png: check that it is not a "
+        "link leading back to itself and that its permissions let it be read"
+    ]
