@@ -1,7 +1,8 @@
 """Checks on a lesson's Markdown that a renderer would pass over silently: footnotes without
-a definition or never referenced, empty headings, links to lessons that do not exist,
-images missing from the lesson folder, raw HTML (shown as text) and HTML comments left open.
-Links and images that pass are rewritten to the addresses the app serves them at."""
+a definition or never referenced, empty headings, links that lead learners nowhere (to
+lessons that do not exist, files, sections, javascript:), images missing from the lesson
+folder, raw HTML (shown as text) and HTML comments left open. Links and images that pass are
+rewritten to the addresses the app serves them at."""
 
 from __future__ import annotations
 
@@ -23,9 +24,21 @@ LESSON_LINK = re.compile(
     r"^\.\./(?P<folder>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/?(?:[a-z]{2}\.md)?(?P<anchor>#.*)?$"
 )
 APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
+# A language file in the lesson's own folder: the lesson itself, as a link to another
+# lesson's file is that lesson.
+OWN_LESSON_FILE = re.compile(r"^(?:\./)?[a-z]{2}\.md(?P<anchor>#.*)?$")
+# Where links may lead besides lessons; a javascript: link would run in the learner's page.
+WEB_SCHEMES = {"http", "https", "mailto"}
+# markdown-it leaves a link to these as the text it was written as (its validateLink), so
+# they reach the checks as "](javascript:…" in the text.
+REFUSED_LINK = re.compile(r"\]\(\s*<?\s*(?P<scheme>javascript|vbscript|file|data):", re.IGNORECASE)
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
+NOT_A_WEB_LINK = N_(
+    "a link to a %(scheme)s: address is not allowed: lessons link to web pages (https:, http:), "
+    "email addresses (mailto:) and other lessons"
+)
 COMMENT_OPENING = "<!--"
 # A raw tag as the trainer wrote it, to name it in the warning.
 RAW_TAG = re.compile(r"<[^>\n]*>?")
@@ -123,6 +136,9 @@ class MarkdownChecks:
                     and "\\" + COMMENT_OPENING not in inline.content
                 ):
                     _report_open_comment(inline.map, where, path, problems)
+                for match in REFUSED_LINK.finditer(child.content):
+                    line, column = where.find(f"{match['scheme']}:", inline.map)
+                    problems.add(path, line, NOT_A_WEB_LINK, column, scheme=match["scheme"])
                 for match in UNDEFINED_FOOTNOTE.finditer(child.content):
                     if in_quiz:
                         _report_quiz_footnote(match.group(0), inline, where, path, problems)
@@ -198,8 +214,43 @@ def _report_open_comment(
 def _check_link(
     token: Token, inline: Token, where: _Locator, context: LessonContext, problems: Problems
 ) -> LessonLink | None:
+    """Point links to lessons at the app's addresses, and report those that would lead
+    learners nowhere: only lessons, web pages and email addresses can be opened from a
+    lesson's page."""
     href = str(token.attrs.get("href", ""))
-    if match := LESSON_LINK.match(href):
+    parts = urlsplit(href)
+    # An empty address has no text of its own to be found by.
+    line, column = where.find(href or "]()", inline.map)
+    if parts.scheme or parts.netloc:
+        if parts.scheme and parts.scheme.lower() not in WEB_SCHEMES:
+            problems.add(context.path, line, NOT_A_WEB_LINK, column, scheme=parts.scheme)
+        return None
+    if not href:
+        problems.add(
+            context.path,
+            line,
+            N_(
+                "this link has no address: write where it leads in its ( ), as in [text](https://…)"
+            ),
+            column,
+        )
+        return None
+    if href.startswith("#"):
+        problems.add(
+            context.path,
+            line,
+            N_(
+                "link to %(href)s leads nowhere: the headings of a lesson have no anchors to "
+                "link to"
+            ),
+            column,
+            href=href,
+        )
+        return None
+    if match := OWN_LESSON_FILE.match(href):
+        slug = context.slug
+        token.attrs["href"] = slug + (match["anchor"] or "")
+    elif match := LESSON_LINK.match(href):
         slug = context.folders.get(match["folder"])
         # Lesson pages are /<lang>/lessons/<slug>: a bare slug is the sibling lesson in the
         # reader's own language.
@@ -207,12 +258,36 @@ def _check_link(
             token.attrs["href"] = slug + (match["anchor"] or "")
     elif match := APP_LESSON_LINK.match(href):
         slug = match["slug"] if match["slug"] in context.folders.values() else None
-    else:
+    elif href.startswith("/"):
+        # Another page of the app, such as /es/privacy.
         return None
-    line, column = where.find(href, inline.map)
+    else:
+        # The app serves a lesson folder's pictures only, and only where they are shown.
+        problems.add(
+            context.path,
+            line,
+            N_(
+                "link to %(href)s, which learners cannot open: link to a lesson's file "
+                "(../NN-slug/es.md), a web page or an email address"
+            ),
+            column,
+            href=href,
+        )
+        return None
     if slug is None:
         problems.add(context.path, line, NO_SUCH_LESSON, column, href=href)
         return None
+    if parts.fragment:
+        problems.warn(
+            context.path,
+            line,
+            N_(
+                "link to %(href)s leads to the top of the lesson: the headings of a lesson have "
+                "no anchors to link to"
+            ),
+            column,
+            href=href,
+        )
     return LessonLink(slug, href, line, column)
 
 

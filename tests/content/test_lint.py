@@ -6,6 +6,7 @@ import pytest
 
 from app.content import check_course, load_course
 from app.content.loader import read_source_hash
+from app.content.markdown import parse_document
 from app.content.problems import Problems
 from tests.content.conftest import lesson_file
 
@@ -86,6 +87,45 @@ def problems(directory) -> list[str]:
             "error",
             "this HTML comment is not closed: end it with -->",
         ),
+        (
+            "See [it](otro.md).\n",
+            0,
+            10,
+            "error",
+            "link to otro.md, which learners cannot open: link to a lesson's file "
+            "(../NN-slug/es.md), a web page or an email address",
+        ),
+        (
+            "See [it]() now.\n",
+            0,
+            8,
+            "error",
+            "this link has no address: write where it leads in its ( ), as in [text](https://…)",
+        ),
+        (
+            "See [it](#x).\n",
+            0,
+            10,
+            "error",
+            "link to #x leads nowhere: the headings of a lesson have no anchors to link to",
+        ),
+        (
+            "See [it](../01-first/es.md#x).\n",
+            0,
+            10,
+            "warning",
+            "link to ../01-first/es.md#x leads to the top of the lesson: the headings of a "
+            "lesson have no anchors to link to",
+        ),
+        (
+            "See [it](javascript:alert(1)).\n",
+            0,
+            10,
+            "error",
+            "a link to a javascript: address is not allowed: lessons link to web pages (https:, "
+            "http:), email addresses (mailto:) and other lessons",
+        ),
+        ("Call [us](tel:+34600000000).\n", 0, 11, "error", "a link to a tel: address"),
     ],
     ids=[
         "undefined footnote",
@@ -100,6 +140,12 @@ def problems(directory) -> list[str]:
         "HTML block",
         "unclosed comment",
         "comment across paragraphs",
+        "file that is not a lesson",
+        "empty link",
+        "anchor on the page",
+        "anchor in a lesson",
+        "javascript link",
+        "other scheme",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
@@ -135,6 +181,20 @@ def test_comments_and_escaped_html_are_not_reported(lessons_dir):
     assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
 
 
+def test_links_to_web_pages_email_and_the_apps_pages_are_not_reported(lessons_dir):
+    body = (
+        "Write to [us](mailto:lab@example.org), see [the site](https://example.org/a#b), "
+        "[this one](//example.org) or [privacy](/es/privacy).\n"
+    )
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
+
+
+def test_a_javascript_link_is_never_made_a_link():
+    html = parse_document("[js](javascript:alert(1)) [js](JavaScript:alert(1))\n").render()
+    assert "<a" not in html
+
+
 def test_warnings_do_not_stop_a_course_from_loading(lessons_dir):
     lessons_dir.write("01-first/es.md", lesson_file(body="Text.\n\n[^lonely]: A note.\n"))
     assert load_course(lessons_dir.root).lessons[0].slug == "first"
@@ -144,10 +204,14 @@ def test_links_between_lessons_and_images_point_at_the_apps_addresses(lessons_di
     lessons_dir.lesson("02-second")
     (lessons_dir.root / "01-first").mkdir()
     (lessons_dir.root / "01-first" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    body = "See [the next one](../02-second/es.md#start).\n\n![A map](map.png)\n"
+    body = (
+        "See [the next one](../02-second/es.md#start), [this one](es.md) and [in Portuguese]"
+        "(./pt.md).\n\n![A map](map.png)\n"
+    )
     lessons_dir.write("01-first/es.md", lesson_file(body=body))
     html = load_course(lessons_dir.root).lessons[0].texts["es"].html
     assert 'href="second#start"' in html
+    assert '<a href="first">this one</a>' in html and '<a href="first">in Portuguese</a>' in html
     assert 'src="first/files/map.png"' in html
 
 
