@@ -32,6 +32,9 @@ WEB_SCHEMES = {"http", "https", "mailto"}
 # markdown-it leaves a link to these as the text it was written as (its validateLink), so
 # they reach the checks as "](javascript:…" in the text.
 REFUSED_LINK = re.compile(r"\]\(\s*<?\s*(?P<scheme>javascript|vbscript|file|data):", re.IGNORECASE)
+# A reference link, [text][label] or [text][], that markdown-it left as text: its label has
+# no definition.
+UNDEFINED_REFERENCE = re.compile(r"\[([^\[\]]+)\]\[([^\[\]]*)\]")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
@@ -139,6 +142,21 @@ class MarkdownChecks:
                 for match in REFUSED_LINK.finditer(child.content):
                     line, column = where.find(f"{match['scheme']}:", inline.map)
                     problems.add(path, line, NOT_A_WEB_LINK, column, scheme=match["scheme"])
+                for match in UNDEFINED_REFERENCE.finditer(child.content):
+                    # Escaped, "\[text\]\[label\]" is meant as it shows.
+                    if match[0] in inline.content:
+                        line, column = where.find(match[0], inline.map)
+                        problems.warn(
+                            path,
+                            line,
+                            N_(
+                                "%(written)s is shown to learners as written: no "
+                                "'[%(label)s]: https://…' line gives the link's address"
+                            ),
+                            column,
+                            written=match[0],
+                            label=match[2] or match[1],
+                        )
                 for match in UNDEFINED_FOOTNOTE.finditer(child.content):
                     if in_quiz:
                         _report_quiz_footnote(match.group(0), inline, where, path, problems)

@@ -126,6 +126,15 @@ def problems(directory) -> list[str]:
             "http:), email addresses (mailto:) and other lessons",
         ),
         ("Call [us](tel:+34600000000).\n", 0, 11, "error", "a link to a tel: address"),
+        (
+            "See [the site][nope] and [it][].\n",
+            0,
+            5,
+            "warning",
+            "[the site][nope] is shown to learners as written: no '[nope]: https://…' line gives "
+            "the link's address",
+        ),
+        ("See [the site][nope] and [it][].\n", 0, 26, "warning", "[it][] is shown"),
     ],
     ids=[
         "undefined footnote",
@@ -146,6 +155,8 @@ def problems(directory) -> list[str]:
         "anchor in a lesson",
         "javascript link",
         "other scheme",
+        "undefined reference",
+        "undefined collapsed reference",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
@@ -186,6 +197,12 @@ def test_links_to_web_pages_email_and_the_apps_pages_are_not_reported(lessons_di
         "Write to [us](mailto:lab@example.org), see [the site](https://example.org/a#b), "
         "[this one](//example.org) or [privacy](/es/privacy).\n"
     )
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
+
+
+def test_reference_links_with_a_definition_or_escaped_are_not_reported(lessons_dir):
+    body = "See [the site][lab], [Lab][] and \\[a\\]\\[b\\].\n\n[lab]: https://example.org\n"
     lessons_dir.write("01-first/es.md", lesson_file(body=body))
     assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
 
