@@ -99,6 +99,18 @@ class MarkdownChecks:
                 if not inline.content.strip():
                     line = (token.map[0] + 1) if token.map else 1
                     problems.warn(path, line, N_("empty heading"))
+                if token.tag == "h1":
+                    # The page's one first-level heading is the lesson's title.
+                    line, column = where.find(token.markup, token.map)
+                    problems.warn(
+                        path,
+                        line,
+                        N_(
+                            "a first-level heading (# or ===) is the lesson's title, which the "
+                            "page already shows: start the text's headings at ##"
+                        ),
+                        column,
+                    )
             elif token.type == "inline":
                 self._inline(token, in_quiz=False)
         defined = {

@@ -135,6 +135,15 @@ def problems(directory) -> list[str]:
             "the link's address",
         ),
         ("See [the site][nope] and [it][].\n", 0, 26, "warning", "[it][] is shown"),
+        (
+            "Intro.\n\n# Una lección\n",
+            2,
+            1,
+            "warning",
+            "a first-level heading (# or ===) is the lesson's title, which the page already "
+            "shows: start the text's headings at ##",
+        ),
+        ("Intro.\n\nOtra\n====\n", 3, 1, "warning", "a first-level heading (# or ===)"),
     ],
     ids=[
         "undefined footnote",
@@ -157,6 +166,8 @@ def problems(directory) -> list[str]:
         "other scheme",
         "undefined reference",
         "undefined collapsed reference",
+        "first-level heading",
+        "setext first-level heading",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
