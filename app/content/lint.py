@@ -7,6 +7,7 @@ rewritten to the addresses the app serves them at."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +15,18 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from app.content.markdown import ParsedDocument, parse_text, without_comments
+from app.content.markdown import (
+    FOOTNOTE_DEFINITIONS,
+    ParsedDocument,
+    footnote_caption,
+    parse_text,
+    without_comments,
+)
 from app.content.model import LessonLink
 from app.content.problems import N_, Problems
 
-UNDEFINED_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+# A footnote reference left as text: its label has no definition, or it has spaces.
+FOOTNOTE_AS_TEXT = re.compile(r"\[\^([^\]]*\S[^\]]*)\]")
 # A link to another lesson's file or folder, as it works when browsing the repository.
 LESSON_LINK = re.compile(
     r"^\.\./(?P<folder>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/?(?:[a-z]{2}\.md)?(?P<anchor>#.*)?$"
@@ -67,12 +75,16 @@ class _Locator:
     def __init__(self, source: str) -> None:
         self.lines = source.splitlines()
 
-    def find(self, needle: str, block: list[int] | None) -> tuple[int, int]:
+    def find(self, needle: str, block: list[int] | None, nth: int = 0) -> tuple[int, int]:
+        """Where `needle` is written for the `nth` time (from 0) in `block`'s lines."""
         start, end = block if block else (0, len(self.lines))
         for index in range(start, min(end, len(self.lines))):
             column = self.lines[index].find(needle)
-            if column >= 0:
-                return index + 1, column + 1
+            while column >= 0:
+                if nth == 0:
+                    return index + 1, column + 1
+                nth -= 1
+                column = self.lines[index].find(needle, column + 1)
         return start + 1, 1
 
 
@@ -113,6 +125,22 @@ class MarkdownChecks:
                     )
             elif token.type == "inline":
                 self._inline(token, in_quiz=False)
+        first_definitions: dict[str, int] = {}
+        for label, line in document.env.get(FOOTNOTE_DEFINITIONS, ()):
+            if label in first_definitions:
+                _, column = where.find(f"[^{label}]:", [line - 1, line])
+                problems.add(
+                    path,
+                    line,
+                    N_(
+                        "footnote [^%(label)s] is defined again (first on line %(first)d): "
+                        "learners see only its last definition; give each note its own label"
+                    ),
+                    column,
+                    label=label,
+                    first=first_definitions[label],
+                )
+            first_definitions.setdefault(label, line)
         defined = {
             label.removeprefix(":")
             for label in (document.env.get("footnotes", {}).get("refs") or {})
@@ -136,12 +164,30 @@ class MarkdownChecks:
 
     def _inline(self, inline: Token, *, in_quiz: bool) -> None:
         path, where, problems = self.context.path, self.where, self.problems
+        # How many times each footnote has been referenced so far in this text, to find the
+        # next reference where it is written.
+        references: Counter[str] = Counter()
         for child in inline.children or []:
             if child.type == "footnote_ref":
                 if in_quiz:
                     _report_quiz_footnote("^[", inline, where, path, problems)
-                else:
-                    self._referenced.add(child.meta.get("label", ""))
+                    continue
+                label = child.meta.get("label", "")
+                if child.meta.get("subId", 0) > 0:
+                    line, column = where.find(f"[^{label}]", inline.map, references[label])
+                    problems.warn(
+                        path,
+                        line,
+                        N_(
+                            "footnote [^%(label)s] is referenced again, which learners see as "
+                            "%(marker)s: give each place a note of its own"
+                        ),
+                        column,
+                        label=label,
+                        marker=footnote_caption(child.meta),
+                    )
+                references[label] += 1
+                self._referenced.add(label)
             elif child.type == "html_inline":
                 _check_html(child.content, inline.map, where, path, problems)
             elif child.type == "text":
@@ -169,18 +215,32 @@ class MarkdownChecks:
                             written=match[0],
                             label=match[2] or match[1],
                         )
-                for match in UNDEFINED_FOOTNOTE.finditer(child.content):
+                for match in FOOTNOTE_AS_TEXT.finditer(child.content):
                     if in_quiz:
                         _report_quiz_footnote(match.group(0), inline, where, path, problems)
                         continue
                     line, column = where.find(match.group(0), inline.map)
-                    problems.add(
-                        path,
-                        line,
-                        N_("footnote [^%(label)s] has no definition"),
-                        column,
-                        label=match[1],
-                    )
+                    label, joined = match[1], "".join(match[1].split())
+                    if label == joined:
+                        problems.add(
+                            path,
+                            line,
+                            N_("footnote [^%(label)s] has no definition"),
+                            column,
+                            label=label,
+                        )
+                    else:
+                        problems.add(
+                            path,
+                            line,
+                            N_(
+                                "%(written)s is shown to learners as written: a footnote's "
+                                "label has no spaces, as in [^%(label)s]"
+                            ),
+                            column,
+                            written=match[0],
+                            label=joined,
+                        )
             elif child.type == "link_open":
                 if link := _check_link(child, inline, where, self.context, problems):
                     self.links.append(link)

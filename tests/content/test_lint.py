@@ -144,6 +144,29 @@ def problems(directory) -> list[str]:
             "shows: start the text's headings at ##",
         ),
         ("Intro.\n\nOtra\n====\n", 3, 1, "warning", "a first-level heading (# or ===)"),
+        (
+            "Uno[^a].\n\n[^a]: Primera.\n[^a]: Segunda.\n",
+            3,
+            1,
+            "error",
+            "footnote [^a] is defined again (first on line 9): learners see only its last "
+            "definition; give each note its own label",
+        ),
+        (
+            "Uno[^a] y dos[^a].\n\n[^a]: Nota.\n",
+            0,
+            14,
+            "warning",
+            "footnote [^a] is referenced again, which learners see as [i:1]: give each place a "
+            "note of its own",
+        ),
+        (
+            "Uno[^c] y dos [^ c].\n\n[^c]: Nota.\n",
+            0,
+            15,
+            "error",
+            "[^ c] is shown to learners as written: a footnote's label has no spaces, as in [^c]",
+        ),
     ],
     ids=[
         "undefined footnote",
@@ -168,6 +191,9 @@ def problems(directory) -> list[str]:
         "undefined collapsed reference",
         "first-level heading",
         "setext first-level heading",
+        "footnote defined twice",
+        "footnote referenced twice",
+        "footnote label with a space",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
