@@ -1,11 +1,13 @@
 """Checks on a lesson's Markdown that a renderer would pass over silently: footnotes without
-a definition or never referenced, empty headings, links to lessons that do not exist,
-images missing from the lesson folder, raw HTML (shown as text) and HTML comments left open.
-Links and images that pass are rewritten to the addresses the app serves them at."""
+a definition or never referenced, empty headings, links that lead learners nowhere (to
+lessons that do not exist, files, sections, javascript:), images missing from the lesson
+folder, raw HTML (shown as text) and HTML comments left open. Links and images that pass are
+rewritten to the addresses the app serves them at."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,19 +15,41 @@ from urllib.parse import unquote, urlsplit
 
 from markdown_it.token import Token
 
-from app.content.markdown import ParsedDocument, parse_text, without_comments
+from app.content.markdown import (
+    FOOTNOTE_DEFINITIONS,
+    ParsedDocument,
+    footnote_caption,
+    parse_text,
+    without_comments,
+)
 from app.content.model import LessonLink
 from app.content.problems import N_, Problems
 
-UNDEFINED_FOOTNOTE = re.compile(r"\[\^([^\]\s]+)\]")
+# A footnote reference left as text: its label has no definition, or it has spaces.
+FOOTNOTE_AS_TEXT = re.compile(r"\[\^([^\]]*\S[^\]]*)\]")
 # A link to another lesson's file or folder, as it works when browsing the repository.
 LESSON_LINK = re.compile(
     r"^\.\./(?P<folder>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/?(?:[a-z]{2}\.md)?(?P<anchor>#.*)?$"
 )
 APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
+# A language file in the lesson's own folder: the lesson itself, as a link to another
+# lesson's file is that lesson.
+OWN_LESSON_FILE = re.compile(r"^(?:\./)?[a-z]{2}\.md(?P<anchor>#.*)?$")
+# Where links may lead besides lessons; a javascript: link would run in the learner's page.
+WEB_SCHEMES = {"http", "https", "mailto"}
+# markdown-it leaves a link to these as the text it was written as (its validateLink), so
+# they reach the checks as "](javascript:…" in the text.
+REFUSED_LINK = re.compile(r"\]\(\s*<?\s*(?P<scheme>javascript|vbscript|file|data):", re.IGNORECASE)
+# A reference link, [text][label] or [text][], that markdown-it left as text: its label has
+# no definition.
+UNDEFINED_REFERENCE = re.compile(r"\[([^\[\]]+)\]\[([^\[\]]*)\]")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
+NOT_A_WEB_LINK = N_(
+    "a link to a %(scheme)s: address is not allowed: lessons link to web pages (https:, http:), "
+    "email addresses (mailto:) and other lessons"
+)
 COMMENT_OPENING = "<!--"
 # A raw tag as the trainer wrote it, to name it in the warning.
 RAW_TAG = re.compile(r"<[^>\n]*>?")
@@ -51,12 +75,16 @@ class _Locator:
     def __init__(self, source: str) -> None:
         self.lines = source.splitlines()
 
-    def find(self, needle: str, block: list[int] | None) -> tuple[int, int]:
+    def find(self, needle: str, block: list[int] | None, nth: int = 0) -> tuple[int, int]:
+        """Where `needle` is written for the `nth` time (from 0) in `block`'s lines."""
         start, end = block if block else (0, len(self.lines))
         for index in range(start, min(end, len(self.lines))):
             column = self.lines[index].find(needle)
-            if column >= 0:
-                return index + 1, column + 1
+            while column >= 0:
+                if nth == 0:
+                    return index + 1, column + 1
+                nth -= 1
+                column = self.lines[index].find(needle, column + 1)
         return start + 1, 1
 
 
@@ -83,8 +111,36 @@ class MarkdownChecks:
                 if not inline.content.strip():
                     line = (token.map[0] + 1) if token.map else 1
                     problems.warn(path, line, N_("empty heading"))
+                if token.tag == "h1":
+                    # The page's one first-level heading is the lesson's title.
+                    line, column = where.find(token.markup, token.map)
+                    problems.warn(
+                        path,
+                        line,
+                        N_(
+                            "a first-level heading (# or ===) is the lesson's title, which the "
+                            "page already shows: start the text's headings at ##"
+                        ),
+                        column,
+                    )
             elif token.type == "inline":
                 self._inline(token, in_quiz=False)
+        first_definitions: dict[str, int] = {}
+        for label, line in document.env.get(FOOTNOTE_DEFINITIONS, ()):
+            if label in first_definitions:
+                _, column = where.find(f"[^{label}]:", [line - 1, line])
+                problems.add(
+                    path,
+                    line,
+                    N_(
+                        "footnote [^%(label)s] is defined again (first on line %(first)d): "
+                        "learners see only its last definition; give each note its own label"
+                    ),
+                    column,
+                    label=label,
+                    first=first_definitions[label],
+                )
+            first_definitions.setdefault(label, line)
         defined = {
             label.removeprefix(":")
             for label in (document.env.get("footnotes", {}).get("refs") or {})
@@ -108,12 +164,30 @@ class MarkdownChecks:
 
     def _inline(self, inline: Token, *, in_quiz: bool) -> None:
         path, where, problems = self.context.path, self.where, self.problems
+        # How many times each footnote has been referenced so far in this text, to find the
+        # next reference where it is written.
+        references: Counter[str] = Counter()
         for child in inline.children or []:
             if child.type == "footnote_ref":
                 if in_quiz:
                     _report_quiz_footnote("^[", inline, where, path, problems)
-                else:
-                    self._referenced.add(child.meta.get("label", ""))
+                    continue
+                label = child.meta.get("label", "")
+                if child.meta.get("subId", 0) > 0:
+                    line, column = where.find(f"[^{label}]", inline.map, references[label])
+                    problems.warn(
+                        path,
+                        line,
+                        N_(
+                            "footnote [^%(label)s] is referenced again, which learners see as "
+                            "%(marker)s: give each place a note of its own"
+                        ),
+                        column,
+                        label=label,
+                        marker=footnote_caption(child.meta),
+                    )
+                references[label] += 1
+                self._referenced.add(label)
             elif child.type == "html_inline":
                 _check_html(child.content, inline.map, where, path, problems)
             elif child.type == "text":
@@ -123,18 +197,50 @@ class MarkdownChecks:
                     and "\\" + COMMENT_OPENING not in inline.content
                 ):
                     _report_open_comment(inline.map, where, path, problems)
-                for match in UNDEFINED_FOOTNOTE.finditer(child.content):
+                for match in REFUSED_LINK.finditer(child.content):
+                    line, column = where.find(f"{match['scheme']}:", inline.map)
+                    problems.add(path, line, NOT_A_WEB_LINK, column, scheme=match["scheme"])
+                for match in UNDEFINED_REFERENCE.finditer(child.content):
+                    # Escaped, "\[text\]\[label\]" is meant as it shows.
+                    if match[0] in inline.content:
+                        line, column = where.find(match[0], inline.map)
+                        problems.warn(
+                            path,
+                            line,
+                            N_(
+                                "%(written)s is shown to learners as written: no "
+                                "'[%(label)s]: https://…' line gives the link's address"
+                            ),
+                            column,
+                            written=match[0],
+                            label=match[2] or match[1],
+                        )
+                for match in FOOTNOTE_AS_TEXT.finditer(child.content):
                     if in_quiz:
                         _report_quiz_footnote(match.group(0), inline, where, path, problems)
                         continue
                     line, column = where.find(match.group(0), inline.map)
-                    problems.add(
-                        path,
-                        line,
-                        N_("footnote [^%(label)s] has no definition"),
-                        column,
-                        label=match[1],
-                    )
+                    label, joined = match[1], "".join(match[1].split())
+                    if label == joined:
+                        problems.add(
+                            path,
+                            line,
+                            N_("footnote [^%(label)s] has no definition"),
+                            column,
+                            label=label,
+                        )
+                    else:
+                        problems.add(
+                            path,
+                            line,
+                            N_(
+                                "%(written)s is shown to learners as written: a footnote's "
+                                "label has no spaces, as in [^%(label)s]"
+                            ),
+                            column,
+                            written=match[0],
+                            label=joined,
+                        )
             elif child.type == "link_open":
                 if link := _check_link(child, inline, where, self.context, problems):
                     self.links.append(link)
@@ -198,8 +304,43 @@ def _report_open_comment(
 def _check_link(
     token: Token, inline: Token, where: _Locator, context: LessonContext, problems: Problems
 ) -> LessonLink | None:
+    """Point links to lessons at the app's addresses, and report those that would lead
+    learners nowhere: only lessons, web pages and email addresses can be opened from a
+    lesson's page."""
     href = str(token.attrs.get("href", ""))
-    if match := LESSON_LINK.match(href):
+    parts = urlsplit(href)
+    # An empty address has no text of its own to be found by.
+    line, column = where.find(href or "]()", inline.map)
+    if parts.scheme or parts.netloc:
+        if parts.scheme and parts.scheme.lower() not in WEB_SCHEMES:
+            problems.add(context.path, line, NOT_A_WEB_LINK, column, scheme=parts.scheme)
+        return None
+    if not href:
+        problems.add(
+            context.path,
+            line,
+            N_(
+                "this link has no address: write where it leads in its ( ), as in [text](https://…)"
+            ),
+            column,
+        )
+        return None
+    if href.startswith("#"):
+        problems.add(
+            context.path,
+            line,
+            N_(
+                "link to %(href)s leads nowhere: the headings of a lesson have no anchors to "
+                "link to"
+            ),
+            column,
+            href=href,
+        )
+        return None
+    if match := OWN_LESSON_FILE.match(href):
+        slug = context.slug
+        token.attrs["href"] = slug + (match["anchor"] or "")
+    elif match := LESSON_LINK.match(href):
         slug = context.folders.get(match["folder"])
         # Lesson pages are /<lang>/lessons/<slug>: a bare slug is the sibling lesson in the
         # reader's own language.
@@ -207,12 +348,36 @@ def _check_link(
             token.attrs["href"] = slug + (match["anchor"] or "")
     elif match := APP_LESSON_LINK.match(href):
         slug = match["slug"] if match["slug"] in context.folders.values() else None
-    else:
+    elif href.startswith("/"):
+        # Another page of the app, such as /es/privacy.
         return None
-    line, column = where.find(href, inline.map)
+    else:
+        # The app serves a lesson folder's pictures only, and only where they are shown.
+        problems.add(
+            context.path,
+            line,
+            N_(
+                "link to %(href)s, which learners cannot open: link to a lesson's file "
+                "(../NN-slug/es.md), a web page or an email address"
+            ),
+            column,
+            href=href,
+        )
+        return None
     if slug is None:
         problems.add(context.path, line, NO_SUCH_LESSON, column, href=href)
         return None
+    if parts.fragment:
+        problems.warn(
+            context.path,
+            line,
+            N_(
+                "link to %(href)s leads to the top of the lesson: the headings of a lesson have "
+                "no anchors to link to"
+            ),
+            column,
+            href=href,
+        )
     return LessonLink(slug, href, line, column)
 
 
@@ -233,7 +398,26 @@ def _check_image(
         return
     # The address is URL-encoded ("My%20map.png", or <My map.png> once parsed); the file
     # name is not.
-    file = (context.folder / unquote(parts.path)).resolve()
+    named = context.folder / unquote(parts.path)
+    try:
+        file = named.resolve(strict=True)
+    except FileNotFoundError:
+        # Missing, it is still told apart from one named outside the folder.
+        file = named.resolve()
+    except (OSError, RuntimeError):
+        # A link that leads back to itself (RuntimeError before Python 3.13), or a folder
+        # on the way that cannot be entered.
+        problems.add(
+            context.path,
+            line,
+            N_(
+                "cannot read image %(src)s: check that it is not a link leading back to itself "
+                "and that its permissions let it be read"
+            ),
+            column,
+            src=src,
+        )
+        return
     if context.folder.resolve() not in file.parents:
         problems.add(
             context.path,

@@ -633,11 +633,11 @@ def check_course(
     directory: Path | str, register: DataRegister | None = None
 ) -> tuple[Course | None, list[Problem]]:
     """Read and check a whole lessons directory: the course, or None when there are errors,
-    with every problem found (errors and warnings), in the order found."""
+    with every problem found (errors and warnings), each file's in the order of its lines."""
     directory = Path(directory)
     problems = Problems()
     course = _read_course(directory, register, problems)
-    return (course if not problems.errors else None), problems.items
+    return (course if not problems.errors else None), problems.in_order()
 
 
 def _read_course(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
@@ -45,12 +46,17 @@ def roman(number: int) -> str:
     return "".join(digits)
 
 
-def _footnote_caption(self, tokens: Sequence[Token], idx: int, options, env) -> str:
-    meta = tokens[idx].meta
+def footnote_caption(meta: dict) -> str:
+    """A footnote reference's marker, from its token's meta: [ii], or [ii:1] for the note's
+    second reference."""
     caption = roman(meta["id"] + 1)
     if meta.get("subId", -1) > 0:
         caption += f":{meta['subId']}"
     return f"[{caption}]"
+
+
+def _footnote_caption(self, tokens: Sequence[Token], idx: int, options, env) -> str:
+    return footnote_caption(tokens[idx].meta)
 
 
 # Stands in a footnote's way back for its spoken name, which is in the reader's interface
@@ -108,6 +114,20 @@ def _html_inline(self, tokens: Sequence[Token], idx: int, options, env) -> str:
     return escapeHtml(without_comments(tokens[idx].content))
 
 
+# env key: each footnote definition's label and file line, in the order written.
+FOOTNOTE_DEFINITIONS = "footnote_definitions"
+
+
+def _record_footnote_definitions(state: StateCore) -> None:
+    """The footnote plugin keeps one definition per label, silently, and forgets where each
+    was: noted before it does, a label defined twice can be reported."""
+    state.env[FOOTNOTE_DEFINITIONS] = [
+        (token.meta["label"], token.map[0] + 1)
+        for token in state.tokens
+        if token.type == "footnote_reference_open" and token.map
+    ]
+
+
 def _make_parser() -> MarkdownIt:
     # HTML is recognised, as CommonMark reads it, only so that comments can be left out and
     # everything else escaped (`_html_block`, `_html_inline`): none of it reaches the page.
@@ -115,6 +135,7 @@ def _make_parser() -> MarkdownIt:
     md.enable(["table", "strikethrough"])
     md.use(front_matter_plugin)
     md.use(footnote_plugin)
+    md.core.ruler.before("footnote_tail", FOOTNOTE_DEFINITIONS, _record_footnote_definitions)
     md.add_render_rule("footnote_caption", _footnote_caption)
     md.add_render_rule("footnote_anchor", _footnote_anchor)
     md.add_render_rule("html_block", _html_block)

@@ -120,6 +120,17 @@ class Problems:
     ) -> None:
         self.items.append(Problem(path, line, template, column, Level.WARNING, values))
 
+    def in_order(self) -> list[Problem]:
+        """Every problem, file by file in the order the files were first found, and each
+        file's by line and column: checks run one after another over a file (its quiz before
+        its text, links to drafts once every lesson is read), and a trainer reads it top down."""
+        files: dict[Path, int] = {}
+        for problem in self.items:
+            files.setdefault(problem.path, len(files))
+        return sorted(
+            self.items, key=lambda problem: (files[problem.path], problem.line, problem.column)
+        )
+
     @property
     def errors(self) -> list[Problem]:
         return [problem for problem in self.items if problem.level is Level.ERROR]

@@ -6,6 +6,7 @@ import pytest
 
 from app.content import check_course, load_course
 from app.content.loader import read_source_hash
+from app.content.markdown import parse_document
 from app.content.problems import Problems
 from tests.content.conftest import lesson_file
 
@@ -86,6 +87,86 @@ def problems(directory) -> list[str]:
             "error",
             "this HTML comment is not closed: end it with -->",
         ),
+        (
+            "See [it](otro.md).\n",
+            0,
+            10,
+            "error",
+            "link to otro.md, which learners cannot open: link to a lesson's file "
+            "(../NN-slug/es.md), a web page or an email address",
+        ),
+        (
+            "See [it]() now.\n",
+            0,
+            8,
+            "error",
+            "this link has no address: write where it leads in its ( ), as in [text](https://…)",
+        ),
+        (
+            "See [it](#x).\n",
+            0,
+            10,
+            "error",
+            "link to #x leads nowhere: the headings of a lesson have no anchors to link to",
+        ),
+        (
+            "See [it](../01-first/es.md#x).\n",
+            0,
+            10,
+            "warning",
+            "link to ../01-first/es.md#x leads to the top of the lesson: the headings of a "
+            "lesson have no anchors to link to",
+        ),
+        (
+            "See [it](javascript:alert(1)).\n",
+            0,
+            10,
+            "error",
+            "a link to a javascript: address is not allowed: lessons link to web pages (https:, "
+            "http:), email addresses (mailto:) and other lessons",
+        ),
+        ("Call [us](tel:+34600000000).\n", 0, 11, "error", "a link to a tel: address"),
+        (
+            "See [the site][nope] and [it][].\n",
+            0,
+            5,
+            "warning",
+            "[the site][nope] is shown to learners as written: no '[nope]: https://…' line gives "
+            "the link's address",
+        ),
+        ("See [the site][nope] and [it][].\n", 0, 26, "warning", "[it][] is shown"),
+        (
+            "Intro.\n\n# Una lección\n",
+            2,
+            1,
+            "warning",
+            "a first-level heading (# or ===) is the lesson's title, which the page already "
+            "shows: start the text's headings at ##",
+        ),
+        ("Intro.\n\nOtra\n====\n", 3, 1, "warning", "a first-level heading (# or ===)"),
+        (
+            "Uno[^a].\n\n[^a]: Primera.\n[^a]: Segunda.\n",
+            3,
+            1,
+            "error",
+            "footnote [^a] is defined again (first on line 9): learners see only its last "
+            "definition; give each note its own label",
+        ),
+        (
+            "Uno[^a] y dos[^a].\n\n[^a]: Nota.\n",
+            0,
+            14,
+            "warning",
+            "footnote [^a] is referenced again, which learners see as [i:1]: give each place a "
+            "note of its own",
+        ),
+        (
+            "Uno[^c] y dos [^ c].\n\n[^c]: Nota.\n",
+            0,
+            15,
+            "error",
+            "[^ c] is shown to learners as written: a footnote's label has no spaces, as in [^c]",
+        ),
     ],
     ids=[
         "undefined footnote",
@@ -100,6 +181,19 @@ def problems(directory) -> list[str]:
         "HTML block",
         "unclosed comment",
         "comment across paragraphs",
+        "file that is not a lesson",
+        "empty link",
+        "anchor on the page",
+        "anchor in a lesson",
+        "javascript link",
+        "other scheme",
+        "undefined reference",
+        "undefined collapsed reference",
+        "first-level heading",
+        "setext first-level heading",
+        "footnote defined twice",
+        "footnote referenced twice",
+        "footnote label with a space",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
@@ -135,6 +229,26 @@ def test_comments_and_escaped_html_are_not_reported(lessons_dir):
     assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
 
 
+def test_links_to_web_pages_email_and_the_apps_pages_are_not_reported(lessons_dir):
+    body = (
+        "Write to [us](mailto:lab@example.org), see [the site](https://example.org/a#b), "
+        "[this one](//example.org) or [privacy](/es/privacy).\n"
+    )
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
+
+
+def test_reference_links_with_a_definition_or_escaped_are_not_reported(lessons_dir):
+    body = "See [the site][lab], [Lab][] and \\[a\\]\\[b\\].\n\n[lab]: https://example.org\n"
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
+
+
+def test_a_javascript_link_is_never_made_a_link():
+    html = parse_document("[js](javascript:alert(1)) [js](JavaScript:alert(1))\n").render()
+    assert "<a" not in html
+
+
 def test_warnings_do_not_stop_a_course_from_loading(lessons_dir):
     lessons_dir.write("01-first/es.md", lesson_file(body="Text.\n\n[^lonely]: A note.\n"))
     assert load_course(lessons_dir.root).lessons[0].slug == "first"
@@ -144,10 +258,14 @@ def test_links_between_lessons_and_images_point_at_the_apps_addresses(lessons_di
     lessons_dir.lesson("02-second")
     (lessons_dir.root / "01-first").mkdir()
     (lessons_dir.root / "01-first" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
-    body = "See [the next one](../02-second/es.md#start).\n\n![A map](map.png)\n"
+    body = (
+        "See [the next one](../02-second/es.md#start), [this one](es.md) and [in Portuguese]"
+        "(./pt.md).\n\n![A map](map.png)\n"
+    )
     lessons_dir.write("01-first/es.md", lesson_file(body=body))
     html = load_course(lessons_dir.root).lessons[0].texts["es"].html
     assert 'href="second#start"' in html
+    assert '<a href="first">this one</a>' in html and '<a href="first">in Portuguese</a>' in html
     assert 'src="first/files/map.png"' in html
 
 
@@ -308,3 +426,28 @@ def test_a_quiz_keeps_the_trainers_comments_to_themselves(lessons_dir):
     lessons_dir.write("01-first/es.md", lesson_file(body=body + "( ) there: Allí\n```\n"))
     question = load_course(lessons_dir.root).lessons[0].texts["es"].quiz.questions[0]
     assert question.prompt_html == "¿Dónde?"
+
+
+def test_a_files_problems_are_listed_by_line_and_column(lessons_dir):
+    # Found in another order: the text, then its footnotes, then links to drafts.
+    lessons_dir.lesson("02-second", languages=("es",), draft="true")
+    body = (
+        "See <sub>, [^lonely] and [next](../02-second/es.md).\n\n[^lonely]: A.\n\n[^unused]: B.\n"
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    found = [problem for problem in check_course(lessons_dir.root)[1] if problem.path == path]
+    assert [(problem.line, problem.column) for problem in found] == [
+        (BODY_LINE, 5),
+        (BODY_LINE, 33),
+        (BODY_LINE + 4, 1),
+    ]
+
+
+def test_a_picture_that_links_to_itself_is_reported_not_a_crash(lessons_dir):
+    (lessons_dir.root / "01-first").mkdir()
+    (lessons_dir.root / "01-first" / "loop.png").symlink_to("loop.png")
+    path = lessons_dir.write("01-first/es.md", lesson_file(body="Un bucle:\n\n![x](loop.png)\n"))
+    assert [problem for problem in problems(lessons_dir.root) if "es.md" in problem] == [
+        f"{path}:{BODY_LINE + 2}:6: error: cannot read image loop.png: check that it is not a "
+        "link leading back to itself and that its permissions let it be read"
+    ]
