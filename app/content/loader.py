@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from app.content.lint import LessonContext, MarkdownChecks
-from app.content.markdown import ParsedDocument, parse_document
+from app.content.markdown import HTML_COMMENT, ParsedDocument, parse_document
 from app.content.model import Course, Lesson, LessonText, Reading
 from app.content.problems import N_, CommandPath, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
@@ -377,10 +377,37 @@ def source_hash(source: str, front_matter: Mapping[str, Any], document: ParsedDo
     translated = [
         _text(front_matter.get("title")),
         _text(reading.get("title")) if isinstance(reading, dict) else None,
-        _significant_text(re.split(r"\r\n?|\n", source)[document.front_matter_end :]),
+        _significant_text(_without_comments(source, document)[document.front_matter_end :]),
     ]
     canonical = json.dumps(translated, ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:10]
+
+
+def _without_comments(source: str, document: ParsedDocument) -> list[str]:
+    """The file's lines without its HTML comments, which never reach learners (a trainer's
+    note to themselves is nothing to translate). A comment standing as a block of its own
+    goes with the blank line after it, so the text reads as if it had never been there."""
+    lines: list[str | None] = list(re.split(r"\r\n?|\n", source))
+    for token in document.body:
+        parts = [token] if token.type == "html_block" else (token.children or [])
+        comments = [
+            comment
+            for part in parts
+            if part.type in ("html_block", "html_inline")
+            for comment in HTML_COMMENT.findall(part.content)
+        ]
+        if not comments or token.map is None:
+            continue
+        start, end = token.map
+        block = "\n".join(line for line in lines[start:end] if line is not None)
+        for comment in comments:
+            block = block.replace(comment, "", 1)
+        lines[start:end] = [None] * (end - start)
+        if block.strip():
+            lines[start] = block
+        elif end < len(lines) and lines[end] == "":
+            lines[end] = None
+    return [line for line in lines if line is not None]
 
 
 def _significant_text(lines: list[str]) -> str:

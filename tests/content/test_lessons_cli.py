@@ -145,6 +145,9 @@ def states(lessons_dir) -> dict[str, str]:
         ("author: Ruben", "author: Rubén García"),
         ("title: Uno", "title: 'Uno'"),
         ("pages: 3", "pages: 4"),
+        ("Otra línea.\n", "Otra línea.\n\n<!-- TODO: revisar la cita -->\n"),
+        ("Una línea.\n", "<!-- nota\nde dos líneas -->\n\nUna línea.\n"),
+        ("Una línea.", "Una línea.<!-- nota -->"),
     ],
     ids=[
         "trailing space",
@@ -155,6 +158,9 @@ def states(lessons_dir) -> dict[str, str]:
         "author",
         "title quoted",
         "reading pages",
+        "comment after the text",
+        "comment before the text",
+        "comment within a line",
     ],
 )
 def test_a_source_edit_with_nothing_to_translate_leaves_translations_current(
