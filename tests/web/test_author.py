@@ -290,7 +290,11 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     trainer.submit("/en/author/", "/en/author/reload")
     page = trainer.get("/en/author/translations").get_data(as_text=True)
     # No date: the file's time is that of the last clone or pull, not of the edit.
-    assert page.count('<td class="state-stale">Out of date</td>') == 2
+    for language in ("pt", "en"):
+        assert (
+            '<td class="state-stale">Out of date<br><span class="hint">Stamp it once it '
+            f"matches es.md: <code>flask --app app lessons stamp {folder / language}.md</code>"
+        ) in page
     assert (
         "A translation is out of date when the title, the reading's title or the text of its "
         "lesson's source file changed after it was stamped with "
