@@ -34,7 +34,9 @@ LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)
 
 COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
 LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects", "translated_from"}
-READING_KEYS = {"title", "url", "pages"}
+READING_KEYS = {"title", "url", "pages", "language"}
+# A language as HTML's lang attribute takes it (BCP 47, in its usual short forms).
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +329,19 @@ def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Rea
             path, line, N_("'reading.url' must be an http(s) address, not '%(url)s'"), url=url
         )
         url = None
-    return Reading(title=title, url=url, pages=_text(value.get("pages")))
+    language = _text(value.get("language"))
+    if language is not None and not LANGUAGE_TAG.match(language):
+        problems.add(
+            path,
+            line,
+            N_(
+                "'reading.language' must be a language code such as 'en' or 'pt-BR', not "
+                "'%(value)s'"
+            ),
+            value=language,
+        )
+        language = None
+    return Reading(title=title, url=url, pages=_text(value.get("pages")), language=language)
 
 
 def _parse_collects(

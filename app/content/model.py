@@ -16,6 +16,9 @@ class Reading:
     title: str
     url: str | None = None
     pages: str | None = None
+    # The reading's own language, when it is not the lesson's (a screen reader then reads
+    # its title in that language).
+    language: str | None = None
 
 
 class QuestionKind(enum.StrEnum):

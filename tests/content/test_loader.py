@@ -38,6 +38,7 @@ def test_the_shipped_course_has_two_lessons_in_three_languages():
     assert first.texts["en"].title == "What is co-production?"
     assert first.texts["pt"].title == "O que é a coprodução?"
     assert first.texts["es"].reading.pages == "14-16"
+    assert first.texts["es"].reading.language == "en", "an English reading in a Spanish lesson"
     assert "Catalogue for Wales" in first.texts["es"].reading.title
 
 
@@ -262,6 +263,18 @@ def test_a_date_not_in_iso_form_is_reported(lessons_dir):
     assert problems_of(lessons_dir.root) == [
         f"{path}:4:1: error: 'date' must be written as YYYY-MM-DD"
     ]
+
+
+def test_a_reading_language_that_is_no_language_code_is_reported(lessons_dir):
+    path = lessons_dir.write(
+        "01-first/es.md",
+        lesson_file("Uno", reading="{title: A book, language: English}"),
+    )
+    [problem] = problems_of(lessons_dir.root)
+    assert problem.startswith(f"{path}:")
+    assert problem.endswith(
+        "error: 'reading.language' must be a language code such as 'en' or 'pt-BR', not 'English'"
+    )
 
 
 @pytest.mark.parametrize("where", ["date: 2024-02-30", "reading:\n  pages: 2024-13-45"])

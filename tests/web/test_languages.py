@@ -192,3 +192,8 @@ def test_a_footnotes_way_back_is_named_in_the_page_language(client):
     page = client.get(f"/pt/lessons/{LESSON_1}").get_data(as_text=True)
     backrefs = re.findall(r'<a href="#fnref[^"]*" class="footnote-backref"([^>]*)>', page)
     assert backrefs and set(backrefs) == {' aria-label="Voltar ao texto"'}
+
+
+def test_an_english_reading_in_a_portuguese_lesson_is_marked_as_english(client):
+    page = client.get(f"/pt/lessons/{LESSON_1}").text
+    assert 'lang="en" hreflang="en">Seeing is Believing' in page
