@@ -35,6 +35,8 @@ LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)
 COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
 LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects", "translated_from"}
 READING_KEYS = {"title", "url", "pages", "language"}
+# Markdown emphasis or code in a title, which is shown as plain text everywhere.
+MARKDOWN_IN_TITLE = re.compile(r"(\*\*?|__?|`)\S(?:.*?\S)?\1")
 # A language as HTML's lang attribute takes it (BCP 47, in its usual short forms).
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -499,6 +501,13 @@ def _load_lesson_text(
         return value or ""
 
     title = required_text("title")
+    if marks := MARKDOWN_IN_TITLE.search(title):
+        problems.warn(
+            path,
+            line_of("title"),
+            N_("a title is plain text: learners see %(marks)s as it is written"),
+            marks=marks.group(0),
+        )
     author = required_text("author")
     date = _parse_date(data.values.get("date"))
     if date is None and "date" in data.values:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.content import ContentError, load_course
+from app.content import ContentError, check_course, load_course
 from app.content.markdown import roman
 from config import ROOT
 from tests.content.conftest import COURSE_YML, lesson_file
@@ -263,6 +263,23 @@ def test_a_date_not_in_iso_form_is_reported(lessons_dir):
     assert problems_of(lessons_dir.root) == [
         f"{path}:4:1: error: 'date' must be written as YYYY-MM-DD"
     ]
+
+
+@pytest.mark.parametrize(
+    ("title", "marks"),
+    [("'La *coproducción* hoy'", "*coproducción*"), ("'Ver `código`'", "`código`")],
+)
+def test_markdown_in_a_title_is_warned_of(lessons_dir, title, marks):
+    path = lessons_dir.write("01-first/es.md", lesson_file(title))
+    found = [str(problem) for problem in check_course(lessons_dir.root)[1] if problem.path == path]
+    assert found == [
+        f"{path}:2:1: warning: a title is plain text: learners see {marks} as it is written"
+    ]
+
+
+def test_a_title_with_a_lone_asterisk_or_underscore_is_fine(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", lesson_file("'5 * 3 = 15 y snake_case'"))
+    assert [problem for problem in check_course(lessons_dir.root)[1] if problem.path == path] == []
 
 
 def test_a_reading_language_that_is_no_language_code_is_reported(lessons_dir):
