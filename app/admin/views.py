@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NoReturn
 
 import sqlalchemy as sa
@@ -158,12 +157,8 @@ def _switch(name: str) -> bool:
 @bp.get("/<lang:lang>/admin/")
 @role_required(Role.ADMIN)
 def dashboard():
-    """How learners are doing, where they drop off, in which language: learners only
-    unless another role, or every role, is chosen (staff trying the course are no learners,
-    and the export links carry the same choice)."""
+    """How learners are doing, where they drop off, in which language."""
     filters = _filters()
-    if "role" not in request.args:
-        filters = dataclasses.replace(filters, role=Role.LEARNER)
     return render_template(
         "admin/dashboard.html",
         filters=filters,
