@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,6 +68,12 @@ class Question:
 
     def option(self, option_id: str) -> Option | None:
         return next((option for option in self.options if option.id == option_id), None)
+
+    def misses_some(self, chosen: Iterable[str]) -> bool:
+        """Whether `chosen` holds only right options, but not all of them: an answer on the
+        right track, which scores nothing yet."""
+        picked = frozenset(chosen)
+        return bool(picked) and picked < self.correct_ids
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,8 +135,10 @@ def lesson(slug: str):
     opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)
     kept = session.get(KEPT_ANSWERS)
     if kept and kept["lesson"] == lesson.slug and kept["account"] == current_user.id:
-        session.pop(KEPT_ANSWERS)
-        flash(str(KEPT_NOTES[kept.get("note", "signed-in")]) % {"number": kept.get("number")})
+        # Kept until they are sent: a reload, or coming back later, still finds them.
+        if not kept.get("told"):
+            flash(str(KEPT_NOTES[kept.get("note", "signed-in")]) % {"number": kept.get("number")})
+            session[KEPT_ANSWERS] = {**kept, "told": True}
         return _render_lesson(
             lesson, acknowledged=True, learner_progress=opened, chosen=kept["answers"]
         )
@@ -181,9 +183,10 @@ def privacy_notice():
     return render_template("learn/privacy.html", register=content.register)
 
 
-def _sign_in_first(lesson: Lesson, message: str | None = None):
+def _sign_in_first(lesson: Lesson, message: str | None = None, anchor: str | None = None):
     flash(message or _("Please sign in to continue."), "info")
-    return redirect(url_for("account.login", next=url_for("learn.lesson", slug=lesson.slug)))
+    back = url_for("learn.lesson", slug=lesson.slug, _anchor=anchor)
+    return redirect(url_for("account.login", next=back))
 
 
 @bp.post("/<lang:lang>/lessons/<slug>/complete")
@@ -232,7 +235,9 @@ def _answers_not_sent(lesson: Lesson):
         account = account or User.read_id(session.get("_user_id", ""))[0]
         if account is not None and _keep_answers(lesson, account, "signed-in"):
             return _sign_in_first(
-                lesson, _("Please sign in to send your answers: they are kept until you do.")
+                lesson,
+                _("Please sign in to send your answers: they are kept until you do."),
+                anchor="quiz",
             )
         return _sign_in_first(lesson)
     # A form without its token is no page's: refused, with nothing kept.
@@ -292,6 +297,8 @@ def answer_quiz(slug: str):
     except quizzes.TamperedForm:
         refuse(400, tampered)
     attempt = submission.attempt
+    if (kept := session.get(KEPT_ANSWERS)) and kept["lesson"] == lesson.slug:
+        session.pop(KEPT_ANSWERS)  # sent at last
     can_try_again = quizzes.quiz_status(db.session, current_user.id, lesson).can_attempt
     if submission.is_duplicate and quizzes.same_answers(attempt, answers):
         flash(_("This attempt was already submitted; here is its result."), "info")

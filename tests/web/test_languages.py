@@ -197,3 +197,5 @@ def test_a_footnotes_way_back_is_named_in_the_page_language(client):
 def test_an_english_reading_in_a_portuguese_lesson_is_marked_as_english(client):
     page = client.get(f"/pt/lessons/{LESSON_1}").text
     assert 'lang="en" hreflang="en">Seeing is Believing' in page
+    assert "(em inglês)" in page
+    assert "(in English)" not in client.get(f"/en/lessons/{LESSON_1}").text

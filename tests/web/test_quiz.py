@@ -344,15 +344,20 @@ def test_answers_sent_after_the_session_ended_wait_for_the_learner_to_sign_in(ap
     signed_in = learner.submit(
         sent.location, data={"email": "ana@example.org", "password": "correct horse battery"}
     )
-    assert signed_in.location == PAGE.format(lang="pt")
+    assert signed_in.location == PAGE.format(lang="pt") + "#quiz", "back at the quiz"
     again = learner.get(signed_in.location).get_data(as_text=True)
     assert "Aqui estão as respostas que escolheu antes de a sua sessão terminar" in again
     checked = set(re.findall(r'name="(q-[^"]+)" value="([^"]+)" checked', again))
     assert checked == set(answers), "every answer is back, and nothing else"
+    reloaded = learner.get(signed_in.location).get_data(as_text=True)
+    assert ticked(reloaded) == set(answers), "still there after a reload, until sent"
+    assert "Aqui estão as respostas" not in reloaded, "told once"
     assert learner.take_quiz("pt", LESSON, answers).status_code == 303
     assert completed(app)
-    once_only = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
-    assert "Aqui estão as respostas" not in once_only
+    sent = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
+    assert "Lição concluída." in sent, "the way on, at the result"
+    assert '<details class="retake">' in sent, "taking it again is folded away once passed"
+    assert ticked(learner.get(PAGE.format(lang="pt")).text) == set(), "sent: no longer kept"
 
 
 def test_kept_answers_are_for_their_own_learner_only(app, learner):
@@ -448,3 +453,12 @@ def test_a_second_tab_with_other_answers_keeps_them_for_the_next_attempt(app, le
     assert ticked(page) == set(right) and len(attempts(app)) == 1
     assert learner.post(url, data=quiz_form(page, right)).status_code == 303
     assert len(attempts(app)) == 2 and completed(app)
+
+
+def test_a_multiple_choice_answer_missing_a_right_option_is_called_incomplete(app, learner):
+    multiple = next(q for q in LESSON.quiz.questions if q.kind is QuestionKind.MULTIPLE)
+    one_right = sorted(multiple.correct_ids)[0]
+    answers = [pair for pair in right_answers(LESSON.quiz) if pair[0] != f"q-{multiple.id}"]
+    learner.take_quiz("es", LESSON, [*answers, (f"q-{multiple.id}", one_right)])
+    page = learner.get(PAGE.format(lang="es")).text
+    assert page.count("Incompleta: falta al menos una opción correcta") == 1
