@@ -348,8 +348,9 @@ def _check_link(
             token.attrs["href"] = slug + (match["anchor"] or "")
     elif match := APP_LESSON_LINK.match(href):
         slug = match["slug"] if match["slug"] in context.folders.values() else None
-    elif href.startswith("/"):
-        # Another page of the app, such as /es/privacy.
+    elif href.startswith("/") and "." not in parts.path.rsplit("/", 1)[-1]:
+        # Another page of the app, such as /es/privacy; the app serves no file by a path
+        # (/lessons/02-x/es.md, /static/guide.pdf).
         return None
     else:
         # The app serves a lesson folder's pictures only, and only where they are shown.

@@ -35,8 +35,8 @@ LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)
 COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
 LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects", "translated_from"}
 READING_KEYS = {"title", "url", "pages", "language"}
-# Markdown emphasis or code in a title, which is shown as plain text everywhere.
-MARKDOWN_IN_TITLE = re.compile(r"(\*\*?|__?|`)\S(?:.*?\S)?\1")
+# Markdown emphasis, code or a link in a title, which is shown as plain text everywhere.
+MARKDOWN_IN_TITLE = re.compile(r"(\*\*?|__?|`)\S(?:.*?\S)?\1|\[[^\]]+\]\([^)]*\)")
 # A language as HTML's lang attribute takes it (BCP 47, in its usual short forms).
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -308,9 +308,23 @@ def _parse_date(value: Any) -> dt.date | None:
     return None
 
 
+def _warn_of_markdown(title: str, path: Path, line: int, problems: Problems) -> None:
+    if marks := MARKDOWN_IN_TITLE.search(title):
+        problems.warn(
+            path,
+            line,
+            N_("a title is plain text: learners see %(marks)s as it is written"),
+            marks=marks.group(0),
+        )
+
+
 def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Reading | None:
     if not isinstance(value, dict):
-        problems.add(path, line, N_("'reading' must have 'title' and optionally 'url' and 'pages'"))
+        problems.add(
+            path,
+            line,
+            N_("'reading' must have 'title' and optionally 'url', 'pages' and 'language'"),
+        )
         return None
     for key in value:
         if key not in READING_KEYS:
@@ -325,6 +339,7 @@ def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Rea
     if title is None:
         problems.add(path, line, N_("'reading' needs a 'title'"))
         return None
+    _warn_of_markdown(title, path, line, problems)
     url = _text(value.get("url"))
     if url is not None and not re.match(r"^https?://\S+$", url):
         problems.add(
@@ -428,11 +443,14 @@ def _without_comments(source: str, document: ParsedDocument) -> list[str]:
 
 def _significant_text(lines: list[str]) -> str:
     """Lines of Markdown without the whitespace it ignores: blank lines around the text and
-    spaces at line ends, except two or more, which break the line."""
+    spaces at line ends, except two or more before another line of text, which break the
+    line (at a paragraph's end they break nothing)."""
     kept = []
-    for line in lines:
+    for number, line in enumerate(lines):
         text = line.rstrip(" \t")
-        kept.append(text + "  " if text and line.endswith("  ") else text)
+        following = lines[number + 1] if number + 1 < len(lines) else ""
+        breaks = text and line.endswith("  ") and following.strip()
+        kept.append(text + "  " if breaks else text)
     return "\n".join(kept).strip("\n")
 
 
@@ -495,19 +513,18 @@ def _load_lesson_text(
         return data.lines.get(key, first_line)
 
     def required_text(key: str) -> str:
-        value = _text(data.values.get(key))
-        if value is None and key in data.values:
+        raw = data.values.get(key)
+        value = _text(raw)
+        if value is None and isinstance(raw, list | dict):
+            problems.add(
+                path, line_of(key), N_("'%(key)s' must be one piece of text, not a list"), key=key
+            )
+        elif value is None and key in data.values:
             problems.add(path, line_of(key), N_("'%(key)s' must not be empty"), key=key)
         return value or ""
 
     title = required_text("title")
-    if marks := MARKDOWN_IN_TITLE.search(title):
-        problems.warn(
-            path,
-            line_of("title"),
-            N_("a title is plain text: learners see %(marks)s as it is written"),
-            marks=marks.group(0),
-        )
+    _warn_of_markdown(title, path, line_of("title"), problems)
     author = required_text("author")
     date = _parse_date(data.values.get("date"))
     if date is None and "date" in data.values:

@@ -148,6 +148,7 @@ def states(lessons_dir) -> dict[str, str]:
         ("Otra línea.\n", "Otra línea.\n\n<!-- TODO: revisar la cita -->\n"),
         ("Una línea.\n", "<!-- nota\nde dos líneas -->\n\nUna línea.\n"),
         ("Una línea.", "Una línea.<!-- nota -->"),
+        ("Otra línea.\n", "Otra línea.  \n"),
     ],
     ids=[
         "trailing space",
@@ -161,6 +162,7 @@ def states(lessons_dir) -> dict[str, str]:
         "comment after the text",
         "comment before the text",
         "comment within a line",
+        "two spaces at the paragraph's end",
     ],
 )
 def test_a_source_edit_with_nothing_to_translate_leaves_translations_current(

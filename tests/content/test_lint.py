@@ -96,6 +96,14 @@ def problems(directory) -> list[str]:
             "(../NN-slug/es.md), a web page or an email address",
         ),
         (
+            "See [it](/static/guide.pdf).\n",
+            0,
+            10,
+            "error",
+            "link to /static/guide.pdf, which learners cannot open: link to a lesson's file "
+            "(../NN-slug/es.md), a web page or an email address",
+        ),
+        (
             "See [it]() now.\n",
             0,
             8,
@@ -182,6 +190,7 @@ def problems(directory) -> list[str]:
         "unclosed comment",
         "comment across paragraphs",
         "file that is not a lesson",
+        "file by an absolute path",
         "empty link",
         "anchor on the page",
         "anchor in a lesson",

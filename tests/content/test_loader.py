@@ -267,13 +267,31 @@ def test_a_date_not_in_iso_form_is_reported(lessons_dir):
 
 @pytest.mark.parametrize(
     ("title", "marks"),
-    [("'La *coproducción* hoy'", "*coproducción*"), ("'Ver `código`'", "`código`")],
+    [
+        ("'La *coproducción* hoy'", "*coproducción*"),
+        ("'Ver `código`'", "`código`"),
+        ("'El método [Ostrom](https://example.org)'", "[Ostrom](https://example.org)"),
+    ],
 )
 def test_markdown_in_a_title_is_warned_of(lessons_dir, title, marks):
     path = lessons_dir.write("01-first/es.md", lesson_file(title))
     found = [str(problem) for problem in check_course(lessons_dir.root)[1] if problem.path == path]
     assert found == [
         f"{path}:2:1: warning: a title is plain text: learners see {marks} as it is written"
+    ]
+
+
+def test_markdown_in_a_readings_title_and_an_author_list_are_reported(lessons_dir):
+    path = lessons_dir.write(
+        "01-first/es.md",
+        "---\ntitle: Una\nauthor: [Lucía, Pedro]\ndate: 2024-05-15\n"
+        "reading: {title: '*Seeing is Believing*'}\n---\nTexto\n",
+    )
+    found = [str(problem) for problem in check_course(lessons_dir.root)[1] if problem.path == path]
+    assert found == [
+        f"{path}:3:1: error: 'author' must be one piece of text, not a list",
+        f"{path}:5:1: warning: a title is plain text: learners see *Seeing is Believing* as it"
+        " is written",
     ]
 
 
