@@ -208,8 +208,12 @@ def lessons_status(directory: str | None, output: str) -> None:
     and how complete each interface catalogue is."""
     course, problems = check_course(_lessons_dir(directory), load_register(Config.DATA_REGISTER))
     if course is None:
-        for problem in problems:
-            click.echo(str(problem), err=True)
+        if output == "json":
+            # Whoever reads the JSON gets JSON, errors included.
+            click.echo(json.dumps({"problems": [str(problem) for problem in problems]}, indent=2))
+        else:
+            for problem in problems:
+                click.echo(str(problem), err=True)
         sys.exit(1)
     matrix = authoring.translation_matrix(course)
     report = {

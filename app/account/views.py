@@ -230,6 +230,9 @@ def confirm(token: str):
     user = accounts.confirm_email(db.session, token)
     if user is None:
         refuse(410, spent, _spent_confirmation_links())
+    accounts.record_security_event(
+        db.session, user.id, accounts.SecurityEventKind.SIGNED_IN, request.remote_addr
+    )
     response = _sign_in(user)
     # After signing in, which starts a fresh session: a message flashed before would go.
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")

@@ -67,6 +67,14 @@ def test_a_lesson_file_that_cannot_be_read_is_an_error_not_a_crash(lessons_dir, 
     assert f"{path}:1:1: error: cannot read this file: it is a folder" in result.output
 
 
+def test_status_in_json_with_errors_is_still_json(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", lesson_file(autor="x"))
+    result = CliRunner().invoke(lessons, ["status", str(lessons_dir.root), "--format", "json"])
+    assert result.exit_code == 1
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem.startswith(f"{path}:") and "unknown key 'autor'" in problem
+
+
 def test_status_reports_each_translation_and_the_interface_catalogues(lessons_dir):
     lessons_dir.lesson("01-first", languages=("es", "en"))
     lessons_dir.write("01-first/pt.md", lesson_file(draft="true"))

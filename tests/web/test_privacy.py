@@ -519,3 +519,9 @@ def test_command_line_export_and_erasure_are_audited(app, tmp_path):
     page = admin.get("/en/admin/privacy").text
     assert page.count("<td>the command line</td>") == 2
     assert page.count("<td>a staff account since erased</td>") == 1
+
+
+def test_signing_in_by_the_confirmation_button_is_a_sign_in_on_record(app, learner):
+    with app.app_context():
+        kinds = [event.kind for event in db.session.scalars(sa.select(SecurityEvent))]
+    assert kinds == ["account-created", "signed-in"]
