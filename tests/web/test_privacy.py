@@ -525,3 +525,10 @@ def test_signing_in_by_the_confirmation_button_is_a_sign_in_on_record(app, learn
     with app.app_context():
         kinds = [event.kind for event in db.session.scalars(sa.select(SecurityEvent))]
     assert kinds == ["account-created", "signed-in"]
+
+
+def test_the_data_page_leads_straight_to_the_choices_and_the_erasure(app, learner):
+    page = learner.get("/pt/account/data").text
+    contents = page[page.index('class="page-contents"') :].split("</nav>", 1)[0]
+    assert '<a href="#consents">' in contents and '<a href="#erase">' in contents
+    assert 'id="consents"' in page and 'id="erase"' in page
