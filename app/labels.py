@@ -101,8 +101,20 @@ TABLES = {
 # A column whose name means something else in one table.
 TABLE_COLUMNS = {("password_reset_tokens", "purpose"): _l("What for")}
 
+# What the course team did, by the audit log's `action`.
+AUDIT_ACTIONS = {
+    "export": _l("Data exported at the person's request"),
+    "erase": _l("Account erased at the person's request"),
+    "another attempt": _l("Another quiz attempt allowed"),
+    "role": _l("Role changed"),
+    "deactivate": _l("Account deactivated"),
+    "reactivate": _l("Account reactivated"),
+    "report": _l("Report downloaded"),
+}
+
 # Codes stored in a column, as a learner reads them.
 STORED_CODES = {
+    ("audit_log", "action"): AUDIT_ACTIONS,
     ("security_events", "kind"): {
         SecurityEventKind.ACCOUNT_CREATED: _l("Account created"),
         SecurityEventKind.SIGNED_IN: _l("Signed in"),
@@ -128,17 +140,6 @@ FILTERS = {
 SWITCHES = {
     "pseudonymise": _l("Pseudonyms instead of names"),
     "bom": _l("Byte order mark for Excel"),
-}
-
-# What the course team did, by the audit log's `action`.
-AUDIT_ACTIONS = {
-    "export": _l("Data exported at the person's request"),
-    "erase": _l("Account erased at the person's request"),
-    "another attempt": _l("Another quiz attempt allowed"),
-    "role": _l("Role changed"),
-    "deactivate": _l("Account deactivated"),
-    "reactivate": _l("Account reactivated"),
-    "report": _l("Report downloaded"),
 }
 
 # The audit log's names for the reports (as stored in its `subject_ref`).

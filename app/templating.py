@@ -120,8 +120,10 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
         return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(str(item) for item in value)
-    if table == "audit_log":
-        return _audit_value(value, column)
+    if (table, column) == ("audit_log", "subject_ref"):
+        return audit_subject(value)
+    if (table, column) == ("audit_log", "details"):
+        return _audit_change(value)
     if column.endswith("_at") and isinstance(value, str):
         return utc_moment(dt.datetime.fromisoformat(value))
     if column == "role":
@@ -130,19 +132,6 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
         return language_name(value)
     if column == "lesson_slug":
         return lesson_name(value)
-    return str(value)
-
-
-def _audit_value(value: Any, column: str) -> str:
-    """An audit log entry about the learner's account, as they read it on their data page."""
-    if column == "action":
-        return str(AUDIT_ACTIONS.get(value, value))
-    if column == "subject_ref":
-        return audit_subject(value)
-    if column == "details":
-        return _audit_change(value)
-    if column.endswith("_at"):
-        return utc_moment(dt.datetime.fromisoformat(value))
     return str(value)
 
 

@@ -103,12 +103,15 @@ def _submitted_email() -> str:
 
 def _account_key() -> str:
     """Tries are counted per account, and afresh once its password changes: choosing a new
-    password with an emailed link is the way out of a lock, and must work at once."""
-    email = _submitted_email()
-    user = accounts.find_user(db.session, email)
-    if user is None:
-        return email
-    return f"{email}:{hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]}"
+    password with an emailed link is the way out of a lock, and must work at once. Worked
+    out once per request, though the limiter asks before and after the view."""
+    if "account_key" not in g:
+        email = _submitted_email()
+        user = accounts.find_user(db.session, email)
+        g.account_key = email
+        if user is not None:
+            g.account_key += ":" + hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return g.account_key
 
 
 def _not_signed_in(response) -> bool:

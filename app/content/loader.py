@@ -460,8 +460,8 @@ def _file_hash(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:10]
 
 
-def read_source_hash(path: Path, problems: Problems) -> str | None:
-    """The `source_hash` of a lesson file, or None once why it has none is among
+def _read_lesson_file(path: Path, problems: Problems) -> tuple[str, ParsedDocument, _Yaml] | None:
+    """A lesson file's text, parsed, with its front matter read; None once why not is among
     `problems`: it cannot be read, it has no front matter or that is not valid YAML."""
     source = read_text(path, problems)
     if source is None:
@@ -471,7 +471,17 @@ def read_source_hash(path: Path, problems: Problems) -> str | None:
         problems.add(path, 1, MISSING_FRONT_MATTER)
         return None
     data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)
-    return source_hash(source, data.values, document) if data is not None else None
+    return (source, document, data) if data is not None else None
+
+
+def read_source_hash(path: Path, problems: Problems) -> str | None:
+    """The `source_hash` of a lesson file, or None once why it has none is among
+    `problems` (see `_read_lesson_file`)."""
+    read = _read_lesson_file(path, problems)
+    if read is None:
+        return None
+    source, document, data = read
+    return source_hash(source, data.values, document)
 
 
 def _parse_translated_from(
@@ -495,17 +505,11 @@ def _parse_translated_from(
 def _load_lesson_text(
     path: Path, language: str, slug: str, settings: _Settings, problems: Problems
 ) -> LessonText | None:
-    source = read_text(path, problems)
-    if source is None:
-        return None
-    document = parse_document(source)
-    if document.front_matter is None:
-        problems.add(path, 1, MISSING_FRONT_MATTER)
-        return None
     before = len(problems)
-    data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)
-    if data is None:
+    read = _read_lesson_file(path, problems)
+    if read is None:
         return None
+    source, document, data = read
     first_line = document.front_matter_line
     _check_keys(data, LESSON_KEYS, {"title", "author", "date"}, path, first_line, problems)
 

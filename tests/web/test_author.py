@@ -273,12 +273,16 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
 
     folder = tmp_path / "translated" / "01-first"
+
+    def stamp_hint(state: str, label: str, language: str) -> str:
+        return (
+            f'<td class="state-{state}">{label}<br><span class="hint">Stamp it once it '
+            f"matches es.md: <code>flask --app app lessons stamp {folder / language}.md</code>"
+        )
+
     page = trainer.get("/en/author/translations").get_data(as_text=True)
     for language in ("pt", "en"):
-        assert (
-            '<td class="state-unstamped">Not stamped<br><span class="hint">Stamp it once it '
-            f"matches es.md: <code>flask --app app lessons stamp {folder / language}.md</code>"
-        ) in page
+        assert stamp_hint("unstamped", "Not stamped", language) in page
     assert "state-stale" not in page
 
     CliRunner().invoke(lessons, ["stamp", str(folder / "pt.md"), str(folder / "en.md")])
@@ -291,10 +295,7 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     page = trainer.get("/en/author/translations").get_data(as_text=True)
     # No date: the file's time is that of the last clone or pull, not of the edit.
     for language in ("pt", "en"):
-        assert (
-            '<td class="state-stale">Out of date<br><span class="hint">Stamp it once it '
-            f"matches es.md: <code>flask --app app lessons stamp {folder / language}.md</code>"
-        ) in page
+        assert stamp_hint("stale", "Out of date", language) in page
     assert (
         "A translation is out of date when the title, the reading's title or the text of its "
         "lesson's source file changed after it was stamped with "
