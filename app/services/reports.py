@@ -13,11 +13,9 @@ import itertools
 import json
 import queue
 import secrets
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -26,9 +24,7 @@ from app.content import Course
 from app.database import utc_text
 from app.models import LessonProgress, QuizAttempt, Role, User
 from app.services.privacy import record_audit
-
-if TYPE_CHECKING:
-    from xlsxwriter import Workbook
+from app.services.xlsx import SHEET_ROWS, write_workbook
 
 BATCH = 1000
 CSV_ROWS_PER_CHUNK = 500
@@ -387,63 +383,12 @@ def write_json(rows: Iterator[Sequence], columns: tuple[str, ...]) -> Iterator[s
     yield "\n]\n"
 
 
-DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
-
-
-# A worksheet holds at most this many rows, its header included (Excel's limit; LibreOffice
-# Calc's too). Longer reports go on over further sheets, each with the header.
-SHEET_ROWS = 1_048_576
-
-
-def _new_sheet(workbook: Workbook, columns: tuple[str, ...]):
-    number = len(workbook.worksheets()) + 1
-    sheet = workbook.add_worksheet("report" if number == 1 else f"report {number}")
-    sheet.freeze_panes(1, 0)
-    sheet.write_row(0, 0, columns)
-    return sheet
-
-
 def write_xlsx(
-    rows: Iterator[Sequence],
-    columns: tuple[str, ...],
-    chunk: int = 64 * 1024,
-    sheet_rows: int = SHEET_ROWS,
+    rows: Iterator[Sequence], columns: tuple[str, ...], sheet_rows: int = SHEET_ROWS
 ) -> Iterator[bytes]:
     """An XLSX workbook with a header row, frozen panes and typed cells: times as Excel
-    dates (UTC), numbers as numbers, text always as text (so "=..." is never a formula).
-    XlsxWriter's constant-memory mode writes each row out as it goes, to a temporary file
-    that is then sent in chunks: no row is kept in memory."""
-    # Imported here: only XLSX exports use it, and every start-up would pay 40 ms for it.
-    from xlsxwriter import Workbook
-
-    with tempfile.TemporaryFile() as file:
-        workbook = Workbook(file, {"constant_memory": True})
-        date = workbook.add_format({"num_format": DATE_FORMAT})
-        times = {number for number, column in enumerate(columns) if column in TIME_COLUMNS}
-        sheet = _new_sheet(workbook, columns)
-        row_number = 0
-        for row in rows:
-            if row_number == sheet_rows - 1:
-                sheet = _new_sheet(workbook, columns)
-                row_number = 0
-            row_number += 1
-            # Called for each of millions of cells: by exact type, with the methods at hand.
-            write_string, write_number = sheet.write_string, sheet.write_number
-            for column_number, value in enumerate(row):
-                if value is None:
-                    continue
-                if value.__class__ is not str:
-                    write_number(row_number, column_number, value)
-                elif column_number in times:
-                    # ISO text from the database ("…Z"), made an Excel date in UTC.
-                    moment = dt.datetime.fromisoformat(value[:-1])
-                    sheet.write_datetime(row_number, column_number, moment, date)
-                else:
-                    write_string(row_number, column_number, value)
-        workbook.close()
-        file.seek(0)
-        while data := file.read(chunk):
-            yield data
+    dates (UTC), numbers as numbers, text always as text (so "=..." is never a formula)."""
+    return write_workbook(rows, columns, TIME_COLUMNS, sheet_rows)
 
 
 WRITERS: dict[str, Callable[..., Iterator]] = {

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from app.extensions import content, db
 from app.models import AuditLogEntry, LessonProgress, QuizAttempt, Role, User, utcnow
 from app.services import accounts, reports
-from app.services.reports import PROGRESS_COLUMNS, SHEET_ROWS, SUMMARY_COLUMNS, write_xlsx
+from app.services.reports import PROGRESS_COLUMNS, SUMMARY_COLUMNS
 
 NAMES = {
     "es": 'Núñez, "Pepa"',
@@ -157,21 +157,6 @@ def test_the_xlsx_has_typed_cells_a_header_and_frozen_panes(app, admin):
                 assert value == wanted, column
     assert any(isinstance(row[0], int) and isinstance(row[6], dt.datetime) for row in rows[1:])
     assert sheet.cell(row=2, column=1).data_type == "n"
-
-
-def test_a_report_longer_than_a_sheet_goes_on_over_further_sheets_each_with_a_header():
-    rows = [(number, f"row {number}") for number in range(1, 8)]
-    data = b"".join(write_xlsx(iter(rows), ("n", "text"), sheet_rows=3))
-    workbook = openpyxl.load_workbook(io.BytesIO(data))
-    assert workbook.sheetnames == ["report", "report 2", "report 3", "report 4"]
-    read_back = []
-    for sheet in workbook.worksheets:
-        header, *body = sheet.iter_rows(values_only=True)
-        assert header == ("n", "text") and sheet.freeze_panes == "A2"
-        assert len(body) <= 2
-        read_back += body
-    assert read_back == rows
-    assert SHEET_ROWS == 2**20, "Excel's and LibreOffice's rows per sheet"
 
 
 def test_the_json_export_has_numbers_as_numbers(app, admin):
