@@ -26,7 +26,7 @@ EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 SECONDS_PER_DAY = 86_400
 # Rows joined into one piece of XML before it goes to the compressor.
 ROWS_PER_PIECE = 500
-# Lowest zlib level: four times as fast as the default, for a file about a quarter larger.
+# Lowest zlib level: three times as fast as the default on a report, for a file 30% larger.
 COMPRESS_LEVEL = 1
 
 # XML 1.0 cannot carry most control characters, and a parser turns a carriage return into a
