@@ -76,7 +76,7 @@ def figures(
     headline_rows, progress_rows, taker_rows, passer_rows, language_rows, week_rows = read_at_once(
         session,
         _headline(filters, now),
-        _funnel(filters),
+        _funnel(filters, [lesson.slug for lesson in course.published_lessons]),
         _quiz_learners(filters, passed=False),
         _quiz_learners(filters, passed=True),
         _by_language(filters),
@@ -87,10 +87,7 @@ def figures(
         headline=Headline(registered, week or 0, month or 0),
         lessons=_lesson_figures(course, language, progress_rows, taker_rows, passer_rows),
         by_language={code: count for code, count in language_rows},
-        weeks=[
-            (start.date(), count)
-            for start, count in zip(week_starts[:-1], week_rows[0], strict=True)
-        ],
+        weeks=[(week_starts[week].date(), count) for week, count in sorted(week_rows)],
     )
 
 
@@ -101,17 +98,23 @@ def _headline(filters: ReportFilters, now: dt.datetime) -> sa.Select:
     return sa.select(sa.func.count(), active_since(7), active_since(30)).where(filters.condition())
 
 
-def _funnel(filters: ReportFilters) -> sa.Select:
-    """Learners who started and who completed each lesson: where learners drop off."""
-    return (
+def _funnel(filters: ReportFilters, slugs: list[str]) -> sa.Executable:
+    """Learners who started and who completed each lesson: where learners drop off. One
+    count per lesson, each over that lesson's range of the (lesson, completion) index.
+    Grouping every row instead, PostgreSQL reads the whole table with parallel workers,
+    which on a small server compete with the dashboard's other queries for the same cores:
+    it took three times the CPU time of reading the index's ranges."""
+    counts = [
         sa.select(
-            LessonProgress.lesson_slug,
+            sa.literal(slug, sa.String),
             sa.func.count(),
             sa.func.count(LessonProgress.completed_at),
-        )
-        .where(_of_learners(LessonProgress.user_id, filters))
-        .group_by(LessonProgress.lesson_slug)
-    )
+        ).where(LessonProgress.lesson_slug == slug, _of_learners(LessonProgress.user_id, filters))
+        for slug in slugs
+    ]
+    if not counts:
+        return sa.select(sa.literal("", sa.String), 0, 0).where(sa.false())
+    return sa.union_all(*counts)
 
 
 def _quiz_learners(filters: ReportFilters, *, passed: bool) -> sa.Select:
@@ -174,20 +177,21 @@ def _week_starts(now: dt.datetime, weeks: int) -> list[dt.datetime]:
     ]
 
 
-def _completions(filters: ReportFilters, week_starts: list[dt.datetime]) -> sa.Select:
-    """Lesson completions in each week, counted by the database in one pass over the
+def _completions(filters: ReportFilters, week_starts: list[dt.datetime]) -> sa.Executable:
+    """Lesson completions in each week, each week counted over its own range of the
     completion-time index: a busy course completes hundreds of thousands of lessons in
-    twelve weeks, too many to read out one by one."""
+    twelve weeks, too many to read out one by one, and counting a range is what indexes do
+    fastest (on SQLite, 14 ms against 260 ms for one pass testing each row's week)."""
     completed_at = LessonProgress.completed_at
-    return sa.select(
+    return sa.union_all(
         *(
-            sa.func.count().filter(completed_at >= start, completed_at < end)
-            for start, end in itertools.pairwise(week_starts)
+            sa.select(sa.literal(week), sa.func.count()).where(
+                completed_at >= start,
+                completed_at < end,
+                _of_learners(LessonProgress.user_id, filters),
+            )
+            for week, (start, end) in enumerate(itertools.pairwise(week_starts))
         )
-    ).where(
-        completed_at >= week_starts[0],
-        completed_at < week_starts[-1],
-        _of_learners(LessonProgress.user_id, filters),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from app.extensions import content, db
@@ -109,3 +110,15 @@ def test_every_figure_counts_the_filtered_learners_only(app_context):
     assert every.lessons[0].title == course.published_lessons[0].text_for("en").title
     assert len(every.lessons) == course.planned_lessons
     assert spanish.weeks[-1] == (dt.date(2026, 11, 23), 1)
+
+
+def test_a_course_with_no_lesson_published_yet_shows_every_lesson_as_to_come(app_context):
+    user = learner("early@example.org", "pt")
+    complete_at(user.id, content.course.lessons[0].slug, NOW - dt.timedelta(days=1))
+    db.session.commit()
+    unpublished = dataclasses.replace(content.course, lessons=())
+    shown = dashboard.figures(db.session, unpublished, ReportFilters(), "en", now=NOW)
+    assert [(lesson.slug, lesson.started) for lesson in shown.lessons] == [
+        (None, 0)
+    ] * unpublished.planned_lessons
+    assert shown.weeks[-1] == (dt.date(2026, 11, 23), 1)
