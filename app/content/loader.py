@@ -624,7 +624,9 @@ def _load_lesson(
                     N_("'collects' must list the same data as %(source)s"),
                     source=source.source_path.name,
                 )
-            _check_freshness(source, text, problems)
+            # A draft translation is still being written: it is stamped when it is done.
+            if not text.is_draft:
+                _check_freshness(source, text, problems)
     # A draft is work in progress: its translations are not due yet.
     missing = [] if source.is_draft else [code for code in languages if code not in present]
     for language in missing:

@@ -314,6 +314,19 @@ def test_a_translation_goes_stale_when_its_source_changes(lessons_dir):
     assert load_course(lessons_dir.root).lessons[0].is_stale("pt")
 
 
+def test_a_translation_still_in_draft_is_not_warned_unstamped_or_stale(lessons_dir):
+    """As on the translations page, a draft translation is a draft, not out of date."""
+    source = lessons_dir.write("01-first/es.md", lesson_file("Uno", body="Primera versión.\n"))
+    stamp = f"es@{read_source_hash(source, Problems())}"
+    lessons_dir.write("01-first/pt.md", lesson_file(draft="true"))
+    lessons_dir.write("01-first/en.md", lesson_file(draft="true", translated_from=stamp))
+    source.write_text(lesson_file("Uno", body="Segunda versión.\n"), encoding="utf-8")
+    assert problems(lessons_dir.root) == []
+    english = lessons_dir.write("01-first/en.md", lesson_file(translated_from=stamp))
+    [stale] = problems(lessons_dir.root)
+    assert stale.startswith(f"{english}:1:1: warning: stale translation: es.md has changed")
+
+
 def test_translated_from_must_name_the_default_language(lessons_dir):
     lessons_dir.lesson("01-first", languages=("es",))
     path = lessons_dir.write("01-first/pt.md", lesson_file(translated_from="en@abcdef12"))
