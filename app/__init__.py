@@ -30,6 +30,9 @@ def create_app(
     )
     app.config.from_object(base)
     app.config.update(overrides)
+    # A relative folder would be found from wherever the server was started: the trainers'
+    # pages then name the lesson files, in the commands they suggest, from the project.
+    app.config["LESSONS_DIR"] = str(Path(app.config["LESSONS_DIR"]).absolute())
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_secret_key(app)
     _configure_database(app)

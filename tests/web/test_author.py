@@ -20,7 +20,7 @@ from app.models import Role
 from app.security import CONTENT_SECURITY_POLICY
 from app.services import accounts
 from tests.conftest import dispose, make_app, right_answers, wrong_answers
-from tests.content.conftest import lesson_file
+from tests.content.conftest import LessonsDir, lesson_file
 
 QUIZ = "```quiz\n? capital: Which city?\n(x) lisbon: Lisbon\n( ) porto: Porto\n```\n"
 AUTHOR_PAGES = [
@@ -335,6 +335,32 @@ def test_the_stamp_command_a_trainer_is_told_works_from_the_repository_root(
     trainer.submit("/en/author/", "/en/author/reload")
     page = trainer.get("/en/author/translations").get_data(as_text=True)
     assert page.count('<td class="state-present">Up to date</td>') == 3
+
+
+def test_a_lessons_folder_given_relative_to_the_server_is_named_so_commands_find_it(
+    database_url, tmp_path, monkeypatch
+):
+    """LESSONS_DIR=lessons, with the server started outside the project: the suggested
+    command names the files so that it works from the project's root as well."""
+    write_course(LessonsDir(tmp_path / "started-here" / "lessons"))
+    monkeypatch.chdir(tmp_path / "started-here")
+    app = make_app(database_url, tmp_path / "instance", LESSONS_DIR="lessons")
+    try:
+        root = tmp_path / "project"
+        root.mkdir()
+        monkeypatch.setattr("app.author.views.ROOT", root)
+        trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+        page = trainer.get("/en/author/translations").get_data(as_text=True)
+        commands = re.findall(r"<code>flask --app app lessons stamp ([^<]+)</code>", page)
+        assert sorted(commands) == [
+            str(tmp_path / "started-here" / "lessons" / "01-first" / f"{language}.md")
+            for language in ("en", "pt")
+        ]
+        monkeypatch.chdir(root)
+        for command in commands:
+            assert CliRunner().invoke(lessons, ["stamp", command]).exit_code == 0
+    finally:
+        dispose(app)
 
 
 def test_item_analysis_counts_only_learners_who_agreed(course):
