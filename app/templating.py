@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from babel import Locale
-from flask import Flask, g, request
+from flask import Flask, g, request, url_for
 from flask_babel import format_datetime, format_number, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.content.markdown import BACK_TO_TEXT, TABLE_REGION
+from app.content.markdown import BACK_TO_TEXT, LESSON_PAGE, TABLE_REGION
 from app.content.model import Question
 from app.content.register import LegalBasis
 from app.extensions import content
@@ -223,12 +224,31 @@ def _option_in_words(question: Question, option_id: str) -> str:
     return _("True") if option_id == "true" else _("False")
 
 
-def lesson_body(html: str) -> Markup:
-    """A lesson's HTML, rendered once at load, with the words it leaves to the page: the
-    spoken names of each footnote's way back to the text and of each table's region."""
+# In a link or a picture, as the loader leaves it: "aula-lesson:<slug>", then the picture's
+# path or the link's anchor.
+LESSON_ADDRESS = f'"{LESSON_PAGE}'
+SLUG = re.compile(r'[^/"#?]*')
+
+
+def lesson_html(html: str, lesson_page: str = "learn.lesson") -> Markup:
+    """Lesson HTML (text, question, option or feedback) rendered once at load, its links to
+    lessons and its pictures pointed at the lesson pages of the `lesson_page` endpoint: the
+    learners' lessons, or the trainers' previews (which also show drafts' pictures). Split
+    rather than searched with a pattern: four times as fast on a long lesson."""
+    first, *addresses = html.split(LESSON_ADDRESS)
+    pieces = [first]
+    for address in addresses:
+        slug = SLUG.match(address)[0]
+        pieces.append(f'"{url_for(lesson_page, slug=slug)}{address[len(slug) :]}')
+    return Markup("".join(pieces))
+
+
+def lesson_body(html: str, lesson_page: str = "learn.lesson") -> Markup:
+    """A lesson's text, as `lesson_html`, with the words it leaves to the page: the spoken
+    names of each footnote's way back to the text and of each table's region."""
     back, table = escape(_("Back to the text")), escape(_("Table"))
     html = html.replace(BACK_TO_TEXT, f'aria-label="{back}"')
-    return Markup(html.replace(TABLE_REGION, f'aria-label="{table}"'))
+    return lesson_html(html.replace(TABLE_REGION, f'aria-label="{table}"'), lesson_page)
 
 
 def init_app(app: Flask) -> None:
@@ -259,5 +279,6 @@ def init_app(app: Flask) -> None:
         audit_action=audit_action,
         report_details=report_details,
         lesson_body=lesson_body,
+        lesson_html=lesson_html,
         readable_records=readable_records,
     )

@@ -17,6 +17,7 @@ from markdown_it.token import Token
 
 from app.content.markdown import (
     FOOTNOTE_DEFINITIONS,
+    LESSON_PAGE,
     ParsedDocument,
     footnote_caption,
     parse_text,
@@ -339,13 +340,11 @@ def _check_link(
         return None
     if match := OWN_LESSON_FILE.match(href):
         slug = context.slug
-        token.attrs["href"] = slug + (match["anchor"] or "")
+        token.attrs["href"] = LESSON_PAGE + slug + (match["anchor"] or "")
     elif match := LESSON_LINK.match(href):
         slug = context.folders.get(match["folder"])
-        # Lesson pages are /<lang>/lessons/<slug>: a bare slug is the sibling lesson in the
-        # reader's own language.
         if slug is not None:
-            token.attrs["href"] = slug + (match["anchor"] or "")
+            token.attrs["href"] = LESSON_PAGE + slug + (match["anchor"] or "")
     elif match := APP_LESSON_LINK.match(href):
         slug = match["slug"] if match["slug"] in context.folders.values() else None
     elif href.startswith("/") and "." not in parts.path.rsplit("/", 1)[-1]:
@@ -460,4 +459,4 @@ def _check_image(
             column,
             src=src,
         )
-    token.attrs["src"] = f"{context.slug}/{FILES_ROUTE}/{parts.path}"
+    token.attrs["src"] = f"{LESSON_PAGE}{context.slug}/{FILES_ROUTE}/{parts.path}"

@@ -72,6 +72,13 @@ def _footnote_anchor(self, tokens: Sequence[Token], idx: int, options, env) -> s
     return f' <a href="#fnref{ident}" class="footnote-backref" {BACK_TO_TEXT}>\u21a9\ufe0e</a>'
 
 
+# Stands in a link to a lesson, or a lesson's picture, for the address of that lesson's page,
+# put in when the page is made (`lesson_html` in app/templating.py): learners and trainers
+# see a lesson at different addresses, and a relative address would lead nowhere from pages
+# at other depths (a quiz sent back for its missing answers, the trainers' quiz analysis).
+LESSON_PAGE = "aula-lesson:"
+
+
 # Stands in a table's scrolling region for its spoken name, put in, in the reader's language,
 # with the footnotes' (`lesson_body` in app/templating.py).
 TABLE_REGION = "data-aula-table-region"

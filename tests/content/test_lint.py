@@ -6,7 +6,7 @@ import pytest
 
 from app.content import check_course, load_course
 from app.content.loader import read_source_hash
-from app.content.markdown import parse_document
+from app.content.markdown import LESSON_PAGE, parse_document
 from app.content.problems import Problems
 from tests.content.conftest import lesson_file
 
@@ -219,7 +219,7 @@ def test_a_picture_with_a_space_in_its_name_is_found_and_served(lessons_dir):
     lessons_dir.write("01-first/es.md", lesson_file(body=body))
     assert not [problem for problem in problems(lessons_dir.root) if "es.md" in problem]
     html = load_course(lessons_dir.root).lessons[0].texts["es"].html
-    assert html.count('src="first/files/Mi%20Mapa.png"') == 2
+    assert html.count(f'src="{LESSON_PAGE}first/files/Mi%20Mapa.png"') == 2
 
 
 def test_a_picture_without_a_description_is_a_warning(lessons_dir):
@@ -273,9 +273,10 @@ def test_links_between_lessons_and_images_point_at_the_apps_addresses(lessons_di
     )
     lessons_dir.write("01-first/es.md", lesson_file(body=body))
     html = load_course(lessons_dir.root).lessons[0].texts["es"].html
-    assert 'href="second#start"' in html
-    assert '<a href="first">this one</a>' in html and '<a href="first">in Portuguese</a>' in html
-    assert 'src="first/files/map.png"' in html
+    assert f'href="{LESSON_PAGE}second#start"' in html
+    assert f'<a href="{LESSON_PAGE}first">this one</a>' in html
+    assert f'<a href="{LESSON_PAGE}first">in Portuguese</a>' in html
+    assert f'src="{LESSON_PAGE}first/files/map.png"' in html
 
 
 def test_a_gap_in_lesson_numbers_and_a_missing_translation_are_warnings(lessons_dir):
@@ -371,9 +372,11 @@ def test_links_and_pictures_in_a_quiz_point_at_the_apps_addresses(lessons_dir):
     lessons_dir.write("01-first/es.md", lesson_file(body=QUIZ_WITH_MARKDOWN))
     text = load_course(lessons_dir.root).lessons[0].texts["es"]
     question = text.quiz.questions[0]
-    assert '<img src="first/files/mapa.png" alt="mapa del barrio" />' in question.prompt_html
-    assert '<a href="second#start">la lección 2</a>' in question.options[0].html
-    assert '<a href="second">la lección 2</a>' in question.options[0].feedback_html
+    assert f'<img src="{LESSON_PAGE}first/files/mapa.png" alt="mapa del barrio" />' in (
+        question.prompt_html
+    )
+    assert f'<a href="{LESSON_PAGE}second#start">la lección 2</a>' in question.options[0].html
+    assert f'<a href="{LESSON_PAGE}second">la lección 2</a>' in (question.options[0].feedback_html)
     assert '<a href="/es/lessons/second">la lección 2</a>' in question.feedback_html
     assert [(link.slug, link.line) for link in text.links] == [
         ("second", 11),

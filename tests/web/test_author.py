@@ -413,7 +413,10 @@ def test_pictures_in_a_lesson_folder_are_served_and_nothing_else(course_app, tmp
 
     app = course_app(write, "pictures")
     client = app.test_client()
-    assert 'src="first/files/map.png"' in client.get("/es/lessons/first").get_data(as_text=True)
+    page = client.get("/es/lessons/first").get_data(as_text=True)
+    assert urljoin("/es/lessons/first", re.search(r'<img src="([^"]+)"', page)[1]) == (
+        "/es/lessons/first/files/map.png"
+    )
     with client.get("/es/lessons/first/files/map.png") as picture:
         assert picture.status_code == 200 and picture.mimetype == "image/png"
         assert picture.get_data().startswith(b"\x89PNG")
@@ -432,14 +435,32 @@ def test_a_quizs_pictures_and_links_to_lessons_lead_where_the_lessons_do(course_
         lessons.lesson("02-second")
         (tmp_path / "quizzed" / "01-first" / "map.png").write_bytes(b"\x89PNG\r\n\x1a\n")
 
-    client = sign_in_as(course_app(write, "quizzed"), None, "learner@example.org")
+    def leads_where_the_lessons_do(client, address: str, page: str, lesson_pages: str) -> None:
+        picture = urljoin(address, re.search(r'<img src="([^"]+)"', page)[1])
+        assert picture == f"{lesson_pages}/first/files/map.png"
+        with client.get(picture) as served:
+            assert served.status_code == 200 and served.mimetype == "image/png"
+        if link := re.search(r'<a href="([^"]+)">la lección 2', page):
+            assert urljoin(address, link[1]) == f"{lesson_pages}/second"
+            assert client.get(urljoin(address, link[1])).status_code == 200
+
+    app = course_app(write, "quizzed")
+    client = sign_in_as(app, None, "learner@example.org")
     client.acknowledge("es", "first")
     page = client.get("/es/lessons/first").get_data(as_text=True)
-    picture = urljoin("/es/lessons/first", re.search(r'<img src="([^"]+)"', page)[1])
-    with client.get(picture) as served:
-        assert served.status_code == 200 and served.mimetype == "image/png"
-    link = urljoin("/es/lessons/first", re.search(r'<a href="([^"]+)">la lección 2', page)[1])
-    assert link == "/es/lessons/second" and client.get(link).status_code == 200
+    leads_where_the_lessons_do(client, "/es/lessons/first", page, "/es/lessons")
+    # Sent back for a missing answer, the quiz comes from the address it was sent to.
+    with app.app_context():
+        lesson = content.course.lessons[0]
+    sent_back = client.take_quiz("es", lesson, [])
+    assert sent_back.status_code == 422
+    page = sent_back.get_data(as_text=True)
+    leads_where_the_lessons_do(client, "/es/lessons/first/quiz", page, "/es/lessons")
+
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    for address in ("/es/author/quizzes", "/es/author/lessons/first"):
+        page = trainer.get(address).get_data(as_text=True)
+        leads_where_the_lessons_do(trainer, address, page, "/es/author/lessons")
 
 
 def test_the_preview_shows_a_drafts_pictures_to_trainers_only(course_app, tmp_path):
