@@ -573,7 +573,8 @@ def _load_lesson_text(
         quiz=quiz,
         collects=collects,
         translated_from=translated_from[1] if translated_from else None,
-        links=tuple(checks.links),
+        # In file order, though the text and each part of a quiz are checked separately.
+        links=tuple(sorted(checks.links, key=lambda link: (link.line, link.column))),
     )
 
 

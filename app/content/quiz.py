@@ -156,6 +156,10 @@ def _build_question(
             N_("question '%(question)s' has no text after its id"),
             question=draft.id,
         )
+    # Rendered first, so that the wording's and the feedback's problems are reported along
+    # with the options', not once those are mended.
+    prompt_html = render(draft.prompt, draft.line, draft.line) if draft.prompt else ""
+    feedback_html = _join_feedback(draft.feedback, render)
     if draft.answer is not None:
         if draft.boxes:
             problems.add(
@@ -228,10 +232,10 @@ def _build_question(
     return Question(
         id=draft.id,
         kind=kind,
-        prompt_html=render(draft.prompt, draft.line, draft.line),
+        prompt_html=prompt_html,
         options=options,
         line=draft.line,
-        feedback_html=_join_feedback(draft.feedback, render),
+        feedback_html=feedback_html,
     )
 
 

@@ -476,3 +476,25 @@ def test_a_picture_that_links_to_itself_is_reported_not_a_crash(lessons_dir):
         f"{path}:{BODY_LINE + 2}:6: error: cannot read image loop.png: check that it is not a "
         "link leading back to itself and that its permissions let it be read"
     ]
+
+
+def test_a_quiz_question_reports_its_wording_options_and_feedback_problems_together(
+    lessons_dir,
+):
+    """Mending one part of a question should not reveal problems hidden in the others."""
+    body = (
+        "```quiz\n? where: ¿Dónde? ![Un mapa](falta.png)\n"
+        "(x) here: Como dice [la lección 7](../07-missing/es.md)\n( ) there: Allí\n"
+        "> Véase ![otro mapa](tampoco.png)\n```\n"
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    found = [problem for problem in problems(lessons_dir.root) if problem.startswith(str(path))]
+    expected = [
+        "image falta.png is missing from",
+        "link to a lesson that does not exist: ../07-missing/es.md",
+        "image tampoco.png is missing from",
+    ]
+    messages = [problem.split(": ", 2)[2] for problem in found]
+    assert len(messages) == len(expected), found
+    assert all(map(str.startswith, messages, expected)), found
+    assert [int(problem.split(":")[1]) - BODY_LINE for problem in found] == [1, 2, 4]
