@@ -23,7 +23,7 @@ from pathlib import Path
 
 from markdown_it.token import Token
 
-from app.content.markdown import EmbeddedBlock
+from app.content.markdown import HTML_COMMENT, EmbeddedBlock
 from app.content.model import (
     AnswerReview,
     Grading,
@@ -266,7 +266,10 @@ def parse_quiz(
     last_option: str | None = None
     # After an unreadable question line, its options would only repeat the same error.
     skipping = False
-    for offset, raw in enumerate(block.content.splitlines()):
+    # A trainer's notes, as in the lesson's text: a comment is left out, its lines kept empty
+    # so that the lines after it are reported where the file has them.
+    content = HTML_COMMENT.sub(lambda comment: "\n" * comment[0].count("\n"), block.content)
+    for offset, raw in enumerate(content.splitlines()):
         line = block.first_line + offset
         text = raw.rstrip()
         if not text.strip() or text.lstrip().startswith("#"):

@@ -498,3 +498,20 @@ def test_a_quiz_question_reports_its_wording_options_and_feedback_problems_toget
     assert len(messages) == len(expected), found
     assert all(map(str.startswith, messages, expected)), found
     assert [int(problem.split(":")[1]) - BODY_LINE for problem in found] == [1, 2, 4]
+
+
+def test_comments_on_lines_of_their_own_in_a_quiz_are_left_out(lessons_dir):
+    body = (
+        "```quiz\n<!-- Ana: revisar antes de publicar -->\n? where: ¿Dónde?\n"
+        "<!-- la segunda opción\n     era otra -->\n(x) here: Aquí <!-- sí -->\n( ) there: Allí\n"
+        "> Véase [la lección 7](../07-missing/es.md)\n```\n"
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    found = [problem for problem in problems(lessons_dir.root) if problem.startswith(str(path))]
+    assert found == [
+        f"{path}:{BODY_LINE + 7}:24: error: link to a lesson that does not exist: "
+        "../07-missing/es.md"
+    ]
+    path.write_text(lesson_file(body=body.replace("../07-missing/es.md", "es.md")), "utf-8")
+    [question] = load_course(lessons_dir.root).lessons[0].texts["es"].quiz.questions
+    assert [option.html for option in question.options] == ["Aquí", "Allí"]
