@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import LANGUAGES, WIDTHS, Visit, language_of
-from tests.e2e.test_learner import LESSON_1
+from tests.e2e.test_learner import ACKNOWLEDGE, LESSON_1
 from tests.e2e.test_staff import reload_lessons, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -107,3 +107,36 @@ def test_a_wide_table_and_a_long_line_of_code_scroll_inside_the_lesson_on_a_phon
             file.unlink()
         folder.rmdir()
         reload_lessons(visit)
+
+
+# Where a finger lands: a control wrapped in its label is tapped anywhere on the label.
+TAP_TARGETS = """() => [...document.querySelectorAll(
+    'a[href], button, select, input:not([type=hidden]), summary')]
+  .map(target => target.closest('label') || target)
+  .filter(target => target.getClientRects().length > 0
+    && !target.closest('.visually-hidden') && getComputedStyle(target).visibility !== 'hidden')
+  .map(target => { const box = target.getBoundingClientRect();
+    return [target.innerText.trim().slice(0, 40) || target.outerHTML.slice(0, 60),
+            Math.round(box.width), Math.round(box.height)]; })
+  .filter(([, width, height]) => width < 24 || height < 24)"""
+
+
+def test_every_link_and_button_on_a_phone_is_big_enough_to_tap(visit: Visit):
+    """At least 24 × 24 px (WCAG 2.2, 2.5.8), for learners and for the course team."""
+    page = visit.page
+    page.set_viewport_size(WIDTHS["phone"])
+    lesson = f"/en/lessons/{LESSON_1.slug}"
+    too_small = {}
+    for path in ("/en/", lesson, "/en/privacy", "/en/login", "/en/register"):
+        visit.open(path)
+        too_small[path] = page.evaluate(TAP_TARGETS)
+    sign_in(visit, visit.site.staff["admin"])
+    visit.open(lesson)
+    page.get_by_role("button", name=ACKNOWLEDGE).click()
+    assert page.locator(".quiz-form input[type=radio]").count() > 0, "the quiz is measured too"
+    too_small["the lesson with its quiz"] = page.evaluate(TAP_TARGETS)
+    pages = ("/en/account/data", "/en/admin/", "/en/admin/users", "/en/author/")
+    for path in (*pages, "/en/author/translations", f"/en/author/lessons/{LESSON_1.slug}"):
+        visit.open(path)
+        too_small[path] = page.evaluate(TAP_TARGETS)
+    assert not {path: found for path, found in too_small.items() if found}
