@@ -28,6 +28,8 @@ from app.content.problems import N_, Problems
 
 # A footnote reference left as text: its label has no definition, or it has spaces.
 FOOTNOTE_AS_TEXT = re.compile(r"\[\^([^\]]*\S[^\]]*)\]")
+# A footnote's definition as written, whatever its label.
+FOOTNOTE_DEFINITION = re.compile(r"\[\^([^\]]*)\]:")
 # A link to another lesson's file or folder, as it works when browsing the repository.
 LESSON_LINK = re.compile(
     r"^\.\./(?P<folder>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/?(?:[a-z]{2}\.md)?(?P<anchor>#.*)?$"
@@ -142,6 +144,9 @@ class MarkdownChecks:
                     first=first_definitions[label],
                 )
             first_definitions.setdefault(label, line)
+        for label, reference in (document.env.get("references") or {}).items():
+            if label.startswith("^") and reference.get("map"):
+                self._report_footnote_read_as_link(reference["map"][0] + 1, reference["href"])
         defined = {
             label.removeprefix(":")
             for label in (document.env.get("footnotes", {}).get("refs") or {})
@@ -155,6 +160,26 @@ class MarkdownChecks:
                 column,
                 label=label,
             )
+
+    def _report_footnote_read_as_link(self, line: int, href: str) -> None:
+        """`[^my note]: https://…`, a note that is only an address, with a space in its
+        label: Markdown reads it as a link's definition, and the text's [^my note] as a
+        link to that address reading "^my note", with no footnote and nothing else amiss."""
+        written = FOOTNOTE_DEFINITION.search(self.where.lines[line - 1])
+        if written is None:
+            return
+        self.problems.add(
+            self.context.path,
+            line,
+            N_(
+                "%(written)s is read as a link to %(href)s, not as a footnote: a footnote's "
+                "label has no spaces, as in [^%(label)s]"
+            ),
+            written.start() + 1,
+            written=written[0].removesuffix(":"),
+            href=href,
+            label="".join(written[1].split()),
+        )
 
     def quiz_text(self, source: str, first_line: int, last_line: int) -> str:
         """A quiz's question, option or feedback, written on file lines `first_line` to

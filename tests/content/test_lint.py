@@ -175,6 +175,14 @@ def problems(directory) -> list[str]:
             "error",
             "[^ c] is shown to learners as written: a footnote's label has no spaces, as in [^c]",
         ),
+        (
+            "Véase la fuente[^la fuente].\n\n[^la fuente]: https://example.org/fuente\n",
+            2,
+            1,
+            "error",
+            "[^la fuente] is read as a link to https://example.org/fuente, not as a footnote: a "
+            "footnote's label has no spaces, as in [^lafuente]",
+        ),
     ],
     ids=[
         "undefined footnote",
@@ -203,6 +211,7 @@ def problems(directory) -> list[str]:
         "footnote defined twice",
         "footnote referenced twice",
         "footnote label with a space",
+        "footnote label with a space, its note an address",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
