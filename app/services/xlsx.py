@@ -110,11 +110,28 @@ SHEET_END = (
 )
 
 
-def _package_parts(sheet_names: list[str]) -> Iterator[tuple[str, str]]:
+def _sheet_name(number: int) -> str:
+    return "report" if number == 1 else f"report {number}"
+
+
+def _sheet_part(number: int) -> str:
+    """Where sheet `number` is in the package: the workbook's relationships and the content
+    types name it too."""
+    return f"xl/worksheets/sheet{number}.xml"
+
+
+def _close_sheet(sheet: IO[bytes], pieces: list[str]) -> None:
+    """Write a sheet's last rows and its end."""
+    sheet.write("".join([*pieces, SHEET_END]).encode())
+    sheet.close()
+
+
+def _package_parts(sheet_count: int) -> Iterator[tuple[str, str]]:
     """The workbook's parts other than its sheets, once the sheets are known."""
+    numbers = range(1, sheet_count + 1)
     sheets = "".join(
-        f'<sheet name="{name}" sheetId="{number}" r:id="rId{number}"/>'
-        for number, name in enumerate(sheet_names, start=1)
+        f'<sheet name="{_sheet_name(number)}" sheetId="{number}" r:id="rId{number}"/>'
+        for number in numbers
     )
     yield (
         "xl/workbook.xml",
@@ -123,13 +140,13 @@ def _package_parts(sheet_names: list[str]) -> Iterator[tuple[str, str]]:
     )
     sheet_relationships = "".join(
         f'<Relationship Id="rId{number}" Type="{RELATIONSHIPS}/worksheet" '
-        f'Target="worksheets/sheet{number}.xml"/>'
-        for number in range(1, len(sheet_names) + 1)
+        f'Target="{_sheet_part(number).removeprefix("xl/")}"/>'
+        for number in numbers
     )
     yield (
         "xl/_rels/workbook.xml.rels",
         f'{HEADER}<Relationships xmlns="{PACKAGE_RELATIONSHIPS}">{sheet_relationships}'
-        f'<Relationship Id="rId{len(sheet_names) + 1}" Type="{RELATIONSHIPS}/styles" '
+        f'<Relationship Id="rId{sheet_count + 1}" Type="{RELATIONSHIPS}/styles" '
         'Target="styles.xml"/></Relationships>',
     )
     yield (
@@ -157,9 +174,8 @@ def _package_parts(sheet_names: list[str]) -> Iterator[tuple[str, str]]:
         'Target="xl/workbook.xml"/></Relationships>',
     )
     sheet_types = "".join(
-        f'<Override PartName="/xl/worksheets/sheet{number}.xml" '
-        f'ContentType="{CONTENT_TYPE}.worksheet+xml"/>'
-        for number in range(1, len(sheet_names) + 1)
+        f'<Override PartName="/{_sheet_part(number)}" ContentType="{CONTENT_TYPE}.worksheet+xml"/>'
+        for number in numbers
     )
     yield (
         "[Content_Types].xml",
@@ -187,22 +203,19 @@ def write_workbook(
     is_time = [column in time_columns for column in columns]
     output = _Chunks()
     package = zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
-    sheet_names: list[str] = []
 
-    def next_sheet() -> tuple[IO[bytes], list[str]]:
-        number = len(sheet_names) + 1
-        sheet_names.append("report" if number == 1 else f"report {number}")
-        sheet = package.open(f"xl/worksheets/sheet{number}.xml", "w")
+    def open_sheet(number: int) -> tuple[IO[bytes], list[str]]:
+        sheet = package.open(_sheet_part(number), "w")
         return sheet, [_sheet_start(letters, columns, is_first=number == 1)]
 
-    sheet, pieces = next_sheet()
+    sheet_count = 1
+    sheet, pieces = open_sheet(sheet_count)
     row_number = 1
     for row in rows:
         if row_number == sheet_rows:
-            pieces.append(SHEET_END)
-            sheet.write("".join(pieces).encode())
-            sheet.close()
-            sheet, pieces = next_sheet()
+            _close_sheet(sheet, pieces)
+            sheet_count += 1
+            sheet, pieces = open_sheet(sheet_count)
             row_number = 1
         row_number += 1
         cells = []
@@ -227,10 +240,8 @@ def write_workbook(
             pieces = []
             if output.parts:
                 yield output.take()
-    pieces.append(SHEET_END)
-    sheet.write("".join(pieces).encode())
-    sheet.close()
-    for name, xml in _package_parts(sheet_names):
+    _close_sheet(sheet, pieces)
+    for name, xml in _package_parts(sheet_count):
         package.writestr(name, xml)
     package.close()
     yield output.take()
