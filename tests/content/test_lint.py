@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.content import check_course, load_course
@@ -16,6 +18,15 @@ BODY_LINE = 7
 
 def problems(directory) -> list[str]:
     return [str(problem) for problem in check_course(directory)[1]]
+
+
+def problems_of(lesson_file: Path) -> list[str]:
+    """The problems found in one lesson file of its lessons folder."""
+    return [
+        problem
+        for problem in problems(lesson_file.parent.parent)
+        if problem.startswith(f"{lesson_file}:")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -497,7 +508,7 @@ def test_a_quiz_question_reports_its_wording_options_and_feedback_problems_toget
         "> Véase ![otro mapa](tampoco.png)\n```\n"
     )
     path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
-    found = [problem for problem in problems(lessons_dir.root) if problem.startswith(str(path))]
+    found = problems_of(path)
     expected = [
         "image falta.png is missing from",
         "link to a lesson that does not exist: ../07-missing/es.md",
@@ -516,7 +527,7 @@ def test_comments_on_lines_of_their_own_in_a_quiz_are_left_out(lessons_dir):
         "> Véase [la lección 7](../07-missing/es.md)\n```\n"
     )
     path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
-    found = [problem for problem in problems(lessons_dir.root) if problem.startswith(str(path))]
+    found = problems_of(path)
     assert found == [
         f"{path}:{BODY_LINE + 7}:24: error: link to a lesson that does not exist: "
         "../07-missing/es.md"
