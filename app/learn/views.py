@@ -43,7 +43,11 @@ KEPT_NOTES = {
         "Attempt %(number)d had already been sent from another page, with other answers:"
         " yours were not graded. Here they are, ready to send as your next attempt."
     ),
+    "switched-language": _l("Your answers are still ticked below, ready to send."),
 }
+
+# The quiz form's id: the language switcher's buttons send it (see `answer_quiz`).
+QUIZ_FORM = "quiz-form"
 
 
 def _user_id() -> int | None:
@@ -75,6 +79,7 @@ def _render_lesson(
         quiz_status = quizzes.quiz_status(db.session, current_user.id, lesson)
     notice = notice_for(lesson)
     note_shown(lesson, notice)
+    form_shown = acknowledged and quiz_status is not None and quiz_status.can_attempt
     page = render_template(
         "learn/lesson.html",
         course=course,
@@ -88,6 +93,9 @@ def _render_lesson(
         unanswered=set(unanswered),
         notice=notice,
         acknowledged=acknowledged,
+        quiz_form=QUIZ_FORM,
+        # Switching language sends the unsent ticks along, so that they come back ticked.
+        language_switch_form=QUIZ_FORM if form_shown else None,
     )
     return page, status
 
@@ -225,6 +233,19 @@ def _keep_answers(lesson: Lesson, account: int, note: str, **values) -> bool:
     return True
 
 
+def _drop_kept_answers(lesson: Lesson) -> None:
+    """Forget the signed-in learner's kept answers to `lesson`; another account's wait on."""
+    kept = session.get(KEPT_ANSWERS)
+    if kept and kept["lesson"] == lesson.slug and kept["account"] == current_user.id:
+        session.pop(KEPT_ANSWERS)
+
+
+def _language_asked() -> str:
+    """The language a quiz form's switcher button asked for, or else the page's."""
+    asked = request.form.get("switch_language")
+    return asked if asked in content.course.languages else current_language()
+
+
 def _answers_not_sent(lesson: Lesson):
     """A quiz form that cannot be graded as it is: its session ended (signed out here or
     elsewhere), or it is older than the session (signed out and in again in another tab).
@@ -244,8 +265,12 @@ def _answers_not_sent(lesson: Lesson):
     if not request.form.get("csrf_token") or account is None:
         refuse(400, str(CSRF_MESSAGE))
     if account == current_user.id:
-        if _keep_answers(lesson, account, "out-of-date"):
-            return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="quiz"), code=303)
+        kept = _keep_answers(lesson, account, "out-of-date")
+        if kept or "switch_language" in request.form:
+            return redirect(
+                url_for("learn.lesson", slug=lesson.slug, lang=_language_asked(), _anchor="quiz"),
+                code=303,
+            )
         refuse(400, str(CSRF_MESSAGE))
     # Another account has signed in here since the page was opened: the answers wait for
     # the page's own, shown to nobody else.
@@ -274,6 +299,16 @@ def answer_quiz(slug: str):
         return _answers_not_sent(lesson)
     _require_acknowledgment(lesson)
     tampered = _("The quiz form was changed or is out of date. Please reload the page.")
+    if (language := request.form.get("switch_language")) is not None:
+        if language not in content.course.languages:
+            refuse(400, tampered)
+        anchor = "quiz"
+        if not _keep_answers(lesson, current_user.id, "switched-language"):
+            _drop_kept_answers(lesson)  # all unticked since they were kept
+            anchor = None  # as a link to the page would: nothing to come back to
+        return redirect(
+            url_for("learn.lesson", slug=lesson.slug, lang=language, _anchor=anchor), code=303
+        )
     number = request.form.get("attempt", "")
     if not (number.isascii() and number.isdigit()):
         refuse(400, tampered)
@@ -297,8 +332,7 @@ def answer_quiz(slug: str):
     except quizzes.TamperedForm:
         refuse(400, tampered)
     attempt = submission.attempt
-    if (kept := session.get(KEPT_ANSWERS)) and kept["lesson"] == lesson.slug:
-        session.pop(KEPT_ANSWERS)  # sent at last
+    _drop_kept_answers(lesson)  # sent at last
     can_try_again = quizzes.quiz_status(db.session, current_user.id, lesson).can_attempt
     if submission.is_duplicate and quizzes.same_answers(attempt, answers):
         flash(_("This attempt was already submitted; here is its result."), "info")

@@ -108,23 +108,28 @@ def test_a_learner_signs_up_passes_lesson_one_and_moves_on_to_lesson_two(visit, 
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_switching_language_mid_course_stays_on_the_same_lesson(visit, lang):
+def test_switching_language_mid_lesson_keeps_the_lesson_and_the_unsent_answers(visit, lang):
     page = visit.page
     sign_up(visit, f"switcher-{lang}@example.org", "Jordi")
     visit.open(f"/{lang}/lessons/{LESSON_2.slug}")
     visit.submit_form_with(visit._(ACKNOWLEDGE))
 
     lesson_url = page.url
+    question = LESSON_2.quiz.questions[0]
+    ticked_box = f'input[name="q-{question.id}"][value="{question.options[-1].id}"]'
+    page.locator(ticked_box).check()
     for other in (language for language in LANGUAGES if language != lang):
-        page.locator(".language-nav").locator(f'a[hreflang="{other}"]').click()
+        page.locator(".language-nav").locator(f'[lang="{other}"]').click()
         visit.speak(other)
         visit.check()
-        assert page.url == lesson_url.replace(f"/{lang}/", f"/{other}/")
+        assert page.url == lesson_url.replace(f"/{lang}/", f"/{other}/") + "#quiz"
         assert page.get_by_role("heading", level=1).inner_text() == LESSON_2.texts[other].title
         already_confirmed = page.get_by_role("button", name=visit._(ACKNOWLEDGE))
         assert already_confirmed.count() == 0
+        assert page.locator(ticked_box).is_checked(), "the answer not yet sent is still ticked"
+        page.locator(".language-nav").locator(f'[lang="{lang}"]').click()
         visit.speak(lang)
-        page.goto(lesson_url)
+        assert page.locator(ticked_box).is_checked()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

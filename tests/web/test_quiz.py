@@ -218,8 +218,8 @@ def test_missing_answers_are_asked_for_and_the_others_kept(app, learner):
     for name, value in partial:
         assert re.search(rf'name="{name}" value="{value}" checked', html), (name, value)
     assert attempts(app) == []
-    switcher = html.split('class="language-nav"', 1)[1]
-    assert f'href="/es/lessons/{LESSON.slug}"' in switcher, "the same lesson, in Spanish"
+    switcher = html.split('class="language-nav"', 1)[1].split("</nav>", 1)[0]
+    assert 'form="quiz-form" name="switch_language" value="es"' in switcher, "sends the ticks"
 
 
 @pytest.mark.parametrize(
@@ -420,6 +420,20 @@ def test_answers_from_a_page_older_than_the_session_come_back_ticked(app, learne
     assert ticked(again) == set(answers) and attempts(app) == []
 
 
+@pytest.mark.parametrize("answered", [True, False], ids=["ticked", "nothing ticked"])
+def test_switching_language_from_a_page_older_than_the_session_still_switches(
+    app, learner, answered
+):
+    page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
+    learner.submit("/es/", "/es/logout")
+    learner.login("es")
+    answers = wrong_answers(LESSON.quiz) if answered else []
+    form = quiz_form(page, answers, switch_language="pt")
+    sent = learner.post(f"/es/lessons/{LESSON.slug}/quiz", data=form)
+    assert sent.status_code == 303 and sent.location.startswith(f"/pt/lessons/{LESSON.slug}")
+    assert ticked(learner.get(sent.location).text) == set(answers) and attempts(app) == []
+
+
 def test_a_page_of_another_account_keeps_its_answers_for_that_account_only(app, learner):
     page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
     learner.submit("/es/", "/es/logout")
@@ -462,3 +476,71 @@ def test_a_multiple_choice_answer_missing_a_right_option_is_called_incomplete(ap
     learner.take_quiz("es", LESSON, [*answers, (f"q-{multiple.id}", one_right)])
     page = learner.get(PAGE.format(lang="es")).text
     assert page.count("Incompleta: falta al menos una opción correcta") == 1
+
+
+def switcher_buttons(page: str) -> dict[str, str]:
+    """The language switcher's buttons that send the quiz form: language, form id."""
+    switcher = page.split('class="language-nav"', 1)[1].split("</nav>", 1)[0]
+    return {
+        language: form
+        for form, language in re.findall(
+            r'<button type="submit" form="([^"]+)" name="switch_language" value="([^"]+)"',
+            switcher,
+        )
+    }
+
+
+def test_switching_language_mid_quiz_brings_the_unsent_ticks_along(app, learner):
+    page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
+    assert switcher_buttons(page) == {"en": "quiz-form", "pt": "quiz-form"}
+    assert '<form method="post" action="/es/lessons/' in page and 'id="quiz-form"' in page
+    first_two = right_answers(LESSON.quiz)[:2]
+    sent = learner.post(
+        f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, first_two, switch_language="pt")
+    )
+    assert sent.status_code == 303
+    assert sent.location == f"/pt/lessons/{LESSON.slug}#quiz"
+    switched = learner.get(sent.location).get_data(as_text=True)
+    assert '<html lang="pt">' in switched
+    assert "As suas respostas continuam assinaladas abaixo, prontas a enviar." in switched
+    assert ticked(switched) == set(first_two) and attempts(app) == []
+    assert ticked(learner.get(PAGE.format(lang="pt")).text) == set(first_two), "on reload too"
+
+    answers = right_answers(LESSON.quiz)
+    url = f"/pt/lessons/{LESSON.slug}/quiz"
+    assert learner.post(url, data=quiz_form(switched, answers)).status_code == 303
+    assert len(attempts(app)) == 1 and attempts(app)[0].language == "pt"
+    assert ticked(learner.get(PAGE.format(lang="pt")).text) == set(), "sent, so not kept"
+
+
+def test_switching_language_with_everything_unticked_forgets_what_was_kept(app, learner):
+    page = learner.get(PAGE.format(lang="en")).get_data(as_text=True)
+    answers = right_answers(LESSON.quiz)[:1]
+    learner.post(
+        f"/en/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers, switch_language="es")
+    )
+    kept = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
+    assert ticked(kept) == set(answers)
+    sent = learner.post(
+        f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(kept, [], switch_language="en")
+    )
+    assert sent.status_code == 303 and sent.location == f"/en/lessons/{LESSON.slug}"
+    assert ticked(learner.get(sent.location).text) == set()
+
+
+def test_switching_to_a_language_the_course_lacks_is_refused_and_nothing_kept(app, learner):
+    page = learner.get(PAGE.format(lang="en")).get_data(as_text=True)
+    answers = right_answers(LESSON.quiz)
+    sent = learner.post(
+        f"/pt/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers, switch_language="fr")
+    )
+    assert sent.status_code == 400
+    assert "O formulário do questionário foi alterado ou está desatualizado" in sent.text
+    assert ticked(learner.get(PAGE.format(lang="en")).text) == set() and attempts(app) == []
+
+
+def test_the_switcher_is_plain_links_where_no_quiz_form_is_shown(client):
+    page = client.get(PAGE.format(lang="en")).get_data(as_text=True)
+    assert switcher_buttons(page) == {}
+    switcher = page.split('class="language-nav"', 1)[1].split("</nav>", 1)[0]
+    assert f'href="/pt/lessons/{LESSON.slug}"' in switcher
