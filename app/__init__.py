@@ -44,7 +44,7 @@ def create_app(
             # with people's addresses and names in them.
             raise RuntimeError("MAIL_SERVER must be set in production: emails must reach people")
 
-    from app import database, errors, i18n, kept_pages, security, templating
+    from app import database, errors, i18n, kept_pages, security, templating, terminal
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.author import bp as author_bp
@@ -63,9 +63,14 @@ def create_app(
     except ContentError as error:
         # The trainer's view of what is wrong, not a traceback: the same lines as
         # `flask lessons check`, then the server does not start.
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(error.problems)} error(s) in {app.config['LESSONS_DIR']}", file=sys.stderr)
+        print(terminal.described(error.problems), file=sys.stderr)
+        count = terminal.ngettext(
+            "%(num)d error in %(folder)s",
+            "%(num)d errors in %(folder)s",
+            len(error.problems),
+            folder=app.config["LESSONS_DIR"],
+        )
+        print(count, file=sys.stderr)
         raise SystemExit(1) from None
     csrf.init_app(app)
     limiter.init_app(app)

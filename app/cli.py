@@ -1,5 +1,6 @@
 """`flask` command groups: users, lessons, reports, privacy and translations (`flask db` is
-Flask-Migrate's)."""
+Flask-Migrate's). What they print is in the terminal's language (`app.terminal`); click's
+own words ("Usage:", "Aborted!") stay in English."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from app.content.problems import ContentError, Level
 from app.extensions import content, db
 from app.models import Role
 from app.services import accounts, authoring, privacy, reports
+from app.terminal import described, ngettext
+from app.terminal import gettext as _
 from config import Config
 
-users = AppGroup("users", help="Create and manage accounts.")
-translate = AppGroup("translate", help="Extract, update and compile the interface catalogues.")
-privacy_group = AppGroup("privacy", help="Retention purge and privacy requests.")
-reports_group = AppGroup("reports", help="Progress reports for admins and funders.")
+users = AppGroup("users", help=_("Create and manage accounts."))
+translate = AppGroup("translate", help=_("Extract, update and compile the interface catalogues."))
+privacy_group = AppGroup("privacy", help=_("Retention purge and privacy requests."))
+reports_group = AppGroup("reports", help=_("Progress reports for admins and funders."))
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
@@ -32,28 +35,34 @@ ROLE_CHOICE = click.Choice([role.value for role in Role])
 def _existing_user(email: str):
     user = accounts.find_user(db.session, email)
     if user is None:
-        raise click.ClickException(f"no user with email {email}")
+        raise click.ClickException(_("no user with email %(email)s", email=email))
     return user
 
 
-@users.command("create")
+@users.command(
+    "create",
+    help=_("Create an account, e.g. `users create ana@example.org --role admin --password-stdin`."),
+)
 @click.argument("email")
 @click.option("--role", type=ROLE_CHOICE, default=Role.LEARNER.value, show_default=True)
-@click.option("--name", "display_name", help="Display name (default: the part before @).")
+@click.option("--name", "display_name", help=_("Display name (default: the part before @)."))
 @click.option(
     "--password-stdin",
     is_flag=True,
-    help="Read the password from standard input instead of prompting.",
+    help=_("Read the password from standard input instead of prompting."),
 )
 def create_user(email: str, role: str, display_name: str | None, password_stdin: bool) -> None:
-    """Create an account, e.g. `users create ana@example.org --role admin --password-stdin`."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     if len(password) < accounts.MIN_PASSWORD_LENGTH:
         raise click.ClickException(
-            f"the password needs at least {accounts.MIN_PASSWORD_LENGTH} characters"
+            ngettext(
+                "the password needs at least %(num)d character",
+                "the password needs at least %(num)d characters",
+                accounts.MIN_PASSWORD_LENGTH,
+            )
         )
     try:
         user = accounts.create_user(
@@ -64,44 +73,54 @@ def create_user(email: str, role: str, display_name: str | None, password_stdin:
             role=Role(role),
         )
     except accounts.EmailTaken:
-        raise click.ClickException(f"a user with email {email} already exists") from None
-    click.echo(f"created {user.email} ({user.role.value})")
+        raise click.ClickException(
+            _("a user with email %(email)s already exists", email=email)
+        ) from None
+    click.echo(_("created %(email)s (%(role)s)", email=user.email, role=user.role.value))
 
 
-@users.command("list")
+@users.command("list", help=_("List every account: email, role, display name."))
 def list_users() -> None:
-    """List every account: email, role, display name."""
     for user in accounts.list_users(db.session):
-        state = "" if user.is_active else " (inactive)"
+        state = "" if user.is_active else " " + _("(inactive)")
         click.echo(f"{user.email}\t{user.role.value}\t{user.display_name}{state}")
 
 
-@users.command("set-role")
+@users.command("set-role", help=_("Change the role of an account."))
 @click.argument("email")
 @click.argument("role", type=ROLE_CHOICE)
 def set_role(email: str, role: str) -> None:
-    """Change the role of an account."""
     user = _existing_user(email)
     accounts.set_role(db.session, user, Role(role))
-    click.echo(f"{user.email} is now {role}")
+    click.echo(_("%(email)s is now %(role)s", email=user.email, role=role))
 
 
-@privacy_group.command("purge")
-@click.option("--dry-run", is_flag=True, help="Count what is past its retention; change nothing.")
+@privacy_group.command(
+    "purge",
+    help=_(
+        "Delete or anonymise what is past its retention period in the data register."
+        " Idempotent and safe to run from cron."
+    ),
+)
+@click.option(
+    "--dry-run", is_flag=True, help=_("Count what is past its retention; change nothing.")
+)
 def privacy_purge(dry_run: bool) -> None:
-    """Delete or anonymise what is past its retention period in the data register.
-    Idempotent and safe to run from cron."""
     counts = privacy.purge(db.session, content.register, dry_run=dry_run)
-    verb = "would purge" if dry_run else "purged"
     for category, count in counts.items():
-        click.echo(f"{category}: {verb} {count}")
+        if dry_run:
+            click.echo(_("%(category)s: would purge %(count)d", category=category, count=count))
+        else:
+            click.echo(_("%(category)s: purged %(count)d", category=category, count=count))
 
 
-@privacy_group.command("export")
+@privacy_group.command(
+    "export",
+    help=_("Write everything stored about a learner as JSON (for a request received by email)."),
+)
 @click.argument("email")
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
 def privacy_export(email: str, output) -> None:
-    """Write everything stored about a learner as JSON (for a request received by email)."""
     user = _existing_user(email)
     data = privacy.export_data(
         db.session, content.register, user.id, content.course.default_language
@@ -111,37 +130,40 @@ def privacy_export(email: str, output) -> None:
     output.write("\n")
 
 
-@privacy_group.command("erase")
+@privacy_group.command(
+    "erase", help=_("Erase a learner's account and everything stored about them.")
+)
 @click.argument("email")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help=_("Do not ask for confirmation."))
 def privacy_erase(email: str, yes: bool) -> None:
-    """Erase a learner's account and everything stored about them."""
     user = _existing_user(email)
     if not yes:
-        click.confirm(f"Erase user #{user.id} and all their data?", abort=True)
+        click.confirm(_("Erase user #%(id)d and all their data?", id=user.id), abort=True)
     user_id = user.id
     privacy.erase_account(db.session, content.register, user_id)
     privacy.record_audit(db.session, None, "erase", privacy.user_ref(user_id))
-    click.echo(f"erased user #{user_id}")
+    click.echo(_("erased user #%(id)d", id=user_id))
 
 
-@reports_group.command("export")
+@reports_group.command(
+    "export", help=_("Export the progress report (or the summary) as the admin pages do.")
+)
 @click.option("--format", "output", type=click.Choice(["csv", "xlsx", "json"]), default="csv")
-@click.option("--output", "target", type=click.Path(dir_okay=False), help="Default: stdout.")
-@click.option("--summary", is_flag=True, help="One row per learner instead of per lesson.")
+@click.option("--output", "target", type=click.Path(dir_okay=False), help=_("Default: stdout."))
+@click.option("--summary", is_flag=True, help=_("One row per learner instead of per lesson."))
 @click.option("--language")
 @click.option("--role", type=ROLE_CHOICE)
-@click.option("--registered-from", help="YYYY-MM-DD")
-@click.option("--registered-to", help="YYYY-MM-DD")
-@click.option("--pseudonymise", is_flag=True, help="Pseudonyms instead of ids, emails, names.")
-@click.option("--bom", is_flag=True, help="Start a CSV with the byte order mark Excel wants.")
+@click.option("--registered-from", help=_("YYYY-MM-DD"))
+@click.option("--registered-to", help=_("YYYY-MM-DD"))
+@click.option("--pseudonymise", is_flag=True, help=_("Pseudonyms instead of ids, emails, names."))
+@click.option("--bom", is_flag=True, help=_("Start a CSV with the byte order mark Excel wants."))
 def reports_export(output, target, summary, pseudonymise, bom, **filter_options) -> None:
-    """Export the progress report (or the summary) as the admin pages do."""
     args = {name: value for name, value in filter_options.items() if value}
     try:
         filters = reports.ReportFilters.parse(args, content.course.languages)
     except reports.InvalidFilter as invalid:
-        raise click.BadParameter(f"not a valid value for {invalid.field}") from None
+        option = "--" + invalid.field.replace("_", "-")
+        raise click.UsageError(_("not a valid value for %(option)s", option=option)) from None
     export = reports.ReportExport(
         "summary" if summary else "progress", output, filters, pseudonymise, bom
     )
@@ -155,35 +177,50 @@ def reports_export(output, target, summary, pseudonymise, bom, **filter_options)
             file.write(chunk if isinstance(chunk, bytes) else chunk.encode("utf-8"))
     export.record(db.session, None)
     if target:
-        click.echo(f"{export.rows_written} rows written to {target}", err=True)
+        click.echo(
+            ngettext(
+                "%(num)d row written to %(path)s",
+                "%(num)d rows written to %(path)s",
+                export.rows_written,
+                path=target,
+            ),
+            err=True,
+        )
 
 
 def _with_progress_bar(rows, total: int):
-    with click.progressbar(length=total, label="Exporting", file=sys.stderr) as bar:
+    with click.progressbar(length=total, label=_("Exporting"), file=sys.stderr) as bar:
         for row in rows:
             bar.update(1)
             yield row
 
 
-@click.group("lessons")
+@click.group(
+    "lessons", help=_("Check the lessons and their translations, without a server or a database.")
+)
 def lessons() -> None:
-    """Check the lessons and their translations, without a server or a database."""
+    pass
 
 
 def _lessons_dir(directory: str | None) -> Path:
     return Path(directory or Config.LESSONS_DIR)
 
 
-@lessons.command("check")
+@lessons.command(
+    "check",
+    help=_(
+        "Check DIRECTORY (default: LESSONS_DIR): one line per problem, as"
+        " path:line:column: level: message. Exits 1 when there are errors. The JSON report"
+        " stays in English, for tools."
+    ),
+)
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--strict", is_flag=True, help=_("Treat warnings as errors."))
 def lessons_check(directory: str | None, output: str, strict: bool) -> None:
-    """Check DIRECTORY (default: LESSONS_DIR): one line per problem, as
-    path:line:column: level: message. Exits 1 when there are errors."""
     folder = _lessons_dir(directory)
     if not (folder / "course.yml").exists() and not folder.is_dir():
-        raise click.ClickException(f"{folder} is not a lessons directory")
+        raise click.ClickException(_("%(folder)s is not a lessons directory", folder=folder))
     _course, problems = check_course(folder, load_register(Config.DATA_REGISTER))
     if strict:
         problems = [replace(problem, level=Level.ERROR) for problem in problems]
@@ -191,29 +228,34 @@ def lessons_check(directory: str | None, output: str, strict: bool) -> None:
     if output == "json":
         click.echo(json.dumps([problem.as_dict() for problem in problems], indent=2))
     else:
-        for problem in problems:
-            click.echo(str(problem))
+        if problems:
+            click.echo(described(problems))
         warnings = len(problems) - errors
         click.echo(
-            f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+            ngettext("%(num)d error", "%(num)d errors", errors)
+            + ", "
+            + ngettext("%(num)d warning", "%(num)d warnings", warnings)
         )
     sys.exit(1 if errors else 0)
 
 
-@lessons.command("status")
+@lessons.command(
+    "status",
+    help=_(
+        "Translation status: lesson by language (up to date, missing, out of date, not"
+        " stamped, draft), and how complete each interface catalogue is."
+    ),
+)
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
 def lessons_status(directory: str | None, output: str) -> None:
-    """Translation status: lesson by language (present, missing, stale, unstamped, draft),
-    and how complete each interface catalogue is."""
     course, problems = check_course(_lessons_dir(directory), load_register(Config.DATA_REGISTER))
     if course is None:
         if output == "json":
             # Whoever reads the JSON gets JSON, errors included.
             click.echo(json.dumps({"problems": [str(problem) for problem in problems]}, indent=2))
         else:
-            for problem in problems:
-                click.echo(str(problem), err=True)
+            click.echo(described(problems), err=True)
         sys.exit(1)
     matrix = authoring.translation_matrix(course)
     report = {
@@ -234,39 +276,51 @@ def lessons_status(directory: str | None, output: str) -> None:
     if output == "json":
         click.echo(json.dumps(report, indent=2))
         return
-    for row in report["lessons"]:
-        states = "  ".join(f"{lang}: {cell['state']}" for lang, cell in row["languages"].items())
-        click.echo(f"{row['number']:02d}-{row['slug']}  {states}")
+    for lesson, states in matrix:
+        cells = "  ".join(
+            f"{language}: {_(authoring.STATE_WORDS[state])}" for language, state in states.items()
+        )
+        click.echo(f"{lesson.number:02d}-{lesson.slug}  {cells}")
     for lesson, states in matrix:
         source = lesson.texts[lesson.default_language].source_path.name
         for language, state in states.items():
             if state is authoring.TranslationState.UNSTAMPED:
                 path = lesson.texts[language].source_path
                 click.echo(
-                    f"{path}: unstamped: run `flask --app app lessons stamp {path}` once it "
-                    f"matches {source}"
+                    _(
+                        "%(path)s: not stamped: run `flask --app app lessons stamp %(path)s`"
+                        " once it matches %(source)s",
+                        path=path,
+                        source=source,
+                    )
                 )
-    click.echo(
-        "interface: "
-        + "  ".join(f"{lang}: {percent}%" for lang, percent in report["interface"].items())
+    completeness = "  ".join(
+        f"{language}: {percent}%" for language, percent in report["interface"].items()
     )
+    click.echo(_("interface: %(completeness)s", completeness=completeness))
 
 
-@lessons.command("stamp")
+@lessons.command(
+    "stamp",
+    help=_(
+        "Mark translations as up to date with their lesson's default-language file, once you"
+        " have brought them up to date: records `translated_from: <lang>@<hash>`."
+    ),
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 def lessons_stamp(files: tuple[str, ...]) -> None:
-    """Mark translations as up to date with their lesson's default-language file, once you
-    have brought them up to date: records `translated_from: <lang>@<hash>`."""
     for name in files:
         path = Path(name)
         folder = path.resolve().parent
         try:
             source = folder / f"{course_default_language(folder.parent)}.md"
             if path.resolve() == source.resolve():
-                raise click.ClickException(f"{path} is the source; stamp its translations")
+                raise click.ClickException(
+                    _("%(path)s is the source; stamp its translations", path=path)
+                )
             stamp = authoring.stamp_translation(path, source)
         except ContentError as error:
-            raise click.ClickException(str(error)) from error
+            raise click.ClickException(described(error.problems)) from error
         click.echo(f"{path}: {stamp}")
 
 
@@ -277,17 +331,20 @@ def _pybabel(*arguments: str) -> None:
     )
 
 
-@translate.command("update")
+@translate.command(
+    "update",
+    help=_("Extract the interface strings from app/ and merge them into the es and pt catalogues."),
+)
 def translate_update() -> None:
-    """Extract the interface strings from app/ and merge them into the es and pt catalogues."""
     template = "translations/messages.pot"
     _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-o", template, "app")
     _pybabel("update", "-i", template, "-d", "translations", "--no-fuzzy-matching")
 
 
-@translate.command("compile")
+@translate.command(
+    "compile", help=_("Compile the catalogues (.po to .mo) so the app can serve them.")
+)
 def translate_compile() -> None:
-    """Compile the catalogues (.po to .mo) so the app can serve them."""
     _pybabel("compile", "-d", "translations")
 
 

@@ -24,6 +24,9 @@ from app import create_app, database
 from app.extensions import db
 from config import ROOT, TestConfig
 
+# The command line speaks the terminal's language: the tests read English unless they ask.
+os.environ["LANGUAGE"] = "en"
+
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 NO_POSTGRES = (
     "PostgreSQL tests need TEST_DATABASE_URL "

@@ -39,3 +39,21 @@ def test_cli_errors_are_clear(app):
         args=["users", "create", "a@example.org", "--password-stdin"], input="y" * 9
     )
     assert twice.exit_code == 1 and "already exists" in twice.output
+
+
+def test_admin_commands_answer_in_the_terminals_language(app, monkeypatch):
+    monkeypatch.setenv("LANGUAGE", "pt")
+    runner = app.test_cli_runner()
+    short = runner.invoke(
+        args=["users", "create", "a@example.org", "--password-stdin"], input="x\n"
+    )
+    assert short.exit_code == 1
+    assert "a palavra-passe precisa de pelo menos 8 caracteres" in short.output
+    created = runner.invoke(
+        args=["users", "create", "a@example.org", "--password-stdin"], input="y" * 9
+    )
+    assert "criada a conta a@example.org (learner)" in created.output
+    missing = runner.invoke(args=["privacy", "erase", "nobody@example.org", "--yes"])
+    assert "não há nenhum utilizador com o email nobody@example.org" in missing.output
+    bad = runner.invoke(args=["reports", "export", "--registered-from", "soon"])
+    assert bad.exit_code == 2 and "não é um valor válido para --registered-from" in bad.output

@@ -94,6 +94,7 @@ def translations():
         "author/translations.html",
         course=course,
         matrix=authoring.translation_matrix(course),
+        state_words=authoring.STATE_WORDS,
         from_root=lambda path: shown_from(path, ROOT),
         interface=authoring.catalogue_completeness(
             Path(current_app.config["TRANSLATIONS_DIR"]), course.languages

@@ -3,8 +3,9 @@ form compilers use, so editors and CI can jump to them.
 
 A problem keeps its message as an English template with `%(name)s` placeholders and the
 values apart, so that whoever shows it can translate it: the trainer pages do, in the
-trainer's language; the command line and the JSON report stay in English, as compilers' do.
-Loading stays free of Flask: the templates are only marked here, with `N_`."""
+trainer's language, and the command line in the terminal's; the JSON report stays in
+English, for tools. Loading stays free of Flask: the templates are only marked here, with
+`N_`."""
 
 from __future__ import annotations
 

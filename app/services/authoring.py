@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.content import ContentError, Course, Lesson
 from app.content.loader import MISSING_FRONT_MATTER, read_source_hash, read_text
 from app.content.markdown import parse_document
-from app.content.problems import Problems
+from app.content.problems import N_, Problems
 from app.models import QuizAnswer, QuizAttempt
 
 TRANSLATED_FROM = re.compile(r"translated_from[ \t]*:")
@@ -29,6 +29,16 @@ class TranslationState(enum.StrEnum):
     # No `translated_from`: whether it is up to date is not known.
     UNSTAMPED = "unstamped"
     DRAFT = "draft"
+
+
+# What trainers read for each state, on the translations page and from `flask lessons status`.
+STATE_WORDS = {
+    TranslationState.PRESENT: N_("Up to date"),
+    TranslationState.MISSING: N_("Missing"),
+    TranslationState.STALE: N_("Out of date"),
+    TranslationState.UNSTAMPED: N_("Not stamped"),
+    TranslationState.DRAFT: N_("Draft"),
+}
 
 
 def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, TranslationState]]]:

@@ -40,6 +40,66 @@ def test_errors_exit_1_and_warnings_exit_0_unless_strict(lessons_dir):
     assert failed.output.splitlines()[-1].startswith("1 error, ")
 
 
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ({"LANGUAGE": "pt"}, ("erro: chave desconhecida 'autor'", "1 erro, 0 avisos")),
+        (
+            {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": "es_ES.UTF-8"},
+            ("error: clave desconocida 'autor'", "1 error, 0 avisos"),
+        ),
+        ({"LANGUAGE": "fr:pt"}, ("erro: chave desconhecida 'autor'", "1 erro, 0 avisos")),
+        (
+            {"LANGUAGE": "", "LC_ALL": "C.UTF-8"},
+            ("error: unknown key 'autor'", "1 error, 0 warnings"),
+        ),
+    ],
+    ids=["LANGUAGE", "LANG", "first known", "C"],
+)
+def test_check_speaks_the_terminals_language_but_its_json_stays_english(
+    lessons_dir, monkeypatch, locale, expected
+):
+    path = lessons_dir.write("01-first/es.md", lesson_file(autor="X"))
+    for name, value in locale.items():
+        monkeypatch.setenv(name, value)
+    problem, summary = expected
+    result = run("check", str(lessons_dir.root))
+    assert f"{path}:5:1: {problem}" in result.output
+    assert result.output.splitlines()[-1] == summary
+    as_json = json.loads(run("check", str(lessons_dir.root), "--format", "json").output)
+    assert as_json[0]["level"] == "error"
+    assert as_json[0]["message"].startswith("unknown key 'autor'")
+
+
+def test_status_names_the_states_and_what_to_run_in_the_terminals_language(
+    lessons_dir, monkeypatch
+):
+    lessons_dir.lesson("01-first", languages=("es", "en"))
+    lessons_dir.write("01-first/pt.md", lesson_file())
+    monkeypatch.setenv("LANGUAGE", "pt")
+    result = run("status", str(lessons_dir.root))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "01-first  es: Atualizada  pt: Não marcada  en: Não marcada"
+    path = lessons_dir.root / "01-first" / "pt.md"
+    assert f"{path}: não marcada: execute `flask --app app lessons stamp {path}`" in lines[1]
+    assert lines[-1].startswith("interface: es: ")
+
+
+def test_help_is_in_the_terminals_language(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "lessons", "check", "--help"],
+        cwd=ROOT,
+        env={**os.environ, "LANGUAGE": "pt"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Trata os avisos como erros." in result.stdout
+    assert "Verifica DIRECTORY (por omissão, LESSONS_DIR)" in result.stdout
+
+
 def test_json_output_lists_every_problem_with_its_position(lessons_dir):
     path = lessons_dir.write("01-first/es.md", lesson_file(body="Text[^nope].\n"))
     result = run("check", str(lessons_dir.root), "--format", "json")
@@ -95,9 +155,9 @@ def test_an_unstamped_translation_is_told_so_with_how_to_stamp_it_by_status_and_
     run("stamp", str(folder / "pt.md"))
     en = folder / "en.md"
     status = run("status", str(lessons_dir.root)).output.splitlines()
-    assert status[0] == "01-first  es: present  pt: present  en: unstamped"
+    assert status[0] == "01-first  es: Up to date  pt: Up to date  en: Not stamped"
     assert status[1] == (
-        f"{en}: unstamped: run `flask --app app lessons stamp {en}` once it matches es.md"
+        f"{en}: not stamped: run `flask --app app lessons stamp {en}` once it matches es.md"
     )
     checked = run("check", str(lessons_dir.root)).output.splitlines()
     assert checked == [
@@ -319,6 +379,20 @@ def test_the_server_refuses_to_start_with_the_same_messages(lessons_dir, tmp_pat
         )
     assert stopped.value.code == 1
     assert f"{path}:5:1: error: unknown key 'autor'" in capsys.readouterr().err
+
+
+def test_the_server_refuses_to_start_in_the_terminals_language(
+    lessons_dir, tmp_path, capsys, monkeypatch
+):
+    path = lessons_dir.write("01-first/es.md", lesson_file(autor="X"))
+    monkeypatch.setenv("LANGUAGE", "es")
+    with pytest.raises(SystemExit):
+        create_app(
+            TestConfig, {"LESSONS_DIR": str(lessons_dir.root), "INSTANCE_PATH": str(tmp_path)}
+        )
+    told = capsys.readouterr().err.splitlines()
+    assert f"{path}:5:1: error: clave desconocida 'autor'" in told[-2]
+    assert told[-1] == f"1 error en {lessons_dir.root}"
 
 
 def test_the_server_refuses_to_start_on_a_lesson_file_it_cannot_read(lessons_dir, tmp_path, capsys):
