@@ -130,6 +130,14 @@ def test_switching_language_mid_lesson_keeps_the_lesson_and_the_unsent_answers(v
         page.locator(".language-nav").locator(f'[lang="{lang}"]').click()
         visit.speak(lang)
         assert page.locator(ticked_box).is_checked()
+    # Enter in the quiz sends the answers, in the page's language, and switches nothing.
+    page.locator(ticked_box).press("Enter")
+    visit.check()
+    assert page.url.startswith(f"{lesson_url}/quiz"), "sent to the quiz, in the same language"
+    assert page.get_by_text(
+        visit._("Please answer every question; your other answers are kept below.")
+    ).is_visible()
+    assert page.locator(ticked_box).is_checked()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
