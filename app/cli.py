@@ -76,6 +76,7 @@ def create_user(email: str, role: str, display_name: str | None, password_stdin:
         raise click.ClickException(
             _("a user with email %(email)s already exists", email=email)
         ) from None
+    privacy.record_audit(db.session, None, "create", privacy.user_ref(user.id), {"role": role})
     click.echo(_("created %(email)s (%(role)s)", email=user.email, role=user.role.value))
 
 
@@ -92,6 +93,7 @@ def list_users() -> None:
 def set_role(email: str, role: str) -> None:
     user = _existing_user(email)
     accounts.set_role(db.session, user, Role(role))
+    privacy.record_audit(db.session, None, "role", privacy.user_ref(user.id), {"role": role})
     click.echo(_("%(email)s is now %(role)s", email=user.email, role=role))
 
 
@@ -123,7 +125,7 @@ def privacy_purge(dry_run: bool) -> None:
 def privacy_export(email: str, output) -> None:
     user = _existing_user(email)
     data = privacy.export_data(
-        db.session, content.register, user.id, content.course.default_language
+        db.session, content.register, user.id, privacy.language_of(user, content.course)
     )
     privacy.record_audit(db.session, None, "export", privacy.user_ref(user.id))
     json.dump(data, output, ensure_ascii=False, indent=2)

@@ -105,6 +105,7 @@ TABLE_COLUMNS = {("password_reset_tokens", "purpose"): _l("What for")}
 AUDIT_ACTIONS = {
     "export": _l("Data exported at the person's request"),
     "erase": _l("Account erased at the person's request"),
+    "create": _l("Account created by the course team"),
     "another attempt": _l("Another quiz attempt allowed"),
     "role": _l("Role changed"),
     "deactivate": _l("Account deactivated"),

@@ -350,6 +350,7 @@ def erase():
     user_id = current_user.id
     logout_user()
     privacy.erase_account(db.session, content.register, user_id)
+    privacy.record_audit(db.session, None, "erase", privacy.user_ref(user_id), by_the_person=True)
     session.clear()
     flash(
         _(

@@ -48,7 +48,11 @@ def _privacy_page(
         register=content.register,
         versions=list(versions),
         # Requests from people about their data; report downloads have their own log.
-        audit=privacy.audit_log(db.session, limit=AUDIT_ROWS_SHOWN, actions=("export", "erase")),
+        # Every entry about accounts, also those of accounts since erased, whose own admin
+        # page is gone. Report downloads have their log on the dashboard.
+        audit=privacy.audit_log(
+            db.session, limit=AUDIT_ROWS_SHOWN, actions=AUDIT_ACTIONS.keys() - {"report"}
+        ),
         export_form=export_form or ExportRequestForm(),
         erasure_form=erasure_form or ErasureRequestForm(),
     ), status
@@ -73,7 +77,10 @@ def export_for_request():
     if user is None:
         form.email.errors.append(_("There is no account with this email."))
         return _privacy_page(export_form=form, status=404)
-    data = privacy.export_data(db.session, content.register, user.id, current_language())
+    # The file goes to the learner: in their language, not the admin's.
+    data = privacy.export_data(
+        db.session, content.register, user.id, privacy.language_of(user, content.course)
+    )
     privacy.record_audit(db.session, current_user.id, "export", privacy.user_ref(user.id))
     response = jsonify(data)
     response.headers["Content-Disposition"] = f'attachment; filename="user-{user.id}-data.json"'
@@ -134,8 +141,13 @@ def _one_value_each() -> None:
         _refuse(400, _("This form gives a value more than once."))
 
 
-def _filters() -> ReportFilters:
-    """The report filters in the query string; a bad value is a 400 naming the field."""
+def _filters(*switches: str) -> ReportFilters:
+    """The report filters in the query string; a bad value is a 400 naming the field. So is
+    a name that is neither a filter nor one of `switches`: a misspelt `pseudonymize=1`
+    quietly ignored would send out a report with names."""
+    for name in request.args:
+        if name not in FILTERS and name not in switches:
+            _refuse(400, _("There is no report option called “%(option)s”.", option=name))
     try:
         return ReportFilters.parse(request.args, content.course.languages)
     except EmptyPeriod:
@@ -216,7 +228,7 @@ def report(kind: str, output: str):
     export = reports.ReportExport(
         kind,
         output,
-        _filters(),
+        _filters(*SWITCHES),
         pseudonymise=_switch("pseudonymise"),
         bom=_switch("bom"),
     )

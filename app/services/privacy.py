@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from app.content import DataCategory, DataRegister, Lesson
+from app.content import Course, DataCategory, DataRegister, Lesson
 from app.content.register import Erasure, Purge, Storage, digest
 from app.database import flush_erased_pages, insert_unless_present
 from app.extensions import db
@@ -179,6 +179,12 @@ def stored_rows(session: Session, storage: Storage, user_id: int) -> list[dict[s
     ]
 
 
+def language_of(user: User, course: Course) -> str:
+    """The language to write to a learner in, when they are not the one reading a page:
+    the one they last read the course in, else the course's own."""
+    return user.language if user.language in course.languages else course.default_language
+
+
 def export_data(
     session: Session, register: DataRegister, user_id: int, language: str
 ) -> dict[str, Any]:
@@ -233,6 +239,7 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
 # Who acted, as an audit log entry's details say.
 BY_COMMAND_LINE = "command line"
 BY_STAFF = "staff"
+BY_THE_PERSON = "the person"
 
 
 def record_audit(
@@ -241,11 +248,19 @@ def record_audit(
     action: str,
     subject: str,
     details: dict[str, Any] | None = None,
+    *,
+    by_the_person: bool = False,
 ) -> None:
-    """Note what the course team did with whose data: a person only as "user #id". The
-    entry says whether a staff member's account did it, so that once that account is erased
-    (and `actor_id` emptied) it is still not taken for the command line."""
-    by = BY_COMMAND_LINE if actor_id is None else BY_STAFF
+    """Note what was done with whose data: a person only as "user #id". The entry says
+    whether a staff member's account did it, so that once that account is erased (and
+    `actor_id` emptied) it is still not taken for the command line; or whether the person
+    did it themselves (erasing their own account: the request handled leaves a trace)."""
+    if by_the_person:
+        by = BY_THE_PERSON
+    elif actor_id is None:
+        by = BY_COMMAND_LINE
+    else:
+        by = BY_STAFF
     session.add(
         AuditLogEntry(
             actor_id=actor_id,

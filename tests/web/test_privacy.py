@@ -320,10 +320,14 @@ def test_erasure_leaves_no_trace(app, client, database_url, caplog):
         audit = list(db.session.scalars(sa.select(AuditLogEntry)))
         bo = accounts.find_user(db.session, "bo@example.org").id
     # What they did as an admin loses its actor; what was done about their account stays,
-    # naming it by its number only, as the register says.
-    assert sorted((entry.action, entry.actor_id, entry.subject_ref) for entry in audit) == [
-        ("another attempt", bo, f"user #{user_id}"),
-        ("export", None, f"user #{bo}"),
+    # naming it by its number only, as the register says; and so does the erasure itself,
+    # a request the person handled themselves.
+    assert sorted(
+        (entry.action, entry.actor_id, entry.subject_ref, entry.details["by"]) for entry in audit
+    ) == [
+        ("another attempt", bo, f"user #{user_id}", "staff"),
+        ("erase", None, f"user #{user_id}", "the person"),
+        ("export", None, f"user #{bo}", "staff"),
     ]
 
     if database_url.startswith("sqlite"):
@@ -519,6 +523,81 @@ def test_command_line_export_and_erasure_are_audited(app, tmp_path):
     page = admin.get("/en/admin/privacy").text
     assert page.count("<td>the command line</td>") == 2
     assert page.count("<td>a staff account since erased</td>") == 1
+
+
+def test_the_privacy_page_logs_every_change_to_accounts_erased_ones_and_self_erasure_included(
+    app, client
+):
+    client.register("es", email="admin@example.org")
+    with app.app_context():
+        accounts.set_role(
+            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
+        )
+    runner = app.test_cli_runner()
+    created = runner.invoke(
+        args=["users", "create", "tere@example.org", "--role", "trainer", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )
+    assert created.exit_code == 0, created.output
+    assert runner.invoke(args=["users", "set-role", "tere@example.org", "admin"]).exit_code == 0
+    with app.app_context():
+        tere = accounts.find_user(db.session, "tere@example.org").id
+    deactivated = client.submit(
+        "/es/admin/users", f"/es/admin/users/{tere}/active", {"active": "0"}
+    )
+    assert deactivated.status_code == 303
+    assert runner.invoke(args=["privacy", "erase", "tere@example.org", "--yes"]).exit_code == 0
+    leaver = app.test_client()
+    leaver.register("es", email="leaver@example.org")
+    with app.app_context():
+        leaver_id = accounts.find_user(db.session, "leaver@example.org").id
+    erased = leaver.submit("/es/account/data", "/es/account/erase", {"password": PASSWORD})
+    assert erased.status_code == 303
+
+    assert client.get(f"/es/admin/learners/{tere}").status_code == 404, "erased: no page"
+    page = client.get("/es/admin/privacy").text
+    log = page[page.index("Registro de solicitudes atendidas y cambios en las cuentas") :]
+    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", log)
+    assert rows == [
+        (
+            "Cuenta eliminada a petición de la persona",
+            f"Cuenta n.º {leaver_id}",
+            "la propia persona",
+        ),
+        ("Cuenta eliminada a petición de la persona", f"Cuenta n.º {tere}", "la línea de comandos"),
+        ("Cuenta desactivada", f"Cuenta n.º {tere}", "Ana (admin@example.org)"),
+        ("Rol cambiado: Administrador", f"Cuenta n.º {tere}", "la línea de comandos"),
+        (
+            "Cuenta creada por el equipo del curso: Formador",
+            f"Cuenta n.º {tere}",
+            "la línea de comandos",
+        ),
+    ]
+
+
+def test_an_export_for_a_request_by_email_is_in_the_learners_language(app, client):
+    client.register("pt", email="admin@example.org")
+    with app.app_context():
+        accounts.set_role(
+            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
+        )
+        accounts.create_user(
+            db.session,
+            email="maria@example.org",
+            password=PASSWORD,
+            display_name="María",
+            language="es",
+        )
+    exported = client.submit(
+        "/pt/admin/privacy", "/pt/admin/privacy/export", {"email": "maria@example.org"}
+    )
+    assert exported.status_code == 200
+    from_the_page = json.loads(exported.text)["categories"][0]["name"]
+    output = app.test_cli_runner().invoke(args=["privacy", "export", "maria@example.org"]).output
+    from_the_command = json.loads(output)["categories"][0]["name"]
+    with app.app_context():
+        names = content.register.categories[0].name
+    assert from_the_page == from_the_command == names["es"] != names["pt"]
 
 
 def test_signing_in_by_the_confirmation_button_is_a_sign_in_on_record(app, learner):

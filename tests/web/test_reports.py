@@ -283,6 +283,26 @@ def test_an_option_other_than_0_or_1_is_refused_not_ignored(app, admin, option):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLogEntry)) == 0
 
 
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("pseudonymize=1", "pseudonymize"),
+        ("Pseudonymise=1", "Pseudonymise"),
+        ("Language=es", "Language"),
+        ("foo=bar", "foo"),
+    ],
+)
+def test_a_misspelt_option_or_filter_is_refused_not_ignored(app, admin, query, name):
+    seed(app)
+    admin.get("/es/admin/")
+    for page in (f"/admin/reports/summary.csv?{query}", f"/es/admin/?{query}"):
+        response = admin.get(page)
+        assert response.status_code == 400, page
+        assert f"No hay ninguna opción de informe llamada «{name}»." in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLogEntry)) == 0
+
+
 def test_the_last_day_there_is_works_as_a_filter(app, admin):
     ids = seed(app)
     page = admin.get("/en/admin/?registered_to=9999-12-31")
@@ -333,7 +353,9 @@ def test_the_dashboard_shows_headline_figures_funnel_and_filters(app, admin):
             db.session.get(User, user_id).last_active_at = utcnow()
         db.session.commit()
     html = admin.get("/en/admin/?language=pt").get_data(as_text=True)
-    assert "<strong>1</strong> learner registered" in html
+    assert "<strong>1</strong> account registered" in html, "no role chosen: staff count too"
+    learners = admin.get("/en/admin/?role=learner").get_data(as_text=True)
+    assert "<strong>3</strong> learners registered" in learners
     assert '<svg role="img"' in html and "<caption>" in html
     assert "language=pt" in html  # export links keep the filters
     headline = html.split('class="headline"', 1)[1].split("</section>", 1)[0]
