@@ -130,6 +130,8 @@ def test_a_lesson_whose_quiz_can_no_longer_be_passed_says_so_and_is_not_resumed(
     learner.take_quiz("es", LESSON, wrong_answers(LESSON.quiz), attempt="3")
     page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
     assert "así que esta lección queda sin completar" in page
+    assert "Puedes seguir con la siguiente lección" in page
+    assert "el equipo del curso puede darte otro intento" in page
     assert "Supera el cuestionario de arriba" not in page
     course = learner.get("/es/").get_data(as_text=True)
     item = course[course.index(f'href="/es/lessons/{LESSON.slug}"', course.index("lesson-list")) :]
@@ -141,6 +143,17 @@ def test_a_lesson_whose_quiz_can_no_longer_be_passed_says_so_and_is_not_resumed(
     course = learner.get("/es/").get_data(as_text=True)
     assert "1 queda sin completar porque no superaste su cuestionario" in course
     assert "Has completado todas las lecciones" not in course
+
+
+def test_the_last_published_lesson_closed_points_to_no_next_lesson(app, learner):
+    last = COURSE.published_lessons[-1]
+    learner.acknowledge("pt", last.slug)
+    for number in range(1, last.quiz.settings.attempts + 1):
+        learner.take_quiz("pt", last, wrong_answers(last.quiz), attempt=str(number))
+    page = learner.get(f"/pt/lessons/{last.slug}").text
+    assert "por isso esta lição fica por concluir" in page
+    assert "a equipa do curso pode dar-lhe mais uma tentativa" in page
+    assert "lição seguinte" not in page and 'rel="next"' not in page
 
 
 def test_an_admin_allows_another_attempt_after_the_last_one_failed(app, learner):
