@@ -323,7 +323,14 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
             stamp = authoring.stamp_translation(path, source)
         except ContentError as error:
             raise click.ClickException(described(error.problems)) from error
-        click.echo(f"{path}: {stamp}")
+        click.echo(
+            _(
+                "%(path)s: marked as up to date with %(source)s (%(stamp)s)",
+                path=path,
+                source=source.name,
+                stamp=stamp,
+            )
+        )
 
 
 def _pybabel(*arguments: str) -> None:

@@ -46,6 +46,11 @@ REFUSED_LINK = re.compile(r"\]\(\s*<?\s*(?P<scheme>javascript|vbscript|file|data
 # A reference link, [text][label] or [text][], that markdown-it left as text: its label has
 # no definition.
 UNDEFINED_REFERENCE = re.compile(r"\[([^\[\]]+)\]\[([^\[\]]*)\]")
+# A link or picture that markdown-it left as text because its address has a space (a
+# picture's file name, often): [text](my file.png).
+SPACED_ADDRESS = re.compile(r"!?\[[^\[\]]*\]\((?P<address>[^()<>\n]*?[ \t][^()<>\n]*?)\)")
+# "##Heading": without a space after the #s, a paragraph shown as written.
+UNSPACED_HEADING = re.compile(r"#{2,6}[^#\s]")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
@@ -127,7 +132,21 @@ class MarkdownChecks:
                         column,
                     )
             elif token.type == "inline":
+                if UNSPACED_HEADING.match(token.content) and document.body[index - 1].type == (
+                    "paragraph_open"
+                ):
+                    self._report_unspaced_heading(token)
                 self._inline(token, in_quiz=False)
+            elif token.type == "code_block":
+                # Lessons have no code; an indented line is a slip of the tab key.
+                problems.warn(
+                    path,
+                    (token.map[0] + 1) if token.map else 1,
+                    N_(
+                        "this line is indented by a tab or four spaces, so learners see it as "
+                        "code, in a box: take the indentation away"
+                    ),
+                )
         first_definitions: dict[str, int] = {}
         for label, line in document.env.get(FOOTNOTE_DEFINITIONS, ()):
             if label in first_definitions:
@@ -160,6 +179,22 @@ class MarkdownChecks:
                 column,
                 label=label,
             )
+
+    def _report_unspaced_heading(self, inline: Token) -> None:
+        written = inline.content.split("\n", 1)[0]
+        line, column = self.where.find(written, inline.map)
+        marks = written[: len(written) - len(written.lstrip("#"))]
+        self.problems.warn(
+            self.context.path,
+            line,
+            N_(
+                "%(written)s is shown to learners as written, not as a heading: put a space "
+                "after %(marks)s"
+            ),
+            column,
+            written=written,
+            marks=marks,
+        )
 
     def _report_footnote_read_as_link(self, line: int, href: str) -> None:
         """`[^my note]: https://…`, a note that is only an address, with a space in its
@@ -226,6 +261,20 @@ class MarkdownChecks:
                 for match in REFUSED_LINK.finditer(child.content):
                     line, column = where.find(f"{match['scheme']}:", inline.map)
                     problems.add(path, line, NOT_A_WEB_LINK, column, scheme=match["scheme"])
+                for match in SPACED_ADDRESS.finditer(child.content):
+                    line, column = where.find(match[0], inline.map)
+                    problems.add(
+                        path,
+                        line,
+                        N_(
+                            "%(written)s is shown to learners as written: its address has a "
+                            "space; rename the file, or put the address between < and >, as "
+                            "in (<%(address)s>)"
+                        ),
+                        column,
+                        written=match[0],
+                        address=match["address"],
+                    )
                 for match in UNDEFINED_REFERENCE.finditer(child.content):
                     # Escaped, "\[text\]\[label\]" is meant as it shows.
                     if match[0] in inline.content:
@@ -338,8 +387,31 @@ def _check_link(
     # An empty address has no text of its own to be found by.
     line, column = where.find(href or "]()", inline.map)
     if parts.scheme or parts.netloc:
-        if parts.scheme and parts.scheme.lower() not in WEB_SCHEMES:
+        scheme = parts.scheme.lower()
+        if scheme and scheme not in WEB_SCHEMES:
             problems.add(context.path, line, NOT_A_WEB_LINK, column, scheme=parts.scheme)
+        elif scheme != "mailto" and not parts.hostname:
+            problems.add(
+                context.path,
+                line,
+                N_(
+                    "link to %(href)s leads nowhere: a web address names its site, as in "
+                    "https://example.org/page"
+                ),
+                column,
+                href=href,
+            )
+        elif scheme == "mailto" and "@" not in parts.path:
+            problems.add(
+                context.path,
+                line,
+                N_(
+                    "link to %(href)s leads nowhere: an email link names the address, as in "
+                    "mailto:name@example.org"
+                ),
+                column,
+                href=href,
+            )
         return None
     if not href:
         problems.add(
@@ -372,6 +444,9 @@ def _check_link(
             token.attrs["href"] = LESSON_PAGE + slug + (match["anchor"] or "")
     elif match := APP_LESSON_LINK.match(href):
         slug = match["slug"] if match["slug"] in context.folders.values() else None
+        if slug is not None:
+            # Written from one language's page; each reader gets the lesson in theirs.
+            token.attrs["href"] = LESSON_PAGE + slug + href[match.end() :]
     elif href.startswith("/") and "." not in parts.path.rsplit("/", 1)[-1]:
         # Another page of the app, such as /es/privacy; the app serves no file by a path
         # (/lessons/02-x/es.md, /static/guide.pdf).

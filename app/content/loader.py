@@ -30,6 +30,9 @@ from app.content.yaml_text import NOT_VALID, SafeLoader, explain, missing_space,
 COURSE_FILE = "course.yml"
 # The languages the interface is translated into; a course can only use these.
 SUPPORTED_LANGUAGES = ("es", "pt", "en")
+# Where a comment was, while a quiz's lines are sorted into those left and those gone: a
+# noncharacter, which no text is written with.
+COMMENT_MARK = "\ufdd0"
 LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
 COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
@@ -123,8 +126,6 @@ def _is_real_time(scalar: yaml.ScalarNode) -> bool:
         return False
     return True
 
-
-MISSING_FRONT_MATTER = N_("missing front matter: start the file with a '---' block")
 
 # UTF-8, and a byte order mark at the start (as some Windows editors write) is dropped.
 TEXT_ENCODING = "utf-8-sig"
@@ -438,6 +439,20 @@ def _without_comments(source: str, document: ParsedDocument) -> list[str]:
             lines[start] = block
         elif end < len(lines) and lines[end] == "":
             lines[end] = None
+    for quiz in document.quiz_blocks:
+        # A quiz leaves its comments out as the text does, each line of one with it.
+        start = quiz.first_line - 1
+        end = start + quiz.content.count("\n")
+        marked = HTML_COMMENT.sub(
+            lambda comment: COMMENT_MARK + ("\n" + COMMENT_MARK) * comment[0].count("\n"),
+            "\n".join(line or "" for line in lines[start:end]),
+        )
+        lines[start:end] = [
+            None
+            if COMMENT_MARK in line and not line.replace(COMMENT_MARK, "").strip()
+            else line.replace(COMMENT_MARK, "")
+            for line in marked.split("\n")
+        ]
     return [line for line in lines if line is not None]
 
 
@@ -468,10 +483,22 @@ def _read_lesson_file(path: Path, problems: Problems) -> tuple[str, ParsedDocume
         return None
     document = parse_document(source)
     if document.front_matter is None:
-        problems.add(path, 1, MISSING_FRONT_MATTER)
+        report_missing_front_matter(source, path, problems)
         return None
     data = _read_yaml_mapping(document.front_matter, path, document.front_matter_line, problems)
     return (source, document, data) if data is not None else None
+
+
+def report_missing_front_matter(source: str, path: Path, problems: Problems) -> None:
+    """A file without front matter: none begun, or one begun and never closed."""
+    if source.split("\n", 1)[0].rstrip("\r ") == "---":
+        problems.add(
+            path,
+            1,
+            N_("the front matter begun on line 1 is never closed: end it with a line of ---"),
+        )
+    else:
+        problems.add(path, 1, N_("missing front matter: start the file with a '---' block"))
 
 
 def read_source_hash(path: Path, problems: Problems) -> str | None:
@@ -662,11 +689,13 @@ def _check_freshness(source: LessonText, translation: LessonText, problems: Prob
             1,
             N_(
                 "stale translation: %(source)s has changed since this was translated from it "
-                "(%(then)s, now %(now)s)"
+                "(%(then)s, now %(now)s): bring it up to date, then run "
+                "`flask --app app lessons stamp %(path)s`"
             ),
             source=name,
             then=translation.translated_from,
             now=source.source_hash,
+            path=CommandPath(path),
         )
 
 

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy.orm import Session
 
 from app.content import ContentError, Course, Lesson
-from app.content.loader import MISSING_FRONT_MATTER, read_source_hash, read_text
+from app.content.loader import read_source_hash, read_text, report_missing_front_matter
 from app.content.markdown import parse_document
 from app.content.problems import N_, Problems
 from app.models import QuizAnswer, QuizAttempt
@@ -92,7 +92,7 @@ def stamp_translation(path: Path, source: Path) -> str:
     text = read_text(path, problems, as_written=True)
     document = parse_document(text.removeprefix("\ufeff")) if text is not None else None
     if document is not None and document.front_matter is None:
-        problems.add(path, 1, MISSING_FRONT_MATTER)
+        report_missing_front_matter(text.removeprefix("\ufeff"), path, problems)
     if problems.errors:
         raise ContentError(problems.errors)
     stamp = f"translated_from: {source.stem}@{version}"

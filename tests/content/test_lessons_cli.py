@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -266,6 +267,56 @@ def test_a_source_edit_to_translate_makes_translations_stale(lessons_dir, before
     assert states(lessons_dir) == {"es": "present", "pt": "stale", "en": "stale"}
 
 
+QUIZ_SOURCE = lesson_file(
+    "Uno",
+    body="""\
+    Texto.
+
+    ```quiz
+    pass: 50%
+
+    ? origin: ¿De dónde viene?
+    (x) ostrom: De Ostrom
+    ( ) marketing: Del marketing
+    ```
+    """,
+)
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "stale"),
+    [
+        ("pass: 50%\n", "pass: 50%\n<!-- revisar con Ana -->\n", False),
+        ("? origin", "<!-- una nota\nde dos líneas -->\n? origin", False),
+        ("De Ostrom", "De Elinor Ostrom", True),
+    ],
+    ids=["comment line", "comment over two lines", "an option's words"],
+)
+def test_a_quiz_is_stale_for_its_words_not_for_its_comments(lessons_dir, before, after, stale):
+    source = lessons_dir.write("01-first/es.md", QUIZ_SOURCE)
+    for language in ("pt", "en"):
+        lessons_dir.write(f"01-first/{language}.md", QUIZ_SOURCE)
+    assert run("stamp", str(source.with_name("pt.md"))).exit_code == 0
+    source.write_text(QUIZ_SOURCE.replace(before, after), encoding="utf-8")
+    assert states(lessons_dir)["pt"] == ("stale" if stale else "present")
+
+
+def test_a_stale_warning_says_what_to_run_once_the_translation_is_brought_up_to_date(
+    lessons_dir,
+):
+    source = stamped_translations(lessons_dir)
+    source.write_text(SOURCE.replace("Otra línea.", "Otra frase."), encoding="utf-8")
+    portuguese = source.with_name("pt.md")
+    assert (
+        f"{portuguese}:1:1: warning: stale translation: es.md has changed since this was "
+        "translated from it"
+    ) in run("check", str(lessons_dir.root)).output
+    assert (
+        f"bring it up to date, then run `flask --app app lessons stamp {portuguese}`"
+        in run("check", str(lessons_dir.root)).output
+    )
+
+
 def test_a_stamp_of_the_whole_file_holds_while_the_source_is_unchanged(lessons_dir):
     source = lessons_dir.write("01-first/es.md", SOURCE)
     # What `lessons stamp` recorded before it hashed only what translators carry over.
@@ -325,7 +376,7 @@ def test_stamping_changes_one_line_and_keeps_windows_line_endings(lessons_dir, s
     path.write_bytes("\r\n".join(lines).encode("utf-8"))
     result = run("stamp", str(path))
     assert result.exit_code == 0, result.output
-    stamp = result.output.split(": ", 1)[1].strip()
+    stamp = re.search(r"translated_from: es@[0-9a-f]+", result.output)[0]
     lines[4:5] = [stamp] if stamped else [stamp, "---"]
     assert path.read_bytes() == "\r\n".join(lines).encode("utf-8")
     report = json.loads(run("status", str(lessons_dir.root), "--format", "json").output)
@@ -337,7 +388,7 @@ def test_a_translation_can_be_stamped_from_inside_its_lesson_folder(lessons_dir,
     monkeypatch.chdir(lessons_dir.root / "01-first")
     stamped = run("stamp", "pt.md")
     assert stamped.exit_code == 0, stamped.output
-    assert stamped.output.startswith("pt.md: translated_from: es@")
+    assert stamped.output.startswith("pt.md: marked as up to date with es.md (translated_from: es@")
 
 
 def test_stamping_under_broken_course_settings_says_where_they_are_wrong(lessons_dir):

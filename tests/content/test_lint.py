@@ -194,6 +194,54 @@ def problems_of(lesson_file: Path) -> list[str]:
             "[^la fuente] is read as a link to https://example.org/fuente, not as a footnote: a "
             "footnote's label has no spaces, as in [^lafuente]",
         ),
+        (
+            "Mira ![Mapa](img/mapa 2.png) y [esto](https://example.org/a b).\n",
+            0,
+            6,
+            "error",
+            "![Mapa](img/mapa 2.png) is shown to learners as written: its address has a space; "
+            "rename the file, or put the address between < and >, as in (<img/mapa 2.png>)",
+        ),
+        (
+            "Mira ![Mapa](img/mapa 2.png) y [esto](https://example.org/a b).\n",
+            0,
+            32,
+            "error",
+            "[esto](https://example.org/a b) is shown to learners as written",
+        ),
+        (
+            "Intro.\n\n##Por qué evaluar\n",
+            2,
+            1,
+            "warning",
+            "##Por qué evaluar is shown to learners as written, not as a heading: put a space "
+            "after ##",
+        ),
+        (
+            "Indicadores:\n\n\t- Participación real\n- Otra\n",
+            2,
+            1,
+            "warning",
+            "this line is indented by a tab or four spaces, so learners see it as code, in a "
+            "box: take the indentation away",
+        ),
+        (
+            "Ver [sitio](https:/example.org).\n",
+            0,
+            13,
+            "error",
+            "link to https:/example.org leads nowhere: a web address names its site, as in "
+            "https://example.org/page",
+        ),
+        ("Ver [x](http://).\n", 0, 9, "error", "link to http:// leads nowhere"),
+        (
+            "Escribe [aquí](mailto:).\n",
+            0,
+            16,
+            "error",
+            "link to mailto: leads nowhere: an email link names the address, as in "
+            "mailto:name@example.org",
+        ),
     ],
     ids=[
         "undefined footnote",
@@ -223,6 +271,13 @@ def problems_of(lesson_file: Path) -> list[str]:
         "footnote referenced twice",
         "footnote label with a space",
         "footnote label with a space, its note an address",
+        "picture with a space in its address",
+        "link with a space in its address",
+        "heading without a space",
+        "line indented by a tab",
+        "web address without a site",
+        "web address that is only a scheme",
+        "email link without an address",
     ],
 )
 def test_markdown_problems_are_located(lessons_dir, body, line, column, level, message):
@@ -397,7 +452,8 @@ def test_links_and_pictures_in_a_quiz_point_at_the_apps_addresses(lessons_dir):
     )
     assert f'<a href="{LESSON_PAGE}second#start">la lección 2</a>' in question.options[0].html
     assert f'<a href="{LESSON_PAGE}second">la lección 2</a>' in (question.options[0].feedback_html)
-    assert '<a href="/es/lessons/second">la lección 2</a>' in question.feedback_html
+    # Written as the Spanish page's address, it follows the reader's language all the same.
+    assert f'<a href="{LESSON_PAGE}second">la lección 2</a>' in question.feedback_html
     assert [(link.slug, link.line) for link in text.links] == [
         ("second", 11),
         ("second", 12),
@@ -535,3 +591,27 @@ def test_comments_on_lines_of_their_own_in_a_quiz_are_left_out(lessons_dir):
     path.write_text(lesson_file(body=body.replace("../07-missing/es.md", "es.md")), "utf-8")
     [question] = load_course(lessons_dir.root).lessons[0].texts["es"].quiz.questions
     assert [option.html for option in question.options] == ["Aquí", "Allí"]
+
+
+def test_an_email_link_and_a_hashtag_are_no_problem(lessons_dir):
+    body = "Escribe a [Ana](mailto:ana@example.org).\n\n#coproducción en la red.\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == []
+
+
+def test_a_link_to_a_lesson_by_its_address_follows_the_readers_language(lessons_dir):
+    lessons_dir.lesson("01-first")
+    body = "Ver [la otra](/es/lessons/second).\n"
+    for language in ("es", "pt", "en"):
+        lessons_dir.write(f"02-second/{language}.md", lesson_file(body=body))
+    assert problems_of(lessons_dir.root / "02-second" / "es.md") == []
+    html = load_course(lessons_dir.root).lessons[1].texts["pt"].html
+    assert f'href="{LESSON_PAGE}second"' in html
+
+
+def test_front_matter_never_closed_is_told_so(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", "---\ntitle: Una\nauthor: A\n\nTexto.\n")
+    assert problems_of(path) == [
+        f"{path}:1:1: error: the front matter begun on line 1 is never closed: end it with a "
+        "line of ---"
+    ]

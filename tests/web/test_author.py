@@ -478,3 +478,19 @@ def test_the_preview_shows_a_drafts_pictures_to_trainers_only(course_app, tmp_pa
     assert trainer.get("/es/author/lessons/first/files/es.md").status_code == 404
     learner = sign_in_as(app, Role.LEARNER, "learner@example.org")
     assert learner.get(picture_url).status_code == 403
+
+
+def test_the_preview_shows_the_reading_as_learners_see_it(app):
+    with app.app_context():
+        lesson = content.course.published_lessons[0]  # it has a reading
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    learner = sign_in_as(app, None, "learner@example.org")
+    learner.acknowledge("pt", lesson.slug)
+    reading = re.compile(r'<aside class="reading".*?</aside>', re.DOTALL)
+    previewed = reading.search(trainer.get(f"/pt/author/lessons/{lesson.slug}?show=es").text)
+    seen = reading.search(learner.get(f"/pt/lessons/{lesson.slug}").text)
+    assert previewed is not None and lesson.texts["es"].reading.title in previewed[0]
+    assert "(em inglês), páginas 14-16" in re.sub(r"\s+", " ", previewed[0])
+    assert previewed[0] == seen[0].replace(
+        lesson.texts["pt"].reading.title, lesson.texts["es"].reading.title
+    )
