@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 
 from app.content import check_course, load_register
 from app.content.loader import course_default_language
-from app.content.problems import ContentError, Level
+from app.content.problems import LEVEL_WORDS, ContentError, Level
 from app.extensions import content, db
 from app.models import Role
 from app.services import accounts, authoring, privacy, reports
@@ -32,10 +32,22 @@ reports_group = AppGroup("reports", help=_("Progress reports for admins and fund
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
 
+class CommandError(click.ClickException):
+    """A command's refusal, wholly in the terminal's language: click would put its English
+    "Error:" before it."""
+
+    @classmethod
+    def saying(cls, message: str) -> CommandError:
+        return cls(f"{_(LEVEL_WORDS[Level.ERROR])}: {message}")
+
+    def show(self, file=None) -> None:
+        click.echo(self.format_message(), err=True)
+
+
 def _existing_user(email: str):
     user = accounts.find_user(db.session, email)
     if user is None:
-        raise click.ClickException(_("no user with email %(email)s", email=email))
+        raise CommandError.saying(_("no user with email %(email)s", email=email))
     return user
 
 
@@ -57,7 +69,7 @@ def create_user(email: str, role: str, display_name: str | None, password_stdin:
     else:
         password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
     if len(password) < accounts.MIN_PASSWORD_LENGTH:
-        raise click.ClickException(
+        raise CommandError.saying(
             ngettext(
                 "the password needs at least %(num)d character",
                 "the password needs at least %(num)d characters",
@@ -73,7 +85,7 @@ def create_user(email: str, role: str, display_name: str | None, password_stdin:
             role=Role(role),
         )
     except accounts.EmailTaken:
-        raise click.ClickException(
+        raise CommandError.saying(
             _("a user with email %(email)s already exists", email=email)
         ) from None
     privacy.record_audit(db.session, None, "create", privacy.user_ref(user.id), {"role": role})
@@ -205,7 +217,14 @@ def lessons() -> None:
 
 
 def _lessons_dir(directory: str | None) -> Path:
-    return Path(directory or Config.LESSONS_DIR)
+    """The lessons folder to read; a file given for it is told in the terminal's language
+    (click's own check would say it in English)."""
+    folder = Path(directory or Config.LESSONS_DIR)
+    if folder.exists() and not folder.is_dir():
+        raise CommandError.saying(
+            _("%(folder)s is a file: give the lessons folder, where course.yml is", folder=folder)
+        )
+    return folder
 
 
 @lessons.command(
@@ -216,13 +235,11 @@ def _lessons_dir(directory: str | None) -> Path:
         " stays in English, for tools."
     ),
 )
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.argument("directory", required=False)
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
 @click.option("--strict", is_flag=True, help=_("Treat warnings as errors."))
 def lessons_check(directory: str | None, output: str, strict: bool) -> None:
     folder = _lessons_dir(directory)
-    if not (folder / "course.yml").exists() and not folder.is_dir():
-        raise click.ClickException(_("%(folder)s is not a lessons directory", folder=folder))
     _course, problems = check_course(folder, load_register(Config.DATA_REGISTER))
     if strict:
         problems = [replace(problem, level=Level.ERROR) for problem in problems]
@@ -248,7 +265,7 @@ def lessons_check(directory: str | None, output: str, strict: bool) -> None:
         " stamped, draft), and how complete each interface catalogue is."
     ),
 )
-@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.argument("directory", required=False)
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
 def lessons_status(directory: str | None, output: str) -> None:
     course, problems = check_course(_lessons_dir(directory), load_register(Config.DATA_REGISTER))
@@ -309,7 +326,7 @@ def lessons_status(directory: str | None, output: str) -> None:
         " have brought them up to date: records `translated_from: <lang>@<hash>`."
     ),
 )
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True)
 def lessons_stamp(files: tuple[str, ...]) -> None:
     for name in files:
         path = Path(name)
@@ -317,12 +334,12 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
         try:
             source = folder / f"{course_default_language(folder.parent)}.md"
             if path.resolve() == source.resolve():
-                raise click.ClickException(
+                raise CommandError.saying(
                     _("%(path)s is the source; stamp its translations", path=path)
                 )
             stamp = authoring.stamp_translation(path, source)
         except ContentError as error:
-            raise click.ClickException(described(error.problems)) from error
+            raise CommandError(described(error.problems)) from error
         click.echo(
             _(
                 "%(path)s: marked as up to date with %(source)s (%(stamp)s)",

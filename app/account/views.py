@@ -33,7 +33,7 @@ from app.account.forms import (
     ResetPasswordForm,
 )
 from app.errors import refuse
-from app.extensions import content, db, limiter, login_manager
+from app.extensions import content, csrf, db, limiter, login_manager
 from app.guards import signed_in
 from app.i18n import current_language, preferred_language
 from app.learn import KEPT_ANSWERS
@@ -132,6 +132,7 @@ throttle_sign_in_account = limiter.limit(
 
 
 @bp.route("/<lang:lang>/register", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its token itself: refused, it comes back as it was typed
 @throttle_address
 @throttle_account
 def register():
@@ -243,6 +244,7 @@ def confirm(token: str):
 
 
 @bp.route("/<lang:lang>/login", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its token itself (see `register`)
 @throttle_sign_in_address
 @throttle_sign_in_account
 def login():
@@ -363,6 +365,7 @@ def erase():
 
 
 @bp.route("/<lang:lang>/password/forgot", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its token itself (see `register`)
 @throttle_address
 @throttle_account
 def forgot_password():

@@ -360,7 +360,7 @@ def test_a_translation_that_cannot_be_stamped_is_told_in_one_line(
     result = run("stamp", str(folder / "pt.md"))
     assert result.exit_code == 1
     assert not isinstance(result.exception, Exception), "a click error, not a crash"
-    assert result.output.startswith(f"Error: {folder / file}:1:1: error: {message}")
+    assert result.output.startswith(f"{folder / file}:1:1: error: {message}")
     assert (folder / "pt.md").read_bytes() == before
 
 
@@ -456,3 +456,22 @@ def test_the_server_refuses_to_start_on_a_lesson_file_it_cannot_read(lessons_dir
         )
     assert stopped.value.code == 1
     assert f"{path}:1:1: error: cannot read this file: it is a link" in capsys.readouterr().err
+
+
+def test_a_file_given_for_the_folder_or_a_missing_file_is_told_in_the_terminals_language(
+    lessons_dir, monkeypatch
+):
+    monkeypatch.setenv("LANGUAGE", "es")
+    lessons_dir.lesson("01-first")
+    file = lessons_dir.root / "01-first" / "es.md"
+    for command in ("check", "status"):
+        refused = run(command, str(file))
+        assert refused.exit_code == 1
+        assert refused.output == (
+            f"error: {file} es un archivo: indica la carpeta de las lecciones, donde está "
+            "course.yml\n"
+        )
+    missing = file.with_name("fr.md")
+    refused = run("stamp", str(missing))
+    assert refused.exit_code == 1
+    assert refused.output == f"{missing}:1:1: error: no se puede leer este archivo: no existe\n"

@@ -10,7 +10,7 @@ from app.content import load_course
 from app.extensions import db
 from app.services import accounts
 from config import ROOT
-from tests.conftest import outbox
+from tests.conftest import CSRF_FIELD, outbox
 
 COURSE_TITLES = load_course(ROOT / "lessons").title
 
@@ -47,6 +47,32 @@ def test_a_form_without_its_csrf_token_is_a_translated_400(learner, lang, expect
     assert expected in response.get_data(as_text=True)
     nothing_done = {"en": "0 of 15", "es": "0 de 15", "pt": "0 de 15"}[lang]
     assert nothing_done in learner.get(f"/{lang}/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("page", "typed"),
+    [
+        ("/pt/register", {"email": "rui@example.org", "display_name": "Rui Gonçalves"}),
+        ("/pt/login", {"email": "rui@example.org"}),
+        ("/pt/password/forgot", {"email": "rui@example.org"}),
+    ],
+    ids=["register", "sign in", "forgotten password"],
+)
+@pytest.mark.parametrize("token", ["", "a token from another session"])
+def test_a_form_older_than_the_session_comes_back_as_it_was_typed(app, client, page, typed, token):
+    client.get(page)
+    sent = client.post(page, data={"csrf_token": token, "password": "a passphrase", **typed})
+    assert sent.status_code == 422
+    assert "Este formulário estava desatualizado, por isso nada foi enviado" in sent.text
+    for value in typed.values():
+        assert f'value="{value}"' in sent.text
+    assert 'value="a passphrase"' not in sent.text
+    with app.app_context():
+        assert accounts.find_user(db.session, "rui@example.org") is None
+    again = client.post(
+        page, data={"csrf_token": CSRF_FIELD.search(sent.text)[1], "password": "x", **typed}
+    )
+    assert "Este formulário estava desatualizado" not in again.text
 
 
 def test_registration_errors_are_shown_on_the_form_in_the_page_language(client):
