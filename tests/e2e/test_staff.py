@@ -97,6 +97,11 @@ def test_an_admin_reads_the_dashboard_and_downloads_the_reports(visit, context, 
     visit.check()
     assert page.get_by_role("heading", level=1).inner_text() == _("Dashboard")
     visit.shoot("dashboard")
+    for width in visit.each_width():
+        # The chart scrolls on a phone rather than shrink its words out of reading.
+        label = page.locator(".chart-label").first
+        height = label.evaluate("text => text.getBoundingClientRect().height")
+        assert height >= 10, f"the chart's labels are {height:.1f} px high at {width} width"
     funnel = page.get_by_role("table", name=_("Learners who started and completed each lesson"))
     lesson_1_counts = funnel.get_by_role("row").nth(1).get_by_role("cell")
     assert int(lesson_1_counts.nth(1).inner_text()) >= 1, "completed lesson 1"
@@ -126,6 +131,14 @@ def test_every_other_page_passes_the_same_checks(visit, lang):
         visit.open(f"/{lang}/{path}")
     sign_in(visit, visit.site.staff["admin"])
     visit.open(f"/{lang}/admin/users")
+    for width in visit.each_width():
+        region = visit.page.get_by_role("region", name=visit._("Users"))
+        overflows, shadowed = region.evaluate(
+            "region => [region.scrollWidth > region.clientWidth,"
+            " getComputedStyle(region).backgroundImage.includes('radial-gradient')]"
+        )
+        assert overflows or width != "phone", "the table is wider than a phone"
+        assert shadowed, "a shadow at its edge shows the table goes on"
     visit.page.get_by_role("link", name=visit.site.staff["trainer"]).click()
     visit.check()
     assert visit.page.get_by_role("heading", level=1).inner_text() == "Trainer"
