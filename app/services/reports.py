@@ -24,7 +24,7 @@ from app.content import Course
 from app.database import utc_text
 from app.models import LessonProgress, QuizAttempt, Role, User
 from app.services.privacy import record_audit
-from app.services.xlsx import SHEET_ROWS, write_workbook
+from app.services.xlsx import DAY_LENGTH, SHEET_ROWS, write_workbook
 
 BATCH = 1000
 CSV_ROWS_PER_CHUNK = 500
@@ -322,12 +322,26 @@ class Pseudonyms:
         return f"learner-{digest[:12]}"
 
 
-def pseudonymised(rows: Iterator[Sequence], pseudonyms: Pseudonyms) -> Iterator[tuple]:
+def pseudonymised(
+    rows: Iterator[Sequence], pseudonyms: Pseudonyms, columns: Sequence[str]
+) -> Iterator[tuple]:
     """Rows with the learner's id, email and name (the first columns) replaced by one
-    pseudonym."""
+    pseudonym, and less to match them back to people by: times cut to their day (a sign-up
+    to the second can be found on the learner's admin page), and learners shuffled within
+    each thousand (in id order, a row's place would name it in an export with names)."""
     identity = len(IDENTITY)
-    for row in rows:
-        yield (pseudonyms(row[0]), *row[identity:])
+    days = [index for index, column in enumerate(columns) if column in TIME_COLUMNS]
+    shuffle = secrets.SystemRandom().shuffle
+    learners = (list(rows_of_one) for _id, rows_of_one in itertools.groupby(rows, lambda r: r[0]))
+    while batch := list(itertools.islice(learners, BATCH)):
+        shuffle(batch)
+        for learner_rows in batch:
+            for row in learner_rows:
+                cells = [pseudonyms(row[0]), *row[identity:]]
+                for index in days:
+                    if cells[index] is not None:
+                        cells[index] = cells[index][:DAY_LENGTH]
+                yield tuple(cells)
 
 
 def columns_of(columns: tuple[str, ...], pseudonymise: bool) -> tuple[str, ...]:
@@ -424,7 +438,7 @@ class ReportExport:
         produce = progress_rows if self.kind == "progress" else summary_rows
         rows = produce(session, course, self.filters)
         if self.pseudonymise:
-            rows = pseudonymised(rows, Pseudonyms())
+            rows = pseudonymised(rows, Pseudonyms(), self.columns)
         for row in rows:
             self.rows_written += 1
             yield row

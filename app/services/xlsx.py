@@ -23,6 +23,8 @@ SHEET_ROWS = 1_048_576
 DATE_FORMAT = "yyyy-mm-dd hh:mm:ss"
 # Day 0 of Excel's 1900 date system, as it counts for every date after February 1900.
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+# An ISO 8601 day alone, as pseudonymised reports give their times.
+DAY_LENGTH = len("YYYY-MM-DD")
 SECONDS_PER_DAY = 86_400
 # Rows joined into one piece of XML before it goes to the compressor.
 ROWS_PER_PIECE = 500
@@ -161,8 +163,11 @@ def _package_parts(sheet_count: int) -> Iterator[tuple[str, str]]:
         "</borders>"
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
         "</cellStyleXfs>"
-        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" '
+        'applyNumberFormat="1"/>'
+        # 14: the spreadsheet's own short date, as the reader's regional settings write it.
+        '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" '
         'applyNumberFormat="1"/></cellXfs>'
         '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
         "</cellStyles></styleSheet>",
@@ -197,8 +202,9 @@ def write_workbook(
 ) -> Iterator[bytes]:
     """An XLSX workbook of `rows` under a frozen header of `columns`, in chunks. Integers
     and floats become numbers; the `time_columns` hold ISO 8601 UTC text ("…Z") and become
-    Excel date-times in UTC; other text stays text; None leaves the cell empty. A sheet
-    that is full goes on in "report 2", "report 3" and so on."""
+    Excel date-times in UTC, or days alone ("2026-03-02") and become dates; other text
+    stays text; None leaves the cell empty. A sheet that is full goes on in "report 2",
+    "report 3" and so on."""
     letters = column_letters(len(columns))
     is_time = [column in time_columns for column in columns]
     output = _Chunks()
@@ -224,7 +230,10 @@ def write_workbook(
                 continue
             kind = value.__class__
             if kind is str:
-                if is_time_column:
+                if is_time_column and len(value) == DAY_LENGTH:
+                    day = (dt.date.fromisoformat(value) - EXCEL_EPOCH.date()).days
+                    cells.append(f'<c r="{letter}{row_number}" s="2"><v>{day}</v></c>')
+                elif is_time_column:
                     since = dt.datetime.fromisoformat(value[:-1]) - EXCEL_EPOCH
                     days = since.days + (since.seconds + since.microseconds / 1e6) / SECONDS_PER_DAY
                     cells.append(f'<c r="{letter}{row_number}" s="1"><v>{days!r}</v></c>')

@@ -231,6 +231,40 @@ def test_pseudonyms_are_stable_within_an_export_and_differ_across_exports(app, a
     assert "example.org" not in body and "Pepa" not in body
 
 
+def test_a_pseudonymised_report_cannot_be_matched_to_people_by_row_or_second(app, admin):
+    seed(app)
+    named = json.loads(admin.get("/admin/reports/summary.json").text)
+    orders = set()
+    for _export in range(12):
+        pseudonymised = json.loads(admin.get("/admin/reports/summary.json?pseudonymise=1").text)
+        orders.add(tuple(row["registered_at"] for row in pseudonymised))
+        # The same rows, each time cut to its day, in another order.
+        assert sorted(tuple(row.values())[1:] for row in pseudonymised) == sorted(
+            (
+                row["language"],
+                row["registered_at"][:10],
+                row["lessons_completed"],
+                row["last_activity"] and row["last_activity"][:10],
+            )
+            for row in named
+        )
+    assert len(orders) > 1, "learners are not always in the order of their account numbers"
+    progress = json.loads(admin.get("/admin/reports/progress.json?pseudonymise=1").text)
+    with app.app_context():
+        lessons = len(content.course.published_lessons)
+    learners = [row["learner"] for row in progress]
+    assert all(
+        len(set(learners[start : start + lessons])) == 1
+        for start in range(0, len(learners), lessons)
+    ), "each learner's lessons stay together"
+    assert {len(row["started_at"]) for row in progress if row["started_at"]} == {10}
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(admin.get("/admin/reports/summary.xlsx?pseudonymise=1").data)
+    )
+    registered = [row[2] for row in workbook.active.iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(day, dt.datetime) and day.time() == dt.time() for day in registered)
+
+
 def test_every_export_is_in_the_audit_log_with_its_filters_and_row_count(app, admin):
     seed(app)
     admin.get("/admin/reports/progress.csv?language=es&pseudonymise=1").get_data()
