@@ -250,10 +250,12 @@ def report(kind: str, output: str):
             export.record(db.session, actor_id, complete=complete)
 
     stamp = utcnow().strftime("%Y%m%d-%H%M%S")
+    # Named so that a file to share is told apart from one with names at a glance.
+    name = f"{kind}-pseudonymised" if export.pseudonymise else kind
     return Response(
         stream_with_context(send()),
         content_type=reports.MEDIA_TYPES[output],
-        headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.{output}"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.{output}"'},
     )
 
 

@@ -249,6 +249,12 @@ def test_a_pseudonymised_report_cannot_be_matched_to_people_by_row_or_second(app
             for row in named
         )
     assert len(orders) > 1, "learners are not always in the order of their account numbers"
+    download = admin.get("/admin/reports/summary.csv?pseudonymise=1")
+    assert 'filename="summary-pseudonymised-' in download.headers["Content-Disposition"]
+    assert (
+        'filename="summary-2'
+        in admin.get("/admin/reports/summary.csv").headers["Content-Disposition"]
+    )
     progress = json.loads(admin.get("/admin/reports/progress.json?pseudonymise=1").text)
     with app.app_context():
         lessons = len(content.course.published_lessons)
