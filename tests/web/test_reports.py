@@ -402,6 +402,7 @@ def test_the_dashboard_shows_headline_figures_funnel_and_filters(app, admin):
     assert headline.count("<strong>1</strong>") == 3
     detail = admin.get(f"/pt/admin/learners/{ids['pt']}").get_data(as_text=True)
     assert "João" in detail and "3/5" in detail
+    assert re.search(r"Registado em \d+ de mar\. de 2026 \d{2}:\d{2}:\d{2} UTC", detail)
     # Registered, started, completed, submitted: every time says it is UTC.
     assert len(re.findall(r"\d{2}:\d{2}:\d{2} UTC", detail)) >= 4
     with app.app_context():
