@@ -95,6 +95,18 @@ class _Locator:
                 column = self.lines[index].find(needle, column + 1)
         return start + 1, 1
 
+    def find_address(self, address: str, block: list[int] | None, nth: int = 0) -> tuple[int, int]:
+        """Where a link's `address` is written for the `nth` time: after its "](" when it is
+        written inline, not where the same text first shows up (as "./" does in "../x")."""
+        written = re.compile(r"\]\(\s*<?(" + re.escape(address) + r")>?(?=[\s)])")
+        start, end = block if block else (0, len(self.lines))
+        for index in range(start, min(end, len(self.lines))):
+            for match in written.finditer(self.lines[index]):
+                if nth == 0:
+                    return index + 1, match.start(1) + 1
+                nth -= 1
+        return self.find(address, block)
+
 
 class MarkdownChecks:
     """The checks on one lesson file's Markdown, made alike on its text and on its quiz's
@@ -228,6 +240,8 @@ class MarkdownChecks:
         # How many times each footnote has been referenced so far in this text, to find the
         # next reference where it is written.
         references: Counter[str] = Counter()
+        # How many times each address has been linked to so far, likewise.
+        addresses: Counter[str] = Counter()
         for child in inline.children or []:
             if child.type == "footnote_ref":
                 if in_quiz:
@@ -317,7 +331,10 @@ class MarkdownChecks:
                             label=joined,
                         )
             elif child.type == "link_open":
-                if link := _check_link(child, inline, where, self.context, problems):
+                href = str(child.attrs.get("href", ""))
+                nth = addresses[href]
+                addresses[href] += 1
+                if link := _check_link(child, inline, where, self.context, problems, nth):
                     self.links.append(link)
             elif child.type == "image":
                 _check_image(child, inline, where, self.context, problems)
@@ -377,7 +394,12 @@ def _report_open_comment(
 
 
 def _check_link(
-    token: Token, inline: Token, where: _Locator, context: LessonContext, problems: Problems
+    token: Token,
+    inline: Token,
+    where: _Locator,
+    context: LessonContext,
+    problems: Problems,
+    nth: int = 0,
 ) -> LessonLink | None:
     """Point links to lessons at the app's addresses, and report those that would lead
     learners nowhere: only lessons, web pages and email addresses can be opened from a
@@ -385,7 +407,9 @@ def _check_link(
     href = str(token.attrs.get("href", ""))
     parts = urlsplit(href)
     # An empty address has no text of its own to be found by.
-    line, column = where.find(href or "]()", inline.map)
+    line, column = (
+        where.find_address(href, inline.map, nth) if href else where.find("]()", inline.map, nth)
+    )
     if parts.scheme or parts.netloc:
         scheme = parts.scheme.lower()
         if scheme and scheme not in WEB_SCHEMES:

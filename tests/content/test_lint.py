@@ -615,3 +615,13 @@ def test_front_matter_never_closed_is_told_so(lessons_dir):
         f"{path}:1:1: error: the front matter begun on line 1 is never closed: end it with a "
         "line of ---"
     ]
+
+
+def test_each_link_is_placed_where_its_own_address_is_written(lessons_dir):
+    lessons_dir.lesson("02-second")
+    line = "Ver [la 2](../02-second/es.md), [x](./), [y](../) y [z](./)."
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=line + "\n"))
+    columns = [
+        int(problem.split(":")[2]) for problem in problems_of(path) if "cannot open" in problem
+    ]
+    assert columns == [line.index("](./)") + 3, line.index("](../)") + 3, line.rindex("](./)") + 3]
