@@ -118,11 +118,14 @@ class MarkdownChecks:
         self.problems = problems
         self.links: list[LessonLink] = []
         self._referenced: set[str] = set()
+        # A quiz left open runs to the end of the file, footnote definitions and all.
+        self._definitions_swallowed = False
 
     def body(self, document: ParsedDocument) -> None:
         """Report problems in the body, and point lesson links and images at the app's
         routes."""
         path, where, problems = self.context.path, self.where, self.problems
+        self._definitions_swallowed = any(not quiz.closed for quiz in document.quiz_blocks)
         for index, token in enumerate(document.body):
             if token.type == "html_block":
                 _check_html(token.content, token.map, where, path, problems)
@@ -310,6 +313,8 @@ class MarkdownChecks:
                         continue
                     line, column = where.find(match.group(0), inline.map)
                     label, joined = match[1], "".join(match[1].split())
+                    if label == joined and self._definitions_swallowed:
+                        continue  # the open quiz is the one error to mend first
                     if label == joined:
                         problems.add(
                             path,

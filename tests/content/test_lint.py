@@ -625,3 +625,11 @@ def test_each_link_is_placed_where_its_own_address_is_written(lessons_dir):
         int(problem.split(":")[2]) for problem in problems_of(path) if "cannot open" in problem
     ]
     assert columns == [line.index("](./)") + 3, line.index("](../)") + 3, line.rindex("](./)") + 3]
+
+
+def test_a_quiz_left_open_is_the_one_error_not_the_footnotes_it_swallowed(lessons_dir):
+    body = "Texto[^a].\n\n```quiz\n? q: ¿Sí?\n(x) si: Sí\n( ) no: No\n\n[^a]: Nota.\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    found = problems_of(path)
+    assert not [problem for problem in found if "has no definition" in problem], found
+    assert [problem for problem in found if "the quiz block is not closed" in problem]
