@@ -18,6 +18,7 @@ SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 NOT_VALID = N_("the YAML here is not valid")
 MISALIGNED = N_("this line is not lined up with the ones above it")
+NEVER_CLOSED = N_("this quote is never closed: end the value with the same quote")
 
 # Line breaks as YAML counts them, so that its marks' line numbers find their line.
 LINE_BREAK = re.compile(r"\r\n|[\r\n\x85\u2028\u2029]")
@@ -65,6 +66,19 @@ def missing_space(text: str, start: int = 0, stop: int | None = None) -> Mistake
     return None
 
 
+def _quote_left_open(lines: list[str], line: int, before: str) -> tuple[int, int] | None:
+    """Where a quote was opened and left open, when the quote that ends `before` (the start
+    of `line`) closes it: the value then ran over the lines between, and the parser only
+    stopped after the next quote, further down."""
+    quote = before[max(before.rfind('"'), before.rfind("'"))] if before.strip() else ""
+    if quote not in {'"', "'"} or before.count(quote) % 2 == 0:
+        return None
+    for earlier in range(line - 1, -1, -1):
+        if lines[earlier].count(quote) % 2:
+            return earlier, lines[earlier].rfind(quote)
+    return None
+
+
 def explain(error: yaml.YAMLError, text: str) -> Mistake:
     """The mistake PyYAML (libyaml or not) stopped at, in plain words, where it is."""
     lines = LINE_BREAK.split(text)
@@ -97,11 +111,7 @@ def explain(error: yaml.YAMLError, text: str) -> Mistake:
     if "\t" in offending:
         return Mistake(line, column, N_("indent with spaces: YAML does not take tabs"))
     if "end of stream" in problem and "quoted scalar" in context:
-        return Mistake(
-            opening.line,
-            opening.column,
-            N_("this quote is never closed: end the value with the same quote"),
-        )
+        return Mistake(opening.line, opening.column, NEVER_CLOSED)
     if "',' or ']'" in problem:
         return Mistake(
             opening.line,
@@ -131,6 +141,8 @@ def explain(error: yaml.YAMLError, text: str) -> Mistake:
         )
     if any(words in problem for words in MISPLACED_LINE):
         before = offending[:column]
+        if opened := _quote_left_open(lines, line, before):
+            return Mistake(*opened, NEVER_CLOSED)
         if '"' in before or "'" in before:
             return Mistake(
                 line,

@@ -120,6 +120,11 @@ def test_bad_yaml_is_reported_at_its_line(lessons_dir):
             "this quote is never closed: end the value with the same quote",
         ),
         (
+            'title: "Una\nauthor: Ruben\nreading:\n  title: "Otra"\ndate: 2024-05-15',
+            "2:8",
+            "this quote is never closed: end the value with the same quote",
+        ),
+        (
             "title: Una\nauthor: {name: Ruben\ndate: 2024-05-15",
             "3:9",
             "this { is never closed with }",
@@ -202,6 +207,7 @@ def test_bad_yaml_is_reported_at_its_line(lessons_dir):
         "tab",
         "key twice",
         "unclosed quote",
+        "unclosed quote, another quote further down",
         "unclosed brace",
         "curly quotes",
         "no space after the colon",
