@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -46,7 +46,8 @@ LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 @dataclass(frozen=True, slots=True)
 class _Yaml:
-    """A YAML mapping with the file line of each top-level key."""
+    """A YAML mapping with the file line of each key: top-level ones, and as `key.sub` those
+    of a mapping under one (`reading.url`)."""
 
     values: dict[str, Any]
     lines: dict[str, int]
@@ -93,7 +94,7 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
             problems.add(path, first_line, N_("expected 'key: value' lines"))
         return None
     lines: dict[str, int] = {}
-    for key, _ in node.value:
+    for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode):
             continue
         line = first_line + key.start_mark.line
@@ -101,6 +102,10 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
             # YAML quietly keeps the last one; the trainer meant one of them.
             problems.add(path, line, N_("'%(key)s' is given twice"), key=key.value)
         lines[str(key.value)] = line
+        if isinstance(value, yaml.MappingNode):
+            for sub_key, _ in value.value:
+                if isinstance(sub_key, yaml.ScalarNode):
+                    lines[f"{key.value}.{sub_key.value}"] = first_line + sub_key.start_mark.line
     return _Yaml({str(key): value for key, value in values.items()}, lines)
 
 
@@ -319,7 +324,10 @@ def _warn_of_markdown(title: str, path: Path, line: int, problems: Problems) -> 
         )
 
 
-def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Reading | None:
+def _parse_reading(
+    value: Any, path: Path, line_of: Callable[[str], int], problems: Problems
+) -> Reading | None:
+    line = line_of("reading")
     if not isinstance(value, dict):
         problems.add(
             path,
@@ -331,7 +339,7 @@ def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Rea
         if key not in READING_KEYS:
             problems.add(
                 path,
-                line,
+                line_of(f"reading.{key}"),
                 N_("unknown key '%(key)s' (allowed: %(allowed)s)"),
                 key=f"reading.{key}",
                 allowed=", ".join(sorted(READING_KEYS)),
@@ -344,14 +352,17 @@ def _parse_reading(value: Any, path: Path, line: int, problems: Problems) -> Rea
     url = _text(value.get("url"))
     if url is not None and not re.match(r"^https?://\S+$", url):
         problems.add(
-            path, line, N_("'reading.url' must be an http(s) address, not '%(url)s'"), url=url
+            path,
+            line_of("reading.url"),
+            N_("'reading.url' must be an http(s) address, not '%(url)s'"),
+            url=url,
         )
         url = None
     language = _text(value.get("language"))
     if language is not None and not LANGUAGE_TAG.match(language):
         problems.add(
             path,
-            line,
+            line_of("reading.language"),
             N_(
                 "'reading.language' must be a language code such as 'en' or 'pt-BR', not "
                 "'%(value)s'"
@@ -541,7 +552,8 @@ def _load_lesson_text(
     _check_keys(data, LESSON_KEYS, {"title", "author", "date"}, path, first_line, problems)
 
     def line_of(key: str) -> int:
-        return data.lines.get(key, first_line)
+        """The line of `key`, or of the key it is under (`reading` for `reading.url`)."""
+        return data.lines.get(key) or data.lines.get(key.split(".", 1)[0], first_line)
 
     def required_text(key: str) -> str:
         raw = data.values.get(key)
@@ -562,7 +574,7 @@ def _load_lesson_text(
         problems.add(path, line_of("date"), N_("'date' must be written as YYYY-MM-DD"))
     reading = None
     if "reading" in data.values:
-        reading = _parse_reading(data.values["reading"], path, line_of("reading"), problems)
+        reading = _parse_reading(data.values["reading"], path, line_of, problems)
     draft = data.values.get("draft", False)
     if not isinstance(draft, bool):
         problems.add(path, line_of("draft"), N_("'draft' must be true or false"))

@@ -318,6 +318,14 @@ def test_a_reading_language_that_is_no_language_code_is_reported(lessons_dir):
     )
 
 
+def test_a_mistake_inside_the_reading_is_reported_at_its_own_line(lessons_dir):
+    front = "reading:\n  title: Un libro\n  enlace: https://example.org\n  url: example.org"
+    path = lessons_dir.write("01-first/es.md", f"---\ntitle: Uno\nauthor: A\n{front}\n---\n")
+    found = problems_of(lessons_dir.root)
+    assert f"{path}:6:1: error: unknown key 'reading.enlace'" in "\n".join(found)
+    assert f"{path}:7:1: error: 'reading.url' must be an http(s) address" in "\n".join(found)
+
+
 @pytest.mark.parametrize("where", ["date: 2024-02-30", "reading:\n  pages: 2024-13-45"])
 def test_a_date_that_does_not_exist_is_reported_not_raised(lessons_dir, where):
     path = lessons_dir.write(
