@@ -791,7 +791,14 @@ def _read_course(
     for folder in folders:
         match = LESSON_FOLDER.match(folder.name)
         if match is None:
-            problems.add(folder, 1, N_("a lesson folder is named NN-slug, e.g. '03-a-new-lesson'"))
+            problems.add(
+                folder,
+                1,
+                N_(
+                    "a lesson folder is named NN-slug: two digits, a hyphen, then only lower-case "
+                    "letters without accents, digits and hyphens, as in '03-a-new-lesson'"
+                ),
+            )
             continue
         number = int(match["number"])
         if not 1 <= number <= planned:
@@ -807,7 +814,10 @@ def _read_course(
             problems.add(
                 folder,
                 1,
-                N_("lesson number %(number)d is already used by %(folder)s"),
+                N_(
+                    "lesson number %(number)d is also that of %(folder)s: give one of them "
+                    "another number"
+                ),
                 number=number,
                 folder=seen[number],
             )
@@ -816,7 +826,7 @@ def _read_course(
             problems.add(
                 folder,
                 1,
-                N_("slug '%(slug)s' is already used by %(folder)s"),
+                N_("slug '%(slug)s' is also that of %(folder)s: rename one of the two folders"),
                 slug=match["slug"],
                 folder=slugs[match["slug"]],
             )

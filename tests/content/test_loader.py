@@ -408,8 +408,14 @@ def test_a_badly_named_folder_and_a_duplicate_number_are_reported(lessons_dir):
     lessons_dir.lesson("lesson-two")
     problems = problems_of(lessons_dir.root)
     assert len(problems) == 2
-    assert any("lesson number 1 is already used" in problem for problem in problems)
-    assert any("named NN-slug" in problem for problem in problems)
+    assert any("lesson number 1 is also that of" in problem for problem in problems)
+    assert any(
+        problem.endswith(
+            "named NN-slug: two digits, a hyphen, then only lower-case letters without accents, "
+            "digits and hyphens, as in '03-a-new-lesson'"
+        )
+        for problem in problems
+    )
 
 
 def test_a_problem_is_told_in_the_trainers_words_with_paths_from_the_lessons_folder(
@@ -422,15 +428,17 @@ def test_a_problem_is_told_in_the_trainers_words_with_paths_from_the_lessons_fol
     (problem,) = caught.value.problems
     portuguese = {
         "error": "erro",
-        "lesson number %(number)d is already used by %(folder)s": (
-            "o número %(number)d já é o da lição %(folder)s"
-        ),
+        "lesson number %(number)d is also that of %(folder)s: give one of them another "
+        "number": "o número %(number)d é também o de %(folder)s",
     }
     shown = problem.relative_to(lessons_dir.root, lessons_dir.root.parent)
     assert shown.described(lambda words: portuguese.get(words, words)) == (
-        "01-first:1:1: erro: o número 1 já é o da lição 01-again"
+        "01-first:1:1: erro: o número 1 é também o de 01-again"
     )
-    assert str(shown) == "01-first:1:1: error: lesson number 1 is already used by 01-again"
+    assert str(shown) == (
+        "01-first:1:1: error: lesson number 1 is also that of 01-again: give one of them "
+        "another number"
+    )
 
 
 def test_a_lesson_without_the_default_language_is_reported(lessons_dir):
