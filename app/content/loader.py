@@ -640,6 +640,17 @@ def _load_lesson(
         text = _load_lesson_text(markdown_file, language, slug, settings, problems)
         if text is not None:
             texts[language] = text
+    for misnamed in sorted(folder.iterdir()):
+        # es.md.txt (as some editors save it), pt.markdown, en.txt: meant as a lesson file.
+        code = misnamed.name.split(".", 1)[0]
+        if code in languages and misnamed.suffix != ".md" and misnamed.is_file():
+            problems.warn(
+                misnamed,
+                1,
+                N_("'%(file)s' is not read: a lesson file is named %(expected)s"),
+                file=misnamed.name,
+                expected=f"{code}.md",
+            )
     default_path = folder / f"{default_language}.md"
     if default_language not in present:
         problems.add(

@@ -524,3 +524,13 @@ def test_content_modules_do_not_import_flask_or_the_database():
             )
         }
         assert not imported & {"flask", "flask_babel", "sqlalchemy"}, Path(module).name
+
+
+@pytest.mark.parametrize("name", ["pt.md.txt", "pt.markdown", "pt.txt"])
+def test_a_lesson_file_saved_under_another_name_is_told_so(lessons_dir, name):
+    lessons_dir.lesson("01-first", languages=("es", "en"))
+    misnamed = lessons_dir.write(f"01-first/{name}", lesson_file())
+    warnings = [str(problem) for problem in check_course(lessons_dir.root)[1]]
+    assert f"{misnamed}:1:1: warning: '{name}' is not read: a lesson file is named pt.md" in (
+        warnings
+    )
