@@ -16,7 +16,7 @@ from flask.cli import AppGroup
 
 from app.content import check_course, load_register
 from app.content.loader import course_default_language
-from app.content.problems import LEVEL_WORDS, ContentError, Level
+from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem
 from app.extensions import content, db
 from app.models import Role
 from app.services import accounts, authoring, privacy, reports
@@ -328,6 +328,7 @@ def lessons_status(directory: str | None, output: str) -> None:
 )
 @click.argument("files", nargs=-1, required=True)
 def lessons_stamp(files: tuple[str, ...]) -> None:
+    checked: dict[Path, list[Problem]] = {}
     for name in files:
         path = Path(name)
         folder = path.resolve().parent
@@ -336,6 +337,23 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
             if path.resolve() == source.resolve():
                 raise CommandError.saying(
                     _("%(path)s is the source; stamp its translations", path=path)
+                )
+            # A stamp says the translation matches its source: one whose quiz has a question
+            # less, or with front matter left broken, does not.
+            if folder.parent not in checked:
+                checked[folder.parent] = check_course(
+                    folder.parent, load_register(Config.DATA_REGISTER)
+                )[1]
+            errors = [
+                problem
+                for problem in checked[folder.parent]
+                if problem.level is Level.ERROR and Path(problem.path).resolve() == path.resolve()
+            ]
+            if errors:
+                raise CommandError(
+                    described(errors)
+                    + "\n"
+                    + _("%(path)s is not stamped: mend its errors first", path=path)
                 )
             stamp = authoring.stamp_translation(path, source)
         except ContentError as error:

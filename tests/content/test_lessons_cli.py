@@ -475,3 +475,19 @@ def test_a_file_given_for_the_folder_or_a_missing_file_is_told_in_the_terminals_
     refused = run("stamp", str(missing))
     assert refused.exit_code == 1
     assert refused.output == f"{missing}:1:1: error: no se puede leer este archivo: no existe\n"
+
+
+def test_a_translation_with_errors_is_not_stamped(lessons_dir, monkeypatch):
+    monkeypatch.setenv("LANGUAGE", "pt")
+    source = lessons_dir.write("01-first/es.md", QUIZ_SOURCE)
+    lessons_dir.write("01-first/en.md", QUIZ_SOURCE)
+    one_option_less = QUIZ_SOURCE.replace("( ) marketing: Del marketing\n", "")
+    portuguese = lessons_dir.write("01-first/pt.md", one_option_less)
+    before = portuguese.read_bytes()
+    refused = run("stamp", str(portuguese))
+    assert refused.exit_code == 1
+    lines = refused.output.splitlines()
+    assert lines[0].startswith(f"{portuguese}:") and ": erro: " in lines[0]
+    assert lines[-1] == f"{portuguese} não foi marcado: corrija primeiro os seus erros"
+    assert portuguese.read_bytes() == before
+    assert run("stamp", str(source.with_name("en.md"))).exit_code == 0, "a sound one is"
