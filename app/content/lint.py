@@ -34,7 +34,8 @@ FOOTNOTE_DEFINITION = re.compile(r"\[\^([^\]]*)\]:")
 LESSON_LINK = re.compile(
     r"^\.\./(?P<folder>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/?(?:[a-z]{2}\.md)?(?P<anchor>#.*)?$"
 )
-APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
+# A lesson's address on the site, as copied from a page: /es/lessons/<slug>.
+APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons(?:/|$)")
 # A language file in the lesson's own folder: the lesson itself, as a link to another
 # lesson's file is that lesson.
 OWN_LESSON_FILE = re.compile(r"^(?:\./)?[a-z]{2}\.md(?P<anchor>#.*)?$")
@@ -472,10 +473,12 @@ def _check_link(
         if slug is not None:
             token.attrs["href"] = LESSON_PAGE + slug + (match["anchor"] or "")
     elif match := APP_LESSON_LINK.match(href):
-        slug = match["slug"] if match["slug"] in context.folders.values() else None
+        written = href[match.end() :].partition("#")[0].strip("/")
+        slug = written if written in context.folders.values() else None
         if slug is not None:
             # Written from one language's page; each reader gets the lesson in theirs.
-            token.attrs["href"] = LESSON_PAGE + slug + href[match.end() :]
+            anchor = f"#{parts.fragment}" if parts.fragment else ""
+            token.attrs["href"] = LESSON_PAGE + slug + anchor
     elif href.startswith("/") and "." not in parts.path.rsplit("/", 1)[-1]:
         # Another page of the app, such as /es/privacy; the app serves no file by a path
         # (/lessons/02-x/es.md, /static/guide.pdf).

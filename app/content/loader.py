@@ -642,8 +642,14 @@ def _load_lesson(
             texts[language] = text
     for misnamed in sorted(folder.iterdir()):
         # es.md.txt (as some editors save it), pt.markdown, en.txt: meant as a lesson file.
+        # Beside the real one, it is an editor's or a merge's copy (pt.md~, es.md.orig).
         code = misnamed.name.split(".", 1)[0]
-        if code in languages and misnamed.suffix != ".md" and misnamed.is_file():
+        if (
+            code in languages
+            and code not in present
+            and misnamed.suffix != ".md"
+            and misnamed.is_file()
+        ):
             problems.warn(
                 misnamed,
                 1,

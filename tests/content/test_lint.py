@@ -601,12 +601,21 @@ def test_an_email_link_and_a_hashtag_are_no_problem(lessons_dir):
 
 def test_a_link_to_a_lesson_by_its_address_follows_the_readers_language(lessons_dir):
     lessons_dir.lesson("01-first")
-    body = "Ver [la otra](/es/lessons/second).\n"
+    body = "Ver [la otra](/es/lessons/first) y [otra vez](/es/lessons/first/).\n"
     for language in ("es", "pt", "en"):
         lessons_dir.write(f"02-second/{language}.md", lesson_file(body=body))
     assert problems_of(lessons_dir.root / "02-second" / "es.md") == []
     html = load_course(lessons_dir.root).lessons[1].texts["pt"].html
-    assert f'href="{LESSON_PAGE}second"' in html
+    assert html.count(f'href="{LESSON_PAGE}first"') == 2
+
+
+@pytest.mark.parametrize("href", ["/es/lessons/", "/es/lessons/first/files/map.png"])
+def test_a_site_address_under_lessons_that_is_no_lesson_is_an_error(lessons_dir, href):
+    lessons_dir.lesson("01-first")
+    path = lessons_dir.write("02-second/es.md", lesson_file(body=f"Ver [esto]({href}).\n"))
+    assert problems_of(path) == [
+        f"{path}:{BODY_LINE}:12: error: link to a lesson that does not exist: {href}"
+    ]
 
 
 def test_front_matter_never_closed_is_told_so(lessons_dir):

@@ -534,3 +534,11 @@ def test_a_lesson_file_saved_under_another_name_is_told_so(lessons_dir, name):
     assert f"{misnamed}:1:1: warning: '{name}' is not read: a lesson file is named pt.md" in (
         warnings
     )
+
+
+def test_a_copy_beside_its_lesson_file_is_no_misnamed_lesson_file(lessons_dir):
+    lessons_dir.lesson("01-first")
+    for name in ("pt.md~", "es.md.orig", "pt.md.bak"):
+        lessons_dir.write(f"01-first/{name}", lesson_file())
+    found = [str(problem) for problem in check_course(lessons_dir.root)[1]]
+    assert not [problem for problem in found if "is not read" in problem], found
