@@ -332,6 +332,12 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
     for name in files:
         path = Path(name)
         folder = path.resolve().parent
+        if path.is_dir():
+            raise CommandError.saying(
+                _("%(path)s is a folder: give the translation's file, as in pt.md", path=path)
+            )
+        if not path.exists():
+            raise CommandError.saying(_("%(path)s does not exist", path=path))
         try:
             source = folder / f"{course_default_language(folder.parent)}.md"
             if path.resolve() == source.resolve():

@@ -96,6 +96,10 @@ class _Locator:
                 column = self.lines[index].find(needle, column + 1)
         return start + 1, 1
 
+    def holds(self, needle: str, block: list[int] | None) -> bool:
+        start, end = block if block else (0, len(self.lines))
+        return any(needle in line for line in self.lines[start:end])
+
     def find_address(self, address: str, block: list[int] | None, nth: int = 0) -> tuple[int, int]:
         """Where a link's `address` is written for the `nth` time: after its "](" when it is
         written inline, not where the same text first shows up (as "./" does in "../x")."""
@@ -286,8 +290,8 @@ class MarkdownChecks:
                         line,
                         N_(
                             "%(written)s is shown to learners as written: its address has a "
-                            "space; rename the file, or put the address between < and >, as "
-                            "in (<%(address)s>)"
+                            "space; take the space out, or put the address between < and >, "
+                            "as in (<%(address)s>)"
                         ),
                         column,
                         written=match[0],
@@ -425,8 +429,8 @@ def _check_link(
                 context.path,
                 line,
                 N_(
-                    "link to %(href)s leads nowhere: a web address names its site, as in "
-                    "https://example.org/page"
+                    "link to %(href)s leads nowhere: a web address must include its site, as "
+                    "in https://example.org/page"
                 ),
                 column,
                 href=href,
@@ -516,8 +520,10 @@ def _check_link(
 def _check_image(
     token: Token, inline: Token, where: _Locator, context: LessonContext, problems: Problems
 ) -> None:
-    src = str(token.attrs.get("src", ""))
-    parts = urlsplit(src)
+    address = str(token.attrs.get("src", ""))
+    parts = urlsplit(address)
+    # Shown as written: markdown-it encodes <my map.png> as my%20map.png.
+    src = address if where.holds(address, inline.map) else unquote(address)
     line, column = where.find(src, inline.map)
     if parts.scheme or parts.netloc or src.startswith("/"):
         problems.add(

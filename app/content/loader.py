@@ -346,9 +346,9 @@ def _parse_reading(
             )
     title = _text(value.get("title"))
     if title is None:
-        problems.add(path, line, N_("'reading' needs a 'title'"))
+        problems.add(path, line_of("reading.title"), N_("'reading' needs a 'title'"))
         return None
-    _warn_of_markdown(title, path, line, problems)
+    _warn_of_markdown(title, path, line_of("reading.title"), problems)
     url = _text(value.get("url"))
     if url is not None and not re.match(r"^https?://\S+$", url):
         problems.add(
@@ -506,7 +506,7 @@ def report_missing_front_matter(source: str, path: Path, problems: Problems) -> 
         problems.add(
             path,
             1,
-            N_("the front matter begun on line 1 is never closed: end it with a line of ---"),
+            N_("the front matter is never closed: end it with a line of ---"),
         )
     else:
         problems.add(path, 1, N_("missing front matter: start the file with a '---' block"))

@@ -474,7 +474,13 @@ def test_a_file_given_for_the_folder_or_a_missing_file_is_told_in_the_terminals_
     missing = file.with_name("fr.md")
     refused = run("stamp", str(missing))
     assert refused.exit_code == 1
-    assert refused.output == f"{missing}:1:1: error: no se puede leer este archivo: no existe\n"
+    assert refused.output == f"error: {missing} no existe\n"
+    folder = file.parent
+    refused = run("stamp", str(folder))
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"error: {folder} es una carpeta: indica el archivo de la traducción, como pt.md\n"
+    )
 
 
 def test_a_translation_with_errors_is_not_stamped(lessons_dir, monkeypatch):

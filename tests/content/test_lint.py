@@ -200,7 +200,7 @@ def problems_of(lesson_file: Path) -> list[str]:
             6,
             "error",
             "![Mapa](img/mapa 2.png) is shown to learners as written: its address has a space; "
-            "rename the file, or put the address between < and >, as in (<img/mapa 2.png>)",
+            "take the space out, or put the address between < and >, as in (<img/mapa 2.png>)",
         ),
         (
             "Mira ![Mapa](img/mapa 2.png) y [esto](https://example.org/a b).\n",
@@ -230,8 +230,8 @@ def problems_of(lesson_file: Path) -> list[str]:
             0,
             13,
             "error",
-            "link to https:/example.org leads nowhere: a web address names its site, as in "
-            "https://example.org/page",
+            "link to https:/example.org leads nowhere: a web address must include its site, as "
+            "in https://example.org/page",
         ),
         ("Ver [x](http://).\n", 0, 9, "error", "link to http:// leads nowhere"),
         (
@@ -621,8 +621,7 @@ def test_a_site_address_under_lessons_that_is_no_lesson_is_an_error(lessons_dir,
 def test_front_matter_never_closed_is_told_so(lessons_dir):
     path = lessons_dir.write("01-first/es.md", "---\ntitle: Una\nauthor: A\n\nTexto.\n")
     assert problems_of(path) == [
-        f"{path}:1:1: error: the front matter begun on line 1 is never closed: end it with a "
-        "line of ---"
+        f"{path}:1:1: error: the front matter is never closed: end it with a line of ---"
     ]
 
 
@@ -642,3 +641,9 @@ def test_a_quiz_left_open_is_the_one_error_not_the_footnotes_it_swallowed(lesson
     found = problems_of(path)
     assert not [problem for problem in found if "has no definition" in problem], found
     assert [problem for problem in found if "the quiz block is not closed" in problem]
+
+
+def test_a_missing_picture_is_named_as_written(lessons_dir):
+    path = lessons_dir.write("01-first/es.md", lesson_file(body="![Un mapa](<mi mapa.png>)\n"))
+    [problem] = [problem for problem in problems_of(path) if "missing" in problem]
+    assert problem.startswith(f"{path}:{BODY_LINE}:13: error: image mi mapa.png is missing")
