@@ -272,7 +272,9 @@ def lessons_status(directory: str | None, output: str) -> None:
     if course is None:
         if output == "json":
             # Whoever reads the JSON gets JSON, errors included.
-            click.echo(json.dumps({"problems": [str(problem) for problem in problems]}, indent=2))
+            click.echo(
+                json.dumps({"problems": [problem.as_dict() for problem in problems]}, indent=2)
+            )
         else:
             click.echo(described(problems), err=True)
         sys.exit(1)

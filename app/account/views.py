@@ -361,7 +361,8 @@ def erase():
         ),
         "info",
     )
-    return redirect(url_for("learn.course"), code=303)
+    # A fragment of its own, or the browser would keep the form's #erase.
+    return redirect(url_for("learn.course", _anchor="content"), code=303)
 
 
 @bp.route("/<lang:lang>/password/forgot", methods=["GET", "POST"])

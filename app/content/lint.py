@@ -35,7 +35,9 @@ LESSON_LINK = re.compile(
     r"^\.\./(?P<folder>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/?(?:[a-z]{2}\.md)?(?P<anchor>#.*)?$"
 )
 # A lesson's address on the site, as copied from a page: /es/lessons/<slug>.
-APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons(?:/|$)")
+APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
+# Any address under the site's lessons, a lesson's or not.
+APP_LESSONS = re.compile(r"^/[a-z]{2}/lessons(?:/|$)")
 # A language file in the lesson's own folder: the lesson itself, as a link to another
 # lesson's file is that lesson.
 OWN_LESSON_FILE = re.compile(r"^(?:\./)?[a-z]{2}\.md(?P<anchor>#.*)?$")
@@ -476,7 +478,7 @@ def _check_link(
         slug = context.folders.get(match["folder"])
         if slug is not None:
             token.attrs["href"] = LESSON_PAGE + slug + (match["anchor"] or "")
-    elif match := APP_LESSON_LINK.match(href):
+    elif match := APP_LESSONS.match(href):
         written = href[match.end() :].partition("#")[0].strip("/")
         slug = written if written in context.folders.values() else None
         if slug is not None:

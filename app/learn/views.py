@@ -69,6 +69,7 @@ def _render_lesson(
     chosen: Mapping[str, list[str]] | None = None,
     unanswered: Collection[str] = (),
     learner_progress: progress.CourseProgress | None = None,
+    kept_note: str | None = None,
 ):
     course = content.course
     if learner_progress is None:
@@ -91,6 +92,7 @@ def _render_lesson(
         quiz_status=quiz_status,
         chosen=chosen or {},
         unanswered=set(unanswered),
+        kept_note=kept_note,
         notice=notice,
         acknowledged=acknowledged,
         quiz_form=QUIZ_FORM,
@@ -143,12 +145,18 @@ def lesson(slug: str):
     opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)
     kept = session.get(KEPT_ANSWERS)
     if kept and kept["lesson"] == lesson.slug and kept["account"] == current_user.id:
-        # Kept until they are sent: a reload, or coming back later, still finds them.
+        # Kept until they are sent: a reload, or coming back later, still finds them. The
+        # quiz says once why they are ticked, where the page opens.
+        note = None
         if not kept.get("told"):
-            flash(str(KEPT_NOTES[kept.get("note", "signed-in")]) % {"number": kept.get("number")})
+            note = str(KEPT_NOTES[kept.get("note", "signed-in")]) % {"number": kept.get("number")}
             session[KEPT_ANSWERS] = {**kept, "told": True}
         return _render_lesson(
-            lesson, acknowledged=True, learner_progress=opened, chosen=kept["answers"]
+            lesson,
+            acknowledged=True,
+            learner_progress=opened,
+            chosen=kept["answers"],
+            kept_note=note,
         )
     return _render_lesson(lesson, acknowledged=True, learner_progress=opened)
 
@@ -305,7 +313,9 @@ def answer_quiz(slug: str):
         anchor = "quiz"
         if not _keep_answers(lesson, current_user.id, "switched-language"):
             _drop_kept_answers(lesson)  # all unticked since they were kept
-            anchor = None  # as a link to the page would: nothing to come back to
+            # Nothing to come back to: the page's start, as a link would open it (without
+            # a fragment of its own, the browser would keep the form's #quiz).
+            anchor = "content"
         return redirect(
             url_for("learn.lesson", slug=lesson.slug, lang=language, _anchor=anchor), code=303
         )

@@ -64,6 +64,7 @@ def test_a_form_older_than_the_session_comes_back_as_it_was_typed(app, client, p
     sent = client.post(page, data={"csrf_token": token, "password": "a passphrase", **typed})
     assert sent.status_code == 422
     assert "Este formulário estava desatualizado, por isso nada foi enviado" in sent.text
+    assert ("exceto as palavras-passe" in sent.text) == (page != "/pt/password/forgot")
     for value in typed.values():
         assert f'value="{value}"' in sent.text
     assert 'value="a passphrase"' not in sent.text

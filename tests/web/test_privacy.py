@@ -312,6 +312,7 @@ def test_erasure_leaves_no_trace(app, client, database_url, caplog):
 
     erased = client.submit("/en/account/data", "/en/account/erase", {"password": PASSWORD})
     assert erased.status_code == 303
+    assert erased.location.endswith("/en/#content"), "a fragment of its own, not the form's"
     assert "erased" in client.get(erased.location).get_data(as_text=True)
     assert set(all_rows_about(app, user_id).values()) == {0}
     assert client.get("/en/account/data").status_code == 302  # signed out
