@@ -166,6 +166,8 @@ class EmbeddedBlock:
     first_line: int
     # False when no closing fence was found: the block then runs to the end of the file.
     closed: bool = True
+    # The fence it was opened with (``` or ````, ~~~): a closing one is at least as long.
+    fence: str = "```"
 
 
 @dataclass(slots=True)
@@ -217,7 +219,7 @@ def parse_document(source: str) -> ParsedDocument:
     # Lines as markdown-it counts them: splitlines() would also break at U+2028 and the like.
     lines = re.split(r"\r\n?|\n", source)
     quiz_blocks = tuple(
-        EmbeddedBlock(token.content, token.map[0] + 2, _is_closed(token, lines))
+        EmbeddedBlock(token.content, token.map[0] + 2, _is_closed(token, lines), token.markup)
         for token in tokens
         if _is_quiz(token) and token.map
     )

@@ -255,7 +255,11 @@ def parse_quiz(
         problems.add(
             path,
             block.first_line - 1,
-            N_("the quiz block is not closed: end it with ``` on a line of its own"),
+            N_(
+                "the quiz block is not closed: end it with %(fence)s on a line of its own, as "
+                "long as the one that opens it"
+            ),
+            fence=block.fence,
         )
         return None
     settings = QuizSettings()

@@ -199,7 +199,17 @@ def test_a_quiz_block_left_open_is_reported_once_at_its_fence(lessons_dir):
     quiz_problems = [p for p in load_problems(lessons_dir.root) if "quiz" in p]
     assert quiz_problems == [
         f"{path}:{FENCE}:1: error: the quiz block is not closed: end it with ``` on a line of "
-        "its own"
+        "its own, as long as the one that opens it"
+    ]
+
+
+def test_a_quiz_opened_with_four_backticks_is_told_to_close_with_four(lessons_dir):
+    four = QUIZ.replace("```quiz", "````quiz", 1)
+    path = lessons_dir.write("01-first/es.md", quiz_file(four))
+    quiz_problems = [p for p in load_problems(lessons_dir.root) if "quiz" in p]
+    assert quiz_problems == [
+        f"{path}:{FENCE}:1: error: the quiz block is not closed: end it with ```` on a line of "
+        "its own, as long as the one that opens it"
     ]
 
 
