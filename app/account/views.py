@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
+    abort,
     current_app,
     flash,
     g,
@@ -23,6 +24,7 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
 
 from app.account import bp
 from app.account.forms import (
@@ -35,7 +37,7 @@ from app.account.forms import (
 from app.errors import refuse
 from app.extensions import content, csrf, db, limiter, login_manager
 from app.guards import signed_in
-from app.i18n import current_language, preferred_language
+from app.i18n import current_language, preferred_language, switch_language_url
 from app.learn import KEPT_ANSWERS
 from app.mail import send_mail
 from app.models import TokenPurpose, User
@@ -131,6 +133,44 @@ throttle_sign_in_account = limiter.limit(
 )
 
 
+# The sign-up, sign-in and reset forms' id: the language switcher's buttons send it, and what
+# was typed comes back in the other language (see `_switched_language`).
+ACCOUNT_FORM = "account-form"
+# What such a switch carries over, in the session until the form is shown: never a password.
+KEPT_FIELDS = "kept_form_fields"
+CARRIED_FIELDS = ("email", "display_name")
+
+
+def _form_page(template: str, form, status: int = 200, **context):
+    return render_template(
+        template, form=form, form_id=ACCOUNT_FORM, language_switch_form=ACCOUNT_FORM, **context
+    ), status
+
+
+def _switched_language():
+    """When a language switcher button sent the form: the same page in that language, where
+    what was typed comes back (`_typed_before`). A form whose token does not hold carries
+    nothing over, but switches all the same."""
+    language = request.form.get("switch_language")
+    if language is None:
+        return None
+    if language not in content.course.languages:
+        abort(400)
+    try:
+        csrf.protect()
+        fields = {name: request.form[name][:254] for name in CARRIED_FIELDS if name in request.form}
+        session[KEPT_FIELDS] = {"endpoint": request.endpoint, "fields": fields}
+    except CSRFError:
+        pass
+    return redirect(switch_language_url(language), code=303)
+
+
+def _typed_before() -> dict[str, str]:
+    """What was typed in this form before a language switch, once."""
+    kept = session.pop(KEPT_FIELDS, None) if request.method == "GET" else None
+    return kept["fields"] if kept and kept["endpoint"] == request.endpoint else {}
+
+
 @bp.route("/<lang:lang>/register", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its token itself: refused, it comes back as it was typed
 @throttle_address
@@ -138,11 +178,13 @@ throttle_sign_in_account = limiter.limit(
 def register():
     """Sign up. The answer is "check your email" whether or not the address already has an
     account; the link in the email finishes the sign-up."""
-    form = RegisterForm()
+    if switched := _switched_language():
+        return switched
+    form = RegisterForm(data=_typed_before())
     if not form.is_submitted():
-        return render_template("account/register.html", form=form, next=_safe_next())
+        return _form_page("account/register.html", form, next=_safe_next())
     if not form.validate():
-        return render_template("account/register.html", form=form, next=_safe_next()), 422
+        return _form_page("account/register.html", form, 422, next=_safe_next())
     hours = current_app.config["CONFIRMATION_HOURS"]
     outcome, user, token = accounts.register(
         db.session,
@@ -251,7 +293,9 @@ def login():
     """Sign in with email and password."""
     if current_user.is_authenticated and request.method == "GET":
         return redirect(_safe_next() or url_for("learn.course"))
-    form = LoginForm()
+    if switched := _switched_language():
+        return switched
+    form = LoginForm(data=_typed_before())
     status = 200
     if form.is_submitted():
         status = 422
@@ -263,9 +307,7 @@ def login():
                 return _sign_in(user)
             status = 401
             form.form_errors.append(_("The email or the password is not right."))
-    return render_template(
-        "account/login.html", form=form, next=_safe_next(), refused=status == 401
-    ), status
+    return _form_page("account/login.html", form, status, next=_safe_next(), refused=status == 401)
 
 
 @bp.post("/<lang:lang>/logout")
@@ -371,10 +413,12 @@ def erase():
 @throttle_account
 def forgot_password():
     """Ask for a reset link. The answer is the same whether or not the account exists."""
-    form = ForgotPasswordForm()
+    if switched := _switched_language():
+        return switched
+    form = ForgotPasswordForm(data=_typed_before())
     if form.is_submitted():
         if not form.validate():
-            return render_template("account/forgot.html", form=form), 422
+            return _form_page("account/forgot.html", form, 422)
         minutes = current_app.config["PASSWORD_RESET_MINUTES"]
         started = accounts.start_password_reset(
             db.session, form.email.data, dt.timedelta(minutes=minutes)
@@ -387,7 +431,7 @@ def forgot_password():
             "info",
         )
         return redirect(url_for("account.login"), code=303)
-    return render_template("account/forgot.html", form=form)
+    return _form_page("account/forgot.html", form)
 
 
 def _send_reset_link(user: User, token: str, minutes: int) -> None:

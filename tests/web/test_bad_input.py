@@ -76,6 +76,39 @@ def test_a_form_older_than_the_session_comes_back_as_it_was_typed(app, client, p
     assert "Este formulário estava desatualizado" not in again.text
 
 
+@pytest.mark.parametrize(
+    ("page", "typed"),
+    [
+        ("register", {"email": "rui@example.org", "display_name": "Rui Gonçalves"}),
+        ("login", {"email": "rui@example.org"}),
+        ("password/forgot", {"email": "rui@example.org"}),
+    ],
+    ids=["register", "sign in", "forgotten password"],
+)
+def test_switching_language_on_a_form_brings_what_was_typed_along_once(app, client, page, typed):
+    form = client.get(f"/pt/{page}").text
+    buttons = re.findall(r'<button type="submit" form="([^"]+)" name="switch_language"', form)
+    assert buttons == ["account-form", "account-form"] and 'id="account-form"' in form
+    sent = client.post(
+        f"/pt/{page}",
+        data={
+            "csrf_token": CSRF_FIELD.search(form)[1],
+            "password": "a passphrase",
+            "switch_language": "es",
+            **typed,
+        },
+    )
+    assert sent.status_code == 303 and sent.location == f"/es/{page}"
+    switched = client.get(sent.location).text
+    assert '<html lang="es">' in switched
+    for value in typed.values():
+        assert f'value="{value}"' in switched
+    assert 'value="a passphrase"' not in switched
+    assert 'value="rui@example.org"' not in client.get(sent.location).text, "once"
+    with app.app_context():
+        assert accounts.find_user(db.session, "rui@example.org") is None
+
+
 def test_registration_errors_are_shown_on_the_form_in_the_page_language(client):
     response = client.register("es", email="not-an-email", password="short", display_name="")
     assert response.status_code == 422
@@ -197,3 +230,11 @@ def test_a_nul_character_anywhere_is_a_400(client, where):
     else:
         response = client.get("/en/lessons/what%00is")
     assert response.status_code == 400
+
+
+def test_switching_language_on_the_sign_up_form_keeps_where_it_leads(client):
+    page = "/pt/register?next=/pt/lessons/" + LESSON_1
+    form = client.get(page).text
+    token = CSRF_FIELD.search(form)[1]
+    sent = client.post(page, data={"csrf_token": token, "switch_language": "es"})
+    assert sent.location == f"/es/register?next=/es/lessons/{LESSON_1}"

@@ -9,7 +9,7 @@ import pytest
 from app.content import load_course
 from app.extensions import content
 from config import ROOT
-from tests.conftest import outbox
+from tests.conftest import CSRF_FIELD, outbox
 
 COURSE_TITLES = load_course(ROOT / "lessons").title
 
@@ -42,8 +42,13 @@ def test_the_language_switcher_keeps_the_learner_on_the_same_page(client):
     assert f'href="/es/lessons/{LESSON_1}"' in switcher
     assert f'href="/en/lessons/{LESSON_1}"' in switcher
     assert 'aria-current="true" lang="pt">Português<' in switcher
+    # A form's page switches by sending the form, so that what was typed comes along.
     login = client.get(f"/es/login?next=/es/lessons/{LESSON_1}").get_data(as_text=True)
-    assert f'href="/pt/login?next=/pt/lessons/{LESSON_1}"' in login
+    switched = client.post(
+        f"/es/login?next=/es/lessons/{LESSON_1}",
+        data={"csrf_token": CSRF_FIELD.search(login)[1], "switch_language": "pt"},
+    )
+    assert switched.location == f"/pt/login?next=/pt/lessons/{LESSON_1}"
     odd = client.get("/en/?lang=pt&slug=x")
     assert odd.status_code == 200
     assert 'href="/pt/?slug=x"' in odd.get_data(as_text=True)
@@ -176,8 +181,16 @@ def test_a_page_made_in_answer_to_a_form_switches_language_to_the_same_page(clie
         data={"email": "nobody@example.org", "password": "not this one"},
     )
     assert refused.status_code == 401
-    switcher = refused.get_data(as_text=True).split('class="language-nav"', 1)[1]
-    assert f'href="/es/login?next=/es/lessons/{LESSON_1}"' in switcher
+    switched = client.post(
+        f"/pt/login?next=/pt/lessons/{LESSON_1}",
+        data={
+            "csrf_token": CSRF_FIELD.search(refused.text)[1],
+            "email": "nobody@example.org",
+            "switch_language": "es",
+        },
+    )
+    assert switched.location == f"/es/login?next=/es/lessons/{LESSON_1}"
+    assert 'value="nobody@example.org"' in client.get(switched.location).text
 
 
 @pytest.mark.parametrize(
