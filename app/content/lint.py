@@ -52,6 +52,10 @@ UNDEFINED_REFERENCE = re.compile(r"\[([^\[\]]+)\]\[([^\[\]]*)\]")
 # A link or picture that markdown-it left as text because its address has a space (a
 # picture's file name, often): [text](my file.png).
 SPACED_ADDRESS = re.compile(r"!?\[[^\[\]]*\]\((?P<address>[^()<>\n]*?[ \t][^()<>\n]*?)\)")
+# A link's definition, "[label]: address", where markdown-it found none: a space in its
+# address, say, leaves it and the definitions under it a paragraph of text.
+DEFINITION_LINE = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:(?:[ \t]|$)", re.MULTILINE)
+CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 # "##Heading": without a space after the #s, a paragraph shown as written.
 UNSPACED_HEADING = re.compile(r"#{2,6}[^#\s]")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
@@ -108,7 +112,9 @@ class _Locator:
         written = re.compile(r"\]\(\s*<?(" + re.escape(address) + r")>?(?=[\s)])")
         start, end = block if block else (0, len(self.lines))
         for index in range(start, min(end, len(self.lines))):
-            for match in written.finditer(self.lines[index]):
+            # Code spans blanked out: a link shown there as code is no link.
+            line = CODE_SPAN.sub(lambda code: " " * len(code[0]), self.lines[index])
+            for match in written.finditer(line):
                 if nth == 0:
                     return index + 1, match.start(1) + 1
                 nth -= 1
@@ -127,12 +133,25 @@ class MarkdownChecks:
         self._referenced: set[str] = set()
         # A quiz left open runs to the end of the file, footnote definitions and all.
         self._definitions_swallowed = False
+        self._misread_labels: set[str] = set()
 
     def body(self, document: ParsedDocument) -> None:
         """Report problems in the body, and point lesson links and images at the app's
         routes."""
         path, where, problems = self.context.path, self.where, self.problems
         self._definitions_swallowed = any(not quiz.closed for quiz in document.quiz_blocks)
+        misread = {
+            index
+            for index, token in enumerate(document.body)
+            if token.type == "inline"
+            and document.body[index - 1].type == "paragraph_open"
+            and DEFINITION_LINE.match(token.content)
+        }
+        self._misread_labels = {
+            " ".join(label.split()).casefold()
+            for index in misread
+            for label in DEFINITION_LINE.findall(document.body[index].content)
+        }
         for index, token in enumerate(document.body):
             if token.type == "html_block":
                 _check_html(token.content, token.map, where, path, problems)
@@ -153,6 +172,8 @@ class MarkdownChecks:
                         ),
                         column,
                     )
+            elif token.type == "inline" and index in misread:
+                self._report_misread_definition(token)
             elif token.type == "inline":
                 if UNSPACED_HEADING.match(token.content) and document.body[index - 1].type == (
                     "paragraph_open"
@@ -201,6 +222,24 @@ class MarkdownChecks:
                 column,
                 label=label,
             )
+
+    def _report_misread_definition(self, inline: Token) -> None:
+        """Told once, at its first line: the definitions under it fail with it."""
+        written = inline.content.split("\n", 1)[0]
+        line, column = self.where.find(written, inline.map)
+        # A warning: "[Nota]: texto" may also be meant as it shows.
+        self.problems.warn(
+            self.context.path,
+            line,
+            N_(
+                "%(written)s is shown to learners as written, not read as the address of "
+                "[%(label)s]: put an address with a space between < and >, and a title in "
+                "quotes; the lines under it wait on this one"
+            ),
+            column,
+            written=written,
+            label=DEFINITION_LINE.match(written)[1],
+        )
 
     def _report_unspaced_heading(self, inline: Token) -> None:
         written = inline.content.split("\n", 1)[0]
@@ -300,8 +339,10 @@ class MarkdownChecks:
                         address=match["address"],
                     )
                 for match in UNDEFINED_REFERENCE.finditer(child.content):
-                    # Escaped, "\[text\]\[label\]" is meant as it shows.
-                    if match[0] in inline.content:
+                    label = " ".join((match[2] or match[1]).split()).casefold()
+                    # Escaped, "\[text\]\[label\]" is meant as it shows; a definition that
+                    # is there but misread is told where it is written.
+                    if match[0] in inline.content and label not in self._misread_labels:
                         line, column = where.find(match[0], inline.map)
                         problems.warn(
                             path,

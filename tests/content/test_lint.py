@@ -635,6 +635,13 @@ def test_each_link_is_placed_where_its_own_address_is_written(lessons_dir):
     assert columns == [line.index("](./)") + 3, line.index("](../)") + 3, line.rindex("](./)") + 3]
 
 
+def test_a_link_shown_as_code_earlier_on_the_line_does_not_place_the_real_one(lessons_dir):
+    line = "Ver `[a](#sec)` en código y luego [a](#sec)."
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=line + "\n"))
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}:{BODY_LINE}:{line.rindex('#sec') + 1}: error: link to #sec")
+
+
 def test_a_quiz_left_open_is_the_one_error_not_the_footnotes_it_swallowed(lessons_dir):
     body = "Texto[^a].\n\n```quiz\n? q: ¿Sí?\n(x) si: Sí\n( ) no: No\n\n[^a]: Nota.\n"
     path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
@@ -647,3 +654,17 @@ def test_a_missing_picture_is_named_as_written(lessons_dir):
     path = lessons_dir.write("01-first/es.md", lesson_file(body="![Un mapa](<mi mapa.png>)\n"))
     [problem] = [problem for problem in problems_of(path) if "missing" in problem]
     assert problem.startswith(f"{path}:{BODY_LINE}:13: error: image mi mapa.png is missing")
+
+
+def test_a_definition_markdown_cannot_read_is_told_where_it_is_written(lessons_dir):
+    body = (
+        "Ver [uno][r1] y [dos][r2].\n\n"
+        "[r1]: https://example.org/a b\n"
+        '[r2]: <https://example.org/x> "Título"\n'
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == [
+        f"{path}:{BODY_LINE + 2}:1: warning: [r1]: https://example.org/a b is shown to learners "
+        "as written, not read as the address of [r1]: put an address with a space between < "
+        "and >, and a title in quotes; the lines under it wait on this one"
+    ]
