@@ -1,6 +1,6 @@
 """`flask` command groups: users, lessons, reports, privacy and translations (`flask db` is
-Flask-Migrate's). What they print is in the terminal's language (`app.terminal`); click's
-own words ("Usage:", "Aborted!") stay in English."""
+Flask-Migrate's). What they print is in the terminal's language (`app.terminal`), click's
+own words ("Usage:", "Aborted!") included; Flask's own commands keep their English help."""
 
 from __future__ import annotations
 
@@ -20,9 +20,12 @@ from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem
 from app.extensions import content, db
 from app.models import Role
 from app.services import accounts, authoring, privacy, reports
-from app.terminal import described, ngettext
+from app.terminal import described, ngettext, speak_for_click
 from app.terminal import gettext as _
 from config import Config
+
+# Before any command is made: `flask lessons` is loaded without the app (see pyproject.toml).
+speak_for_click()
 
 users = AppGroup("users", help=_("Create and manage accounts."))
 translate = AppGroup("translate", help=_("Extract, update and compile the interface catalogues."))
@@ -218,7 +221,7 @@ def lessons() -> None:
 
 def _lessons_dir(directory: str | None) -> Path:
     """The lessons folder to read; a file given for it is told in the terminal's language
-    (click's own check would say it in English)."""
+    (click's own check would say it with click's words, not the trainer's)."""
     folder = Path(directory or Config.LESSONS_DIR)
     if folder.exists() and not folder.is_dir():
         raise CommandError.saying(
@@ -389,7 +392,7 @@ def _pybabel(*arguments: str) -> None:
 )
 def translate_update() -> None:
     template = "translations/messages.pot"
-    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-o", template, "app")
+    _pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-k", "NP_:1,2", "-o", template, "app")
     _pybabel("update", "-i", template, "-d", "translations", "--no-fuzzy-matching")
 
 

@@ -99,6 +99,19 @@ def test_help_is_in_the_terminals_language(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Trata os avisos como erros." in result.stdout
     assert "Verifica DIRECTORY (por omissão, LESSONS_DIR)" in result.stdout
+    # click's own words too, which it asks Python's gettext for.
+    assert result.stdout.startswith("Utilização: python -m flask lessons check")
+    assert "Mostra esta mensagem e termina." in result.stdout
+    mistyped = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "lessons", "chek"],
+        cwd=ROOT,
+        env={**os.environ, "LANGUAGE": "pt"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert mistyped.returncode == 2
+    assert "Erro: Não existe o comando 'chek'. Queria dizer 'check'?" in mistyped.stderr
 
 
 def test_json_output_lists_every_problem_with_its_position(lessons_dir):
