@@ -90,28 +90,31 @@ class _Locator:
     def __init__(self, source: str) -> None:
         self.lines = source.splitlines()
 
+    def _span(self, block: list[int] | None) -> range:
+        """The indexes of `block`'s lines (a token's map), or of every line."""
+        start, end = block if block else (0, len(self.lines))
+        return range(start, min(end, len(self.lines)))
+
     def find(self, needle: str, block: list[int] | None, nth: int = 0) -> tuple[int, int]:
         """Where `needle` is written for the `nth` time (from 0) in `block`'s lines."""
-        start, end = block if block else (0, len(self.lines))
-        for index in range(start, min(end, len(self.lines))):
+        span = self._span(block)
+        for index in span:
             column = self.lines[index].find(needle)
             while column >= 0:
                 if nth == 0:
                     return index + 1, column + 1
                 nth -= 1
                 column = self.lines[index].find(needle, column + 1)
-        return start + 1, 1
+        return span.start + 1, 1
 
     def holds(self, needle: str, block: list[int] | None) -> bool:
-        start, end = block if block else (0, len(self.lines))
-        return any(needle in line for line in self.lines[start:end])
+        return any(needle in self.lines[index] for index in self._span(block))
 
     def find_address(self, address: str, block: list[int] | None, nth: int = 0) -> tuple[int, int]:
         """Where a link's `address` is written for the `nth` time: after its "](" when it is
         written inline, not where the same text first shows up (as "./" does in "../x")."""
         written = re.compile(r"\]\(\s*<?(" + re.escape(address) + r")>?(?=[\s)])")
-        start, end = block if block else (0, len(self.lines))
-        for index in range(start, min(end, len(self.lines))):
+        for index in self._span(block):
             # Code spans blanked out: a link shown there as code is no link.
             line = CODE_SPAN.sub(lambda code: " " * len(code[0]), self.lines[index])
             for match in written.finditer(line):
@@ -140,12 +143,14 @@ class MarkdownChecks:
         routes."""
         path, where, problems = self.context.path, self.where, self.problems
         self._definitions_swallowed = any(not quiz.closed for quiz in document.quiz_blocks)
-        misread = {
+        # A paragraph's text, as opposed to a heading's or a table cell's.
+        paragraphs = {
             index
             for index, token in enumerate(document.body)
-            if token.type == "inline"
-            and document.body[index - 1].type == "paragraph_open"
-            and DEFINITION_LINE.match(token.content)
+            if token.type == "inline" and document.body[index - 1].type == "paragraph_open"
+        }
+        misread = {
+            index for index in paragraphs if DEFINITION_LINE.match(document.body[index].content)
         }
         self._misread_labels = {
             " ".join(label.split()).casefold()
@@ -175,9 +180,7 @@ class MarkdownChecks:
             elif token.type == "inline" and index in misread:
                 self._report_misread_definition(token)
             elif token.type == "inline":
-                if UNSPACED_HEADING.match(token.content) and document.body[index - 1].type == (
-                    "paragraph_open"
-                ):
+                if index in paragraphs and UNSPACED_HEADING.match(token.content):
                     self._report_unspaced_heading(token)
                 self._inline(token, in_quiz=False)
             elif token.type == "code_block":
@@ -223,10 +226,14 @@ class MarkdownChecks:
                 label=label,
             )
 
+    def _first_line(self, inline: Token) -> tuple[str, int, int]:
+        """A text's first line, and its line and column in the file."""
+        written = inline.content.split("\n", 1)[0]
+        return written, *self.where.find(written, inline.map)
+
     def _report_misread_definition(self, inline: Token) -> None:
         """Told once, at its first line: the definitions under it fail with it."""
-        written = inline.content.split("\n", 1)[0]
-        line, column = self.where.find(written, inline.map)
+        written, line, column = self._first_line(inline)
         # A warning: "[Nota]: texto" may also be meant as it shows.
         self.problems.warn(
             self.context.path,
@@ -242,8 +249,7 @@ class MarkdownChecks:
         )
 
     def _report_unspaced_heading(self, inline: Token) -> None:
-        written = inline.content.split("\n", 1)[0]
-        line, column = self.where.find(written, inline.map)
+        written, line, column = self._first_line(inline)
         marks = written[: len(written) - len(written.lstrip("#"))]
         self.problems.warn(
             self.context.path,
