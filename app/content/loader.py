@@ -625,7 +625,9 @@ def _load_lesson(
     # Every language with an entry named for it, readable or not, so one that cannot be
     # read is reported as such rather than also as missing.
     present: set[str] = set()
-    for markdown_file in sorted(folder.glob("*.md")):
+    # The folder is listed once, for the lesson files and for those misnamed.
+    entries = sorted(folder.iterdir())
+    for markdown_file in (entry for entry in entries if entry.name.endswith(".md")):
         language = markdown_file.stem
         if language not in languages:
             problems.add(
@@ -640,7 +642,7 @@ def _load_lesson(
         text = _load_lesson_text(markdown_file, language, slug, settings, problems)
         if text is not None:
             texts[language] = text
-    for misnamed in sorted(folder.iterdir()):
+    for misnamed in entries:
         # es.md.txt (as some editors save it), pt.markdown, en.txt: meant as a lesson file.
         # Beside the real one, it is an editor's or a merge's copy (pt.md~, es.md.orig).
         code = misnamed.name.split(".", 1)[0]
