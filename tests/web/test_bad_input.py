@@ -49,17 +49,23 @@ def test_a_form_without_its_csrf_token_is_a_translated_400(learner, lang, expect
     assert nothing_done in learner.get(f"/{lang}/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(
+# The forms whose typing is kept, by their page's address after the language, with what a
+# learner typed into them (a password apart).
+TYPED_FORMS = pytest.mark.parametrize(
     ("page", "typed"),
     [
-        ("/pt/register", {"email": "rui@example.org", "display_name": "Rui Gonçalves"}),
-        ("/pt/login", {"email": "rui@example.org"}),
-        ("/pt/password/forgot", {"email": "rui@example.org"}),
+        ("register", {"email": "rui@example.org", "display_name": "Rui Gonçalves"}),
+        ("login", {"email": "rui@example.org"}),
+        ("password/forgot", {"email": "rui@example.org"}),
     ],
     ids=["register", "sign in", "forgotten password"],
 )
+
+
+@TYPED_FORMS
 @pytest.mark.parametrize("token", ["", "a token from another session"])
 def test_a_form_older_than_the_session_comes_back_as_it_was_typed(app, client, page, typed, token):
+    page = f"/pt/{page}"
     client.get(page)
     sent = client.post(page, data={"csrf_token": token, "password": "a passphrase", **typed})
     assert sent.status_code == 422
@@ -76,15 +82,7 @@ def test_a_form_older_than_the_session_comes_back_as_it_was_typed(app, client, p
     assert "Este formulário estava desatualizado" not in again.text
 
 
-@pytest.mark.parametrize(
-    ("page", "typed"),
-    [
-        ("register", {"email": "rui@example.org", "display_name": "Rui Gonçalves"}),
-        ("login", {"email": "rui@example.org"}),
-        ("password/forgot", {"email": "rui@example.org"}),
-    ],
-    ids=["register", "sign in", "forgotten password"],
-)
+@TYPED_FORMS
 def test_switching_language_on_a_form_brings_what_was_typed_along_once(app, client, page, typed):
     form = client.get(f"/pt/{page}").text
     buttons = re.findall(r'<button type="submit" form="([^"]+)" name="switch_language"', form)
