@@ -19,7 +19,7 @@ from app.content.loader import course_default_language
 from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem
 from app.extensions import content, db
 from app.models import Role
-from app.services import accounts, authoring, privacy, reports
+from app.services import accounts, authoring, passwords, privacy, reports
 from app.terminal import described, ngettext, speak_for_click
 from app.terminal import gettext as _
 from config import Config
@@ -54,6 +54,34 @@ def _existing_user(email: str):
     return user
 
 
+def _password_refusal(problem: passwords.PasswordProblem) -> str:
+    """Why a password is refused, for the admin choosing it for someone."""
+    if problem is passwords.PasswordProblem.TOO_SHORT:
+        return ngettext(
+            "the password needs at least %(num)d character",
+            "the password needs at least %(num)d characters",
+            passwords.MIN_PASSWORD_LENGTH,
+        )
+    if problem is passwords.PasswordProblem.TOO_LONG:
+        return ngettext(
+            "the password can have at most %(num)d character",
+            "the password can have at most %(num)d characters",
+            passwords.MAX_PASSWORD_LENGTH,
+        )
+    return {
+        passwords.PasswordProblem.COMMON: _(
+            "the password is one of the most used, and easily guessed: choose another"
+        ),
+        passwords.PasswordProblem.PERSONAL: _(
+            "the password is built from the account's email or name: leave them out"
+        ),
+        passwords.PasswordProblem.PREDICTABLE: _(
+            "the password follows a pattern that is easy to guess (repeated letters, a"
+            " sequence, a common word): a few unrelated words make a strong one"
+        ),
+    }[problem]
+
+
 @users.command(
     "create",
     help=_("Create an account, e.g. `users create ana@example.org --role admin --password-stdin`."),
@@ -71,20 +99,16 @@ def create_user(email: str, role: str, display_name: str | None, password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
-    if len(password) < accounts.MIN_PASSWORD_LENGTH:
-        raise CommandError.saying(
-            ngettext(
-                "the password needs at least %(num)d character",
-                "the password needs at least %(num)d characters",
-                accounts.MIN_PASSWORD_LENGTH,
-            )
-        )
+    display_name = display_name or email.split("@", 1)[0]
+    problem = passwords.password_problem(password, email=email, name=display_name)
+    if problem is not None:
+        raise CommandError.saying(_password_refusal(problem))
     try:
         user = accounts.create_user(
             db.session,
             email=email,
             password=password,
-            display_name=display_name or email.split("@", 1)[0],
+            display_name=display_name,
             role=Role(role),
         )
     except accounts.EmailTaken:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.extensions import db
 from app.models import Role
 from app.services import accounts
+from tests.services.test_passwords import SENTENCE, common_password
 
 
 def test_create_an_admin_non_interactively_then_list_and_change_role(app):
@@ -31,14 +34,46 @@ def test_cli_errors_are_clear(app):
     short = runner.invoke(
         args=["users", "create", "a@example.org", "--password-stdin"], input="x\n"
     )
-    assert short.exit_code == 1 and "at least 8 characters" in short.output
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
     missing = runner.invoke(args=["users", "set-role", "nobody@example.org", "admin"])
     assert missing.exit_code == 1 and "no user with email nobody@example.org" in missing.output
-    runner.invoke(args=["users", "create", "a@example.org", "--password-stdin"], input="x" * 9)
+    runner.invoke(
+        args=["users", "create", "a@example.org", "--password-stdin"], input="a passphrase"
+    )
     twice = runner.invoke(
-        args=["users", "create", "a@example.org", "--password-stdin"], input="y" * 9
+        args=["users", "create", "a@example.org", "--password-stdin"], input="another passphrase"
     )
     assert twice.exit_code == 1 and "already exists" in twice.output
+
+
+@pytest.mark.parametrize(
+    ("name", "password", "refusal"),
+    [
+        ([], "a passphras", "the password needs at least 12 characters"),
+        ([], SENTENCE[:129], "the password can have at most 128 characters"),
+        ([], common_password(), "the password is one of the most used, and easily guessed"),
+        ([], "ana.garcia@example.org", "the password is built from the account's email or name"),
+        (["--name", "Beatriz Fonseca"], "BeatrizFonseca1", "built from the account's email"),
+        ([], "p@ssw0rd1234", "the password follows a pattern that is easy to guess"),
+    ],
+)
+def test_create_applies_the_sign_up_password_rule(app, name, password, refusal):
+    runner = app.test_cli_runner()
+    refused = runner.invoke(
+        args=["users", "create", "ana.garcia@example.org", *name, "--password-stdin"],
+        input=password + "\n",
+    )
+    assert refused.exit_code == 1 and refusal in refused.output
+    assert runner.invoke(args=["users", "list"]).output == ""
+    spaced = runner.invoke(
+        args=["users", "create", "ana.garcia@example.org", *name, "--password-stdin"],
+        input=" pássaro azul na janela velha \n",
+    )
+    assert spaced.exit_code == 0, spaced.output
+    with app.app_context():
+        assert accounts.authenticate(
+            db.session, "ana.garcia@example.org", " pássaro azul na janela velha "
+        )
 
 
 def test_admin_commands_answer_in_the_terminals_language(app, monkeypatch):
@@ -48,9 +83,9 @@ def test_admin_commands_answer_in_the_terminals_language(app, monkeypatch):
         args=["users", "create", "a@example.org", "--password-stdin"], input="x\n"
     )
     assert short.exit_code == 1
-    assert "a palavra-passe precisa de pelo menos 8 caracteres" in short.output
+    assert "a palavra-passe precisa de pelo menos 12 caracteres" in short.output
     created = runner.invoke(
-        args=["users", "create", "a@example.org", "--password-stdin"], input="y" * 9
+        args=["users", "create", "a@example.org", "--password-stdin"], input="a passphrase"
     )
     assert "criada a conta a@example.org (learner)" in created.output
     missing = runner.invoke(args=["privacy", "erase", "nobody@example.org", "--yes"])

@@ -9,14 +9,53 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
-from app.services.accounts import MIN_PASSWORD_LENGTH, is_common_password
+from app.services.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    PasswordProblem,
+    password_problem,
+)
+
+# Each says what to do instead: the person learns the rule from the refusal, not by trying.
+PASSWORD_ADVICE = {
+    PasswordProblem.TOO_SHORT: _l(
+        "Your password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH
+    ),
+    PasswordProblem.TOO_LONG: _l(
+        "Please use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH
+    ),
+    PasswordProblem.COMMON: _l(
+        "This password is one of the most used, and easily guessed. Please choose another."
+    ),
+    PasswordProblem.PERSONAL: _l(
+        "This password is built from your name or your email, which others can guess. Please"
+        " leave them out: a few unrelated words make a strong password."
+    ),
+    PasswordProblem.PREDICTABLE: _l(
+        "This password follows a pattern that is easy to guess, such as repeated letters, a"
+        " sequence or a common word. A few unrelated words make a strong password."
+    ),
+}
 
 
-def not_common(form, field) -> None:
-    if field.data and is_common_password(field.data):
-        raise ValidationError(
-            _l("This password is one of the most used, and easily guessed. Please choose another.")
-        )
+def _known(form, field_name: str, attribute: str) -> str:
+    """What the form knows of its account: typed into one of its fields (signing up), or
+    given by the view for an account that exists."""
+    field = getattr(form, field_name, None)
+    typed = field.data if field is not None else None
+    return typed or getattr(form, attribute, "") or ""
+
+
+def hard_to_guess(form, field) -> None:
+    if not field.data:
+        return
+    problem = password_problem(
+        field.data,
+        email=_known(form, "email", "account_email"),
+        name=_known(form, "display_name", "account_name"),
+    )
+    if problem is not None:
+        raise ValidationError(PASSWORD_ADVICE[problem])
 
 
 # Characters that would break a name across lines, or turn the text around it (a name
@@ -48,21 +87,29 @@ def _stripped(value: str | None) -> str | None:
 
 
 def new_password_field(label) -> PasswordField:
+    """A new password, kept exactly as typed (spaces too), and refused when it is easily
+    guessed. The form's `email` and `display_name` fields, or else its `account_email` and
+    `account_name` attributes, say whose it is."""
     return PasswordField(
         label,
-        description=_l("At least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
-        validators=[
-            InputRequired(_l("Please choose a password.")),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                message=_l(
-                    "Your password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH
-                ),
-            ),
-            Length(max=200, message=_l("Please use at most %(count)d characters.", count=200)),
-            not_common,
-        ],
+        # The rule is read before typing, not learnt from a refusal.
+        description=_l(
+            "At least %(count)d characters; any characters, spaces included. Not a common"
+            " password, and nothing built from your name or your email.",
+            count=MIN_PASSWORD_LENGTH,
+        ),
+        validators=[InputRequired(_l("Please choose a password.")), hard_to_guess],
     )
+
+
+class AccountPasswordForm(FlaskForm):
+    """A form choosing a new password for an account that exists: the view says whose,
+    so that a password built from its email or name is refused."""
+
+    def __init__(self, *args, account_email: str = "", account_name: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email
+        self.account_name = account_name
 
 
 class RegisterForm(FlaskForm):
@@ -115,5 +162,5 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AccountPasswordForm):
     password = new_password_field(_l("New password"))

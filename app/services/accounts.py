@@ -8,7 +8,6 @@ import functools
 import hashlib
 import secrets
 import unicodedata
-from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,8 +23,6 @@ from app.models import (
     new_session_token,
     utcnow,
 )
-
-MIN_PASSWORD_LENGTH = 8
 
 
 @functools.cache
@@ -70,20 +67,6 @@ def touch_activity(session: Session, user_id: int) -> None:
         .values(last_active_at=now)
     )
     session.commit()
-
-
-_COMMON_PASSWORDS = frozenset(
-    line.strip().lower()
-    for line in (Path(__file__).resolve().parent.parent / "common_passwords.txt")
-    .read_text(encoding="utf-8")
-    .splitlines()
-    if line.strip() and not line.startswith("#")
-)
-
-
-def is_common_password(password: str) -> bool:
-    """Whether the password is one of the few everybody tries first."""
-    return password.lower() in _COMMON_PASSWORDS
 
 
 def _token_hash(token: str) -> str:

@@ -20,6 +20,7 @@ from app.models import PasswordResetToken, Role, utcnow
 from app.services import accounts
 from config import ProductionConfig
 from tests.conftest import CSRF_FIELD, dispose, latest_link, make_app, outbox
+from tests.services.test_passwords import common_password
 
 PASSWORD = "correct horse battery"
 LESSON = "what-is-co-production"
@@ -280,7 +281,7 @@ def test_password_reset_is_single_use_expiring_and_reveals_nothing(app, client):
 
 
 def test_common_passwords_are_refused(client):
-    response = client.register("es", password="contraseña")
+    response = client.register("es", password=common_password())
     assert response.status_code == 422
     assert "Esta contraseña es de las más usadas" in response.get_data(as_text=True)
 
