@@ -1,19 +1,43 @@
 """Sending email: by SMTP when MAIL_SERVER is set, else into the instance folder's outbox
-(development), one .eml file per message. Addresses are never written to the logs."""
+(development), one .eml file per message. Addresses are never written to the logs.
+
+Pages that send mail hand the whole job to this app's mail queue (`send_later`), which
+starts it once the page's answer is made: an SMTP server never holds up a page, and a
+page answers in the same time whether or not the job finds someone to write to."""
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import smtplib
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Any
 
-from flask import current_app
+from flask import (
+    Flask,
+    Response,
+    after_this_request,
+    appcontext_tearing_down,
+    current_app,
+    g,
+    has_request_context,
+    request,
+)
 
 from app.models import utcnow
 
 log = logging.getLogger(__name__)
+
+# One thread: mails go out in the order they were asked for, and a page is never what
+# waits for them.
+MAIL_THREADS = 1
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -35,8 +59,157 @@ def send_mail(to: str, subject: str, body: str) -> None:
             smtp.send_message(message)
         log.info("mail sent by SMTP")
         return
-    outbox = Path(current_app.instance_path) / "outbox"
+    outbox = outbox_folder()
     outbox.mkdir(exist_ok=True)
-    name = utcnow().strftime("%Y%m%dT%H%M%S.%f") + ".eml"
-    (outbox / name).write_bytes(bytes(message))
+    # Unique even for two messages in the same microsecond; written whole under another
+    # name first, so that whoever reads the outbox never finds half a message.
+    name = f"{utcnow():%Y%m%dT%H%M%S.%f}-{secrets.token_hex(4)}.eml"
+    partial = outbox / f".{name}.part"
+    partial.write_bytes(bytes(message))
+    os.replace(partial, outbox / name)
     log.info("mail written to the outbox (no MAIL_SERVER set)")
+
+
+Job = tuple[Callable[..., None], tuple[Any, ...]]
+
+
+class _MailQueue:
+    """An app's mail jobs, run one after another in a thread of their own. A page's jobs
+    are held until its answer has been sent (`hold`), the others start at once."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.pid = os.getpid()
+        self.pool = ThreadPoolExecutor(max_workers=MAIL_THREADS, thread_name_prefix="mail")
+        self.idle = threading.Condition()
+        self.pending = 0
+        self.held: list[list[Job]] = []
+
+    def start(self, jobs: list[Job]) -> None:
+        with self.idle:
+            self.pending += len(jobs)
+        self._submit(jobs)
+
+    def hold(self, jobs: list[Job]) -> Callable[[], None]:
+        """Keep `jobs` until the returned function is called; `wait` starts them too."""
+        with self.idle:
+            self.pending += len(jobs)
+            self.held.append(jobs)
+
+        def release() -> None:
+            with self.idle:
+                if not any(batch is jobs for batch in self.held):
+                    return  # started already
+                self.held = [batch for batch in self.held if batch is not jobs]
+            self._submit(jobs)
+
+        return release
+
+    def _submit(self, jobs: list[Job]) -> None:
+        for number, (job, args) in enumerate(jobs):
+            try:
+                self.pool.submit(self._run, job, args)
+            except RuntimeError:  # the process is shutting down
+                log.error("%d mail jobs dropped: the process is ending", len(jobs) - number)
+                for _ in jobs[number:]:
+                    self._done()
+                return
+
+    def _run(self, job: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            with self.app.app_context():
+                job(*args)
+        except Exception as error:  # noqa: BLE001  (nobody is left to answer; logged)
+            # The type and the place, never the message: an SMTP refusal names addresses.
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            log.error(
+                "a mail job failed: %s at %s:%d",
+                type(error).__name__,
+                Path(where.filename).name,
+                where.lineno,
+            )
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self.idle:
+            self.pending -= 1
+            self.idle.notify_all()
+
+    def wait(self, timeout: float | None) -> bool:
+        with self.idle:
+            held, self.held = self.held, []
+        for jobs in held:
+            self._submit(jobs)
+        with self.idle:
+            return self.idle.wait_for(lambda: self.pending == 0, timeout)
+
+
+_QUEUE = "aula.mail_queue"
+_queue_lock = threading.Lock()
+# The jobs asked for in this app context, not yet handed to the queue.
+_LATER = "_aula_mail_jobs"
+
+
+def _queue(app: Flask) -> _MailQueue:
+    with _queue_lock:
+        queue = app.extensions.get(_QUEUE)
+        # Made at first use, in the process that uses it: a server that forks its workers
+        # after loading the app would leave them a queue without its thread.
+        if queue is None or queue.pid != os.getpid():
+            queue = app.extensions[_QUEUE] = _MailQueue(app)
+        return queue
+
+
+def send_later(job: Callable[..., None], *args: Any) -> None:
+    """Run `job(*args)` in an app context of its own once this request's answer has been
+    sent (the server closes it), so that nothing the job does, or does not, weighs on the
+    answer; outside a request, once this app context ends. The job has no request: what
+    it needs from one (the language, the site's addresses) comes in its arguments. A job
+    that fails is logged, without its message."""
+    jobs = g.get(_LATER)
+    if jobs is None:
+        jobs = []
+        setattr(g, _LATER, jobs)
+        if has_request_context():
+            after_this_request(_start_once_sent)
+    jobs.append((job, args))
+
+
+def _start_once_sent(response: Response) -> Response:
+    jobs = g.pop(_LATER, None)
+    if jobs:
+        response.call_on_close(_queue(current_app._get_current_object()).hold(jobs))
+    return response
+
+
+@appcontext_tearing_down.connect
+def _start_the_rest(app: Flask, **_extra: Any) -> None:
+    jobs = g.pop(_LATER, None)
+    if jobs:
+        _queue(app).start(jobs)
+
+
+def wait_for_mail(app: Flask | None = None, timeout: float | None = None) -> bool:
+    """Run every mail job asked for so far, those of answers not yet sent (or never closed,
+    as by a test client) included, and wait until they are done: tests read the outbox
+    after this. False if `timeout` seconds passed first."""
+    app = app or current_app._get_current_object()
+    queue = app.extensions.get(_QUEUE)
+    return queue is None or queue.wait(timeout)
+
+
+def external_links() -> Callable[..., str]:
+    """Builds this site's full addresses as this request sees them (host, scheme, prefix),
+    also once the request is over: for a mail job, whose links point at the same site."""
+    adapter = current_app.create_url_adapter(request)
+
+    def link(endpoint: str, **values: Any) -> str:
+        return adapter.build(endpoint, values, force_external=True)
+
+    return link
+
+
+def outbox_folder(app: Flask | None = None) -> Path:
+    """Where mail goes without MAIL_SERVER: the app's instance folder's outbox."""
+    return Path((app or current_app).instance_path) / "outbox"

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from email import message_from_bytes
 from email import policy as email_policy
@@ -22,6 +23,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import create_app, database
 from app.extensions import db
+from app.mail import wait_for_mail
 from config import ROOT, TestConfig
 
 # The command line speaks the terminal's language: the tests read English unless they ask.
@@ -90,6 +92,8 @@ def migrate(app: Flask, revision: str = "head") -> None:
 
 
 def dispose(app: Flask) -> None:
+    # A mail job still running would find its database gone.
+    wait_for_mail(app)
     with app.app_context():
         db.engine.dispose()
 
@@ -166,7 +170,11 @@ def app_context(app) -> Iterator[None]:
 
 def outbox(app: Flask | Path) -> list[EmailMessage]:
     """The emails an app (or the instance folder of a server) wrote to its development
-    outbox, oldest first."""
+    outbox, oldest first. Pages queue their mail (`app.mail.send_later`): an app's queue is
+    waited for first; a server's outbox may still be missing what it is writing (see
+    `latest_link`)."""
+    if isinstance(app, Flask):
+        wait_for_mail(app)
     folder = Path(app.instance_path if isinstance(app, Flask) else app) / "outbox"
     return [
         message_from_bytes(path.read_bytes(), policy=email_policy.default)
@@ -174,14 +182,19 @@ def outbox(app: Flask | Path) -> list[EmailMessage]:
     ]
 
 
-def latest_link(app: Flask | Path, address: str, marker: str) -> str | None:
-    """The path of the newest link containing `marker` emailed to `address`, if any."""
+def latest_link(app: Flask | Path, address: str, marker: str, wait: float = 10.0) -> str | None:
+    """The path of the newest link containing `marker` emailed to `address`, if any. A
+    server in another process is given `wait` seconds to write it."""
     pattern = re.compile(rf"https?://[^/\s]+(\S*{re.escape(marker)}\S*)")
-    for message in reversed(outbox(app)):
-        found = pattern.search(message.get_content()) if message["To"] == address else None
-        if found:
-            return found.group(1)
-    return None
+    deadline = time.monotonic() + (0 if isinstance(app, Flask) else wait)
+    while True:
+        for message in reversed(outbox(app)):
+            found = pattern.search(message.get_content()) if message["To"] == address else None
+            if found:
+                return found.group(1)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
 
 
 class Browser(FlaskClient):

@@ -39,7 +39,7 @@ from app.extensions import content, csrf, db, limiter, login_manager
 from app.guards import signed_in
 from app.i18n import current_language, preferred_language, switch_language_url
 from app.learn import KEPT_ANSWERS
-from app.mail import send_mail
+from app.mail import external_links, send_later, send_mail
 from app.models import TokenPurpose, User
 from app.services import accounts, privacy
 
@@ -185,24 +185,48 @@ def register():
         return _form_page("account/register.html", form, next=_safe_next())
     if not form.validate():
         return _form_page("account/register.html", form, 422, next=_safe_next())
-    hours = current_app.config["CONFIRMATION_HOURS"]
+    # Whether the address already has an account is found out after the answer, by the
+    # mail job, which also makes the account: until then both take the same steps.
+    send_later(
+        _finish_sign_up,
+        form.email.data,
+        form.password.data,
+        form.display_name.data,
+        # The language of the page signed up on, as for every email sent from a page:
+        # whoever reads it has just been reading that language.
+        g.lang,
+        _safe_next(),
+        request.remote_addr,
+        current_app.config["CONFIRMATION_HOURS"],
+        external_links(),
+    )
+    return render_template("account/check_email.html", email=form.email.data)
+
+
+def _finish_sign_up(
+    email: str,
+    password: str,
+    display_name: str,
+    language: str,
+    next_page: str | None,
+    ip_address: str | None,
+    hours: int,
+    link_for,
+) -> None:
+    """The mail job of `register`: start the sign-up and send its link, or tell the owner
+    of an address that already has an account how to sign in."""
     outcome, user, token = accounts.register(
         db.session,
-        email=form.email.data,
-        password=form.password.data,
-        display_name=form.display_name.data,
-        language=g.lang,
+        email=email,
+        password=password,
+        display_name=display_name,
+        language=language,
         valid_for=dt.timedelta(hours=hours),
-        ip_address=request.remote_addr,
+        ip_address=ip_address,
     )
-    # The language of the page signed up on, as for every email sent from a page: whoever
-    # reads it has just been reading that language.
-    language = g.lang
     with force_locale(language):
         if outcome is accounts.RegistrationOutcome.CONFIRM:
-            link = url_for(
-                "account.confirm", lang=language, token=token, next=_safe_next(), _external=True
-            )
+            link = link_for("account.confirm", lang=language, token=token, next=next_page)
             _send_course_mail(
                 language,
                 user.email,
@@ -226,11 +250,10 @@ def register():
                     "address, which already has an account. To sign in: %(login)s\nIf you "
                     "forgot your password: %(forgot)s\n\nIf it was not you, nothing has changed.",
                     name=user.display_name,
-                    login=url_for("account.login", lang=language, _external=True),
-                    forgot=url_for("account.forgot_password", lang=language, _external=True),
+                    login=link_for("account.login", lang=language),
+                    forgot=link_for("account.forgot_password", lang=language),
                 ),
             )
-    return render_template("account/check_email.html", email=form.email.data)
 
 
 def _send_course_mail(language: str, to: str, subject: str, body: str) -> None:
@@ -419,13 +442,16 @@ def forgot_password():
     if form.is_submitted():
         if not form.validate():
             return _form_page("account/forgot.html", form, 422)
-        minutes = current_app.config["PASSWORD_RESET_MINUTES"]
-        started = accounts.start_password_reset(
-            db.session, form.email.data, dt.timedelta(minutes=minutes)
+        # Whether the address has an account is found out after the answer, by the mail
+        # job: until then both take the same steps, and so the same time.
+        send_later(
+            _send_reset_link,
+            form.email.data,
+            current_app.config["PASSWORD_RESET_MINUTES"],
+            # The language of the page the reset was asked from: the one its reader chose.
+            current_language(),
+            external_links(),
         )
-        if started is not None:
-            user, token = started
-            _send_reset_link(user, token, minutes)
         flash(
             _("If an account uses this address, we have sent it a link to choose a new password."),
             "info",
@@ -434,10 +460,14 @@ def forgot_password():
     return _form_page("account/forgot.html", form)
 
 
-def _send_reset_link(user: User, token: str, minutes: int) -> None:
-    # The language of the page the reset was asked from: the one its reader chose.
-    language = current_language()
-    link = url_for("account.reset_password", lang=language, token=token, _external=True)
+def _send_reset_link(email: str, minutes: int, language: str, link_for) -> None:
+    """The mail job of `forgot_password`: a link for the account with this address, if
+    there is an active one; else nothing."""
+    started = accounts.start_password_reset(db.session, email, dt.timedelta(minutes=minutes))
+    if started is None:
+        return
+    user, token = started
+    link = link_for("account.reset_password", lang=language, token=token)
     with force_locale(language):
         _send_course_mail(
             language,

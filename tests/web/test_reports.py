@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import content, db
+from app.mail import wait_for_mail
 from app.models import AuditLogEntry, LessonProgress, QuizAttempt, Role, User, utcnow
 from app.services import accounts, reports
 from app.services.reports import PROGRESS_COLUMNS, SUMMARY_COLUMNS
@@ -513,6 +514,7 @@ def test_pages_with_personal_data_are_never_stored_by_a_browser(app, admin):
 def test_an_unconfirmed_sign_up_gets_no_role_and_cannot_stand_in_as_the_last_admin(app, admin):
     sign_up = {"email": "ghost@example.org", "password": PASSWORD, "display_name": "Ghost"}
     app.test_client().submit("/pt/register", data=sign_up)
+    wait_for_mail(app)  # the account is made by the mail job, after the answer
     with app.app_context():
         ghost = accounts.find_user(db.session, "ghost@example.org")
         admin_id = accounts.find_user(db.session, "admin@example.org").id
@@ -535,6 +537,7 @@ def test_an_unconfirmed_sign_up_gets_no_role_and_cannot_stand_in_as_the_last_adm
     assert put_right.status_code == 303, "the unconfirmed admin can be made a learner"
     assert "Este endereço ainda não foi confirmado" in promoted.get_data(as_text=True)
     app.test_client().submit("/pt/register", data={**sign_up, "password": "another passphrase"})
+    wait_for_mail(app)
     with app.app_context():
         assert db.session.get(User, ghost_id).role is Role.LEARNER, "a new sign-up starts afresh"
 
