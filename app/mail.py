@@ -7,6 +7,7 @@ page answers in the same time whether or not the job finds someone to write to."
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
@@ -16,6 +17,8 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
@@ -35,9 +38,15 @@ from app.models import utcnow
 
 log = logging.getLogger(__name__)
 
+# How long the development outbox keeps a message: long enough to follow a link sent
+# during a week's work, short enough that people's names and addresses do not pile up.
+OUTBOX_DAYS = 7
+
 # One thread: mails go out in the order they were asked for, and a page is never what
 # waits for them.
 MAIL_THREADS = 1
+# How long erasing waits for mail already queued, so none is written after it looked.
+QUEUED_MAIL_WAIT_SECONDS = 10
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -213,3 +222,61 @@ def external_links() -> Callable[..., str]:
 def outbox_folder(app: Flask | None = None) -> Path:
     """Where mail goes without MAIL_SERVER: the app's instance folder's outbox."""
     return Path((app or current_app).instance_path) / "outbox"
+
+
+def _outbox_mails() -> list[Path]:
+    outbox = outbox_folder()
+    return sorted(outbox.glob("*.eml")) if outbox.is_dir() else []
+
+
+def forget_mail_to(address: str) -> int:
+    """Delete the outbox's messages to `address` (compared without case, as accounts are),
+    those still queued included; return how many. Found by their To and Cc headers: the
+    file names say nothing about whom they were for."""
+    if not current_app.config.get("MAIL_SERVER"):
+        wait_for_mail(timeout=QUEUED_MAIL_WAIT_SECONDS)
+    wanted = address.strip().lower()
+    deleted = 0
+    for path in _outbox_mails():
+        if _addressed_to(path, wanted):
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def _addressed_to(path: Path, address: str) -> bool:
+    raw = path.read_bytes()
+    try:
+        message = BytesParser(policy=default_policy).parsebytes(raw, headersonly=True)
+        return any(
+            found.addr_spec.strip().lower() == address
+            for name in ("To", "Cc")
+            for header in message.get_all(name, [])
+            for found in header.addresses
+        )
+    except Exception:  # noqa: BLE001  (a message we cannot read may still name the person)
+        return address.encode() in raw.lower()
+
+
+def purge_outbox(*, dry_run: bool, now: dt.datetime | None = None) -> int:
+    """Delete the outbox's messages older than OUTBOX_DAYS, by their Date header (or, in a
+    message without one, when the file was written); return how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=OUTBOX_DAYS)
+    expired = [path for path in _outbox_mails() if _written_at(path) < cutoff]
+    if not dry_run:
+        for path in expired:
+            path.unlink(missing_ok=True)
+    return len(expired)
+
+
+def _written_at(path: Path) -> dt.datetime:
+    with path.open("rb") as file:
+        date = BytesParser(policy=default_policy).parse(file, headersonly=True)["Date"]
+    written = getattr(date, "datetime", None)
+    if written is None or written.tzinfo is None:
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    return written
+
+
+def outbox_exists() -> bool:
+    return outbox_folder().is_dir()

@@ -19,6 +19,7 @@ from app.content import Course, DataCategory, DataRegister, Lesson
 from app.content.register import Erasure, Purge, Storage, digest
 from app.database import flush_erased_pages, insert_unless_present
 from app.extensions import db
+from app.mail import forget_mail_to, outbox_exists, purge_outbox
 from app.models import (
     AuditLogEntry,
     ConsentEvent,
@@ -219,7 +220,9 @@ def _erasure_order(register: DataRegister) -> list[Storage]:
 
 def erase_account(session: Session, register: DataRegister, user_id: int) -> None:
     """Delete or anonymise, as the register says, every row about the person, then make
-    sure the erased values are gone from the database files too."""
+    sure the erased values are gone from the database files too, and from the development
+    outbox: the messages to them carry their address and name."""
+    email = session.scalar(sa.select(User.email).where(User.id == user_id))
     done: set[tuple[str, Erasure]] = set()
     for storage in _erasure_order(register):
         if (storage.table, storage.erasure) in done or storage.erasure is Erasure.KEEP:
@@ -234,6 +237,8 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     session.commit()
     flush_erased_pages(session)
     session.commit()
+    if email is not None:
+        forget_mail_to(email)
 
 
 # Who acted, as an audit log entry's details say.
@@ -341,7 +346,8 @@ def _expired(storage: Storage, category: DataCategory, now: dt.datetime) -> sa.C
 def purge(
     session: Session, register: DataRegister, *, dry_run: bool, now: dt.datetime | None = None
 ) -> dict[str, int]:
-    """Delete, or erase whole accounts, past each category's retention period. Returns the
+    """Delete, or erase whole accounts, past each category's retention period, and the
+    development outbox's messages past theirs (`outbox`, when there is one). Returns the
     count per category; a dry run counts without changing anything. Running it twice in a
     row finds nothing the second time."""
     now = now or utcnow()
@@ -365,4 +371,7 @@ def purge(
             counts[category.id] = counts.get(category.id, 0) + count
     if not dry_run:
         session.commit()
+    if outbox_exists():
+        # Not in the register: only development has an outbox (see app.mail).
+        counts["outbox"] = purge_outbox(dry_run=dry_run, now=now)
     return counts

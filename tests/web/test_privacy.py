@@ -6,13 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
+from email import message_from_bytes
+from email import policy as email_policy
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from babel.dates import format_date
 from markupsafe import Markup
 
+from app import mail
 from app.content import load_course
 from app.extensions import content, db
 from app.models import (
@@ -27,7 +32,14 @@ from app.models import (
 )
 from app.services import accounts, privacy
 from config import ROOT
-from tests.conftest import NOTICE_VERSION_FIELD, Browser, dispose, make_app, right_answers
+from tests.conftest import (
+    NOTICE_VERSION_FIELD,
+    Browser,
+    dispose,
+    make_app,
+    outbox,
+    right_answers,
+)
 from tests.content.conftest import lesson_file
 
 COURSE = load_course(ROOT / "lessons")
@@ -343,6 +355,41 @@ def test_erasure_leaves_no_trace(app, client, database_url, caplog):
     assert not [r for r in caplog.records if EMAIL in r.getMessage()]
 
 
+def outbox_files(app) -> list[Path]:
+    outbox(app)  # once the mail queue has written everything
+    return sorted((Path(app.instance_path) / "outbox").glob("*.eml"))
+
+
+def test_erasure_deletes_the_outbox_emails_to_the_learner_and_no_others(app, client):
+    """The development outbox keeps every email sent, with the reader's address and name;
+    erasing an account, by the learner or from the command line, deletes those sent to it."""
+    client.register("es", email=EMAIL, display_name="Anabela Quintas")
+    client.submit("/es/", "/es/logout")
+    # Every kind of email there is: the sign-up's, "you already have an account", a reset.
+    again = {"email": "ANA@example.org", "password": "another passphrase", "display_name": "X"}
+    client.submit("/es/register", data=again)
+    client.submit("/es/password/forgot", data={"email": EMAIL})
+    app.test_client().register("en", email="bo@example.org", display_name="Bo Bystander")
+    app.test_client().register("pt", email="cy@example.org", display_name="Cy Cardoso")
+    assert len(outbox_files(app)) == 5
+
+    client.login("es")
+    erased = client.submit("/es/account/data", "/es/account/erase", {"password": PASSWORD})
+    assert erased.status_code == 303
+    by_command = app.test_cli_runner().invoke(args=["privacy", "erase", "cy@example.org", "--yes"])
+    assert by_command.exit_code == 0, by_command.output
+
+    left = outbox_files(app)
+    for path in left:
+        stored = path.read_bytes()
+        message = message_from_bytes(stored, policy=email_policy.default)
+        read = "\n".join(f"{name}: {value}" for name, value in message.items())
+        read = (read + "\n" + message.get_content()).lower()
+        for trace in (EMAIL, "anabela", "quintas", "cy@example.org", "cardoso"):
+            assert trace not in read and trace.encode() not in stored.lower(), (trace, path)
+    assert [message["To"] for message in outbox(app)] == ["bo@example.org"]
+
+
 def test_admins_handle_export_and_erasure_requests_with_an_audit_log(app, client):
     client.register("en", email="admin@example.org")
     with app.app_context():
@@ -492,6 +539,29 @@ def test_sign_ups_never_confirmed_are_erased_after_a_week_unless_a_link_still_wo
         "resetting@example.org",
         "retried@example.org",
     ]
+
+
+def test_the_purge_deletes_outbox_emails_over_a_week_old(app, monkeypatch):
+    now = utcnow()
+    with app.app_context():
+        for days, address in ((8, "old@example.org"), (6, "recent@example.org")):
+            monkeypatch.setattr(mail, "utcnow", lambda days=days: now - dt.timedelta(days=days))
+            mail.send_mail(address, "Hello", "Hello")
+    # A message without a Date header counts from when its file was written.
+    undated = Path(app.instance_path) / "outbox" / "undated.eml"
+    undated.write_bytes(b"To: undated@example.org\nSubject: Hello\n\nHello\n")
+    eight_days_ago = (now - dt.timedelta(days=8)).timestamp()
+    os.utime(undated, (eight_days_ago, eight_days_ago))
+    runner = app.test_cli_runner()
+
+    dry = runner.invoke(args=["privacy", "purge", "--dry-run"])
+    assert dry.exit_code == 0 and "outbox: would purge 2" in dry.output, dry.output
+    assert len(outbox(app)) == 3
+    real = runner.invoke(args=["privacy", "purge"])
+    assert "outbox: purged 2" in real.output, real.output
+    assert [message["To"] for message in outbox(app)] == ["recent@example.org"]
+    again = runner.invoke(args=["privacy", "purge"])
+    assert "outbox: purged 0" in again.output
 
 
 def test_command_line_export_and_erasure_are_audited(app, tmp_path):
