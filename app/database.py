@@ -6,7 +6,9 @@ from __future__ import annotations
 import fcntl
 import importlib
 import logging
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -119,16 +121,50 @@ def _unicode_lower_postgresql(element: unicode_lower, compiler, **kw) -> str:
 
 def upgrade_to_latest(revision: str = "head") -> None:
     """Apply every pending Alembic migration (the only way the schema is made). Processes
-    that start together, such as gunicorn's workers, take turns: none applies a migration
-    that another has just applied."""
+    that start together take turns (see `migration_lock`)."""
     import flask_migrate
 
     bind_migrations(current_app._get_current_object())
-    lock_path = Path(current_app.instance_path) / "migrate.lock"
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    flask_migrate.upgrade(directory=current_app.config["MIGRATIONS_DIR"], revision=revision)
+
+
+# Any fixed number will do: PostgreSQL keeps advisory locks per database. This one is
+# "Aula" in ASCII.
+MIGRATION_LOCK_KEY = 0x41756C61
+
+
+@contextmanager
+def migration_lock(connection: sa.Connection) -> Iterator[None]:
+    """Held while migrations run on `connection` (migrations/env.py takes it, for start-up
+    and `flask db` alike), so that processes migrating at once take turns: the next one
+    reads the schema's revision only once the previous one has committed, and applies
+    nothing already applied.
+
+    On PostgreSQL the lock is the database's own, so it holds between hosts, whatever their
+    instance folders. A SQLite file is only ever shared by processes of one machine: they
+    lock a file beside it, which no instance folder setting can split."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK_KEY)))
+        # Alembic commits only a transaction it begins itself, so this one ends here; the
+        # lock, taken for the session, stays until unlocked.
+        connection.commit()
+        try:
+            yield
+        finally:
+            # A failed migration's transaction must end before the connection is used again.
+            connection.rollback()
+            connection.execute(sa.select(sa.func.pg_advisory_unlock(MIGRATION_LOCK_KEY)))
+            connection.commit()
+        return
+    database = connection.engine.url.database
+    if connection.dialect.name != "sqlite" or not database or database == ":memory:":
+        # A database in memory belongs to this process alone.
+        yield
+        return
+    lock_path = Path(database).with_name(f"{Path(database).name}-migrate.lock")
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        flask_migrate.upgrade(directory=current_app.config["MIGRATIONS_DIR"], revision=revision)
+        yield
 
 
 def read_at_once(session: Session, *statements: sa.Executable) -> list[list[sa.Row]]:

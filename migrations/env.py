@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from flask import current_app
 
+from app.database import migration_lock
 from app.models import UTCDateTime
 
 database = current_app.extensions["migrate"].db
@@ -34,7 +35,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    with database.engine.connect() as connection:
+    with database.engine.connect() as connection, migration_lock(connection):
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # SQLite alters a table by copying it and dropping the old copy: with foreign

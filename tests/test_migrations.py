@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 
 import flask_migrate
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from app import database
 from app.extensions import content, db
 from app.models import LessonProgress, User, utcnow
 from app.services import accounts, privacy
 from config import ROOT
+from tests.conftest import NO_POSTGRES, POSTGRES_URL
 from tests.web.servers import app_environment
 
 
@@ -99,3 +104,80 @@ def test_an_erased_accounts_number_is_never_given_again(app):
             db.session, email="again@example.org", password="a passphrase", display_name="A"
         )
         assert again.id > newcomer_id
+
+
+# Each process imports all it needs, says so, then starts the app when told: the two
+# migrate at the same moment, as two hosts restarted together do.
+START_WHEN_TOLD = """
+import logging, sys
+logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+import alembic.command, flask_migrate, psycopg, sqlalchemy.dialects.postgresql
+from app import create_app
+print("ready", flush=True)
+sys.stdin.readline()
+create_app()
+print("up", flush=True)
+"""
+
+
+@pytest.fixture
+def empty_postgres_database() -> Iterator[str]:
+    """A database of its own on TEST_DATABASE_URL's server, new and empty, dropped after."""
+    if not POSTGRES_URL:
+        pytest.skip(NO_POSTGRES)
+    name = f"aula_fresh_{uuid.uuid4().hex}"
+    server = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def test_two_hosts_starting_at_once_on_a_new_database_both_come_up(
+    empty_postgres_database, tmp_path
+):
+    """Each host has its own instance folder, so nothing on disk is shared: the two take
+    turns through a lock in the database, and the second finds the schema made."""
+    processes = []
+    for host in ("a", "b"):
+        env = app_environment(
+            tmp_path / host, DATABASE_URL=empty_postgres_database, AUTO_MIGRATE="1"
+        )
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", START_WHEN_TOLD],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    try:
+        for process in processes:
+            assert process.stdout.readline() == "ready\n", process.communicate()[1]
+        for process in processes:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        results = [process.communicate(timeout=120) for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    for process, (stdout, stderr) in zip(processes, results, strict=True):
+        assert process.returncode == 0 and stdout == "up\n", stderr
+    # Alembic names each migration it applies: one host applied them all, the other none.
+    applied = sorted(stderr.count("Running upgrade") for _, stderr in results)
+    assert applied[0] == 0 and applied[1] > 0, results
+
+    engine = sa.create_engine(empty_postgres_database)
+    with engine.connect() as connection:
+        versions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    engine.dispose()
+    assert versions == [(ScriptDirectory(ROOT / "migrations").get_current_head(),)]

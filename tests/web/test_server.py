@@ -93,12 +93,13 @@ def test_a_fresh_start_serves_the_course_and_a_restart_keeps_progress_and_sessio
 
 def test_a_process_starting_while_another_migrates_waits_its_turn(tmp_path):
     """gunicorn's workers all start at once on a new database: each migrates in turn, under
-    a lock in the instance folder, so none applies a migration another has just applied."""
+    a lock beside the SQLite file (whatever their instance folders), so none applies a
+    migration another has just applied."""
     instance = tmp_path / "instance"
     instance.mkdir()
-    env = app_environment(instance)
+    env = app_environment(instance, DATABASE_URL=f"sqlite:///{tmp_path / 'shared.db'}")
     command = [sys.executable, "-m", "flask", "--app", "app", "users", "list"]
-    with (instance / "migrate.lock").open("w") as lock:
+    with (tmp_path / "shared.db-migrate.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with pytest.raises(subprocess.TimeoutExpired):
             subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=3)
