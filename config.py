@@ -59,6 +59,9 @@ class Config:
     # shared between workers with e.g. redis://127.0.0.1:6379.
     RATELIMIT_STORAGE_URI: str = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED: bool = _flag("RATELIMIT_ENABLED", True)
+    # Production refuses memory:// (each worker would count apart) unless this promises that
+    # a single process serves the app: the alternative, turning the limits off, is worse.
+    RATELIMIT_SINGLE_PROCESS: bool = _flag("RATELIMIT_SINGLE_PROCESS", False)
     # Email (password reset). Without MAIL_SERVER, messages go to instance/outbox/.
     MAIL_SERVER: str | None = os.environ.get("MAIL_SERVER")
     MAIL_PORT: int = int(os.environ.get("MAIL_PORT", "587"))
@@ -75,8 +78,8 @@ class Config:
 
 
 class ProductionConfig(Config):
-    """Production refuses to start without an explicit SECRET_KEY and privacy contact
-    (see create_app)."""
+    """Production refuses to start without an explicit SECRET_KEY, privacy contact, mail
+    server and, for rate limits, a storage the workers share (see create_app)."""
 
     ENV_NAME = "production"
     PRIVACY_CONTACT: str = os.environ.get("PRIVACY_CONTACT", "")

@@ -43,6 +43,15 @@ def create_app(
             # Without it, sign-up and password emails would pile up on the server, unread,
             # with people's addresses and names in them.
             raise RuntimeError("MAIL_SERVER must be set in production: emails must reach people")
+        if _rate_limits_counted_per_process(app):
+            # Each worker would count apart: with 4 workers, up to 40 guesses per account, not
+            # the 10 promised.
+            raise RuntimeError(
+                "RATELIMIT_STORAGE_URI must be set in production to a storage the workers "
+                "share, such as redis://127.0.0.1:6379: with memory:// every worker counts "
+                "apart and the rate limits multiply (RATELIMIT_SINGLE_PROCESS=1 if the app "
+                "only ever runs as one process)"
+            )
 
     from app import database, errors, i18n, kept_pages, security, templating, terminal
     from app.account import bp as account_bp
@@ -120,6 +129,15 @@ def _configure_secret_key(app: Flask) -> None:
         finally:
             os.unlink(temporary)
     app.config["SECRET_KEY"] = key_file.read_text(encoding="utf-8").strip()
+
+
+def _rate_limits_counted_per_process(app: Flask) -> bool:
+    """Whether rate limits are on and counted in each process's memory (Flask-Limiter's
+    storage when none is named), without a promise that only one process runs."""
+    if not app.config.get("RATELIMIT_ENABLED") or app.config.get("RATELIMIT_SINGLE_PROCESS"):
+        return False
+    scheme = (app.config.get("RATELIMIT_STORAGE_URI") or "").partition("://")[0]
+    return scheme in {"", "memory"}
 
 
 def _configure_database(app: Flask) -> None:

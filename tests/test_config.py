@@ -29,6 +29,43 @@ def test_production_refuses_to_start_without_a_mail_server(tmp_path):
         create_app(ProductionConfig, settings)
 
 
+def production_settings(tmp_path, **settings) -> dict:
+    """Everything production requires, on a SQLite file, with `settings` on top."""
+    return {
+        "SECRET_KEY": "k" * 32,
+        "PRIVACY_CONTACT": "dpo@example.org",
+        "MAIL_SERVER": "smtp.example.org",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'aula.db'}",
+        **settings,
+    }
+
+
+@pytest.mark.parametrize("storage", ["memory://", "", None])
+def test_production_refuses_rate_limits_counted_in_each_workers_memory(tmp_path, storage):
+    """In memory, each of gunicorn's workers counts apart: 2 workers let 20 wrong
+    passwords through for one account before a 429, not 10."""
+    settings = production_settings(tmp_path, RATELIMIT_STORAGE_URI=storage)
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI must be set in production"):
+        create_app(ProductionConfig, settings)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_SINGLE_PROCESS": True},
+        {"RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_ENABLED": False},
+    ],
+    ids=["shared-storage", "one-process", "no-limits"],
+)
+def test_production_starts_when_rate_limits_are_counted_once(tmp_path, settings):
+    app = create_app(ProductionConfig, production_settings(tmp_path, **settings))
+    assert app.config["ENV_NAME"] == "production"
+    dispose(app)
+
+
 def test_development_generates_a_secret_key_once_and_keeps_it(tmp_path):
     settings = {"SECRET_KEY": None, "INSTANCE_PATH": str(tmp_path), "AUTO_MIGRATE": False}
     first = create_app(TestConfig, settings)

@@ -54,6 +54,7 @@ def test_session_cookies_are_httponly_lax_and_secure_in_production(client, tmp_p
             "SECRET_KEY": "k" * 32,
             "PRIVACY_CONTACT": "dpo@example.org",
             "MAIL_SERVER": "smtp.example.org",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
             "INSTANCE_PATH": str(tmp_path),
             "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}",
         },
