@@ -75,6 +75,10 @@ class Config:
     # default in development: the course's organisation, and a contact to be configured.
     PRIVACY_CONTROLLER: str | None = os.environ.get("PRIVACY_CONTROLLER")
     PRIVACY_CONTACT: str = os.environ.get("PRIVACY_CONTACT", "privacy@localhost")
+    # Admins must turn on two-step sign-in before using the staff pages.
+    REQUIRE_TWO_STEP_FOR_ADMINS: bool = _flag("REQUIRE_TWO_STEP_FOR_ADMINS", False)
+    # werkzeug's password hashing method; its default, scrypt, costs about 0.1 s a password.
+    PASSWORD_HASH_METHOD: str = "scrypt"
 
 
 class ProductionConfig(Config):
@@ -84,6 +88,7 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
     PRIVACY_CONTACT: str = os.environ.get("PRIVACY_CONTACT", "")
     AUTO_MIGRATE: bool = _flag("AUTO_MIGRATE", False)
+    REQUIRE_TWO_STEP_FOR_ADMINS: bool = _flag("REQUIRE_TWO_STEP_FOR_ADMINS", True)
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 
@@ -98,6 +103,8 @@ class TestConfig(Config):
     # Every test signs in from 127.0.0.1; the rate-limit tests turn limits back on.
     RATELIMIT_ENABLED = False
     LESSONS_DIR = str(ROOT / "lessons")
+    # Test accounts guard nothing: a cheap hash keeps the hundreds of sign-ins quick.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -84,6 +84,12 @@ COLUMNS = {
     "action": _l("Action"),
     "subject_ref": _l("About"),
     "details": _l("Details"),
+    "two_step_secret": _l("Authenticator app key"),
+    "two_step_last_step": _l("Last authenticator code used"),
+    "new_email": _l("New email address to confirm"),
+    "device": _l("Browser and system"),
+    "last_used_at": _l("Last used"),
+    "code_hash": _l("Recovery code (hashed)"),
 }
 
 TABLES = {
@@ -96,6 +102,8 @@ TABLES = {
     "security_events": _l("Sign-ins and security events"),
     "password_reset_tokens": _l("Links we emailed you"),
     "audit_log": _l("What the course team did"),
+    "user_sessions": _l("Where you are signed in"),
+    "recovery_codes": _l("Recovery codes for two-step sign-in"),
 }
 
 # A column whose name means something else in one table.
@@ -111,6 +119,7 @@ AUDIT_ACTIONS = {
     "deactivate": _l("Account deactivated"),
     "reactivate": _l("Account reactivated"),
     "report": _l("Report downloaded"),
+    "remove two-step": _l("Two-step sign-in removed (phone and recovery codes lost)"),
 }
 
 # Codes stored in a column, as a learner reads them.
@@ -122,10 +131,22 @@ STORED_CODES = {
         SecurityEventKind.SIGN_IN_FAILED: _l("Failed sign-in"),
         SecurityEventKind.SIGNED_OUT: _l("Signed out"),
         SecurityEventKind.PASSWORD_RESET: _l("Password changed with an emailed link"),
+        SecurityEventKind.PASSWORD_CHANGED: _l("Password changed"),
+        SecurityEventKind.LOCKED_OUT: _l("Sign-in paused after too many failed tries"),
+        SecurityEventKind.SECOND_STEP_FAILED: _l("Wrong two-step sign-in code"),
+        SecurityEventKind.RECOVERY_CODE_USED: _l("Signed in with a recovery code"),
+        SecurityEventKind.TWO_STEP_ENABLED: _l("Two-step sign-in turned on"),
+        SecurityEventKind.TWO_STEP_DISABLED: _l("Two-step sign-in turned off"),
+        SecurityEventKind.TWO_STEP_RESET: _l("Two-step sign-in removed by an administrator"),
+        SecurityEventKind.RECOVERY_CODES_RENEWED: _l("New recovery codes made"),
+        SecurityEventKind.EMAIL_CHANGED: _l("Email address changed"),
+        SecurityEventKind.SESSION_ENDED: _l("Signed out of another device"),
+        SecurityEventKind.ROLE_CHANGED: _l("Role changed"),
     },
     ("password_reset_tokens", "purpose"): {
         TokenPurpose.CONFIRM_EMAIL: _l("Confirming your email address"),
         TokenPurpose.RESET_PASSWORD: _l("Choosing a new password"),
+        TokenPurpose.CHANGE_EMAIL: _l("Confirming a new email address"),
     },
 }
 

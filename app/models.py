@@ -83,6 +83,14 @@ class User(UserMixin, db.Model):
     # Raised by database triggers whenever the account or any row of the learner's changes
     # (whatever wrote it): a page kept for the learner holds only while it is unchanged.
     state_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The authenticator app's shared secret, once two-step sign-in is turned on.
+    two_step_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The time step of the last code accepted: a code works once, even within its 30 s.
+    two_step_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+    @property
+    def has_two_step(self) -> bool:
+        return self.two_step_secret is not None
 
     def get_id(self) -> str:
         return f"{self.id}-{self.session_token}"
@@ -169,6 +177,7 @@ class QuizAnswer(db.Model):
 class TokenPurpose(enum.StrEnum):
     RESET_PASSWORD = "reset"
     CONFIRM_EMAIL = "confirm"
+    CHANGE_EMAIL = "change-email"
 
 
 class PasswordResetToken(db.Model):
@@ -183,6 +192,35 @@ class PasswordResetToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # For an email change: the address the link confirms, which becomes the account's.
+    new_email: Mapped[str | None] = mapped_column(sa.String(254))
+
+
+class UserSession(db.Model):
+    """One signed-in browser of an account: listed for its owner, who can end it. The
+    session cookie holds the secret; only its hash is kept."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The browser and system, as its User-Agent names them ("Firefox on Android").
+    device: Mapped[str | None] = mapped_column(sa.String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator app; kept hashed."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 

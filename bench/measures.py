@@ -20,7 +20,9 @@ from flask_wtf.csrf import generate_csrf
 
 from app.content import load_course
 from app.extensions import db
+from app.guards import SESSION_SECRET, mark_authenticated
 from app.models import User
+from app.services import sessions
 from bench.data import SECRET_KEY, SHIPPED, bench_app, seed, write_course
 from bench.load import Load, get_load, gunicorn, threads
 from config import ROOT
@@ -64,7 +66,10 @@ def signed_in_cookie(app, user_id: int) -> tuple[str, str]:
     """A session cookie of a signed-in learner and its CSRF token, made with the app's own
     secret key, as if the learner had signed in (hashing passwords is not what we measure)."""
     with app.test_request_context():
-        login_user(db.session.get(User, user_id))
+        user = db.session.get(User, user_id)
+        session[SESSION_SECRET] = sessions.start(db.session, user, None)
+        mark_authenticated()
+        login_user(user)
         token = generate_csrf()
         response = app.make_response("")
         app.session_interface.save_session(app, session, response)

@@ -164,3 +164,53 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(AccountPasswordForm):
     password = new_password_field(_l("New password"))
+
+
+def _code_field(label) -> StringField:
+    return StringField(
+        label,
+        filters=[_stripped],
+        validators=[
+            InputRequired(_l("Please enter the code.")),
+            Length(max=32, message=_l("This code is too long.")),
+        ],
+    )
+
+
+class SecondStepForm(FlaskForm):
+    code = _code_field(_l("Code from your authenticator app, or a recovery code"))
+
+
+class ConfirmIdentityForm(FlaskForm):
+    password = PasswordField(
+        _l("Your password"),
+        validators=[InputRequired(_l("Please enter your password to confirm."))],
+    )
+    code = StringField(
+        _l("Code from your authenticator app, or a recovery code"),
+        filters=[_stripped],
+        validators=[Length(max=32, message=_l("This code is too long."))],
+    )
+
+
+class ChangePasswordForm(AccountPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Please enter your current password."))],
+    )
+    password = new_password_field(_l("New password"))
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(
+        _l("New email address"),
+        validators=[
+            InputRequired(_l("Please enter your email address.")),
+            Email(_l("Please enter a valid email address.")),
+            Length(max=254, message=_l("This email address is too long.")),
+        ],
+    )
+
+
+class TwoStepSetupForm(FlaskForm):
+    code = _code_field(_l("The 6-digit code your app shows"))

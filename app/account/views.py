@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import time
 from typing import NoReturn
 from urllib.parse import urlsplit
 
@@ -21,10 +22,11 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
+from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.account import bp
 from app.account.forms import (
@@ -33,28 +35,43 @@ from app.account.forms import (
     LoginForm,
     RegisterForm,
     ResetPasswordForm,
+    SecondStepForm,
 )
 from app.errors import refuse
 from app.extensions import content, csrf, db, limiter, login_manager
-from app.guards import signed_in
+from app.guards import (
+    MUST_CHANGE_PASSWORD,
+    SESSION_SECRET,
+    mark_authenticated,
+    page_to_return_to,
+    recent_authentication,
+    signed_in,
+)
 from app.i18n import current_language, preferred_language, switch_language_url
 from app.learn import KEPT_ANSWERS
 from app.mail import external_links, send_later, send_mail
 from app.models import TokenPurpose, User
-from app.services import accounts, privacy
+from app.services import accounts, privacy, sessions, two_step
+from app.services.passwords import MIN_PASSWORD_LENGTH, password_problem
 
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """The user of a session cookie, if its token is still the account's current one."""
+    """The user of a session cookie, if its token is still the account's current one and
+    the session of its browser is still open."""
     user_id, token = User.read_id(session_id)
     try:
         user = db.session.get(User, user_id) if user_id is not None else None
+        if user is None or not user.is_active:
+            return None
+        if not secrets.compare_digest(user.session_token, token):
+            return None
+        # The browser's own session, which its owner may have ended from another one.
+        if sessions.find(db.session, user.id, session.get(SESSION_SECRET)) is None:
+            return None
     except sa.exc.OperationalError:
         # The database is unavailable: serve the page as to a visitor rather than fail it.
         db.session.rollback()
-        return None
-    if user is None or not user.is_active or not secrets.compare_digest(user.session_token, token):
         return None
     return user
 
@@ -65,19 +82,10 @@ def sign_in_first():
     page itself, or, for a form sent after the session ended, to the page the form was on
     (the form's own address answers only POST)."""
     flash(_("Please sign in to continue."), "info")
-    return redirect(url_for("account.login", next=_page_to_return_to()))
+    return redirect(url_for("account.login", next=page_to_return_to()))
 
 
-def _page_to_return_to() -> str:
-    if request.method == "GET":
-        return request.full_path.rstrip("?")
-    referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
-        return f"{referrer.path}?{referrer.query}" if referrer.query else referrer.path
-    return url_for("learn.course")
-
-
-def _safe_next() -> str | None:
+def safe_next() -> str | None:
     """The `next` page if it is a path on this site; anything else could send the
     learner to another site after signing in."""
     target = request.args.get("next", "")
@@ -87,7 +95,8 @@ def _safe_next() -> str | None:
     return target
 
 
-def _sign_in(user: User):
+def _sign_in(user: User, *, weak_password: bool = False, next_page: str | None = None):
+    """Start the account's session in this browser, once every step is passed."""
     # A fresh session: nothing set before signing in (by anyone) carries over but quiz
     # answers waiting to be sent, and only to the account whose session they outlived.
     kept_answers = session.get(KEPT_ANSWERS)
@@ -95,8 +104,29 @@ def _sign_in(user: User):
     if kept_answers and kept_answers.get("account") == user.id:
         session[KEPT_ANSWERS] = kept_answers
     session.permanent = True
-    login_user(user, remember=True)
-    return redirect(_safe_next() or url_for("learn.course"), code=303)
+    session[SESSION_SECRET] = sessions.start(db.session, user, request.user_agent.string)
+    mark_authenticated()
+    # No remember-me cookie: the session cookie itself lasts a year, and a second cookie
+    # would bring back a session its owner ended from another device.
+    login_user(user, remember=False)
+    accounts.signed_in(db.session, user, request.remote_addr)
+    next_page = next_page or safe_next() or url_for("learn.course")
+    if weak_password:
+        # Signed in, so not locked out; but nothing else opens until the password is one
+        # today's rules accept.
+        session[MUST_CHANGE_PASSWORD] = True
+        flash(
+            _(
+                "Your password no longer meets our rules: passwords now need at least "
+                "%(count)d characters and must not be easy to guess. Please choose a new one.",
+                count=MIN_PASSWORD_LENGTH,
+            ),
+            "info",
+        )
+        next_page = url_for("account.change_password", next=next_page)
+    response = redirect(next_page, code=303)
+    trust_this_browser(response, user)
+    return response
 
 
 def _submitted_email() -> str:
@@ -116,20 +146,91 @@ def _account_key() -> str:
     return g.account_key
 
 
+def _account_and_address_key() -> str:
+    return f"{_account_key()}@{request.remote_addr}"
+
+
 def _not_signed_in(response) -> bool:
+    # A 303 is a sign-in, or the way on to its second step: the password was right.
     return response.status_code != 303
+
+
+TRUSTED_BROWSER_COOKIE = "aula_signed_in_before"
+TRUSTED_BROWSER_ACCOUNTS = 5
+
+
+def _trusted_browser_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="trusted-browser")
+
+
+def _trusted_accounts() -> list[int]:
+    try:
+        found = _trusted_browser_signer().loads(request.cookies.get(TRUSTED_BROWSER_COOKIE, ""))
+    except BadSignature:
+        return []
+    return (
+        [number for number in found if isinstance(number, int)] if isinstance(found, list) else []
+    )
+
+
+def is_trusted_browser(email: str) -> bool:
+    """Whether this browser has signed in to the account before: its failures are not
+    counted with everybody else's, so that guessing from anywhere cannot lock the owner out
+    of the browsers they use (OWASP's device cookies)."""
+    if TRUSTED_BROWSER_COOKIE not in request.cookies:
+        return False
+    user = accounts.find_user(db.session, email)
+    return user is not None and user.id in _trusted_accounts()
+
+
+def trust_this_browser(response, user: User) -> None:
+    """Remember, in a signed cookie sent only to the sign-in pages, that this browser
+    signed in to the account. The pages learners read get no cookie more: a visitor's page
+    kept whole is served only to browsers that send none."""
+    trusted = [user.id, *(n for n in _trusted_accounts() if n != user.id)]
+    value = _trusted_browser_signer().dumps(trusted[:TRUSTED_BROWSER_ACCOUNTS])
+    for language in content.course.languages:
+        response.set_cookie(
+            TRUSTED_BROWSER_COOKIE,
+            value,
+            max_age=365 * 24 * 3600,
+            path=url_for("account.login", lang=language),
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+            httponly=True,
+            samesite="Lax",
+        )
+
+
+def _note_lockout(_limit) -> None:
+    accounts.record_lockout(db.session, _submitted_email(), request.remote_addr)
 
 
 # Guessing passwords or probing for accounts: per address, and per account whatever the address.
 PER_ADDRESS = "20 per minute; 200 per hour"
 PER_ACCOUNT = "10 per 15 minutes"
+# ASVS 2.2.1: at most 100 failed sign-ins an hour on one account, from all addresses together.
+PER_ACCOUNT_HOURLY = "100 per hour"
 throttle_address = limiter.limit(PER_ADDRESS, methods=["POST"])
 throttle_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_account_key)
 # Only failed sign-ins count: a class signing in together from one school network, or a
 # learner signing in and out all day, is no guessing.
 throttle_sign_in_address = limiter.limit(PER_ADDRESS, methods=["POST"], deduct_when=_not_signed_in)
+# Per account from each address: a guesser's failures pause that address alone, and the
+# owner signing in from elsewhere is not held up by them.
 throttle_sign_in_account = limiter.limit(
-    PER_ACCOUNT, methods=["POST"], key_func=_account_key, deduct_when=_not_signed_in
+    PER_ACCOUNT,
+    methods=["POST"],
+    key_func=_account_and_address_key,
+    deduct_when=_not_signed_in,
+    on_breach=_note_lockout,
+)
+throttle_sign_in_account_hourly = limiter.limit(
+    PER_ACCOUNT_HOURLY,
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_not_signed_in,
+    exempt_when=lambda: is_trusted_browser(_submitted_email()),
+    on_breach=_note_lockout,
 )
 
 
@@ -182,9 +283,9 @@ def register():
         return switched
     form = RegisterForm(data=_typed_before())
     if not form.is_submitted():
-        return _form_page("account/register.html", form, next=_safe_next())
+        return _form_page("account/register.html", form, next=safe_next())
     if not form.validate():
-        return _form_page("account/register.html", form, 422, next=_safe_next())
+        return _form_page("account/register.html", form, 422, next=safe_next())
     # Whether the address already has an account is found out after the answer, by the
     # mail job, which also makes the account: until then both take the same steps.
     send_later(
@@ -195,7 +296,7 @@ def register():
         # The language of the page signed up on, as for every email sent from a page:
         # whoever reads it has just been reading that language.
         g.lang,
-        _safe_next(),
+        safe_next(),
         request.remote_addr,
         current_app.config["CONFIRMATION_HOURS"],
         external_links(),
@@ -227,7 +328,7 @@ def _finish_sign_up(
     with force_locale(language):
         if outcome is accounts.RegistrationOutcome.CONFIRM:
             link = link_for("account.confirm", lang=language, token=token, next=next_page)
-            _send_course_mail(
+            send_course_mail(
                 language,
                 user.email,
                 _("Confirm your email address"),
@@ -241,7 +342,7 @@ def _finish_sign_up(
                 ),
             )
         else:
-            _send_course_mail(
+            send_course_mail(
                 language,
                 user.email,
                 _("You already have an account"),
@@ -256,7 +357,7 @@ def _finish_sign_up(
             )
 
 
-def _send_course_mail(language: str, to: str, subject: str, body: str) -> None:
+def send_course_mail(language: str, to: str, subject: str, body: str) -> None:
     """An email that says which course it comes from, in its subject and signature."""
     course = content.course.text(content.course.title, language)
     send_mail(to, f"{subject} · {course}", f"{body}\n\n{course}")
@@ -290,7 +391,7 @@ def confirm(token: str):
             and current_user.id == confirmed.id
         ):
             # Opened again (a reload, a second tap) by the learner it signed in.
-            return redirect(_safe_next() or url_for("learn.course"), code=303)
+            return redirect(safe_next() or url_for("learn.course"), code=303)
         refuse(410, spent, _spent_confirmation_links())
     if request.method == "GET":
         # Someone signed in, opening another account's link: say whose session it ends.
@@ -299,9 +400,6 @@ def confirm(token: str):
     user = accounts.confirm_email(db.session, token)
     if user is None:
         refuse(410, spent, _spent_confirmation_links())
-    accounts.record_security_event(
-        db.session, user.id, accounts.SecurityEventKind.SIGNED_IN, request.remote_addr
-    )
     response = _sign_in(user)
     # After signing in, which starts a fresh session: a message flashed before would go.
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
@@ -312,10 +410,11 @@ def confirm(token: str):
 @csrf.exempt  # the form checks its token itself (see `register`)
 @throttle_sign_in_address
 @throttle_sign_in_account
+@throttle_sign_in_account_hourly
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next() or url_for("learn.course"))
+        return redirect(safe_next() or url_for("learn.course"))
     if switched := _switched_language():
         return switched
     form = LoginForm(data=_typed_before())
@@ -327,10 +426,103 @@ def login():
                 db.session, form.email.data, form.password.data, request.remote_addr
             )
             if user is not None:
-                return _sign_in(user)
+                weak = (
+                    password_problem(form.password.data, email=user.email, name=user.display_name)
+                    is not None
+                )
+                if user.has_two_step:
+                    return _ask_second_step(user, weak_password=weak)
+                return _sign_in(user, weak_password=weak)
             status = 401
             form.form_errors.append(_("The email or the password is not right."))
-    return _form_page("account/login.html", form, status, next=_safe_next(), refused=status == 401)
+    return _form_page("account/login.html", form, status, next=safe_next(), refused=status == 401)
+
+
+# Between the password and the second step: whose password was right, and until when the
+# second step may follow it.
+PENDING_SECOND_STEP = "second_step"
+SECOND_STEP_SECONDS = 5 * 60
+
+
+def _ask_second_step(user: User, *, weak_password: bool):
+    session.pop(PENDING_SECOND_STEP, None)
+    session[PENDING_SECOND_STEP] = {
+        "account": user.id,
+        # A password reset or a sign-out everywhere meanwhile ends the wait too.
+        "token": user.session_token,
+        "until": int(time.time()) + SECOND_STEP_SECONDS,
+        "weak": weak_password,
+        "next": safe_next(),
+    }
+    return redirect(url_for("account.second_step"), code=303)
+
+
+def _pending_account() -> User | None:
+    pending = session.get(PENDING_SECOND_STEP)
+    if not pending or pending["until"] < time.time():
+        return None
+    user = db.session.get(User, pending["account"])
+    if user is None or not user.is_active or user.session_token != pending["token"]:
+        return None
+    return user
+
+
+def _pending_account_key() -> str:
+    pending = session.get(PENDING_SECOND_STEP) or {}
+    return f"second-step:{pending.get('account')}"
+
+
+@bp.route("/<lang:lang>/login/two-step", methods=["GET", "POST"])
+@limiter.limit(PER_ADDRESS, methods=["POST"], deduct_when=_not_signed_in)
+@limiter.limit(
+    PER_ACCOUNT, methods=["POST"], key_func=_pending_account_key, deduct_when=_not_signed_in
+)
+def second_step():
+    """The code from the authenticator app, or a recovery code, after a right password."""
+    user = _pending_account()
+    if user is None:
+        session.pop(PENDING_SECOND_STEP, None)
+        flash(_("Please sign in again: the time for the second step ran out."), "info")
+        return redirect(url_for("account.login"), code=303)
+    form = SecondStepForm()
+    status = 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            pending = session.pop(PENDING_SECOND_STEP)
+            code = form.code.data
+            if two_step.verify_code(db.session, user, code):
+                return _sign_in(user, weak_password=pending["weak"], next_page=pending["next"])
+            if two_step.use_recovery_code(db.session, user, code):
+                accounts.record_security_event(
+                    db.session,
+                    user.id,
+                    accounts.SecurityEventKind.RECOVERY_CODE_USED,
+                    request.remote_addr,
+                )
+                left = two_step.recovery_codes_left(db.session, user.id)
+                response = _sign_in(user, weak_password=pending["weak"], next_page=pending["next"])
+                flash(
+                    ngettext(
+                        "You signed in with a recovery code. %(num)d code is left: you can "
+                        "make new ones on your security page.",
+                        "You signed in with a recovery code. %(num)d codes are left: you can "
+                        "make new ones on your security page.",
+                        left,
+                    ),
+                    "info",
+                )
+                return response
+            session[PENDING_SECOND_STEP] = pending
+            accounts.record_security_event(
+                db.session,
+                user.id,
+                accounts.SecurityEventKind.SECOND_STEP_FAILED,
+                request.remote_addr,
+            )
+            status = 401
+            form.code.errors.append(_("This code is not right, or has already been used."))
+    return render_template("account/second_step.html", form=form), status
 
 
 @bp.post("/<lang:lang>/logout")
@@ -338,7 +530,7 @@ def logout():
     """Sign out (by POST only, so a link elsewhere cannot sign anyone out)."""
     current_user_id = current_user.id if current_user.is_authenticated else None
     if current_user.is_authenticated:
-        accounts.sign_out_everywhere(db.session, current_user._get_current_object())
+        sessions.end_by_secret(db.session, current_user.id, session.get(SESSION_SECRET))
         accounts.record_security_event(
             db.session, current_user.id, accounts.SecurityEventKind.SIGNED_OUT, request.remote_addr
         )
@@ -373,7 +565,7 @@ def my_data():
 
 
 @bp.get("/account/data.json")
-@signed_in
+@recent_authentication
 def my_data_json():
     """The same, as a JSON download (GDPR Arts. 15 and 20)."""
     data = privacy.export_data(db.session, content.register, current_user.id, preferred_language())
@@ -405,7 +597,7 @@ def save_consents():
 
 
 @bp.post("/<lang:lang>/account/erase")
-@signed_in
+@recent_authentication
 def erase():
     """Erase the account and everything stored about the learner, after their password."""
     form = ErasureForm()
@@ -469,7 +661,7 @@ def _send_reset_link(email: str, minutes: int, language: str, link_for) -> None:
     user, token = started
     link = link_for("account.reset_password", lang=language, token=token)
     with force_locale(language):
-        _send_course_mail(
+        send_course_mail(
             language,
             user.email,
             _("Choose a new password"),
@@ -496,9 +688,11 @@ def _spent_reset_link() -> NoReturn:
 @throttle_address
 def reset_password(token: str):
     """Choose a new password with a reset link (once, before it expires)."""
-    if accounts.usable_link_owner(db.session, token, TokenPurpose.RESET_PASSWORD) is None:
+    owner_id = accounts.usable_link_owner(db.session, token, TokenPurpose.RESET_PASSWORD)
+    owner = db.session.get(User, owner_id) if owner_id is not None else None
+    if owner is None:
         _spent_reset_link()
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(account_email=owner.email, account_name=owner.display_name)
     if form.is_submitted():
         if not form.validate():
             return render_template("account/reset.html", form=form), 422

@@ -23,11 +23,11 @@ from app.admin import bp
 from app.admin.forms import ErasureRequestForm, ExportRequestForm
 from app.errors import refuse
 from app.extensions import content, db
-from app.guards import role_required
+from app.guards import recent_authentication, role_required
 from app.i18n import current_language
 from app.labels import AUDIT_ACTIONS, FILTERS, ROLES, SWITCHES
 from app.models import NoticeVersion, Role, User, utcnow
-from app.services import accounts, privacy, quizzes, reports
+from app.services import accounts, privacy, quizzes, reports, two_step
 from app.services import dashboard as dashboard_figures
 from app.services.reports import EmptyPeriod, InvalidFilter, ReportFilters
 
@@ -68,6 +68,7 @@ def privacy_record():
 
 @bp.post("/<lang:lang>/admin/privacy/export")
 @role_required(Role.ADMIN)
+@recent_authentication
 def export_for_request():
     """Export a learner's data for a request received by email; the export is logged."""
     form = ExportRequestForm()
@@ -89,6 +90,7 @@ def export_for_request():
 
 @bp.post("/<lang:lang>/admin/privacy/erase")
 @role_required(Role.ADMIN)
+@recent_authentication
 def erase_for_request():
     """Erase a learner's account for a request received by email, after the admin's
     password; the log keeps who did it and when, not whose data it was beyond a number."""
@@ -196,6 +198,8 @@ def learner(user_id: int):
             actions=AUDIT_ACTIONS.keys() - {"report"},
             subject=privacy.user_ref(user_id),
         ),
+        security_events=accounts.security_events(db.session, user_id, limit=AUDIT_ROWS_SHOWN),
+        security_days=content.register.category("security-events").retention_days,
     )
 
 
@@ -222,6 +226,7 @@ def allow_another_attempt(user_id: int, slug: str):
 
 @bp.get("/admin/reports/<any(progress, summary):kind>.<any(csv, xlsx, json):output>")
 @role_required(Role.ADMIN)
+@recent_authentication
 def report(kind: str, output: str):
     """A progress report as a file, streamed; recorded in the audit log with its filters
     and row count once it has been sent."""
@@ -286,6 +291,7 @@ def _back_to_users():
 
 @bp.post("/<lang:lang>/admin/users/<id:user_id>/role")
 @role_required(Role.ADMIN)
+@recent_authentication
 def change_role(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     try:
@@ -302,6 +308,9 @@ def change_role(user_id: int):
     if changed:
         privacy.record_audit(
             db.session, current_user.id, "role", privacy.user_ref(user.id), {"role": role.value}
+        )
+        accounts.record_security_event(
+            db.session, user.id, accounts.SecurityEventKind.ROLE_CHANGED, request.remote_addr
         )
     flash(_("%(email)s is now: %(role)s.", email=user.email, role=ROLES[role]), "success")
     return _back_to_users()
@@ -325,3 +334,30 @@ def change_active(user_id: int):
         privacy.record_audit(db.session, current_user.id, action, privacy.user_ref(user.id))
     flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
     return _back_to_users()
+
+
+@bp.post("/<lang:lang>/admin/users/<id:user_id>/two-step/remove")
+@role_required(Role.ADMIN)
+@recent_authentication
+def remove_two_step(user_id: int):
+    """Turn two-step sign-in off for someone who lost their phone and their recovery
+    codes, once the admin is satisfied it is them; logged."""
+    user = db.session.get(User, user_id) or abort(404)
+    if user.id == current_user.id:
+        _refuse(409, _("To turn off your own two-step sign-in, use your security page."))
+    if user.has_two_step:
+        two_step.disable(db.session, user)
+        accounts.record_security_event(
+            db.session, user.id, accounts.SecurityEventKind.TWO_STEP_RESET, request.remote_addr
+        )
+        privacy.record_audit(
+            db.session, current_user.id, "remove two-step", privacy.user_ref(user.id)
+        )
+        flash(
+            _(
+                "Two-step sign-in is off for %(name)s: they sign in with their password alone.",
+                name=user.display_name,
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.learner", user_id=user.id), code=303)

@@ -20,16 +20,48 @@ from app.models import (
     SecurityEvent,
     TokenPurpose,
     User,
+    UserSession,
     new_session_token,
     utcnow,
 )
 
+# The longest sign-in pause: a lockout goes on the record once per pause.
+LOCKOUT_NOTED_AGAIN_AFTER = dt.timedelta(minutes=15)
+
+
+# How passwords are hashed: werkzeug's scrypt, unless the app's PASSWORD_HASH_METHOD says
+# otherwise (the tests choose a cheap one: their accounts guard nothing).
+_hashing = {"method": "scrypt"}
+
+
+def use_hash_method(method: str) -> None:
+    _hashing["method"] = method
+
+
+def _normalised(password: str) -> str:
+    # NIST SP 800-63B 5.1.1.2: the same letters typed on another keyboard (a composed "ñ"
+    # or an "n" with a combining tilde) are the same password.
+    return unicodedata.normalize("NFKC", password)
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(_normalised(password), method=_hashing["method"])
+
+
+def _password_is(stored_hash: str, password: str) -> bool:
+    """Whether the password matches the stored hash. Hashes made before passwords were
+    normalised hold the password as it was typed."""
+    normalised = _normalised(password)
+    if check_password_hash(stored_hash, normalised):
+        return True
+    return normalised != password and check_password_hash(stored_hash, password)
+
 
 @functools.cache
-def _unused_hash() -> str:
+def _unused_hash(method: str) -> str:
     """Checked against when the email is unknown, so both failures cost the same time.
     Made at first use rather than at import, which it would slow by a tenth of a second."""
-    return generate_password_hash("an unused password that never matches")
+    return generate_password_hash("an unused password that never matches", method=method)
 
 
 class SecurityEventKind(enum.StrEnum):
@@ -38,6 +70,17 @@ class SecurityEventKind(enum.StrEnum):
     SIGN_IN_FAILED = "sign-in-failed"
     SIGNED_OUT = "signed-out"
     PASSWORD_RESET = "password-reset"
+    PASSWORD_CHANGED = "password-changed"
+    LOCKED_OUT = "locked-out"
+    SECOND_STEP_FAILED = "second-step-failed"
+    RECOVERY_CODE_USED = "recovery-code-used"
+    TWO_STEP_ENABLED = "two-step-enabled"
+    TWO_STEP_DISABLED = "two-step-disabled"
+    TWO_STEP_RESET = "two-step-reset"
+    RECOVERY_CODES_RENEWED = "recovery-codes-renewed"
+    EMAIL_CHANGED = "email-changed"
+    SESSION_ENDED = "session-ended"
+    ROLE_CHANGED = "role-changed"
 
 
 def record_security_event(
@@ -48,6 +91,18 @@ def record_security_event(
         SecurityEvent(user_id=user_id, kind=kind.value, ip_address=ip_address, occurred_at=utcnow())
     )
     session.commit()
+
+
+def security_events(session: Session, user_id: int, *, limit: int) -> list[SecurityEvent]:
+    """The account's security events, the newest first."""
+    return list(
+        session.scalars(
+            sa.select(SecurityEvent)
+            .where(SecurityEvent.user_id == user_id)
+            .order_by(SecurityEvent.occurred_at.desc(), SecurityEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def touch_activity(session: Session, user_id: int) -> None:
@@ -74,7 +129,11 @@ def _token_hash(token: str) -> str:
 
 
 def _issue_token(
-    session: Session, user: User, purpose: TokenPurpose, valid_for: dt.timedelta
+    session: Session,
+    user: User,
+    purpose: TokenPurpose,
+    valid_for: dt.timedelta,
+    new_email: str | None = None,
 ) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -85,6 +144,7 @@ def _issue_token(
             token_hash=_token_hash(token),
             created_at=now,
             expires_at=now + valid_for,
+            new_email=new_email,
         )
     )
     session.commit()
@@ -158,8 +218,9 @@ def reset_password(
         return None
     _spend_tokens(session, row.user_id, TokenPurpose.RESET_PASSWORD)
     user = session.get(User, row.user_id)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.session_token = new_session_token()
+    session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
     session.commit()
     record_security_event(session, user.id, SecurityEventKind.PASSWORD_RESET, ip_address)
@@ -189,7 +250,7 @@ def register(
     Registering again an address that is still unconfirmed replaces the first attempt's
     password and name, so nobody can prepare an account on someone else's address.
     """
-    password_hash = generate_password_hash(password)
+    password_hash = hash_password(password)
     user = find_user(session, email)
     if user is not None and user.email_confirmed_at is not None:
         return RegistrationOutcome.ALREADY_REGISTERED, user, None
@@ -263,7 +324,7 @@ def create_user(
     user = User(
         email=normalise_email(email),
         display_name=display_name.strip(),
-        password_hash=password_hash or generate_password_hash(password),
+        password_hash=password_hash or hash_password(password),
         role=role,
         language=language,
         last_active_at=now,
@@ -286,26 +347,47 @@ def authenticate(
     security event on the account it names, if there is one."""
     user = find_user(session, email)
     if user is None:
-        check_password_hash(_unused_hash(), password)
+        check_password_hash(_unused_hash(_hashing["method"]), password)
         return None
-    right = check_password_hash(user.password_hash, password)
+    right = _password_is(user.password_hash, password)
     if not right or not user.is_active or user.email_confirmed_at is None:
         record_security_event(session, user.id, SecurityEventKind.SIGN_IN_FAILED, ip_address)
         return None
-    record_security_event(session, user.id, SecurityEventKind.SIGNED_IN, ip_address)
-    touch_activity(session, user.id)
     return user
 
 
-def sign_out_everywhere(session: Session, user: User) -> None:
-    """End every session of the account, on every device: their cookies name the old token."""
-    user.session_token = new_session_token()
+def signed_in(session: Session, user: User, ip_address: str | None) -> None:
+    """Note a sign-in completed (after the second step, where there is one)."""
+    record_security_event(session, user.id, SecurityEventKind.SIGNED_IN, ip_address)
+    touch_activity(session, user.id)
+
+
+def change_password(session: Session, user: User, password: str) -> None:
+    """Set a new password chosen by the signed-in owner; the caller ends the account's other
+    sessions."""
+    user.password_hash = hash_password(password)
     session.commit()
+
+
+def record_lockout(session: Session, email: str, ip_address: str | None) -> None:
+    """Note that sign-in to the account is paused after too many failures: once per pause,
+    not at every refused try."""
+    user = find_user(session, email)
+    if user is None:
+        return
+    latest = session.scalar(
+        sa.select(sa.func.max(SecurityEvent.occurred_at)).where(
+            SecurityEvent.user_id == user.id,
+            SecurityEvent.kind == SecurityEventKind.LOCKED_OUT.value,
+        )
+    )
+    if latest is None or utcnow() - latest > LOCKOUT_NOTED_AGAIN_AFTER:
+        record_security_event(session, user.id, SecurityEventKind.LOCKED_OUT, ip_address)
 
 
 def password_matches(user: User, password: str) -> bool:
     """Whether `password` is the user's, for confirming a sensitive action."""
-    return check_password_hash(user.password_hash, password)
+    return _password_is(user.password_hash, password)
 
 
 class LastAdmin(Exception):
@@ -386,3 +468,36 @@ def remember_language(session: Session, user: User, language: str) -> None:
     """Keep the language the learner reads in, so the next visit to `/` opens in it."""
     user.language = language
     session.commit()
+
+
+def start_email_change(
+    session: Session, user: User, new_email: str, valid_for: dt.timedelta
+) -> tuple[str, str] | None:
+    """A link's secret that will make `new_email` the account's address, and that address;
+    None when another account has it already (the caller answers the same either way)."""
+    new_email = normalise_email(new_email)
+    if new_email == user.email or find_user(session, new_email) is not None:
+        return None
+    _spend_tokens(session, user.id, TokenPurpose.CHANGE_EMAIL)
+    token = _issue_token(session, user, TokenPurpose.CHANGE_EMAIL, valid_for, new_email=new_email)
+    return new_email, token
+
+
+def confirm_email_change(session: Session, token: str) -> tuple[User, str] | None:
+    """Make the link's new address the account's, once; returns the account and its old
+    address, or None for a link that no longer works. Raises EmailTaken (the link spent)
+    if another account took the new address meanwhile."""
+    row = _usable_token(session, token, TokenPurpose.CHANGE_EMAIL)
+    if row is None:
+        return None
+    _spend_tokens(session, row.user_id, TokenPurpose.CHANGE_EMAIL)
+    session.commit()
+    user = session.get(User, row.user_id)
+    old_email = user.email
+    user.email = row.new_email
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise EmailTaken(row.new_email) from None
+    return user, old_email

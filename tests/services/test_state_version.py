@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import content, db
 from app.models import User
-from app.services import accounts, privacy, progress, quizzes
+from app.services import accounts, privacy, progress, quizzes, sessions
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ def test_a_quiz_attempt_raises_the_version(learner_id):
 
 def test_account_changes_and_plain_sql_writes_raise_the_version(learner_id):
     before = version_of(learner_id)
-    accounts.sign_out_everywhere(db.session, db.session.get(User, learner_id))
+    sessions.end_all_but(db.session, db.session.get(User, learner_id), None)
     signed_out = version_of(learner_id)
     db.session.execute(
         sa.text("UPDATE users SET display_name = 'Lu Ferreira' WHERE id = :id"), {"id": learner_id}

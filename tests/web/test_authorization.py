@@ -37,6 +37,29 @@ MATRIX = {
     "account.my_data_json": ("GET", "/account/data.json", {"anonymous": SIGN_IN, "*": 200}),
     "account.save_consents": ("POST", "/en/account/consents", {"anonymous": SIGN_IN, "*": 303}),
     "account.erase": ("POST", "/en/account/erase", {"anonymous": SIGN_IN, "*": 422}),
+    "account.second_step": ("GET", "/en/login/two-step", {"*": 303}),
+    "account.confirm_identity": ("GET", "/en/account/confirm", {"anonymous": SIGN_IN, "*": 200}),
+    "account.security": ("GET", "/en/account/security", {"anonymous": SIGN_IN, "*": 200}),
+    "account.end_session": (
+        "POST",
+        "/en/account/sessions/999/end",
+        {"anonymous": SIGN_IN, "*": 303},
+    ),
+    "account.end_other_sessions": (
+        "POST",
+        "/en/account/sessions/end-others",
+        {"anonymous": SIGN_IN, "*": 303},
+    ),
+    "account.change_password": ("GET", "/en/account/password", {"anonymous": SIGN_IN, "*": 200}),
+    "account.change_email": ("GET", "/en/account/email", {"anonymous": SIGN_IN, "*": 200}),
+    "account.confirm_email_change": ("GET", "/en/account/email/confirm/unknown", {"*": 410}),
+    "account.two_step_setup": ("GET", "/en/account/two-step", {"anonymous": SIGN_IN, "*": 200}),
+    "account.two_step_off": ("POST", "/en/account/two-step/off", {"anonymous": SIGN_IN, "*": 303}),
+    "account.renew_recovery_codes": (
+        "POST",
+        "/en/account/two-step/recovery-codes",
+        {"anonymous": SIGN_IN, "*": 303},
+    ),
     "author.index": ("GET", "/en/author/", {"trainer": 200, "admin": 200}),
     "author.reload": ("POST", "/en/author/reload", {"trainer": 200, "admin": 200}),
     "author.preview": ("GET", f"/en/author/lessons/{LESSON}", {"trainer": 200, "admin": 200}),
@@ -61,6 +84,7 @@ MATRIX = {
     "admin.privacy_record": ("GET", "/en/admin/privacy", {"admin": 200}),
     "admin.export_for_request": ("POST", "/en/admin/privacy/export", {"admin": 422}),
     "admin.erase_for_request": ("POST", "/en/admin/privacy/erase", {"admin": 422}),
+    "admin.remove_two_step": ("POST", "/en/admin/users/1/two-step/remove", {"admin": 409}),
 }
 VISITORS = ("anonymous", "learner", "trainer", "admin")
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask, request, request_started
 
 from app.extensions import content, db
-from app.services import accounts, privacy, progress
+from app.services import accounts, privacy, progress, sessions
 from tests.conftest import dispose, make_app, migrate
 
 LESSON = "/en/lessons/{slug}"
@@ -115,7 +115,7 @@ def test_a_copied_cookie_gets_nothing_after_signing_out_everywhere(app, reader, 
 
     with app.app_context():
         user = accounts.find_user(db.session, "ana@example.org")
-        accounts.sign_out_everywhere(db.session, user)
+        sessions.end_all_but(db.session, user, None)
     page = copy.get(path, headers={"Cookie": cookie}).get_data(as_text=True)
     assert "Ana" not in page and "Sign in to save your progress" in page
 

@@ -347,7 +347,8 @@ def test_answers_sent_after_the_session_ended_wait_for_the_learner_to_sign_in(ap
     page = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
     other_device = app.test_client()
     other_device.login("pt")
-    other_device.submit("/pt/", "/pt/logout")  # which ends every session of the account
+    # Which ends every other session of the account.
+    other_device.submit("/pt/account/security", "/pt/account/sessions/end-others")
     answers = right_answers(LESSON.quiz)
     form = [("csrf_token", CSRF_FIELD.search(page).group(1)), ("attempt", "1"), *answers]
     form.append(("q-no-such-question", "x"))
@@ -377,7 +378,7 @@ def test_kept_answers_are_for_their_own_learner_only(app, learner):
     page = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
     other_device = app.test_client()
     other_device.login("pt")
-    other_device.submit("/pt/", "/pt/logout")
+    other_device.submit("/pt/account/security", "/pt/account/sessions/end-others")
     form = [("csrf_token", CSRF_FIELD.search(page).group(1)), ("attempt", "1")]
     sent = learner.post(
         f"/pt/lessons/{LESSON.slug}/quiz", data=MultiDict(form + right_answers(LESSON.quiz))
