@@ -1,4 +1,5 @@
-"""Error pages for people: translated HTML (or JSON when asked for), never a traceback."""
+"""Error pages for people: translated HTML (or JSON when asked for, or plain text when no
+address on the site can be made), never a traceback."""
 
 from __future__ import annotations
 
@@ -9,13 +10,24 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import sqlalchemy as sa
-from flask import Flask, abort, g, jsonify, make_response, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
+from flask.globals import request_ctx
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 
 from app.content import Lesson
 from app.content.lint import APP_LESSON_LINK
@@ -49,6 +61,9 @@ _MESSAGES = {
         _l("An unexpected error occurred on our side. Nothing you saved has been lost."),
     ),
 }
+# A host no address can be made for (a label longer than the 63 characters DNS allows,
+# say): no browser sends one to a site it has reached.
+BAD_HOST_MESSAGE = _l("The name of the site in the address is not valid. Please check the address.")
 CSRF_MESSAGE = _l(
     "The form has expired or was sent from another page. Please go back, reload the page "
     "and try again."
@@ -66,6 +81,11 @@ def _respond(status: int, message: str | None = None, help_links: Sequence[HelpL
         "application/json"
     ):
         return jsonify(error=str(title), message=message, status=status), status
+    if request_ctx.url_adapter is None:
+        # Werkzeug could not read the request's host, so no address on the site can be
+        # made for it: the page's stylesheet and links would each need one.
+        text = f"{title}\n\n{message}\n"
+        return Response(text, mimetype="text/plain"), status
     g.error_page = True
     return render_template(
         "errors/error.html",
@@ -122,6 +142,10 @@ def _handle_rate_limit(error: RateLimitExceeded):
     return response
 
 
+def _handle_bad_host(error: BadHost):
+    return _respond(400, str(BAD_HOST_MESSAGE))
+
+
 def _handle_csrf_error(error: CSRFError):
     return _respond(400, str(CSRF_MESSAGE))
 
@@ -141,6 +165,7 @@ def _handle_database_unavailable(error: sa.exc.OperationalError):
 
 def init_app(app: Flask) -> None:
     """Register the handlers for every HTTP error on the app."""
+    app.register_error_handler(BadHost, _handle_bad_host)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(RateLimitExceeded, _handle_rate_limit)
     app.register_error_handler(sa.exc.OperationalError, _handle_database_unavailable)

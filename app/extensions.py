@@ -105,9 +105,18 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+class _LoginManager(LoginManager):
+    """Flask-Login's, less a 500 for a remember-me cookie with characters no cookie it makes
+    has: it compares the cookie's signature with `hmac.compare_digest`, which raises for a
+    text that is not ASCII, and anyone can send one."""
+
+    def _load_user_from_remember_cookie(self, cookie: str):
+        return super()._load_user_from_remember_cookie(cookie) if cookie.isascii() else None
+
+
 db = SQLAlchemy(model_class=Base)
 limiter = Limiter(key_func=client_address)
-login_manager = LoginManager()
+login_manager = _LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 content = CourseContent()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Flask, abort, request
 from flask.wrappers import Response
 from flask_login import current_user
@@ -55,6 +57,24 @@ def _refuse_nul_characters() -> None:
         abort(400)
 
 
+def _refuse_forwarded_addresses_that_are_none() -> None:
+    """The proxy forwards the address the client reached it from. A forwarded one that is
+    no address at all (any text, too long for where security events keep it, say) was sent
+    by the client: round the proxy, or through one that passes on what it is sent. It is
+    bad input, answered with a 400, never recorded."""
+    address = request.remote_addr
+    if address == request.environ["werkzeug.proxy_fix.orig"]["REMOTE_ADDR"]:
+        return
+    try:
+        forwarded = ipaddress.ip_address(address or "")
+    except ValueError:
+        abort(400)
+    # A zone ("fe80::1%eth0") names a link of the proxy's own, never a client's, and may be
+    # any length.
+    if getattr(forwarded, "scope_id", None):
+        abort(400)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     app.after_request(_add_headers)
@@ -65,3 +85,4 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
         )
+        app.before_request(_refuse_forwarded_addresses_that_are_none)

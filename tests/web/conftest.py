@@ -23,3 +23,16 @@ def course_app(database_url, tmp_path):
     yield build
     for app in built:
         dispose(app)
+
+
+# A label longer than the 63 characters a host name may have: no address can be made for
+# this host.
+BAD_HOST = "a" * 64 + ".example.org"
+
+
+@pytest.fixture
+def proxied_app(database_url, tmp_path):
+    """The app as deployed: behind one reverse proxy, whose X-Forwarded-* headers it trusts."""
+    app = make_app(database_url, tmp_path / "proxied-instance", TRUSTED_PROXIES=1)
+    yield app
+    dispose(app)

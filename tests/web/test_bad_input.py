@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
+from flask import abort
 
 from app.content import load_course
 from app.extensions import db
+from app.models import SecurityEvent
 from app.services import accounts
 from config import ROOT
 from tests.conftest import CSRF_FIELD, outbox
+from tests.web.conftest import BAD_HOST
 
 COURSE_TITLES = load_course(ROOT / "lessons").title
 
@@ -236,3 +240,78 @@ def test_switching_language_on_the_sign_up_form_keeps_where_it_leads(client):
     token = CSRF_FIELD.search(form)[1]
     sent = client.post(page, data={"csrf_token": token, "switch_language": "es"})
     assert sent.location == f"/es/register?next=/es/lessons/{LESSON_1}"
+
+
+@pytest.mark.parametrize("path", ["/pt/login", "/healthz", "/pt/?x=1"])
+@pytest.mark.parametrize("header", ["Host", "X-Forwarded-Host"])
+def test_a_host_no_address_can_be_made_for_is_a_plain_400(proxied_app, path, header):
+    response = proxied_app.test_client().get(
+        path, headers={header: BAD_HOST, "Accept-Language": "pt"}
+    )
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert response.text.startswith("Pedido inválido\n\n")
+
+
+def test_a_host_no_address_can_be_made_for_is_told_as_such(client):
+    response = client.get("/en/login", headers={"Host": BAD_HOST})
+    assert response.text == (
+        "Bad request\n\n"
+        "The name of the site in the address is not valid. Please check the address.\n"
+    )
+    asked_for_json = client.get(
+        "/en/login", headers={"Host": BAD_HOST, "Accept": "application/json"}
+    )
+    assert asked_for_json.status_code == 400 and asked_for_json.json["status"] == 400
+
+
+def test_every_error_is_told_where_no_address_can_be_made(app):
+    """Whatever stops such a request before its page, it is told in plain text: a page in
+    HTML would need addresses for its stylesheet and links."""
+    stop = []
+
+    @app.before_request
+    def stop_the_request():
+        if isinstance(stop[0], int):
+            abort(stop[0])
+        raise stop[0]
+
+    client = app.test_client()
+    unavailable = sa.exc.OperationalError("SELECT 1", {}, Exception("database is locked"))
+    errors = [400, 401, 403, 404, 405, 409, 410, 413, 422, 429, 500, 503, unavailable]
+    for error in errors:
+        stop[:] = [error]
+        response = client.get("/pt/", headers={"Host": BAD_HOST})
+        assert response.status_code == (503 if error is unavailable else error)
+        assert response.mimetype == "text/plain" and "<" not in response.text
+    assert response.text.startswith("Temporariamente indisponível\n\n")
+
+
+def test_a_forwarded_client_address_that_is_none_is_a_400_and_not_recorded(proxied_app):
+    """Through the proxy, the address of a failed sign-in is recorded: the one the proxy
+    added last. A client that went round it could send anything."""
+    client = proxied_app.test_client()
+    client.register()
+    client.submit("/en/", "/en/logout")
+    sign_in = {"csrf_token": client.csrf_token("/en/login"), "email": "ana@example.org"}
+    sign_in["password"] = "not the password"
+    for address in ("a" * 46, "203.0.113.7\x00", "fe80::1%" + "x" * 40, "not an address"):
+        refused = client.post("/en/login", data=sign_in, headers={"X-Forwarded-For": address})
+        assert refused.status_code == 400, address
+    proxied = {"X-Forwarded-For": "192.0.2.1, 2001:db8::7"}
+    assert client.post("/en/login", data=sign_in, headers=proxied).status_code == 401
+    with proxied_app.app_context():
+        recorded = db.session.scalars(
+            sa.select(SecurityEvent.ip_address).where(
+                SecurityEvent.kind == accounts.SecurityEventKind.SIGN_IN_FAILED.value
+            )
+        ).all()
+    assert recorded == ["2001:db8::7"]
+
+
+def test_a_remember_me_cookie_that_none_of_ours_is_counts_for_nothing(app):
+    """Its signature is checked with `hmac.compare_digest`, which refuses to compare text
+    that is not ASCII."""
+    visitor = app.test_client(use_cookies=False)
+    for cookie in ("remember_token=1|\x80", "remember_token=\xe9"):
+        page = visitor.get("/en/", headers={"Cookie": cookie})
+        assert page.status_code == 200 and ">Sign in</a>" in page.text

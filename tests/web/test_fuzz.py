@@ -1,8 +1,10 @@
 """Property-based bad input: arbitrary text, bytes and methods at every form and URL
-parameter. Never a 5xx, and nothing reflected unescaped."""
+parameter, and in the headers that name the host, the client and its session. Never a 5xx,
+and nothing reflected unescaped."""
 
 from __future__ import annotations
 
+import string
 from urllib.parse import quote
 
 import pytest
@@ -136,5 +138,70 @@ def test_wrong_methods_and_raw_bytes_never_fail_the_server(client, counter, meth
                 ),
                 counter,
             )
+
+    send()
+
+
+def text_of_any_length(characters: st.SearchStrategy[str], most: int) -> st.SearchStrategy[str]:
+    """Text whose length is drawn evenly up to `most`: hypothesis draws mostly short text,
+    and the long ones are those that exceed a limit."""
+    return st.integers(0, most).flatmap(
+        lambda size: st.text(characters, min_size=size, max_size=size)
+    )
+
+
+# What a server hands the app as a header's value: Latin-1 text, any of it but a line
+# break, which would end the header.
+HEADER_TEXT = text_of_any_length(st.characters(max_codepoint=255, exclude_characters="\r\n"), 300)
+# Made only of the characters a host may have, so that Werkzeug lets them through to the
+# routing: labels empty or longer than the 63 characters a host name allows among them.
+HOST_NAME = st.builds(
+    lambda labels, port: ".".join(labels) + port,
+    st.lists(text_of_any_length(st.sampled_from(string.ascii_lowercase + "0-"), 80), max_size=4),
+    st.sampled_from(["", ":8000", ":0", ":999999"]),
+)
+HOST = st.one_of(HOST_NAME, HEADER_TEXT)
+COOKIE = st.one_of(
+    HEADER_TEXT,
+    st.builds(
+        lambda name, value: f"{name}={value}",
+        st.sampled_from(["session", "remember_token"]),
+        HEADER_TEXT,
+    ),
+)
+FORWARDED_FOR = st.one_of(st.ip_addresses().map(str), HEADER_TEXT)
+HEADERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "Host": HOST,
+        "X-Forwarded-Host": HOST,
+        "X-Forwarded-For": FORWARDED_FOR,
+        "X-Forwarded-Proto": st.one_of(st.sampled_from(["http", "https", "ws"]), HEADER_TEXT),
+        "Cookie": COOKIE,
+    },
+)
+# Pages served by Flask and pages served before it, from memory.
+PAGES = ("/en/login", "/healthz", "/en/?x=1", "/en/", f"/en/lessons/{LESSON}")
+
+
+def test_headers_survive_any_values(proxied_app, counter):
+    """Behind the proxy, whose X-Forwarded-* headers the app trusts: when the proxy is gone
+    round, or passes on what the client sent, they are the client's."""
+    learner = proxied_app.test_client()
+    learner.register("en", email="fuzz@example.org")
+    learner.submit("/en/", "/en/logout")
+    token = learner.csrf_token("/en/login")
+    visitor = proxied_app.test_client(use_cookies=False)
+
+    @SETTINGS
+    @given(headers=HEADERS, address=FORWARDED_FOR)
+    def send(headers, address):
+        for path in PAGES:
+            check(visitor.get(path, headers=headers), counter)
+        # A failed sign-in records the client's address. (Its form's session rides in the
+        # cookie the learner's client keeps for its own host.)
+        sign_in = {"csrf_token": token, "email": "fuzz@example.org", "password": "wrong"}
+        forwarded = {"X-Forwarded-For": address}
+        check(learner.post("/en/login", data=sign_in, headers=forwarded), counter)
 
     send()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import http.client
 import http.cookiejar
 import re
 import subprocess
@@ -25,6 +26,7 @@ from tests.conftest import (
     latest_link,
     right_answers,
 )
+from tests.web.conftest import BAD_HOST
 from tests.web.servers import app_environment, free_port, serving
 
 QUIZ_1 = load_course(ROOT / "lessons").published_lessons[0].quiz
@@ -105,3 +107,27 @@ def test_a_process_starting_while_another_migrates_waits_its_turn(tmp_path):
             subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=3)
     finished = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=60)
     assert finished.returncode == 0, finished.stderr
+
+
+def test_gunicorn_answers_a_host_no_address_can_be_made_for_with_a_400_and_no_traceback(
+    tmp_path,
+):
+    """As deployed behind a proxy whose X-Forwarded-* headers are trusted: the host comes
+    in the Host header, or in X-Forwarded-Host. Each traceback would be a dozen lines of
+    log, for anyone to write."""
+    port = free_port()
+    env = app_environment(tmp_path / "instance", TRUSTED_PROXIES="1")
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "app:create_app()"]
+    log = tmp_path / "gunicorn.log"
+    with serving(command, env, port, log):
+        for path in ("/en/login", "/healthz", "/en/?x=1"):
+            for header in ("Host", "X-Forwarded-Host"):
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                headers = {header: BAD_HOST, "Accept-Language": "en"}
+                connection.request("GET", path, headers=headers)
+                response = connection.getresponse()
+                body = response.read().decode()
+                connection.close()
+                assert response.status == 400, (path, header, body)
+                assert body.startswith("Bad request\n"), (path, header, body)
+    assert "Traceback" not in log.read_text()
