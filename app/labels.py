@@ -140,7 +140,7 @@ STORED_CODES = {
         SecurityEventKind.TWO_STEP_RESET: _l("Two-step sign-in removed by an administrator"),
         SecurityEventKind.RECOVERY_CODES_RENEWED: _l("New recovery codes made"),
         SecurityEventKind.EMAIL_CHANGED: _l("Email address changed"),
-        SecurityEventKind.SESSION_ENDED: _l("Signed out of another device"),
+        SecurityEventKind.SESSION_ENDED: _l("Signed out of another browser"),
         SecurityEventKind.ROLE_CHANGED: _l("Role changed"),
     },
     ("password_reset_tokens", "purpose"): {

@@ -209,7 +209,7 @@ def change_email():
                     ),
                 )
             _tell_owner(
-                _("A change of your email address was asked for"),
+                _("Someone asked to change your email address"),
                 _(
                     "Someone signed in to your account asked to change its email address to "
                     "%(email)s. Nothing changes until the link sent there is opened.",

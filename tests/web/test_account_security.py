@@ -4,6 +4,7 @@ sensitive actions, a password or email change, and the security events they leav
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 import unicodedata
@@ -12,10 +13,18 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.extensions import content, db
 from app.guards import AUTHENTICATED_AT
-from app.models import AuditLogEntry, RecoveryCode, Role, SecurityEvent, User, UserSession
-from app.services import accounts
+from app.models import (
+    AuditLogEntry,
+    RecoveryCode,
+    Role,
+    SecurityEvent,
+    User,
+    UserSession,
+    utcnow,
+)
+from app.services import accounts, privacy, sessions
 from tests.conftest import latest_link, make_app, outbox
 
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0"
@@ -301,3 +310,21 @@ def test_the_reset_link_refuses_a_password_built_from_the_owners_email(app, clie
     refused = client.submit(link, data={"password": "MarisolQuintana1987"})
     assert refused.status_code == 422
     assert "built from your name or your email" in refused.get_data(as_text=True)
+
+
+def test_the_purge_ends_sessions_unused_for_a_year(app, learner):
+    laptop = browser(app, SAFARI_MAC)
+    laptop.login("en")
+    with app.app_context():
+        user = accounts.find_user(db.session, "ana@example.org")
+        laptop_session = max(s.id for s in sessions.of_account(db.session, user.id))
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.id == laptop_session)
+            .values(last_used_at=utcnow() - dt.timedelta(days=366))
+        )
+        db.session.commit()
+        counts = privacy.purge(db.session, content.register, dry_run=False)
+        assert counts["sessions"] == 1
+        assert laptop_session not in [s.id for s in sessions.of_account(db.session, user.id)]
+    assert signed_in(learner) and not signed_in(laptop)
