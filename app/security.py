@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, abort, request
 from flask.wrappers import Response
@@ -75,14 +77,34 @@ def _refuse_forwarded_addresses_that_are_none() -> None:
         abort(400)
 
 
+SCHEMES = {"http", "https"}
+
+
+class _ForwardedSchemeChecked:
+    """Leaves out an X-Forwarded-Proto that names no web scheme. The proxy only ever sends
+    http or https; anything else came from a client round it, and would make a scheme of
+    its own, with pages kept for it (app/kept_pages.py keeps visitors' pages by scheme)."""
+
+    def __init__(self, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        forwarded = environ.get("HTTP_X_FORWARDED_PROTO")
+        if forwarded is not None and {p.strip() for p in forwarded.split(",")} - SCHEMES:
+            del environ["HTTP_X_FORWARDED_PROTO"]
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     app.after_request(_add_headers)
     proxies = int(app.config.get("TRUSTED_PROXIES", 0))
     if proxies:
         # Behind a reverse proxy, trust its X-Forwarded-* headers (and only its): client
-        # addresses for rate limits and security events, https for cookies and HSTS.
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies
+        # addresses for rate limits and security events, https for cookies and HSTS. Not
+        # X-Forwarded-Prefix: the site is served at the root, and a prefix a client sent
+        # would be built into the links of pages kept for every visitor.
+        app.wsgi_app = _ForwardedSchemeChecked(  # type: ignore[method-assign]
+            ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=0)
         )
         app.before_request(_refuse_forwarded_addresses_that_are_none)

@@ -315,3 +315,23 @@ def test_a_remember_me_cookie_that_none_of_ours_is_counts_for_nothing(app):
     for cookie in ("remember_token=1|\x80", "remember_token=\xe9"):
         page = visitor.get("/en/", headers={"Cookie": cookie})
         assert page.status_code == 200 and ">Sign in</a>" in page.text
+
+
+def test_a_prefix_a_client_forwards_never_reaches_the_pages_kept_for_everyone(proxied_app):
+    poisoner, visitor = proxied_app.test_client(), proxied_app.test_client()
+    poisoned = poisoner.get("/en/", headers={"X-Forwarded-Prefix": "/evil"})
+    assert poisoned.status_code == 200
+    page = visitor.get("/en/").get_data(as_text=True)
+    assert "/evil" not in page and 'href="/static/css/aula.css' in page
+
+
+def test_a_made_up_forwarded_scheme_is_left_out(proxied_app):
+    client = proxied_app.test_client()
+    for scheme in ("gopher", "https, ftp", "x" * 40):
+        response = client.get("/en/", headers={"X-Forwarded-Proto": scheme})
+        assert response.status_code == 200
+        assert "Strict-Transport-Security" not in response.headers
+    kept = proxied_app.extensions["kept_pages"].responses
+    assert {key[0] for key in kept} == {"http"}, "no page is kept for a made-up scheme"
+    secure = client.get("/en/", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in secure.headers
