@@ -55,6 +55,11 @@ class Config:
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     # How many reverse proxies stand in front of the app (their X-Forwarded-* are trusted).
     TRUSTED_PROXIES: int = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # The site's host names (Flask refuses any other Host with a 400): links in emails are
+    # built from the request's host, which must then be the site's own.
+    TRUSTED_HOSTS: list[str] | None = [
+        host.strip() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()
+    ] or None
     # Rate limits on sign-in, registration and password reset: in memory by default,
     # shared between workers with e.g. redis://127.0.0.1:6379.
     RATELIMIT_STORAGE_URI: str = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

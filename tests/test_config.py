@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 import sqlalchemy as sa
 
 from app import create_app
 from app.extensions import db
-from config import ProductionConfig, TestConfig
+from config import ROOT, ProductionConfig, TestConfig
 from tests.conftest import dispose, make_app
 
 
@@ -105,3 +110,29 @@ def test_an_unknown_app_env_is_an_error(monkeypatch):
     monkeypatch.setenv("APP_ENV", "staging")
     with pytest.raises(RuntimeError, match="APP_ENV='staging'"):
         create_app()
+
+
+@pytest.mark.parametrize(
+    ("value", "hosts"),
+    [
+        (
+            "course.example.org, www.course.example.org",
+            ["course.example.org", "www.course.example.org"],
+        ),
+        ("", None),
+    ],
+)
+def test_the_sites_host_names_are_read_from_the_environment(value, hosts):
+    read = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, config; print(json.dumps(config.Config.TRUSTED_HOSTS))",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TRUSTED_HOSTS": value},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(read.stdout) == hosts

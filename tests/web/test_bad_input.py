@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import SecurityEvent
 from app.services import accounts
 from config import ROOT
-from tests.conftest import CSRF_FIELD, outbox
+from tests.conftest import CSRF_FIELD, dispose, make_app, outbox
 from tests.web.conftest import BAD_HOST
 
 COURSE_TITLES = load_course(ROOT / "lessons").title
@@ -335,3 +335,38 @@ def test_a_made_up_forwarded_scheme_is_left_out(proxied_app):
     assert {key[0] for key in kept} == {"http"}, "no page is kept for a made-up scheme"
     secure = client.get("/en/", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" in secure.headers
+
+
+@pytest.fixture
+def one_host_app(database_url, tmp_path):
+    app = make_app(
+        database_url,
+        tmp_path / "one-host",
+        TRUSTED_PROXIES=1,
+        # The test client's own host, as a site's name.
+        TRUSTED_HOSTS=["localhost"],
+    )
+    yield app
+    dispose(app)
+
+
+def test_with_its_hosts_named_the_site_answers_no_other(one_host_app):
+    client = one_host_app.test_client()
+    for headers in ({"Host": "evil.example"}, {"X-Forwarded-Host": "evil.example"}):
+        refused = client.get("/en/login", headers=headers)
+        assert refused.status_code == 400 and "Traceback" not in refused.get_data(as_text=True)
+    assert client.get("/en/login").status_code == 200
+    client.register("en")
+    client.submit("/en/", "/en/logout")
+    client.submit("/en/password/forgot", data={"email": "ana@example.org"})
+    token = client.csrf_token("/en/password/forgot")
+    forged = client.post(
+        "/en/password/forgot",
+        data={"csrf_token": token, "email": "ana@example.org"},
+        headers={"X-Forwarded-Host": "evil.example"},
+    )
+    assert forged.status_code == 400
+    mails = [m.get_content() for m in outbox(one_host_app) if m["To"] == "ana@example.org"]
+    assert len(mails) == 2, "the confirmation and one reset link"
+    assert all("http://localhost/" in text for text in mails)
+    assert not any("evil.example" in text for text in mails)
