@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import secrets
 
 import sqlalchemy as sa
@@ -46,7 +45,8 @@ def describe_device(user_agent: str | None) -> str | None:
     """A browser and system a person recognises ("Firefox · Android") from a User-Agent, or
     None when it names neither: the raw header says more about a person than they need."""
     agent = user_agent or ""
-    browser = next((name for token, name in _BROWSERS if re.search(rf"\b{token}\b", agent)), None)
+    # Products are named "Name/version"; "HeadlessChrome/…" is Chrome too.
+    browser = next((name for token, name in _BROWSERS if f"{token}/" in agent), None)
     system = next((name for token, name in _SYSTEMS if token in agent), None)
     found = [part for part in (browser, system) if part]
     return " · ".join(found) if found else None

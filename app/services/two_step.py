@@ -33,7 +33,9 @@ def setup_address(secret: str, email: str, issuer: str) -> str:
 def qr_code_svg(address: str) -> str:
     """The address as an SVG QR code to put in the page, dark on light whatever the theme
     (a scanner needs the contrast)."""
-    return segno.make(address, error="m").svg_inline(scale=5, border=4, dark="#000", light="#fff")
+    return segno.make(address, error="m").svg_inline(
+        border=4, dark="#000", light="#fff", omitsize=True
+    )
 
 
 def _digits(code: str) -> str:
