@@ -32,9 +32,13 @@ from flask import (
     g,
     has_request_context,
     request,
+    url_for,
 )
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
-from app.models import utcnow
+from app.extensions import content
+from app.models import User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -280,3 +284,24 @@ def _written_at(path: Path) -> dt.datetime:
 
 def outbox_exists() -> bool:
     return outbox_folder().is_dir()
+
+
+def send_course_mail(language: str, to: str, subject: str, body: str) -> None:
+    """An email that says which course it comes from, in its subject and signature."""
+    course = content.course.text(content.course.title, language)
+    send_mail(to, f"{subject} · {course}", f"{body}\n\n{course}")
+
+
+def tell_of_change(user: User, language: str, subject, what_happened) -> None:
+    """A note to the account's address after a change to how it signs in (ASVS 2.2.3), so
+    that an owner who did not make it hears of it. `subject` and `what_happened` are lazy
+    texts, written in `language`: the owner's, whoever made the change."""
+    with force_locale(language):
+        body = _(
+            "Hello %(name)s,\n\n%(what)s\n\nIf it was not you, choose a new password at "
+            "once (%(forgot)s) and tell the course team.",
+            name=user.display_name,
+            what=str(what_happened),
+            forgot=url_for("account.forgot_password", lang=language, _external=True),
+        )
+        send_later(send_course_mail, language, user.email, str(subject), body)

@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
 from app.account import bp
@@ -25,7 +26,7 @@ from app.account.forms import (
     ConfirmIdentityForm,
     TwoStepSetupForm,
 )
-from app.account.views import safe_next, send_course_mail
+from app.account.views import safe_next
 from app.errors import refuse
 from app.extensions import content, db, limiter
 from app.guards import (
@@ -36,13 +37,15 @@ from app.guards import (
     signed_in,
 )
 from app.i18n import current_language
-from app.mail import send_later
-from app.models import TokenPurpose
+from app.mail import send_course_mail, send_later, tell_of_change
+from app.models import Role, TokenPurpose
 from app.services import accounts, sessions, two_step
 from app.services.accounts import SecurityEventKind
 
 # The secret shown while two-step sign-in is being set up, until a code proves the app has it.
 SETUP_SECRET = "two_step_setup_secret"
+# Recovery codes just made, until their owner says they kept them.
+SHOWN_RECOVERY_CODES = "recovery_codes_shown"
 
 
 def _record(kind: SecurityEventKind, user_id: int | None = None) -> None:
@@ -51,24 +54,8 @@ def _record(kind: SecurityEventKind, user_id: int | None = None) -> None:
     )
 
 
-def _tell_owner(subject: str, what_happened: str) -> None:
-    """A note to the account's address after a change to how it signs in (ASVS 2.2.3), so
-    that an owner who did not make it hears of it."""
-    language = current_language()
-    with force_locale(language):
-        send_later(
-            send_course_mail,
-            language,
-            current_user.email,
-            subject,
-            _(
-                "Hello %(name)s,\n\n%(what)s\n\nIf it was not you, choose a new password at "
-                "once (%(forgot)s) and tell the course team.",
-                name=current_user.display_name,
-                what=what_happened,
-                forgot=url_for("account.forgot_password", _external=True),
-            ),
-        )
+def _two_step_required(user) -> bool:
+    return user.role is Role.ADMIN and current_app.config.get("REQUIRE_TWO_STEP_FOR_ADMINS", False)
 
 
 def _identity_key() -> str:
@@ -116,6 +103,7 @@ def security():
         sessions=sessions.of_account(db.session, user_id),
         this_session_id=this_session.id if this_session else None,
         recovery_codes_left=two_step.recovery_codes_left(db.session, user_id),
+        two_step_required=_two_step_required(current_user),
     )
 
 
@@ -169,7 +157,12 @@ def change_password():
         login_user(user, remember=False)
         session.pop(MUST_CHANGE_PASSWORD, None)
         _record(SecurityEventKind.PASSWORD_CHANGED)
-        _tell_owner(_("Your password was changed"), _("The password of your account was changed."))
+        tell_of_change(
+            current_user,
+            current_language(),
+            _l("Your password was changed"),
+            _l("The password of your account was changed."),
+        )
         flash(_("Your password has been changed. Other browsers are signed out."), "success")
         return redirect(safe_next() or url_for("account.security"), code=303)
     return render_template("account/change_password.html", form=form)
@@ -181,7 +174,9 @@ def change_email():
     """Ask to change the account's address: a link goes to the new one, which changes it."""
     form = ChangeEmailForm()
     if form.is_submitted():
-        if not form.validate():
+        if form.validate() and accounts.normalise_email(form.email.data) == current_user.email:
+            form.email.errors.append(_("This is already your address."))
+        if form.errors:
             return render_template("account/change_email.html", form=form), 422
         minutes = current_app.config["PASSWORD_RESET_MINUTES"]
         started = accounts.start_email_change(
@@ -208,9 +203,11 @@ def change_email():
                         link=url_for("account.confirm_email_change", token=token, _external=True),
                     ),
                 )
-            _tell_owner(
-                _("Someone asked to change your email address"),
-                _(
+            tell_of_change(
+                current_user,
+                current_language(),
+                _l("Someone asked to change your email address"),
+                _l(
                     "Someone signed in to your account asked to change its email address to "
                     "%(email)s. Nothing changes until the link sent there is opened.",
                     email=new_email,
@@ -282,13 +279,13 @@ def two_step_setup():
             if codes is not None:
                 session.pop(SETUP_SECRET, None)
                 _record(SecurityEventKind.TWO_STEP_ENABLED)
-                _tell_owner(
-                    _("Two-step sign-in is on"),
-                    _("Two-step sign-in was turned on for your account."),
+                tell_of_change(
+                    current_user,
+                    current_language(),
+                    _l("Two-step sign-in is on"),
+                    _l("Two-step sign-in was turned on for your account."),
                 )
-                return render_template(
-                    "account/recovery_codes.html", codes=codes, turned_on=True, next=safe_next()
-                )
+                return _show_recovery_codes(codes, turned_on=True)
             status = 401
             form.code.errors.append(
                 _("This code is not right. Check the time on your phone, and try the next code.")
@@ -308,11 +305,16 @@ def two_step_setup():
 @recent_authentication
 def two_step_off():
     user = current_user._get_current_object()
+    if _two_step_required(user):
+        refuse(409, _("Administrators of this site must keep two-step sign-in on."))
     if user.has_two_step:
         two_step.disable(db.session, user)
         _record(SecurityEventKind.TWO_STEP_DISABLED)
-        _tell_owner(
-            _("Two-step sign-in is off"), _("Two-step sign-in was turned off for your account.")
+        tell_of_change(
+            current_user,
+            current_language(),
+            _l("Two-step sign-in is off"),
+            _l("Two-step sign-in was turned off for your account."),
         )
         flash(_("Two-step sign-in is off."), "info")
     return redirect(url_for("account.security", _anchor="two-step"), code=303)
@@ -326,7 +328,36 @@ def renew_recovery_codes():
         return redirect(url_for("account.security", _anchor="two-step"), code=303)
     codes = two_step.renew_recovery_codes(db.session, user)
     _record(SecurityEventKind.RECOVERY_CODES_RENEWED)
-    return render_template("account/recovery_codes.html", codes=codes, turned_on=False, next=None)
+    tell_of_change(
+        user,
+        current_language(),
+        _l("New recovery codes"),
+        _l("New recovery codes were made for your account: the earlier ones no longer work."),
+    )
+    return _show_recovery_codes(codes, turned_on=False)
+
+
+def _show_recovery_codes(codes: list[str], *, turned_on: bool):
+    """Shown once, on a page of their own until the person says they kept them: switching
+    language or reloading must not lose them (only their hashes are stored)."""
+    session[SHOWN_RECOVERY_CODES] = {"codes": codes, "turned_on": turned_on, "next": safe_next()}
+    return redirect(url_for("account.recovery_codes"), code=303)
+
+
+@bp.get("/<lang:lang>/account/two-step/recovery-codes")
+@signed_in
+def recovery_codes():
+    shown = session.get(SHOWN_RECOVERY_CODES)
+    if not shown:
+        return redirect(url_for("account.security", _anchor="two-step"), code=303)
+    return render_template("account/recovery_codes.html", **shown)
+
+
+@bp.post("/<lang:lang>/account/two-step/recovery-codes/kept")
+@signed_in
+def recovery_codes_kept():
+    shown = session.pop(SHOWN_RECOVERY_CODES, None) or {}
+    return redirect(shown.get("next") or url_for("account.security", _anchor="two-step"), code=303)
 
 
 # What stays open to an account whose password must be changed first.

@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -49,7 +50,7 @@ from app.guards import (
 )
 from app.i18n import current_language, preferred_language, switch_language_url
 from app.learn import KEPT_ANSWERS
-from app.mail import external_links, send_later, send_mail
+from app.mail import external_links, send_course_mail, send_later, tell_of_change
 from app.models import TokenPurpose, User
 from app.services import accounts, privacy, sessions, two_step
 from app.services.passwords import MIN_PASSWORD_LENGTH, password_problem
@@ -357,12 +358,6 @@ def _finish_sign_up(
             )
 
 
-def send_course_mail(language: str, to: str, subject: str, body: str) -> None:
-    """An email that says which course it comes from, in its subject and signature."""
-    course = content.course.text(content.course.title, language)
-    send_mail(to, f"{subject} · {course}", f"{body}\n\n{course}")
-
-
 def _spent_confirmation_links() -> list[tuple[str, str]]:
     return [
         (url_for("account.login"), _("Sign in")),
@@ -501,6 +496,12 @@ def second_step():
                     request.remote_addr,
                 )
                 left = two_step.recovery_codes_left(db.session, user.id)
+                tell_of_change(
+                    user,
+                    current_language(),
+                    _l("A recovery code was used"),
+                    _l("Someone signed in to your account with one of its recovery codes."),
+                )
                 response = _sign_in(user, weak_password=pending["weak"], next_page=pending["next"])
                 flash(
                     ngettext(
@@ -697,6 +698,12 @@ def reset_password(token: str):
         if not form.validate():
             return render_template("account/reset.html", form=form), 422
         if accounts.reset_password(db.session, token, form.password.data, request.remote_addr):
+            tell_of_change(
+                owner,
+                current_language(),
+                _l("Your password was changed"),
+                _l("The password of your account was changed with a link we emailed you."),
+            )
             flash(_("Your password has been changed. Please sign in."), "success")
             return redirect(url_for("account.login"), code=303)
         _spent_reset_link()

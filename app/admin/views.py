@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.admin import bp
@@ -26,6 +27,7 @@ from app.extensions import content, db
 from app.guards import recent_authentication, role_required
 from app.i18n import current_language
 from app.labels import AUDIT_ACTIONS, FILTERS, ROLES, SWITCHES
+from app.mail import tell_of_change
 from app.models import NoticeVersion, Role, User, utcnow
 from app.services import accounts, privacy, quizzes, reports, two_step
 from app.services import dashboard as dashboard_figures
@@ -310,7 +312,7 @@ def change_role(user_id: int):
             db.session, current_user.id, "role", privacy.user_ref(user.id), {"role": role.value}
         )
         accounts.record_security_event(
-            db.session, user.id, accounts.SecurityEventKind.ROLE_CHANGED, request.remote_addr
+            db.session, user.id, accounts.SecurityEventKind.ROLE_CHANGED, None
         )
     flash(_("%(email)s is now: %(role)s.", email=user.email, role=ROLES[role]), "success")
     return _back_to_users()
@@ -347,11 +349,18 @@ def remove_two_step(user_id: int):
         _refuse(409, _("To turn off your own two-step sign-in, use your security page."))
     if user.has_two_step:
         two_step.disable(db.session, user)
+        # The learner sees their events: the staff member's address is not theirs to see.
         accounts.record_security_event(
-            db.session, user.id, accounts.SecurityEventKind.TWO_STEP_RESET, request.remote_addr
+            db.session, user.id, accounts.SecurityEventKind.TWO_STEP_RESET, None
         )
         privacy.record_audit(
             db.session, current_user.id, "remove two-step", privacy.user_ref(user.id)
+        )
+        tell_of_change(
+            user,
+            privacy.language_of(user, content.course),
+            _l("Two-step sign-in is off"),
+            _l("An administrator of the course turned off two-step sign-in for your account."),
         )
         flash(
             _(

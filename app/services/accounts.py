@@ -207,6 +207,14 @@ def _spend_tokens(session: Session, user_id: int, purpose: TokenPurpose) -> None
     )
 
 
+def _spend_sign_in_links(session: Session, user_id: int) -> None:
+    """Spend every open link that could change how the account signs in: once its password
+    or address changes, a link sent before (to an address that may no longer be the
+    owner's) must not change it again."""
+    _spend_tokens(session, user_id, TokenPurpose.RESET_PASSWORD)
+    _spend_tokens(session, user_id, TokenPurpose.CHANGE_EMAIL)
+
+
 def reset_password(
     session: Session, token: str, password: str, ip_address: str | None = None
 ) -> User | None:
@@ -216,7 +224,7 @@ def reset_password(
     row = _usable_token(session, token, TokenPurpose.RESET_PASSWORD)
     if row is None:
         return None
-    _spend_tokens(session, row.user_id, TokenPurpose.RESET_PASSWORD)
+    _spend_sign_in_links(session, row.user_id)
     user = session.get(User, row.user_id)
     user.password_hash = hash_password(password)
     user.session_token = new_session_token()
@@ -365,6 +373,7 @@ def signed_in(session: Session, user: User, ip_address: str | None) -> None:
 def change_password(session: Session, user: User, password: str) -> None:
     """Set a new password chosen by the signed-in owner; the caller ends the account's other
     sessions."""
+    _spend_sign_in_links(session, user.id)
     user.password_hash = hash_password(password)
     session.commit()
 
@@ -490,7 +499,7 @@ def confirm_email_change(session: Session, token: str) -> tuple[User, str] | Non
     row = _usable_token(session, token, TokenPurpose.CHANGE_EMAIL)
     if row is None:
         return None
-    _spend_tokens(session, row.user_id, TokenPurpose.CHANGE_EMAIL)
+    _spend_sign_in_links(session, row.user_id)
     session.commit()
     user = session.get(User, row.user_id)
     old_email = user.email

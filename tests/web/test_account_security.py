@@ -12,6 +12,7 @@ import unicodedata
 import pyotp
 import pytest
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from app.extensions import content, db
 from app.guards import AUTHENTICATED_AT
@@ -33,6 +34,7 @@ SAFARI_MAC = (
     " Version/17.5 Safari/605.1.15"
 )
 PASSWORD = "correct horse battery"
+CODE = r"<li><code>([a-z0-9-]+)</code></li>"
 
 
 def events(app, email: str = "ana@example.org") -> list[str]:
@@ -97,10 +99,9 @@ def setup_two_step(client) -> tuple[str, list[str]]:
     page = client.get("/en/account/two-step").get_data(as_text=True)
     assert "<svg" in page, "a QR code to scan"
     secret = re.search(r'class="setup-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
-    shown = client.submit("/en/account/two-step", data={"code": pyotp.TOTP(secret).now()}).get_data(
-        as_text=True
-    )
-    codes = re.findall(r"<li><code>([a-z0-9-]+)</code></li>", shown)
+    turned_on = client.submit("/en/account/two-step", data={"code": pyotp.TOTP(secret).now()})
+    assert turned_on.status_code == 303
+    codes = re.findall(CODE, client.get(turned_on.location).get_data(as_text=True))
     assert len(codes) == 10
     return secret, codes
 
@@ -328,3 +329,107 @@ def test_the_purge_ends_sessions_unused_for_a_year(app, learner):
         assert counts["sessions"] == 1
         assert laptop_session not in [s.id for s in sessions.of_account(db.session, user.id)]
     assert signed_in(learner) and not signed_in(laptop)
+
+
+def test_recovery_codes_stay_on_their_page_until_kept(app, learner):
+    _secret, codes = setup_two_step(learner)
+    # A reload, or another language, shows the same codes: nothing stores them unhashed.
+    for page in ("/en/account/two-step/recovery-codes", "/pt/account/two-step/recovery-codes"):
+        assert re.findall(CODE, learner.get(page).get_data(as_text=True)) == codes
+    kept = learner.submit(
+        "/en/account/two-step/recovery-codes", "/en/account/two-step/recovery-codes/kept"
+    )
+    assert kept.status_code == 303
+    gone = learner.get("/en/account/two-step/recovery-codes")
+    assert gone.status_code == 303 and gone.location.startswith("/en/account/security")
+
+
+def mails_to(app, address: str) -> list[str]:
+    return [m["Subject"] for m in outbox(app) if m["To"] == address]
+
+
+def test_links_sent_before_a_change_of_address_or_password_no_longer_work(app, learner):
+    learner.submit("/en/", "/en/logout")
+    learner.submit("/en/password/forgot", data={"email": "ana@example.org"})
+    old_reset = latest_link(app, "ana@example.org", "/password/reset/")
+    learner.login("en")
+    learner.submit("/en/account/email", data={"email": "ana@new.example.org"})
+    learner.submit(latest_link(app, "ana@new.example.org", "/account/email/confirm/"))
+    taken = learner.submit(old_reset, data={"password": "the old mailbox takes over"})
+    assert taken.status_code == 410, "the old mailbox cannot set the password"
+    learner.submit("/en/account/email", data={"email": "ana@third.example.org"})
+    pending = latest_link(app, "ana@third.example.org", "/account/email/confirm/")
+    learner.submit(
+        "/en/account/password",
+        data={"current_password": PASSWORD, "password": "another long passphrase"},
+    )
+    assert learner.submit(pending).status_code == 410
+
+
+def test_the_owner_is_told_of_every_change_to_how_they_sign_in(app, learner):
+    setup_two_step(learner)
+    learner.submit("/en/account/security", "/en/account/two-step/recovery-codes")
+    learner.submit("/en/", "/en/logout")
+    learner.submit("/en/password/forgot", data={"email": "ana@example.org"})
+    link = latest_link(app, "ana@example.org", "/password/reset/")
+    learner.submit(link, data={"password": "a brand new passphrase"})
+    admin = app.test_client()
+    admin.register("en", email="admin@example.org")
+    with app.app_context():
+        accounts.set_role(
+            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
+        )
+        ana = accounts.find_user(db.session, "ana@example.org").id
+    admin.submit(f"/en/admin/learners/{ana}", f"/en/admin/users/{ana}/two-step/remove")
+    subjects = " | ".join(mails_to(app, "ana@example.org"))
+    for told in ("Two-step sign-in is on", "New recovery codes", "Your password was changed"):
+        assert told in subjects
+    assert subjects.count("Two-step sign-in is off") == 1, "the admin's removal"
+    with app.app_context():
+        removed = db.session.scalar(
+            sa.select(SecurityEvent).where(SecurityEvent.kind == "two-step-reset")
+        )
+        assert removed.user_id == ana and removed.ip_address is None, "not the admin's address"
+
+
+def test_where_required_an_admin_cannot_turn_two_step_sign_in_off(strict_app):
+    admin = strict_app.test_client()
+    admin.register("en", email="admin@example.org")
+    with strict_app.app_context():
+        user = accounts.find_user(db.session, "admin@example.org")
+        accounts.set_role(db.session, user, Role.ADMIN)
+    setup_two_step(admin)
+    page = admin.get("/en/account/security").get_data(as_text=True)
+    assert "/en/account/two-step/off" not in page
+    assert "must keep two-step sign-in on" in page
+    refused = admin.submit("/en/account/security", "/en/account/two-step/off")
+    assert refused.status_code == 409
+    assert admin.get("/en/admin/").status_code == 200
+
+
+def test_confirming_it_is_you_takes_the_second_step_too(app, learner):
+    secret, _codes = setup_two_step(learner)
+    with learner.session_transaction() as session:
+        session[AUTHENTICATED_AT] = int(time.time()) - 16 * 60
+    confirm = "/en/account/confirm?next=/en/account/security"
+    assert learner.submit(confirm, data={"password": PASSWORD}).status_code == 401
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    assert learner.submit(confirm, data={"password": PASSWORD, "code": code}).status_code == 303
+
+
+def test_a_password_stored_before_passwords_were_normalised_still_signs_in(app, client):
+    typed = unicodedata.normalize("NFD", "pássaro azul na janela velha")
+    with app.app_context():
+        user = accounts.create_user(
+            db.session, email="old@example.org", password="unused", display_name="Old"
+        )
+        user.password_hash = generate_password_hash(typed, method="pbkdf2:sha256:1000")
+        db.session.commit()
+    assert client.login("en", email="old@example.org", password=typed).status_code == 303
+
+
+def test_the_current_address_is_no_change(app, learner):
+    same = learner.submit("/en/account/email", data={"email": "ANA@example.org"})
+    assert same.status_code == 422 and "This is already your address." in same.get_data(
+        as_text=True
+    )
