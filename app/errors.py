@@ -121,13 +121,17 @@ def _handle_http_error(error: HTTPException):
 
 
 def _handle_rate_limit(error: RateLimitExceeded):
-    """Too many tries: say for how long, and, at sign-in, the way round a forgotten
-    password."""
     current = limiter.current_limit
     wait = 60
     if current is not None:
         # The reset time is rounded up to the next second: never more than the window.
         wait = min(max(1, math.ceil(current.reset_at - time.time())), current.limit.get_expiry())
+    return too_many_tries(wait)
+
+
+def too_many_tries(wait: int):
+    """Too many tries: say for how long, and, at sign-in, the way round a forgotten
+    password."""
     minutes = math.ceil(wait / 60)
     message = ngettext(
         "Too many tries in a short time. Please try again in %(num)d minute.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -101,8 +102,17 @@ class CourseContent:
 
 
 def client_address() -> str:
-    """The client's address (the proxy's X-Forwarded-For once TRUSTED_PROXIES is set)."""
-    return request.remote_addr or "unknown"
+    """Whom rate limits count a request against: the client's address (the proxy's
+    X-Forwarded-For once TRUSTED_PROXIES is set), and for IPv6 its /64 network, which a
+    single subscriber is given whole and could otherwise walk through."""
+    address = request.remote_addr or "unknown"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 6 and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network((parsed, 64), strict=False))
+    return address
 
 
 class _LoginManager(LoginManager):

@@ -27,9 +27,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
-from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.account import bp
+from app.account import bp, tries
 from app.account.forms import (
     ErasureForm,
     ForgotPasswordForm,
@@ -38,7 +37,7 @@ from app.account.forms import (
     ResetPasswordForm,
     SecondStepForm,
 )
-from app.errors import refuse
+from app.errors import refuse, too_many_tries
 from app.extensions import content, csrf, db, limiter, login_manager
 from app.guards import (
     MUST_CHANGE_PASSWORD,
@@ -126,7 +125,7 @@ def _sign_in(user: User, *, weak_password: bool = False, next_page: str | None =
         )
         next_page = url_for("account.change_password", next=next_page)
     response = redirect(next_page, code=303)
-    trust_this_browser(response, user)
+    tries.trust_this_browser(response, user)
     return response
 
 
@@ -142,13 +141,10 @@ def _account_key() -> str:
         email = _submitted_email()
         user = accounts.find_user(db.session, email)
         g.account_key = email
+        g.account_user = user
         if user is not None:
             g.account_key += ":" + hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
     return g.account_key
-
-
-def _account_and_address_key() -> str:
-    return f"{_account_key()}@{request.remote_addr}"
 
 
 def _not_signed_in(response) -> bool:
@@ -156,83 +152,18 @@ def _not_signed_in(response) -> bool:
     return response.status_code != 303
 
 
-TRUSTED_BROWSER_COOKIE = "aula_signed_in_before"
-TRUSTED_BROWSER_ACCOUNTS = 5
-
-
-def _trusted_browser_signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="trusted-browser")
-
-
-def _trusted_accounts() -> list[int]:
-    try:
-        found = _trusted_browser_signer().loads(request.cookies.get(TRUSTED_BROWSER_COOKIE, ""))
-    except BadSignature:
-        return []
-    return (
-        [number for number in found if isinstance(number, int)] if isinstance(found, list) else []
-    )
-
-
-def is_trusted_browser(email: str) -> bool:
-    """Whether this browser has signed in to the account before: its failures are not
-    counted with everybody else's, so that guessing from anywhere cannot lock the owner out
-    of the browsers they use (OWASP's device cookies)."""
-    if TRUSTED_BROWSER_COOKIE not in request.cookies:
-        return False
-    user = accounts.find_user(db.session, email)
-    return user is not None and user.id in _trusted_accounts()
-
-
-def trust_this_browser(response, user: User) -> None:
-    """Remember, in a signed cookie sent only to the sign-in pages, that this browser
-    signed in to the account. The pages learners read get no cookie more: a visitor's page
-    kept whole is served only to browsers that send none."""
-    trusted = [user.id, *(n for n in _trusted_accounts() if n != user.id)]
-    value = _trusted_browser_signer().dumps(trusted[:TRUSTED_BROWSER_ACCOUNTS])
-    for language in content.course.languages:
-        response.set_cookie(
-            TRUSTED_BROWSER_COOKIE,
-            value,
-            max_age=365 * 24 * 3600,
-            path=url_for("account.login", lang=language),
-            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
-            httponly=True,
-            samesite="Lax",
-        )
-
-
-def _note_lockout(_limit) -> None:
-    accounts.record_lockout(db.session, _submitted_email(), request.remote_addr)
-
-
-# Guessing passwords or probing for accounts: per address, and per account whatever the address.
+# Guessing passwords or probing for accounts with the other forms: per address, and per
+# account whatever the address. Sign-in and its second step count their tries themselves
+# (app/account/tries.py).
 PER_ADDRESS = "20 per minute; 200 per hour"
 PER_ACCOUNT = "10 per 15 minutes"
-# ASVS 2.2.1: at most 100 failed sign-ins an hour on one account, from all addresses together.
-PER_ACCOUNT_HOURLY = "100 per hour"
 throttle_address = limiter.limit(PER_ADDRESS, methods=["POST"])
 throttle_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_account_key)
-# Only failed sign-ins count: a class signing in together from one school network, or a
-# learner signing in and out all day, is no guessing.
-throttle_sign_in_address = limiter.limit(PER_ADDRESS, methods=["POST"], deduct_when=_not_signed_in)
-# Per account from each address: a guesser's failures pause that address alone, and the
-# owner signing in from elsewhere is not held up by them.
-throttle_sign_in_account = limiter.limit(
-    PER_ACCOUNT,
-    methods=["POST"],
-    key_func=_account_and_address_key,
-    deduct_when=_not_signed_in,
-    on_breach=_note_lockout,
-)
-throttle_sign_in_account_hourly = limiter.limit(
-    PER_ACCOUNT_HOURLY,
-    methods=["POST"],
-    key_func=_account_key,
-    deduct_when=_not_signed_in,
-    exempt_when=lambda: is_trusted_browser(_submitted_email()),
-    on_breach=_note_lockout,
-)
+
+
+def _paused(wait: int, email: str):
+    accounts.record_lockout(db.session, email, request.remote_addr)
+    return too_many_tries(wait)
 
 
 # The sign-up, sign-in and reset forms' id: the language switcher's buttons send it, and what
@@ -403,9 +334,6 @@ def confirm(token: str):
 
 @bp.route("/<lang:lang>/login", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its token itself (see `register`)
-@throttle_sign_in_address
-@throttle_sign_in_account
-@throttle_sign_in_account_hourly
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated and request.method == "GET":
@@ -417,10 +345,14 @@ def login():
     if form.is_submitted():
         status = 422
         if form.validate():
+            counted = tries.sign_in_counts(_account_key(), g.account_user)
+            if (wait := tries.take_a_try(counted)) is not None:
+                return _paused(wait, form.email.data)
             user = accounts.authenticate(
                 db.session, form.email.data, form.password.data, request.remote_addr
             )
             if user is not None:
+                tries.give_back(counted)
                 weak = (
                     password_problem(form.password.data, email=user.email, name=user.display_name)
                     is not None
@@ -462,16 +394,7 @@ def _pending_account() -> User | None:
     return user
 
 
-def _pending_account_key() -> str:
-    pending = session.get(PENDING_SECOND_STEP) or {}
-    return f"second-step:{pending.get('account')}"
-
-
 @bp.route("/<lang:lang>/login/two-step", methods=["GET", "POST"])
-@limiter.limit(PER_ADDRESS, methods=["POST"], deduct_when=_not_signed_in)
-@limiter.limit(
-    PER_ACCOUNT, methods=["POST"], key_func=_pending_account_key, deduct_when=_not_signed_in
-)
 def second_step():
     """The code from the authenticator app, or a recovery code, after a right password."""
     user = _pending_account()
@@ -484,11 +407,16 @@ def second_step():
     if form.is_submitted():
         status = 422
         if form.validate():
+            counted = tries.second_step_counts(user)
+            if (wait := tries.take_a_try(counted)) is not None:
+                return _paused(wait, user.email)
             pending = session.pop(PENDING_SECOND_STEP)
             code = form.code.data
             if two_step.verify_code(db.session, user, code):
+                tries.give_back(counted)
                 return _sign_in(user, weak_password=pending["weak"], next_page=pending["next"])
             if two_step.use_recovery_code(db.session, user, code):
+                tries.give_back(counted)
                 accounts.record_security_event(
                     db.session,
                     user.id,

@@ -23,7 +23,7 @@ from app.mail import wait_for_mail
 from app.models import PasswordResetToken, Role, SecurityEvent, utcnow
 from app.services import accounts
 from config import ProductionConfig
-from tests.conftest import CSRF_FIELD, dispose, latest_link, make_app, outbox
+from tests.conftest import CSRF_FIELD, dispose, latest_link, make_app, outbox, run_at_once
 from tests.services.test_passwords import common_password
 
 PASSWORD = "correct horse battery"
@@ -182,6 +182,68 @@ def test_guessing_is_limited_while_the_owner_still_signs_in(limited):
             sa.select(SecurityEvent.kind).where(SecurityEvent.user_id == user.id)
         ).all()
     assert kinds.count("locked-out") == 1, "noted once per pause, not at every refused try"
+
+
+def test_guesses_sent_at_the_same_moment_get_no_more_tries(limited):
+    owner = limited.test_client()
+    owner.register("en")
+    forms = []
+    for _ in range(30):
+        guesser = limited.test_client()
+        forms.append((guesser, guesser.csrf_token("/en/login")))
+    sent = iter(forms)
+
+    def guess():
+        client, token = next(sent)
+        return client.post(
+            "/en/login",
+            data={"csrf_token": token, "email": "ana@example.org", "password": "wrong guess"},
+            environ_base={"REMOTE_ADDR": "10.3.0.1"},
+        ).status_code
+
+    statuses = run_at_once(limited, 30, guess)
+    assert statuses.count(401) == 10 and statuses.count(429) == 20
+
+
+def test_the_owners_browser_signs_in_on_the_guessers_own_network(limited):
+    owner = limited.test_client()
+    owner.register("en")
+    owner.submit("/en/", "/en/logout")
+    guesser = limited.test_client()
+    for _ in range(10):
+        _guess(guesser, "10.4.0.1")
+    assert _guess(guesser, "10.4.0.1").status_code == 429
+    # The school's one address, shared by the owner and the guesser.
+    assert _guess(owner, "10.4.0.1", password=PASSWORD).status_code == 303
+
+
+def test_a_new_password_ends_the_trust_in_browsers_signed_in_before(limited):
+    owner = limited.test_client()
+    owner.register("en")
+    owner.submit("/en/", "/en/logout")
+    owner.submit("/en/password/forgot", data={"email": "ana@example.org"})
+    link = latest_link(limited, "ana@example.org", "/password/reset/")
+    owner.submit(link, data={"password": "a brand new passphrase"})
+    guesser = limited.test_client()
+    for _ in range(10):
+        _guess(guesser, "10.5.0.1")
+    # Its cookie names the old password: counted with everyone on that address.
+    assert _guess(owner, "10.5.0.1", password="a brand new passphrase").status_code == 429
+
+
+def test_an_ipv6_network_of_one_subscriber_counts_as_one_address(limited):
+    client = limited.test_client()
+    statuses = []
+    for n in range(21):
+        token = client.csrf_token("/en/login")
+        statuses.append(
+            client.post(
+                "/en/login",
+                data={"csrf_token": token, "email": f"n{n}@example.org", "password": "x"},
+                environ_base={"REMOTE_ADDR": f"2001:db8:1:2::{n + 1:x}"},
+            ).status_code
+        )
+    assert statuses[:20] == [401] * 20 and statuses[20] == 429
 
 
 def test_a_forged_or_other_accounts_browser_cookie_earns_no_trust(limited):
