@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user
 
-from app.account import bp
+from app.account import bp, tries
 from app.account.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -44,8 +44,6 @@ from app.services.accounts import SecurityEventKind
 
 # The secret shown while two-step sign-in is being set up, until a code proves the app has it.
 SETUP_SECRET = "two_step_setup_secret"
-# Recovery codes just made, until their owner says they kept them.
-SHOWN_RECOVERY_CODES = "recovery_codes_shown"
 
 
 def _record(kind: SecurityEventKind, user_id: int | None = None) -> None:
@@ -58,13 +56,8 @@ def _two_step_required(user) -> bool:
     return user.role is Role.ADMIN and current_app.config.get("REQUIRE_TWO_STEP_FOR_ADMINS", False)
 
 
-def _identity_key() -> str:
-    return f"confirm-identity:{current_user.id}"
-
-
 @bp.route("/<lang:lang>/account/confirm", methods=["GET", "POST"])
 @signed_in
-@limiter.limit("10 per 15 minutes", methods=["POST"], key_func=_identity_key)
 def confirm_identity():
     """The password again (and the second step, where it is on) before a sensitive action."""
     form = ConfirmIdentityForm()
@@ -73,11 +66,15 @@ def confirm_identity():
         status = 422
         if form.validate():
             user = current_user._get_current_object()
-            right = accounts.password_matches(user, form.password.data)
+            right = tries.password_is_right(user, form.password.data)
             if right and user.has_two_step:
                 code = form.code.data or ""
-                right = two_step.verify_code(db.session, user, code) or (
-                    two_step.use_recovery_code(db.session, user, code)
+                right = tries.checked(
+                    tries.second_step_counts(user),
+                    lambda: (
+                        two_step.verify_code(db.session, user, code)
+                        or two_step.use_recovery_code(db.session, user, code)
+                    ),
                 )
             if right:
                 mark_authenticated()
@@ -148,7 +145,7 @@ def change_password():
     if form.is_submitted():
         if not form.validate():
             return render_template("account/change_password.html", form=form), 422
-        if not accounts.password_matches(user, form.current_password.data):
+        if not tries.password_is_right(user, form.current_password.data):
             _record(SecurityEventKind.SIGN_IN_FAILED)
             form.current_password.errors.append(_("That is not your password."))
             return render_template("account/change_password.html", form=form), 401
@@ -338,26 +335,16 @@ def renew_recovery_codes():
 
 
 def _show_recovery_codes(codes: list[str], *, turned_on: bool):
-    """Shown once, on a page of their own until the person says they kept them: switching
-    language or reloading must not lose them (only their hashes are stored)."""
-    session[SHOWN_RECOVERY_CODES] = {"codes": codes, "turned_on": turned_on, "next": safe_next()}
-    return redirect(url_for("account.recovery_codes"), code=303)
-
-
-@bp.get("/<lang:lang>/account/two-step/recovery-codes")
-@signed_in
-def recovery_codes():
-    shown = session.get(SHOWN_RECOVERY_CODES)
-    if not shown:
-        return redirect(url_for("account.security", _anchor="two-step"), code=303)
-    return render_template("account/recovery_codes.html", **shown)
-
-
-@bp.post("/<lang:lang>/account/two-step/recovery-codes/kept")
-@signed_in
-def recovery_codes_kept():
-    shown = session.pop(SHOWN_RECOVERY_CODES, None) or {}
-    return redirect(shown.get("next") or url_for("account.security", _anchor="two-step"), code=303)
+    """Shown once, in the answer itself: they are kept nowhere but as hashes, not even in
+    the session cookie. The language switcher is left off this page, where following it
+    would lose them."""
+    return render_template(
+        "account/recovery_codes.html",
+        codes=codes,
+        turned_on=turned_on,
+        next=safe_next(),
+        without_language_switch=True,
+    )
 
 
 # What stays open to an account whose password must be changed first.

@@ -21,14 +21,16 @@ import hashlib
 import math
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse, parse_many
 
+from app.errors import too_many_tries
 from app.extensions import client_address, content, limiter
 from app.models import User
+from app.services import accounts
 
 PER_ADDRESS = parse_many("20 per minute; 200 per hour")
 PER_ACCOUNT = parse("10 per 15 minutes")
@@ -118,6 +120,13 @@ def second_step_counts(user: User) -> list[Counted]:
     ]
 
 
+def password_check_counts(user: User) -> list[Counted]:
+    """What a signed-in person's try at their password counts against (confirming it is
+    them, changing it, erasing the account): a session on a shared computer, or a stolen
+    cookie, must not guess it faster than the sign-in page allows."""
+    return [(PER_ACCOUNT, f"password-check:{user.id}")]
+
+
 def take_a_try(counted: Sequence[Counted]) -> int | None:
     """Count one try against each limit, or, if any is already used up, none: then the
     seconds to wait. Counted before the secret is checked, tries sent at the same moment
@@ -145,3 +154,20 @@ def give_back(counted: Sequence[Counted]) -> None:
     if current_app.config.get("RATELIMIT_ENABLED", True):
         for limit, key in counted:
             limiter.limiter.hit(limit, key, cost=-1)
+
+
+def checked(counted: Sequence[Counted], check: Callable[[], bool]) -> bool:
+    """Whether `check` finds the secret right, as one counted try; a 429 when the tries
+    are used up. A right secret gives its try back."""
+    wait = take_a_try(counted)
+    if wait is not None:
+        abort(too_many_tries(wait))
+    right = check()
+    if right:
+        give_back(counted)
+    return right
+
+
+def password_is_right(user: User, password: str) -> bool:
+    """Whether a signed-in person typed their password, counted like a sign-in."""
+    return checked(password_check_counts(user), lambda: accounts.password_matches(user, password))

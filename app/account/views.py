@@ -532,7 +532,7 @@ def erase():
     form = ErasureForm()
     if not form.validate():
         return _data_page(form, 422)
-    if not accounts.password_matches(current_user, form.password.data):
+    if not tries.password_is_right(current_user, form.password.data):
         form.password.errors.append(_("That is not your password."))
         return _data_page(form, 401)
     user_id = current_user.id

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.account import tries
 from app.admin import bp
 from app.admin.forms import ErasureRequestForm, ExportRequestForm
 from app.errors import refuse
@@ -99,7 +100,7 @@ def erase_for_request():
     form = ErasureRequestForm()
     if not form.validate():
         return _privacy_page(erasure_form=form, status=422)
-    if not accounts.password_matches(current_user, form.password.data):
+    if not tries.password_is_right(current_user, form.password.data):
         form.password.errors.append(_("That is not your password."))
         return _privacy_page(erasure_form=form, status=401)
     user = accounts.find_user(db.session, form.email.data)

@@ -66,9 +66,17 @@ def verify_code(session: Session, user: User, code: str) -> bool:
     step = _accepted_step(user.two_step_secret, code, user.two_step_last_step)
     if step is None:
         return False
-    user.two_step_last_step = step
+    # In one statement: of two requests sent at once with the same code, one alone wins.
+    taken = session.execute(
+        sa.update(User)
+        .where(
+            User.id == user.id,
+            sa.or_(User.two_step_last_step.is_(None), User.two_step_last_step < step),
+        )
+        .values(two_step_last_step=step)
+    )
     session.commit()
-    return True
+    return taken.rowcount == 1
 
 
 def _code_hash(code: str) -> str:

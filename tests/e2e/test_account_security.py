@@ -50,7 +50,8 @@ def test_a_learner_turns_on_two_step_sign_in_and_signs_in_with_it(visit, lang):
     assert page.get_by_role("heading", name=_("Your recovery codes")).is_visible()
     codes = page.locator(".recovery-codes code").all_inner_texts()
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z0-9]{5}-[a-z0-9]{5}", c) for c in codes)
-    visit.submit_form_with(_("I have kept them"))
+    page.get_by_role("link", name=_("I have kept them")).click()
+    visit.check()
 
     visit.submit_form_with(_("Sign out"))
     sign_in(visit, email)

@@ -5,6 +5,7 @@ sensitive actions, a password or email change, and the security events they leav
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 import unicodedata
@@ -14,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from app.extensions import content, db
+from app.extensions import content, db, limiter
 from app.guards import AUTHENTICATED_AT
 from app.models import (
     AuditLogEntry,
@@ -25,8 +26,8 @@ from app.models import (
     UserSession,
     utcnow,
 )
-from app.services import accounts, privacy, sessions
-from tests.conftest import latest_link, make_app, outbox
+from app.services import accounts, privacy, sessions, two_step
+from tests.conftest import latest_link, make_app, outbox, run_at_once
 
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0"
 SAFARI_MAC = (
@@ -99,9 +100,8 @@ def setup_two_step(client) -> tuple[str, list[str]]:
     page = client.get("/en/account/two-step").get_data(as_text=True)
     assert "<svg" in page, "a QR code to scan"
     secret = re.search(r'class="setup-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
-    turned_on = client.submit("/en/account/two-step", data={"code": pyotp.TOTP(secret).now()})
-    assert turned_on.status_code == 303
-    codes = re.findall(CODE, client.get(turned_on.location).get_data(as_text=True))
+    shown = client.submit("/en/account/two-step", data={"code": pyotp.TOTP(secret).now()})
+    codes = re.findall(CODE, shown.get_data(as_text=True))
     assert len(codes) == 10
     return secret, codes
 
@@ -331,17 +331,19 @@ def test_the_purge_ends_sessions_unused_for_a_year(app, learner):
     assert signed_in(learner) and not signed_in(laptop)
 
 
-def test_recovery_codes_stay_on_their_page_until_kept(app, learner):
-    _secret, codes = setup_two_step(learner)
-    # A reload, or another language, shows the same codes: nothing stores them unhashed.
-    for page in ("/en/account/two-step/recovery-codes", "/pt/account/two-step/recovery-codes"):
-        assert re.findall(CODE, learner.get(page).get_data(as_text=True)) == codes
-    kept = learner.submit(
-        "/en/account/two-step/recovery-codes", "/en/account/two-step/recovery-codes/kept"
+def test_recovery_codes_are_kept_nowhere_but_as_hashes(app, learner):
+    page = learner.get("/en/account/two-step").get_data(as_text=True)
+    secret = re.search(r'class="setup-key">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    shown = learner.submit("/en/account/two-step", data={"code": pyotp.TOTP(secret).now()})
+    codes = re.findall(CODE, shown.get_data(as_text=True))
+    assert len(codes) == 10
+    # No language link would lose them; the session cookie does not hold them.
+    assert 'class="language-nav"' not in shown.get_data(as_text=True)
+    session = app.session_interface.get_signing_serializer(app).loads(
+        learner.get_cookie("session").value
     )
-    assert kept.status_code == 303
-    gone = learner.get("/en/account/two-step/recovery-codes")
-    assert gone.status_code == 303 and gone.location.startswith("/en/account/security")
+    kept = json.dumps(session)
+    assert not any(code in kept for code in codes) and secret not in kept
 
 
 def mails_to(app, address: str) -> list[str]:
@@ -433,3 +435,53 @@ def test_the_current_address_is_no_change(app, learner):
     assert same.status_code == 422 and "This is already your address." in same.get_data(
         as_text=True
     )
+
+
+def test_a_code_sent_twice_at_the_same_moment_works_once(app, learner):
+    secret, _codes = setup_two_step(learner)
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    with app.app_context():
+        ana = accounts.find_user(db.session, "ana@example.org").id
+
+    def verify() -> bool:
+        return two_step.verify_code(db.session, db.session.get(User, ana), code)
+
+    assert sorted(run_at_once(app, 8, verify)) == [False] * 7 + [True]
+
+
+@pytest.fixture
+def limited(database_url, tmp_path):
+    app = make_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True)
+    with app.app_context():
+        limiter.reset()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+NEW_PASSWORD = "a far longer passphrase"
+
+
+@pytest.mark.parametrize(
+    ("page", "action", "field", "other_fields"),
+    [
+        (
+            "/en/account/password",
+            "/en/account/password",
+            "current_password",
+            {"password": NEW_PASSWORD},
+        ),
+        ("/en/account/data", "/en/account/erase", "password", {}),
+        ("/en/account/confirm", "/en/account/confirm", "password", {}),
+    ],
+)
+def test_a_signed_in_session_cannot_guess_the_password_faster(
+    limited, page, action, field, other_fields
+):
+    client = limited.test_client()
+    client.register("en")
+    guess = {field: "a wrong guess", **other_fields}
+    statuses = [client.submit(page, action, guess).status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+    # The right password does not get through either while the pause lasts.
+    assert client.submit(page, action, {**guess, field: PASSWORD}).status_code == 429

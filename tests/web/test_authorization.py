@@ -55,16 +55,6 @@ MATRIX = {
     "account.confirm_email_change": ("GET", "/en/account/email/confirm/unknown", {"*": 410}),
     "account.two_step_setup": ("GET", "/en/account/two-step", {"anonymous": SIGN_IN, "*": 200}),
     "account.two_step_off": ("POST", "/en/account/two-step/off", {"anonymous": SIGN_IN, "*": 303}),
-    "account.recovery_codes": (
-        "GET",
-        "/en/account/two-step/recovery-codes",
-        {"anonymous": SIGN_IN, "*": 303},
-    ),
-    "account.recovery_codes_kept": (
-        "POST",
-        "/en/account/two-step/recovery-codes/kept",
-        {"anonymous": SIGN_IN, "*": 303},
-    ),
     "account.renew_recovery_codes": (
         "POST",
         "/en/account/two-step/recovery-codes",
