@@ -499,14 +499,17 @@ def confirm_email_change(session: Session, token: str) -> tuple[User, str] | Non
     row = _usable_token(session, token, TokenPurpose.CHANGE_EMAIL)
     if row is None:
         return None
-    _spend_sign_in_links(session, row.user_id)
-    session.commit()
-    user = session.get(User, row.user_id)
+    user_id, new_email = row.user_id, row.new_email
+    # The links are spent with the change itself: no link asked for in between survives it.
+    _spend_sign_in_links(session, user_id)
+    user = session.get(User, user_id)
     old_email = user.email
-    user.email = row.new_email
+    user.email = new_email
     try:
         session.commit()
     except sa.exc.IntegrityError:
         session.rollback()
-        raise EmailTaken(row.new_email) from None
+        _spend_tokens(session, user_id, TokenPurpose.CHANGE_EMAIL)
+        session.commit()
+        raise EmailTaken(new_email) from None
     return user, old_email

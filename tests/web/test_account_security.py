@@ -485,3 +485,14 @@ def test_a_signed_in_session_cannot_guess_the_password_faster(
     assert statuses[:10] == [401] * 10 and statuses[10] == 429
     # The right password does not get through either while the pause lasts.
     assert client.submit(page, action, {**guess, field: PASSWORD}).status_code == 429
+
+
+def test_an_address_taken_meanwhile_is_refused_and_its_link_spent(app, learner):
+    learner.submit("/en/account/email", data={"email": "shared@example.org"})
+    link = latest_link(app, "shared@example.org", "/account/email/confirm/")
+    other = app.test_client()
+    other.register("en", email="shared@example.org")
+    assert learner.submit(link).status_code == 409
+    assert learner.submit(link).status_code == 410
+    with app.app_context():
+        assert accounts.find_user(db.session, "ana@example.org") is not None
