@@ -162,8 +162,14 @@ throttle_account = limiter.limit(PER_ACCOUNT, methods=["POST"], key_func=_accoun
 
 
 def _paused(wait: int, email: str):
-    accounts.record_lockout(db.session, email, request.remote_addr)
+    # Noted after the answer, which then takes as long whether or not the account exists.
+    send_later(_note, accounts.record_lockout, email, request.remote_addr)
     return too_many_tries(wait)
+
+
+def _note(record, email: str, ip_address: str | None) -> None:
+    """A security event, as a job run after the answer (see `send_later`)."""
+    record(db.session, email, ip_address)
 
 
 # The sign-up, sign-in and reset forms' id: the language switcher's buttons send it, and what
@@ -348,9 +354,7 @@ def login():
             counted = tries.sign_in_counts(_account_key(), g.account_user)
             if (wait := tries.take_a_try(counted)) is not None:
                 return _paused(wait, form.email.data)
-            user = accounts.authenticate(
-                db.session, form.email.data, form.password.data, request.remote_addr
-            )
+            user = accounts.authenticate(db.session, form.email.data, form.password.data)
             if user is not None:
                 tries.give_back(counted)
                 weak = (
@@ -360,6 +364,7 @@ def login():
                 if user.has_two_step:
                     return _ask_second_step(user, weak_password=weak)
                 return _sign_in(user, weak_password=weak)
+            send_later(_note, accounts.record_failed_sign_in, form.email.data, request.remote_addr)
             status = 401
             form.form_errors.append(_("The email or the password is not right."))
     return _form_page("account/login.html", form, status, next=safe_next(), refused=status == 401)

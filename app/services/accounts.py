@@ -348,20 +348,25 @@ def create_user(
     return user
 
 
-def authenticate(
-    session: Session, email: str, password: str, ip_address: str | None = None
-) -> User | None:
-    """The active user with this email and password, or None; the attempt is recorded as a
-    security event on the account it names, if there is one."""
+def authenticate(session: Session, email: str, password: str) -> User | None:
+    """The active user with this email and password, or None, in the same time for an
+    unknown email as for a wrong password. A failure is noted apart (`record_failed_sign_in`),
+    after the answer: writing it first would make a known email answer later."""
     user = find_user(session, email)
     if user is None:
         check_password_hash(_unused_hash(_hashing["method"]), password)
         return None
     right = _password_is(user.password_hash, password)
     if not right or not user.is_active or user.email_confirmed_at is None:
-        record_security_event(session, user.id, SecurityEventKind.SIGN_IN_FAILED, ip_address)
         return None
     return user
+
+
+def record_failed_sign_in(session: Session, email: str, ip_address: str | None) -> None:
+    """A failed sign-in, as a security event on the account it names, if there is one."""
+    user = find_user(session, email)
+    if user is not None:
+        record_security_event(session, user.id, SecurityEventKind.SIGN_IN_FAILED, ip_address)
 
 
 def signed_in(session: Session, user: User, ip_address: str | None) -> None:

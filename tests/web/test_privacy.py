@@ -20,6 +20,7 @@ from markupsafe import Markup
 from app import mail
 from app.content import load_course
 from app.extensions import content, db
+from app.mail import wait_for_mail
 from app.models import (
     AuditLogEntry,
     ConsentEvent,
@@ -194,6 +195,7 @@ def learner_with_data_everywhere(app, client: Browser) -> None:
     client.register("pt", email=EMAIL)
     client.submit("/en/", "/en/logout")
     client.login("pt", password="wrong password")
+    wait_for_mail(app)  # the failure is noted after the answer
     client.login("pt")
     with app.app_context():
         accounts.set_role(db.session, accounts.find_user(db.session, EMAIL), Role.ADMIN)
