@@ -46,13 +46,15 @@ def recently_authenticated() -> bool:
     return time.time() - session.get(AUTHENTICATED_AT, 0) < RECENT_AUTHENTICATION_SECONDS
 
 
+def two_step_required(user) -> bool:
+    """Whether the site requires two-step sign-in of this account: of admins, where
+    REQUIRE_TWO_STEP_FOR_ADMINS says so."""
+    return user.role is Role.ADMIN and current_app.config.get("REQUIRE_TWO_STEP_FOR_ADMINS", False)
+
+
 def needs_two_step_first() -> bool:
     """An admin without two-step sign-in where the site requires it of admins."""
-    return (
-        current_user.role is Role.ADMIN
-        and current_app.config.get("REQUIRE_TWO_STEP_FOR_ADMINS", False)
-        and not current_user.has_two_step
-    )
+    return two_step_required(current_user) and not current_user.has_two_step
 
 
 def role_required(*roles: Role) -> Callable:

@@ -24,6 +24,8 @@ from werkzeug.datastructures import MultiDict
 from app import create_app, database
 from app.extensions import db
 from app.mail import wait_for_mail
+from app.models import Role
+from app.services import accounts
 from config import ROOT, TestConfig
 
 # The command line speaks the terminal's language: the tests read English unless they ask.
@@ -253,6 +255,16 @@ def learner(client) -> Browser:
     """A client signed in as a freshly registered learner."""
     response = client.register()
     assert response.status_code == 303
+    return client
+
+
+def sign_in_as(app, role: Role | None, email: str) -> Browser:
+    """A client signed in as a newly registered account, given `role` if one is named."""
+    client = app.test_client()
+    client.register("en", email=email)
+    if role is not None:
+        with app.app_context():
+            accounts.set_role(db.session, accounts.find_user(db.session, email), role)
     return client
 
 

@@ -35,10 +35,11 @@ from app.guards import (
     mark_authenticated,
     recent_authentication,
     signed_in,
+    two_step_required,
 )
 from app.i18n import current_language
 from app.mail import send_course_mail, send_later, tell_of_change
-from app.models import Role, TokenPurpose
+from app.models import TokenPurpose
 from app.services import accounts, sessions, two_step
 from app.services.accounts import SecurityEventKind
 
@@ -46,14 +47,17 @@ from app.services.accounts import SecurityEventKind
 SETUP_SECRET = "two_step_setup_secret"
 
 
-def _record(kind: SecurityEventKind, user_id: int | None = None) -> None:
-    accounts.record_security_event(
-        db.session, user_id or current_user.id, kind, request.remote_addr
-    )
+def _record(kind: SecurityEventKind) -> None:
+    accounts.record_security_event(db.session, current_user.id, kind, request.remote_addr)
 
 
-def _two_step_required(user) -> bool:
-    return user.role is Role.ADMIN and current_app.config.get("REQUIRE_TWO_STEP_FOR_ADMINS", False)
+def _sign_out_other_browsers(user) -> int:
+    """End every session of the account but this browser's; returns how many ended."""
+    ended = sessions.end_all_but(db.session, user, session.get(SESSION_SECRET))
+    # The account's session key changed with it: this browser signs in again under the new
+    # one, without asking for anything.
+    login_user(user, remember=False)
+    return ended
 
 
 @bp.route("/<lang:lang>/account/confirm", methods=["GET", "POST"])
@@ -100,7 +104,7 @@ def security():
         sessions=sessions.of_account(db.session, user_id),
         this_session_id=this_session.id if this_session else None,
         recovery_codes_left=two_step.recovery_codes_left(db.session, user_id),
-        two_step_required=_two_step_required(current_user),
+        two_step_required=two_step_required(current_user),
     )
 
 
@@ -123,11 +127,7 @@ def end_session(session_id: int):
 @signed_in
 def end_other_sessions():
     """Sign out of every browser but this one."""
-    user = current_user._get_current_object()
-    ended = sessions.end_all_but(db.session, user, session.get(SESSION_SECRET))
-    # The account's session key changed with it: this browser signs in again under the new
-    # one, without asking for anything.
-    login_user(user, remember=False)
+    ended = _sign_out_other_browsers(current_user._get_current_object())
     _record(SecurityEventKind.SESSION_ENDED)
     flash(
         _("Every other browser is signed out.") if ended else _("No other browser was signed in."),
@@ -150,8 +150,7 @@ def change_password():
             form.current_password.errors.append(_("That is not your password."))
             return render_template("account/change_password.html", form=form), 401
         accounts.change_password(db.session, user, form.password.data)
-        sessions.end_all_but(db.session, user, session.get(SESSION_SECRET))
-        login_user(user, remember=False)
+        _sign_out_other_browsers(user)
         session.pop(MUST_CHANGE_PASSWORD, None)
         _record(SecurityEventKind.PASSWORD_CHANGED)
         tell_of_change(
@@ -302,7 +301,7 @@ def two_step_setup():
 @recent_authentication
 def two_step_off():
     user = current_user._get_current_object()
-    if _two_step_required(user):
+    if two_step_required(user):
         refuse(409, _("Administrators of this site must keep two-step sign-in on."))
     if user.has_two_step:
         two_step.disable(db.session, user)

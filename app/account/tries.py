@@ -48,7 +48,8 @@ def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="trusted-browser")
 
 
-def _fingerprint(user: User) -> str:
+def password_fingerprint(user: User) -> str:
+    """Names the account's password without telling it: it changes with the password."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
@@ -68,7 +69,7 @@ def trusted_browser(user: User | None) -> str | None:
     if user is None or COOKIE not in request.cookies:
         return None
     browser, accounts = _remembered()
-    return browser if browser and accounts.get(user.id) == _fingerprint(user) else None
+    return browser if browser and accounts.get(user.id) == password_fingerprint(user) else None
 
 
 def trust_this_browser(response, user: User) -> None:
@@ -76,7 +77,7 @@ def trust_this_browser(response, user: User) -> None:
     sign-in pages: the pages learners read get no cookie more (a visitor's page kept whole
     is served only to browsers that send none)."""
     browser, accounts = _remembered()
-    remembered = [[user.id, _fingerprint(user)]]
+    remembered = [[user.id, password_fingerprint(user)]]
     remembered += [[n, f] for n, f in accounts.items() if n != user.id]
     value = _signer().dumps(
         {

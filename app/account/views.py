@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import time
 from typing import NoReturn
@@ -143,13 +142,8 @@ def _account_key() -> str:
         g.account_key = email
         g.account_user = user
         if user is not None:
-            g.account_key += ":" + hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+            g.account_key += ":" + tries.password_fingerprint(user)
     return g.account_key
-
-
-def _not_signed_in(response) -> bool:
-    # A 303 is a sign-in, or the way on to its second step: the password was right.
-    return response.status_code != 303
 
 
 # Guessing passwords or probing for accounts with the other forms: per address, and per
@@ -377,7 +371,6 @@ SECOND_STEP_SECONDS = 5 * 60
 
 
 def _ask_second_step(user: User, *, weak_password: bool):
-    session.pop(PENDING_SECOND_STEP, None)
     session[PENDING_SECOND_STEP] = {
         "account": user.id,
         # A password reset or a sign-out everywhere meanwhile ends the wait too.

@@ -20,10 +20,9 @@ from app.models import (
     SecurityEvent,
     TokenPurpose,
     User,
-    UserSession,
-    new_session_token,
     utcnow,
 )
+from app.services import sessions
 
 # The longest sign-in pause: a lockout goes on the record once per pause.
 LOCKOUT_NOTED_AGAIN_AFTER = dt.timedelta(minutes=15)
@@ -227,10 +226,8 @@ def reset_password(
     _spend_sign_in_links(session, row.user_id)
     user = session.get(User, row.user_id)
     user.password_hash = hash_password(password)
-    user.session_token = new_session_token()
-    session.execute(sa.delete(UserSession).where(UserSession.user_id == user.id))
     user.email_confirmed_at = user.email_confirmed_at or utcnow()
-    session.commit()
+    sessions.end_all_but(session, user, None)
     record_security_event(session, user.id, SecurityEventKind.PASSWORD_RESET, ip_address)
     return user
 

@@ -9,18 +9,10 @@ import time
 import pyotp
 import pytest
 
-from tests.e2e.conftest import PASSWORD, Visit
 from tests.e2e.test_learner import sign_up
+from tests.e2e.test_staff import sign_in
 
 pytestmark = pytest.mark.e2e
-
-
-def sign_in(visit: Visit, email: str) -> None:
-    page, _ = visit.page, visit._
-    visit.open(f"/{visit.lang}/login")
-    page.get_by_label(_("Email")).fill(email)
-    page.get_by_label(_("Password"), exact=True).fill(PASSWORD)
-    visit.submit_form_with(_("Sign in"))
 
 
 @pytest.mark.parametrize("lang", ["pt"])

@@ -27,7 +27,7 @@ from app.models import (
     utcnow,
 )
 from app.services import accounts, privacy, sessions, two_step
-from tests.conftest import latest_link, make_app, outbox, run_at_once
+from tests.conftest import latest_link, make_app, outbox, run_at_once, sign_in_as
 
 FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0"
 SAFARI_MAC = (
@@ -233,11 +233,8 @@ def test_an_address_in_use_is_answered_the_same_and_changes_nothing(app, learner
 def test_an_admin_removes_two_step_sign_in_for_a_lost_phone(app, learner):
     setup_two_step(learner)
     learner.submit("/en/", "/en/logout")
-    admin = app.test_client()
-    admin.register("en", email="admin@example.org")
+    admin = sign_in_as(app, Role.ADMIN, "admin@example.org")
     with app.app_context():
-        admin_user = accounts.find_user(db.session, "admin@example.org")
-        accounts.set_role(db.session, admin_user, Role.ADMIN)
         ana = accounts.find_user(db.session, "ana@example.org").id
     page = admin.get(f"/en/admin/learners/{ana}").get_data(as_text=True)
     assert "Two-step sign-in is on." in page
@@ -260,11 +257,7 @@ def strict_app(database_url, tmp_path):
 
 
 def test_where_required_admins_turn_on_two_step_before_the_staff_pages(strict_app):
-    admin = strict_app.test_client()
-    admin.register("en", email="admin@example.org")
-    with strict_app.app_context():
-        user = accounts.find_user(db.session, "admin@example.org")
-        accounts.set_role(db.session, user, Role.ADMIN)
+    admin = sign_in_as(strict_app, Role.ADMIN, "admin@example.org")
     sent = admin.get("/en/admin/")
     assert sent.status_code == 302 and sent.location.startswith("/en/account/two-step")
     assert admin.get("/en/account/data").status_code == 200, "their own pages stay open"
@@ -375,12 +368,8 @@ def test_the_owner_is_told_of_every_change_to_how_they_sign_in(app, learner):
     learner.submit("/en/password/forgot", data={"email": "ana@example.org"})
     link = latest_link(app, "ana@example.org", "/password/reset/")
     learner.submit(link, data={"password": "a brand new passphrase"})
-    admin = app.test_client()
-    admin.register("en", email="admin@example.org")
+    admin = sign_in_as(app, Role.ADMIN, "admin@example.org")
     with app.app_context():
-        accounts.set_role(
-            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
-        )
         ana = accounts.find_user(db.session, "ana@example.org").id
     admin.submit(f"/en/admin/learners/{ana}", f"/en/admin/users/{ana}/two-step/remove")
     subjects = " | ".join(mails_to(app, "ana@example.org"))
@@ -395,11 +384,7 @@ def test_the_owner_is_told_of_every_change_to_how_they_sign_in(app, learner):
 
 
 def test_where_required_an_admin_cannot_turn_two_step_sign_in_off(strict_app):
-    admin = strict_app.test_client()
-    admin.register("en", email="admin@example.org")
-    with strict_app.app_context():
-        user = accounts.find_user(db.session, "admin@example.org")
-        accounts.set_role(db.session, user, Role.ADMIN)
+    admin = sign_in_as(strict_app, Role.ADMIN, "admin@example.org")
     setup_two_step(admin)
     page = admin.get("/en/account/security").get_data(as_text=True)
     assert "/en/account/two-step/off" not in page

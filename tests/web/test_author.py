@@ -15,11 +15,10 @@ from click.testing import CliRunner
 from flask import request, template_rendered
 
 from app.cli import lessons
-from app.extensions import content, db
+from app.extensions import content
 from app.models import Role
 from app.security import CONTENT_SECURITY_POLICY
-from app.services import accounts
-from tests.conftest import dispose, make_app, right_answers, wrong_answers
+from tests.conftest import dispose, make_app, right_answers, sign_in_as, wrong_answers
 from tests.content.conftest import LessonsDir, lesson_file
 
 QUIZ = "```quiz\n? capital: Which city?\n(x) lisbon: Lisbon\n( ) porto: Porto\n```\n"
@@ -41,15 +40,6 @@ def write_course(lessons):
 @pytest.fixture
 def course(course_app):
     return course_app(write_course)
-
-
-def sign_in_as(app, role: Role | None, email: str):
-    client = app.test_client()
-    client.register("en", email=email)
-    if role is not None:
-        with app.app_context():
-            accounts.set_role(db.session, accounts.find_user(db.session, email), role)
-    return client
 
 
 @pytest.mark.parametrize(("method", "path"), AUTHOR_PAGES)
