@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import functools
 import hashlib
+import ipaddress
 import secrets
 import unicodedata
 
@@ -82,12 +83,35 @@ class SecurityEventKind(enum.StrEnum):
     ROLE_CHANGED = "role-changed"
 
 
+def shortened_address(address: str | None) -> str | None:
+    """The network a client's address belongs to, not the address itself: an IPv4 address
+    with its last octet zeroed (its /24, 203.0.113.0), an IPv6 address kept to its first 48
+    bits (2001:db8:1::), an IPv4 address written as IPv6 (::ffff:203.0.113.7) as the IPv4
+    address it is. Enough to tell a sign-in from another country or provider, not to name
+    a subscriber. Anything that is not an address is None."""
+    try:
+        parsed = ipaddress.ip_address(address or "")
+    except ValueError:
+        return None
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    prefix = 24 if parsed.version == 4 else 48
+    # The network drops an IPv6 zone (fe80::1%eth0) along with the host's bits.
+    return str(ipaddress.ip_network((parsed, prefix), strict=False).network_address)
+
+
 def record_security_event(
     session: Session, user_id: int, kind: SecurityEventKind, ip_address: str | None
 ) -> None:
-    """Keep a security event on the account (purged after the register's retention)."""
+    """Keep a security event on the account (purged after the register's retention), with
+    the network the request came from rather than its full address."""
     session.add(
-        SecurityEvent(user_id=user_id, kind=kind.value, ip_address=ip_address, occurred_at=utcnow())
+        SecurityEvent(
+            user_id=user_id,
+            kind=kind.value,
+            ip_address=shortened_address(ip_address),
+            occurred_at=utcnow(),
+        )
     )
     session.commit()
 
