@@ -58,6 +58,8 @@ COLUMNS = {
     "is_active": _l("Active"),
     "created_at": _l("Created"),
     "last_active_at": _l("Last visit (noted once a day at most)"),
+    "statistics_objection_at": _l("Left out of the course figures since"),
+    "restricted_at": _l("Use of the data restricted since"),
     "language": _l("Language"),
     "lesson_slug": _l("Lesson"),
     "notice_version": _l("Notice version"),

@@ -87,6 +87,12 @@ class User(UserMixin, db.Model):
     two_step_secret: Mapped[str | None] = mapped_column(sa.String(64))
     # The time step of the last code accepted: a code works once, even within its 30 s.
     two_step_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Since when the learner objects to being counted in the course team's figures (GDPR
+    # Art. 21): left out of statistics and the dashboard while it is set.
+    statistics_objection_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Since when an admin restricted the account's data (GDPR Art. 18): kept, but left out
+    # of reports, statistics and the dashboard while it is set.
+    restricted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def has_two_step(self) -> bool:
@@ -263,6 +269,19 @@ class ConsentEvent(db.Model):
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class ConsentText(db.Model):
+    """The wording of a consent, in one language, as first shown: kept after the register's
+    text changes, so that every consent event can be shown with what it agreed to."""
+
+    __tablename__ = "consent_texts"
+
+    purpose: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    language: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    first_shown_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class SecurityEvent(db.Model):
     """A sign-in, sign-out or failed sign-in on an account, kept for a limited time."""
 
@@ -291,3 +310,28 @@ class AuditLogEntry(db.Model):
     # For reports: the format, filters and number of rows; never personal data.
     details: Mapped[dict | None] = mapped_column(sa.JSON)
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Breach(db.Model):
+    """A personal data breach, as GDPR Art. 33(5) asks it documented: the facts, their
+    effects and what was done, whether or not it was notified. Described without naming
+    people; who recorded or changed it is in the audit log."""
+
+    __tablename__ = "breaches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    what_happened: Mapped[str] = mapped_column(sa.Text)
+    # When it happened may be unknown; when the team learnt of it starts the 72 hours.
+    occurred_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    discovered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    data_affected: Mapped[str] = mapped_column(sa.Text)
+    people_affected: Mapped[str] = mapped_column(sa.Text)
+    people_count: Mapped[int | None]
+    likely_consequences: Mapped[str] = mapped_column(sa.Text, default="")
+    measures: Mapped[str] = mapped_column(sa.Text, default="")
+    authority_notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    people_told_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Why the authority or the people were not told, where they were not.
+    not_notified_because: Mapped[str] = mapped_column(sa.Text, default="")
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,7 +10,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -87,6 +87,35 @@ class DataCategory:
     storage: tuple[Storage, ...]
     # Hash of everything said about the category: a change makes new notice versions.
     digest: str
+    # For legitimate interests (GDPR Art. 6(1)(f)): why they are not overridden by the
+    # person's interests, as the notice must say (Art. 13(1)(d)).
+    balancing: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptElsewhere:
+    """Personal data kept outside the database (logs, backups, files): described in the
+    notice and the record of processing, reached by its retention rather than by erasure."""
+
+    id: str
+    legal_basis: LegalBasis
+    name: Mapping[str, str]
+    data: Mapping[str, str]
+    purpose: Mapping[str, str]
+    balancing: Mapping[str, str] | None
+    retention: Mapping[str, str]
+    retention_days: int
+    recipients: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Cookie:
+    """A cookie the platform sets: what for, and how long it lasts (its Max-Age)."""
+
+    name: str
+    days: int
+    purpose: Mapping[str, str]
+    lifetime: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +134,17 @@ class DataRegister:
     purposes: tuple[OptionalPurpose, ...]
     # Tables that hold no personal data, with the reason.
     not_personal: Mapping[str, str]
+    elsewhere: tuple[KeptElsewhere, ...] = ()
+    cookies: tuple[Cookie, ...] = ()
+    # For the record of processing: whose data, and how it is kept safe (Art. 30(1)).
+    data_subjects: Mapping[str, str] = field(default_factory=dict)
+    security_measures: Mapping[str, str] = field(default_factory=dict)
 
     def category(self, category_id: str) -> DataCategory | None:
         return next((c for c in self.categories if c.id == category_id), None)
+
+    def cookie(self, name: str) -> Cookie:
+        return next(cookie for cookie in self.cookies if cookie.name == name)
 
     def purpose(self, purpose_id: str) -> OptionalPurpose | None:
         return next((p for p in self.purposes if p.id == purpose_id), None)
@@ -188,6 +225,54 @@ def _days(value: Any) -> int | None:
     return value if type(value) is int and value >= 1 else None
 
 
+def _balancing(
+    item: dict, basis: LegalBasis | None, where: str, path: Path, problems: Problems
+) -> Mapping[str, str] | None:
+    """The balancing test a use based on legitimate interests must state; no other has one."""
+    if basis is LegalBasis.LEGITIMATE_INTERESTS:
+        return _texts(item.get("balancing"), f"{where}.balancing", path, problems)
+    if item.get("balancing") is not None:
+        problems.add(path, 1, f"{where}: only legitimate interests need a balancing text")
+    return None
+
+
+def _elsewhere(item: dict, path: Path, problems: Problems) -> KeptElsewhere | None:
+    where = f"elsewhere {item.get('id')}"
+    basis = _enum(LegalBasis, item.get("legal_basis"), f"{where}.legal_basis", path, problems)
+    retention = item.get("retention") or {}
+    days = _days(retention.get("days"))
+    if days is None:
+        problems.add(path, 1, f"{where}: data kept elsewhere needs retention.days")
+    balancing = _balancing(item, basis, where, path, problems)
+    if basis is None or days is None:
+        return None
+    return KeptElsewhere(
+        id=str(item.get("id")),
+        legal_basis=basis,
+        name=_texts(item.get("name"), f"{where}.name", path, problems),
+        data=_texts(item.get("data"), f"{where}.data", path, problems),
+        purpose=_texts(item.get("purpose"), f"{where}.purpose", path, problems),
+        balancing=balancing,
+        retention=_texts(retention.get("text"), f"{where}.retention.text", path, problems),
+        retention_days=days,
+        recipients=_texts(item.get("recipients"), f"{where}.recipients", path, problems),
+    )
+
+
+def _cookie(item: dict, path: Path, problems: Problems) -> Cookie | None:
+    where = f"cookie {item.get('name')}"
+    days = _days(item.get("days"))
+    if not item.get("name") or days is None:
+        problems.add(path, 1, f"{where} needs a name and its lifetime in days")
+        return None
+    return Cookie(
+        name=str(item["name"]),
+        days=days,
+        purpose=_texts(item.get("purpose"), f"{where}.purpose", path, problems),
+        lifetime=_texts(item.get("lifetime"), f"{where}.lifetime", path, problems),
+    )
+
+
 def load_register(path: Path | str) -> DataRegister:
     """Read and check the data register; raise ContentError naming what is wrong."""
     path = Path(path)
@@ -215,6 +300,7 @@ def load_register(path: Path | str) -> DataRegister:
                 problems.add(
                     path, 1, f"{where}: retention.unconfirmed_days needs a purge: erase-account"
                 )
+        balancing = _balancing(item, basis, where, path, problems)
         if collected is None or basis is None:
             continue
         categories.append(
@@ -231,16 +317,31 @@ def load_register(path: Path | str) -> DataRegister:
                 recipients=_texts(item.get("recipients"), f"{where}.recipients", path, problems),
                 storage=storage,
                 digest=digest(item),
+                balancing=balancing,
             )
         )
     purposes = []
     for item in raw.get("purposes") or []:
         text = _texts(item.get("text"), f"purpose {item.get('id')}", path, problems)
         purposes.append(OptionalPurpose(str(item.get("id")), text, digest(dict(text))))
+    elsewhere = tuple(
+        entry for item in raw.get("elsewhere") or [] if (entry := _elsewhere(item, path, problems))
+    )
+    cookies = tuple(
+        cookie for item in raw.get("cookies") or [] if (cookie := _cookie(item, path, problems))
+    )
+    record = {
+        key: _texts(raw[key], key, path, problems) if key in raw else MappingProxyType({})
+        for key in ("data_subjects", "security_measures")
+    }
     if problems.items:
         raise ContentError(problems.items)
     return DataRegister(
         categories=tuple(categories),
         purposes=tuple(purposes),
         not_personal=MappingProxyType(dict(raw.get("not_personal") or {})),
+        elsewhere=elsewhere,
+        cookies=cookies,
+        data_subjects=record["data_subjects"],
+        security_measures=record["security_measures"],
     )

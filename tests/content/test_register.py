@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.content import ContentError, load_course, load_register
-from app.content.register import Collected, Erasure
+from app.content.register import Collected, Erasure, LegalBasis
 from config import ROOT, TestConfig
 from tests.content.conftest import lesson_file
 
@@ -149,3 +149,77 @@ def test_a_broken_register_is_refused(tmp_path):
     path.write_text(DECLARABLE.replace("legal_basis: consent", "legal_basis: whim"), "utf-8")
     with pytest.raises(ContentError, match="legal_basis must be one of"):
         load_register(path)
+
+
+def test_every_use_on_legitimate_interests_states_its_balancing():
+    based_on_interests = [
+        *(c for c in REGISTER.categories if c.legal_basis is LegalBasis.LEGITIMATE_INTERESTS),
+        *(e for e in REGISTER.elsewhere if e.legal_basis is LegalBasis.LEGITIMATE_INTERESTS),
+    ]
+    assert {entry.id for entry in based_on_interests} >= {
+        "course-figures",
+        "security-events",
+        "web-server-log",
+        "backups",
+    }
+    for entry in based_on_interests:
+        assert all(entry.balancing[language] for language in ("es", "pt", "en")), entry.id
+
+
+def test_a_legitimate_interest_without_its_balancing_is_refused(tmp_path):
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    start = text.index("    balancing:", text.index("id: course-figures"))
+    end = text.index("    retention:", start)
+    changed = tmp_path / "register.yml"
+    changed.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_register(changed)
+    assert "category course-figures.balancing needs a text for each of" in str(caught.value)
+
+
+def test_a_balancing_text_belongs_only_to_legitimate_interests(tmp_path):
+    path = tmp_path / "register.yml"
+    path.write_text(
+        DECLARABLE.replace("    storage:", "    balancing: {en: a, es: a, pt: a}\n    storage:", 1),
+        encoding="utf-8",
+    )
+    with pytest.raises(ContentError) as caught:
+        load_register(path)
+    assert "only legitimate interests need a balancing text" in str(caught.value)
+
+
+def test_logs_backups_and_export_copies_are_in_the_register_with_their_retention():
+    kept = {entry.id: entry.retention_days for entry in REGISTER.elsewhere}
+    assert kept == {
+        "web-server-log": 14,
+        "application-log": 30,
+        "backups": 35,
+        "request-exports": 30,
+    }
+
+
+def test_data_kept_elsewhere_needs_a_number_of_days(tmp_path):
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    changed = tmp_path / "register.yml"
+    changed.write_text(text.replace("days: 14\n", "days: two weeks\n", 1), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_register(changed)
+    assert "elsewhere web-server-log: data kept elsewhere needs retention.days" in str(caught.value)
+
+
+def test_the_record_of_processing_names_data_subjects_and_security_measures():
+    for texts in (REGISTER.data_subjects, REGISTER.security_measures):
+        assert all(texts[language] for language in ("es", "pt", "en"))
+
+
+def test_each_cookie_has_a_lifetime_in_days(tmp_path):
+    assert {cookie.name: cookie.days for cookie in REGISTER.cookies} == {
+        "session": 30,
+        "aula_signed_in_before": 365,
+    }
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    changed = tmp_path / "register.yml"
+    changed.write_text(text.replace("days: 365\n    purpose", "days: ever\n    purpose"), "utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_register(changed)
+    assert "cookie aula_signed_in_before needs a name and its lifetime in days" in str(caught.value)
