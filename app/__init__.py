@@ -53,7 +53,7 @@ def create_app(
                 "only ever runs as one process)"
             )
 
-    from app import database, errors, i18n, kept_pages, security, templating, terminal
+    from app import database, errors, i18n, kept_pages, logs, security, templating, terminal
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.author import bp as author_bp
@@ -103,6 +103,8 @@ def create_app(
     app.register_blueprint(admin_bp)
     app.register_blueprint(author_bp)
     register_commands(app)
+    # Once every route is known: the filter finds the emailed links' secrets by them.
+    logs.init_app(app)
 
     if app.config["AUTO_MIGRATE"]:
         with app.app_context():
