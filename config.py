@@ -6,11 +6,18 @@ tests pass `TestConfig` or a mapping of overrides.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+
+
+def _per_language(name: str) -> dict[str, str]:
+    """A setting given in several languages: NAME for any language, NAME_ES, NAME_PT or
+    NAME_EN for one; keyed "*", "es", "pt", "en", only those set."""
+    values = {"*": os.environ.get(name)}
+    values |= {lang: os.environ.get(f"{name}_{lang.upper()}") for lang in ("es", "pt", "en")}
+    return {key: value.strip() for key, value in values.items() if value and value.strip()}
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -40,11 +47,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    # A signed-in session lasts as long as the "remember me" cookie (Flask-Login's year):
-    # after the browser restarts, a page it restores still holds a form token that works.
-    PERMANENT_SESSION_LIFETIME = dt.timedelta(days=365)
     # Not sent again with every page: a page that sets a cookie cannot be kept for the
-    # learner (app/kept_pages.py), and a year from signing in needs no refreshing.
+    # learner (app/kept_pages.py). A session kept after the browser closes lasts the days
+    # the data register gives its cookie (set when the register is loaded), from sign-in.
     SESSION_REFRESH_EACH_REQUEST = False
     WTF_CSRF_TIME_LIMIT: int | None = None
     # Signed-in learners' pages kept in memory by each worker (app/kept_pages.py): how many
@@ -80,6 +85,18 @@ class Config:
     # default in development: the course's organisation, and a contact to be configured.
     PRIVACY_CONTROLLER: str | None = os.environ.get("PRIVACY_CONTROLLER")
     PRIVACY_CONTACT: str = os.environ.get("PRIVACY_CONTACT", "privacy@localhost")
+    # The data protection officer's contact, where the controller has one (Art. 13(1)(b)).
+    PRIVACY_DPO_CONTACT: str | None = os.environ.get("PRIVACY_DPO_CONTACT")
+    # The supervisory authority learners may complain to, its name and address per language
+    # (e.g. PRIVACY_AUTHORITY_ES="Agencia Española de Protección de Datos, C/ Jorge Juan 6,
+    # 28001 Madrid, www.aepd.es"); unset, the notice names the right in general terms.
+    PRIVACY_AUTHORITY: dict[str, str] = _per_language("PRIVACY_AUTHORITY")
+    # Transfers outside the European Economic Area and their safeguards, per language;
+    # unset means there are none.
+    PRIVACY_TRANSFERS: dict[str, str] = _per_language("PRIVACY_TRANSFERS")
+    # The processors that handle personal data for the controller (Art. 28), by name.
+    HOSTING_PROVIDER: str | None = os.environ.get("HOSTING_PROVIDER")
+    MAIL_PROVIDER: str | None = os.environ.get("MAIL_PROVIDER")
     # Admins must turn on two-step sign-in before using the staff pages.
     REQUIRE_TWO_STEP_FOR_ADMINS: bool = _flag("REQUIRE_TWO_STEP_FOR_ADMINS", False)
     # werkzeug's password hashing method; its default, scrypt, costs about 0.1 s a password.

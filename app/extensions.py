@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from pathlib import Path
 
@@ -57,6 +58,10 @@ class CourseContent:
         if course is None:
             raise ContentError([p for p in problems if p.level is Level.ERROR])
         app.extensions["register"] = register
+        # A signed-in session the person chose to keep lasts as long as the register says.
+        app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(
+            days=register.cookie("session").days
+        )
         app.extensions["course"] = course
         app.extensions["course_marker"] = self._marker_time(app)
         app.before_request(self._pin_course)

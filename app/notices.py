@@ -10,7 +10,7 @@ from flask import current_app, g, has_request_context
 from app.content import Lesson
 from app.extensions import content, db
 from app.i18n import current_language
-from app.services.privacy import Notice, lesson_notice, note_notice_shown
+from app.services.privacy import Notice, lesson_notice, note_consent_texts, note_notice_shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +40,13 @@ def controller() -> Controller:
     return Controller(name, contact, local if local == name else f"{local} ({name})")
 
 
+def localised_setting(name: str) -> str | None:
+    """A setting given per language (see config's `_per_language`), in the page's language,
+    else the one given for every language."""
+    values = current_app.config.get(name) or {}
+    return values.get(current_language()) or values.get("*")
+
+
 def notice_for(lesson: Lesson) -> Notice:
     """The current notice of a lesson, worked out once per request however many views and
     checks ask for it."""
@@ -47,6 +54,17 @@ def notice_for(lesson: Lesson) -> Notice:
     if lesson.slug not in notices:
         notices[lesson.slug] = lesson_notice(content.register, lesson, str(controller()))
     return notices[lesson.slug]
+
+
+def note_consent_texts_shown(language: str) -> None:
+    """Keep the wording of the optional uses as shown in `language`, once per process and
+    version: showing the consent form should not write to the database each time."""
+    noted = current_app.extensions.setdefault("noted_consent_texts", set())
+    key = (language, tuple(purpose.version for purpose in content.register.purposes))
+    if key not in noted:
+        note_consent_texts(db.session, content.register, language)
+        db.session.commit()
+        noted.add(key)
 
 
 def note_shown(lesson: Lesson, notice: Notice) -> None:

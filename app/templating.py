@@ -32,7 +32,7 @@ from app.labels import (
     TABLES,
 )
 from app.models import AuditLogEntry, Role
-from app.notices import controller
+from app.notices import controller, localised_setting
 from app.services.privacy import account_of
 
 
@@ -254,6 +254,7 @@ def lesson_body(html: str, lesson_page: str = "learn.lesson") -> Markup:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         privacy_controller=controller,
+        localised_setting=localised_setting,
         role_label=role_label,
         grading_label=lambda grading: str(GRADINGS[grading]),
         answers_label=lambda review: str(ANSWER_REVIEWS[review]),
@@ -264,6 +265,7 @@ def init_app(app: Flask) -> None:
         current_language=current_language,
         switch_language_url=switch_language_url,
         sign_in_next=sign_in_next,
+        cookie_days=lambda name: content.register.cookie(name).days,
     )
     app.jinja_env.filters.update(
         language_name=language_name,

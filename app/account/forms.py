@@ -6,7 +6,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
 from app.services.passwords import (
@@ -143,6 +143,8 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         _l("Password"), validators=[InputRequired(_l("Please enter your password."))]
     )
+    # Off unless ticked: a session cookie that outlives the browser is the person's choice.
+    keep_signed_in = BooleanField(_l("Keep me signed in"))
 
 
 class ErasureForm(FlaskForm):

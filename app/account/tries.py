@@ -89,7 +89,7 @@ def trust_this_browser(response, user: User) -> None:
         response.set_cookie(
             COOKIE,
             value,
-            max_age=365 * 24 * 3600,
+            max_age=content.register.cookie(COOKIE).days * 24 * 3600,
             path=url_for("account.login", lang=language),
             secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
             httponly=True,
