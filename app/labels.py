@@ -121,7 +121,15 @@ AUDIT_ACTIONS = {
     "deactivate": _l("Account deactivated"),
     "reactivate": _l("Account reactivated"),
     "report": _l("Report downloaded"),
+    "objected": _l("The person objected to being counted in the course figures"),
+    "objection withdrawn": _l("The person withdrew their objection to the course figures"),
+    "restricted": _l("Use of the data restricted"),
+    "restriction lifted": _l("Restriction of the data lifted"),
     "remove two-step": _l("Two-step sign-in removed (phone and recovery codes lost)"),
+    "breach recorded": _l("Breach recorded in the register"),
+    "breach updated": _l("Breach record changed"),
+    "name corrected": _l("Name corrected"),
+    "email corrected": _l("Email address corrected: a link to confirm it sent to the new address"),
 }
 
 # Codes stored in a column, as a learner reads them.
@@ -167,4 +175,8 @@ SWITCHES = {
 }
 
 # The audit log's names for the reports (as stored in its `subject_ref`).
-REPORTS = {"progress report": _l("Progress report"), "summary report": _l("Summary report")}
+REPORTS = {
+    "progress report": _l("Progress report"),
+    "summary report": _l("Summary report"),
+    "breach register": _l("Breach register"),
+}

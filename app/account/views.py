@@ -50,6 +50,7 @@ from app.i18n import current_language, preferred_language, switch_language_url
 from app.learn import KEPT_ANSWERS
 from app.mail import external_links, send_course_mail, send_later, tell_of_change
 from app.models import TokenPurpose, User
+from app.notices import note_consent_texts_shown
 from app.services import accounts, privacy, sessions, two_step
 from app.services.passwords import MIN_PASSWORD_LENGTH, password_problem
 
@@ -94,19 +95,22 @@ def safe_next() -> str | None:
     return target
 
 
-def _sign_in(user: User, *, weak_password: bool = False, next_page: str | None = None):
-    """Start the account's session in this browser, once every step is passed."""
+def _sign_in(
+    user: User, *, weak_password: bool = False, next_page: str | None = None, keep: bool = False
+):
+    """Start the account's session in this browser, once every step is passed: until the
+    browser closes, or for the session cookie's days in the register if `keep` was ticked."""
     # A fresh session: nothing set before signing in (by anyone) carries over but quiz
     # answers waiting to be sent, and only to the account whose session they outlived.
     kept_answers = session.get(KEPT_ANSWERS)
     session.clear()
     if kept_answers and kept_answers.get("account") == user.id:
         session[KEPT_ANSWERS] = kept_answers
-    session.permanent = True
+    session.permanent = keep
     session[SESSION_SECRET] = sessions.start(db.session, user, request.user_agent.string)
     mark_authenticated()
-    # No remember-me cookie: the session cookie itself lasts a year, and a second cookie
-    # would bring back a session its owner ended from another device.
+    # No remember-me cookie: the session cookie itself lasts as long as chosen, and a second
+    # cookie would bring back a session its owner ended from another device.
     login_user(user, remember=False)
     accounts.signed_in(db.session, user, request.remote_addr)
     next_page = next_page or safe_next() or url_for("learn.course")
@@ -355,9 +359,10 @@ def login():
                     password_problem(form.password.data, email=user.email, name=user.display_name)
                     is not None
                 )
+                keep = form.keep_signed_in.data
                 if user.has_two_step:
-                    return _ask_second_step(user, weak_password=weak)
-                return _sign_in(user, weak_password=weak)
+                    return _ask_second_step(user, weak_password=weak, keep=keep)
+                return _sign_in(user, weak_password=weak, keep=keep)
             send_later(_note, accounts.record_failed_sign_in, form.email.data, request.remote_addr)
             status = 401
             form.form_errors.append(_("The email or the password is not right."))
@@ -370,13 +375,14 @@ PENDING_SECOND_STEP = "second_step"
 SECOND_STEP_SECONDS = 5 * 60
 
 
-def _ask_second_step(user: User, *, weak_password: bool):
+def _ask_second_step(user: User, *, weak_password: bool, keep: bool):
     session[PENDING_SECOND_STEP] = {
         "account": user.id,
         # A password reset or a sign-out everywhere meanwhile ends the wait too.
         "token": user.session_token,
         "until": int(time.time()) + SECOND_STEP_SECONDS,
         "weak": weak_password,
+        "keep": keep,
         "next": safe_next(),
     }
     return redirect(url_for("account.second_step"), code=303)
@@ -412,7 +418,12 @@ def second_step():
             code = form.code.data
             if two_step.verify_code(db.session, user, code):
                 tries.give_back(counted)
-                return _sign_in(user, weak_password=pending["weak"], next_page=pending["next"])
+                return _sign_in(
+                    user,
+                    weak_password=pending["weak"],
+                    next_page=pending["next"],
+                    keep=pending["keep"],
+                )
             if two_step.use_recovery_code(db.session, user, code):
                 tries.give_back(counted)
                 accounts.record_security_event(
@@ -428,7 +439,12 @@ def second_step():
                     _l("A recovery code was used"),
                     _l("Someone signed in to your account with one of its recovery codes."),
                 )
-                response = _sign_in(user, weak_password=pending["weak"], next_page=pending["next"])
+                response = _sign_in(
+                    user,
+                    weak_password=pending["weak"],
+                    next_page=pending["next"],
+                    keep=pending["keep"],
+                )
                 flash(
                     ngettext(
                         "You signed in with a recovery code. %(num)d code is left: you can "
@@ -474,6 +490,7 @@ def logout():
 
 def _data_page(erasure_form: ErasureForm, status: int = 200):
     register = content.register
+    note_consent_texts_shown(current_language())
     return render_template(
         "account/data.html",
         register=register,
@@ -521,6 +538,26 @@ def save_consents():
     else:
         flash(_("Nothing to change: these were already your choices."), "info")
     return redirect(url_for("account.my_data", _anchor="consents"), code=303)
+
+
+@bp.post("/<lang:lang>/account/objection")
+@signed_in
+def object_to_figures():
+    """Object to being counted in the course figures (GDPR Art. 21), or withdraw it."""
+    choice = request.form.get("object")
+    if choice not in {"yes", "no"}:
+        refuse(
+            400,
+            _("This form was incomplete. Please choose again on your data page."),
+            [(url_for("account.my_data", _anchor="figures"), _("Go to my data"))],
+        )
+    objecting = choice == "yes"
+    privacy.object_to_figures(db.session, current_user.id, objecting)
+    if objecting:
+        flash(_("From now on you are left out of the course figures."), "success")
+    else:
+        flash(_("You are counted in the course figures again."), "success")
+    return redirect(url_for("account.my_data", _anchor="figures"), code=303)
 
 
 @bp.post("/<lang:lang>/account/erase")

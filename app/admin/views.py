@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -16,6 +17,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -28,7 +30,7 @@ from app.extensions import content, db
 from app.guards import recent_authentication, role_required
 from app.i18n import current_language
 from app.labels import AUDIT_ACTIONS, FILTERS, ROLES, SWITCHES
-from app.mail import tell_of_change
+from app.mail import send_course_mail, send_later, tell_of_change
 from app.models import NoticeVersion, Role, User, utcnow
 from app.services import accounts, privacy, quizzes, reports, two_step
 from app.services import dashboard as dashboard_figures
@@ -337,6 +339,57 @@ def change_active(user_id: int):
         privacy.record_audit(db.session, current_user.id, action, privacy.user_ref(user.id))
     flash(_("Account reactivated.") if active else _("Account deactivated."), "success")
     return _back_to_users()
+
+
+@bp.post("/<lang:lang>/admin/users/<id:user_id>/restriction")
+@role_required(Role.ADMIN)
+@recent_authentication
+def change_restriction(user_id: int):
+    """Restrict the use of an account's data (GDPR Art. 18), or lift it; the person is told,
+    in their language."""
+    user = db.session.get(User, user_id) or abort(404)
+    chosen = request.form.get("restricted")
+    if chosen not in {"0", "1"}:
+        _refuse(400, _("The use of an account's data can only be restricted or not."))
+    restricted = chosen == "1"
+    if privacy.restrict(db.session, current_user.id, user.id, restricted):
+        _tell_of_restriction(user, restricted)
+    if restricted:
+        flash(
+            _(
+                "The data of %(email)s is restricted: kept, but in no report or figure.",
+                email=user.email,
+            ),
+            "success",
+        )
+    else:
+        flash(_("The restriction of the data of %(email)s is lifted.", email=user.email), "success")
+    return _back_to_users()
+
+
+def _tell_of_restriction(user: User, restricted: bool) -> None:
+    language = privacy.language_of(user, content.course)
+    with force_locale(language):
+        if restricted:
+            subject = _("The use of your data is restricted")
+            what = _(
+                "As you asked, the use of your data on the course platform is now restricted: "
+                "it stays stored, but it is left out of every report and figure the course "
+                "team sees until the restriction is lifted. You can still follow the course."
+            )
+        else:
+            subject = _("The restriction of your data is lifted")
+            what = _(
+                "The restriction of the use of your data on the course platform has been "
+                "lifted: your progress is again in the course team's reports and figures."
+            )
+        body = _(
+            "Hello %(name)s,\n\n%(what)s\n\nFor any question, write to %(contact)s.",
+            name=user.display_name,
+            what=what,
+            contact=current_app.config["PRIVACY_CONTACT"],
+        )
+    send_later(send_course_mail, language, user.email, subject, body)
 
 
 @bp.post("/<lang:lang>/admin/users/<id:user_id>/two-step/remove")

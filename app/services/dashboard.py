@@ -16,6 +16,7 @@ from app.content import Course
 from app.content.model import AnswerReview
 from app.database import read_at_once
 from app.models import LessonProgress, QuizAttempt, User, utcnow
+from app.services.privacy import left_out_of_figures
 from app.services.progress import attempts_allowed
 from app.services.reports import ReportFilters
 
@@ -42,13 +43,20 @@ class LessonFigures:
         return self.quiz_passed / self.quiz_takers if self.quiz_takers else None
 
 
+def _counted(filters: ReportFilters) -> sa.ColumnElement[bool]:
+    """The learners the figures count: those the filters keep, but for any who object to
+    being counted (GDPR Art. 21)."""
+    return sa.and_(filters.condition(), User.statistics_objection_at.is_(None))
+
+
 def _of_learners(column: sa.ColumnElement[int], filters: ReportFilters):
-    """Rows about the learners the filters keep. Without filters that is every row (the
+    """Rows about the learners the figures count. Without filters that is every row (the
     sign-ups never confirmed, which filters always leave out, cannot sign in and have no
-    rows), and the condition is left out, so that a count can be read from an index alone."""
+    rows) but those of the few accounts left out of the figures, so that a count can be
+    read from an index and that short list."""
     if not filters.as_args():
-        return sa.true()
-    return column.in_(sa.select(User.id).where(filters.condition()))
+        return column.not_in(left_out_of_figures())
+    return column.in_(sa.select(User.id).where(_counted(filters)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +107,7 @@ def _headline(filters: ReportFilters, now: dt.datetime) -> sa.Select:
     def active_since(days: int):
         return sa.func.count().filter(User.last_active_at >= now - dt.timedelta(days=days))
 
-    return sa.select(sa.func.count(), active_since(7), active_since(30)).where(filters.condition())
+    return sa.select(sa.func.count(), active_since(7), active_since(30)).where(_counted(filters))
 
 
 def _funnel(filters: ReportFilters, slugs: list[str]) -> sa.Executable:
@@ -117,7 +125,9 @@ def _funnel(filters: ReportFilters, slugs: list[str]) -> sa.Executable:
     # small server compete with the dashboard's other queries for the same cores: it took
     # three times the CPU time of reading the index's ranges.
     per_lesson = [
-        sa.select(sa.literal(slug, sa.String), *counts).where(LessonProgress.lesson_slug == slug)
+        sa.select(sa.literal(slug, sa.String), *counts).where(
+            LessonProgress.lesson_slug == slug, _of_learners(LessonProgress.user_id, filters)
+        )
         for slug in slugs
     ]
     if not per_lesson:
@@ -169,7 +179,7 @@ def _lesson_figures(
 def _by_language(filters: ReportFilters) -> sa.Select:
     return (
         sa.select(User.language, sa.func.count())
-        .where(filters.condition())
+        .where(_counted(filters))
         .group_by(User.language)
         .order_by(User.language)
     )
@@ -208,7 +218,9 @@ def _completions(filters: ReportFilters, week_starts: list[dt.datetime]) -> sa.E
     return sa.union_all(
         *(
             sa.select(sa.literal(number), sa.func.count()).where(
-                completed_at >= start, completed_at < end
+                completed_at >= start,
+                completed_at < end,
+                _of_learners(LessonProgress.user_id, filters),
             )
             for number, (start, end) in weeks
         )

@@ -23,6 +23,7 @@ from app.mail import forget_mail_to, outbox_exists, purge_outbox
 from app.models import (
     AuditLogEntry,
     ConsentEvent,
+    ConsentText,
     NoticeAcknowledgment,
     NoticeVersion,
     PasswordResetToken,
@@ -106,16 +107,78 @@ def consents(session: Session, user_id: int) -> dict[str, bool]:
     return {event.purpose: event.granted for event in consent_ledger(session, user_id)}
 
 
+def left_out_of_figures() -> sa.Select:
+    """The accounts no figure may count: restricted by an admin (GDPR Art. 18) or whose
+    owner objects to the course figures (Art. 21)."""
+    return sa.select(User.id).where(
+        sa.or_(User.restricted_at.is_not(None), User.statistics_objection_at.is_not(None))
+    )
+
+
 def consenting_user_ids(purpose_id: str) -> sa.Select:
-    """The ids of learners whose latest choice for an optional purpose is a grant."""
+    """The ids of learners whose latest choice for an optional purpose is a grant, but for
+    those left out of every figure whatever they consented to."""
     latest = (
         sa.select(sa.func.max(ConsentEvent.id))
         .where(ConsentEvent.purpose == purpose_id)
         .group_by(ConsentEvent.user_id)
     )
     return sa.select(ConsentEvent.user_id).where(
-        ConsentEvent.id.in_(latest), ConsentEvent.granted.is_(True)
+        ConsentEvent.id.in_(latest),
+        ConsentEvent.granted.is_(True),
+        ConsentEvent.user_id.not_in(left_out_of_figures()),
     )
+
+
+def note_consent_texts(session: Session, register: DataRegister, language: str) -> None:
+    """Keep the wording of every optional purpose as shown in `language`, once per version:
+    each consent event can then be shown with what it agreed to, after the text changes.
+    The caller commits."""
+    for purpose in register.purposes:
+        insert_unless_present(
+            session,
+            ConsentText,
+            {
+                "purpose": purpose.id,
+                "version": purpose.version,
+                "language": language,
+                "text": purpose.text[language],
+                "first_shown_at": utcnow(),
+            },
+            ["purpose", "version", "language"],
+        )
+
+
+def consent_wordings(session: Session, user_id: int) -> list[dict[str, Any]]:
+    """The wording of every consent the person gave or withdrew, as they saw it."""
+    seen = (
+        sa.select(ConsentEvent.purpose, ConsentEvent.text_version, ConsentEvent.language)
+        .where(ConsentEvent.user_id == user_id)
+        .distinct()
+        .subquery()
+    )
+    query = (
+        sa.select(ConsentText)
+        .join(
+            seen,
+            sa.and_(
+                ConsentText.purpose == seen.c.purpose,
+                ConsentText.version == seen.c.text_version,
+                ConsentText.language == seen.c.language,
+            ),
+        )
+        .order_by(ConsentText.first_shown_at, ConsentText.purpose, ConsentText.language)
+    )
+    return [
+        {
+            "purpose": text.purpose,
+            "text_version": text.version,
+            "language": text.language,
+            "text": text.text,
+            "first_shown_at": _plain(text.first_shown_at),
+        }
+        for text in session.scalars(query)
+    ]
 
 
 def record_consents(
@@ -137,6 +200,8 @@ def record_consents(
         for purpose in register.purposes
         if current.get(purpose.id, False) != (purpose.id in granted)
     ]
+    # The wording is kept in the same transaction as the events that point at it.
+    note_consent_texts(session, register, language)
     session.add_all(changes)
     session.commit()
     return changes
@@ -205,6 +270,11 @@ def export_data(
                     for storage in category.storage
                 },
                 "withheld": sorted({name for s in category.storage for name in s.hidden}),
+                **(
+                    {"wordings": consent_wordings(session, user_id)}
+                    if any(s.table == ConsentEvent.__tablename__ for s in category.storage)
+                    else {}
+                ),
             }
             for category in register.categories
         ],
@@ -294,6 +364,39 @@ def audit_log(
     if subject is not None:
         query = query.where(AuditLogEntry.subject_ref == subject)
     return list(session.scalars(query))
+
+
+def _switch(session: Session, user_id: int, column: sa.Column, on: bool) -> bool:
+    """Set a since-when column of the account to now, or clear it; whether it changed.
+    Conditional, so that two clicks at once change it (and are logged) once."""
+    unchanged = column.is_(None) if on else column.is_not(None)
+    result = session.execute(
+        sa.update(User)
+        .where(User.id == user_id, unchanged)
+        .values({column.key: utcnow() if on else None})
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def object_to_figures(session: Session, user_id: int, objecting: bool) -> bool:
+    """The person objects to being counted in the course figures (GDPR Art. 21), or
+    withdraws the objection; logged as their own request. Whether it changed."""
+    changed = _switch(session, user_id, User.statistics_objection_at, objecting)
+    if changed:
+        action = "objected" if objecting else "objection withdrawn"
+        record_audit(session, user_id, action, user_ref(user_id), by_the_person=True)
+    return changed
+
+
+def restrict(session: Session, actor_id: int | None, user_id: int, restricted: bool) -> bool:
+    """Restrict the use of an account's data (GDPR Art. 18): kept, but left out of every
+    report and figure; or lift the restriction. Logged. Whether it changed."""
+    changed = _switch(session, user_id, User.restricted_at, restricted)
+    if changed:
+        action = "restricted" if restricted else "restriction lifted"
+        record_audit(session, actor_id, action, user_ref(user_id))
+    return changed
 
 
 USER_REF = "user #"

@@ -115,8 +115,12 @@ class ReportFilters:
     def condition(self) -> sa.ColumnElement[bool]:
         """The WHERE clause selecting the learners these filters keep. A sign-up whose
         address was never confirmed is nobody's account yet (anyone can type an address):
-        it is in no figure and no report."""
-        clauses: list[sa.ColumnElement[bool]] = [User.email_confirmed_at.is_not(None)]
+        it is in no figure and no report; nor is an account whose data is restricted."""
+        clauses: list[sa.ColumnElement[bool]] = [
+            User.email_confirmed_at.is_not(None),
+            # Restricted by an admin (GDPR Art. 18): kept, but in no report.
+            User.restricted_at.is_(None),
+        ]
         if self.language:
             clauses.append(User.language == self.language)
         if self.role:

@@ -36,10 +36,16 @@ MATRIX = {
     "account.my_data": ("GET", "/en/account/data", {"anonymous": SIGN_IN, "*": 200}),
     "account.my_data_json": ("GET", "/account/data.json", {"anonymous": SIGN_IN, "*": 200}),
     "account.save_consents": ("POST", "/en/account/consents", {"anonymous": SIGN_IN, "*": 303}),
+    "account.object_to_figures": (
+        "POST",
+        "/en/account/objection",
+        {"anonymous": SIGN_IN, "*": 400},
+    ),
     "account.erase": ("POST", "/en/account/erase", {"anonymous": SIGN_IN, "*": 422}),
     "account.second_step": ("GET", "/en/login/two-step", {"*": 303}),
     "account.confirm_identity": ("GET", "/en/account/confirm", {"anonymous": SIGN_IN, "*": 200}),
     "account.security": ("GET", "/en/account/security", {"anonymous": SIGN_IN, "*": 200}),
+    "account.profile": ("GET", "/en/account", {"anonymous": SIGN_IN, "*": 200}),
     "account.end_session": (
         "POST",
         "/en/account/sessions/999/end",
@@ -80,11 +86,19 @@ MATRIX = {
     "admin.users": ("GET", "/en/admin/users", {"admin": 200}),
     "admin.change_role": ("POST", "/en/admin/users/1/role", {"admin": 400}),
     "admin.change_active": ("POST", "/en/admin/users/1/active", {"admin": 400}),
+    "admin.change_restriction": ("POST", "/en/admin/users/1/restriction", {"admin": 400}),
     "admin.report": ("GET", "/admin/reports/summary.csv", {"admin": 200}),
+    "admin.breaches": ("GET", "/en/admin/breaches", {"admin": 200}),
+    "admin.new_breach": ("POST", "/en/admin/breaches/new", {"admin": 422}),
+    "admin.breach": ("GET", "/en/admin/breaches/1", {"admin": 404}),
+    "admin.export_breaches": ("GET", "/admin/breaches.csv", {"admin": 200}),
     "admin.privacy_record": ("GET", "/en/admin/privacy", {"admin": 200}),
     "admin.export_for_request": ("POST", "/en/admin/privacy/export", {"admin": 422}),
     "admin.erase_for_request": ("POST", "/en/admin/privacy/erase", {"admin": 422}),
     "admin.remove_two_step": ("POST", "/en/admin/users/1/two-step/remove", {"admin": 409}),
+    # User 1 is the admin: their own details are corrected from their account page.
+    "admin.correct_name": ("POST", "/en/admin/users/1/name", {"admin": 409}),
+    "admin.correct_email": ("POST", "/en/admin/users/1/email", {"admin": 409}),
 }
 VISITORS = ("anonymous", "learner", "trainer", "admin")
 
