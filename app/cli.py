@@ -4,6 +4,7 @@ own words ("Usage:", "Aborted!") included; Flask's own commands keep their Engli
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -163,7 +164,7 @@ def privacy_purge(dry_run: bool) -> None:
 @click.option("--output", type=click.File("w", encoding="utf-8"), default="-", show_default=True)
 def privacy_export(email: str, output) -> None:
     user = _existing_user(email)
-    data = privacy.export_data(
+    data = privacy.export_for_request(
         db.session, content.register, user.id, privacy.language_of(user, content.course)
     )
     privacy.record_audit(db.session, None, "export", privacy.user_ref(user.id))
@@ -184,6 +185,49 @@ def privacy_erase(email: str, yes: bool) -> None:
     privacy.erase_account(db.session, content.register, user_id)
     privacy.record_audit(db.session, None, "erase", privacy.user_ref(user_id))
     click.echo(_("erased user #%(id)d", id=user_id))
+
+
+@privacy_group.command(
+    "erasures",
+    help=_(
+        "List the account numbers erased since a date, one per line: keep the list apart from"
+        " the backups, to erase them again if a backup is ever restored."
+    ),
+)
+@click.option(
+    "--since",
+    required=True,
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help=_("The first day to list (YYYY-MM-DD, UTC): that of the oldest backup kept."),
+)
+def privacy_erasures(since: dt.datetime) -> None:
+    for user_id in privacy.erased_since(db.session, since.replace(tzinfo=dt.UTC)):
+        click.echo(user_id)
+
+
+@privacy_group.command(
+    "erase-again",
+    help=_(
+        "After restoring a backup: erase again the accounts listed by `flask privacy"
+        " erasures` that the backup brought back."
+    ),
+)
+@click.argument("listing", type=click.File("r", encoding="utf-8"))
+def privacy_erase_again(listing) -> None:
+    numbers = []
+    for line_number, line in enumerate(listing, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        if not (text.isascii() and text.isdigit()):
+            raise CommandError.saying(
+                _("Line %(line)d is not an account number: %(text)s", line=line_number, text=text)
+            )
+        numbers.append(int(text))
+    erased = privacy.erase_again(db.session, content.register, numbers)
+    click.echo(
+        ngettext("%(num)d account erased again.", "%(num)d accounts erased again.", len(erased))
+    )
 
 
 @reports_group.command(

@@ -84,7 +84,7 @@ def export_for_request():
         form.email.errors.append(_("There is no account with this email."))
         return _privacy_page(export_form=form, status=404)
     # The file goes to the learner: in their language, not the admin's.
-    data = privacy.export_data(
+    data = privacy.export_for_request(
         db.session, content.register, user.id, privacy.language_of(user, content.course)
     )
     privacy.record_audit(db.session, current_user.id, "export", privacy.user_ref(user.id))

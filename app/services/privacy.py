@@ -281,6 +281,47 @@ def export_data(
     }
 
 
+# The register's entry for the copies admins download to answer a request.
+REQUEST_EXPORTS = "request-exports"
+
+
+def export_for_request(
+    session: Session, register: DataRegister, user_id: int, language: str
+) -> dict[str, Any]:
+    """The export an admin makes to answer a request received by email, saying by when the
+    admin's copy must be deleted: the register's retention for such copies."""
+    data = export_data(session, register, user_id, language)
+    copies = next(entry for entry in register.elsewhere if entry.id == REQUEST_EXPORTS)
+    delete_by = dt.datetime.fromisoformat(data["exported_at"]) + dt.timedelta(
+        days=copies.retention_days
+    )
+    return {"delete_by": delete_by.isoformat(), **data}
+
+
+def erased_since(session: Session, since: dt.datetime) -> list[int]:
+    """The account numbers erased since a moment, oldest first: what a restored backup
+    must erase again."""
+    refs = session.scalars(
+        sa.select(AuditLogEntry.subject_ref)
+        .where(AuditLogEntry.action == "erase", AuditLogEntry.recorded_at >= since)
+        .order_by(AuditLogEntry.recorded_at, AuditLogEntry.id)
+    )
+    return [number for ref in refs if (number := account_of(ref)) is not None]
+
+
+def erase_again(session: Session, register: DataRegister, user_ids: Iterable[int]) -> list[int]:
+    """After a backup is restored: erase again every listed account it brought back, and
+    log it as the erasure it repeats. The accounts erased, in order."""
+    present = set(session.scalars(sa.select(User.id).where(User.id.in_(list(user_ids)))))
+    erased = []
+    for user_id in dict.fromkeys(user_ids):
+        if user_id in present:
+            erase_account(session, register, user_id)
+            record_audit(session, None, "erase", user_ref(user_id), {"again": "backup restored"})
+            erased.append(user_id)
+    return erased
+
+
 def _erasure_order(register: DataRegister) -> list[Storage]:
     """Rows reached through another table go first, then rows pointing at the user, and the
     users row itself last, so nothing is left pointing at a deleted row."""
