@@ -271,10 +271,13 @@ def _finish_sign_up(
                 _(
                     "Hello %(name)s,\n\nTo finish creating your account, open this link within "
                     "%(hours)d hours:\n\n%(link)s\n\nIf you did not sign up, ignore this "
-                    "message: no account will be made.",
+                    "message: the account is never opened, and what was typed into the form "
+                    "(this address, a name, and a password kept only as a one-way hash) is "
+                    "erased %(days)d days after it was sent.",
                     name=user.display_name,
                     hours=hours,
                     link=link,
+                    days=content.register.category("account").unconfirmed_days,
                 ),
             )
         else:

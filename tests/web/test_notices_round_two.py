@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from app.extensions import content
-from tests.conftest import make_app, migrate
+from tests.conftest import make_app, migrate, outbox
 
 LANGUAGES = ["en", "es", "pt"]
 
@@ -125,3 +125,17 @@ def test_the_full_notice_gives_the_balancing_of_each_legitimate_interest(app, cl
     with app.app_context():
         figures = content.register.category("course-figures")
     assert str(escape(figures.balancing[language])) in page
+
+
+def test_the_confirmation_mail_says_what_happens_to_a_sign_up_never_confirmed(app, client):
+    client.submit(
+        "/en/register",
+        data={"email": "ana@example.org", "password": "correct horse battery", "display_name": "A"},
+    )
+    [mail] = [m for m in outbox(app) if m["To"] == "ana@example.org"]
+    body = mail.get_content()
+    with app.app_context():
+        days = content.register.category("account").unconfirmed_days
+    assert days == 7
+    assert "no account will be made" not in body
+    assert f"is erased {days} days after it was sent" in body
