@@ -14,6 +14,7 @@ import click
 from flask import Flask
 
 from app.content import ContentError
+from app.files import make_private_folder
 from config import Config, config_from_environment
 
 
@@ -33,7 +34,9 @@ def create_app(
     # A relative folder would be found from wherever the server was started: the trainers'
     # pages then name the lesson files, in the commands they suggest, from the project.
     app.config["LESSONS_DIR"] = str(Path(app.config["LESSONS_DIR"]).absolute())
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Owner-only when made here: the development database, outbox and secret key live in it.
+    Path(app.instance_path).parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(Path(app.instance_path))
     _configure_secret_key(app)
     _configure_database(app)
     if app.config["ENV_NAME"] == "production":

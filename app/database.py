@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import importlib
 import logging
+import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import db
+from app.files import create_private_file
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name != "sqlite":
         return
+    _create_private_database(engine.url)
     busy_timeout_ms = int(app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     def set_pragmas(dbapi_connection, _record) -> None:
@@ -56,6 +59,23 @@ def init_app(app: Flask) -> None:
         )
 
     sa.event.listen(engine, "connect", set_pragmas)
+
+
+def _create_private_database(url: sa.URL) -> None:
+    """Create a SQLite database file that does not exist yet, empty (SQLite takes an empty
+    file for a new database) and readable by its owner only, before SQLite makes it with
+    the umask's 0644. Its -wal and -shm files then follow: SQLite creates them with the
+    mode of their database file ("WAL and journal files are created using the same
+    permissions as the associated database file", os_unix.c), whatever the umask."""
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return  # in memory, or a URI whose options SQLite reads itself
+    path = Path(database)
+    if not path.parent.is_dir():
+        return  # SQLite refuses it as it would have
+    descriptor = create_private_file(path)
+    if descriptor is not None:
+        os.close(descriptor)
 
 
 def insert_unless_present(session: Session, model: type, values: dict, keys: list[str]) -> None:
@@ -162,7 +182,11 @@ def migration_lock(connection: sa.Connection) -> Iterator[None]:
         yield
         return
     lock_path = Path(database).with_name(f"{Path(database).name}-migrate.lock")
-    with lock_path.open("w") as lock:
+    # Empty, but owner-only like the database beside it.
+    descriptor = create_private_file(lock_path)
+    if descriptor is None:
+        descriptor = os.open(lock_path, os.O_WRONLY)
+    with os.fdopen(descriptor, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
 

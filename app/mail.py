@@ -38,6 +38,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.extensions import content
+from app.files import create_private_file, make_private_folder
 from app.models import User, utcnow
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,14 @@ def send_mail(to: str, subject: str, body: str) -> None:
         log.info("mail sent by SMTP")
         return
     outbox = outbox_folder()
-    outbox.mkdir(exist_ok=True)
+    # The folder and its messages, names and addresses in them, for the owner only.
+    make_private_folder(outbox)
     # Unique even for two messages in the same microsecond; written whole under another
     # name first, so that whoever reads the outbox never finds half a message.
     name = f"{utcnow():%Y%m%dT%H%M%S.%f}-{secrets.token_hex(4)}.eml"
     partial = outbox / f".{name}.part"
-    partial.write_bytes(bytes(message))
+    with os.fdopen(create_private_file(partial), "wb") as file:
+        file.write(bytes(message))
     os.replace(partial, outbox / name)
     log.info("mail written to the outbox (no MAIL_SERVER set)")
 
