@@ -547,6 +547,7 @@ def admin_routes(app) -> list[tuple[str, str]]:
     samples = {
         "<lang:lang>": "en",
         "<id:user_id>": "1",
+        "<id:breach_id>": "1",
         "<slug>": "what-is-co-production",
         "<any(progress, summary):kind>": "progress",
         "<any(csv, xlsx, json):output>": "csv",
