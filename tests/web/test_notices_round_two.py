@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from app.extensions import content
-from tests.conftest import make_app, migrate, outbox
+from app.models import Role
+from tests.conftest import make_app, migrate, outbox, sign_in_as
 
 LANGUAGES = ["en", "es", "pt"]
 
@@ -139,3 +140,27 @@ def test_the_confirmation_mail_says_what_happens_to_a_sign_up_never_confirmed(ap
     assert days == 7
     assert "no account will be made" not in body
     assert f"is erased {days} days after it was sent" in body
+
+
+def test_the_record_of_processing_has_subjects_processors_transfers_and_measures(
+    database_url, tmp_path
+):
+    app = make_app(
+        database_url,
+        tmp_path / "instance",
+        HOSTING_PROVIDER="Hostal SA, Lisbon",
+        MAIL_PROVIDER="Correio Lda, Porto",
+    )
+    migrate(app)
+    admin = sign_in_as(app, Role.ADMIN, "admin@example.org")
+    page = admin.get("/en/admin/privacy").get_data(as_text=True)
+    with app.app_context():
+        register = content.register
+    assert str(escape(register.data_subjects["en"])) in page
+    assert str(escape(register.security_measures["en"])) in page
+    assert "Hostal SA, Lisbon" in page and "Correio Lda, Porto" in page
+    for entry in register.elsewhere:
+        assert f'id="register-{entry.id}"' in page
+    for category in register.categories:
+        if category.balancing:
+            assert str(escape(category.balancing["en"])) in page
