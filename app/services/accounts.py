@@ -505,6 +505,33 @@ def remember_language(session: Session, user: User, language: str) -> None:
     session.commit()
 
 
+def rename(user: User, display_name: str) -> bool:
+    """Change the name the account is shown under, in the current transaction (the caller
+    commits it, with its audit entry when the course team corrected it); whether it
+    changed. The name is checked by the form, with the rules of signing up."""
+    display_name = display_name.strip()
+    if display_name == user.display_name:
+        return False
+    user.display_name = display_name
+    return True
+
+
+class SameAddress(Exception):
+    """The address given is the account's own already."""
+
+
+def start_email_correction(
+    session: Session, user: User, new_email: str, valid_for: dt.timedelta
+) -> tuple[str, str]:
+    """`start_email_change` for the course team correcting an account's address: the same
+    link to the new address, which changes nothing until it is opened. The team, unlike
+    someone signed in, is told why it cannot be: SameAddress, or EmailTaken."""
+    started = start_email_change(session, user, new_email, valid_for)
+    if started is None:
+        raise SameAddress if normalise_email(new_email) == user.email else EmailTaken(new_email)
+    return started
+
+
 def start_email_change(
     session: Session, user: User, new_email: str, valid_for: dt.timedelta
 ) -> tuple[str, str] | None:
