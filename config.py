@@ -101,6 +101,9 @@ class Config:
     REQUIRE_TWO_STEP_FOR_ADMINS: bool = _flag("REQUIRE_TWO_STEP_FOR_ADMINS", False)
     # werkzeug's password hashing method; its default, scrypt, costs about 0.1 s a password.
     PASSWORD_HASH_METHOD: str = "scrypt"
+    # The trainers' quiz statistics show no figure about fewer learners than this: a share
+    # of two or three people's answers tells who answered what.
+    QUIZ_STATISTICS_MIN_LEARNERS: int = int(os.environ.get("QUIZ_STATISTICS_MIN_LEARNERS", "5"))
 
 
 class ProductionConfig(Config):

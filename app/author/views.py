@@ -105,10 +105,12 @@ def translations():
 @bp.get("/<lang:lang>/author/quizzes")
 @role_required(*STAFF)
 def quizzes():
-    """How learners who agreed to it answer each question: counts only, no names."""
+    """How learners who agreed to it answer each question: counts only, no names, and none
+    about fewer learners than QUIZ_STATISTICS_MIN_LEARNERS."""
     consenting = privacy.consenting_user_ids(STATISTICS_PURPOSE)
+    minimum = current_app.config["QUIZ_STATISTICS_MIN_LEARNERS"]
     analyses = [
-        (lesson, authoring.item_analysis(db.session, lesson, consenting))
+        (lesson, authoring.item_analysis(db.session, lesson, consenting, minimum))
         for lesson in content.course.lessons
         if lesson.quiz is not None
     ]
@@ -116,6 +118,7 @@ def quizzes():
         "author/quizzes.html",
         course=content.course,
         analyses=analyses,
+        min_learners=minimum,
         too_easy=authoring.TOO_EASY,
         too_hard=authoring.TOO_HARD,
     )

@@ -134,24 +134,63 @@ TOO_EASY = 0.9
 TOO_HARD = 0.2
 
 
+@dataclass
+class ItemAnalysis:
+    """How learners answered a quiz's questions, with every figure about enough learners not
+    to point at any one of them."""
+
+    # Whether any learner counted answered the quiz, and whether enough did for figures.
+    answered: bool = False
+    shown: bool = False
+    # Per question, per language ("all" for every language together).
+    questions: dict[str, dict[str, QuestionStats]] = field(default_factory=dict)
+    # Questions some learners answered, too few for figures (added to the quiz since).
+    withheld: set[str] = field(default_factory=set)
+
+
 def item_analysis(
-    session: Session, lesson: Lesson, consenting_user_ids: sa.Select
-) -> dict[str, dict[str, QuestionStats]]:
-    """Per question, per language ("all" for every language together): attempts, share
-    right, share choosing each option. Counts only, and only over the attempts of learners
-    who agreed to have their answers used for course statistics."""
+    session: Session, lesson: Lesson, consenting_user_ids: sa.Select, min_learners: int
+) -> ItemAnalysis:
+    """Per question, per language: attempts, share right, share choosing each option.
+    Counts only, and only over the attempts of learners who agreed to have their answers
+    used for course statistics.
+
+    A figure about a handful of learners tells a trainer who knows them what each one
+    answered, so none is about fewer than `min_learners` different learners: a quiz with
+    fewer shows no figures at all; a question with fewer (one added since most answered)
+    shows none either; and a question's rows by language are shown only if every
+    language's is about enough learners, since its total less the others would give away
+    the one left out."""
+    min_learners = max(min_learners, 1)
     rows = session.execute(
         sa.select(
-            QuizAttempt.language, QuizAnswer.question_id, QuizAnswer.selected, QuizAnswer.is_correct
+            QuizAttempt.user_id,
+            QuizAttempt.language,
+            QuizAnswer.question_id,
+            QuizAnswer.selected,
+            QuizAnswer.is_correct,
         )
         .join(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
         .where(QuizAttempt.lesson_slug == lesson.slug, QuizAttempt.user_id.in_(consenting_user_ids))
-    )
+    ).all()
+    learners = {row.user_id for row in rows}
+    if len(learners) < min_learners:
+        return ItemAnalysis(answered=bool(learners))
     stats: dict[str, dict[str, QuestionStats]] = {}
-    for language, question_id, selected, is_correct in rows:
+    counted: dict[tuple[str, str], set[int]] = {}
+    for user_id, language, question_id, selected, is_correct in rows:
         for key in ("all", language):
             entry = stats.setdefault(question_id, {}).setdefault(key, QuestionStats())
             entry.answered += 1
             entry.correct += int(is_correct)
             entry.chosen.update(selected)
-    return stats
+            counted.setdefault((question_id, key), set()).add(user_id)
+    analysis = ItemAnalysis(answered=True, shown=True)
+    for question_id, by_language in stats.items():
+        if len(counted[question_id, "all"]) < min_learners:
+            analysis.withheld.add(question_id)
+        elif all(len(counted[question_id, key]) >= min_learners for key in by_language):
+            analysis.questions[question_id] = by_language
+        else:
+            analysis.questions[question_id] = {"all": by_language["all"]}
+    return analysis

@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import os
 import re
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urljoin
@@ -18,6 +20,7 @@ from app.cli import lessons
 from app.extensions import content
 from app.models import Role
 from app.security import CONTENT_SECURITY_POLICY
+from config import ROOT
 from tests.conftest import dispose, make_app, right_answers, sign_in_as, wrong_answers
 from tests.content.conftest import LessonsDir, lesson_file
 
@@ -354,6 +357,7 @@ def test_a_lessons_folder_given_relative_to_the_server_is_named_so_commands_find
 
 
 def test_item_analysis_counts_only_learners_who_agreed(course):
+    course.config["QUIZ_STATISTICS_MIN_LEARNERS"] = 2
     with course.app_context():
         lesson = content.course.lessons[0]
     for email, agrees, answers in [
@@ -377,6 +381,126 @@ def test_item_analysis_counts_only_learners_who_agreed(course):
     assert "First pt" in trainer.get("/pt/author/quizzes").text, "in the page's language"
     listed = trainer.get("/pt/author/").text
     assert "First pt" in listed and "Borrador secreto" in listed and "Español · </td>" not in listed
+
+
+TOO_FEW = "Not enough learners have answered yet to show figures without pointing at anyone"
+
+
+def answered_by(app, lesson, count: int, *, first: int = 0, lang: str = "pt") -> None:
+    """`count` more learners answer the quiz, half of them right, and let their answers
+    count for course statistics."""
+    for number in range(first, first + count):
+        learner = sign_in_as(app, None, f"learner{number}@example.org")
+        learner.acknowledge(lang, lesson.slug)
+        answers = right_answers if number % 2 else wrong_answers
+        learner.take_quiz(lang, lesson, answers(lesson.quiz))
+        learner.submit(
+            "/en/account/data", "/en/account/consents", {"purpose": "course-improvement"}
+        )
+
+
+def quiz_page(app) -> str:
+    trainer = app.test_client()
+    trainer.login(email="trainer@example.org")
+    return trainer.get("/en/author/quizzes").get_data(as_text=True)
+
+
+def test_a_quiz_answered_by_fewer_than_five_learners_shows_no_figures(course):
+    sign_in_as(course, Role.TRAINER, "trainer@example.org")
+    with course.app_context():
+        lesson = content.course.lessons[0]
+    assert "No answers yet." in quiz_page(course) and TOO_FEW not in quiz_page(course)
+    answered_by(course, lesson, 4)
+    # Answers of learners who did not agree count for nothing, not even for the minimum.
+    for email in ("x@example.org", "y@example.org"):
+        learner = sign_in_as(course, None, email)
+        learner.acknowledge("pt", lesson.slug)
+        learner.take_quiz("pt", lesson, right_answers(lesson.quiz))
+    page = quiz_page(course)
+    assert TOO_FEW in page and "once 5 learners have answered" in page
+    assert "<table>" not in page and "%" not in page.split("<main", 1)[1]
+    assert "Which city?" in page, "the questions are still listed"
+
+    answered_by(course, lesson, 1, first=4)
+    page = quiz_page(course)
+    assert TOO_FEW not in page
+    row = page.split('<tr data-language="all">', 1)[1].split("</tr>", 1)[0]
+    assert "<td>5</td>" in row and "40%" in row
+    assert '<tr data-language="pt">' in page
+
+
+def test_a_languages_figures_are_shown_only_when_every_language_has_enough_learners(course):
+    """Five learners, one of them in Spanish: the total is about five, but a row for
+    Portuguese (four) or for Spanish (one, or the total less Portuguese) would point at
+    people."""
+    sign_in_as(course, Role.TRAINER, "trainer@example.org")
+    with course.app_context():
+        lesson = content.course.lessons[0]
+    answered_by(course, lesson, 4)
+    answered_by(course, lesson, 1, first=4, lang="es")
+    page = quiz_page(course)
+    assert '<tr data-language="all">' in page and TOO_FEW not in page
+    assert '<tr data-language="pt">' not in page and '<tr data-language="es">' not in page
+
+
+def test_a_question_added_since_shows_figures_once_enough_learners_answered_it(
+    course_app, tmp_path
+):
+    app = course_app(write_course, "grown")
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    with app.app_context():
+        lesson = content.course.lessons[0]
+    answered_by(app, lesson, 5)
+    grown = QUIZ.replace(
+        "```\n", "\n? river: Which river?\n(x) tagus: Tagus\n( ) douro: Douro\n```\n"
+    )
+    for language in ("es", "pt", "en"):
+        (tmp_path / "grown" / "01-first" / f"{language}.md").write_text(
+            lesson_file(f"First {language}", body=grown), "utf-8"
+        )
+    trainer.submit("/en/author/", "/en/author/reload")
+    with app.app_context():
+        lesson = content.course.lessons[0]
+
+    def river() -> str:
+        return quiz_page(app).split("<code>river</code>", 1)[1]
+
+    assert "No answers yet." in river()
+    answered_by(app, lesson, 2, first=5)
+    page = quiz_page(app)
+    assert '<tr data-language="all">' in page.split("<code>river</code>")[0]
+    assert TOO_FEW in river() and "<table>" not in river()
+    answered_by(app, lesson, 3, first=7)
+    assert TOO_FEW not in river() and "<td>5</td>" in river()
+
+
+def test_the_minimum_is_a_setting(course):
+    sign_in_as(course, Role.TRAINER, "trainer@example.org")
+    with course.app_context():
+        lesson = content.course.lessons[0]
+    answered_by(course, lesson, 3)
+    assert TOO_FEW in quiz_page(course)
+    course.config["QUIZ_STATISTICS_MIN_LEARNERS"] = 3
+    page = quiz_page(course)
+    assert TOO_FEW not in page and '<tr data-language="all">' in page
+    course.config["QUIZ_STATISTICS_MIN_LEARNERS"] = 4
+    assert "once 4 learners have answered" in quiz_page(course)
+
+
+@pytest.mark.parametrize(("value", "minimum"), [(None, 5), ("10", 10)])
+def test_the_minimum_is_read_from_the_environment(value, minimum):
+    environment = {k: v for k, v in os.environ.items() if k != "QUIZ_STATISTICS_MIN_LEARNERS"}
+    if value is not None:
+        environment["QUIZ_STATISTICS_MIN_LEARNERS"] = value
+    read = subprocess.run(
+        [sys.executable, "-c", "import config; print(config.Config.QUIZ_STATISTICS_MIN_LEARNERS)"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert int(read.stdout) == minimum
 
 
 def test_a_reload_reaches_every_worker_of_the_deployment(course_app, tmp_path, database_url):
