@@ -516,6 +516,16 @@ def rename(user: User, display_name: str) -> bool:
     return True
 
 
+def set_language(user: User, language: str) -> bool:
+    """Choose the language the course opens in and emails are written in, in the current
+    transaction (the caller commits it, and checks the course offers it); whether it
+    changed. Reading a page in another language changes it too (`remember_language`)."""
+    if language == user.language:
+        return False
+    user.language = language
+    return True
+
+
 class SameAddress(Exception):
     """The address given is the account's own already."""
 

@@ -1,0 +1,86 @@
+"""The account page: what the course knows of the person, and the name and language they
+correct themselves (GDPR Art. 16). The email address and the password change on pages of
+their own (app/account/security.py), which ask first whether it is really them."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField
+from wtforms.validators import ValidationError
+
+from app.account import bp
+from app.account.forms import RegisterForm
+from app.extensions import content, db
+from app.guards import signed_in
+from app.i18n import current_language
+from app.services import accounts
+from app.templating import language_endonym
+
+
+def offered_language(form, field) -> None:
+    if field.data not in content.course.languages:
+        raise ValidationError(_l("Please choose one of the course's languages."))
+
+
+class ProfileForm(FlaskForm):
+    # The very field of signing up: a name is held to the same rules whenever it is typed.
+    display_name = RegisterForm.display_name
+    language = SelectField(
+        _l("Language"),
+        description=_l(
+            "The course opens in this language, and we write to you in it. Choosing another "
+            "language at the top of a page changes it too."
+        ),
+        # Checked by `offered_language`, with a message of ours.
+        validate_choice=False,
+        validators=[offered_language],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Each language named in itself, and marked as written in it.
+        self.language.choices = [
+            (code, language_endonym(code), {"lang": code}) for code in content.course.languages
+        ]
+
+
+def _saved_language() -> str:
+    saved = current_user.language
+    return saved if saved in content.course.languages else current_language()
+
+
+@bp.route("/<lang:lang>/account", methods=["GET", "POST"])
+@signed_in
+def profile():
+    """Name and email; the name and the language corrected here, the rest linked."""
+    if request.method == "GET":
+        form = ProfileForm(
+            data={"display_name": current_user.display_name, "language": _saved_language()}
+        )
+        return render_template("account/profile.html", form=form)
+    # Only what was sent: a field left out is not quietly the one stored.
+    form = ProfileForm()
+    if not form.validate():
+        return render_template("account/profile.html", form=form), 422
+    user = current_user._get_current_object()
+    # No security event: those are changes to how the account signs in (as the data
+    # register tells people), which neither the name nor the language is.
+    renamed = accounts.rename(user, form.display_name.data)
+    language = form.language.data
+    relanguaged = accounts.set_language(user, language)
+    db.session.commit()
+    # This answer now speaks the chosen language: without this, reading this page in the
+    # old one would take the choice back (app/i18n.py, `_save_language`), and the next
+    # page is in the new one.
+    g.lang = language
+    with force_locale(language):
+        if renamed or relanguaged:
+            flash(_("Your changes are saved."), "success")
+        else:
+            flash(_("Nothing has changed."), "info")
+    return redirect(url_for("account.profile", lang=language), code=303)
