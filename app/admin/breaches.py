@@ -48,9 +48,11 @@ def breaches():
     )
 
 
+# Recording and changing a breach ask for no recent password: describing one can take
+# longer than the 15 minutes it lasts, and sending the admin to confirm it would lose
+# what they typed. Downloads, which take the whole register away, ask for it.
 @bp.route("/<lang:lang>/admin/breaches/new", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
-@recent_authentication
 def new_breach():
     """Record a breach; the audit log notes who did and which fields were filled in."""
     form = BreachForm()
@@ -65,7 +67,6 @@ def new_breach():
 
 @bp.route("/<lang:lang>/admin/breaches/<id:breach_id>", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
-@recent_authentication
 def breach(breach_id: int):
     """Change a breach as more is learnt or done; each change is in the audit log."""
     found = register.get(db.session, breach_id) or abort(404)

@@ -418,13 +418,18 @@ def test_only_admins_reach_the_register(app, admin, role):
     assert len(breaches(app)) == 1 and len(audit(app)) == 1
 
 
-def test_changes_and_downloads_ask_for_the_password_after_15_minutes(app, admin):
+def test_downloads_ask_for_the_password_after_15_minutes_but_a_record_is_never_lost(
+    app, admin
+):
     record(admin)
     with admin.session_transaction() as session:
         session[AUTHENTICATED_AT] = int(time.time()) - 16 * 60
-    assert admin.get("/en/admin/breaches").status_code == 200, "the list is not sensitive"
     token = admin.csrf_token("/en/")
-    for method, path in ROUTES[1:]:
+    # Describing a breach can take longer than 15 minutes: what was typed is saved.
+    for method, path in ROUTES[:5]:
         response = admin.open(path, method=method, data={"csrf_token": token, **FILLED})
+        assert response.status_code in {200, 303}, path
+    for method, path in ROUTES[5:]:
+        response = admin.open(path, method=method)
         assert response.status_code == 302 and "/en/account/confirm" in response.location, path
-    assert len(breaches(app)) == 1 and len(audit(app)) == 1
+    assert len(breaches(app)) == 2
