@@ -33,6 +33,7 @@ from app.labels import (
 )
 from app.models import AuditLogEntry, Role
 from app.notices import controller, localised_setting
+from app.services.breaches import breach_of
 from app.services.privacy import account_of
 
 
@@ -147,6 +148,8 @@ def audit_subject(subject_ref: str) -> str:
     (the log never names people), or a report."""
     if (account := account_of(subject_ref)) is not None:
         return _("Account #%(number)s", number=account)
+    if (breach := breach_of(subject_ref)) is not None:
+        return _("Breach #%(number)d", number=breach)
     return str(REPORTS.get(subject_ref, subject_ref))
 
 

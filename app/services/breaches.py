@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.models import AuditLogEntry, Breach, utcnow
-from app.services.privacy import audit_log, record_audit
+from app.services.privacy import audit_log, number_named, record_audit
 from app.services.reports import FORMULA_STARTS, write_csv, write_json
 from app.services.xlsx import write_workbook
 
@@ -137,9 +137,17 @@ def get(session: Session, breach_id: int) -> Breach | None:
     return session.get(Breach, breach_id)
 
 
+BREACH_REF = "breach #"
+
+
 def subject(breach_id: int) -> str:
     """How the audit log names a breach."""
-    return f"breach #{breach_id}"
+    return f"{BREACH_REF}{breach_id}"
+
+
+def breach_of(subject_ref: str) -> int | None:
+    """The breach number an audit log subject names (see `subject`), if it names one."""
+    return number_named(BREACH_REF, subject_ref)
 
 
 def history(session: Session, breach_id: int) -> list[AuditLogEntry]:

@@ -448,12 +448,17 @@ def user_ref(user_id: int) -> str:
     return f"{USER_REF}{user_id}"
 
 
-def account_of(subject_ref: str) -> int | None:
-    """The account number an audit log subject names (see `user_ref`), if it names one."""
-    number = subject_ref.removeprefix(USER_REF)
+def number_named(prefix: str, subject_ref: str) -> int | None:
+    """The number an audit log subject such as "user #12" gives after `prefix`, if any."""
+    number = subject_ref.removeprefix(prefix)
     if number != subject_ref and number.isascii() and number.isdigit():
         return int(number)
     return None
+
+
+def account_of(subject_ref: str) -> int | None:
+    """The account number an audit log subject names (see `user_ref`), if it names one."""
+    return number_named(USER_REF, subject_ref)
 
 
 def _never_confirmed(users: sa.Table, days: int, now: dt.datetime) -> sa.ColumnElement[bool]:

@@ -433,3 +433,9 @@ def test_downloads_ask_for_the_password_after_15_minutes_but_a_record_is_never_l
         response = admin.open(path, method=method)
         assert response.status_code == 302 and "/en/account/confirm" in response.location, path
     assert len(breaches(app)) == 2
+
+
+def test_the_privacy_page_names_a_breach_in_its_own_words(app, admin):
+    record(admin)
+    page = admin.get("/en/admin/privacy").get_data(as_text=True)
+    assert "Breach #1" in page and "breach #1" not in page
