@@ -164,3 +164,16 @@ def test_the_record_of_processing_has_subjects_processors_transfers_and_measures
     for category in register.categories:
         if category.balancing:
             assert str(escape(category.balancing["en"])) in page
+
+
+def test_the_rights_link_to_the_pages_where_they_are_exercised(client):
+    page = client.get("/en/privacy").get_data(as_text=True)
+    rights = page[page.index('id="rights"') :]
+    for address in (
+        "/en/account/data",
+        "/en/account",
+        "/en/account/security",
+        "/en/account/data#erase",
+        "/en/account/data#figures",
+    ):
+        assert f'<a href="{address}">' in rights
