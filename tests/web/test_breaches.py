@@ -418,9 +418,7 @@ def test_only_admins_reach_the_register(app, admin, role):
     assert len(breaches(app)) == 1 and len(audit(app)) == 1
 
 
-def test_downloads_ask_for_the_password_after_15_minutes_but_a_record_is_never_lost(
-    app, admin
-):
+def test_downloads_ask_for_the_password_after_15_minutes_but_a_record_is_never_lost(app, admin):
     record(admin)
     with admin.session_transaction() as session:
         session[AUTHENTICATED_AT] = int(time.time()) - 16 * 60
