@@ -65,7 +65,7 @@ def test_the_full_notice_has_every_item_the_gdpr_asks_for(app, client, language)
         "Decisions about you",
         "Withdrawing your consent does not make unlawful what was done with it before you "
         "withdrew it.",
-        "Cookies",
+        "How long it lasts",
         "none. Your data is stored and handled within the European Economic Area.",
         "You can also complain to a data protection supervisory authority, in particular in "
         "the EU country where you live, where you work or where you think your rights were "

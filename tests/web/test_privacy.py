@@ -242,9 +242,12 @@ def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, 
         "role",
         "is_active",
         "created_at",
-        "last_active_at",
         "email_confirmed_at",
+        "restricted_at",
     }
+    [figures] = records["course-figures"]["users"]
+    assert set(figures) == {"id", "last_active_at", "statistics_objection_at"}
+    assert figures["last_active_at"] and figures["statistics_objection_at"] is None
     assert records["quiz-answers"]["quiz_answers"][0]["selected"]
     assert {e["kind"] for e in records["security-events"]["security_events"]} >= {
         "account-created",

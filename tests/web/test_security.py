@@ -634,11 +634,21 @@ def test_a_form_sent_after_the_session_ended_leads_back_to_its_page_after_signin
 
 
 def test_a_restarted_browser_keeps_the_form_token_of_the_pages_it_restores(app, learner):
-    """A browser that restarts keeps the session cookie, which lasts a year: a restored
-    page's form must still be accepted. No remember-me cookie stands beside it, which would
-    bring back a session its owner ended from another device."""
+    """A learner who chose to stay signed in keeps the session cookie when the browser
+    restarts, for the register's 30 days: a restored page's form must still be accepted.
+    No remember-me cookie stands beside it, which would bring back a session its owner
+    ended from another device."""
+    learner.post("/pt/logout", data={"csrf_token": learner.csrf_token("/pt/account/data")})
+    learner.submit(
+        "/pt/login",
+        data={
+            "email": "ana@example.org",
+            "password": "correct horse battery",
+            "keep_signed_in": "y",
+        },
+    )
     learner.get("/pt/account/data")
     session_cookie = learner.get_cookie(app.config["SESSION_COOKIE_NAME"])
     assert session_cookie.expires is not None, "the session outlives the browser"
-    assert session_cookie.expires >= dt.datetime.now(dt.UTC) + dt.timedelta(days=364)
+    assert session_cookie.expires >= dt.datetime.now(dt.UTC) + dt.timedelta(days=29)
     assert learner.get_cookie(app.config.get("REMEMBER_COOKIE_NAME", "remember_token")) is None
