@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import ipaddress
 from pathlib import Path
 
@@ -106,18 +108,28 @@ class CourseContent:
         return current_app.extensions["register"]
 
 
+def counter_name(text: str) -> str:
+    """What a rate-limit counter about `text` (an address, an email) is kept under: a keyed
+    hash, so that the counters' store, Redis shared by every host, holds nobody's address
+    or email, and the same on every host."""
+    secret = current_app.secret_key
+    key = secret if isinstance(secret, bytes) else str(secret).encode()
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def client_address() -> str:
     """Whom rate limits count a request against: the client's address (the proxy's
     X-Forwarded-For once TRUSTED_PROXIES is set), and for IPv6 its /64 network, which a
-    single subscriber is given whole and could otherwise walk through."""
+    single subscriber is given whole and could otherwise walk through; as `counter_name`
+    names it."""
     address = request.remote_addr or "unknown"
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:
-        return address
+        return counter_name(address)
     if parsed.version == 6 and parsed.ipv4_mapped is None:
-        return str(ipaddress.ip_network((parsed, 64), strict=False))
-    return address
+        return counter_name(str(ipaddress.ip_network((parsed, 64), strict=False)))
+    return counter_name(address)
 
 
 class _LoginManager(LoginManager):

@@ -37,7 +37,7 @@ from app.account.forms import (
     SecondStepForm,
 )
 from app.errors import refuse, too_many_tries
-from app.extensions import content, csrf, db, limiter, login_manager
+from app.extensions import content, counter_name, csrf, db, limiter, login_manager
 from app.guards import (
     MUST_CHANGE_PASSWORD,
     SESSION_SECRET,
@@ -143,10 +143,9 @@ def _account_key() -> str:
     if "account_key" not in g:
         email = _submitted_email()
         user = accounts.find_user(db.session, email)
-        g.account_key = email
+        fingerprint = tries.password_fingerprint(user) if user is not None else ""
+        g.account_key = counter_name(f"{email}:{fingerprint}")
         g.account_user = user
-        if user is not None:
-            g.account_key += ":" + tries.password_fingerprint(user)
     return g.account_key
 
 

@@ -149,6 +149,23 @@ def _guess(client, address: str, password: str = "wrong guess"):
     )
 
 
+def test_the_rate_limit_counters_hold_no_address_and_no_email(limited):
+    client = limited.test_client()
+    for _ in range(3):
+        _guess(client, "203.0.113.77")
+    client.submit(
+        "/en/password/forgot",
+        data={"email": "ana@example.org"},
+        environ_base={"REMOTE_ADDR": "2001:db8:77::1"},
+    )
+    with limited.app_context():
+        storage = limiter.storage
+        names = " ".join([*storage.storage, *storage.expirations])
+    assert names, "the tries were counted"
+    for secret in ("203.0.113", "2001:db8", "ana@example.org", "example.org"):
+        assert secret not in names
+
+
 def test_guessing_is_limited_while_the_owner_still_signs_in(limited):
     owner = limited.test_client()
     owner.register("en")  # signing in marks this browser as the owner's
