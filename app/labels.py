@@ -80,7 +80,7 @@ COLUMNS = {
     "text_version": _l("Wording version"),
     "recorded_at": _l("Recorded"),
     "kind": _l("Event"),
-    "ip_address": _l("Network address"),
+    "ip_address": _l("Network (the address shortened)"),
     "occurred_at": _l("When"),
     "actor_id": _l("Administrator"),
     "action": _l("Action"),

@@ -186,3 +186,33 @@ def test_two_hosts_starting_at_once_on_a_new_database_both_come_up(
         versions = connection.execute(sa.text("SELECT version_num FROM alembic_version")).all()
     engine.dispose()
     assert versions == [(ScriptDirectory(ROOT / "migrations").get_current_head(),)]
+
+
+def test_security_events_recorded_before_keep_only_their_network(app):
+    database.bind_migrations(app)
+    directory = app.config["MIGRATIONS_DIR"]
+    with app.app_context():
+        flask_migrate.downgrade(directory=directory, revision="9f4b2c6d8e10")
+        user_id = db.session.execute(
+            sa.text(
+                "INSERT INTO users (email, display_name, password_hash, role, is_active,"
+                " created_at, session_token) VALUES ('a@example.org', 'A', 'x', 'learner',"
+                " :yes, :now, 't') RETURNING id"
+            ),
+            {"yes": True, "now": utcnow()},
+        ).scalar_one()
+        stored = ["203.0.113.77", "2001:db8:abcd:12::7", "::ffff:198.51.100.9", "junk", None]
+        for address in stored:
+            db.session.execute(
+                sa.text(
+                    "INSERT INTO security_events (user_id, kind, ip_address, occurred_at)"
+                    " VALUES (:user, 'signed-in', :address, :now)"
+                ),
+                {"user": user_id, "address": address, "now": utcnow()},
+            )
+        db.session.commit()
+        flask_migrate.upgrade(directory=directory)
+        kept = db.session.scalars(
+            sa.text("SELECT ip_address FROM security_events ORDER BY id")
+        ).all()
+    assert kept == ["203.0.113.0", "2001:db8:abcd::", "198.51.100.0", None, None]

@@ -8,6 +8,8 @@ Create Date: 2026-12-06 12:00:00
 
 from __future__ import annotations
 
+import ipaddress
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -49,6 +51,36 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_breaches")),
     )
+
+    _shorten_stored_addresses()
+
+
+def _network(address: str) -> str | None:
+    """An address's /24 (IPv4) or /48 (IPv6) network, as the app keeps it from now on.
+    Written out here: a migration must do tomorrow what it does today, whatever the app's
+    code becomes."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    prefix = 24 if parsed.version == 4 else 48
+    return str(ipaddress.ip_network((parsed, prefix), strict=False).network_address)
+
+
+def _shorten_stored_addresses() -> None:
+    events = sa.table("security_events", sa.column("id"), sa.column("ip_address"))
+    bind = op.get_bind()
+    rows = bind.execute(
+        sa.select(events.c.id, events.c.ip_address).where(events.c.ip_address.is_not(None))
+    ).all()
+    for event_id, address in rows:
+        network = _network(address)
+        if network != address:
+            bind.execute(
+                sa.update(events).where(events.c.id == event_id).values(ip_address=network)
+            )
 
 
 def downgrade() -> None:
