@@ -193,6 +193,7 @@ def test_logs_backups_and_export_copies_are_in_the_register_with_their_retention
     assert kept == {
         "web-server-log": 14,
         "application-log": 30,
+        "rate-limit-counters": 1,
         "backups": 35,
         "request-exports": 30,
     }
