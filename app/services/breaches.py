@@ -45,24 +45,8 @@ UPDATED = "breach updated"
 REGISTER = "breach register"
 HISTORY_SHOWN = 200
 
-EXPORT_COLUMNS = (
-    "id",
-    "status",
-    "discovered_at",
-    "notify_authority_by",
-    "occurred_at",
-    "what_happened",
-    "data_affected",
-    "people_affected",
-    "people_count",
-    "likely_consequences",
-    "measures",
-    "authority_notified_at",
-    "people_told_at",
-    "not_notified_because",
-    "recorded_at",
-    "updated_at",
-)
+# The files put first what an admin scans a list for: where each breach stands.
+EXPORT_COLUMNS = ("id", "status", "notify_authority_by", *FIELDS, "recorded_at", "updated_at")
 TIME_COLUMNS = frozenset(
     {
         "discovered_at",
