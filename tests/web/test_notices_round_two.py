@@ -34,8 +34,8 @@ def test_the_sign_up_form_shows_the_first_layer_before_its_button(app, client, l
     for text in (
         "Your data, in short",
         "the email address, name and password above (the password only as a one-way hash), "
-        "when you created the account, and the network address this form is sent from, "
-        "shortened.",
+        "when you created the account, the network address this form is sent from, "
+        "shortened, and later the day of your last visit.",
         "all three fields. Without them we cannot create an account, but you can read every "
         "lesson without one.",
     ):
