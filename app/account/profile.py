@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 
 from app.account import bp
 from app.account.forms import RegisterForm
-from app.extensions import content, db
+from app.extensions import content, csrf, db
 from app.guards import signed_in
 from app.i18n import current_language
 from app.services import accounts
@@ -49,18 +49,16 @@ class ProfileForm(FlaskForm):
         ]
 
 
-def _saved_language() -> str:
-    saved = current_user.language
-    return saved if saved in content.course.languages else current_language()
-
-
 @bp.route("/<lang:lang>/account", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its token itself: refused, it comes back as it was typed
 @signed_in
 def profile():
     """Name and email; the name and the language corrected here, the rest linked."""
     if request.method == "GET":
+        # The page's language: reading it saves that language as the learner's own
+        # (app/i18n.py), whatever page they read before.
         form = ProfileForm(
-            data={"display_name": current_user.display_name, "language": _saved_language()}
+            data={"display_name": current_user.display_name, "language": current_language()}
         )
         return render_template("account/profile.html", form=form)
     # Only what was sent: a field left out is not quietly the one stored.

@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.forms import BreachForm
 from app.errors import refuse
-from app.extensions import db
+from app.extensions import csrf, db
 from app.guards import recent_authentication, role_required
 from app.labels import SWITCHES
 from app.models import Breach, Role, utcnow
@@ -52,6 +52,7 @@ def breaches():
 # longer than the 15 minutes it lasts, and sending the admin to confirm it would lose
 # what they typed. Downloads, which take the whole register away, ask for it.
 @bp.route("/<lang:lang>/admin/breaches/new", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its token itself: refused, it comes back as it was typed
 @role_required(Role.ADMIN)
 def new_breach():
     """Record a breach; the audit log notes who did and which fields were filled in."""
@@ -66,6 +67,7 @@ def new_breach():
 
 
 @bp.route("/<lang:lang>/admin/breaches/<id:breach_id>", methods=["GET", "POST"])
+@csrf.exempt  # the form checks its token itself: refused, it comes back as it was typed
 @role_required(Role.ADMIN)
 def breach(breach_id: int):
     """Change a breach as more is learnt or done; each change is in the audit log."""

@@ -71,6 +71,15 @@ def record(client, **changes):
     return client.submit("/en/admin/breaches/new", data={**FILLED, **changes})
 
 
+def test_a_breach_form_sent_with_an_old_token_comes_back_as_typed(app, admin):
+    sent = admin.post("/en/admin/breaches/new", data={**FILLED, "csrf_token": "stale"})
+    assert sent.status_code == 422
+    page = sent.get_data(as_text=True)
+    assert "This form was out of date, so nothing was sent" in page
+    assert str(escape(FILLED["people_affected"])) in page
+    assert breaches(app) == []
+
+
 def breaches(app) -> list[Breach]:
     with app.app_context():
         return list(db.session.scalars(sa.select(Breach).order_by(Breach.id)))

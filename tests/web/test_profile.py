@@ -116,11 +116,19 @@ def test_a_field_left_out_is_not_quietly_the_stored_one(app, learner):
     assert refused.status_code == 422
 
 
-def test_a_form_without_its_token_changes_nothing(app, learner):
+def test_a_form_without_its_token_changes_nothing_and_comes_back_as_typed(app, learner):
     sent = learner.post("/en/account", data={"display_name": "Ana B", "language": "en"})
-    assert sent.status_code == 400
-    assert "The form has expired" in sent.get_data(as_text=True)
+    assert sent.status_code == 422
+    page = sent.get_data(as_text=True)
+    assert "This form was out of date, so nothing was sent" in page
+    assert 'value="Ana B"' in page
     assert stored(app).display_name == "Ana"
+
+
+def test_the_language_offered_is_the_one_the_page_is_read_in(app, learner):
+    learner.get("/en/")
+    page = learner.get("/es/account").get_data(as_text=True)
+    assert '<option lang="es" selected value="es">' in page
 
 
 def test_the_account_page_leads_to_the_other_account_pages(app, learner):
