@@ -205,6 +205,36 @@ def privacy_erasures(since: dt.datetime) -> None:
         click.echo(user_id)
 
 
+# Account numbers are a database's 64-bit integers: a longer line is no account number.
+LONGEST_ACCOUNT_NUMBER = 18
+
+
+def _account_numbers(raw: bytes) -> list[int]:
+    """The account numbers of a listing, one a line: UTF-8 as `flask privacy erasures`
+    writes it, or UTF-16 with its byte-order mark, as some Windows shells save it."""
+    try:
+        text = (
+            raw.decode("utf-16")
+            if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+            else raw.decode("utf-8-sig")
+        )
+    except UnicodeDecodeError:
+        raise CommandError.saying(
+            _("The listing is not text: save it as UTF-8, as `flask privacy erasures` writes it.")
+        ) from None
+    numbers = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        number = line.strip()
+        if not number:
+            continue
+        if not (number.isascii() and number.isdigit()) or len(number) > LONGEST_ACCOUNT_NUMBER:
+            raise CommandError.saying(
+                _("Line %(line)d is not an account number: %(text)s", line=line_number, text=number)
+            )
+        numbers.append(int(number))
+    return numbers
+
+
 @privacy_group.command(
     "erase-again",
     help=_(
@@ -212,19 +242,21 @@ def privacy_erasures(since: dt.datetime) -> None:
         " erasures` that the backup brought back."
     ),
 )
-@click.argument("listing", type=click.File("r", encoding="utf-8"))
-def privacy_erase_again(listing) -> None:
-    numbers = []
-    for line_number, line in enumerate(listing, start=1):
-        text = line.strip()
-        if not text:
-            continue
-        if not (text.isascii() and text.isdigit()):
-            raise CommandError.saying(
-                _("Line %(line)d is not an account number: %(text)s", line=line_number, text=text)
-            )
-        numbers.append(int(text))
-    erased = privacy.erase_again(db.session, content.register, numbers)
+@click.argument("listing", type=click.File("rb"))
+@click.option("--yes", is_flag=True, help=_("Do not ask for confirmation."))
+def privacy_erase_again(listing, yes: bool) -> None:
+    numbers = _account_numbers(listing.read())
+    present = privacy.accounts_present(db.session, numbers)
+    if not present:
+        click.echo(_("None of these accounts is here: nothing to erase."))
+        return
+    if not yes:
+        listed = ", ".join(f"#{number}" for number in present)
+        click.confirm(
+            _("Erase again these accounts and all their data: %(accounts)s?", accounts=listed),
+            abort=True,
+        )
+    erased = privacy.erase_again(db.session, content.register, present)
     click.echo(
         ngettext("%(num)d account erased again.", "%(num)d accounts erased again.", len(erased))
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import content, db
@@ -72,7 +73,12 @@ def test_accounts_erased_since_a_backup_are_erased_again_after_restoring_it(app,
         db.session.commit()
     saved = tmp_path / "erasures.txt"
     saved.write_text(listing.output + "\n" + str(before) + "\n", encoding="utf-8")
-    again = runner.invoke(args=["privacy", "erase-again", str(saved)])
+    refused = runner.invoke(args=["privacy", "erase-again", str(saved)], input="n\n")
+    assert refused.exit_code == 1
+    assert f"Erase again these accounts and all their data: #{after}?" in refused.output
+    with app.app_context():
+        assert db.session.get(User, after) is not None
+    again = runner.invoke(args=["privacy", "erase-again", str(saved)], input="y\n")
     assert again.exit_code == 0, again.output
     assert "1 account erased again." in again.output
     with app.app_context():
@@ -96,3 +102,48 @@ def test_a_listing_that_is_not_account_numbers_is_refused_before_erasing_anythin
     assert "Line 2 is not an account number: user@example.org" in result.output
     with app.app_context():
         assert db.session.get(User, kept) is not None
+
+
+def test_accounts_erased_by_the_retention_purge_are_listed_too(app):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        lapsed = _user("lapsed@example.org")
+        user = db.session.get(User, lapsed)
+        user.created_at = user.last_active_at = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+        db.session.commit()
+    assert "account: purged 1" in runner.invoke(args=["privacy", "purge"]).output
+    listing = runner.invoke(args=["privacy", "erasures", "--since", "2026-01-01"])
+    assert listing.output.split() == [str(lapsed)]
+
+
+@pytest.mark.parametrize(
+    ("content", "encoding"),
+    [("{n}\n", "utf-8-sig"), ("{n}\r\n", "utf-16"), ("\n{n}\n\n", "utf-8")],
+)
+def test_a_listing_is_read_in_utf8_with_or_without_its_mark_or_in_utf16(
+    app, tmp_path, content, encoding
+):
+    with app.app_context():
+        number = _user("back@example.org")
+    saved = tmp_path / "erasures.txt"
+    saved.write_bytes(content.format(n=number).encode(encoding))
+    result = app.test_cli_runner().invoke(args=["privacy", "erase-again", str(saved), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "1 account erased again." in result.output
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"\xff\x00\xc3(", "The listing is not text"),
+        (b"99999999999999999999999\n", "Line 1 is not an account number"),
+        (b"-3\n", "Line 1 is not an account number"),
+    ],
+)
+def test_a_listing_that_cannot_be_read_is_refused_clearly(app, tmp_path, raw, message):
+    saved = tmp_path / "erasures.txt"
+    saved.write_bytes(raw)
+    result = app.test_cli_runner().invoke(args=["privacy", "erase-again", str(saved), "--yes"])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

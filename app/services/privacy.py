@@ -309,16 +309,20 @@ def erased_since(session: Session, since: dt.datetime) -> list[int]:
     return [number for ref in refs if (number := account_of(ref)) is not None]
 
 
+def accounts_present(session: Session, user_ids: Iterable[int]) -> list[int]:
+    """Which of these account numbers have an account here, in the order given, once."""
+    wanted = list(dict.fromkeys(user_ids))
+    present = set(session.scalars(sa.select(User.id).where(User.id.in_(wanted))))
+    return [user_id for user_id in wanted if user_id in present]
+
+
 def erase_again(session: Session, register: DataRegister, user_ids: Iterable[int]) -> list[int]:
     """After a backup is restored: erase again every listed account it brought back, and
     log it as the erasure it repeats. The accounts erased, in order."""
-    present = set(session.scalars(sa.select(User.id).where(User.id.in_(list(user_ids)))))
-    erased = []
-    for user_id in dict.fromkeys(user_ids):
-        if user_id in present:
-            erase_account(session, register, user_id)
-            record_audit(session, None, "erase", user_ref(user_id), {"again": "backup restored"})
-            erased.append(user_id)
+    erased = accounts_present(session, user_ids)
+    for user_id in erased:
+        erase_account(session, register, user_id)
+        record_audit(session, None, "erase", user_ref(user_id), {"again": "backup restored"})
     return erased
 
 
@@ -366,6 +370,7 @@ def record_audit(
     details: dict[str, Any] | None = None,
     *,
     by_the_person: bool = False,
+    at: dt.datetime | None = None,
 ) -> None:
     """Note what was done with whose data: a person only as "user #id". The entry says
     whether a staff member's account did it, so that once that account is erased (and
@@ -383,7 +388,7 @@ def record_audit(
             action=action,
             subject_ref=subject,
             details={**(details or {}), "by": by},
-            recorded_at=utcnow(),
+            recorded_at=at or utcnow(),
         )
     )
     session.commit()
@@ -512,6 +517,15 @@ def purge(
                 if not dry_run:
                     for user_id in ids:
                         erase_account(session, register, user_id)
+                        # Listed with the other erasures: a restored backup must lose it too.
+                        record_audit(
+                            session,
+                            None,
+                            "erase",
+                            user_ref(user_id),
+                            {"reason": "retention"},
+                            at=now,
+                        )
                 count = len(ids)
             else:
                 count = session.scalar(sa.select(sa.func.count()).select_from(table).where(expired))
