@@ -93,6 +93,9 @@ class User(UserMixin, db.Model):
     # Since when an admin restricted the account's data (GDPR Art. 18): kept, but left out
     # of reports, statistics and the dashboard while it is set.
     restricted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When the person was told the restriction is to be lifted: Art. 18(3) has them told
+    # before it is.
+    restriction_lift_told_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def has_two_step(self) -> bool:

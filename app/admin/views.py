@@ -124,7 +124,12 @@ def _refuse(status: int, message: str) -> NoReturn:
     args = request.view_args or {}
     if request.endpoint == "admin.allow_another_attempt" and "user_id" in args:
         back = (url_for("admin.learner", user_id=args["user_id"]), _("Back to the learner's page"))
-    elif request.endpoint in {"admin.users", "admin.change_role", "admin.change_active"}:
+    elif request.endpoint in {
+        "admin.users",
+        "admin.change_role",
+        "admin.change_active",
+        "admin.change_restriction",
+    }:
         back = (url_for("admin.users"), _("Back to the accounts"))
     else:
         back = (url_for("admin.dashboard"), _("Back to the dashboard"))
@@ -345,15 +350,46 @@ def change_active(user_id: int):
 @role_required(Role.ADMIN)
 @recent_authentication
 def change_restriction(user_id: int):
-    """Restrict the use of an account's data (GDPR Art. 18), or lift it; the person is told,
-    in their language."""
+    """Restrict the use of an account's data (GDPR Art. 18); tell the person it is to be
+    lifted; then lift it (Art. 18(3): they hear of it first). Each step is logged, and the
+    person told in their language."""
     user = db.session.get(User, user_id) or abort(404)
-    chosen = request.form.get("restricted")
-    if chosen not in {"0", "1"}:
-        _refuse(400, _("The use of an account's data can only be restricted or not."))
-    restricted = chosen == "1"
-    if privacy.restrict(db.session, current_user.id, user.id, restricted):
-        _tell_of_restriction(user, restricted)
+    step = request.form.get("restriction")
+    if step not in RESTRICTION_STEPS:
+        _refuse(
+            400,
+            _(
+                "The use of an account's data can only be restricted, its lifting announced, "
+                "or lifted."
+            ),
+        )
+    if user.id == current_user.id:
+        _refuse(409, _("An admin cannot restrict the use of their own data: ask another admin."))
+    if step == "announce-lift":
+        if privacy.announce_lift(db.session, current_user.id, user.id):
+            _tell_of_restriction(user, RESTRICTION_STEPS[step])
+        flash(
+            _(
+                "%(email)s is told that the restriction of their data is to be lifted; you "
+                "can now lift it.",
+                email=user.email,
+            ),
+            "success",
+        )
+        return _back_to_users()
+    restricted = step == "restrict"
+    try:
+        changed = privacy.restrict(db.session, current_user.id, user.id, restricted)
+    except privacy.LiftNotAnnounced:
+        _refuse(
+            409,
+            _(
+                "Tell the person first that the restriction of their data is to be lifted "
+                "(GDPR Article 18(3)).",
+            ),
+        )
+    if changed and restricted:
+        _tell_of_restriction(user, RESTRICTION_STEPS[step])
     if restricted:
         flash(
             _(
@@ -367,22 +403,36 @@ def change_restriction(user_id: int):
     return _back_to_users()
 
 
-def _tell_of_restriction(user: User, restricted: bool) -> None:
+def _restricted_message():
+    return (
+        _("The use of your data is restricted"),
+        _(
+            "As you asked, the use of your data on the course platform is now restricted: "
+            "it stays stored, but it is left out of every report and figure the course "
+            "team sees until the restriction is lifted. You can still follow the course."
+        ),
+    )
+
+
+def _lift_message():
+    return (
+        _("The restriction of your data is to be lifted"),
+        _(
+            "The restriction of the use of your data on the course platform is to be "
+            "lifted: from then on your progress will again be in the course team's reports "
+            "and figures. If you think it should stay, tell us before then."
+        ),
+    )
+
+
+# What each step of a restriction sends: the form's value, and the email it sends.
+RESTRICTION_STEPS = {"restrict": _restricted_message, "announce-lift": _lift_message, "lift": None}
+
+
+def _tell_of_restriction(user: User, message) -> None:
     language = privacy.language_of(user, content.course)
     with force_locale(language):
-        if restricted:
-            subject = _("The use of your data is restricted")
-            what = _(
-                "As you asked, the use of your data on the course platform is now restricted: "
-                "it stays stored, but it is left out of every report and figure the course "
-                "team sees until the restriction is lifted. You can still follow the course."
-            )
-        else:
-            subject = _("The restriction of your data is lifted")
-            what = _(
-                "The restriction of the use of your data on the course platform has been "
-                "lifted: your progress is again in the course team's reports and figures."
-            )
+        subject, what = message()
         body = _(
             "Hello %(name)s,\n\n%(what)s\n\nFor any question, write to %(contact)s.",
             name=user.display_name,

@@ -435,14 +435,51 @@ def object_to_figures(session: Session, user_id: int, objecting: bool) -> bool:
     return changed
 
 
+class LiftNotAnnounced(Exception):
+    """A restriction is lifted only once the person has been told it will be."""
+
+
 def restrict(session: Session, actor_id: int | None, user_id: int, restricted: bool) -> bool:
     """Restrict the use of an account's data (GDPR Art. 18): kept, but left out of every
-    report and figure; or lift the restriction. Logged. Whether it changed."""
+    report and figure; or lift the restriction, once the person has been told it will be
+    (Art. 18(3)), else LiftNotAnnounced. Logged. Whether it changed."""
+    if not restricted:
+        state = session.execute(
+            sa.select(User.restricted_at, User.restriction_lift_told_at).where(User.id == user_id)
+        ).one_or_none()
+        if (
+            state is not None
+            and state.restricted_at is not None
+            and state.restriction_lift_told_at is None
+        ):
+            raise LiftNotAnnounced
     changed = _switch(session, user_id, User.restricted_at, restricted)
     if changed:
+        session.execute(
+            sa.update(User).where(User.id == user_id).values(restriction_lift_told_at=None)
+        )
         action = "restricted" if restricted else "restriction lifted"
         record_audit(session, actor_id, action, user_ref(user_id))
     return changed
+
+
+def announce_lift(session: Session, actor_id: int | None, user_id: int) -> bool:
+    """Note that the person is being told their restriction is to be lifted; logged.
+    Whether it is news: the account is restricted and they had not been told yet."""
+    result = session.execute(
+        sa.update(User)
+        .where(
+            User.id == user_id,
+            User.restricted_at.is_not(None),
+            User.restriction_lift_told_at.is_(None),
+        )
+        .values(restriction_lift_told_at=utcnow())
+    )
+    session.commit()
+    if result.rowcount != 1:
+        return False
+    record_audit(session, actor_id, "restriction lift announced", user_ref(user_id))
+    return True
 
 
 USER_REF = "user #"

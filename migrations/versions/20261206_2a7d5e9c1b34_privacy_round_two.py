@@ -24,6 +24,7 @@ def upgrade() -> None:
     # state-version triggers of the tables that point at it.
     op.add_column("users", sa.Column("statistics_objection_at", sa.DateTime(), nullable=True))
     op.add_column("users", sa.Column("restricted_at", sa.DateTime(), nullable=True))
+    op.add_column("users", sa.Column("restriction_lift_told_at", sa.DateTime(), nullable=True))
     op.create_table(
         "consent_texts",
         sa.Column("purpose", sa.String(64), nullable=False),
@@ -86,5 +87,6 @@ def _shorten_stored_addresses() -> None:
 def downgrade() -> None:
     op.drop_table("breaches")
     op.drop_table("consent_texts")
+    op.drop_column("users", "restriction_lift_told_at")
     op.drop_column("users", "restricted_at")
     op.drop_column("users", "statistics_objection_at")

@@ -890,6 +890,7 @@ def test_restricted_and_objecting_accounts_are_left_out_of_figures_and_consents(
     assert set(db.session.scalars(privacy.consenting_user_ids(purpose))) == {users["counted"]}
 
     assert privacy.object_to_figures(db.session, users["objects"], False)
+    assert privacy.announce_lift(db.session, None, users["restricted"])
     assert privacy.restrict(db.session, None, users["restricted"], False)
     assert list(db.session.scalars(privacy.left_out_of_figures())) == []
 
@@ -908,10 +909,18 @@ def test_objecting_and_restricting_change_once_and_are_logged(app_context):
     assert before <= user.restricted_at <= utcnow()
     assert privacy.object_to_figures(db.session, ana, False)
     assert not privacy.object_to_figures(db.session, ana, False)
+    with pytest.raises(privacy.LiftNotAnnounced):
+        privacy.restrict(db.session, None, ana, False)
+    assert privacy.announce_lift(db.session, None, ana)
+    assert not privacy.announce_lift(db.session, None, ana), "already told"
+    db.session.refresh(user)
+    assert before <= user.restriction_lift_told_at <= utcnow()
     assert privacy.restrict(db.session, None, ana, False)
     assert not privacy.restrict(db.session, None, ana, False)
+    assert not privacy.announce_lift(db.session, None, ana), "nothing to lift"
     db.session.refresh(user)
     assert (user.statistics_objection_at, user.restricted_at) == (None, None)
+    assert user.restriction_lift_told_at is None
     log = db.session.execute(
         sa.select(
             AuditLogEntry.actor_id,
@@ -925,6 +934,7 @@ def test_objecting_and_restricting_change_once_and_are_logged(app_context):
         (ana, "objected", ref, {"by": privacy.BY_THE_PERSON}),
         (admin, "restricted", ref, {"by": privacy.BY_STAFF}),
         (ana, "objection withdrawn", ref, {"by": privacy.BY_THE_PERSON}),
+        (None, "restriction lift announced", ref, {"by": privacy.BY_COMMAND_LINE}),
         (None, "restriction lifted", ref, {"by": privacy.BY_COMMAND_LINE}),
     ]
 

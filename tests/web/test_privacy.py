@@ -244,6 +244,7 @@ def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, 
         "created_at",
         "email_confirmed_at",
         "restricted_at",
+        "restriction_lift_told_at",
     }
     [figures] = records["course-figures"]["users"]
     assert set(figures) == {"id", "last_active_at", "statistics_objection_at"}
