@@ -60,6 +60,7 @@ COLUMNS = {
     "last_active_at": _l("Last visit (noted once a day at most)"),
     "statistics_objection_at": _l("Left out of the course figures since"),
     "restricted_at": _l("Use of the data restricted since"),
+    "restriction_lift_told_at": _l("Told the restriction is to be lifted"),
     "language": _l("Language"),
     "lesson_slug": _l("Lesson"),
     "notice_version": _l("Notice version"),
@@ -124,6 +125,9 @@ AUDIT_ACTIONS = {
     "objected": _l("The person objected to being counted in the course figures"),
     "objection withdrawn": _l("The person withdrew their objection to the course figures"),
     "restricted": _l("Use of the data restricted"),
+    "restriction lift announced": _l(
+        "The person told the restriction of their data is to be lifted"
+    ),
     "restriction lifted": _l("Restriction of the data lifted"),
     "remove two-step": _l("Two-step sign-in removed (phone and recovery codes lost)"),
     "breach recorded": _l("Breach recorded in the register"),

@@ -51,6 +51,7 @@ from app.learn import KEPT_ANSWERS
 from app.mail import external_links, send_course_mail, send_later, tell_of_change
 from app.models import TokenPurpose, User
 from app.notices import note_consent_texts_shown
+from app.security import KEPT_UNTIL
 from app.services import accounts, privacy, sessions, two_step
 from app.services.passwords import MIN_PASSWORD_LENGTH, password_problem
 
@@ -107,6 +108,9 @@ def _sign_in(
     if kept_answers and kept_answers.get("account") == user.id:
         session[KEPT_ANSWERS] = kept_answers
     session.permanent = keep
+    if keep:
+        lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"]
+        session[KEPT_UNTIL] = int(time.time() + lifetime.total_seconds())
     session[SESSION_SECRET] = sessions.start(db.session, user, request.user_agent.string)
     mark_authenticated()
     # No remember-me cookie: the session cookie itself lasts as long as chosen, and a second
@@ -546,7 +550,8 @@ def save_consents():
 @signed_in
 def object_to_figures():
     """Object to being counted in the course figures (GDPR Art. 21), or withdraw it."""
-    choice = request.form.get("object")
+    choices = request.form.getlist("object")
+    choice = choices[0] if len(choices) == 1 else None
     if choice not in {"yes", "no"}:
         refuse(
             400,

@@ -5,6 +5,7 @@ filters keep."""
 from __future__ import annotations
 
 import collections
+import dataclasses
 import datetime as dt
 import itertools
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ class LessonFigures:
 def _counted(filters: ReportFilters) -> sa.ColumnElement[bool]:
     """The learners the figures count: those the filters keep, but for any who object to
     being counted (GDPR Art. 21)."""
-    return sa.and_(filters.condition(), User.statistics_objection_at.is_(None))
+    return dataclasses.replace(filters, without_objectors=True).condition()
 
 
 def _of_learners(column: sa.ColumnElement[int], filters: ReportFilters):

@@ -15,7 +15,7 @@ import queue
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -78,6 +78,9 @@ class ReportFilters:
     role: Role | None = None
     registered_from: dt.date | None = None
     registered_to: dt.date | None = None
+    # Reports without names serve statistics: learners who object to the course figures
+    # (GDPR Art. 21) are left out of them.
+    without_objectors: bool = False
 
     @classmethod
     def parse(cls, args: Mapping[str, str], languages: tuple[str, ...]) -> ReportFilters:
@@ -125,6 +128,8 @@ class ReportFilters:
             clauses.append(User.language == self.language)
         if self.role:
             clauses.append(User.role == self.role)
+        if self.without_objectors:
+            clauses.append(User.statistics_objection_at.is_(None))
         if self.registered_from:
             start = dt.datetime.combine(self.registered_from, dt.time(), dt.UTC)
             clauses.append(User.created_at >= start)
@@ -440,9 +445,11 @@ class ReportExport:
 
     def rows(self, session: Session, course: Course) -> Iterator[Sequence]:
         produce = progress_rows if self.kind == "progress" else summary_rows
-        rows = produce(session, course, self.filters)
         if self.pseudonymise:
-            rows = pseudonymised(rows, Pseudonyms(), self.columns)
+            filters = replace(self.filters, without_objectors=True)
+            rows = pseudonymised(produce(session, course, filters), Pseudonyms(), self.columns)
+        else:
+            rows = produce(session, course, self.filters)
         for row in rows:
             self.rows_written += 1
             yield row

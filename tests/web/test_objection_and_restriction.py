@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from app.content import load_register
 from app.extensions import content, db
@@ -106,6 +107,21 @@ def admin(app):
     return sign_in_as(app, accounts.Role.ADMIN, "admin@example.org")
 
 
+def _restriction(admin, user_id: int, step: str):
+    return admin.submit(
+        "/en/admin/users", f"/en/admin/users/{user_id}/restriction", data={"restriction": step}
+    )
+
+
+def _actions(app, user_id: int) -> list[str]:
+    with app.app_context():
+        return db.session.scalars(
+            sa.select(AuditLogEntry.action)
+            .where(AuditLogEntry.subject_ref == f"user #{user_id}")
+            .order_by(AuditLogEntry.id)
+        ).all()
+
+
 def test_an_admin_restricts_an_account_which_leaves_every_report_and_is_told(app, admin):
     learner = sign_in_as(app, None, "ana@example.org")
     learner.get("/pt/")  # reads the course in Portuguese
@@ -115,40 +131,61 @@ def test_an_admin_restricts_an_account_which_leaves_every_report_and_is_told(app
         assert user.language == "pt"
     for kind in ("progress", "summary"):
         assert "ana@example.org" in admin.get(f"/admin/reports/{kind}.csv").get_data(as_text=True)
-    response = admin.submit(
-        "/en/admin/users", f"/en/admin/users/{user_id}/restriction", data={"restricted": "1"}
-    )
-    assert response.status_code == 303
+    assert _restriction(admin, user_id, "restrict").status_code == 303
     for kind in ("progress", "summary"):
         for output in ("csv", "json"):
             body = admin.get(f"/admin/reports/{kind}.{output}").get_data(as_text=True)
             assert "ana@example.org" not in body
     assert "since" in learner.get("/en/account/data").get_data(as_text=True)
-    mails = [m for m in outbox(app) if m["To"] == "ana@example.org"]
-    told = mails[-1]
+    learner_page = admin.get(f"/en/admin/learners/{user_id}").get_data(as_text=True)
+    assert 'class="notice-restricted"' in learner_page
+    told = [m for m in outbox(app) if m["To"] == "ana@example.org"][-1]
     with app.test_request_context(), force_locale("pt"):
         assert _("The use of your data is restricted") in told["Subject"]
+    assert "restricted" in _actions(app, user_id)
+
+
+def test_a_restriction_is_lifted_only_after_the_person_is_told(app, admin):
+    sign_in_as(app, None, "ana@example.org")
     with app.app_context():
-        entries = db.session.scalars(
-            sa.select(AuditLogEntry.action).where(AuditLogEntry.subject_ref == f"user #{user_id}")
-        ).all()
-    assert "restricted" in entries
-    response = admin.submit(
-        "/en/admin/users", f"/en/admin/users/{user_id}/restriction", data={"restricted": "0"}
-    )
-    assert response.status_code == 303
+        user_id = accounts.find_user(db.session, "ana@example.org").id
+    _restriction(admin, user_id, "restrict")
+    mails = len(outbox(app))
+    # Lifting first is refused: the person hears of it before (GDPR Art. 18(3)).
+    refused = _restriction(admin, user_id, "lift")
+    assert refused.status_code == 409
+    assert 'href="/en/admin/users"' in refused.get_data(as_text=True)
+    assert "ana@example.org" not in admin.get("/admin/reports/progress.csv").get_data(as_text=True)
+    assert _restriction(admin, user_id, "announce-lift").status_code == 303
+    told = outbox(app)[mails:]
+    assert [m["To"] for m in told] == ["ana@example.org"]
+    assert "is to be lifted" in told[0]["Subject"]
+    # Still restricted until the admin lifts it.
+    assert "ana@example.org" not in admin.get("/admin/reports/progress.csv").get_data(as_text=True)
+    page = admin.get("/en/admin/users").get_data(as_text=True)
+    assert 'name="restriction" value="lift"' in page
+    assert _restriction(admin, user_id, "lift").status_code == 303
     assert "ana@example.org" in admin.get("/admin/reports/progress.csv").get_data(as_text=True)
+    assert _actions(app, user_id) == [
+        "restricted",
+        "restriction lift announced",
+        "restriction lifted",
+    ]
+    # Restricted again, it must be announced again before it is lifted.
+    _restriction(admin, user_id, "restrict")
+    assert _restriction(admin, user_id, "lift").status_code == 409
+
+
+def test_an_admin_cannot_restrict_their_own_account(app, admin):
     with app.app_context():
-        entries = db.session.scalars(
-            sa.select(AuditLogEntry.action).where(AuditLogEntry.subject_ref == f"user #{user_id}")
-        ).all()
-    assert entries.count("restriction lifted") == 1
-    assert len([m for m in outbox(app) if m["To"] == "ana@example.org"]) == len(mails) + 1
+        own = accounts.find_user(db.session, "admin@example.org").id
+    assert _restriction(admin, own, "restrict").status_code == 409
 
 
 def test_a_restriction_form_that_says_neither_is_refused(app, admin):
-    response = admin.submit("/en/admin/users", "/en/admin/users/1/restriction", data={})
-    assert response.status_code == 400
+    for data in ({}, {"restriction": "maybe"}):
+        response = admin.submit("/en/admin/users", "/en/admin/users/1/restriction", data=data)
+        assert response.status_code == 400
 
 
 def test_the_consent_wording_is_kept_as_shown_and_given_back_in_the_export(app, tmp_path):
@@ -202,3 +239,30 @@ def test_the_learners_download_holds_the_consent_wording(app):
     assert consents["wordings"][0]["language"] == "es"
     with app.app_context():
         assert consents["wordings"][0]["text"] == content.register.purposes[0].text["es"]
+
+
+def test_an_objecting_learner_stays_in_named_reports_but_leaves_those_without_names(app, admin):
+    learner = sign_in_as(app, None, "ana@example.org")
+    learner.submit("/en/account/data", "/en/account/objection", data={"object": "yes"})
+    with app.app_context():
+        user_id = accounts.find_user(db.session, "ana@example.org").id
+    named = admin.get("/admin/reports/progress.json").get_data(as_text=True)
+    assert "ana@example.org" in named, "trainers still follow the learner's own progress"
+    for kind in ("progress", "summary"):
+        rows = json.loads(admin.get(f"/admin/reports/{kind}.json?pseudonymise=1").get_data())
+        everyone = json.loads(admin.get(f"/admin/reports/{kind}.json").get_data())
+        assert len({row["learner"] for row in rows}) == 1  # the admin alone
+        assert len({row["learner_id"] for row in everyone}) == 2
+    assert user_id
+
+
+def test_a_choice_sent_twice_is_refused(app):
+    client = sign_in_as(app, None, "ana@example.org")
+    token = client.csrf_token("/en/account/data")
+    sent = client.post(
+        "/en/account/objection",
+        data=MultiDict([("csrf_token", token), ("object", "yes"), ("object", "no")]),
+    )
+    assert sent.status_code == 400
+    with app.app_context():
+        assert accounts.find_user(db.session, "ana@example.org").statistics_objection_at is None
