@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, abort, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Response
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -26,6 +28,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+
+# Until when (Unix time) a session kept after the browser closes lasts: the days the data
+# register gives the session cookie, counted from signing in, not from the last change.
+KEPT_UNTIL = "kept_until"
 
 # Files that are the same whoever asks: the app's own, and the lessons' pictures.
 SAME_FOR_EVERYONE = {"static", "learn.lesson_file"}
@@ -95,7 +101,19 @@ class _ForwardedSchemeChecked:
         return self.wsgi_app(environ, start_response)
 
 
+class _SessionsKeptFromSignIn(SecureCookieSessionInterface):
+    """A session the person chose to keep expires when the notice says, counted from
+    signing in: Flask would count it again from every change made to the session."""
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> dt.datetime | None:
+        kept_until = session.get(KEPT_UNTIL) if session.permanent else None
+        if isinstance(kept_until, int):
+            return dt.datetime.fromtimestamp(kept_until, dt.UTC)
+        return super().get_expiration_time(app, session)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = _SessionsKeptFromSignIn()
     app.before_request(_refuse_nul_characters)
     app.after_request(_add_headers)
     proxies = int(app.config.get("TRUSTED_PROXIES", 0))

@@ -28,9 +28,10 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse, parse_many
 
 from app.errors import too_many_tries
-from app.extensions import client_address, content, limiter
+from app.extensions import client_address, content, db, limiter
 from app.models import User
 from app.services import accounts
+from app.services.privacy import accounts_present
 
 PER_ADDRESS = parse_many("20 per minute; 200 per hour")
 PER_ACCOUNT = parse("10 per 15 minutes")
@@ -77,8 +78,11 @@ def trust_this_browser(response, user: User) -> None:
     sign-in pages: the pages learners read get no cookie more (a visitor's page kept whole
     is served only to browsers that send none)."""
     browser, accounts = _remembered()
+    # Accounts erased since are forgotten (the cookie is sent to the sign-in page alone, so
+    # erasing cannot reach it): their numbers name nobody, and are never given again.
+    existing = accounts_present(db.session, accounts) if accounts else []
     remembered = [[user.id, password_fingerprint(user)]]
-    remembered += [[n, f] for n, f in accounts.items() if n != user.id]
+    remembered += [[n, accounts[n]] for n in existing if n != user.id]
     value = _signer().dumps(
         {
             "browser": browser or secrets.token_urlsafe(16),

@@ -4,12 +4,15 @@ in"; every cookie the platform sets is in the data register, with the lifetime i
 from __future__ import annotations
 
 import datetime as dt
+import time
 from http.cookies import SimpleCookie
 
 import pyotp
 import pytest
+from itsdangerous import URLSafeSerializer
 from markupsafe import escape
 
+from app.account.tries import COOKIE
 from app.extensions import content, db
 from app.services import accounts, two_step
 from tests.conftest import latest_link
@@ -124,3 +127,26 @@ def test_the_privacy_notice_lists_every_cookie_with_purpose_and_lifetime(app, cl
         assert f"<code>{cookie.name}</code>" in page
         assert str(escape(cookie.lifetime[language])) in page
         assert str(escape(cookie.purpose[language])) in page
+
+
+def test_a_kept_session_expires_the_days_after_signing_in_not_after_each_change(app, client):
+    signed_in = _sign_in(client, keep_signed_in="y")
+    first = _set_cookies(signed_in)["session"]["expires"]
+    time.sleep(1.1)
+    changed = client.submit("/en/account/data", "/en/account/objection", data={"object": "yes"})
+    again = _set_cookies(changed).get("session")
+    assert again is None or again["expires"] == first
+
+
+def test_an_erased_account_leaves_the_browsers_cookie_at_its_next_sign_in(app, client):
+    _sign_in(client)
+    erased = client.submit("/en/account/data", "/en/account/erase", data={"password": PASSWORD})
+    assert erased.status_code == 303
+    client.register("en", email="bo@example.org")
+    client.submit("/en/", "/en/logout")
+    client.submit("/en/login", data={"email": "bo@example.org", "password": PASSWORD})
+    value = client.get_cookie(COOKIE, path="/en/login").value
+    with app.test_request_context():
+        remembered = URLSafeSerializer(app.secret_key, salt="trusted-browser").loads(value)
+        bo = accounts.find_user(db.session, "bo@example.org").id
+    assert [number for number, _ in remembered["accounts"]] == [bo]
