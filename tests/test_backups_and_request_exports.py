@@ -147,3 +147,13 @@ def test_a_listing_that_cannot_be_read_is_refused_clearly(app, tmp_path, raw, me
     assert result.exit_code == 1
     assert message in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_an_address_pasted_with_spaces_around_it_is_found(app):
+    admin = sign_in_as(app, accounts.Role.ADMIN, "admin@example.org")
+    sign_in_as(app, None, "ana@example.org")
+    response = admin.submit(
+        "/en/admin/privacy", "/en/admin/privacy/export", data={"email": " ANA@example.org \n"}
+    )
+    assert response.status_code == 200
+    assert json.loads(response.get_data(as_text=True))["delete_by"]

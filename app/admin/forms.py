@@ -36,6 +36,8 @@ def learner_email(field_id: str) -> EmailField:
             InputRequired(_l("Please enter the learner's email.")),
             Email(_l("Please enter a valid email address.")),
         ],
+        # Pasted from an email, an address often brings a space along.
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
     )
 
 
@@ -189,7 +191,7 @@ class BreachForm(FlaskForm):
         _l("Leave it empty if they have not been told."),
     )
     not_notified_because = _text(
-        _l("Why the authority or the people were not told"),
+        _l("Why the authority or the people were not told, or were told late"),
         _l(
             "Where they were not: for example, the data was encrypted and the key was safe, so "
             "a risk to people is unlikely. Leave it empty while the decision is pending."
@@ -204,4 +206,10 @@ class BreachForm(FlaskForm):
                 _l("It cannot have happened after the team became aware of it.")
             )
             valid = False
+        for told in (self.authority_notified_at, self.people_told_at):
+            if told.data and discovered and told.data < discovered:
+                told.errors.append(
+                    _l("No one can have been told before the team became aware of it.")
+                )
+                valid = False
         return valid

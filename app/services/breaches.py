@@ -100,7 +100,9 @@ def deadline(breach: Breach, now: dt.datetime | None = None) -> Deadline:
     now = now or utcnow()
     due = breach.discovered_at + NOTIFICATION_WINDOW
     if breach.authority_notified_at is not None:
-        return Deadline(due, Status.NOTIFIED, late=breach.authority_notified_at > due)
+        # Late, the reasons for the delay must go with it (Art. 33(1)).
+        late = breach.authority_notified_at > due and not breach.not_notified_because.strip()
+        return Deadline(due, Status.NOTIFIED, late=late)
     if breach.not_notified_because.strip():
         return Deadline(due, Status.NOT_NOTIFIED, late=False)
     return Deadline(due, Status.OVERDUE if now > due else Status.PENDING, late=False)

@@ -224,6 +224,8 @@ def test_overdue_starts_just_after_the_72nd_hour(app, admin, monkeypatch):
     assert register.deadline(breach, just_after) == register.Deadline(due, Status.NOTIFIED, False)
     breach.authority_notified_at = just_after
     assert register.deadline(breach, just_after).late
+    breach.not_notified_because = "The provider told us a week late"
+    assert not register.deadline(breach, just_after).late, "the reasons for the delay given"
 
     # The page and the file say the same at each side of the boundary.
     record(
@@ -446,3 +448,23 @@ def test_the_privacy_page_names_a_breach_in_its_own_words(app, admin):
     record(admin)
     page = admin.get("/en/admin/privacy").get_data(as_text=True)
     assert "Breach #1" in page and "breach #1" not in page
+
+
+@pytest.mark.parametrize("field", ["authority_notified_at", "people_told_at"])
+def test_no_one_can_be_told_before_the_team_knew(app, admin, field):
+    sent = record(admin, discovered_at="2026-03-02T09:30", **{field: "2026-03-01T09:30"})
+    assert sent.status_code == 422
+    assert "No one can have been told before the team became aware of it." in sent.get_data(
+        as_text=True
+    )
+    assert breaches(app) == []
+
+
+def test_a_notified_breach_asks_for_no_notification(app, admin):
+    record(admin)
+    page = admin.get("/en/admin/breaches/1").get_data(as_text=True)
+    assert "Notify the supervisory authority by" not in page
+    record(admin, authority_notified_at="", not_notified_because="")
+    assert "Notify the supervisory authority by" in admin.get("/en/admin/breaches/2").get_data(
+        as_text=True
+    )
