@@ -17,6 +17,22 @@ from app.content import ContentError
 from app.files import make_private_folder
 from config import Config, config_from_environment
 
+# Settings the notices show in the reader's language (see config's `_per_language`).
+PER_LANGUAGE_SETTINGS = ("PRIVACY_AUTHORITY", "PRIVACY_TRANSFERS")
+
+
+def _refuse_settings_missing_a_language(app: Flask) -> None:
+    """A notice must say the same in every language: a setting given for some languages
+    only would leave the others saying something else (that there are no transfers, say)."""
+    for name in PER_LANGUAGE_SETTINGS:
+        given = app.config.get(name) or {}
+        missing = [lang for lang in ("es", "pt", "en") if lang not in given]
+        if given and "*" not in given and missing:
+            wanted = ", ".join(f"{name}_{lang.upper()}" for lang in missing)
+            raise RuntimeError(
+                f"{name} is given for some languages only: set {wanted} too, or {name} for all"
+            )
+
 
 def create_app(
     config_class: type[Config] | None = None, overrides: Mapping[str, Any] | None = None
@@ -39,6 +55,7 @@ def create_app(
     make_private_folder(Path(app.instance_path))
     _configure_secret_key(app)
     _configure_database(app)
+    _refuse_settings_missing_a_language(app)
     if app.config["ENV_NAME"] == "production":
         if not app.config.get("PRIVACY_CONTACT"):
             raise RuntimeError("PRIVACY_CONTACT must be set in production: notices must name it")

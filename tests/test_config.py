@@ -136,3 +136,35 @@ def test_the_sites_host_names_are_read_from_the_environment(value, hosts):
         check=True,
     )
     assert json.loads(read.stdout) == hosts
+
+
+def test_a_notice_setting_given_for_some_languages_only_is_refused(tmp_path):
+    settings = {
+        "INSTANCE_PATH": str(tmp_path),
+        "DATABASE_URL": "sqlite://",
+        "PRIVACY_TRANSFERS": {"en": "Mail goes through a provider in the United States."},
+    }
+    with pytest.raises(RuntimeError, match="set PRIVACY_TRANSFERS_ES, PRIVACY_TRANSFERS_PT too"):
+        create_app(TestConfig, settings)
+
+
+def test_per_language_settings_are_read_from_the_environment():
+    environment = {
+        **os.environ,
+        "PRIVACY_AUTHORITY": "Any language",
+        "PRIVACY_AUTHORITY_ES": "  Agencia Española de Protección de Datos  ",
+        "PRIVACY_AUTHORITY_PT": "",
+    }
+    script = "import json, config; print(json.dumps(config.Config.PRIVACY_AUTHORITY))"
+    found = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(found.stdout) == {
+        "*": "Any language",
+        "es": "Agencia Española de Protección de Datos",
+    }
