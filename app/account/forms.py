@@ -72,14 +72,14 @@ def one_line_of_text(form, field) -> None:
         for character in field.data
     ):
         raise ValidationError(
-            _l("Please write your name on a single line, without control characters.")
+            _l("A name goes on a single line, without control characters.")
         )
 
 
 def something_to_read(form, field) -> None:
     """A name of invisible characters only (a zero-width space, say) would greet nobody."""
     if field.data and not any(unicodedata.category(c)[0] in "LNPS" for c in field.data):
-        raise ValidationError(_l("Please tell us what to call you."))
+        raise ValidationError(_l("A name needs at least one letter or number that can be read."))
 
 
 def _stripped(value: str | None) -> str | None:

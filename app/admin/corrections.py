@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired, Length
 
 from app.account.forms import RegisterForm
 from app.admin import bp
@@ -32,7 +32,11 @@ class CorrectNameForm(FlaskForm):
     display_name = StringField(
         _l("Name shown"),
         filters=_SIGN_UP_NAME["filters"],
-        validators=_SIGN_UP_NAME["validators"],
+        # The sign-up's, but the first: it asks the person for their name, not the admin.
+        validators=[
+            DataRequired(_l("Please enter the name to show.")),
+            *_SIGN_UP_NAME["validators"][1:],
+        ],
     )
 
 

@@ -130,7 +130,7 @@ def test_an_address_another_account_uses_is_refused(app, ana, admin):
 @pytest.mark.parametrize(
     ("field", "value", "status", "message"),
     [
-        ("display_name", "   ", 422, "This name cannot be used: Please tell us what to call you."),
+        ("display_name", "   ", 422, "This name cannot be used: Please enter the name to show."),
         ("display_name", "a" * 101, 422, "Please use at most 100 characters."),
         ("display_name", "Ana\u2028Bo", 422, "on a single line"),
         ("email", "", 422, "Please enter the new email address."),

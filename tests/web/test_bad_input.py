@@ -124,12 +124,12 @@ def test_registration_errors_are_shown_on_the_form_in_the_page_language(client):
     ("name", "message"),
     [
         ("   ", "Diga-nos como prefere que lhe chamemos."),
-        ("\u200b", "Diga-nos como prefere que lhe chamemos."),
-        ("\u200d\u0301", "Diga-nos como prefere que lhe chamemos."),
-        ("Bel\x07én", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
-        ("Ana\nRuiz", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
-        ("Ana\u2028Ruiz", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
-        ("\u202eziuR anA", "Escreva o seu nome numa só linha, sem caracteres de controlo."),
+        ("\u200b", "Um nome precisa de pelo menos uma letra ou um número legíveis."),
+        ("\u200d\u0301", "Um nome precisa de pelo menos uma letra ou um número legíveis."),
+        ("Bel\x07én", "Um nome escreve-se numa só linha, sem caracteres de controlo."),
+        ("Ana\nRuiz", "Um nome escreve-se numa só linha, sem caracteres de controlo."),
+        ("Ana\u2028Ruiz", "Um nome escreve-se numa só linha, sem caracteres de controlo."),
+        ("\u202eziuR anA", "Um nome escreve-se numa só linha, sem caracteres de controlo."),
     ],
 )
 def test_a_name_of_spaces_or_with_control_characters_is_refused(app, client, name, message):

@@ -80,9 +80,9 @@ def test_the_chosen_language_opens_the_course_and_writes_the_emails(app, learner
 REFUSED_NAMES = [
     ("   ", "Please tell us what to call you."),
     ("a" * 101, "Please use at most 100 characters."),
-    ("Ana\nBo", "Please write your name on a single line, without control characters."),
-    ("Ana\u202eoB", "Please write your name on a single line, without control characters."),
-    ("\u200b\u200b", "Please tell us what to call you."),
+    ("Ana\nBo", "A name goes on a single line, without control characters."),
+    ("Ana\u202eoB", "A name goes on a single line, without control characters."),
+    ("\u200b\u200b", "A name needs at least one letter or number that can be read."),
 ]
 
 
