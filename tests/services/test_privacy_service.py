@@ -613,12 +613,21 @@ def test_record_audit_says_who_acted(app_context):
     privacy.record_audit(db.session, None, "export", "user #1", {"format": "json"})
     privacy.record_audit(db.session, staff, "export", "user #1")
     privacy.record_audit(db.session, staff, "erase", "user #2", by_the_person=True)
-    details = list(db.session.scalars(sa.select(AuditLogEntry.details).order_by(AuditLogEntry.id)))
-    assert details == [
+    before = utcnow()
+    privacy.record_audit(db.session, None, "erase", "user #3", at=NOW)
+    privacy.record_audit(db.session, None, "erase", "user #4")
+    entries = db.session.execute(
+        sa.select(AuditLogEntry.details, AuditLogEntry.recorded_at).order_by(AuditLogEntry.id)
+    ).all()
+    assert [details for details, _ in entries] == [
         {"format": "json", "by": privacy.BY_COMMAND_LINE},
         {"by": privacy.BY_STAFF},
         {"by": privacy.BY_THE_PERSON},
+        {"by": privacy.BY_COMMAND_LINE},
+        {"by": privacy.BY_COMMAND_LINE},
     ]
+    assert entries[3].recorded_at == NOW, "when the caller says it happened"
+    assert before <= entries[4].recorded_at <= utcnow(), "else now"
 
 
 @pytest.mark.parametrize(
@@ -652,10 +661,10 @@ def test_accounts_lapse_after_their_retention_from_the_last_activity_or_the_sign
     account = content.register.category("account")
     cutoff = NOW - dt.timedelta(days=account.retention_days)
     long_ago = NOW - dt.timedelta(days=3 * account.retention_days)
-    add_user("lapsed@example.org", last_active_at=cutoff - TICK, created_at=long_ago)
+    lapsed = add_user("lapsed@example.org", last_active_at=cutoff - TICK, created_at=long_ago)
     add_user("at-cutoff@example.org", last_active_at=cutoff, created_at=long_ago)
     add_user("after-cutoff@example.org", last_active_at=cutoff + TICK, created_at=long_ago)
-    add_user("never-active@example.org", last_active_at=None, created_at=cutoff - TICK)
+    never = add_user("never-active@example.org", last_active_at=None, created_at=cutoff - TICK)
     add_user("never-active-at-cutoff@example.org", last_active_at=None, created_at=cutoff)
     add_user("never-active-new@example.org", last_active_at=None, created_at=cutoff + TICK)
     # Signed up long before the cutoff, but active yesterday.
@@ -675,9 +684,24 @@ def test_accounts_lapse_after_their_retention_from_the_last_activity_or_the_sign
     ]
 
     assert purge(dry_run=True) == {"account": 2}
-    assert len(emails()) == len(kept) + 2
+    assert len(emails()) == len(kept) + 2 and count(AuditLogEntry) == 0
     assert purge() == {"account": 2}
     assert emails() == kept
+    # Each erasure is noted at the purge's moment, to be repeated after a backup is restored.
+    noted = db.session.execute(
+        sa.select(
+            AuditLogEntry.actor_id,
+            AuditLogEntry.action,
+            AuditLogEntry.subject_ref,
+            AuditLogEntry.details,
+            AuditLogEntry.recorded_at,
+        )
+    ).all()
+    by = {"reason": "retention", "by": privacy.BY_COMMAND_LINE}
+    assert sorted(noted, key=lambda entry: entry.subject_ref) == sorted(
+        [(None, "erase", privacy.user_ref(user_id), by, NOW) for user_id in (lapsed, never)],
+        key=lambda entry: entry[2],
+    )
     assert purge() == {}
 
 
@@ -939,6 +963,23 @@ def test_objecting_and_restricting_change_once_and_are_logged(app_context):
     ]
 
 
+def test_a_lift_is_announced_for_one_account_and_logged_with_who_announced_it(app_context):
+    ana, bo = add_user("ana@example.org"), add_user("bo@example.org")
+    admin = add_user("admin@example.org", role=Role.ADMIN)
+    for user_id in (ana, bo):
+        assert privacy.restrict(db.session, admin, user_id, True)
+    assert privacy.announce_lift(db.session, admin, ana)
+    told = dict(db.session.execute(sa.select(User.id, User.restriction_lift_told_at)).all())
+    assert told[ana] is not None and told[bo] is None and told[admin] is None
+    with pytest.raises(privacy.LiftNotAnnounced):
+        privacy.restrict(db.session, admin, bo, False)
+    [announced] = db.session.scalars(
+        sa.select(AuditLogEntry).where(AuditLogEntry.action == "restriction lift announced")
+    )
+    assert (announced.actor_id, announced.subject_ref) == (admin, privacy.user_ref(ana))
+    assert announced.details == {"by": privacy.BY_STAFF}
+
+
 # Requests by email, and backups restored
 
 
@@ -992,6 +1033,13 @@ def test_accounts_a_restored_backup_brought_back_are_erased_again_once_and_logge
     details = list(db.session.scalars(sa.select(AuditLogEntry.details).order_by(AuditLogEntry.id)))
     assert details == [{"again": "backup restored", "by": privacy.BY_COMMAND_LINE}] * 2
     assert privacy.erase_again(db.session, content.register, [bo, ana]) == []
+
+
+def test_the_accounts_present_are_listed_once_in_the_order_given(app_context):
+    ana, bo, cy = (add_user(f"{name}@example.org") for name in ("ana", "bo", "cy"))
+    listed = (number for number in [cy, cy + 100, ana, cy, bo + 200])  # read only once
+    assert privacy.accounts_present(db.session, listed) == [cy, ana]
+    assert privacy.accounts_present(db.session, []) == []
 
 
 @pytest.mark.parametrize(
