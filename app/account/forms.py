@@ -71,9 +71,7 @@ def one_line_of_text(form, field) -> None:
         unicodedata.category(character) in BREAKING or character in DIRECTION_CONTROLS
         for character in field.data
     ):
-        raise ValidationError(
-            _l("A name goes on a single line, without control characters.")
-        )
+        raise ValidationError(_l("A name goes on a single line, without control characters."))
 
 
 def something_to_read(form, field) -> None:

@@ -206,6 +206,8 @@ def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage |
         return None
     if (purge is None) != (raw.get("retention_from") is None):
         problems.add(path, 1, f"{where}: purge and retention_from go together")
+    if purge is Purge.ERASE_ACCOUNT and raw.get("table") != "users":
+        problems.add(path, 1, f"{where}: only the users table can erase accounts")
     return Storage(
         table=str(raw["table"]),
         columns=tuple(str(column) for column in raw["columns"]),

@@ -338,11 +338,11 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     sure the erased values are gone from the database files too, and from the development
     outbox: the messages to them carry their address and name."""
     email = session.scalar(sa.select(User.email).where(User.id == user_id))
-    done: set[tuple[str, Erasure]] = set()
+    # Every entry in turn, even of a table already reached: an entry names its own column
+    # pointing at the person, and a row can point at them by two (who sent, who received).
     for storage in _erasure_order(register):
-        if (storage.table, storage.erasure) in done or storage.erasure is Erasure.KEEP:
+        if storage.erasure is Erasure.KEEP:
             continue
-        done.add((storage.table, storage.erasure))
         table = _table(storage.table)
         condition = _about(storage, user_id)
         if storage.erasure is Erasure.DELETE:
@@ -550,7 +550,9 @@ def purge(
             table = _table(storage.table)
             expired = _expired(storage, category, now)
             if storage.purge is Purge.ERASE_ACCOUNT:
-                ids = list(session.scalars(sa.select(table.c.id).where(expired)))
+                ids = list(
+                    session.scalars(sa.select(table.c.id).where(expired).order_by(table.c.id))
+                )
                 if not dry_run:
                     for user_id in ids:
                         erase_account(session, register, user_id)

@@ -224,3 +224,17 @@ def test_each_cookie_has_a_lifetime_in_days(tmp_path):
     with pytest.raises(ContentError) as caught:
         load_register(changed)
     assert "cookie aula_signed_in_before needs a name and its lifetime in days" in str(caught.value)
+
+
+def test_only_the_users_table_can_erase_accounts(tmp_path):
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    start = text.index("      - table: security_events")
+    changed = tmp_path / "register.yml"
+    changed.write_text(
+        text[:start] + text[start:].replace("purge: delete", "purge: erase-account", 1), "utf-8"
+    )
+    with pytest.raises(ContentError) as caught:
+        load_register(changed)
+    assert "category security-events.storage[0]: only the users table can erase accounts" in str(
+        caught.value
+    )

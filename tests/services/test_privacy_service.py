@@ -462,6 +462,7 @@ def unlinked_tables(app_context) -> Iterator[dict[str, sa.Table]]:
             metadata,
             sa.Column("id", sa.Integer, primary_key=True),
             sa.Column("sender_id", sa.Integer),
+            sa.Column("recipient_id", sa.Integer),
             sa.Column("body", sa.String(50)),
         ),
     }
@@ -541,6 +542,38 @@ def test_erasure_deletes_and_anonymises_what_the_register_lists_in_its_order(
         sa.select(messages.c.sender_id, messages.c.body).order_by(messages.c.id)
     ).all()
     assert kept == [(None, f"from {ana}"), (bo, f"from {bo}")], "anonymised, not deleted"
+
+
+def add_recipients(raw: dict) -> None:
+    """Messages point at the person by two columns: whoever sent and whoever received."""
+    add_notes_category(raw)
+    raw["categories"][-1]["storage"].append(
+        {
+            "table": "erasure_messages",
+            "subject": "recipient_id",
+            "columns": ["body"],
+            "erasure": "anonymise",
+        }
+    )
+
+
+def test_erasure_clears_every_column_that_points_at_the_person(tmp_path, unlinked_tables):
+    register = changed_register(tmp_path, add_recipients)
+    messages = unlinked_tables["messages"]
+    ana, bo = add_user("ana@example.org"), add_user("bo@example.org")
+    db.session.execute(
+        sa.insert(messages),
+        [
+            {"sender_id": ana, "recipient_id": bo, "body": "to bo"},
+            {"sender_id": bo, "recipient_id": ana, "body": "to ana"},
+        ],
+    )
+    db.session.commit()
+    privacy.erase_account(db.session, register, ana)
+    kept = db.session.execute(
+        sa.select(messages.c.sender_id, messages.c.recipient_id).order_by(messages.c.id)
+    ).all()
+    assert kept == [(None, bo), (bo, None)]
 
 
 def test_erasure_goes_through_other_tables_first_and_the_users_row_last(tmp_path, app_context):

@@ -11,9 +11,25 @@ from markupsafe import escape
 
 from app.extensions import content
 from app.models import Role
-from tests.conftest import make_app, migrate, outbox, sign_in_as
+from tests.conftest import dispose, make_app, migrate, outbox, sign_in_as
 
 LANGUAGES = ["en", "es", "pt"]
+
+
+@pytest.fixture
+def configured(database_url, tmp_path):
+    """An app with the given settings, migrated, and its connections closed afterwards."""
+    made = []
+
+    def build(**settings):
+        app = make_app(database_url, tmp_path / f"instance-{len(made)}", **settings)
+        migrate(app)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        dispose(app)
 
 
 def _in(app, language: str, text: str, **values) -> str:
@@ -44,14 +60,11 @@ def test_the_sign_up_form_shows_the_first_layer_before_its_button(app, client, l
     assert f'href="/{language}/privacy"' in page[layer:]
 
 
-def test_the_first_layer_names_the_configured_controller(database_url, tmp_path):
-    app = make_app(
-        database_url,
-        tmp_path / "instance",
+def test_the_first_layer_names_the_configured_controller(configured):
+    app = configured(
         PRIVACY_CONTROLLER="Laboratório Mediterrânico",
         PRIVACY_CONTACT="dpo@lab.example",
     )
-    migrate(app)
     page = app.test_client().get("/pt/register").get_data(as_text=True)
     layer = page[page.index('class="first-layer"') :]
     assert "Laboratório Mediterrânico" in layer and "dpo@lab.example" in layer
@@ -76,12 +89,8 @@ def test_the_full_notice_has_every_item_the_gdpr_asks_for(app, client, language)
     assert "Data protection officer" not in page
 
 
-def test_the_full_notice_shows_the_configured_dpo_authority_transfers_and_processors(
-    database_url, tmp_path
-):
-    app = make_app(
-        database_url,
-        tmp_path / "instance",
+def test_the_full_notice_shows_the_configured_dpo_authority_transfers_and_processors(configured):
+    app = configured(
         PRIVACY_DPO_CONTACT="dpd@lab.example",
         PRIVACY_AUTHORITY={
             "*": "The authority of the country",
@@ -92,7 +101,6 @@ def test_the_full_notice_shows_the_configured_dpo_authority_transfers_and_proces
         HOSTING_PROVIDER="Hostal SA, Lisbon",
         MAIL_PROVIDER="Correio Lda, Porto",
     )
-    migrate(app)
     client = app.test_client()
     spanish = client.get("/es/privacy").get_data(as_text=True)
     portuguese = client.get("/pt/privacy").get_data(as_text=True)
@@ -142,16 +150,11 @@ def test_the_confirmation_mail_says_what_happens_to_a_sign_up_never_confirmed(ap
     assert f"is erased {days} days after it was sent" in body
 
 
-def test_the_record_of_processing_has_subjects_processors_transfers_and_measures(
-    database_url, tmp_path
-):
-    app = make_app(
-        database_url,
-        tmp_path / "instance",
+def test_the_record_of_processing_has_subjects_processors_transfers_and_measures(configured):
+    app = configured(
         HOSTING_PROVIDER="Hostal SA, Lisbon",
         MAIL_PROVIDER="Correio Lda, Porto",
     )
-    migrate(app)
     admin = sign_in_as(app, Role.ADMIN, "admin@example.org")
     page = admin.get("/en/admin/privacy").get_data(as_text=True)
     with app.app_context():
