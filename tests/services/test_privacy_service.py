@@ -1087,3 +1087,21 @@ def test_the_accounts_present_are_listed_once_in_the_order_given(app_context):
 )
 def test_the_number_an_audit_log_subject_gives_after_a_prefix(prefix, subject, number):
     assert privacy.number_named(prefix, subject) == number
+
+
+def test_lapsed_accounts_are_erased_and_noted_in_the_order_of_their_numbers(app_context):
+    old = NOW - dt.timedelta(days=800)
+    first, second, third = (
+        add_user(f"{name}@example.org", created_at=old, last_active_at=old)
+        for name in ("first", "second", "third")
+    )
+    # Rows changed after others were written move within the table (PostgreSQL writes a
+    # new version of the row): read without an order, they would come back out of it.
+    for user_id in (first, second):
+        db.session.execute(sa.update(User).where(User.id == user_id).values(language="pt"))
+        db.session.commit()
+    privacy.purge(db.session, content.register, dry_run=False, now=NOW)
+    noted = db.session.scalars(
+        sa.select(AuditLogEntry.subject_ref).order_by(AuditLogEntry.id)
+    ).all()
+    assert noted == [privacy.user_ref(n) for n in (first, second, third)]
