@@ -13,7 +13,7 @@ from typing import Any
 import click
 from flask import Flask
 
-from app.content import ContentError
+from app.content import SUPPORTED_LANGUAGES, ContentError
 from app.files import make_private_folder
 from config import Config, config_from_environment
 
@@ -26,7 +26,7 @@ def _refuse_settings_missing_a_language(app: Flask) -> None:
     only would leave the others saying something else (that there are no transfers, say)."""
     for name in PER_LANGUAGE_SETTINGS:
         given = app.config.get(name) or {}
-        missing = [lang for lang in ("es", "pt", "en") if lang not in given]
+        missing = [lang for lang in SUPPORTED_LANGUAGES if lang not in given]
         if given and "*" not in given and missing:
             wanted = ", ".join(f"{name}_{lang.upper()}" for lang in missing)
             raise RuntimeError(

@@ -3,6 +3,7 @@ controller named by configuration."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
@@ -56,22 +57,30 @@ def notice_for(lesson: Lesson) -> Notice:
     return notices[lesson.slug]
 
 
-def note_consent_texts_shown(language: str) -> None:
-    """Keep the wording of the optional uses as shown in `language`, once per process and
-    version: showing the consent form should not write to the database each time."""
-    noted = current_app.extensions.setdefault("noted_consent_texts", set())
-    key = (language, tuple(purpose.version for purpose in content.register.purposes))
+def _once_per_process(kind: str, key: tuple, note: Callable[[], None]) -> None:
+    """Write what was first shown once per process and `key`: showing a page should not
+    write to the database each time (the writes themselves ignore a row already there)."""
+    noted = current_app.extensions.setdefault(kind, set())
     if key not in noted:
+        note()
+        noted.add(key)
+
+
+def note_consent_texts_shown(language: str) -> None:
+    """Keep the wording of the optional uses as shown in `language`, once per version."""
+
+    def note() -> None:
         note_consent_texts(db.session, content.register, language)
         db.session.commit()
-        noted.add(key)
+
+    versions = tuple(purpose.version for purpose in content.register.purposes)
+    _once_per_process("noted_consent_texts", (language, versions), note)
 
 
 def note_shown(lesson: Lesson, notice: Notice) -> None:
-    """Record when a notice version is first shown, once per process: reading a lesson
-    should not write to the database each time."""
-    noted = current_app.extensions.setdefault("noted_notice_versions", set())
-    key = (lesson.slug, notice.version)
-    if key not in noted:
-        note_notice_shown(db.session, lesson.slug, notice.version)
-        noted.add(key)
+    """Record when a notice version is first shown, for the record of processing."""
+    _once_per_process(
+        "noted_notice_versions",
+        (lesson.slug, notice.version),
+        lambda: note_notice_shown(db.session, lesson.slug, notice.version),
+    )

@@ -367,7 +367,7 @@ def change_restriction(user_id: int):
         _refuse(409, _("An admin cannot restrict the use of their own data: ask another admin."))
     if step == "announce-lift":
         if privacy.announce_lift(db.session, current_user.id, user.id):
-            _tell_of_restriction(user, RESTRICTION_STEPS[step])
+            _tell_of_restriction(user, _lift_message)
         flash(
             _(
                 "%(email)s is told that the restriction of their data is to be lifted; you "
@@ -389,7 +389,7 @@ def change_restriction(user_id: int):
             ),
         )
     if changed and restricted:
-        _tell_of_restriction(user, RESTRICTION_STEPS[step])
+        _tell_of_restriction(user, _restricted_message)
     if restricted:
         flash(
             _(
@@ -425,8 +425,8 @@ def _lift_message():
     )
 
 
-# What each step of a restriction sends: the form's value, and the email it sends.
-RESTRICTION_STEPS = {"restrict": _restricted_message, "announce-lift": _lift_message, "lift": None}
+# The steps of a restriction, as the users page's forms name them.
+RESTRICTION_STEPS = frozenset({"restrict", "announce-lift", "lift"})
 
 
 def _tell_of_restriction(user: User, message) -> None:

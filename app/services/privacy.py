@@ -412,15 +412,13 @@ def audit_log(
     return list(session.scalars(query))
 
 
-def _switch(session: Session, user_id: int, column: sa.Column, on: bool) -> bool:
-    """Set a since-when column of the account to now, or clear it; whether it changed.
-    Conditional, so that two clicks at once change it (and are logged) once."""
-    unchanged = column.is_(None) if on else column.is_not(None)
-    result = session.execute(
-        sa.update(User)
-        .where(User.id == user_id, unchanged)
-        .values({column.key: utcnow() if on else None})
-    )
+def _update_account(
+    session: Session, user_id: int, *only_if: sa.ColumnElement[bool], **values: Any
+) -> bool:
+    """Change the account as `values` say if it is still as `only_if` says, and commit;
+    whether it changed. Conditional, so that two clicks at once change it (and are logged)
+    once."""
+    result = session.execute(sa.update(User).where(User.id == user_id, *only_if).values(**values))
     session.commit()
     return result.rowcount == 1
 
@@ -428,7 +426,15 @@ def _switch(session: Session, user_id: int, column: sa.Column, on: bool) -> bool
 def object_to_figures(session: Session, user_id: int, objecting: bool) -> bool:
     """The person objects to being counted in the course figures (GDPR Art. 21), or
     withdraws the objection; logged as their own request. Whether it changed."""
-    changed = _switch(session, user_id, User.statistics_objection_at, objecting)
+    since = User.statistics_objection_at
+    if objecting:
+        changed = _update_account(
+            session, user_id, since.is_(None), statistics_objection_at=utcnow()
+        )
+    else:
+        changed = _update_account(
+            session, user_id, since.is_not(None), statistics_objection_at=None
+        )
     if changed:
         action = "objected" if objecting else "objection withdrawn"
         record_audit(session, user_id, action, user_ref(user_id), by_the_person=True)
@@ -443,21 +449,28 @@ def restrict(session: Session, actor_id: int | None, user_id: int, restricted: b
     """Restrict the use of an account's data (GDPR Art. 18): kept, but left out of every
     report and figure; or lift the restriction, once the person has been told it will be
     (Art. 18(3)), else LiftNotAnnounced. Logged. Whether it changed."""
-    if not restricted:
-        state = session.execute(
-            sa.select(User.restricted_at, User.restriction_lift_told_at).where(User.id == user_id)
-        ).one_or_none()
-        if (
-            state is not None
-            and state.restricted_at is not None
-            and state.restriction_lift_told_at is None
-        ):
-            raise LiftNotAnnounced
-    changed = _switch(session, user_id, User.restricted_at, restricted)
-    if changed:
-        session.execute(
-            sa.update(User).where(User.id == user_id).values(restriction_lift_told_at=None)
+    if restricted:
+        changed = _update_account(
+            session,
+            user_id,
+            User.restricted_at.is_(None),
+            restricted_at=utcnow(),
         )
+    else:
+        changed = _update_account(
+            session,
+            user_id,
+            # Told only while restricted: being told says it is restricted too.
+            User.restriction_lift_told_at.is_not(None),
+            restricted_at=None,
+            restriction_lift_told_at=None,
+        )
+        still_restricted = sa.select(User.id).where(
+            User.id == user_id, User.restricted_at.is_not(None)
+        )
+        if not changed and session.scalar(still_restricted) is not None:
+            raise LiftNotAnnounced
+    if changed:
         action = "restricted" if restricted else "restriction lifted"
         record_audit(session, actor_id, action, user_ref(user_id))
     return changed
@@ -466,20 +479,16 @@ def restrict(session: Session, actor_id: int | None, user_id: int, restricted: b
 def announce_lift(session: Session, actor_id: int | None, user_id: int) -> bool:
     """Note that the person is being told their restriction is to be lifted; logged.
     Whether it is news: the account is restricted and they had not been told yet."""
-    result = session.execute(
-        sa.update(User)
-        .where(
-            User.id == user_id,
-            User.restricted_at.is_not(None),
-            User.restriction_lift_told_at.is_(None),
-        )
-        .values(restriction_lift_told_at=utcnow())
+    changed = _update_account(
+        session,
+        user_id,
+        User.restricted_at.is_not(None),
+        User.restriction_lift_told_at.is_(None),
+        restriction_lift_told_at=utcnow(),
     )
-    session.commit()
-    if result.rowcount != 1:
-        return False
-    record_audit(session, actor_id, "restriction lift announced", user_ref(user_id))
-    return True
+    if changed:
+        record_audit(session, actor_id, "restriction lift announced", user_ref(user_id))
+    return changed
 
 
 USER_REF = "user #"

@@ -1105,3 +1105,10 @@ def test_lapsed_accounts_are_erased_and_noted_in_the_order_of_their_numbers(app_
         sa.select(AuditLogEntry.subject_ref).order_by(AuditLogEntry.id)
     ).all()
     assert noted == [privacy.user_ref(n) for n in (first, second, third)]
+
+
+def test_lifting_an_unrestricted_account_changes_nothing_whatever_others_wait_for(app_context):
+    ana, bo = add_user("ana@example.org"), add_user("bo@example.org")
+    assert privacy.restrict(db.session, None, bo, True)  # Bo waits to be told
+    assert not privacy.restrict(db.session, None, ana, False)
+    assert db.session.get(User, ana).restricted_at is None
