@@ -36,6 +36,9 @@ class Config:
     # None means "a SQLite file in the instance folder"; resolved by create_app.
     DATABASE_URL: str | None = os.environ.get("DATABASE_URL")
     LESSONS_DIR: str = os.environ.get("LESSONS_DIR", str(ROOT / "lessons"))
+    # The slug of the course that `/` and the addresses of single-course Aula lead to, when
+    # LESSONS_DIR holds several (by default the first folder's, in alphabetical order).
+    DEFAULT_COURSE: str | None = os.environ.get("DEFAULT_COURSE") or None
     TRANSLATIONS_DIR: str = str(ROOT / "translations")
     DATA_REGISTER: str = os.environ.get("DATA_REGISTER", str(ROOT / "app" / "data_register.yml"))
     MIGRATIONS_DIR: str = str(ROOT / "migrations")
@@ -56,6 +59,9 @@ class Config:
     # at most, and for how long.
     KEPT_LEARNER_PAGES: int = int(os.environ.get("KEPT_LEARNER_PAGES", "500"))
     KEPT_LEARNER_PAGE_SECONDS: int = int(os.environ.get("KEPT_LEARNER_PAGE_SECONDS", "300"))
+    # Visitors' pages are made again after this long: a course becoming open to members
+    # only is then hidden from visitors, whichever host made their page.
+    KEPT_VISITOR_PAGE_SECONDS: int = int(os.environ.get("KEPT_VISITOR_PAGE_SECONDS", "10"))
     # Requests larger than this are refused with a 413 before they are read.
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     # How many reverse proxies stand in front of the app (their X-Forwarded-* are trusted).

@@ -18,11 +18,12 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from app.content import (
+    Catalogue,
     ContentError,
     Course,
     DataRegister,
     Problem,
-    check_course,
+    check_catalogue,
     load_register,
 )
 from app.content.problems import Level
@@ -42,55 +43,59 @@ class Base(DeclarativeBase):
 
 
 class CourseContent:
-    """Holds the app's data register and its one loaded Course.
+    """Holds the app's data register and its loaded catalogue of courses.
 
-    Each request works on the course it started with (pinned in `g`), and a reload replaces
-    the course with a single reference swap, so no request ever sees half a course. A reload
-    also touches a marker file in the instance folder, so every other worker process of
-    the same deployment picks the new course up at its next request.
+    Each request works on the catalogue it started with (pinned in `g`), and a reload
+    replaces it with a single reference swap, so no request ever sees half a course. A
+    reload also touches a marker file in the instance folder, so every other worker process
+    of the same deployment picks the new courses up at its next request.
     """
 
     MARKER = "lessons-reloaded"
 
     def init_app(self, app: Flask) -> None:
         register = load_register(app.config["DATA_REGISTER"])
-        course, problems = check_course(app.config["LESSONS_DIR"], register)
+        catalogue, problems = self._check(app, register)
         for problem in problems:
             app.logger.warning("%s", problem)
-        if course is None:
+        if catalogue is None:
             raise ContentError([p for p in problems if p.level is Level.ERROR])
         app.extensions["register"] = register
         # A signed-in session the person chose to keep lasts as long as the register says.
         app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(
             days=register.cookie("session").days
         )
-        app.extensions["course"] = course
+        app.extensions["catalogue"] = catalogue
         app.extensions["course_marker"] = self._marker_time(app)
-        app.before_request(self._pin_course)
+        app.before_request(self._pin_catalogue)
+
+    @staticmethod
+    def _check(app: Flask, register: DataRegister) -> tuple[Catalogue | None, list[Problem]]:
+        return check_catalogue(app.config["LESSONS_DIR"], register, app.config["DEFAULT_COURSE"])
 
     def _marker_time(self, app: Flask) -> float:
         marker = Path(app.instance_path) / self.MARKER
         return marker.stat().st_mtime if marker.exists() else 0.0
 
-    def latest(self, app: Flask) -> Course:
-        """The course to serve now: read again first if another process has reloaded it."""
+    def latest(self, app: Flask) -> Catalogue:
+        """The courses to serve now: read again first if another process reloaded them."""
         if self._marker_time(app) > app.extensions["course_marker"]:
             self.reload(app, notify=False)
-        return app.extensions["course"]
+        return app.extensions["catalogue"]
 
-    def _pin_course(self) -> None:
-        g.course = self.latest(current_app._get_current_object())
+    def _pin_catalogue(self) -> None:
+        g.catalogue = self.latest(current_app._get_current_object())
 
     def reload(self, app: Flask, *, notify: bool = True) -> list[Problem]:
-        """Re-read the lessons directory. On errors the course being served stays; the
+        """Re-read the lessons directory. On errors the courses being served stay; the
         problems found (errors and warnings) are returned either way."""
-        course, problems = check_course(app.config["LESSONS_DIR"], app.extensions["register"])
+        catalogue, problems = self._check(app, app.extensions["register"])
         app.extensions["course_marker"] = self._marker_time(app)
-        if course is not None:
-            app.extensions["course"] = course
+        if catalogue is not None:
+            app.extensions["catalogue"] = catalogue
             if has_request_context():
-                # The request that reloads goes on with (and shows) the new course.
-                g.course = course
+                # The request that reloads goes on with (and shows) the new courses.
+                g.catalogue = catalogue
             if notify:
                 marker = Path(app.instance_path) / self.MARKER
                 marker.touch()
@@ -98,10 +103,18 @@ class CourseContent:
         return problems
 
     @property
+    def catalogue(self) -> Catalogue:
+        if has_request_context() and "catalogue" in g:
+            return g.catalogue
+        return current_app.extensions["catalogue"]
+
+    @property
     def course(self) -> Course:
-        if has_request_context() and "course" in g:
-            return g.course
-        return current_app.extensions["course"]
+        """The course the request is about (its address names it), else the default one."""
+        catalogue = self.catalogue
+        if has_request_context() and (slug := g.get("course_slug")) is not None:
+            return catalogue.course(slug) or catalogue.default
+        return catalogue.default
 
     @property
     def register(self) -> DataRegister:

@@ -17,6 +17,6 @@ def healthz():
     body = {
         "status": "ok" if reachable else "unavailable",
         "database": "ok" if reachable else "unreachable",
-        "lessons": len(content.course.published_lessons),
+        "lessons": sum(len(course.published_lessons) for course in content.catalogue.courses),
     }
     return jsonify(body), 200 if reachable else 503

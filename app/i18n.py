@@ -22,11 +22,13 @@ class LanguageConverter(BaseConverter):
 
 def preferred_language() -> str:
     """The language for a page whose URL does not name one."""
-    languages = content.course.languages
+    languages = content.catalogue.languages
     saved = current_user.language if current_user.is_authenticated else None
     if saved in languages:
         return saved
-    return request.accept_languages.best_match(languages) or content.course.default_language
+    return (
+        request.accept_languages.best_match(languages) or content.catalogue.default.default_language
+    )
 
 
 def current_language() -> str:
@@ -37,14 +39,14 @@ def current_language() -> str:
 
 def _language_in_path() -> str | None:
     first_segment = request.path.split("/", 2)[1]
-    return first_segment if first_segment in content.course.languages else None
+    return first_segment if first_segment in content.catalogue.languages else None
 
 
 def _pull_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
     if not values or "lang" not in values:
         return
     language = values.pop("lang")
-    if language not in content.course.languages:
+    if language not in content.catalogue.languages:
         abort(404)
     g.lang = language
 
@@ -78,7 +80,7 @@ def switch_language_url(language: str) -> str:
         if arguments.get("next", "").startswith(prefix):
             arguments["next"] = f"/{language}/{arguments['next'].removeprefix(prefix)}"
         return url_for(endpoint, **arguments)
-    return url_for("learn.course", lang=language)
+    return url_for("learn.home", lang=language)
 
 
 def _page_endpoint() -> str | None:

@@ -24,7 +24,7 @@ from flask import Flask, current_app, request, session
 from flask_login import current_user
 from markupsafe import Markup
 
-from app.content import Course
+from app.content import Catalogue
 from app.extensions import content, db
 from app.models import User
 
@@ -55,26 +55,27 @@ class _LearnerPage(NamedTuple):
 
 @dataclass
 class _Kept:
-    """What is kept for one loaded course."""
+    """What is kept for one loaded catalogue of courses."""
 
-    course: Course | None = None
-    # Rendered pages, by path.
-    pages: dict[str, Page] = field(default_factory=dict)
+    catalogue: Catalogue | None = None
+    # Rendered pages, by path, with when they expire.
+    pages: dict[str, tuple[float, Page]] = field(default_factory=dict)
     # Parts of pages, by what they depend on.
     fragments: dict[tuple, Markup] = field(default_factory=dict)
-    # Visitors' whole responses (status, headers, body), by scheme, mount point and path.
-    responses: dict[tuple[str, ...], Response] = field(default_factory=dict)
+    # Visitors' whole responses (status, headers, body), by scheme, mount point and path,
+    # with when they expire.
+    responses: dict[tuple[str, ...], tuple[float, Response]] = field(default_factory=dict)
     # Learners' whole responses, by the same and LEARNER_KEY_HEADERS; least recently
     # served first.
     learner_pages: OrderedDict[tuple[str, ...], _LearnerPage] = field(default_factory=OrderedDict)
 
 
-def _kept_for(app: Flask, course: Course) -> _Kept:
-    """What is kept for `course`: after a reload, a fresh store replaces the old one in a
-    single swap, so that no thread ever finds the new course with the old pages."""
+def _kept_for(app: Flask, catalogue: Catalogue) -> _Kept:
+    """What is kept for `catalogue`: after a reload, a fresh store replaces the old one in
+    a single swap, so that no thread ever finds the new courses with the old pages."""
     kept = app.extensions["kept_pages"]
-    if kept.course is not course:
-        kept = app.extensions["kept_pages"] = _Kept(course)
+    if kept.catalogue is not catalogue:
+        kept = app.extensions["kept_pages"] = _Kept(catalogue)
     return kept
 
 
@@ -86,11 +87,19 @@ def for_visitors(render: Callable[[], Page]) -> Page:
     if current_user.is_authenticated or request.query_string or "_flashes" in session:
         return render()
     request.environ[FOR_VISITORS] = True
-    kept = _kept_for(current_app, content.course)
-    page = kept.pages.get(request.path)
-    if page is None:
-        page = kept.pages[request.path] = render()
+    kept = _kept_for(current_app, content.catalogue)
+    found = kept.pages.get(request.path)
+    if found is not None and found[0] > time.monotonic():
+        return found[1]
+    page = render()
+    kept.pages[request.path] = (_visitor_page_expiry(current_app), page)
     return page
+
+
+def _visitor_page_expiry(app: Flask) -> float:
+    """When a page kept for visitors is made again: a course that becomes open to its
+    members only, on any host, is no longer shown to visitors from then on."""
+    return time.monotonic() + app.config["KEPT_VISITOR_PAGE_SECONDS"]
 
 
 def for_learner() -> None:
@@ -107,7 +116,7 @@ def kept_fragment(key: tuple, render: Callable[[], str]) -> Markup:
     """The part of a page `render` makes (a template macro, say), rendered once per loaded
     course and `key`, which must name everything the part depends on (the lesson and the
     page's language, usually)."""
-    kept = _kept_for(current_app, content.course)
+    kept = _kept_for(current_app, content.catalogue)
     fragment = kept.fragments.get(key)
     if fragment is None:
         fragment = kept.fragments[key] = Markup(render())
@@ -144,7 +153,8 @@ class KeptPages:
             key += tuple(environ.get(name, "") for name in LEARNER_KEY_HEADERS)
             response = self._learner_page(kept, key)
         else:
-            response = kept.responses.get(key)
+            found = kept.responses.get(key)
+            response = found[1] if found is not None and found[0] > time.monotonic() else None
         if response is not None:
             status, headers, body = response
             start_response(status, list(headers))
@@ -174,7 +184,7 @@ class KeptPages:
             if learner:
                 self._keep_learner_page(kept, key, learner, made)
             else:
-                kept.responses[key] = made
+                kept.responses[key] = (_visitor_page_expiry(self.app), made)
         return [body]
 
     def _learner_page(self, kept: _Kept, key: tuple[str, ...]) -> Response | None:

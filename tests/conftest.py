@@ -215,18 +215,22 @@ class Browser(FlaskClient):
 
     def acknowledge(self, lang: str, slug: str):
         """Confirm reading a lesson's data notice, with the version its page shows."""
-        page = self.get(f"/{lang}/lessons/{slug}").get_data(as_text=True)
+        page = self.get(f"/{lang}/courses/co-production/lessons/{slug}").get_data(as_text=True)
         version = NOTICE_VERSION_FIELD.search(page)
-        assert version, f"no notice to acknowledge on /{lang}/lessons/{slug}"
+        assert version, f"no notice to acknowledge on /{lang}/courses/co-production/lessons/{slug}"
         data = {"csrf_token": CSRF_FIELD.search(page).group(1), "version": version.group(1)}
-        return self.post(f"/{lang}/lessons/{slug}/acknowledge", data=data)
+        return self.post(f"/{lang}/courses/co-production/lessons/{slug}/acknowledge", data=data)
 
     def take_quiz(self, lang: str, lesson, answers, attempt: str | None = None):
         """Answer the lesson's quiz as shown on its page (attempt number included)."""
-        page = self.get(f"/{lang}/lessons/{lesson.slug}").get_data(as_text=True)
+        page = self.get(f"/{lang}/courses/co-production/lessons/{lesson.slug}").get_data(
+            as_text=True
+        )
         number = attempt if attempt is not None else ATTEMPT_FIELD.search(page).group(1)
         form = [("csrf_token", CSRF_FIELD.search(page).group(1)), ("attempt", number), *answers]
-        return self.post(f"/{lang}/lessons/{lesson.slug}/quiz", data=MultiDict(form))
+        return self.post(
+            f"/{lang}/courses/co-production/lessons/{lesson.slug}/quiz", data=MultiDict(form)
+        )
 
     def register(self, lang: str = "en", email: str = "ana@example.org", **fields):
         """Sign up, then open the confirmation link the app emailed (to its outbox) and

@@ -23,7 +23,7 @@ from app.templating import language_endonym
 
 
 def offered_language(form, field) -> None:
-    if field.data not in content.course.languages:
+    if field.data not in content.catalogue.languages:
         raise ValidationError(_l("Please choose one of the course's languages."))
 
 
@@ -45,7 +45,7 @@ class ProfileForm(FlaskForm):
         super().__init__(*args, **kwargs)
         # Each language named in itself, and marked as written in it.
         self.language.choices = [
-            (code, language_endonym(code), {"lang": code}) for code in content.course.languages
+            (code, language_endonym(code), {"lang": code}) for code in content.catalogue.languages
         ]
 
 

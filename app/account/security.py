@@ -286,7 +286,7 @@ def two_step_setup():
             form.code.errors.append(
                 _("This code is not right. Check the time on your phone, and try the next code.")
             )
-    issuer = content.course.text(content.course.title, current_language())
+    issuer = content.catalogue.name(current_language())
     address = two_step.setup_address(secret, user.email, issuer)
     return render_template(
         "account/two_step_setup.html",

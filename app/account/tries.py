@@ -89,7 +89,7 @@ def trust_this_browser(response, user: User) -> None:
             "accounts": remembered[:ACCOUNTS_REMEMBERED],
         }
     )
-    for language in content.course.languages:
+    for language in content.catalogue.languages:
         response.set_cookie(
             COOKIE,
             value,

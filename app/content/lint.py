@@ -34,10 +34,12 @@ FOOTNOTE_DEFINITION = re.compile(r"\[\^([^\]]*)\]:")
 LESSON_LINK = re.compile(
     r"^\.\./(?P<folder>\d{2}-[a-z0-9]+(?:-[a-z0-9]+)*)/?(?:[a-z]{2}\.md)?(?P<anchor>#.*)?$"
 )
-# A lesson's address on the site, as copied from a page: /es/lessons/<slug>.
-APP_LESSON_LINK = re.compile(r"^/[a-z]{2}/lessons/(?P<slug>[^/?#]+)")
-# Any address under the site's lessons, a lesson's or not.
-APP_LESSONS = re.compile(r"^/[a-z]{2}/lessons(?:/|$)")
+# A lesson's address on the site, as copied from a page: /es/courses/<course>/lessons/<slug>,
+# or /es/lessons/<slug> as it was before a site held several courses.
+COURSE_PART = r"(?:courses/(?P<course>[^/?#]+)/)?"
+APP_LESSON_LINK = re.compile(rf"^/[a-z]{{2}}/{COURSE_PART}lessons/(?P<slug>[^/?#]+)")
+# Any address under a course's lessons, a lesson's or not.
+APP_LESSONS = re.compile(rf"^/[a-z]{{2}}/{COURSE_PART}lessons(?:/|$)")
 # A language file in the lesson's own folder: the lesson itself, as a link to another
 # lesson's file is that lesson.
 OWN_LESSON_FILE = re.compile(r"^(?:\./)?[a-z]{2}\.md(?P<anchor>#.*)?$")
@@ -72,12 +74,13 @@ RAW_TAG = re.compile(r"<[^>\n]*>?")
 
 @dataclass(frozen=True, slots=True)
 class LessonContext:
-    """What the checks need to know beyond the file: its folder, its slug, and every
-    lesson folder of the course by name (for links between lessons)."""
+    """What the checks need to know beyond the file: its folder, its slug, every lesson
+    folder of the course by name and the course's slug (for links between lessons)."""
 
     path: Path
     slug: str
     folders: Mapping[str, str]  # folder name -> slug
+    course: str = "course"
 
     @property
     def folder(self) -> Path:
@@ -525,7 +528,7 @@ def _check_link(
         slug = context.folders.get(match["folder"])
         if slug is not None:
             token.attrs["href"] = LESSON_PAGE + slug + (match["anchor"] or "")
-    elif match := APP_LESSONS.match(href):
+    elif (match := APP_LESSONS.match(href)) and match["course"] in (None, context.course):
         written = href[match.end() :].partition("#")[0].strip("/")
         slug = written if written in context.folders.values() else None
         if slug is not None:
@@ -533,7 +536,8 @@ def _check_link(
             anchor = f"#{parts.fragment}" if parts.fragment else ""
             token.attrs["href"] = LESSON_PAGE + slug + anchor
     elif href.startswith("/") and "." not in parts.path.rsplit("/", 1)[-1]:
-        # Another page of the app, such as /es/privacy; the app serves no file by a path
+        # Another page of the app, such as /es/privacy or another course's lesson (which
+        # the course's own check cannot tell); the app serves no file by a path
         # (/lessons/02-x/es.md, /static/guide.pdf).
         return None
     else:

@@ -21,7 +21,7 @@ import yaml
 
 from app.content.lint import LessonContext, MarkdownChecks
 from app.content.markdown import HTML_COMMENT, ParsedDocument, parse_document
-from app.content.model import Course, Lesson, LessonText, Reading
+from app.content.model import Catalogue, Course, Lesson, LessonText, Reading
 from app.content.problems import N_, CommandPath, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
 from app.content.register import DataRegister
@@ -33,9 +33,20 @@ SUPPORTED_LANGUAGES = ("es", "pt", "en")
 # Where a comment was, while a quiz's lines are sorted into those left and those gone: a
 # noncharacter, which no text is written with.
 COMMENT_MARK = "\ufdd0"
+COURSE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
-COURSE_KEYS = {"title", "organisation", "languages", "default_language", "planned_lessons"}
+COURSE_KEYS = {
+    "title",
+    "organisation",
+    "description",
+    "slug",
+    "languages",
+    "default_language",
+    "planned_lessons",
+}
+# What a course.yml may leave out.
+OPTIONAL_COURSE_KEYS = {"organisation", "description", "slug"}
 LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects", "translated_from"}
 READING_KEYS = {"title", "url", "pages", "language"}
 # Markdown emphasis, code or a link in a title, which is shown as plain text everywhere.
@@ -247,7 +258,7 @@ def _load_course_settings(
     data = _read_yaml_mapping(text, path, 1, problems) if text is not None else None
     if data is None:
         return None
-    _check_keys(data, COURSE_KEYS, COURSE_KEYS - {"organisation"}, path, 1, problems)
+    _check_keys(data, COURSE_KEYS, COURSE_KEYS - OPTIONAL_COURSE_KEYS, path, 1, problems)
 
     languages_value = data.values.get("languages")
     languages_line = data.lines.get("languages", 1)
@@ -410,6 +421,7 @@ class _Settings:
     default_language: str
     declarable: frozenset[str]
     folders: Mapping[str, str]  # lesson folder name -> slug, for links between lessons
+    course: str = "course"  # the course's slug
 
 
 def source_hash(source: str, front_matter: Mapping[str, Any], document: ParsedDocument) -> str:
@@ -588,7 +600,8 @@ def _load_lesson_text(
         translated_from = _parse_translated_from(
             data.values["translated_from"], settings, path, line_of("translated_from"), problems
         )
-    checks = MarkdownChecks(source, LessonContext(path, slug, settings.folders), problems)
+    context = LessonContext(path, slug, settings.folders, settings.course)
+    checks = MarkdownChecks(source, context, problems)
     quiz = None
     for extra in document.quiz_blocks[1:]:
         problems.add(path, extra.first_line - 1, N_("a lesson has at most one quiz block"))
@@ -694,6 +707,7 @@ def _load_lesson(
     return Lesson(
         number=number,
         slug=slug,
+        course=settings.course,
         default_language=default_language,
         texts=MappingProxyType(texts),
     )
@@ -751,7 +765,7 @@ def _check_links_to_drafts(lessons: list[Lesson], problems: Problems) -> None:
 
 
 def load_course(directory: Path | str, register: DataRegister | None = None) -> Course:
-    """Load a lessons directory; raise ContentError listing every error (warnings, such as a
+    """Load one course's folder; raise ContentError listing every error (warnings, such as a
     missing or stale translation, do not stop a course from loading).
 
     With the data register, lessons may declare extra data they collect (`collects:`) from
@@ -766,16 +780,120 @@ def load_course(directory: Path | str, register: DataRegister | None = None) -> 
 def check_course(
     directory: Path | str, register: DataRegister | None = None
 ) -> tuple[Course | None, list[Problem]]:
-    """Read and check a whole lessons directory: the course, or None when there are errors,
-    with every problem found (errors and warnings), each file's in the order of its lines."""
+    """Read and check one course's folder: the course, or None when there are errors, with
+    every problem found (errors and warnings), each file's in the order of its lines."""
     directory = Path(directory)
     problems = Problems()
-    course = _read_course(directory, register, problems)
+    course = _read_course(directory, register, problems, directory.name)
     return (course if not problems.errors else None), problems.in_order()
 
 
+def course_folders(directory: Path | str) -> tuple[Path, ...]:
+    """The course folders of a lessons directory: the directory itself when its course.yml
+    is at its root (a single course, as Aula first laid it out), else each folder in it
+    with a course.yml."""
+    directory = Path(directory)
+    if (directory / COURSE_FILE).exists() or not directory.is_dir():
+        return (directory,)
+    return tuple(
+        folder
+        for folder in sorted(directory.iterdir())
+        if folder.is_dir()
+        and not folder.name.startswith((".", "_"))
+        and (folder / COURSE_FILE).exists()
+    )
+
+
+def course_slug_of(folder: Path, directory: Path) -> str:
+    """The slug a course folder's course takes unless its course.yml gives one: the
+    folder's name, or "course" for the single course at a lessons directory's root."""
+    return "course" if folder == directory else folder.name
+
+
+def check_catalogue(
+    directory: Path | str, register: DataRegister | None = None, default: str | None = None
+) -> tuple[Catalogue | None, list[Problem]]:
+    """Read and check every course of a lessons directory: the catalogue, with the course
+    `default` names first (else the first folder's), or None when there are errors."""
+    directory = Path(directory)
+    problems = Problems()
+    folders = course_folders(directory)
+    if not folders:
+        problems.add(
+            directory / COURSE_FILE,
+            1,
+            N_(
+                "missing %(file)s: put the course settings file here, or one in each "
+                "course's folder"
+            ),
+            file=COURSE_FILE,
+        )
+        return None, problems.in_order()
+    courses: list[Course] = []
+    seen: dict[str, Path] = {}
+    for folder in folders:
+        course = _read_course(folder, register, problems, course_slug_of(folder, directory))
+        if course is None:
+            continue
+        if course.slug in seen:
+            problems.add(
+                folder / COURSE_FILE,
+                1,
+                N_("course slug '%(slug)s' is also that of %(folder)s: give one another slug"),
+                slug=course.slug,
+                folder=seen[course.slug],
+            )
+            continue
+        seen[course.slug] = folder
+        courses.append(course)
+    if default is not None and default not in seen and not problems.errors:
+        problems.add(
+            directory,
+            1,
+            N_("the default course '%(slug)s' is not in this folder (courses: %(slugs)s)"),
+            slug=default,
+            slugs=", ".join(seen),
+        )
+    if problems.errors:
+        return None, problems.in_order()
+    courses.sort(key=lambda course: course.slug != default)
+    return Catalogue(tuple(courses)), problems.in_order()
+
+
+def default_course_slug(directory: Path | str, default: str | None = None) -> str:
+    """The slug of a lessons directory's default course without reading its lessons (the
+    migration that gives existing records a course needs only that)."""
+    if default:
+        return default
+    directory = Path(directory)
+    folders = course_folders(directory)
+    return _declared_slug(folders[0], directory) if folders else "course"
+
+
+def declared_courses(directory: Path | str) -> tuple[tuple[str, Path], ...]:
+    """Each course folder of a lessons directory with its course's slug, read from the
+    course settings only (so found even when its lessons have errors)."""
+    directory = Path(directory)
+    return tuple(
+        (_declared_slug(folder, directory), folder) for folder in course_folders(directory)
+    )
+
+
+def course_folder(directory: Path | str, slug: str) -> Path | None:
+    """The folder of the course with this slug in a lessons directory."""
+    return next(
+        (folder for declared, folder in declared_courses(directory) if declared == slug), None
+    )
+
+
+def _declared_slug(folder: Path, directory: Path) -> str:
+    loaded = _load_course_settings(folder, Problems())
+    slug = loaded[0].values.get("slug") if loaded is not None else None
+    return str(slug) if isinstance(slug, str) else course_slug_of(folder, directory)
+
+
 def _read_course(
-    directory: Path, register: DataRegister | None, problems: Problems
+    directory: Path, register: DataRegister | None, problems: Problems, default_slug: str
 ) -> Course | None:
     loaded = _load_course_settings(directory, problems)
     if loaded is None:
@@ -786,6 +904,22 @@ def _read_course(
     organisation = _per_language(
         data, "organisation", languages, course_path, problems, required=False
     )
+    description = _per_language(
+        data, "description", languages, course_path, problems, required=False
+    )
+    slug = data.values.get("slug", default_slug)
+    if not isinstance(slug, str) or not COURSE_SLUG.match(slug):
+        problems.add(
+            course_path,
+            data.lines.get("slug", 1),
+            N_(
+                "a course's slug is made of lower-case letters without accents, digits and "
+                "hyphens, as in 'co-production'; name it with 'slug:' in %(file)s"
+            ),
+            file=COURSE_FILE,
+        )
+        # Its lessons are checked all the same, so that every problem is told at once.
+        slug = str(slug)
 
     folders = sorted(
         path
@@ -793,6 +927,7 @@ def _read_course(
         if path.is_dir() and not path.name.startswith((".", "_"))
     )
     settings = _Settings(
+        course=slug,
         languages=languages,
         default_language=default_language,
         declarable=register.declarable if register is not None else frozenset(),
@@ -875,4 +1010,7 @@ def _read_course(
         default_language=default_language,
         planned_lessons=planned,
         lessons=tuple(lessons),
+        slug=slug,
+        description=description,
+        directory=directory,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -146,6 +146,8 @@ class Lesson:
     slug: str
     default_language: str
     texts: Mapping[str, LessonText]
+    # The slug of its course: a lesson is known by both, as two courses may share a slug.
+    course: str = "course"
 
     @property
     def is_published(self) -> bool:
@@ -201,6 +203,12 @@ class Course:
     default_language: str
     planned_lessons: int
     lessons: tuple[Lesson, ...]
+    # The course's part of every address of its pages, and its key in the database: stays
+    # the same when its title or folder changes (course.yml's `slug`).
+    slug: str = "course"
+    description: Mapping[str, str] = field(default_factory=dict)
+    # The folder its course.yml is in.
+    directory: Path | None = None
 
     @property
     def published_lessons(self) -> tuple[Lesson, ...]:
@@ -232,3 +240,38 @@ class Course:
     def text(self, mapping: Mapping[str, str], language: str) -> str:
         """A per-language course string (title, organisation), falling back to the default."""
         return mapping.get(language) or mapping.get(self.default_language, "")
+
+    def offers(self, language: str) -> bool:
+        """Whether the course is given in `language` (its pages exist in it)."""
+        return language in self.languages
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """Every course of the site, in the order the catalogue lists them; the first is the
+    default one, which the addresses of a single-course site lead to."""
+
+    courses: tuple[Course, ...]
+
+    @property
+    def default(self) -> Course:
+        return self.courses[0]
+
+    def course(self, slug: str) -> Course | None:
+        return next((course for course in self.courses if course.slug == slug), None)
+
+    def offered_in(self, language: str) -> tuple[Course, ...]:
+        return tuple(course for course in self.courses if course.offers(language))
+
+    def name(self, language: str) -> str:
+        """What the site is called in `language`: its course's title when it has one, else
+        the organisation running its default course."""
+        default = self.default
+        if len(self.courses) == 1:
+            return default.text(default.title, language)
+        return default.text(default.organisation, language) or default.text(default.title, language)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """Every language some course is given in, in the order courses list them."""
+        return tuple(dict.fromkeys(lang for course in self.courses for lang in course.languages))

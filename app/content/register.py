@@ -53,6 +53,17 @@ class Purge(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ShownWith:
+    """`name: column -> table.target`: the `target` column of the `table` row whose id
+    `column` holds (the cohort's name beside its number)."""
+
+    name: str
+    column: str
+    table: str
+    target: str
+
+
+@dataclass(frozen=True, slots=True)
 class Storage:
     """Where a category lives: a table, its columns, and how its rows point at the person."""
 
@@ -69,6 +80,12 @@ class Storage:
     # For a subject column that names the person in text rather than by users.id: the
     # text, with {id} for the account number ("user #{id}").
     reference: str | None = None
+    # For a subject column holding another of the person's users columns than their id
+    # (the address of someone invited before they had an account): that column's name.
+    holds: str | None = None
+    # What the export gives beside a number kept in a column, for the reader to know what
+    # it stands for: read from the row it points at when exporting, never stored.
+    shown_with: tuple[ShownWith, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +207,33 @@ def _enum(kind: type[enum.StrEnum], raw: Any, where: str, path: Path, problems: 
         return None
 
 
+def _pointer(text: str) -> tuple[str, str, str]:
+    """`column -> table.target` as its three names (any of them empty if missing)."""
+    column, _, target = (part.strip() for part in text.partition("->"))
+    table, _, target_column = target.partition(".")
+    return column, table, target_column
+
+
+def _shown_with(raw: Any, where: str, path: Path, problems: Problems) -> tuple[ShownWith, ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, dict):
+        shown = tuple(ShownWith(str(name), *_pointer(str(to))) for name, to in raw.items())
+        if all(entry.column and entry.table and entry.target for entry in shown):
+            return shown
+    problems.add(path, 1, f"{where}.shown_with maps names to `column -> table.column`")
+    return ()
+
+
 def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage | None:
     subject = str(raw.get("subject", ""))
     via = None
     if "->" in subject:
-        column, _, target = (part.strip() for part in subject.partition("->"))
-        table, _, target_column = target.partition(".")
-        subject, via = column, (table, target_column)
+        subject, table, target_column = _pointer(subject)
+        via = (table, target_column)
+    holds = raw.get("holds")
+    if holds is not None and (via is not None or raw.get("reference")):
+        problems.add(path, 1, f"{where}: holds goes with a plain subject column")
     erasure = _enum(Erasure, raw.get("erasure"), f"{where}.erasure", path, problems)
     purge = None
     if raw.get("purge") is not None:
@@ -218,6 +255,8 @@ def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage |
         retention_from=raw.get("retention_from"),
         purge=purge,
         reference=str(raw["reference"]) if raw.get("reference") else None,
+        holds=str(holds) if holds is not None else None,
+        shown_with=_shown_with(raw.get("shown_with"), where, path, problems),
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import (
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -20,8 +21,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from app.content import Lesson
+from app.content import Course, Lesson
 from app.content.lint import IMAGE_TYPES
+from app.courses import hide_course
 from app.errors import CSRF_MESSAGE, refuse
 from app.extensions import content, csrf, db
 from app.i18n import current_language, preferred_language
@@ -29,7 +31,7 @@ from app.kept_pages import for_learner, for_visitors
 from app.learn import KEPT_ANSWERS, bp
 from app.models import User
 from app.notices import note_shown, notice_for
-from app.services import privacy, progress, quizzes
+from app.services import catalogue, cohorts, privacy, progress, quizzes
 
 # Why answers come back ticked, not yet sent (see `_keep_answers`).
 KEPT_NOTES = {
@@ -55,10 +57,22 @@ def _user_id() -> int | None:
 
 
 def _published_lesson_or_404(slug: str) -> Lesson:
+    _course_or_404()
     lesson = content.course.published_lesson(slug)
     if lesson is None:
         abort(404)
     return lesson
+
+
+def _course_or_404() -> Course:
+    """The request's course, to those who may take part in it: to anyone else a course
+    open to its members only is not there."""
+    course = content.course
+    user = current_user if current_user.is_authenticated else None
+    if not cohorts.may_take_part(db.session, user, course.slug):
+        hide_course()
+        refuse(404, _("There is no course at this address."))
+    return course
 
 
 def _render_lesson(
@@ -105,7 +119,7 @@ def _render_lesson(
 def _has_acknowledged(lesson: Lesson) -> bool:
     """Whether the signed-in learner has read the lesson's current data notice."""
     return current_user.is_authenticated and privacy.has_acknowledged(
-        db.session, current_user.id, lesson.slug, notice_for(lesson).version
+        db.session, current_user.id, lesson, notice_for(lesson).version
     )
 
 
@@ -117,15 +131,31 @@ def _require_acknowledgment(lesson: Lesson) -> None:
 
 @bp.get("/")
 def root():
-    """Send the visitor to the course in their language."""
-    return redirect(url_for("learn.course", lang=preferred_language()))
+    """Send the visitor to the courses in their language."""
+    return redirect(url_for("learn.home", lang=preferred_language()))
 
 
 @bp.get("/<lang:lang>/")
+def home():
+    """The catalogue of the courses given in the page's language that the person may take
+    part in; with only one, that course's page itself, as a single-course site has it."""
+    for_learner()
+    user = current_user if current_user.is_authenticated else None
+    listed = catalogue.listing(db.session, user, content.catalogue, current_language())
+    if len(listed) == 1:
+        g.course_slug = listed[0].course.slug
+        return _course_page(listed[0].course)
+    return for_visitors(lambda: render_template("learn/catalogue.html", listed=listed))
+
+
+@bp.get("/<lang:lang>/courses/<course>/")
 def course():
     """The course page: every planned lesson, the learner's progress, where to resume."""
-    course = content.course
     for_learner()
+    return _course_page(_course_or_404())
+
+
+def _course_page(course: Course):
     return for_visitors(
         lambda: render_template(
             "learn/course.html",
@@ -135,7 +165,7 @@ def course():
     )
 
 
-@bp.get("/<lang:lang>/lessons/<slug>")
+@bp.get("/<lang:lang>/courses/<course>/lessons/<slug>")
 def lesson(slug: str):
     """A lesson in the page's language, or in the default one with a note saying so."""
     lesson = _published_lesson_or_404(slug)
@@ -144,7 +174,7 @@ def lesson(slug: str):
         return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
     opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)
     kept = session.get(KEPT_ANSWERS)
-    if kept and kept["lesson"] == lesson.slug and kept["account"] == current_user.id:
+    if kept and _kept_for(kept, lesson) and kept["account"] == current_user.id:
         # Kept until they are sent: a reload, or coming back later, still finds them. The
         # quiz says once why they are ticked, where the page opens.
         note = None
@@ -161,7 +191,7 @@ def lesson(slug: str):
     return _render_lesson(lesson, acknowledged=True, learner_progress=opened)
 
 
-@bp.get("/<lang:lang>/lessons/<slug>/files/<path:filename>")
+@bp.get("/<lang:lang>/courses/<course>/lessons/<slug>/files/<path:filename>")
 def lesson_file(slug: str, filename: str):
     """A picture from the lesson's folder (the loader checked that the lesson uses it)."""
     return send_lesson_file(_published_lesson_or_404(slug), filename)
@@ -175,7 +205,7 @@ def send_lesson_file(lesson: Lesson, filename: str):
     return send_from_directory(folder, filename)
 
 
-@bp.post("/<lang:lang>/lessons/<slug>/acknowledge")
+@bp.post("/<lang:lang>/courses/<course>/lessons/<slug>/acknowledge")
 def acknowledge(slug: str):
     """The learner confirms reading the lesson's data notice; the lesson starts."""
     lesson = _published_lesson_or_404(slug)
@@ -187,7 +217,7 @@ def acknowledge(slug: str):
     if request.form.get("version") != version:
         flash(_("The data notice has changed since you opened the page. Please read it again."))
         return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="data-notice"), 303)
-    privacy.acknowledge(db.session, current_user.id, lesson.slug, version, current_language())
+    privacy.acknowledge(db.session, current_user.id, lesson, version, current_language())
     progress.record_start(db.session, current_user.id, lesson)
     return redirect(url_for("learn.lesson", slug=lesson.slug), 303)
 
@@ -205,7 +235,7 @@ def _sign_in_first(lesson: Lesson, message: str | None = None, anchor: str | Non
     return redirect(url_for("account.login", next=back))
 
 
-@bp.post("/<lang:lang>/lessons/<slug>/complete")
+@bp.post("/<lang:lang>/courses/<course>/lessons/<slug>/complete")
 def complete(slug: str):
     """Mark the lesson complete; anonymous readers are sent to sign in and back."""
     lesson = _published_lesson_or_404(slug)
@@ -225,6 +255,13 @@ def _page_learner() -> int | None:
     return User.read_id(request.form.get("learner", ""))[0]
 
 
+def _kept_for(kept: Mapping, lesson: Lesson) -> bool:
+    """Whether answers kept in the session are to `lesson` (answers kept before courses
+    named no course, and were the default course's)."""
+    course = kept.get("course", content.catalogue.default.slug)
+    return kept["lesson"] == lesson.slug and course == lesson.course
+
+
 def _keep_answers(lesson: Lesson, account: int, note: str, **values) -> bool:
     """Keep the answers of a form that could not be graded, for `account` only, to come
     back ticked on the lesson page with `note` (see KEPT_NOTES). False if there are none."""
@@ -232,6 +269,7 @@ def _keep_answers(lesson: Lesson, account: int, note: str, **values) -> bool:
     if not answers:
         return False
     session[KEPT_ANSWERS] = {
+        "course": lesson.course,
         "lesson": lesson.slug,
         "account": account,
         "answers": answers,
@@ -244,14 +282,14 @@ def _keep_answers(lesson: Lesson, account: int, note: str, **values) -> bool:
 def _drop_kept_answers(lesson: Lesson) -> None:
     """Forget the signed-in learner's kept answers to `lesson`; another account's wait on."""
     kept = session.get(KEPT_ANSWERS)
-    if kept and kept["lesson"] == lesson.slug and kept["account"] == current_user.id:
+    if kept and _kept_for(kept, lesson) and kept["account"] == current_user.id:
         session.pop(KEPT_ANSWERS)
 
 
 def _language_asked() -> str:
     """The language a quiz form's switcher button asked for, or else the page's."""
     asked = request.form.get("switch_language")
-    return asked if asked in content.course.languages else current_language()
+    return asked if content.course.offers(asked or "") else current_language()
 
 
 def _answers_not_sent(lesson: Lesson):
@@ -292,7 +330,7 @@ def _answers_not_sent(lesson: Lesson):
     )
 
 
-@bp.post("/<lang:lang>/lessons/<slug>/quiz")
+@bp.post("/<lang:lang>/courses/<course>/lessons/<slug>/quiz")
 @csrf.exempt  # checked in the view, so that a form it refuses keeps its answers
 def answer_quiz(slug: str):
     """Grade a quiz attempt on the server and show the result on the lesson page."""
@@ -308,7 +346,7 @@ def answer_quiz(slug: str):
     _require_acknowledgment(lesson)
     tampered = _("The quiz form was changed or is out of date. Please reload the page.")
     if (language := request.form.get("switch_language")) is not None:
-        if language not in content.course.languages:
+        if not content.course.offers(language):
             refuse(400, tampered)
         anchor = "quiz"
         if not _keep_answers(lesson, current_user.id, "switched-language"):
@@ -370,3 +408,36 @@ def answer_quiz(slug: str):
     else:
         flash(_("Not passed, and no attempts are left."), "info")
     return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="quiz"), code=303)
+
+
+@bp.get("/<lang:lang>/lessons/<slug>")
+@bp.route("/<lang:lang>/lessons/<slug>/<any(acknowledge, complete, quiz):action>", methods=["POST"])
+@bp.get("/<lang:lang>/lessons/<slug>/files/<path:filename>")
+@csrf.exempt  # a form sent here is sent on, and checked where it arrives
+def moved_lesson(slug: str, action: str | None = None, filename: str | None = None):
+    """Lesson addresses from before a site held several courses: the same page of the
+    default course, for good (forms sent on as they are, with 308); of another course
+    when only that one has such a lesson (an address copied from an older guide)."""
+    course = _course_of_moved(slug)
+    if filename is not None:
+        target = url_for("learn.lesson_file", course=course, slug=slug, filename=filename)
+    elif action is not None:
+        target = url_for(f"learn.{_MOVED_FORMS[action]}", course=course, slug=slug)
+    else:
+        target = url_for("learn.lesson", course=course, slug=slug)
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, 301 if request.method == "GET" else 308)
+
+
+def _course_of_moved(slug: str) -> str:
+    catalogue = content.catalogue
+    if catalogue.default.published_lesson(slug) is None:
+        holding = [course for course in catalogue.courses if course.published_lesson(slug)]
+        if len(holding) == 1:
+            return holding[0].slug
+    return catalogue.default.slug
+
+
+# The endpoint each form of a lesson is sent to, by the last part of its old address.
+_MOVED_FORMS = {"acknowledge": "acknowledge", "complete": "complete", "quiz": "answer_quiz"}

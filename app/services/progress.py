@@ -11,25 +11,32 @@ from sqlalchemy.orm import Session
 from app.content import Course, Lesson
 from app.database import insert_unless_present
 from app.models import LessonProgress, QuizAttempt, utcnow
+from app.services import cohorts
 from app.services.accounts import touch_activity
 
 
-def note_start(session: Session, user_id: int, slug: str, now: dt.datetime) -> None:
+def note_start(session: Session, user_id: int, lesson: Lesson, now: dt.datetime) -> None:
     """Record, in the current transaction, that the learner started the lesson at `now`,
-    unless a start is recorded already."""
+    unless a start is recorded already; the learner takes part in its course from then on."""
     insert_unless_present(
         session,
         LessonProgress,
-        {"user_id": user_id, "lesson_slug": slug, "started_at": now},
-        ["user_id", "lesson_slug"],
+        {
+            "user_id": user_id,
+            "course": lesson.course,
+            "lesson_slug": lesson.slug,
+            "started_at": now,
+        },
+        ["user_id", "course", "lesson_slug"],
     )
+    cohorts.note_taking_part(session, user_id, lesson.course, now)
 
 
 def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
     """Note that the learner opened the lesson (the first opening is the one kept) and
     commit, with what the caller did first (an acknowledgment). The caller has made sure
     the learner acknowledged the lesson's data notice."""
-    note_start(session, user_id, lesson.slug, utcnow())
+    note_start(session, user_id, lesson, utcnow())
     session.commit()
     touch_activity(session, user_id)
 
@@ -55,11 +62,12 @@ def mark_complete(session: Session, user_id: int, lesson: Lesson) -> bool:
     time: only the first statement finds `completed_at` still empty.
     """
     now = utcnow()
-    note_start(session, user_id, lesson.slug, now)
+    note_start(session, user_id, lesson, now)
     result = session.execute(
         sa.update(LessonProgress)
         .where(
             LessonProgress.user_id == user_id,
+            LessonProgress.course == lesson.course,
             LessonProgress.lesson_slug == lesson.slug,
             LessonProgress.completed_at.is_(None),
         )
@@ -112,12 +120,14 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
         rows = {
             row.lesson_slug: row
             for row in session.scalars(
-                sa.select(LessonProgress).where(LessonProgress.user_id == user_id)
+                sa.select(LessonProgress).where(
+                    LessonProgress.user_id == user_id, LessonProgress.course == course.slug
+                )
             )
         }
     published = course.published_lessons
     completed = [lesson for lesson in published if _completed(rows, lesson)]
-    closed = _out_of_attempts(session, user_id, published, rows) if user_id else frozenset()
+    closed = _out_of_attempts(session, user_id, course, published, rows) if user_id else frozenset()
     unfinished = [
         lesson for lesson in published if not _completed(rows, lesson) and lesson.slug not in closed
     ]
@@ -138,7 +148,11 @@ def attempts_allowed(lesson: Lesson, row: LessonProgress | None) -> int | None:
 
 
 def _out_of_attempts(
-    session: Session, user_id: int, lessons: tuple[Lesson, ...], rows: dict[str, LessonProgress]
+    session: Session,
+    user_id: int,
+    course: Course,
+    lessons: tuple[Lesson, ...],
+    rows: dict[str, LessonProgress],
 ) -> frozenset[str]:
     """Started, unfinished lessons whose required quiz allows a number of attempts that the
     learner has used without passing: they stay incomplete unless the course team allows
@@ -160,7 +174,11 @@ def _out_of_attempts(
             sa.func.count(),
             sa.func.sum(sa.case((QuizAttempt.passed, 1), else_=0)),
         )
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.lesson_slug.in_(allowed))
+        .where(
+            QuizAttempt.user_id == user_id,
+            QuizAttempt.course == course.slug,
+            QuizAttempt.lesson_slug.in_(allowed),
+        )
         .group_by(QuizAttempt.lesson_slug)
     )
     return frozenset(
@@ -180,7 +198,7 @@ def progress_without_lesson(session: Session, course: Course) -> dict[str, int]:
     known = [lesson.slug for lesson in course.lessons]
     counted = session.execute(
         sa.select(LessonProgress.lesson_slug, sa.func.count(LessonProgress.user_id.distinct()))
-        .where(LessonProgress.lesson_slug.not_in(known))
+        .where(LessonProgress.course == course.slug, LessonProgress.lesson_slug.not_in(known))
         .group_by(LessonProgress.lesson_slug)
         .order_by(LessonProgress.lesson_slug)
     )

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The shipped course's slug: the tests' addresses are then those of the default course.
 COURSE_YML = """\
+slug: co-production
 title:
   es: Curso de prueba
   pt: Curso de teste
@@ -25,11 +27,24 @@ def lesson_file(title: str = "Una lección", body: str = "Texto.", **front) -> s
     return "---\n" + "\n".join(lines) + "\n---\n\n" + textwrap.dedent(body)
 
 
+# A second course, given in Portuguese only, its slug set apart from its folder's name.
+GUIDE_YML = """\
+slug: guia
+title:
+  pt: Guia para formadores
+description:
+  pt: Como escrever uma lição.
+languages: [pt]
+default_language: pt
+planned_lessons: 3
+"""
+
+
 class LessonsDir:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, course_yml: str = COURSE_YML):
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        (root / "course.yml").write_text(COURSE_YML, encoding="utf-8")
+        (root / "course.yml").write_text(course_yml, encoding="utf-8")
 
     def write(self, relative: str, text: str) -> Path:
         path = self.root / relative
@@ -45,3 +60,9 @@ class LessonsDir:
 @pytest.fixture
 def lessons_dir(tmp_path) -> LessonsDir:
     return LessonsDir(tmp_path / "lessons")
+
+
+def two_courses(root: Path) -> tuple[LessonsDir, LessonsDir]:
+    """A lessons folder holding the test course (co-production) and the guide (guia), each
+    in its own folder; lessons are for the test to write."""
+    return LessonsDir(root / "co-production"), LessonsDir(root / "guide", GUIDE_YML)

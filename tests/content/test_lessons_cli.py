@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from app import create_app
 from app.cli import lessons
-from config import ROOT, TestConfig
-from tests.content.conftest import lesson_file
+from config import ROOT, Config, TestConfig
+from tests.conftest import dispose, make_app
+from tests.content.conftest import COURSE_YML, LessonsDir, lesson_file, two_courses
 
 
 def run(*arguments: str):
@@ -511,3 +512,163 @@ def test_a_translation_with_errors_is_not_stamped(lessons_dir, monkeypatch):
     assert lines[-1] == f"{portuguese} não foi marcado: corrija primeiro os seus erros"
     assert portuguese.read_bytes() == before
     assert run("stamp", str(source.with_name("en.md"))).exit_code == 0, "a sound one is"
+
+
+def test_each_course_of_a_lessons_folder_is_checked_its_problems_named_by_file(tmp_path):
+    root = tmp_path / "lessons"
+    test_course, guide = two_courses(root)
+    broken = test_course.write("01-first/es.md", lesson_file(autor="X"))
+    guide.lesson("01-start", languages=("pt",))
+    also_broken = guide.write("02-next/pt.md", lesson_file(autor="Y"))
+    both = run("check", str(root))
+    assert both.exit_code == 1
+    assert f"{broken}:5:1: error: unknown key 'autor'" in both.output
+    assert f"{also_broken}:5:1: error: unknown key 'autor'" in both.output
+    assert both.output.splitlines()[-1] == "2 errors, 0 warnings"
+
+    guide_only = run("check", str(root), "--course", "guia")
+    assert str(broken) not in guide_only.output and str(also_broken) in guide_only.output
+    assert guide_only.output.splitlines()[-1] == "1 error, 0 warnings"
+    also_broken.write_text(lesson_file(), encoding="utf-8")
+    assert run("check", str(root), "--course", "guia", "--strict").exit_code == 0
+    as_json = json.loads(
+        run("check", str(root), "--course", "co-production", "--format", "json").output
+    )
+    assert [problem["path"] for problem in as_json] == [str(broken)]
+
+
+@pytest.mark.parametrize("command", ["check", "status"])
+def test_a_course_the_folder_lacks_is_told_with_those_it_has(tmp_path, command):
+    root = tmp_path / "lessons"
+    two_courses(root)
+    refused = run(command, str(root), "--course", "guide")
+    assert refused.exit_code == 1
+    assert refused.output == (
+        f"error: {root} has no course 'guide' (its courses: co-production, guia)\n"
+    ), "a course is named by its slug, not by its folder"
+
+
+def test_a_lessons_folder_laid_out_as_one_course_is_still_checked_as_before(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("es",))
+    broken = lessons_dir.write("02-second/es.md", lesson_file(autor="X"))
+    for arguments in ([], ["--course", "co-production"]):
+        result = run("check", str(lessons_dir.root), *arguments)
+        assert result.exit_code == 1
+        assert f"{broken}:5:1: error: unknown key 'autor'" in result.output
+        assert result.output.splitlines()[-1] == "1 error, 2 warnings"
+
+
+def test_two_courses_with_the_same_slug_are_an_error_naming_both_folders(tmp_path):
+    root = tmp_path / "lessons"
+    LessonsDir(root / "spring").lesson("01-first")
+    LessonsDir(root / "autumn").lesson("01-first")
+    result = run("check", str(root))
+    assert result.exit_code == 1
+    assert (
+        f"{root / 'spring' / 'course.yml'}:1:1: error: course slug 'co-production' is also that "
+        f"of {root / 'autumn'}: give one another slug"
+    ) in result.output
+
+
+@pytest.mark.parametrize(
+    ("folder", "settings", "line"),
+    [
+        ("course", COURSE_YML.replace("slug: co-production\n", "") + "slug: Co Production\n", 8),
+        ("Mi curso", COURSE_YML.replace("slug: co-production\n", ""), 1),
+    ],
+    ids=["slug", "folder name"],
+)
+def test_a_course_slug_that_cannot_be_an_address_is_an_error_at_its_line(
+    tmp_path, folder, settings, line
+):
+    root = tmp_path / "lessons"
+    course = LessonsDir(root / folder, settings)
+    broken = course.write("01-first/es.md", lesson_file(autor="X"))
+    result = run("check", str(root))
+    assert result.exit_code == 1
+    assert (
+        f"{course.root / 'course.yml'}:{line}:1: error: a course's slug is made of lower-case "
+        "letters without accents, digits and hyphens, as in 'co-production'; name it with "
+        "'slug:' in course.yml"
+    ) in result.output
+    assert f"{broken}:5:1: error: unknown key 'autor'" in result.output, "its lessons still read"
+
+
+@pytest.mark.parametrize(
+    ("description", "message"),
+    [
+        (
+            "\n  es: Un curso.\n  fr: Un cours.\n",
+            "'description' has text for 'fr', not a course language",
+        ),
+        ("\n  es: Un curso.\n  pt:\n", "'description' for 'pt' is empty"),
+        (" Un curso.\n", "'description' must give one text per language, e.g. 'es: ...'"),
+    ],
+)
+def test_a_description_is_checked_as_the_title_is(lessons_dir, description, message):
+    lessons_dir.lesson("01-first")
+    settings = lessons_dir.write("course.yml", COURSE_YML + "description:" + description)
+    result = run("check", str(lessons_dir.root))
+    assert f"{settings}:9:1: error: {message}" in result.output
+
+
+def test_a_description_in_some_of_the_courses_languages_is_fine(lessons_dir):
+    lessons_dir.lesson("01-first", languages=("es",))
+    lessons_dir.write("course.yml", COURSE_YML + "description:\n  es: Un curso.\n")
+    assert run("check", str(lessons_dir.root)).output.splitlines()[-1] == "0 errors, 2 warnings"
+
+
+def test_the_check_of_the_servers_lessons_names_its_default_course(tmp_path, monkeypatch):
+    root = tmp_path / "lessons"
+    test_course, guide = two_courses(root)
+    test_course.lesson("01-first", languages=("es",))
+    guide.lesson("01-first", languages=("pt",))
+    monkeypatch.setattr(Config, "LESSONS_DIR", str(root))
+    monkeypatch.setattr(Config, "DEFAULT_COURSE", "guide")
+    result = run("check")
+    assert result.exit_code == 1
+    assert f"{root}:1:1: error: the default course 'guide' is not in this folder" in result.output
+    assert run("check", "--course", "guia").exit_code == 0, "one course: no default to find"
+
+
+def test_status_reports_course_by_course(tmp_path):
+    root = tmp_path / "lessons"
+    test_course, guide = two_courses(root)
+    test_course.lesson("01-first", languages=("es",))
+    guide.lesson("01-start", languages=("pt",))
+    lines = run("status", str(root)).output.splitlines()
+    assert lines[:5] == [
+        "[co-production]",
+        "01-first  es: Up to date  pt: Missing  en: Missing",
+        "[guia]",
+        "01-start  pt: Up to date",
+        "interface: es: 100%  pt: 100%  en: 100%",
+    ]
+    report = json.loads(run("status", str(root), "--format", "json").output)
+    assert [course["slug"] for course in report["courses"]] == ["co-production", "guia"]
+    assert "lessons" not in report, "only a single course's report has its lessons at the top"
+    report = json.loads(run("status", str(root), "--course", "guia", "--format", "json").output)
+    assert report["lessons"] == report["courses"][0]["lessons"]
+    assert report["lessons"][0]["languages"] == {"pt": {"state": "present"}}
+    assert report["interface"] == {"pt": 100}
+
+
+def test_a_course_in_portuguese_only_is_served_in_portuguese_only(tmp_path, database_url):
+    root = tmp_path / "lessons"
+    test_course, guide = two_courses(root)
+    test_course.lesson("01-first")
+    guide.write("01-start/pt.md", lesson_file("Começar"))
+    app = make_app(database_url, tmp_path / "instance", LESSONS_DIR=str(root))
+    try:
+        visitor = app.test_client()
+        spanish = visitor.get("/es/").text
+        assert "Curso de prueba" in spanish and "Guia para formadores" not in spanish
+        portuguese = visitor.get("/pt/").text
+        assert "Curso de teste" in portuguese and "Guia para formadores" in portuguese
+        assert "Como escrever uma lição." in portuguese, "with its description"
+        assert visitor.get("/pt/courses/guia/").status_code == 200
+        assert "Começar" in visitor.get("/pt/courses/guia/lessons/start").text
+        for address in ("/es/courses/guia/", "/en/courses/guia/", "/es/courses/guia/lessons/start"):
+            assert visitor.get(address).status_code == 404, address
+    finally:
+        dispose(app)

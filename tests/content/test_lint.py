@@ -609,7 +609,35 @@ def test_a_link_to_a_lesson_by_its_address_follows_the_readers_language(lessons_
     assert html.count(f'href="{LESSON_PAGE}first"') == 2
 
 
-@pytest.mark.parametrize("href", ["/es/lessons/", "/es/lessons/first/files/map.png"])
+def test_a_link_to_a_lesson_by_its_courses_address_follows_the_readers_language(lessons_dir):
+    lessons_dir.lesson("01-first")
+    body = "Ver [la otra](/es/courses/co-production/lessons/first#inicio).\n"
+    for language in ("es", "pt", "en"):
+        lessons_dir.write(f"02-second/{language}.md", lesson_file(body=body))
+    [problem] = problems_of(lessons_dir.root / "02-second" / "es.md")
+    assert "leads to the top of the lesson" in problem, "checked as /es/lessons/first#inicio is"
+    second = load_course(lessons_dir.root).lessons[1]
+    assert f'href="{LESSON_PAGE}first#inicio"' in second.texts["pt"].html
+    assert [link.slug for link in second.texts["pt"].links] == ["first"]
+
+
+def test_a_link_to_another_courses_lesson_is_left_as_written(lessons_dir):
+    href = "/es/courses/another/lessons/first"
+    lessons_dir.lesson("01-first", body=f"Ver [el otro curso]({href}).\n")
+    assert problems_of(lessons_dir.root / "01-first" / "es.md") == []
+    html = load_course(lessons_dir.root).lessons[0].texts["es"].html
+    assert f'<a href="{href}">el otro curso</a>' in html
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/es/lessons/",
+        "/es/lessons/first/files/map.png",
+        "/es/courses/co-production/lessons/",
+        "/es/courses/co-production/lessons/missing",
+    ],
+)
 def test_a_site_address_under_lessons_that_is_no_lesson_is_an_error(lessons_dir, href):
     lessons_dir.lesson("01-first")
     path = lessons_dir.write("02-second/es.md", lesson_file(body=f"Ver [esto]({href}).\n"))

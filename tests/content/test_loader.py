@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from app.content import ContentError, check_course, load_course
+from app.content import ContentError, check_catalogue, check_course, load_course
+from app.content.loader import course_folder, course_folders, default_course_slug
 from app.content.markdown import roman
 from config import ROOT
-from tests.content.conftest import COURSE_YML, lesson_file
+from tests.content.conftest import COURSE_YML, LessonsDir, lesson_file, two_courses
 
 
 def problems_of(directory) -> list[str]:
@@ -21,7 +22,7 @@ def problems_of(directory) -> list[str]:
 
 
 def test_the_shipped_course_has_two_lessons_in_three_languages():
-    course = load_course(ROOT / "lessons")
+    course = load_course(ROOT / "lessons" / "co-production")
     assert course.languages == ("es", "pt", "en")
     assert course.default_language == "es"
     assert course.planned_lessons == 15
@@ -43,7 +44,7 @@ def test_the_shipped_course_has_two_lessons_in_three_languages():
 
 
 def test_footnote_markers_are_lower_case_roman_numerals():
-    lesson = load_course(ROOT / "lessons").lessons[0]
+    lesson = load_course(ROOT / "lessons" / "co-production").lessons[0]
     html = lesson.texts["pt"].html
     assert ">[i]</a>" in html and ">[ii]</a>" in html and ">[iii]</a>" in html
     assert "[eu]" not in html
@@ -542,3 +543,99 @@ def test_a_copy_beside_its_lesson_file_is_no_misnamed_lesson_file(lessons_dir):
         lessons_dir.write(f"01-first/{name}", lesson_file())
     found = [str(problem) for problem in check_course(lessons_dir.root)[1]]
     assert not [problem for problem in found if "is not read" in problem], found
+
+
+def test_the_shipped_lessons_are_two_courses_the_labs_first():
+    catalogue, problems = check_catalogue(ROOT / "lessons")
+    assert problems == []
+    assert [course.slug for course in catalogue.courses] == ["co-production", "writing-lessons"]
+    assert catalogue.default.directory == ROOT / "lessons" / "co-production"
+
+
+def test_each_course_folder_is_a_course_its_lessons_know_it_by(tmp_path):
+    root = tmp_path / "lessons"
+    test_course, guide = two_courses(root)
+    test_course.lesson("01-first")
+    guide.lesson("01-first", languages=("pt",))
+    catalogue, problems = check_catalogue(root)
+    assert all("unstamped translation" in problem.template for problem in problems)
+    first, second = catalogue.courses
+    assert (first.slug, first.directory) == ("co-production", root / "co-production")
+    assert (second.slug, second.directory) == ("guia", root / "guide"), "the slug from course.yml"
+    assert second.description == {"pt": "Como escrever uma lição."}
+    assert [lesson.course for lesson in first.lessons] == ["co-production"]
+    assert [lesson.course for lesson in second.lessons] == ["guia"], "the same lesson slug"
+    assert catalogue.offered_in("es") == (first,) and catalogue.offered_in("pt") == (first, second)
+
+
+@pytest.mark.parametrize(
+    ("default", "order"),
+    [(None, ["co-production", "guia"]), ("guia", ["guia", "co-production"])],
+)
+def test_the_default_course_comes_first_else_the_first_folders(tmp_path, default, order):
+    root = tmp_path / "lessons"
+    test_course, guide = two_courses(root)
+    test_course.lesson("01-first")
+    guide.lesson("01-first", languages=("pt",))
+    catalogue, _problems = check_catalogue(root, default=default)
+    assert [course.slug for course in catalogue.courses] == order
+    assert catalogue.default.slug == order[0]
+
+
+def test_a_default_course_the_folder_lacks_is_an_error(tmp_path):
+    root = tmp_path / "lessons"
+    two_courses(root)
+    catalogue, problems = check_catalogue(root, default="nope")
+    assert catalogue is None
+    assert [str(problem) for problem in problems] == [
+        f"{root}:1:1: error: the default course 'nope' is not in this folder "
+        "(courses: co-production, guia)"
+    ]
+
+
+def test_course_folders_are_the_folders_with_course_settings(tmp_path):
+    root = tmp_path / "lessons"
+    two_courses(root)
+    for ignored in (".git", "_drafts", "notes"):
+        (root / ignored).mkdir()
+    (root / ".git" / "course.yml").write_text(COURSE_YML, encoding="utf-8")
+    (root / "_drafts" / "course.yml").write_text(COURSE_YML, encoding="utf-8")
+    (root / "README.md").write_text("Our courses.\n", encoding="utf-8")
+    assert course_folders(root) == (root / "co-production", root / "guide")
+    # A lessons folder laid out as one course is that course.
+    assert course_folders(root / "guide") == (root / "guide",)
+    assert course_folders(tmp_path / "missing") == (tmp_path / "missing",)
+
+
+def test_a_lessons_folder_without_any_course_says_where_settings_go(tmp_path):
+    (tmp_path / "lessons" / "notes").mkdir(parents=True)
+    catalogue, problems = check_catalogue(tmp_path / "lessons")
+    assert catalogue is None
+    assert [str(problem) for problem in problems] == [
+        f"{tmp_path / 'lessons' / 'course.yml'}:1:1: error: missing course.yml: put the course "
+        "settings file here, or one in each course's folder"
+    ]
+
+
+def test_the_default_course_slug_is_read_without_the_lessons(tmp_path):
+    root = tmp_path / "lessons"
+    guide = LessonsDir(root / "a-guide", COURSE_YML.replace("co-production", "guia"))
+    guide.write("01-first/es.md", lesson_file(autor="broken"))
+    LessonsDir(root / "b-course", COURSE_YML.replace("slug: co-production\n", ""))
+    assert default_course_slug(root) == "guia", "the first folder's, from its course.yml"
+    assert default_course_slug(root, "b-course") == "b-course", "as configured"
+    assert default_course_slug(root / "b-course") == "course", "a single course without slug"
+    assert default_course_slug(root / "a-guide") == "guia"
+    assert default_course_slug(tmp_path / "empty") == "course"
+    assert course_folder(root, "guia") == root / "a-guide", "found though its lessons are broken"
+    assert course_folder(root, "b-course") == root / "b-course", "its folder's name"
+    assert course_folder(root, "nope") is None
+
+
+def test_a_single_course_takes_its_slug_from_course_yml_else_is_course(lessons_dir):
+    lessons_dir.lesson("01-first")
+    assert [lesson.course for lesson in load_course(lessons_dir.root).lessons] == ["co-production"]
+    lessons_dir.write("course.yml", COURSE_YML.replace("slug: co-production\n", ""))
+    catalogue, _problems = check_catalogue(lessons_dir.root)
+    [course] = catalogue.courses
+    assert course.slug == "course" and course.lessons[0].course == "course"

@@ -17,7 +17,7 @@ SITE_AROUND_THE_LESSON = (".site-header", ".site-footer", ".lesson-nav", ".lesso
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_printed_lesson_keeps_its_text_and_footnotes_without_the_site_around_it(visit, lang):
     page = visit.page
-    visit.open(f"/{lang}/lessons/{LESSON_1.slug}")
+    visit.open(f"/{lang}/courses/co-production/lessons/{LESSON_1.slug}")
     page.emulate_media(media="print")
     for part in SITE_AROUND_THE_LESSON:
         assert not page.locator(part).is_visible(), f"{part} is printed"
@@ -45,10 +45,14 @@ def background_lightness(page) -> float:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_dark_mode_follows_the_system_and_passes_the_contrast_checks(dark_visit, lang):
     visit: Visit = dark_visit
-    for path in (f"/{lang}/", f"/{lang}/lessons/{LESSON_1.slug}", f"/{lang}/register"):
+    for path in (
+        f"/{lang}/",
+        f"/{lang}/courses/co-production/lessons/{LESSON_1.slug}",
+        f"/{lang}/register",
+    ):
         visit.open(path)
         assert background_lightness(visit.page) < 60, f"{path} is not dark"
-    visit.open(f"/{lang}/lessons/{LESSON_1.slug}")
+    visit.open(f"/{lang}/courses/co-production/lessons/{LESSON_1.slug}")
     visit.shoot("lesson-dark")
     # The data page ends with the one button that cannot be undone: it must read well too.
     sign_in(visit, visit.site.staff["admin"])
@@ -86,7 +90,8 @@ def scrolls_inside(page, selector: str) -> bool:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_wide_table_and_a_long_line_of_code_scroll_inside_the_lesson_on_a_phone(visit, lang):
     page, _ = visit.page, visit._
-    folder = visit.site.lessons / f"{WIDE_NUMBER[lang]}-a-wide-lesson-in-{lang}"
+    course = visit.site.lessons / "co-production"
+    folder = course / f"{WIDE_NUMBER[lang]}-a-wide-lesson-in-{lang}"
     folder.mkdir()
     folder.joinpath("es.md").write_text(WIDE_LESSON, encoding="utf-8")
     folder.joinpath("mapa.svg").write_text(WIDE_PICTURE, encoding="utf-8")
@@ -95,7 +100,7 @@ def test_a_wide_table_and_a_long_line_of_code_scroll_inside_the_lesson_on_a_phon
         reload_lessons(visit)
         # In both widths: nothing reaches past the page's edge, and axe-core finds the
         # scrolling parts reachable by keyboard and named.
-        visit.open(f"/{lang}/lessons/{folder.name[3:]}")
+        visit.open(f"/{lang}/courses/co-production/lessons/{folder.name[3:]}")
         page.set_viewport_size(WIDTHS["phone"])
         region = page.get_by_role("region", name=_("Table"))
         assert region.get_attribute("tabindex") == "0"
@@ -125,7 +130,7 @@ def test_every_link_and_button_on_a_phone_is_big_enough_to_tap(visit: Visit):
     """At least 24 × 24 px (WCAG 2.2, 2.5.8), for learners and for the course team."""
     page = visit.page
     page.set_viewport_size(WIDTHS["phone"])
-    lesson = f"/en/lessons/{LESSON_1.slug}"
+    lesson = f"/en/courses/co-production/lessons/{LESSON_1.slug}"
     too_small = {}
     for path in ("/en/", lesson, "/en/privacy", "/en/login", "/en/register"):
         visit.open(path)
@@ -136,7 +141,8 @@ def test_every_link_and_button_on_a_phone_is_big_enough_to_tap(visit: Visit):
     assert page.locator(".quiz-form input[type=radio]").count() > 0, "the quiz is measured too"
     too_small["the lesson with its quiz"] = page.evaluate(TAP_TARGETS)
     pages = ("/en/account/data", "/en/admin/", "/en/admin/users", "/en/author/")
-    for path in (*pages, "/en/author/translations", f"/en/author/lessons/{LESSON_1.slug}"):
+    course = "/en/author/courses/co-production"
+    for path in (*pages, f"{course}/translations", f"{course}/lessons/{LESSON_1.slug}"):
         visit.open(path)
         too_small[path] = page.evaluate(TAP_TARGETS)
     assert not {path: found for path, found in too_small.items() if found}

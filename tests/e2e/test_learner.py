@@ -29,10 +29,11 @@ def sign_up(visit: Visit, email: str, name: str) -> None:
     visit.submit_form_with(_("Confirm and sign in"))
 
 
-def answer_quiz(visit: Visit, right: bool) -> None:
-    """Answer every question of lesson 1's quiz, all right or all wrong, and submit."""
+def answer_quiz(visit: Visit, right: bool, lesson=LESSON_1) -> None:
+    """Answer every question of a lesson's quiz (lesson 1's unless told), all right or all
+    wrong, and submit."""
     page = visit.page
-    for question in LESSON_1.quiz.questions:
+    for question in lesson.quiz.questions:
         for option in question.options:
             box = page.locator(f'input[name="q-{question.id}"][value="{option.id}"]')
             if option.is_correct == right:
@@ -53,7 +54,7 @@ def progress_line(visit: Visit, completed: int) -> str:
 def test_a_learner_signs_up_passes_lesson_one_and_moves_on_to_lesson_two(visit, lang):
     page, _ = visit.page, visit._
     sign_up(visit, f"learner-{lang}@example.org", "Inês")
-    visit.open(f"/{lang}/")
+    visit.open(f"/{lang}/courses/co-production/")
     visit.shoot("course")
     assert page.locator(".progress-count").inner_text() == progress_line(visit, 0)
 
@@ -111,7 +112,7 @@ def test_a_learner_signs_up_passes_lesson_one_and_moves_on_to_lesson_two(visit, 
 def test_switching_language_mid_lesson_keeps_the_lesson_and_the_unsent_answers(visit, lang):
     page = visit.page
     sign_up(visit, f"switcher-{lang}@example.org", "Jordi")
-    visit.open(f"/{lang}/lessons/{LESSON_2.slug}")
+    visit.open(f"/{lang}/courses/co-production/lessons/{LESSON_2.slug}")
     visit.submit_form_with(visit._(ACKNOWLEDGE))
 
     lesson_url = page.url
@@ -145,7 +146,7 @@ def test_a_learner_downloads_their_data_then_erases_their_account(visit, lang):
     page, _ = visit.page, visit._
     email = f"leaver-{lang}@example.org"
     sign_up(visit, email, "Zoë")
-    visit.open(f"/{lang}/lessons/{LESSON_1.slug}")
+    visit.open(f"/{lang}/courses/co-production/lessons/{LESSON_1.slug}")
     visit.submit_form_with(_(ACKNOWLEDGE))
 
     page.get_by_role("link", name=_("My data")).click()

@@ -36,7 +36,7 @@ def reload_lessons(visit: Visit) -> None:
 def test_a_trainer_previews_a_draft_and_reloads_the_lessons(visit, lang):
     page, _ = visit.page, visit._
     number = DRAFT_NUMBER[lang]
-    folder = visit.site.lessons / f"{number}-a-draft-in-{lang}"
+    folder = visit.site.lessons / "co-production" / f"{number}-a-draft-in-{lang}"
     folder.mkdir()
     draft = folder / "es.md"
     title = f"Borrador {number}: la escucha activa"
@@ -56,10 +56,10 @@ def test_a_trainer_previews_a_draft_and_reloads_the_lessons(visit, lang):
     heading = page.get_by_role("heading", level=1)
     assert heading.inner_text() == title and heading.get_attribute("lang") == "es"
     interface_language = "element => element.closest('[lang]').lang"
-    assert page.locator(".eyebrow").evaluate(interface_language) == lang
+    assert page.locator(".eyebrow").last.evaluate(interface_language) == lang
     assert _("This is a draft: learners do not see it.") in page.get_by_role("note").inner_text()
 
-    visit.open(f"/{lang}/")
+    visit.open(f"/{lang}/courses/co-production/")
     assert page.get_by_text(title).count() == 0, "learners do not see drafts"
 
     draft.write_text(draft.read_text(encoding="utf-8").replace("date: 2026-11-25", "date: soon"))
@@ -69,7 +69,7 @@ def test_a_trainer_previews_a_draft_and_reloads_the_lessons(visit, lang):
     )
     problems = page.locator(".problems").inner_text()
     level, message = _("error"), _("'date' must be written as YYYY-MM-DD")
-    assert f"\n{folder.name}/es.md:4:1: {level}: {message}" in problems, problems
+    assert f"\nco-production/{folder.name}/es.md:4:1: {level}: {message}" in problems, problems
     folder.joinpath("es.md").unlink()
     folder.rmdir()
     reload_lessons(visit)
@@ -79,7 +79,7 @@ def test_a_trainer_previews_a_draft_and_reloads_the_lessons(visit, lang):
 def learner_who_passed_lesson_1(visit: Visit, email: str) -> None:
     """A learner, in a tab of their own, who has passed lesson 1's quiz."""
     sign_up(visit, email, "Marta")
-    visit.open(f"/{visit.lang}/lessons/{LESSON_1.slug}")
+    visit.open(f"/{visit.lang}/courses/co-production/lessons/{LESSON_1.slug}")
     visit.submit_form_with(visit._(ACKNOWLEDGE))
     answer_quiz(visit, right=True)
 
@@ -127,7 +127,7 @@ def test_an_admin_reads_the_dashboard_and_downloads_the_reports(visit, context, 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_other_page_passes_the_same_checks(visit, lang):
     """The pages no journey above opens: signed out, then as an admin, who sees them all."""
-    for path in ("privacy", "login", "password/forgot", "lessons/no-such-lesson"):
+    for path in ("privacy", "login", "password/forgot", "courses/co-production/lessons/no-such"):
         visit.open(f"/{lang}/{path}")
     sign_in(visit, visit.site.staff["admin"])
     visit.open(f"/{lang}/admin/users")
@@ -142,5 +142,9 @@ def test_every_other_page_passes_the_same_checks(visit, lang):
     visit.page.get_by_role("link", name=visit.site.staff["trainer"]).click()
     visit.check()
     assert visit.page.get_by_role("heading", level=1).inner_text() == "Trainer"
-    for path in ("admin/privacy", "author/translations", "author/quizzes"):
+    for path in (
+        "admin/privacy",
+        "author/courses/co-production/translations",
+        "author/courses/co-production/quizzes",
+    ):
         visit.open(f"/{lang}/{path}")

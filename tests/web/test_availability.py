@@ -28,7 +28,7 @@ def test_a_locked_database_gives_a_translated_503_and_recovers(sqlite_app):
     client = app.test_client()
     client.register("pt")
     assert client.get("/healthz").status_code == 200
-    page = client.get(f"/pt/lessons/{LESSON}").get_data(as_text=True)
+    page = client.get(f"/pt/courses/co-production/lessons/{LESSON}").get_data(as_text=True)
     token = CSRF_FIELD.search(page).group(1)
     version = NOTICE_VERSION_FIELD.search(page).group(1)
     locker = sqlite3.connect(path, isolation_level=None)
@@ -37,12 +37,15 @@ def test_a_locked_database_gives_a_translated_503_and_recovers(sqlite_app):
         health = client.get("/healthz")
         assert health.status_code == 503 and health.get_json()["database"] == "unreachable"
         response = client.post(
-            f"/pt/lessons/{LESSON}/acknowledge", data={"csrf_token": token, "version": version}
+            f"/pt/courses/co-production/lessons/{LESSON}/acknowledge",
+            data={"csrf_token": token, "version": version},
         )
         html = response.get_data(as_text=True)
         assert response.status_code == 503
         assert "Temporariamente indisponível" in html and "Traceback" not in html
-        assert client.get(f"/pt/lessons/{LESSON}").status_code == 200  # reading still works
+        assert (
+            client.get(f"/pt/courses/co-production/lessons/{LESSON}").status_code == 200
+        )  # reading still works
     finally:
         locker.execute("ROLLBACK")
         locker.close()

@@ -17,7 +17,8 @@ from config import ROOT
 from tests.conftest import CSRF_FIELD, dispose, make_app, outbox
 from tests.web.conftest import BAD_HOST
 
-COURSE_TITLES = load_course(ROOT / "lessons").title
+# The site of several courses signs its mails with the name of the organisation running it.
+SITE_NAMES = load_course(ROOT / "lessons" / "co-production").organisation
 
 LESSON_1 = "what-is-co-production"
 
@@ -47,11 +48,11 @@ def test_a_wrong_password_is_a_translated_401(client, lang, expected):
     ],
 )
 def test_a_form_without_its_csrf_token_is_a_translated_400(learner, lang, expected):
-    response = learner.post(f"/{lang}/lessons/{LESSON_1}/complete")
+    response = learner.post(f"/{lang}/courses/co-production/lessons/{LESSON_1}/complete")
     assert response.status_code == 400
     assert expected in response.get_data(as_text=True)
     nothing_done = {"en": "0 of 15", "es": "0 de 15", "pt": "0 de 15"}[lang]
-    assert nothing_done in learner.get(f"/{lang}/").get_data(as_text=True)
+    assert nothing_done in learner.get(f"/{lang}/courses/co-production/").get_data(as_text=True)
 
 
 # The forms whose typing is kept, by their page's address after the language, with what a
@@ -162,23 +163,23 @@ def test_signing_up_with_a_taken_email_looks_the_same_and_tells_its_owner(app, c
         "", fresh.get_data(as_text=True)
     )
     to_owner = [m for m in outbox(app) if m["To"] == "ana@example.org"][-1]
-    assert to_owner["Subject"] == "You already have an account · " + COURSE_TITLES["en"]
+    assert to_owner["Subject"] == "You already have an account · " + SITE_NAMES["en"]
     assert client.login("en", password="another passphrase").status_code == 401
 
 
 def test_completing_an_unknown_lesson_is_a_404(learner):
-    response = learner.submit("/en/", "/en/lessons/no-such-lesson/complete")
+    response = learner.submit("/en/", "/en/courses/co-production/lessons/no-such-lesson/complete")
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize(
     ("method", "path", "status"),
     [
-        ("GET", "/en/lessons/%00", 400),
-        ("GET", "/en/lessons/" + "x" * 5000, 404),
+        ("GET", "/en/courses/co-production/lessons/%00", 400),
+        ("GET", "/en/courses/co-production/lessons/" + "x" * 5000, 404),
         ("GET", "/zz/lessons/what-is-co-production", 404),
         ("POST", "/en/", 400),
-        ("GET", "/en/lessons/what-is-co-production/complete", 405),
+        ("GET", "/en/courses/co-production/lessons/what-is-co-production/complete", 405),
         ("POST", "/en/login", 400),
         ("POST", "/en/register", 400),
         ("GET", "/EN/", 404),
@@ -199,14 +200,15 @@ def test_a_reset_asked_for_something_that_is_no_address_says_so(app, client):
 
 def test_a_notice_confirmation_without_its_version_is_refused(app, learner):
     response = learner.submit(
-        "/en/lessons/what-is-co-production", "/en/lessons/what-is-co-production/acknowledge"
+        "/en/courses/co-production/lessons/what-is-co-production",
+        "/en/courses/co-production/lessons/what-is-co-production/acknowledge",
     )
     assert response.status_code == 400
     assert "form was incomplete" in response.text
 
 
 def test_a_method_not_allowed_says_which_are(client):
-    response = client.get("/en/lessons/what-is-co-production/complete")
+    response = client.get("/en/courses/co-production/lessons/what-is-co-production/complete")
     assert response.status_code == 405 and "POST" in response.headers["Allow"]
 
 
@@ -231,16 +233,16 @@ def test_a_nul_character_anywhere_is_a_400(client, where):
     elif where == "query":
         response = client.get("/en/login?next=/en/%00")
     else:
-        response = client.get("/en/lessons/what%00is")
+        response = client.get("/en/courses/co-production/lessons/what%00is")
     assert response.status_code == 400
 
 
 def test_switching_language_on_the_sign_up_form_keeps_where_it_leads(client):
-    page = "/pt/register?next=/pt/lessons/" + LESSON_1
+    page = "/pt/register?next=/pt/courses/co-production/lessons/" + LESSON_1
     form = client.get(page).text
     token = CSRF_FIELD.search(form)[1]
     sent = client.post(page, data={"csrf_token": token, "switch_language": "es"})
-    assert sent.location == f"/es/register?next=/es/lessons/{LESSON_1}"
+    assert sent.location == f"/es/register?next=/es/courses/co-production/lessons/{LESSON_1}"
 
 
 @pytest.mark.parametrize("path", ["/pt/login", "/healthz", "/pt/?x=1"])

@@ -109,7 +109,7 @@ def test_every_cookie_set_on_a_journey_is_in_the_register(app, client):
     note(client.submit("/en/register", data=data))
     link = latest_link(app, "ana@example.org", "/register/confirm/")
     note(client.submit(link))
-    note(client.get("/en/lessons/what-is-co-production"))
+    note(client.get("/en/courses/co-production/lessons/what-is-co-production"))
     note(client.post("/en/logout", data={"csrf_token": client.csrf_token("/en/account/data")}))
     note(client.submit("/en/login", data={**data, "keep_signed_in": "y"}))
     note(client.get("/en/account/data"))

@@ -49,9 +49,12 @@ FORMS = [
     ("/es/register", ("email", "password", "display_name")),
     ("/pt/password/forgot", ("email",)),
     ("/en/password/reset/some-token", ("password",)),
-    (f"/en/lessons/{LESSON}/acknowledge", ("version",)),
-    (f"/en/lessons/{LESSON}/complete", ()),
-    (f"/en/lessons/{LESSON}/quiz", ("attempt", "q-origin", "q-method", "q-beyond")),
+    (f"/en/courses/co-production/lessons/{LESSON}/acknowledge", ("version",)),
+    (f"/en/courses/co-production/lessons/{LESSON}/complete", ()),
+    (
+        f"/en/courses/co-production/lessons/{LESSON}/quiz",
+        ("attempt", "q-origin", "q-method", "q-beyond"),
+    ),
     ("/en/account/consents", ("purpose",)),
     ("/en/account/erase", ("password",)),
     ("/en/author/reload", ()),
@@ -90,11 +93,12 @@ def test_url_parameters_survive_any_values(client, counter):
     @given(segment=TEXT, query=TEXT)
     def get(segment, query):
         for url in (
-            f"/en/lessons/{quote(segment, safe='')}",
+            f"/en/courses/co-production/lessons/{quote(segment, safe='')}",
             f"/{quote(segment, safe='')}/",
             f"/en/login?next={quote(query, safe='')}",
             f"/en/admin/?language={quote(query, safe='')}",
-            f"/en/author/lessons/{quote(segment, safe='')}?show={quote(query, safe='')}",
+            f"/en/author/courses/co-production/lessons/{quote(segment, safe='')}"
+            f"?show={quote(query, safe='')}",
         ):
             check(client.get(url), counter)
 
@@ -128,7 +132,12 @@ def test_wrong_methods_and_raw_bytes_never_fail_the_server(client, counter, meth
     @SETTINGS
     @given(body=st.binary(max_size=2000))
     def send(body):
-        for path in ("/en/login", f"/en/lessons/{LESSON}/quiz", "/en/", "/healthz"):
+        for path in (
+            "/en/login",
+            f"/en/courses/co-production/lessons/{LESSON}/quiz",
+            "/en/",
+            "/healthz",
+        ):
             check(
                 client.open(
                     path,
@@ -181,7 +190,7 @@ HEADERS = st.fixed_dictionaries(
     },
 )
 # Pages served by Flask and pages served before it, from memory.
-PAGES = ("/en/login", "/healthz", "/en/?x=1", "/en/", f"/en/lessons/{LESSON}")
+PAGES = ("/en/login", "/healthz", "/en/?x=1", "/en/", f"/en/courses/co-production/lessons/{LESSON}")
 
 
 def test_headers_survive_any_values(proxied_app, counter):

@@ -14,7 +14,7 @@ from config import ROOT
 from tests.conftest import right_answers
 from tests.content.conftest import lesson_file
 
-COURSE = load_course(ROOT / "lessons")
+COURSE = load_course(ROOT / "lessons" / "co-production")
 QUIZ_1 = COURSE.published_lessons[0].quiz
 
 LESSON_1 = "what-is-co-production"
@@ -47,7 +47,7 @@ def test_register_sign_in_read_complete_and_see_one_of_fifteen(app, client, lang
 
     assert progress_rows(app) == []  # nothing before the data notice is acknowledged
     assert client.acknowledge(lang, LESSON_1).status_code == 303
-    page = client.get(f"/{lang}/lessons/{LESSON_1}")
+    page = client.get(f"/{lang}/courses/co-production/lessons/{LESSON_1}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert f'<html lang="{lang}">' in html
@@ -58,7 +58,7 @@ def test_register_sign_in_read_complete_and_see_one_of_fifteen(app, client, lang
 
     done = client.take_quiz(lang, COURSE.published_lessons[0], right_answers(QUIZ_1))
     assert done.status_code == 303
-    course_page = client.get(f"/{lang}/").get_data(as_text=True)
+    course_page = client.get(f"/{lang}/courses/co-production/").get_data(as_text=True)
     assert ONE_OF_FIFTEEN[lang] in course_page
     assert '<progress max="15" value="1" aria-labelledby="progress-count">' in course_page
     [row] = progress_rows(app)
@@ -71,29 +71,34 @@ def test_a_lesson_without_a_quiz_is_completed_once_however_often_it_is_marked(co
     learner.register("en")
     learner.acknowledge("en", "first")
     for _ in range(2):
-        response = learner.submit("/en/lessons/first", "/en/lessons/first/complete")
+        response = learner.submit(
+            "/en/courses/co-production/lessons/first",
+            "/en/courses/co-production/lessons/first/complete",
+        )
         assert response.status_code == 303
     [row] = progress_rows(app)
     assert row.completed_at is not None
-    assert ONE_OF_FIFTEEN["en"] in learner.get("/en/").get_data(as_text=True)
-    assert "You completed this lesson on" in learner.get("/en/lessons/first").get_data(as_text=True)
+    assert ONE_OF_FIFTEEN["en"] in learner.get("/en/courses/co-production/").get_data(as_text=True)
+    assert "You completed this lesson on" in learner.get(
+        "/en/courses/co-production/lessons/first"
+    ).get_data(as_text=True)
 
 
 def test_the_lesson_page_shows_author_date_reading_and_neighbours(client):
-    html = client.get(f"/pt/lessons/{LESSON_1}").get_data(as_text=True)
+    html = client.get(f"/pt/courses/co-production/lessons/{LESSON_1}").get_data(as_text=True)
     assert "Ruben" in html
     assert "15 de maio de 2024" in html
     assert "Catalogue for Wales" in html and "14-16" in html
-    assert f'href="/pt/lessons/{LESSON_2}"' in html
-    english = client.get(f"/en/lessons/{LESSON_2}").get_data(as_text=True)
+    assert f'href="/pt/courses/co-production/lessons/{LESSON_2}"' in html
+    english = client.get(f"/en/courses/co-production/lessons/{LESSON_2}").get_data(as_text=True)
     assert "May 15, 2024" in english
-    assert f'href="/en/lessons/{LESSON_1}"' in english
+    assert f'href="/en/courses/co-production/lessons/{LESSON_1}"' in english
 
 
 def test_a_lessons_table_and_code_scroll_in_regions_the_keyboard_reaches(course_app):
     body = "| Barrio | Votos |\n|---|---|\n| Centro | 12 |\n\n```\ncurl --fail datos.csv\n```\n"
     app = course_app(lambda lessons: lessons.write("01-first/es.md", lesson_file(body=body)))
-    html = app.test_client().get("/en/lessons/first").get_data(as_text=True)
+    html = app.test_client().get("/en/courses/co-production/lessons/first").get_data(as_text=True)
     # As the app's own tables, in app/templates/_tables.html.
     region = '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">'
     assert html.index(region) < html.index("<table>") < html.index("</table>\n</div>")
@@ -101,7 +106,7 @@ def test_a_lessons_table_and_code_scroll_in_regions_the_keyboard_reaches(course_
 
 
 def test_the_course_page_lists_fifteen_lessons_with_the_unpublished_as_coming(client):
-    html = client.get("/en/").get_data(as_text=True)
+    html = client.get("/en/courses/co-production/").get_data(as_text=True)
     assert html.count('class="lesson-item') == 15
     assert html.count("Coming soon") == 13
     assert "Lesson 15" in html
@@ -110,14 +115,14 @@ def test_the_course_page_lists_fifteen_lessons_with_the_unpublished_as_coming(cl
 
 def test_the_course_page_offers_to_continue_where_the_learner_left_off(learner):
     learner.acknowledge("es", LESSON_2)
-    html = learner.get("/es/").get_data(as_text=True)
+    html = learner.get("/es/courses/co-production/").get_data(as_text=True)
     link = re.search(r'<p class="resume">\s*<a class="button" href="([^"]+)">\s*([^<]+)', html)
-    assert link.group(1) == f"/es/lessons/{LESSON_2}"
+    assert link.group(1) == f"/es/courses/co-production/lessons/{LESSON_2}"
     assert "Continúa" in link.group(2) or "Continuar" in link.group(2)
 
 
 def test_reading_anonymously_records_nothing(app, client):
-    response = client.get(f"/en/lessons/{LESSON_1}")
+    response = client.get(f"/en/courses/co-production/lessons/{LESSON_1}")
     assert response.status_code == 200
     assert "Sign in to save your progress" in response.get_data(as_text=True)
     assert progress_rows(app) == []
@@ -127,15 +132,15 @@ def test_an_anonymous_completion_sends_to_sign_in_and_back_to_the_lesson(app, cl
     client.register("pt")
     client.submit("/pt/", "/pt/logout")
     # The lesson page offers no form to anonymous readers; a stale or crafted one is posted.
-    response = client.submit("/pt/login", f"/pt/lessons/{LESSON_1}/complete")
+    response = client.submit("/pt/login", f"/pt/courses/co-production/lessons/{LESSON_1}/complete")
     assert response.status_code == 302
-    assert response.location == f"/pt/login?next=/pt/lessons/{LESSON_1}"
+    assert response.location == f"/pt/login?next=/pt/courses/co-production/lessons/{LESSON_1}"
     login_page = response.location
     signed_in = client.submit(
         login_page, data={"email": "ana@example.org", "password": "correct horse battery"}
     )
     assert signed_in.status_code == 303
-    assert signed_in.location == f"/pt/lessons/{LESSON_1}"
+    assert signed_in.location == f"/pt/courses/co-production/lessons/{LESSON_1}"
     assert "Confirme o aviso sobre dados pessoais" in client.get(signed_in.location).get_data(
         as_text=True
     )
@@ -157,6 +162,6 @@ def test_sign_in_never_redirects_to_another_site(client):
 def test_signing_out_is_by_post_only(learner):
     assert learner.get("/en/logout").status_code == 405
     assert learner.submit("/en/", "/en/logout").status_code == 303
-    assert "Sign in to save your progress" in learner.get(f"/en/lessons/{LESSON_1}").get_data(
-        as_text=True
-    )
+    assert "Sign in to save your progress" in learner.get(
+        f"/en/courses/co-production/lessons/{LESSON_1}"
+    ).get_data(as_text=True)

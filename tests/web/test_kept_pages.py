@@ -13,7 +13,7 @@ from app.extensions import content, db
 from app.services import accounts, privacy, progress, sessions
 from tests.conftest import dispose, make_app, migrate
 
-LESSON = "/en/lessons/{slug}"
+LESSON = "/en/courses/co-production/lessons/{slug}"
 
 
 @contextmanager
@@ -166,14 +166,26 @@ def reading(database_url, tmp_path, paths: list[str], **settings) -> tuple[Flask
 
 
 def test_each_worker_keeps_only_so_many_pages(database_url, tmp_path):
-    paths = ["/en/", "{lesson}", "/en/", "{lesson}", "{lesson}"]
+    paths = [
+        "/en/courses/co-production/",
+        "{lesson}",
+        "/en/courses/co-production/",
+        "{lesson}",
+        "{lesson}",
+    ]
     app, reached_flask = reading(database_url, tmp_path, paths, KEPT_LEARNER_PAGES=1)
     assert len(reached_flask) == 4, "one page kept at most: only the last reading is kept"
     assert len(app.extensions["kept_pages"].learner_pages) == 1
 
 
 def test_kept_pages_expire_and_then_leave_memory(database_url, tmp_path):
-    paths = ["/en/", "{lesson}", "{lesson}", "/en/", "/en/"]
+    paths = [
+        "/en/courses/co-production/",
+        "{lesson}",
+        "{lesson}",
+        "/en/courses/co-production/",
+        "/en/courses/co-production/",
+    ]
     app, reached_flask = reading(database_url, tmp_path, paths, KEPT_LEARNER_PAGE_SECONDS=0)
     assert len(reached_flask) == 5, "each page expired at once"
     kept = app.extensions["kept_pages"].learner_pages

@@ -36,7 +36,7 @@ from tests.conftest import (
 )
 from tests.web.servers import free_port, serving
 
-LESSON = load_course(ROOT / "lessons").published_lessons[0]
+LESSON = load_course(ROOT / "lessons" / "co-production").published_lessons[0]
 PASSWORD = "a long passphrase"
 PURPOSE = "course-improvement"
 GRANTED = re.compile(rf'name="purpose" value="{PURPOSE}" checked')
@@ -115,18 +115,18 @@ class Learner:
         return status
 
     def acknowledge(self) -> int:
-        fields = self.form(f"/en/lessons/{LESSON.slug}")
+        fields = self.form(f"/en/courses/co-production/lessons/{LESSON.slug}")
         status, _ = self.request(
-            f"/en/lessons/{LESSON.slug}/acknowledge",
+            f"/en/courses/co-production/lessons/{LESSON.slug}/acknowledge",
             [("csrf_token", fields["csrf_token"]), ("version", fields["version"])],
         )
         return status
 
     def attempt(self, answers, number: str | None = None) -> tuple[str, int]:
-        fields = self.form(f"/en/lessons/{LESSON.slug}")
+        fields = self.form(f"/en/courses/co-production/lessons/{LESSON.slug}")
         number = number or fields["attempt"]
         data = [("csrf_token", fields["csrf_token"]), ("attempt", number), *answers]
-        status, _ = self.request(f"/en/lessons/{LESSON.slug}/quiz", data)
+        status, _ = self.request(f"/en/courses/co-production/lessons/{LESSON.slug}/quiz", data)
         return number, status
 
 
@@ -164,7 +164,7 @@ def test_fifty_learners_at_once_lose_nothing_and_complete_once(
             if status == 303:
                 done.add(number)
             # The passing attempt is sent twice at once, as from two tabs.
-            fields = learner.form(f"/en/lessons/{LESSON.slug}")
+            fields = learner.form(f"/en/courses/co-production/lessons/{LESSON.slug}")
             twice = []
             run_all(
                 lambda _: twice.append(

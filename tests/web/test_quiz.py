@@ -23,9 +23,9 @@ from tests.conftest import (
 )
 from tests.content.conftest import lesson_file
 
-COURSE = load_course(ROOT / "lessons")
+COURSE = load_course(ROOT / "lessons" / "co-production")
 LESSON = COURSE.published_lessons[0]
-PAGE = f"/{{lang}}/lessons/{LESSON.slug}"
+PAGE = f"/{{lang}}/courses/co-production/lessons/{LESSON.slug}"
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_a_failed_then_passed_attempt_completes_the_lesson(
     app, learner, lang, passed_text, done_text
 ):
     page = learner.get(PAGE.format(lang=lang)).get_data(as_text=True)
-    assert f'action="/{lang}/lessons/{LESSON.slug}/complete"' not in page
+    assert f'action="/{lang}/courses/co-production/lessons/{LESSON.slug}/complete"' not in page
 
     failed = learner.take_quiz(lang, LESSON, wrong_answers(LESSON.quiz))
     assert failed.status_code == 303 and failed.location.endswith("#quiz")
@@ -88,13 +88,15 @@ def test_a_failed_then_passed_attempt_completes_the_lesson(
     assert passed_text in after_pass
     assert 'class="quiz-result is-passed"' in after_pass
     assert completed(app)
-    assert done_text in learner.get(f"/{lang}/").get_data(as_text=True)
+    assert done_text in learner.get(f"/{lang}/courses/co-production/").get_data(as_text=True)
     stored = attempts(app)
     assert [(a.number, a.passed, a.language) for a in stored] == [(1, False, lang), (2, True, lang)]
 
 
 def test_passing_is_what_completes_a_lesson_with_a_required_quiz(app, learner):
-    response = learner.submit(PAGE.format(lang="pt"), f"/pt/lessons/{LESSON.slug}/complete")
+    response = learner.submit(
+        PAGE.format(lang="pt"), f"/pt/courses/co-production/lessons/{LESSON.slug}/complete"
+    )
     assert response.status_code == 409
     assert "Esta lição fica concluída quando passar no questionário." in response.get_data(
         as_text=True
@@ -126,21 +128,28 @@ def test_when_no_attempts_remain_the_form_is_gone_and_a_post_is_refused(app, lea
 def test_a_lesson_whose_quiz_can_no_longer_be_passed_says_so_and_is_not_resumed(app, learner):
     for number in (1, 2):
         learner.take_quiz("es", LESSON, wrong_answers(LESSON.quiz), attempt=str(number))
-    assert resumed_lesson(learner.get("/es/").get_data(as_text=True)) == LESSON.slug
+    assert (
+        resumed_lesson(learner.get("/es/courses/co-production/").get_data(as_text=True))
+        == LESSON.slug
+    )
     learner.take_quiz("es", LESSON, wrong_answers(LESSON.quiz), attempt="3")
     page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
     assert "así que esta lección queda sin completar" in page
     assert "Puedes seguir con la siguiente lección" in page
     assert "el equipo del curso puede darte otro intento" in page
     assert "Supera el cuestionario de arriba" not in page
-    course = learner.get("/es/").get_data(as_text=True)
-    item = course[course.index(f'href="/es/lessons/{LESSON.slug}"', course.index("lesson-list")) :]
+    course = learner.get("/es/courses/co-production/").get_data(as_text=True)
+    item = course[
+        course.index(
+            f'href="/es/courses/co-production/lessons/{LESSON.slug}"', course.index("lesson-list")
+        ) :
+    ]
     assert item.split("</li>", 1)[0].count("Cuestionario no superado") == 1
     following = COURSE.published_lessons[1]
     assert resumed_lesson(course) == following.slug
     learner.acknowledge("es", following.slug)
     learner.take_quiz("es", following, right_answers(following.quiz))
-    course = learner.get("/es/").get_data(as_text=True)
+    course = learner.get("/es/courses/co-production/").get_data(as_text=True)
     assert "1 queda sin completar porque no superaste su cuestionario" in course
     assert "Has completado todas las lecciones" not in course
 
@@ -150,7 +159,7 @@ def test_the_last_published_lesson_closed_points_to_no_next_lesson(app, learner)
     learner.acknowledge("pt", last.slug)
     for number in range(1, last.quiz.settings.attempts + 1):
         learner.take_quiz("pt", last, wrong_answers(last.quiz), attempt=str(number))
-    page = learner.get(f"/pt/lessons/{last.slug}").text
+    page = learner.get(f"/pt/courses/co-production/lessons/{last.slug}").text
     assert "por isso esta lição fica por concluir" in page
     assert "a equipa do curso pode dar-lhe mais uma tentativa" in page
     assert "lição seguinte" not in page and 'rel="next"' not in page
@@ -216,7 +225,7 @@ def test_only_an_admin_allows_another_attempt_and_at_a_lesson_that_exists(app, l
 def resumed_lesson(course_page: str) -> str:
     """The lesson the course page's "continue" button leads to."""
     resume = course_page[course_page.index('class="resume"') :].split("</p>", 1)[0]
-    return re.search(r'href="/es/lessons/([^"]+)"', resume).group(1)
+    return re.search(r'href="/es/courses/co-production/lessons/([^"]+)"', resume).group(1)
 
 
 def test_missing_answers_are_asked_for_and_the_others_kept(app, learner):
@@ -271,14 +280,16 @@ def test_a_bad_attempt_number_is_refused(app, learner, attempt):
 def test_a_quiz_post_needs_an_account_and_a_csrf_token(app, client):
     form = [("attempt", "1"), *right_answers(LESSON.quiz)]
     anonymous = client.post(
-        f"/en/lessons/{LESSON.slug}/quiz",
+        f"/en/courses/co-production/lessons/{LESSON.slug}/quiz",
         data=MultiDict([("csrf_token", client.csrf_token("/en/login")), *form]),
     )
     assert anonymous.status_code == 302
-    assert anonymous.location == f"/en/login?next=/en/lessons/{LESSON.slug}"
+    assert anonymous.location == f"/en/login?next=/en/courses/co-production/lessons/{LESSON.slug}"
     client.register()
     client.acknowledge("en", LESSON.slug)
-    no_token = client.post(f"/en/lessons/{LESSON.slug}/quiz", data=MultiDict(form))
+    no_token = client.post(
+        f"/en/courses/co-production/lessons/{LESSON.slug}/quiz", data=MultiDict(form)
+    )
     assert no_token.status_code == 400
     assert attempts(app) == []
 
@@ -327,7 +338,7 @@ def test_the_page_before_grading_does_not_depend_on_the_answer_key(course_app):
         client = quiz_course(course_app, body, name).test_client()
         client.register("es", email=f"{name}@example.org")
         client.acknowledge("es", "quizzed")
-        html = client.get("/es/lessons/quizzed").get_data(as_text=True)
+        html = client.get("/es/courses/co-production/lessons/quizzed").get_data(as_text=True)
         assert 'value="lisbon"' in html and 'value="porto"' in html
         html = re.sub(r'name="learner" value="\d+"', "", CSRF_FIELD.sub("", html))
         pages.append(html.replace(f"{name}@example.org", ""))
@@ -338,7 +349,11 @@ def test_a_quiz_post_to_a_lesson_without_a_quiz_is_a_404(course_app):
     client = quiz_course(course_app, KEY_A, "plain").test_client()
     client.register("es")
     client.acknowledge("es", "plain")
-    response = client.submit("/es/lessons/plain", "/es/lessons/plain/quiz", {"attempt": "1"})
+    response = client.submit(
+        "/es/courses/co-production/lessons/plain",
+        "/es/courses/co-production/lessons/plain/quiz",
+        {"attempt": "1"},
+    )
     assert response.status_code == 404
     assert "Esta lección no tiene cuestionario." in response.get_data(as_text=True)
 
@@ -352,7 +367,9 @@ def test_answers_sent_after_the_session_ended_wait_for_the_learner_to_sign_in(ap
     answers = right_answers(LESSON.quiz)
     form = [("csrf_token", CSRF_FIELD.search(page).group(1)), ("attempt", "1"), *answers]
     form.append(("q-no-such-question", "x"))
-    sent = learner.post(f"/pt/lessons/{LESSON.slug}/quiz", data=MultiDict(form))
+    sent = learner.post(
+        f"/pt/courses/co-production/lessons/{LESSON.slug}/quiz", data=MultiDict(form)
+    )
     assert sent.status_code == 302 and "/pt/login" in sent.location
     assert attempts(app) == []
     signed_in = learner.submit(
@@ -381,7 +398,8 @@ def test_kept_answers_are_for_their_own_learner_only(app, learner):
     other_device.submit("/pt/account/security", "/pt/account/sessions/end-others")
     form = [("csrf_token", CSRF_FIELD.search(page).group(1)), ("attempt", "1")]
     sent = learner.post(
-        f"/pt/lessons/{LESSON.slug}/quiz", data=MultiDict(form + right_answers(LESSON.quiz))
+        f"/pt/courses/co-production/lessons/{LESSON.slug}/quiz",
+        data=MultiDict(form + right_answers(LESSON.quiz)),
     )
     with app.app_context():
         accounts.create_user(
@@ -413,7 +431,9 @@ def test_answers_from_a_tab_that_outlived_a_sign_out_in_this_browser_wait_for_si
     page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
     learner.submit("/es/", "/es/logout")  # in another tab of the same browser
     answers = right_answers(LESSON.quiz)
-    sent = learner.post(f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers))
+    sent = learner.post(
+        f"/es/courses/co-production/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers)
+    )
     assert sent.status_code == 302 and "/es/login" in sent.location
     signed_in = learner.submit(
         sent.location, data={"email": "ana@example.org", "password": "correct horse battery"}
@@ -427,7 +447,9 @@ def test_answers_from_a_page_older_than_the_session_come_back_ticked(app, learne
     learner.submit("/es/", "/es/logout")
     learner.login("es")  # out and in again in another tab: the page's form is stale
     answers = wrong_answers(LESSON.quiz)
-    sent = learner.post(f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers))
+    sent = learner.post(
+        f"/es/courses/co-production/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers)
+    )
     assert sent.status_code == 303 and sent.location.endswith("#quiz")
     again = learner.get(sent.location).get_data(as_text=True)
     assert "Esta página estaba desactualizada, así que tus respuestas no se enviaron" in again
@@ -443,8 +465,10 @@ def test_switching_language_from_a_page_older_than_the_session_still_switches(
     learner.login("es")
     answers = wrong_answers(LESSON.quiz) if answered else []
     form = quiz_form(page, answers, switch_language="pt")
-    sent = learner.post(f"/es/lessons/{LESSON.slug}/quiz", data=form)
-    assert sent.status_code == 303 and sent.location.startswith(f"/pt/lessons/{LESSON.slug}")
+    sent = learner.post(f"/es/courses/co-production/lessons/{LESSON.slug}/quiz", data=form)
+    assert sent.status_code == 303 and sent.location.startswith(
+        f"/pt/courses/co-production/lessons/{LESSON.slug}"
+    )
     assert ticked(learner.get(sent.location).text) == set(answers) and attempts(app) == []
 
 
@@ -457,7 +481,9 @@ def test_a_page_of_another_account_keeps_its_answers_for_that_account_only(app, 
         )
     learner.login("es", email="kb@example.org", password="a passphrase")
     answers = right_answers(LESSON.quiz)
-    sent = learner.post(f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers))
+    sent = learner.post(
+        f"/es/courses/co-production/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers)
+    )
     assert sent.status_code == 409
     assert "Sus respuestas se guardan para esa cuenta" in sent.text
     assert learner.acknowledge("es", LESSON.slug).status_code == 303
@@ -472,7 +498,7 @@ def test_a_second_tab_with_other_answers_keeps_them_for_the_next_attempt(app, le
     first_tab = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
     second_tab = learner.get(PAGE.format(lang="pt")).get_data(as_text=True)
     wrong, right = wrong_answers(LESSON.quiz), right_answers(LESSON.quiz)
-    url = f"/pt/lessons/{LESSON.slug}/quiz"
+    url = f"/pt/courses/co-production/lessons/{LESSON.slug}/quiz"
     assert learner.post(url, data=quiz_form(first_tab, wrong)).status_code == 303
     sent = learner.post(url, data=quiz_form(second_tab, right))
     assert sent.status_code == 303
@@ -507,13 +533,17 @@ def switcher_buttons(page: str) -> dict[str, str]:
 def test_switching_language_mid_quiz_brings_the_unsent_ticks_along(app, learner):
     page = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
     assert switcher_buttons(page) == {"en": "quiz-form", "pt": "quiz-form"}
-    assert '<form method="post" action="/es/lessons/' in page and 'id="quiz-form"' in page
+    assert (
+        '<form method="post" action="/es/courses/co-production/lessons/' in page
+        and 'id="quiz-form"' in page
+    )
     first_two = right_answers(LESSON.quiz)[:2]
     sent = learner.post(
-        f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(page, first_two, switch_language="pt")
+        f"/es/courses/co-production/lessons/{LESSON.slug}/quiz",
+        data=quiz_form(page, first_two, switch_language="pt"),
     )
     assert sent.status_code == 303
-    assert sent.location == f"/pt/lessons/{LESSON.slug}#quiz"
+    assert sent.location == f"/pt/courses/co-production/lessons/{LESSON.slug}#quiz"
     switched = learner.get(sent.location).get_data(as_text=True)
     assert '<html lang="pt">' in switched
     note = "As suas respostas continuam assinaladas abaixo, prontas a enviar."
@@ -523,7 +553,7 @@ def test_switching_language_mid_quiz_brings_the_unsent_ticks_along(app, learner)
     assert ticked(again) == set(first_two) and note not in again, "on reload too, told once"
 
     answers = right_answers(LESSON.quiz)
-    url = f"/pt/lessons/{LESSON.slug}/quiz"
+    url = f"/pt/courses/co-production/lessons/{LESSON.slug}/quiz"
     assert learner.post(url, data=quiz_form(switched, answers)).status_code == 303
     assert len(attempts(app)) == 1 and attempts(app)[0].language == "pt"
     assert ticked(learner.get(PAGE.format(lang="pt")).text) == set(), "sent, so not kept"
@@ -533,14 +563,19 @@ def test_switching_language_with_everything_unticked_forgets_what_was_kept(app, 
     page = learner.get(PAGE.format(lang="en")).get_data(as_text=True)
     answers = right_answers(LESSON.quiz)[:1]
     learner.post(
-        f"/en/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers, switch_language="es")
+        f"/en/courses/co-production/lessons/{LESSON.slug}/quiz",
+        data=quiz_form(page, answers, switch_language="es"),
     )
     kept = learner.get(PAGE.format(lang="es")).get_data(as_text=True)
     assert ticked(kept) == set(answers)
     sent = learner.post(
-        f"/es/lessons/{LESSON.slug}/quiz", data=quiz_form(kept, [], switch_language="en")
+        f"/es/courses/co-production/lessons/{LESSON.slug}/quiz",
+        data=quiz_form(kept, [], switch_language="en"),
     )
-    assert sent.status_code == 303 and sent.location == f"/en/lessons/{LESSON.slug}#content"
+    assert (
+        sent.status_code == 303
+        and sent.location == f"/en/courses/co-production/lessons/{LESSON.slug}#content"
+    )
     assert ticked(learner.get(sent.location).text) == set()
 
 
@@ -548,7 +583,8 @@ def test_switching_to_a_language_the_course_lacks_is_refused_and_nothing_kept(ap
     page = learner.get(PAGE.format(lang="en")).get_data(as_text=True)
     answers = right_answers(LESSON.quiz)
     sent = learner.post(
-        f"/pt/lessons/{LESSON.slug}/quiz", data=quiz_form(page, answers, switch_language="fr")
+        f"/pt/courses/co-production/lessons/{LESSON.slug}/quiz",
+        data=quiz_form(page, answers, switch_language="fr"),
     )
     assert sent.status_code == 400
     assert "O formulário do questionário foi alterado ou está desatualizado" in sent.text
@@ -559,4 +595,4 @@ def test_the_switcher_is_plain_links_where_no_quiz_form_is_shown(client):
     page = client.get(PAGE.format(lang="en")).get_data(as_text=True)
     assert switcher_buttons(page) == {}
     switcher = page.split('class="language-nav"', 1)[1].split("</nav>", 1)[0]
-    assert f'href="/pt/lessons/{LESSON.slug}"' in switcher
+    assert f'href="/pt/courses/co-production/lessons/{LESSON.slug}"' in switcher

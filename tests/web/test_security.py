@@ -31,7 +31,13 @@ LESSON = "what-is-co-production"
 
 
 def test_every_response_carries_the_security_headers(client):
-    for path in ("/en/", f"/en/lessons/{LESSON}", "/en/nope", "/healthz", "/static/css/aula.css"):
+    for path in (
+        "/en/",
+        f"/en/courses/co-production/lessons/{LESSON}",
+        "/en/nope",
+        "/healthz",
+        "/static/css/aula.css",
+    ):
         response = client.get(path)
         csp = response.headers["Content-Security-Policy"]
         assert "unsafe-inline" not in csp and "http" not in csp, path
@@ -97,16 +103,16 @@ def test_no_page_loads_or_links_anything_from_another_origin_but_the_reading(app
     client.acknowledge("en", LESSON)
     pages = [
         "/en/",
-        f"/en/lessons/{LESSON}",
+        f"/en/courses/co-production/lessons/{LESSON}",
         "/en/privacy",
         "/en/account/data",
         "/en/admin/",
         "/en/admin/users",
         "/en/admin/privacy",
         "/en/author/",
-        "/en/author/translations",
-        "/en/author/quizzes",
-        f"/en/author/lessons/{LESSON}",
+        "/en/author/courses/co-production/translations",
+        "/en/author/courses/co-production/quizzes",
+        f"/en/author/courses/co-production/lessons/{LESSON}",
     ]
     anonymous = app.test_client()
     for page, visitor in [(page, client) for page in pages] + [

@@ -29,9 +29,9 @@ from tests.conftest import (
 from tests.web.conftest import BAD_HOST
 from tests.web.servers import app_environment, free_port, serving
 
-QUIZ_1 = load_course(ROOT / "lessons").published_lessons[0].quiz
+QUIZ_1 = load_course(ROOT / "lessons" / "co-production").published_lessons[0].quiz
 
-LESSON_1 = "/en/lessons/what-is-co-production"
+LESSON_1 = "/en/courses/co-production/lessons/what-is-co-production"
 
 
 @contextmanager
@@ -70,7 +70,7 @@ def test_a_fresh_start_serves_the_course_and_a_restart_keeps_progress_and_sessio
     visitor = Visitor()
     port = free_port()
     with running_server(instance, port) as base:
-        assert "0 of 15 lessons completed" in visitor.get(f"{base}/en/")
+        assert "0 of 15 lessons completed" in visitor.get(f"{base}/en/courses/co-production/")
         visitor.submit(
             f"{base}/en/register",
             f"{base}/en/register",
@@ -88,7 +88,7 @@ def test_a_fresh_start_serves_the_course_and_a_restart_keeps_progress_and_sessio
     assert (instance / "aula.db").exists() and (instance / "secret_key").exists()
 
     with running_server(instance, port) as base:
-        course_page = visitor.get(f"{base}/en/")
+        course_page = visitor.get(f"{base}/en/courses/co-production/")
         assert "1 of 15 lessons completed" in course_page
         assert re.search(r'class="who">Eva<', course_page), "the session did not survive"
 
