@@ -24,12 +24,25 @@ from app.files import create_private_file
 log = logging.getLogger(__name__)
 
 
+# The largest number an id column holds, on SQLite and PostgreSQL alike.
+LARGEST_ROW_ID = 2**63 - 1
+
+
 class RowIdConverter(IntegerConverter):
     """A row's id in a URL (`<id:user_id>`): a number larger than any id column can hold
     matches no page, a 404, instead of reaching the database and failing there."""
 
     def __init__(self, url_map, *args, **kwargs) -> None:
-        super().__init__(url_map, min=1, max=2**63 - 1)
+        super().__init__(url_map, min=1, max=LARGEST_ROW_ID)
+
+
+def row_id(text: str) -> int | None:
+    """A row's id as a form sends it, or None for text that cannot be one (a number
+    larger than any id column can hold would fail in the database, not find nothing)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if 1 <= number <= LARGEST_ROW_ID else None
 
 
 def init_app(app: Flask) -> None:

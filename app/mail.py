@@ -37,6 +37,7 @@ from flask import (
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.content import Course
 from app.extensions import content
 from app.files import create_private_file, make_private_folder
 from app.models import User, utcnow
@@ -290,9 +291,9 @@ def outbox_exists() -> bool:
 
 
 def send_course_mail(language: str, to: str, subject: str, body: str) -> None:
-    """An email that says which course it comes from, in its subject and signature."""
-    course = content.course.text(content.course.title, language)
-    send_mail(to, f"{subject} · {course}", f"{body}\n\n{course}")
+    """An email that says which site it comes from, in its subject and signature."""
+    site = content.catalogue.name(language)
+    send_mail(to, f"{subject} · {site}", f"{body}\n\n{site}")
 
 
 def tell_of_change(user: User, language: str, subject, what_happened) -> None:
@@ -308,3 +309,43 @@ def tell_of_change(user: User, language: str, subject, what_happened) -> None:
             forgot=url_for("account.forgot_password", lang=language, _external=True),
         )
         send_later(send_course_mail, language, user.email, str(subject), body)
+
+
+def send_invitation(
+    course: Course,
+    cohort: str,
+    language: str,
+    to: str,
+    name: str | None,
+    links: tuple[str, str],
+    days: int,
+) -> None:
+    """The invitation to join a cohort of `course`, mailed to an address without an account
+    yet, in `language`, with its link and the privacy notice's; signed with the course's
+    title, which it is about."""
+    link, notice = links
+    title = course.text(course.title, language)
+    with force_locale(language):
+        subject = _("Your invitation to join “%(cohort)s”", cohort=cohort)
+        greeting = _("Hello %(name)s,", name=name) if name else _("Hello,")
+        body = _(
+            "You are invited to take part in the course “%(course)s” in the group "
+            "“%(cohort)s”. To accept, open this link within %(days)d days, and create your "
+            "account with this address (or sign in, if you already have one):\n\n%(link)s"
+            "\n\nIf you do not want to take part, ignore this message: the invitation will "
+            "expire.",
+            course=title,
+            cohort=cohort,
+            days=days,
+            link=link,
+        )
+        # The address came from the course team, not from the person: GDPR Art. 14 has
+        # them told where it came from and how it is used.
+        source = _(
+            "The course team at %(organisation)s gave us your address to invite you. We keep"
+            " it, with your name and language if they gave them, until you accept or the"
+            " invitation lapses. How we use it: %(privacy)s",
+            organisation=course.text(course.organisation, language) or title,
+            privacy=notice,
+        )
+    send_mail(to, f"{subject} · {title}", f"{greeting}\n\n{body}\n\n{source}\n\n{title}")

@@ -120,15 +120,22 @@ class LessonProgress(db.Model):
 
     __tablename__ = "lesson_progress"
     __table_args__ = (
-        sa.UniqueConstraint("user_id", "lesson_slug"),
+        sa.UniqueConstraint("user_id", "course", "lesson_slug"),
         # The dashboard's funnel counts per lesson from this index alone, and its weekly
         # completions read a range of the second.
-        sa.Index("ix_lesson_progress_lesson_slug_completed_at", "lesson_slug", "completed_at"),
+        sa.Index(
+            "ix_lesson_progress_course_lesson_slug_completed_at",
+            "course",
+            "lesson_slug",
+            "completed_at",
+        ),
         sa.Index("ix_lesson_progress_completed_at", "completed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    # The course's slug: each course names its lessons, and two may give one the same name.
+    course: Mapped[str] = mapped_column(sa.String(100))
     lesson_slug: Mapped[str] = mapped_column(sa.String(100))
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -142,13 +149,20 @@ class QuizAttempt(db.Model):
 
     __tablename__ = "quiz_attempts"
     __table_args__ = (
-        sa.UniqueConstraint("user_id", "lesson_slug", "number"),
+        sa.UniqueConstraint("user_id", "course", "lesson_slug", "number"),
         # The dashboard's pass rates group attempts by lesson and learner from this index.
-        sa.Index("ix_quiz_attempts_lesson_slug_user_id_passed", "lesson_slug", "user_id", "passed"),
+        sa.Index(
+            "ix_quiz_attempts_course_lesson_slug_user_id_passed",
+            "course",
+            "lesson_slug",
+            "user_id",
+            "passed",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    course: Mapped[str] = mapped_column(sa.String(100))
     lesson_slug: Mapped[str] = mapped_column(sa.String(100))
     number: Mapped[int]
     language: Mapped[str] = mapped_column(sa.String(8))
@@ -237,10 +251,11 @@ class NoticeAcknowledgment(db.Model):
     """A learner confirmed reading one version of a lesson's personal-data notice."""
 
     __tablename__ = "notice_acknowledgments"
-    __table_args__ = (sa.UniqueConstraint("user_id", "lesson_slug", "notice_version"),)
+    __table_args__ = (sa.UniqueConstraint("user_id", "course", "lesson_slug", "notice_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    course: Mapped[str] = mapped_column(sa.String(100))
     lesson_slug: Mapped[str] = mapped_column(sa.String(100))
     notice_version: Mapped[str] = mapped_column(sa.String(32))
     language: Mapped[str] = mapped_column(sa.String(8))
@@ -252,6 +267,7 @@ class NoticeVersion(db.Model):
 
     __tablename__ = "notice_versions"
 
+    course: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     lesson_slug: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     first_shown_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -338,3 +354,85 @@ class Breach(db.Model):
     not_notified_because: Mapped[str] = mapped_column(sa.Text, default="")
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Enrolment(enum.StrEnum):
+    """Who may join a cohort: anyone signed in, whoever has its invitation, or nobody more."""
+
+    OPEN = "open"
+    INVITATION = "invitation"
+    CLOSED = "closed"
+
+
+class Cohort(db.Model):
+    """One edition of a course, or one group in it, led by its trainers."""
+
+    __tablename__ = "cohorts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course: Mapped[str] = mapped_column(sa.String(100), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    starts_on: Mapped[dt.date | None]
+    ends_on: Mapped[dt.date | None]
+    enrolment: Mapped[Enrolment] = mapped_column(
+        sa.Enum(
+            Enrolment,
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda modes: [mode.value for mode in modes],
+            name="cohort_enrolment",
+        ),
+        default=Enrolment.OPEN,
+    )
+    # The code of the cohort's invitation link, which its trainers share as they like: the
+    # link itself is the invitation, so it is kept as it is given (a new one ends the old).
+    join_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CohortTrainer(db.Model):
+    """A trainer who leads a cohort, and so follows its learners."""
+
+    __tablename__ = "cohort_trainers"
+
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Membership(db.Model):
+    """A learner's place in a course: in one cohort of it at a time, or in none (the course's
+    open, implicit group). Progress is kept by course, so moving keeps it."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("user_id", "course"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    course: Mapped[str] = mapped_column(sa.String(100))
+    cohort_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True
+    )
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(db.Model):
+    """An invitation mailed to an address without an account yet, to join a cohort; kept
+    until it is used or expires. Only a hash of the link's secret is kept."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (sa.UniqueConstraint("cohort_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohorts.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    display_name: Mapped[str | None] = mapped_column(sa.String(100))
+    language: Mapped[str | None] = mapped_column(sa.String(8))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

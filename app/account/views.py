@@ -52,7 +52,7 @@ from app.mail import external_links, send_course_mail, send_later, tell_of_chang
 from app.models import TokenPurpose, User
 from app.notices import note_consent_texts_shown
 from app.security import KEPT_UNTIL
-from app.services import accounts, privacy, sessions, two_step
+from app.services import accounts, enrolment, privacy, sessions, two_step
 from app.services.passwords import MIN_PASSWORD_LENGTH, password_problem
 
 
@@ -117,7 +117,7 @@ def _sign_in(
     # cookie would bring back a session its owner ended from another device.
     login_user(user, remember=False)
     accounts.signed_in(db.session, user, request.remote_addr)
-    next_page = next_page or safe_next() or url_for("learn.course")
+    next_page = next_page or safe_next() or url_for("learn.home")
     if weak_password:
         # Signed in, so not locked out; but nothing else opens until the password is one
         # today's rules accept.
@@ -194,7 +194,7 @@ def _switched_language():
     language = request.form.get("switch_language")
     if language is None:
         return None
-    if language not in content.course.languages:
+    if language not in content.catalogue.languages:
         abort(400)
     try:
         csrf.protect()
@@ -327,7 +327,7 @@ def confirm(token: str):
             and current_user.id == confirmed.id
         ):
             # Opened again (a reload, a second tap) by the learner it signed in.
-            return redirect(safe_next() or url_for("learn.course"), code=303)
+            return redirect(safe_next() or url_for("learn.home"), code=303)
         refuse(410, spent, _spent_confirmation_links())
     if request.method == "GET":
         # Someone signed in, opening another account's link: say whose session it ends.
@@ -336,6 +336,8 @@ def confirm(token: str):
     user = accounts.confirm_email(db.session, token)
     if user is None:
         refuse(410, spent, _spent_confirmation_links())
+    # The address is now known to be the learner's: the cohorts it was invited to are theirs.
+    enrolment.accept_invitations_for(db.session, user)
     response = _sign_in(user)
     # After signing in, which starts a fresh session: a message flashed before would go.
     flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name), "success")
@@ -347,7 +349,7 @@ def confirm(token: str):
 def login():
     """Sign in with email and password."""
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next() or url_for("learn.course"))
+        return redirect(safe_next() or url_for("learn.home"))
     if switched := _switched_language():
         return switched
     form = LoginForm(data=_typed_before())
@@ -491,7 +493,7 @@ def logout():
     if kept_answers and kept_answers.get("account") != current_user_id:
         session[KEPT_ANSWERS] = kept_answers
     flash(_("You have signed out."), "info")
-    return redirect(url_for("learn.course"), code=303)
+    return redirect(url_for("learn.home"), code=303)
 
 
 def _data_page(erasure_form: ErasureForm, status: int = 200):
@@ -590,7 +592,7 @@ def erase():
         "info",
     )
     # A fragment of its own, or the browser would keep the form's #erase.
-    return redirect(url_for("learn.course", _anchor="content"), code=303)
+    return redirect(url_for("learn.home", _anchor="content"), code=303)
 
 
 @bp.route("/<lang:lang>/password/forgot", methods=["GET", "POST"])

@@ -13,7 +13,7 @@ import pytest
 from flask import request
 
 from app.logs import REDACTED, REDACTING
-from app.services import accounts
+from app.services import accounts, cohorts, enrolment
 from config import ROOT
 
 DEPLOY = ROOT / "deploy"
@@ -22,6 +22,8 @@ TOKEN_PATHS = [
     "/en/register/confirm/{}",
     "/en/password/reset/{}",
     "/en/account/email/confirm/{}",
+    "/en/invitations/{}",
+    "/en/join/{}",
 ]
 
 
@@ -51,7 +53,10 @@ def test_a_failing_link_leaves_neither_its_secret_nor_the_address_in_the_log(
     def failing(*args, **kwargs):
         raise RuntimeError(f"could not read {request.url} for {request.remote_addr}")
 
+    # What each link's page asks first, with the secret.
     monkeypatch.setattr(accounts, "usable_link_owner", failing)
+    monkeypatch.setattr(enrolment, "invitation", failing)
+    monkeypatch.setattr(cohorts, "by_join_code", failing)
     caplog.set_level(logging.INFO)
     client = app.test_client()
     answer = client.get(
@@ -220,5 +225,9 @@ def test_nginx_leaves_out_the_secret_of_every_emailed_link(app):
     for path in token_paths(app):
         logged = mapped(entries, path, "$uri")
         assert SECRET not in logged and logged == path.replace(SECRET, REDACTED), path
-    for path in ("/en/lessons/first", "/en/password/reset", "/en/account/email"):
+    for path in (
+        "/en/courses/co-production/lessons/first",
+        "/en/password/reset",
+        "/en/account/email",
+    ):
         assert mapped(entries, path, "$uri") == path
