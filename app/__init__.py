@@ -73,7 +73,17 @@ def create_app(
                 "only ever runs as one process)"
             )
 
-    from app import database, errors, i18n, kept_pages, logs, security, templating, terminal
+    from app import (
+        courses,
+        database,
+        errors,
+        i18n,
+        kept_pages,
+        logs,
+        security,
+        templating,
+        terminal,
+    )
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.author import bp as author_bp
@@ -112,6 +122,7 @@ def create_app(
         default_translation_directories=app.config["TRANSLATIONS_DIR"],
     )
     i18n.init_app(app)
+    courses.init_app(app)
     errors.init_app(app)
     # Inside the proxy fix that security sets up, so it sees the client's scheme and path.
     kept_pages.init_app(app)

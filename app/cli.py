@@ -15,8 +15,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.content import check_course, load_register
-from app.content.loader import course_default_language
+from app.content import check_catalogue, check_course, load_register
+from app.content.loader import course_default_language, course_folder, declared_courses
 from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem
 from app.extensions import content, db
 from app.models import Role
@@ -268,6 +268,12 @@ def privacy_erase_again(listing, yes: bool) -> None:
 @click.option("--format", "output", type=click.Choice(["csv", "xlsx", "json"]), default="csv")
 @click.option("--output", "target", type=click.Path(dir_okay=False), help=_("Default: stdout."))
 @click.option("--summary", is_flag=True, help=_("One row per learner instead of per lesson."))
+@click.option("--course", metavar="SLUG", help=_("The learners of this course only."))
+@click.option(
+    "--cohort",
+    metavar="NUMBER",
+    help=_("The members of this cohort only; 'none' for a course's members in no cohort."),
+)
 @click.option("--language")
 @click.option("--role", type=ROLE_CHOICE)
 @click.option("--registered-from", help=_("YYYY-MM-DD"))
@@ -277,16 +283,17 @@ def privacy_erase_again(listing, yes: bool) -> None:
 def reports_export(output, target, summary, pseudonymise, bom, **filter_options) -> None:
     args = {name: value for name, value in filter_options.items() if value}
     try:
-        filters = reports.ReportFilters.parse(args, content.course.languages)
+        filters = reports.read_filters(db.session, args, content.catalogue)
     except reports.InvalidFilter as invalid:
         option = "--" + invalid.field.replace("_", "-")
         raise click.UsageError(_("not a valid value for %(option)s", option=option)) from None
+    course = reports.course_of(filters, content.catalogue)
     export = reports.ReportExport(
         "summary" if summary else "progress", output, filters, pseudonymise, bom
     )
-    rows = export.rows(db.session, content.course)
+    rows = export.rows(db.session, course)
     if target and sys.stderr.isatty():
-        per_learner = 1 if summary else max(len(content.course.published_lessons), 1)
+        per_learner = 1 if summary else max(len(course.published_lessons), 1)
         total = reports.learner_count(db.session, filters) * per_learner
         rows = _with_progress_bar(rows, total)
     with click.open_file(target or "-", "wb") as file:
@@ -319,6 +326,23 @@ def lessons() -> None:
     pass
 
 
+def _course_folder(lessons_dir: Path, slug: str) -> Path:
+    """The folder of the course --course names; a slug no course has is told with those
+    there are, as a mistyped one usually is."""
+    found = course_folder(lessons_dir, slug)
+    if found is None:
+        courses = declared_courses(lessons_dir)
+        raise CommandError.saying(
+            _(
+                "%(folder)s has no course '%(slug)s' (its courses: %(slugs)s)",
+                folder=lessons_dir,
+                slug=slug,
+                slugs=", ".join(declared for declared, _folder in courses),
+            )
+        )
+    return found
+
+
 def _lessons_dir(directory: str | None) -> Path:
     """The lessons folder to read; a file given for it is told in the terminal's language
     (click's own check would say it with click's words, not the trainer's)."""
@@ -339,11 +363,17 @@ def _lessons_dir(directory: str | None) -> Path:
     ),
 )
 @click.argument("directory", required=False)
+@click.option("--course", "course", metavar="SLUG", help=_("Check this course only."))
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
 @click.option("--strict", is_flag=True, help=_("Treat warnings as errors."))
-def lessons_check(directory: str | None, output: str, strict: bool) -> None:
+def lessons_check(directory: str | None, course: str | None, output: str, strict: bool) -> None:
     folder = _lessons_dir(directory)
-    _course, problems = check_course(folder, load_register(Config.DATA_REGISTER))
+    # The lessons the server reads are checked as it reads them: with its default course.
+    default = Config.DEFAULT_COURSE if directory is None else None
+    if course is not None:
+        folder, default = _course_folder(folder, course), None
+    register = load_register(Config.DATA_REGISTER)
+    _catalogue, problems = check_catalogue(folder, register, default)
     if strict:
         problems = [replace(problem, level=Level.ERROR) for problem in problems]
     errors = sum(1 for problem in problems if problem.level is Level.ERROR)
@@ -369,10 +399,14 @@ def lessons_check(directory: str | None, output: str, strict: bool) -> None:
     ),
 )
 @click.argument("directory", required=False)
+@click.option("--course", "course_slug", metavar="SLUG", help=_("This course only."))
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text")
-def lessons_status(directory: str | None, output: str) -> None:
-    course, problems = check_course(_lessons_dir(directory), load_register(Config.DATA_REGISTER))
-    if course is None:
+def lessons_status(directory: str | None, course_slug: str | None, output: str) -> None:
+    folder = _lessons_dir(directory)
+    if course_slug is not None:
+        folder = _course_folder(folder, course_slug)
+    catalogue, problems = check_catalogue(folder, load_register(Config.DATA_REGISTER))
+    if catalogue is None:
         if output == "json":
             # Whoever reads the JSON gets JSON, errors included.
             click.echo(
@@ -381,25 +415,46 @@ def lessons_status(directory: str | None, output: str) -> None:
         else:
             click.echo(described(problems), err=True)
         sys.exit(1)
-    matrix = authoring.translation_matrix(course)
+    courses = []
+    for course in catalogue.courses:
+        matrix = authoring.translation_matrix(course)
+        courses.append((course, matrix))
+    languages = catalogue.languages
     report = {
-        "lessons": [
-            {
-                "number": lesson.number,
-                "slug": lesson.slug,
-                "languages": {
-                    language: {"state": state.value} for language, state in states.items()
-                },
-            }
-            for lesson, states in matrix
+        "courses": [
+            {"slug": course.slug, "lessons": _status_of_lessons(matrix)}
+            for course, matrix in courses
         ],
-        "interface": authoring.catalogue_completeness(
-            Path(Config.TRANSLATIONS_DIR), course.languages
-        ),
+        "interface": authoring.catalogue_completeness(Path(Config.TRANSLATIONS_DIR), languages),
     }
+    if len(courses) == 1:
+        # As a single course's report always was.
+        report["lessons"] = report["courses"][0]["lessons"]
     if output == "json":
         click.echo(json.dumps(report, indent=2))
         return
+    for course, matrix in courses:
+        if len(courses) > 1:
+            click.echo(f"[{course.slug}]")
+        _echo_status(matrix)
+    completeness = "  ".join(
+        f"{language}: {percent}%" for language, percent in report["interface"].items()
+    )
+    click.echo(_("interface: %(completeness)s", completeness=completeness))
+
+
+def _status_of_lessons(matrix) -> list[dict]:
+    return [
+        {
+            "number": lesson.number,
+            "slug": lesson.slug,
+            "languages": {language: {"state": state.value} for language, state in states.items()},
+        }
+        for lesson, states in matrix
+    ]
+
+
+def _echo_status(matrix) -> None:
     for lesson, states in matrix:
         cells = "  ".join(
             f"{language}: {_(authoring.STATE_WORDS[state])}" for language, state in states.items()
@@ -418,10 +473,6 @@ def lessons_status(directory: str | None, output: str) -> None:
                         source=source,
                     )
                 )
-    completeness = "  ".join(
-        f"{language}: {percent}%" for language, percent in report["interface"].items()
-    )
-    click.echo(_("interface: %(completeness)s", completeness=completeness))
 
 
 @lessons.command(

@@ -35,7 +35,7 @@ def page_to_return_to() -> str:
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc == request.host and referrer.path.startswith("/"):
         return f"{referrer.path}?{referrer.query}" if referrer.query else referrer.path
-    return url_for("learn.course")
+    return url_for("learn.home")
 
 
 def mark_authenticated() -> None:

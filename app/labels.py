@@ -93,6 +93,11 @@ COLUMNS = {
     "device": _l("Browser and system"),
     "last_used_at": _l("Last used"),
     "code_hash": _l("Recovery code (hashed)"),
+    "course": _l("Course"),
+    "cohort_id": _l("Cohort number"),
+    "cohort_name": _l("Cohort"),
+    "joined_at": _l("Taking part since"),
+    "invited_by": _l("Invited by (account number)"),
 }
 
 TABLES = {
@@ -107,6 +112,9 @@ TABLES = {
     "audit_log": _l("What the course team did"),
     "user_sessions": _l("Where you are signed in"),
     "recovery_codes": _l("Recovery codes for two-step sign-in"),
+    "memberships": _l("Courses you take part in"),
+    "cohort_trainers": _l("Cohorts you lead"),
+    "invitations": _l("Invitations"),
 }
 
 # A column whose name means something else in one table.
@@ -134,6 +142,13 @@ AUDIT_ACTIONS = {
     "breach updated": _l("Breach record changed"),
     "name corrected": _l("Name corrected"),
     "email corrected": _l("Email address corrected: a link to confirm it sent to the new address"),
+    "cohort created": _l("Cohort created"),
+    "cohort changed": _l("Cohort changed"),
+    "cohort deleted": _l("Cohort deleted, with its memberships and invitations"),
+    "join code replaced": _l("Cohort’s invitation link replaced"),
+    "member moved": _l("Moved to another cohort of the course"),
+    "member removed": _l("Removed from a cohort"),
+    "learners enrolled": _l("Learners enrolled in a cohort from a list"),
 }
 
 # Codes stored in a column, as a learner reads them.
@@ -166,6 +181,8 @@ STORED_CODES = {
 
 # The report filters, as the dashboard's form names them.
 FILTERS = {
+    "course": _l("Course"),
+    "cohort": _l("Cohort"),
     "language": _l("Language"),
     "role": _l("Role"),
     "registered_from": _l("Registered from"),

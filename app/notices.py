@@ -52,9 +52,10 @@ def notice_for(lesson: Lesson) -> Notice:
     """The current notice of a lesson, worked out once per request however many views and
     checks ask for it."""
     notices = g.setdefault("notices", {}) if has_request_context() else {}
-    if lesson.slug not in notices:
-        notices[lesson.slug] = lesson_notice(content.register, lesson, str(controller()))
-    return notices[lesson.slug]
+    key = (lesson.course, lesson.slug)
+    if key not in notices:
+        notices[key] = lesson_notice(content.register, lesson, str(controller()))
+    return notices[key]
 
 
 def _once_per_process(kind: str, key: tuple, note: Callable[[], None]) -> None:
@@ -81,6 +82,6 @@ def note_shown(lesson: Lesson, notice: Notice) -> None:
     """Record when a notice version is first shown, for the record of processing."""
     _once_per_process(
         "noted_notice_versions",
-        (lesson.slug, notice.version),
-        lambda: note_notice_shown(db.session, lesson.slug, notice.version),
+        (lesson.course, lesson.slug, notice.version),
+        lambda: note_notice_shown(db.session, lesson, notice.version),
     )

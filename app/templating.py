@@ -16,7 +16,8 @@ from markupsafe import Markup, escape
 from app.content.markdown import BACK_TO_TEXT, LESSON_PAGE, TABLE_REGION
 from app.content.model import Question
 from app.content.register import LegalBasis
-from app.extensions import content
+from app.database import row_id
+from app.extensions import content, db
 from app.i18n import current_language, switch_language_url
 from app.labels import (
     ANSWER_REVIEWS,
@@ -33,22 +34,34 @@ from app.labels import (
 )
 from app.models import AuditLogEntry, Role
 from app.notices import controller, localised_setting
+from app.services import cohorts
 from app.services.breaches import breach_of
+from app.services.cohorts import cohort_of
 from app.services.privacy import account_of
 
 
+def in_course() -> bool:
+    """Whether the page is one course's (its address names it), or the site has only one."""
+    return g.get("course_slug") is not None or len(content.catalogue.courses) == 1
+
+
 def course_title() -> str:
+    """The page's course title; outside a course, on a site of several, the name of the
+    organisation running the default course, which the site is."""
+    if not in_course():
+        return content.catalogue.name(current_language())
     course = content.course
     return course.text(course.title, current_language())
 
 
 def course_organisation() -> str:
     course = content.course
-    return course.text(course.organisation, current_language())
+    return course.text(course.organisation, current_language()) if in_course() else ""
 
 
 def course_languages() -> tuple[str, ...]:
-    return content.course.languages
+    """The languages the page can be switched to: its course's, or every course's."""
+    return content.course.languages if in_course() else content.catalogue.languages
 
 
 def planned_lessons() -> int:
@@ -97,19 +110,22 @@ def table_label(table: str) -> str:
     return str(TABLES.get(table, table))
 
 
-def lesson_name(slug: str) -> str:
+def lesson_name(slug: str, course: str | None = None) -> str:
     """A lesson as people know it, "1 · What is co-production?", in the page's language;
-    a lesson no longer in the course keeps its slug."""
-    lesson = content.course.published_lesson(slug)
+    a lesson no longer in the course (the page's, or the one named) keeps its slug."""
+    found = content.catalogue.course(course) if course else content.course
+    lesson = found.published_lesson(slug) if found else None
     if lesson is None:
         return slug
     return f"{lesson.number} · {lesson.text_for(current_language()).title}"
 
 
-def data_value(value: Any, column: str = "", table: str = "") -> str:
+def data_value(
+    value: Any, column: str = "", table: str = "", row: Mapping[str, Any] | None = None
+) -> str:
     """A stored value as a learner reads it on their data page: times, roles, languages,
-    lessons and stored codes as the page's language writes them (the JSON download keeps
-    the stored values)."""
+    courses, lessons (of the `row`'s course) and stored codes as the page's language writes
+    them (the JSON download keeps the stored values)."""
     if value is None:
         return ""
     codes = STORED_CODES.get((table, column))
@@ -132,8 +148,11 @@ def data_value(value: Any, column: str = "", table: str = "") -> str:
         return role_label(Role(value))
     if column == "language":
         return language_name(value)
+    if column == "course":
+        course = content.catalogue.course(value)
+        return course.text(course.title, current_language()) if course else str(value)
     if column == "lesson_slug":
-        return lesson_name(value)
+        return lesson_name(value, (row or {}).get("course"))
     return str(value)
 
 
@@ -150,6 +169,8 @@ def audit_subject(subject_ref: str) -> str:
         return _("Account #%(number)s", number=account)
     if (breach := breach_of(subject_ref)) is not None:
         return _("Breach #%(number)d", number=breach)
+    if (cohort := cohort_of(subject_ref)) is not None:
+        return _("Cohort #%(number)d", number=cohort)
     return str(REPORTS.get(subject_ref, subject_ref))
 
 
@@ -164,7 +185,7 @@ def audit_action(entry: AuditLogEntry) -> str:
 def _audit_change(details: Mapping[str, Any]) -> str:
     """What an audit log entry's details say was changed, if anything: a lesson, a role."""
     if "lesson" in details:
-        return lesson_name(details["lesson"])
+        return lesson_name(details["lesson"], details.get("course"))
     if "role" in details:
         return role_label(Role(details["role"]))
     return ""
@@ -175,7 +196,21 @@ def _filter_value(name: str, value: str) -> str:
         return language_endonym(value)
     if name == "role":
         return role_label(Role(value))
+    if name == "course":
+        course = content.catalogue.course(value)
+        return course.text(course.title, current_language()) if course else value
+    if name == "cohort":
+        return _cohort_name(value)
     return value
+
+
+def _cohort_name(value: str) -> str:
+    """A cohort filter's value in words: the cohort's name while it exists, else its number."""
+    if value == "none":
+        return _("In no cohort")
+    number = row_id(value)
+    cohort = cohorts.get(db.session, number) if number is not None else None
+    return cohort.name if cohort else f"#{value}"
 
 
 def report_details(details: Mapping[str, Any]) -> str:
@@ -202,14 +237,17 @@ def readable_records(records: Mapping[str, list[dict]]) -> Mapping[str, list[dic
     if "quiz_answers" not in records:
         return records
     lessons_of_attempts = {
-        row["id"]: row["lesson_slug"] for row in records.get("quiz_attempts", [])
+        row["id"]: (row.get("course"), row["lesson_slug"])
+        for row in records.get("quiz_attempts", [])
     }
     answers = [_answer_in_words(row, lessons_of_attempts) for row in records["quiz_answers"]]
     return {**records, "quiz_answers": answers}
 
 
-def _answer_in_words(row: dict, lessons_of_attempts: Mapping[int, str]) -> dict:
-    lesson = content.course.published_lesson(lessons_of_attempts.get(row["attempt_id"], ""))
+def _answer_in_words(row: dict, lessons_of_attempts: Mapping[int, tuple[str, str]]) -> dict:
+    course_slug, slug = lessons_of_attempts.get(row["attempt_id"], (None, ""))
+    course = content.catalogue.course(course_slug) if course_slug else content.course
+    lesson = course.published_lesson(slug) if course else None
     quiz = lesson.text_for(current_language()).quiz if lesson else None
     question = quiz.question(row["question_id"]) if quiz else None
     if question is None:
@@ -262,6 +300,7 @@ def init_app(app: Flask) -> None:
         grading_label=lambda grading: str(GRADINGS[grading]),
         answers_label=lambda review: str(ANSWER_REVIEWS[review]),
         course_title=course_title,
+        in_course=in_course,
         course_organisation=course_organisation,
         course_languages=course_languages,
         planned_lessons=planned_lessons,

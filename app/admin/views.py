@@ -6,7 +6,6 @@ from typing import NoReturn
 
 import sqlalchemy as sa
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -14,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import force_locale
@@ -22,19 +20,21 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app import downloads
 from app.account import tries
 from app.admin import bp
 from app.admin.forms import ErasureRequestForm, ExportRequestForm
+from app.content import Course
 from app.errors import refuse
 from app.extensions import content, db
 from app.guards import recent_authentication, role_required
 from app.i18n import current_language
 from app.labels import AUDIT_ACTIONS, FILTERS, ROLES, SWITCHES
 from app.mail import send_course_mail, send_later, tell_of_change
-from app.models import NoticeVersion, Role, User, utcnow
+from app.models import NoticeVersion, Role, User
 from app.services import accounts, privacy, quizzes, reports, two_step
 from app.services import dashboard as dashboard_figures
-from app.services.reports import EmptyPeriod, InvalidFilter, ReportFilters
+from app.services.reports import ReportFilters
 
 AUDIT_ROWS_SHOWN = 200
 EXPORTS_SHOWN = 20
@@ -46,7 +46,9 @@ def _privacy_page(
     status: int = 200,
 ):
     versions = db.session.scalars(
-        sa.select(NoticeVersion).order_by(NoticeVersion.lesson_slug, NoticeVersion.first_shown_at)
+        sa.select(NoticeVersion).order_by(
+            NoticeVersion.course, NoticeVersion.lesson_slug, NoticeVersion.first_shown_at
+        )
     )
     return render_template(
         "admin/privacy.html",
@@ -143,50 +145,44 @@ def _one_value_each() -> None:
     other."""
     if any(len(request.form.getlist(name)) > 1 for name in request.form):
         _refuse(400, _("This form gives a value more than once."))
-    for name in request.args:
-        if len(request.args.getlist(name)) <= 1:
-            continue
-        if name in FILTERS:
-            _refuse(400, _("This filter is given more than once: %(field)s.", field=FILTERS[name]))
-        if name in SWITCHES:
-            _refuse(400, _("This option is not valid: %(option)s.", option=SWITCHES[name]))
-        _refuse(400, _("This form gives a value more than once."))
+    downloads.refuse_repeated(request.args, _refuse)
 
 
 def _filters(*switches: str) -> ReportFilters:
-    """The report filters in the query string; a bad value is a 400 naming the field. So is
-    a name that is neither a filter nor one of `switches`: a misspelt `pseudonymize=1`
-    quietly ignored would send out a report with names."""
-    for name in request.args:
-        if name not in FILTERS and name not in switches:
-            _refuse(400, _("There is no report option called “%(option)s”.", option=name))
-    try:
-        return ReportFilters.parse(request.args, content.course.languages)
-    except EmptyPeriod:
-        _refuse(400, _("The registration period ends before it starts."))
-    except InvalidFilter as invalid:
-        _refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS[invalid.field]))
+    """The report filters in the query string (see `downloads.filters`)."""
+    return downloads.filters(_refuse, switches=switches)
 
 
-def _switch(name: str) -> bool:
-    """An on/off option in the query string: "1" is on, absent or "0" off; anything else
-    is refused rather than quietly read as off (a report meant to be pseudonymised must
-    never come out with names)."""
-    value = request.args.get(name, "0")
-    if value not in {"0", "1"}:
-        _refuse(400, _("This option is not valid: %(option)s.", option=SWITCHES[name]))
-    return value == "1"
+def _course_in_query() -> Course:
+    """The course named by the query's `course`, else the default one; a 404 for a course
+    the site does not have."""
+    slug = request.args.get("course")
+    course = content.catalogue.course(slug) if slug else content.catalogue.default
+    if course is None:
+        _refuse(404, _("There is no such course."))
+    return course
+
+
+def _course_query(course: Course) -> dict[str, str]:
+    """The query naming a course on the learner's pages: none for the default course, whose
+    addresses stay as they were on a site of one course."""
+    return {} if course is content.catalogue.default else {"course": course.slug}
 
 
 @bp.get("/<lang:lang>/admin/")
 @role_required(Role.ADMIN)
 def dashboard():
-    """How learners are doing, where they drop off, in which language."""
+    """How learners are doing, where they drop off, in which language: on the whole site,
+    in one course, or in one of its cohorts."""
     filters = _filters()
+    course = reports.course_of(filters, content.catalogue)
     return render_template(
         "admin/dashboard.html",
         filters=filters,
-        figures=dashboard_figures.figures(db.session, content.course, filters, current_language()),
+        course=course,
+        courses=content.catalogue.courses,
+        cohorts=dashboard_figures.cohorts_by_course(db.session),
+        figures=dashboard_figures.figures(db.session, course, filters, current_language()),
         roles=list(Role),
         exports=privacy.audit_log(db.session, limit=EXPORTS_SHOWN, actions=("report",)),
     )
@@ -195,13 +191,16 @@ def dashboard():
 @bp.get("/<lang:lang>/admin/learners/<id:user_id>")
 @role_required(Role.ADMIN)
 def learner(user_id: int):
-    """One learner's lessons and quiz attempts."""
-    detail = dashboard_figures.learner_detail(db.session, content.course, user_id)
+    """One learner's lessons and quiz attempts in one course (the query's `course`, else
+    the first they take part in), and the cohorts they are in."""
+    chosen = _course_in_query() if request.args.get("course") else None
+    detail = dashboard_figures.learner_detail(db.session, content.catalogue, user_id, chosen)
     if detail is None:
         abort(404)
     return render_template(
         "admin/learner.html",
         detail=detail,
+        course_query=_course_query(detail.course),
         audit=privacy.audit_log(
             db.session,
             limit=AUDIT_ROWS_SHOWN,
@@ -216,22 +215,17 @@ def learner(user_id: int):
 @bp.post("/<lang:lang>/admin/learners/<id:user_id>/lessons/<slug>/another-attempt")
 @role_required(Role.ADMIN)
 def allow_another_attempt(user_id: int, slug: str):
-    """Let a learner who used every attempt at a lesson's quiz try once more; logged."""
+    """Let a learner who used every attempt at a lesson's quiz (of the query's `course`,
+    else the default one) try once more; logged."""
     user = db.session.get(User, user_id) or abort(404)
-    lesson = content.course.published_lesson(slug) or abort(404)
+    course = _course_in_query()
+    lesson = course.published_lesson(slug) or abort(404)
     try:
-        quizzes.allow_another_attempt(db.session, user.id, lesson)
+        quizzes.grant_another_attempt(db.session, current_user.id, user.id, lesson)
     except quizzes.AttemptsLeft:
         _refuse(409, _("This learner can still take this quiz: there is nothing to allow."))
-    privacy.record_audit(
-        db.session,
-        current_user.id,
-        "another attempt",
-        privacy.user_ref(user.id),
-        {"lesson": lesson.slug},
-    )
     flash(_("%(name)s can now take this quiz once more.", name=user.display_name), "success")
-    return redirect(url_for("admin.learner", user_id=user.id), code=303)
+    return redirect(url_for("admin.learner", user_id=user.id, **_course_query(course)), code=303)
 
 
 @bp.get("/admin/reports/<any(progress, summary):kind>.<any(csv, xlsx, json):output>")
@@ -244,58 +238,51 @@ def report(kind: str, output: str):
         kind,
         output,
         _filters(*SWITCHES),
-        pseudonymise=_switch("pseudonymise"),
-        bom=_switch("bom"),
+        pseudonymise=downloads.switch("pseudonymise", _refuse),
+        bom=downloads.switch("bom", _refuse),
     )
-    body = export.chunks(export.rows(db.session, content.course))
-    actor_id = current_user.id
-
-    def send():
-        # Logged however the download ends: rows an admin's browser received before it
-        # stopped reading have left the platform all the same.
-        complete = False
-        try:
-            yield from body
-            complete = True
-        except BaseException:
-            # A failed read leaves the session unusable; the log entry needs it.
-            db.session.rollback()
-            raise
-        finally:
-            export.record(db.session, actor_id, complete=complete)
-
-    stamp = utcnow().strftime("%Y%m%d-%H%M%S")
-    # Named so that a file to share is told apart from one with names at a glance.
-    name = f"{kind}-pseudonymised" if export.pseudonymise else kind
-    return Response(
-        stream_with_context(send()),
-        content_type=reports.MEDIA_TYPES[output],
-        headers={"Content-Disposition": f'attachment; filename="{name}-{stamp}.{output}"'},
-    )
+    return downloads.send(export, current_user.id)
 
 
 USERS_SHOWN = 200
 
 
+# The users list's own search fields, carried back to it after a change.
+USER_SEARCH = ("q", "role", "course", "cohort")
+
+
 @bp.get("/<lang:lang>/admin/users")
 @role_required(Role.ADMIN)
 def users():
-    """Find accounts by email or name, and by role."""
+    """Find accounts by email or name, by role, and among a course's or a cohort's members."""
     query = request.args.get("q", "").strip()
     role = request.args.get("role") or None
     if role is not None and role not in {r.value for r in Role}:
         _refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS["role"]))
+    scope = downloads.checked(
+        {name: request.args[name] for name in ("course", "cohort") if name in request.args},
+        _refuse,
+    )
     found, total = accounts.search_users(
-        db.session, query, Role(role) if role else None, USERS_SHOWN
+        db.session, query, Role(role) if role else None, USERS_SHOWN, scope.learners()
     )
     return render_template(
-        "admin/users.html", users=found, total=total, query=query, role=role, roles=list(Role)
+        "admin/users.html",
+        users=found,
+        total=total,
+        query=query,
+        role=role,
+        roles=list(Role),
+        scope=scope,
+        courses=content.catalogue.courses,
+        cohorts=dashboard_figures.cohorts_by_course(db.session),
+        search={name: request.args[name] for name in USER_SEARCH if request.args.get(name)},
     )
 
 
 def _back_to_users():
     """The users list as the admin left it: only its own search fields are carried back."""
-    search = {name: request.args[name] for name in ("q", "role") if request.args.get(name)}
+    search = {name: request.args[name] for name in USER_SEARCH if request.args.get(name)}
     return redirect(url_for("admin.users", **search), code=303)
 
 

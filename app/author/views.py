@@ -1,17 +1,24 @@
-"""Trainer pages. Trainers and admins only; learners get a 403 on every one."""
+"""Trainer pages. Trainers and admins only; learners get a 403 on every one.
+
+The overview lists every course of the catalogue; a course's own pages (lessons and their
+previews, translations, quiz answers) have the course in their address, which app/courses.py
+reads (and refuses in a language the course is not given in) and fills in for the links."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import abort, current_app, flash, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.author import bp
-from app.content import Lesson
-from app.content.problems import Level, shown_from
+from app.content import Course, Lesson
+from app.content.problems import Level, Problem, shown_from
 from app.extensions import content, db
 from app.guards import role_required
+from app.i18n import current_language
 from app.learn.views import send_lesson_file
 from app.models import Role
 from app.services import authoring, privacy, progress
@@ -21,49 +28,109 @@ STAFF = (Role.TRAINER, Role.ADMIN)
 # The optional purpose under which learners let their answers count in item analysis.
 STATISTICS_PURPOSE = "course-improvement"
 
+# A problem as the page shows it: its level, and its line in the page's language.
+Shown = tuple[Level, str]
 
-def _index(problems=(), status: int = 200):
+
+@dataclass(frozen=True, slots=True)
+class CourseOverview:
+    """One course as the trainers' overview shows it."""
+
+    course: Course
+    # The language its pages are opened in: the page's, unless the course is not given in it.
+    language: str
+    translations: dict[authoring.TranslationState, int]
+    # Lesson names learners have progress under that the course no longer has.
+    orphaned: dict[str, int]
+    problems: list[Shown]
+
+
+@bp.context_processor
+def _catalogue() -> dict[str, object]:
+    # The navigation offers the overview of all courses only where there are several.
+    return {"catalogue": content.catalogue}
+
+
+def _language_for(course: Course) -> str:
+    language = current_language()
+    return language if course.offers(language) else course.default_language
+
+
+def _shown(problems: Sequence[Problem]) -> list[Shown]:
     # Trainers know the lessons folder, not where it lies on the server, and run commands
     # from the repository root, as README does; they read the problems in the language of
     # the page.
     root = Path(current_app.config["LESSONS_DIR"])
-    shown = [(problem.level, problem.relative_to(root, ROOT).described(_)) for problem in problems]
-    return render_template(
+    return [(problem.level, problem.relative_to(root, ROOT).described(_)) for problem in problems]
+
+
+def _found_in(problem: Problem, course: Course) -> bool:
+    return course.directory is not None and Path(problem.path).is_relative_to(course.directory)
+
+
+def _overview(courses: Sequence[Course], problems: Sequence[Problem], status: int):
+    """The trainers' page of `courses`, each with the problems found in its folder; those
+    found elsewhere (a course folder added since, the lessons folder itself) come first."""
+    entries = []
+    left = list(problems)
+    for course in courses:
+        own = [problem for problem in left if _found_in(problem, course)]
+        left = [problem for problem in left if not _found_in(problem, course)]
+        entries.append(
+            CourseOverview(
+                course=course,
+                language=_language_for(course),
+                translations=authoring.translation_summary(course),
+                orphaned=progress.progress_without_lesson(db.session, course),
+                problems=_shown(own),
+            )
+        )
+    page = render_template(
         "author/index.html",
-        course=content.course,
-        problems=shown,
-        orphaned=progress.progress_without_lesson(db.session, content.course),
-    ), status
+        entries=entries,
+        problems=_shown(left),
+        state_words=authoring.STATE_WORDS,
+    )
+    return page, status
 
 
 @bp.get("/<lang:lang>/author/")
 @role_required(*STAFF)
 def index():
-    """Every lesson, drafts included, with a preview in each language."""
-    return _index()
+    """Every course and its lessons, drafts included, with a preview in each language."""
+    return _overview(content.catalogue.courses, (), 200)
+
+
+@bp.get("/<lang:lang>/author/courses/<course>/")
+@role_required(*STAFF)
+def course():
+    """One course's lessons, drafts included, with a preview in each language."""
+    return _overview((content.course,), (), 200)
 
 
 @bp.post("/<lang:lang>/author/reload")
 @role_required(*STAFF)
 def reload():
-    """Re-read the lessons directory; on errors the previous version stays online."""
+    """Re-read every course of the lessons directory; on errors in any, the previous
+    version of all stays online."""
     problems = content.reload(current_app._get_current_object())
-    if any(problem.level is Level.ERROR for problem in problems):
+    failed = any(problem.level is Level.ERROR for problem in problems)
+    if failed:
         flash(_("The lessons have errors: learners still see the previous version."), "error")
-        return _index(problems, 422)
-    flash(_("Lessons reloaded."), "success")
-    return _index(problems)
+    else:
+        flash(_("Lessons reloaded."), "success")
+    return _overview(content.catalogue.courses, problems, 422 if failed else 200)
 
 
 def _any_lesson_or_404(slug: str) -> Lesson:
-    """A lesson, drafts included."""
+    """A lesson of the request's course, drafts included."""
     lesson = next((lesson for lesson in content.course.lessons if lesson.slug == slug), None)
     if lesson is None:
         abort(404)
     return lesson
 
 
-@bp.get("/<lang:lang>/author/lessons/<slug>")
+@bp.get("/<lang:lang>/author/courses/<course>/lessons/<slug>")
 @role_required(*STAFF)
 def preview(slug: str):
     """A lesson as learners will see it, in any of its languages, with the quiz's right
@@ -76,7 +143,7 @@ def preview(slug: str):
     return render_template("author/preview.html", lesson=lesson, text=text, shown=language)
 
 
-@bp.get("/<lang:lang>/author/lessons/<slug>/files/<path:filename>")
+@bp.get("/<lang:lang>/author/courses/<course>/lessons/<slug>/files/<path:filename>")
 @role_required(*STAFF)
 def preview_file(slug: str, filename: str):
     """The pictures of a previewed lesson, drafts included: the preview's relative links
@@ -84,11 +151,12 @@ def preview_file(slug: str, filename: str):
     return send_lesson_file(_any_lesson_or_404(slug), filename)
 
 
-@bp.get("/<lang:lang>/author/translations")
+@bp.get("/<lang:lang>/author/courses/<course>/translations")
 @role_required(*STAFF)
 def translations():
-    """Which lesson is translated, missing, stale, unstamped or draft in each language; how
-    to stamp the unstamped, with their files named from where commands run."""
+    """Which lesson is translated, missing, stale, unstamped or draft in each of the
+    course's languages; how to stamp the unstamped, with their files named from where
+    commands run."""
     course = content.course
     return render_template(
         "author/translations.html",
@@ -102,18 +170,16 @@ def translations():
     )
 
 
-@bp.get("/<lang:lang>/author/quizzes")
+@bp.get("/<lang:lang>/author/courses/<course>/quizzes")
 @role_required(*STAFF)
 def quizzes():
-    """How learners who agreed to it answer each question: counts only, no names, and none
-    about fewer learners than QUIZ_STATISTICS_MIN_LEARNERS."""
+    """How learners who agreed to it answer each question of the course's quizzes: counts
+    only, no names, and none about fewer learners than QUIZ_STATISTICS_MIN_LEARNERS."""
     consenting = privacy.consenting_user_ids(STATISTICS_PURPOSE)
     minimum = current_app.config["QUIZ_STATISTICS_MIN_LEARNERS"]
-    analyses = [
-        (lesson, authoring.item_analysis(db.session, lesson, consenting, minimum))
-        for lesson in content.course.lessons
-        if lesson.quiz is not None
-    ]
+    quizzed = [lesson for lesson in content.course.lessons if lesson.quiz is not None]
+    found = authoring.item_analyses(db.session, quizzed, consenting, minimum)
+    analyses = [(lesson, found[lesson.slug]) for lesson in quizzed]
     return render_template(
         "author/quizzes.html",
         course=content.course,
@@ -122,3 +188,23 @@ def quizzes():
         too_easy=authoring.TOO_EASY,
         too_hard=authoring.TOO_HARD,
     )
+
+
+@bp.get("/<lang:lang>/author/lessons/<slug>")
+@bp.get("/<lang:lang>/author/lessons/<slug>/files/<path:filename>")
+@bp.get("/<lang:lang>/author/<any(translations, quizzes):page>")
+@role_required(*STAFF)
+def moved(slug: str | None = None, filename: str | None = None, page: str | None = None):
+    """Trainer addresses from before a site held several courses: the same page of the
+    default course, for good (in its default language if it is not given in the page's)."""
+    course = content.catalogue.default
+    where = {"course": course.slug, "lang": _language_for(course)}
+    if filename is not None:
+        target = url_for("author.preview_file", slug=slug, filename=filename, **where)
+    elif slug is not None:
+        target = url_for("author.preview", slug=slug, **where)
+    else:
+        target = url_for(f"author.{page}", **where)
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, 301)

@@ -475,17 +475,21 @@ def set_active(session: Session, user: User, active: bool) -> None:
 
 
 def search_users(
-    session: Session, text: str, role: Role | None, limit: int
+    session: Session, text: str, role: Role | None, limit: int, within: sa.Select | None = None
 ) -> tuple[list[User], int]:
-    """Accounts whose email or name contains `text`, optionally of one role: the first
-    `limit` by email, and how many match in all."""
-    condition = sa.true()
+    """Accounts whose email or name contains `text`, optionally of one role, and among the
+    ids `within` selects (a course's or a cohort's members) if given: the first `limit` by
+    email, and how many match in all."""
+    condition = sa.true() if within is None else User.id.in_(within)
     # As typed on some keyboards, "ñ" is an n and a combining tilde: compose it as stored.
     text = unicodedata.normalize("NFC", text)
     if text:
-        condition = sa.or_(
-            unicode_lower(User.email).contains(text.lower(), autoescape=True),
-            unicode_lower(User.display_name).contains(text.lower(), autoescape=True),
+        condition = sa.and_(
+            condition,
+            sa.or_(
+                unicode_lower(User.email).contains(text.lower(), autoescape=True),
+                unicode_lower(User.display_name).contains(text.lower(), autoescape=True),
+            ),
         )
     if role is not None:
         condition = sa.and_(condition, User.role == role)

@@ -4,8 +4,10 @@ completeness and how learners answer each quiz question. Pure reading, no change
 from __future__ import annotations
 
 import enum
+import json
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from app.content import ContentError, Course, Lesson
 from app.content.loader import read_source_hash, read_text, report_missing_front_matter
 from app.content.markdown import parse_document
 from app.content.problems import N_, Problems
+from app.database import read_at_once
 from app.models import QuizAnswer, QuizAttempt
 
 TRANSLATED_FROM = re.compile(r"translated_from[ \t]*:")
@@ -60,6 +63,15 @@ def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, Translati
                 states[language] = TranslationState.PRESENT
         rows.append((lesson, states))
     return rows
+
+
+def translation_summary(course: Course) -> dict[TranslationState, int]:
+    """How many of the course's lesson texts are in each state, the states none is in left
+    out: the trainers' overview of every course says it in a line."""
+    counted = Counter(
+        state for _lesson, states in translation_matrix(course) for state in states.values()
+    )
+    return {state: counted[state] for state in TranslationState if counted[state]}
 
 
 def catalogue_completeness(translations_dir: Path, languages: tuple[str, ...]) -> dict[str, int]:
@@ -149,48 +161,114 @@ class ItemAnalysis:
 
 
 def item_analysis(
-    session: Session, lesson: Lesson, consenting_user_ids: sa.Select, min_learners: int
+    session: Session,
+    lesson: Lesson,
+    consenting_user_ids: sa.Select,
+    min_learners: int,
+    *,
+    learners: sa.Select | None = None,
 ) -> ItemAnalysis:
-    """Per question, per language: attempts, share right, share choosing each option.
-    Counts only, and only over the attempts of learners who agreed to have their answers
-    used for course statistics.
+    """The item analysis of one lesson's quiz (see `item_analyses`)."""
+    analyses = item_analyses(
+        session, [lesson], consenting_user_ids, min_learners, learners=learners
+    )
+    return analyses[lesson.slug]
+
+
+def item_analyses(
+    session: Session,
+    lessons: Sequence[Lesson],
+    consenting_user_ids: sa.Select,
+    min_learners: int,
+    *,
+    learners: sa.Select | None = None,
+) -> dict[str, ItemAnalysis]:
+    """For each of the lessons (of one course), by slug: per question, per language,
+    attempts, share right, share choosing each option. Counts only, and only over the
+    attempts at the lesson's quiz (in its own course) of learners who agreed to have their
+    answers used for course statistics; of those in `learners` only (the ids of a cohort's
+    members, say), if given.
 
     A figure about a handful of learners tells a trainer who knows them what each one
     answered, so none is about fewer than `min_learners` different learners: a quiz with
     fewer shows no figures at all; a question with fewer (one added since most answered)
     shows none either; and a question's rows by language are shown only if every
     language's is about enough learners, since its total less the others would give away
-    the one left out."""
+    the one left out.
+
+    The database counts, in four queries for all the lessons at once, run at the same
+    time: a course with many learners has far too many answers to read."""
     min_learners = max(min_learners, 1)
-    rows = session.execute(
+    if not lessons:
+        return {}
+    answers = (
         sa.select(
             QuizAttempt.user_id,
+            QuizAttempt.lesson_slug,
             QuizAttempt.language,
             QuizAnswer.question_id,
-            QuizAnswer.selected,
+            # As text: PostgreSQL cannot group JSON values, and they are read back anyway.
+            sa.cast(QuizAnswer.selected, sa.Text).label("selected"),
             QuizAnswer.is_correct,
         )
         .join(QuizAnswer, QuizAnswer.attempt_id == QuizAttempt.id)
-        .where(QuizAttempt.lesson_slug == lesson.slug, QuizAttempt.user_id.in_(consenting_user_ids))
-    ).all()
-    learners = {row.user_id for row in rows}
-    if len(learners) < min_learners:
-        return ItemAnalysis(answered=bool(learners))
-    stats: dict[str, dict[str, QuestionStats]] = {}
-    counted: dict[tuple[str, str], set[int]] = {}
-    for user_id, language, question_id, selected, is_correct in rows:
-        for key in ("all", language):
-            entry = stats.setdefault(question_id, {}).setdefault(key, QuestionStats())
-            entry.answered += 1
-            entry.correct += int(is_correct)
-            entry.chosen.update(selected)
-            counted.setdefault((question_id, key), set()).add(user_id)
-    analysis = ItemAnalysis(answered=True, shown=True)
-    for question_id, by_language in stats.items():
-        if len(counted[question_id, "all"]) < min_learners:
-            analysis.withheld.add(question_id)
-        elif all(len(counted[question_id, key]) >= min_learners for key in by_language):
-            analysis.questions[question_id] = by_language
-        else:
-            analysis.questions[question_id] = {"all": by_language["all"]}
-    return analysis
+        .where(
+            QuizAttempt.course == lessons[0].course,
+            QuizAttempt.lesson_slug.in_([lesson.slug for lesson in lessons]),
+            QuizAttempt.user_id.in_(consenting_user_ids),
+        )
+    )
+    if learners is not None:
+        answers = answers.where(QuizAttempt.user_id.in_(learners))
+    answers = answers.subquery("answers")
+    lesson, question, language = answers.c.lesson_slug, answers.c.question_id, answers.c.language
+    people = sa.func.count(sa.distinct(answers.c.user_id))
+    per_lesson, per_language, per_question, choices = read_at_once(
+        session,
+        sa.select(lesson, people).group_by(lesson),
+        sa.select(
+            lesson,
+            question,
+            language,
+            sa.func.count(),
+            sa.func.count().filter(answers.c.is_correct),
+            people,
+        ).group_by(lesson, question, language),
+        sa.select(lesson, question, people).group_by(lesson, question),
+        sa.select(lesson, question, language, answers.c.selected, sa.func.count()).group_by(
+            lesson, question, language, answers.c.selected
+        ),
+    )
+    counted = dict(per_lesson)
+    stats: dict[str, dict[str, dict[str, QuestionStats]]] = {}
+    learners_of: dict[tuple[str, str, str], int] = {}
+    for slug, question_id, code, answered, correct, who in per_language:
+        stats.setdefault(slug, {}).setdefault(question_id, {})[code] = QuestionStats(
+            answered, correct
+        )
+        learners_of[slug, question_id, code] = who
+    for slug, question_id, who in per_question:
+        entries = stats[slug][question_id].values()
+        stats[slug][question_id]["all"] = QuestionStats(
+            sum(entry.answered for entry in entries), sum(entry.correct for entry in entries)
+        )
+        learners_of[slug, question_id, "all"] = who
+    for slug, question_id, code, selected, times in choices:
+        for option_id in json.loads(selected):
+            stats[slug][question_id][code].chosen[option_id] += times
+            stats[slug][question_id]["all"].chosen[option_id] += times
+    analyses = {}
+    for each in lessons:
+        who = counted.get(each.slug, 0)
+        if who < min_learners:
+            analyses[each.slug] = ItemAnalysis(answered=bool(who))
+            continue
+        analysis = analyses[each.slug] = ItemAnalysis(answered=True, shown=True)
+        for question_id, entries in stats[each.slug].items():
+            if learners_of[each.slug, question_id, "all"] < min_learners:
+                analysis.withheld.add(question_id)
+            elif all(learners_of[each.slug, question_id, key] >= min_learners for key in entries):
+                analysis.questions[question_id] = entries
+            else:
+                analysis.questions[question_id] = {"all": entries["all"]}
+    return analyses

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.content import Lesson
 from app.content.model import AnswerReview, Grading, Question, QuestionKind, Quiz
 from app.models import LessonProgress, QuizAnswer, QuizAttempt, utcnow
+from app.services.privacy import record_audit, user_ref
 from app.services.progress import attempts_allowed, mark_complete, note_start
 
 FIELD_PREFIX = "q-"
@@ -117,7 +118,11 @@ def attempts_of(session: Session, user_id: int, lesson: Lesson) -> list[QuizAtte
     return list(
         session.scalars(
             sa.select(QuizAttempt)
-            .where(QuizAttempt.user_id == user_id, QuizAttempt.lesson_slug == lesson.slug)
+            .where(
+                QuizAttempt.user_id == user_id,
+                QuizAttempt.course == lesson.course,
+                QuizAttempt.lesson_slug == lesson.slug,
+            )
             .options(selectinload(QuizAttempt.answers))
             .order_by(QuizAttempt.number)
         )
@@ -183,7 +188,9 @@ class QuizStatus:
 def _progress_row(session: Session, user_id: int, lesson: Lesson) -> LessonProgress | None:
     return session.scalar(
         sa.select(LessonProgress).where(
-            LessonProgress.user_id == user_id, LessonProgress.lesson_slug == lesson.slug
+            LessonProgress.user_id == user_id,
+            LessonProgress.course == lesson.course,
+            LessonProgress.lesson_slug == lesson.slug,
         )
     )
 
@@ -217,6 +224,7 @@ def _attempt_number(session: Session, user_id: int, lesson: Lesson, number: int)
     return session.scalar(
         sa.select(QuizAttempt).where(
             QuizAttempt.user_id == user_id,
+            QuizAttempt.course == lesson.course,
             QuizAttempt.lesson_slug == lesson.slug,
             QuizAttempt.number == number,
         )
@@ -241,7 +249,11 @@ def submit_attempt(
     used = session.scalar(
         sa.select(sa.func.count())
         .select_from(QuizAttempt)
-        .where(QuizAttempt.user_id == user_id, QuizAttempt.lesson_slug == lesson.slug)
+        .where(
+            QuizAttempt.user_id == user_id,
+            QuizAttempt.course == lesson.course,
+            QuizAttempt.lesson_slug == lesson.slug,
+        )
     )
     if 1 <= number <= used:
         existing = _attempt_number(session, user_id, lesson, number)
@@ -255,6 +267,7 @@ def submit_attempt(
     result = grade(quiz, answers)
     attempt = QuizAttempt(
         user_id=user_id,
+        course=lesson.course,
         lesson_slug=lesson.slug,
         number=number,
         language=language,
@@ -295,12 +308,13 @@ def allow_another_attempt(session: Session, user_id: int, lesson: Lesson) -> Non
         raise AttemptsLeft
     # The extra attempts are kept with the lesson's progress, which a learner who answered
     # without ever opening the page has not got: they started it with their first attempt.
-    note_start(session, user_id, lesson.slug, status.attempts[0].submitted_at)
+    note_start(session, user_id, lesson, status.attempts[0].submitted_at)
     # Only a statement that still finds the number this request read raises it.
     result = session.execute(
         sa.update(LessonProgress)
         .where(
             LessonProgress.user_id == user_id,
+            LessonProgress.course == lesson.course,
             LessonProgress.lesson_slug == lesson.slug,
             LessonProgress.extra_attempts == status.allowed - lesson.quiz.settings.attempts,
         )
@@ -309,3 +323,17 @@ def allow_another_attempt(session: Session, user_id: int, lesson: Lesson) -> Non
     if result.rowcount != 1:
         session.rollback()
         raise AttemptsLeft
+
+
+def grant_another_attempt(session: Session, actor_id: int, user_id: int, lesson: Lesson) -> None:
+    """A member of the course team allows the learner one more attempt at the lesson's
+    quiz, audit-logged with the lesson and its course, and commits. Raises AttemptsLeft as
+    `allow_another_attempt` does."""
+    allow_another_attempt(session, user_id, lesson)
+    record_audit(
+        session,
+        actor_id,
+        "another attempt",
+        user_ref(user_id),
+        {"lesson": lesson.slug, "course": lesson.course},
+    )

@@ -14,15 +14,15 @@ import json
 import queue
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.content import Course
+from app.content import Catalogue, Course
 from app.database import utc_text
-from app.models import LessonProgress, QuizAttempt, Role, User
+from app.models import Cohort, LessonProgress, Membership, QuizAttempt, Role, User
 from app.services.privacy import record_audit
 from app.services.xlsx import DAY_LENGTH, SHEET_ROWS, write_workbook
 
@@ -33,6 +33,7 @@ PROGRESS_COLUMNS = (
     "email",
     "display_name",
     "language",
+    "cohort",
     "lesson_number",
     "lesson_slug",
     "started_at",
@@ -45,6 +46,7 @@ SUMMARY_COLUMNS = (
     "email",
     "display_name",
     "language",
+    "cohort",
     "registered_at",
     "lessons_completed",
     "last_activity",
@@ -52,7 +54,7 @@ SUMMARY_COLUMNS = (
 # The first columns of both reports, which pseudonymised reports replace with one pseudonym.
 IDENTITY = ("learner_id", "email", "display_name")
 # Free text people typed, which could start like a spreadsheet formula.
-TYPED_BY_PEOPLE = frozenset({"email", "display_name"})
+TYPED_BY_PEOPLE = frozenset({"email", "display_name", "cohort"})
 TIME_COLUMNS = frozenset({"started_at", "completed_at", "registered_at", "last_activity"})
 # Spreadsheets run a cell that starts with one of these as a formula. Text that starts with
 # an apostrophe gets one more too, so that removing one leading apostrophe from any text
@@ -72,8 +74,31 @@ class EmptyPeriod(InvalidFilter):
     """The registration period ends before it starts."""
 
 
+class UnknownCourse(InvalidFilter):
+    """The course named is not one of the site's."""
+
+
+class UnknownCohort(InvalidFilter):
+    """No cohort has this number, or not in the course named."""
+
+
+class CohortWithoutCourse(InvalidFilter):
+    """The learners in none of a course's cohorts were asked for, without naming the course."""
+
+
+# The cohort filter's value for the learners of a course who are in none of its cohorts
+# (the course's implicit, open group).
+NO_COHORT = "none"
+# Larger than any cohort's number can be (the column is a 32-bit integer on PostgreSQL).
+LARGEST_COHORT = 2**31 - 1
+
+
 @dataclass(frozen=True, slots=True)
 class ReportFilters:
+    # The course whose learners the report is about (`learners_of`); None: every account.
+    course: str | None = None
+    # One of that course's cohorts, or NO_COHORT for its members in none of them.
+    cohort: int | str | None = None
     language: str | None = None
     role: Role | None = None
     registered_from: dt.date | None = None
@@ -83,8 +108,17 @@ class ReportFilters:
     without_objectors: bool = False
 
     @classmethod
-    def parse(cls, args: Mapping[str, str], languages: tuple[str, ...]) -> ReportFilters:
-        """Filters from query parameters (or CLI options); raises InvalidFilter."""
+    def parse(
+        cls, args: Mapping[str, str], languages: tuple[str, ...], courses: Collection[str] = ()
+    ) -> ReportFilters:
+        """Filters from query parameters (or CLI options); raises InvalidFilter. Whether a
+        cohort exists is for `read_filters` to find out, which has the database."""
+        course = args.get("course") or None
+        if course is not None and course not in courses:
+            raise UnknownCourse("course")
+        cohort = _cohort(args.get("cohort") or None)
+        if cohort == NO_COHORT and course is None:
+            raise CohortWithoutCourse("cohort")
         language = args.get("language") or None
         if language is not None and language not in languages:
             raise InvalidFilter("language")
@@ -103,17 +137,26 @@ class ReportFilters:
         start, end = dates["registered_from"], dates["registered_to"]
         if start and end and start > end:
             raise EmptyPeriod("registered_to")
-        return cls(language=language, role=role, **dates)
+        return cls(course=course, cohort=cohort, language=language, role=role, **dates)
 
     def as_args(self) -> dict[str, str]:
         """The filters as query parameters, for links that keep them."""
         values = {
+            "course": self.course,
+            "cohort": str(self.cohort) if self.cohort is not None else None,
             "language": self.language,
             "role": self.role.value if self.role else None,
             "registered_from": self.registered_from.isoformat() if self.registered_from else None,
             "registered_to": self.registered_to.isoformat() if self.registered_to else None,
         }
         return {key: value for key, value in values.items() if value}
+
+    def learners(self) -> sa.Select | None:
+        """The ids of the course's (or cohort's) learners, whatever else the filters say;
+        None when they name no course."""
+        if self.course is None:
+            return None
+        return sa.select(User.id).where(learners_of(self.course, self.cohort))
 
     def condition(self) -> sa.ColumnElement[bool]:
         """The WHERE clause selecting the learners these filters keep. A sign-up whose
@@ -124,6 +167,8 @@ class ReportFilters:
             # Restricted by an admin (GDPR Art. 18): kept, but in no report.
             User.restricted_at.is_(None),
         ]
+        if self.course is not None:
+            clauses.append(learners_of(self.course, self.cohort))
         if self.language:
             clauses.append(User.language == self.language)
         if self.role:
@@ -140,15 +185,81 @@ class ReportFilters:
         return sa.and_(*clauses)
 
 
+def _cohort(value: str | None) -> int | str | None:
+    """A cohort filter's value: a cohort's number, or NO_COHORT."""
+    if value is None or value == NO_COHORT:
+        return value
+    if not (value.isascii() and value.isdigit()):
+        raise InvalidFilter("cohort")
+    number = int(value)
+    if not 1 <= number <= LARGEST_COHORT:
+        raise UnknownCohort("cohort")
+    return number
+
+
+def learners_of(course: str, cohort: int | str | None = None) -> sa.ColumnElement[bool]:
+    """Whether an account is one of a course's learners: a member of it, or someone with
+    progress in it (taken out of it since, or in a cohort deleted since: what they did is
+    still the course's); of one of its cohorts, or (NO_COHORT) of none, a member of that."""
+    if cohort is not None:
+        return User.id.in_(members_of(course, cohort))
+    took_part = sa.exists().where(
+        LessonProgress.user_id == User.id, LessonProgress.course == course
+    )
+    return sa.or_(User.id.in_(members_of(course)), took_part)
+
+
+def members_of(course: str, cohort: int | str | None = None) -> sa.Select:
+    """The ids of a course's members: all of them, those of one cohort, or (NO_COHORT)
+    those in none of its cohorts."""
+    members = sa.select(Membership.user_id).where(Membership.course == course)
+    if cohort == NO_COHORT:
+        return members.where(Membership.cohort_id.is_(None))
+    if cohort is not None:
+        return members.where(Membership.cohort_id == cohort)
+    return members
+
+
+def course_of(filters: ReportFilters, catalogue: Catalogue) -> Course:
+    """The course whose lessons a report or figures about these filters show: theirs, or
+    the default one when they name none (`read_filters` has checked the site has it)."""
+    return catalogue.course(filters.course) if filters.course else catalogue.default
+
+
+def read_filters(session: Session, args: Mapping[str, str], catalogue: Catalogue) -> ReportFilters:
+    """Filters from query parameters (or CLI options), checked against the site's courses
+    and cohorts: a cohort named alone brings its course. Raises InvalidFilter."""
+    courses = [course.slug for course in catalogue.courses]
+    filters = ReportFilters.parse(args, catalogue.languages, courses)
+    if not isinstance(filters.cohort, int):
+        return filters
+    course = session.scalar(sa.select(Cohort.course).where(Cohort.id == filters.cohort))
+    if course is None or filters.course not in (None, course):
+        raise UnknownCohort("cohort")
+    if course not in courses:
+        # A cohort of a course taken off the site: nothing of it can be shown.
+        raise UnknownCourse("course")
+    return replace(filters, course=course)
+
+
 def learner_count(session: Session, filters: ReportFilters) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(User).where(filters.condition()))
 
 
-def _learners_after(filters: ReportFilters, last_id: int) -> sa.CTE:
+def _learners_after(filters: ReportFilters, course: str, last_id: int) -> sa.CTE:
     """The next batch of learners after `last_id`, in id order (keyset paging: no OFFSET,
-    and never every learner at once)."""
+    and never every learner at once), with the name of their cohort in `course`."""
     return (
-        sa.select(User.id, User.email, User.display_name, User.language, User.created_at)
+        sa.select(
+            User.id,
+            User.email,
+            User.display_name,
+            User.language,
+            Cohort.name.label("cohort"),
+            User.created_at,
+        )
+        .outerjoin(Membership, (Membership.user_id == User.id) & (Membership.course == course))
+        .outerjoin(Cohort, Cohort.id == Membership.cohort_id)
         .where(filters.condition(), User.id > last_id)
         .order_by(User.id)
         .limit(BATCH)
@@ -157,8 +268,15 @@ def _learners_after(filters: ReportFilters, last_id: int) -> sa.CTE:
 
 
 def _learner_cells(learners: sa.CTE) -> tuple[sa.ColumnElement, ...]:
-    """The columns both reports start with: the learner's id, email, name and language."""
-    return (learners.c.id, learners.c.email, learners.c.display_name, learners.c.language)
+    """The columns both reports start with: the learner's id, email, name, language and
+    cohort."""
+    return (
+        learners.c.id,
+        learners.c.email,
+        learners.c.display_name,
+        learners.c.language,
+        learners.c.cohort,
+    )
 
 
 def _of_batch(column: sa.ColumnElement[int], learners: sa.CTE, last_id: int):
@@ -214,17 +332,17 @@ def _in_batches(make_query: Callable[[int], sa.Select], session: Session) -> Ite
             batches.get_nowait()
 
 
-def _best_score() -> sa.ColumnElement[float]:
+def best_score() -> sa.ColumnElement[float]:
     """The best attempt's score in percent, to one decimal (a float on every database)."""
     percent = 100.0 * QuizAttempt.points / QuizAttempt.max_points
     return sa.cast(sa.func.round(sa.cast(sa.func.max(percent), sa.Numeric), 1), sa.Float)
 
 
 def progress_rows(session: Session, course: Course, filters: ReportFilters) -> Iterator[Sequence]:
-    """One row per learner per published lesson (PROGRESS_COLUMNS), learners in id order,
-    lessons in order, times as ISO 8601 UTC text. The database joins each batch of
-    learners with the lessons, their progress and their best scores: Python only passes
-    the rows on."""
+    """One row per learner per published lesson of `course`, the filters' course where they
+    name one (PROGRESS_COLUMNS): learners in id order, lessons in order, times as ISO 8601
+    UTC text. The database joins each batch of learners with the lessons, their progress
+    and their best scores: Python only passes the rows on."""
     lessons = (
         sa.values(sa.column("number", sa.Integer), sa.column("slug", sa.String), name="lessons")
         .data([(lesson.number, lesson.slug) for lesson in course.published_lessons])
@@ -232,15 +350,18 @@ def progress_rows(session: Session, course: Course, filters: ReportFilters) -> I
     )
 
     def query(last_id: int) -> sa.Select:
-        learners = _learners_after(filters, last_id)
+        learners = _learners_after(filters, course.slug, last_id)
         scores = (
             sa.select(
                 QuizAttempt.user_id,
                 QuizAttempt.lesson_slug,
-                _best_score().label("best"),
+                best_score().label("best"),
                 sa.func.count().label("attempts"),
             )
-            .where(_of_batch(QuizAttempt.user_id, learners, last_id))
+            .where(
+                _of_batch(QuizAttempt.user_id, learners, last_id),
+                QuizAttempt.course == course.slug,
+            )
             .group_by(QuizAttempt.user_id, QuizAttempt.lesson_slug)
             .subquery("scores")
         )
@@ -259,6 +380,7 @@ def progress_rows(session: Session, course: Course, filters: ReportFilters) -> I
             .outerjoin(
                 LessonProgress,
                 (LessonProgress.user_id == learners.c.id)
+                & (LessonProgress.course == course.slug)
                 & (LessonProgress.lesson_slug == lessons.c.slug)
                 & _of_batch(LessonProgress.user_id, learners, last_id),
             )
@@ -273,11 +395,12 @@ def progress_rows(session: Session, course: Course, filters: ReportFilters) -> I
 
 
 def summary_rows(session: Session, course: Course, filters: ReportFilters) -> Iterator[Sequence]:
-    """One row per learner (SUMMARY_COLUMNS): lessons completed and the time of their last
-    recorded activity, times as ISO 8601 UTC text."""
+    """One row per learner (SUMMARY_COLUMNS): lessons of `course` (the filters' course,
+    where they name one) completed and the time of their last recorded activity in it,
+    times as ISO 8601 UTC text."""
 
     def query(last_id: int) -> sa.Select:
-        learners = _learners_after(filters, last_id)
+        learners = _learners_after(filters, course.slug, last_id)
         progress = (
             sa.select(
                 LessonProgress.user_id,
@@ -286,13 +409,19 @@ def summary_rows(session: Session, course: Course, filters: ReportFilters) -> It
                     sa.func.coalesce(LessonProgress.completed_at, LessonProgress.started_at)
                 ).label("latest"),
             )
-            .where(_of_batch(LessonProgress.user_id, learners, last_id))
+            .where(
+                _of_batch(LessonProgress.user_id, learners, last_id),
+                LessonProgress.course == course.slug,
+            )
             .group_by(LessonProgress.user_id)
             .subquery("progress")
         )
         attempts = (
             sa.select(QuizAttempt.user_id, sa.func.max(QuizAttempt.submitted_at).label("latest"))
-            .where(_of_batch(QuizAttempt.user_id, learners, last_id))
+            .where(
+                _of_batch(QuizAttempt.user_id, learners, last_id),
+                QuizAttempt.course == course.slug,
+            )
             .group_by(QuizAttempt.user_id)
             .subquery("attempts")
         )

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from app.extensions import content, db
-from app.models import LessonProgress, QuizAttempt, User
+from app.models import LessonProgress, Membership, QuizAttempt, User
 from app.services import accounts, dashboard
 from app.services.reports import ReportFilters
 
@@ -16,7 +16,13 @@ NOW = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
 
 def complete_at(user_id: int, slug: str, moment: dt.datetime) -> None:
     db.session.add(
-        LessonProgress(user_id=user_id, lesson_slug=slug, started_at=moment, completed_at=moment)
+        LessonProgress(
+            course="co-production",
+            user_id=user_id,
+            lesson_slug=slug,
+            started_at=moment,
+            completed_at=moment,
+        )
     )
 
 
@@ -77,6 +83,7 @@ def test_every_figure_counts_the_filtered_learners_only(app_context):
         for number, passed in enumerate(outcomes, start=1):
             db.session.add(
                 QuizAttempt(
+                    course="co-production",
                     user_id=user.id,
                     lesson_slug=first,
                     number=number,
@@ -122,3 +129,80 @@ def test_a_course_with_no_lesson_published_yet_shows_every_lesson_as_to_come(app
         (None, 0)
     ] * unpublished.planned_lessons
     assert shown.weeks[-1] == (dt.date(2026, 11, 23), 1)
+
+
+def test_figures_counted_by_subtraction_are_those_counted_learner_by_learner(app_context):
+    """Without filters, or with a course alone, the figures count every row less those of
+    the accounts left out; with any other filter, the rows of the learners kept. A filter
+    that keeps everyone (registered since 1900) gives the second way: both must agree, with
+    learners in two courses, one taken out of a course (their progress stays, and is still
+    the course's), one objecting, one restricted and one in no course at all."""
+    catalogue = content.catalogue
+    lab, guide = catalogue.default, catalogue.course("writing-lessons")
+    first, second = (lesson.slug for lesson in lab.published_lessons[:2])
+    guide_first = guide.published_lessons[0].slug
+    people = {}
+    for name in ("both", "lab", "guide", "removed", "objecting", "restricted", "nowhere"):
+        people[name] = learner(f"{name}@example.org", "pt")
+    db.session.flush()
+    for name, courses in (
+        ("both", (lab, guide)),
+        ("lab", (lab,)),
+        ("guide", (guide,)),
+        ("objecting", (lab,)),
+        ("restricted", (lab, guide)),
+    ):
+        for course in courses:
+            db.session.add(Membership(user_id=people[name].id, course=course.slug))
+    for name, course, slug, days in (
+        ("both", lab.slug, first, 3),
+        ("both", lab.slug, second, 2),
+        ("both", guide.slug, guide_first, 1),
+        ("lab", lab.slug, first, 40),
+        ("guide", guide.slug, guide_first, 5),
+        ("removed", lab.slug, first, 6),
+        ("objecting", lab.slug, first, 4),
+        ("restricted", lab.slug, second, 2),
+        ("restricted", guide.slug, guide_first, 2),
+    ):
+        db.session.add(
+            LessonProgress(
+                course=course,
+                user_id=people[name].id,
+                lesson_slug=slug,
+                started_at=NOW - dt.timedelta(days=days + 1),
+                completed_at=NOW - dt.timedelta(days=days),
+            )
+        )
+        db.session.add(
+            QuizAttempt(
+                course=course,
+                user_id=people[name].id,
+                lesson_slug=slug,
+                number=1,
+                language="pt",
+                submitted_at=NOW - dt.timedelta(days=days),
+                points=1,
+                max_points=1,
+                passed=name != "lab",
+            )
+        )
+    people["objecting"].statistics_objection_at = NOW
+    people["restricted"].restricted_at = NOW
+    db.session.commit()
+
+    everyone = {"registered_from": "1900-01-01"}
+    for course, scope in ((lab, {}), (lab, {"course": lab.slug}), (guide, {"course": guide.slug})):
+        parsed = ReportFilters.parse(scope, catalogue.languages, [lab.slug, guide.slug])
+        directly = ReportFilters.parse(
+            {**scope, **everyone}, catalogue.languages, [lab.slug, guide.slug]
+        )
+        subtracted = dashboard.figures(db.session, course, parsed, "en", now=NOW)
+        counted = dashboard.figures(db.session, course, directly, "en", now=NOW)
+        assert subtracted == counted, scope
+    lab_only = dashboard.figures(db.session, lab, ReportFilters(course=lab.slug), "en", now=NOW)
+    # Lesson 1: "both", "lab" and the one taken out of the course; not the objector.
+    assert (lab_only.lessons[0].started, lab_only.lessons[0].quiz_passed) == (3, 2)
+    assert lab_only.headline.registered == 3
+    # Completions in the course: two of "both", one of "lab", one of "removed".
+    assert sum(count for _week, count in lab_only.weeks) == 4

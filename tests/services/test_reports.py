@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import content, db
@@ -92,3 +93,31 @@ def test_the_database_writes_times_as_iso_utc_to_the_second(app_context):
     db.session.commit()
     [row] = reports.summary_rows(db.session, content.course, reports.ReportFilters())
     assert row[SUMMARY_COLUMNS.index("registered_at")] == "2026-07-01T08:30:05Z"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ({"course": "elsewhere"}, reports.UnknownCourse),
+        ({"cohort": "three"}, reports.InvalidFilter),
+        ({"cohort": "-1"}, reports.InvalidFilter),
+        ({"cohort": "0"}, reports.UnknownCohort),
+        ({"cohort": str(2**31)}, reports.UnknownCohort),
+        ({"cohort": "none"}, reports.CohortWithoutCourse),
+    ],
+)
+def test_a_course_or_cohort_filter_is_read_or_refused_before_any_query(args, error):
+    with pytest.raises(error):
+        reports.ReportFilters.parse(args, ("es",), ["co-production"])
+
+
+def test_filters_name_the_course_and_cohort_they_keep_and_give_them_back():
+    filters = reports.ReportFilters.parse(
+        {"course": "co-production", "cohort": "none", "language": "es"},
+        ("es",),
+        ["co-production"],
+    )
+    assert (filters.course, filters.cohort) == ("co-production", reports.NO_COHORT)
+    assert filters.as_args() == {"course": "co-production", "cohort": "none", "language": "es"}
+    numbered = reports.ReportFilters.parse({"cohort": "12"}, ("es",), ["co-production"])
+    assert numbered.cohort == 12 and numbered.as_args() == {"cohort": "12"}

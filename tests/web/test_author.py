@@ -22,15 +22,21 @@ from app.models import Role
 from app.security import CONTENT_SECURITY_POLICY
 from config import ROOT
 from tests.conftest import dispose, make_app, right_answers, sign_in_as, wrong_answers
-from tests.content.conftest import LessonsDir, lesson_file
+from tests.content.conftest import LessonsDir, lesson_file, two_courses
 
 QUIZ = "```quiz\n? capital: Which city?\n(x) lisbon: Lisbon\n( ) porto: Porto\n```\n"
+# The trainers' pages of the default course, as tests with a LessonsDir have it.
+COURSE_PAGES = "/en/author/courses/co-production"
 AUTHOR_PAGES = [
     ("GET", "/en/author/"),
+    ("GET", f"{COURSE_PAGES}/"),
+    ("GET", f"{COURSE_PAGES}/lessons/first"),
+    ("GET", f"{COURSE_PAGES}/translations"),
+    ("GET", f"{COURSE_PAGES}/quizzes"),
+    ("POST", "/en/author/reload"),
+    # The addresses from before a site held several courses.
     ("GET", "/en/author/lessons/first"),
     ("GET", "/en/author/translations"),
-    ("GET", "/en/author/quizzes"),
-    ("POST", "/en/author/reload"),
 ]
 
 
@@ -61,15 +67,15 @@ def test_trainers_and_admins_see_drafts_that_learners_never_see(course, role):
     staff = sign_in_as(course, role, "staff@example.org")
     index = staff.get("/en/author/").get_data(as_text=True)
     assert "Borrador secreto" in index
-    assert "Borrador secreto" in staff.get("/en/author/lessons/draft").get_data(as_text=True)
+    assert "Borrador secreto" in staff.get(f"{COURSE_PAGES}/lessons/draft").get_data(as_text=True)
     learner = sign_in_as(course, None, "learner@example.org")
-    assert learner.get("/es/lessons/draft").status_code == 404
+    assert learner.get("/es/courses/co-production/lessons/draft").status_code == 404
     assert "Borrador secreto" not in learner.get("/es/").get_data(as_text=True)
 
 
 def test_the_preview_marks_the_right_answers_for_trainers_only(course):
     trainer = sign_in_as(course, Role.TRAINER, "trainer@example.org")
-    preview = trainer.get("/en/author/lessons/first?show=pt").get_data(as_text=True)
+    preview = trainer.get(f"{COURSE_PAGES}/lessons/first?show=pt").get_data(as_text=True)
     assert "First pt" in preview
     assert '<li class="correct-answer">' in preview
     settings = re.sub(r"\s+", " ", preview.split('class="quiz-settings"', 1)[1].split("</dl>")[0])
@@ -82,7 +88,9 @@ def test_the_preview_marks_the_right_answers_for_trainers_only(course):
         assert shown in settings, shown
     learner = sign_in_as(course, None, "learner@example.org")
     learner.acknowledge("en", "first")
-    assert "correct-answer" not in learner.get("/en/lessons/first").get_data(as_text=True)
+    assert "correct-answer" not in learner.get("/en/courses/co-production/lessons/first").get_data(
+        as_text=True
+    )
 
 
 def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, tmp_path):
@@ -96,12 +104,16 @@ def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, t
     assert "<code>01-first/en.md:5:1: error: unknown key &#39;autor&#39;" in failed.get_data(
         as_text=True
     ), "located from the lessons folder, not the server's root"
-    assert "First en" in trainer.get("/en/lessons/first").get_data(as_text=True)
+    assert "First en" in trainer.get("/en/courses/co-production/lessons/first").get_data(
+        as_text=True
+    )
 
     (folder / "01-first" / "en.md").write_text(lesson_file("First, revised", body=QUIZ), "utf-8")
     reloaded = trainer.submit("/en/author/", "/en/author/reload")
     assert reloaded.status_code == 200
-    assert "First, revised" in trainer.get("/en/lessons/first").get_data(as_text=True)
+    assert "First, revised" in trainer.get("/en/courses/co-production/lessons/first").get_data(
+        as_text=True
+    )
 
 
 def test_renaming_a_lesson_folder_that_learners_use_is_pointed_out(course_app, tmp_path):
@@ -135,7 +147,9 @@ def test_reload_reports_a_lesson_file_that_cannot_be_read(course_app, tmp_path):
         "<code>01-first/en.md:1:1: error: cannot read this file: it is a link to a file that "
         "does not exist</code>" in failed.get_data(as_text=True)
     )
-    assert "First en" in trainer.get("/en/lessons/first").get_data(as_text=True)
+    assert "First en" in trainer.get("/en/courses/co-production/lessons/first").get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -177,17 +191,24 @@ def test_visitors_pages_are_rendered_once_until_the_lessons_are_reloaded(course_
 
     visitor = app.test_client()
     with template_rendered.connected_to(note, app):
-        first = visitor.get("/en/lessons/first").get_data(as_text=True)
+        first = visitor.get("/en/courses/co-production/lessons/first").get_data(as_text=True)
         assert "First en" in first and rendered == ["learn/lesson.html"]
-        assert visitor.get("/en/lessons/first").get_data(as_text=True) == first
-        assert app.test_client().get("/en/lessons/first").get_data(as_text=True) == first
+        assert (
+            visitor.get("/en/courses/co-production/lessons/first").get_data(as_text=True) == first
+        )
+        assert (
+            app.test_client().get("/en/courses/co-production/lessons/first").get_data(as_text=True)
+            == first
+        )
     assert rendered == ["learn/lesson.html"], "served from memory"
 
     lesson_path = tmp_path / "cached" / "01-first" / "en.md"
     lesson_path.write_text(lesson_file("First, rewritten", body=QUIZ), "utf-8")
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
     trainer.submit("/en/author/", "/en/author/reload")
-    assert "First, rewritten" in visitor.get("/en/lessons/first").get_data(as_text=True)
+    assert "First, rewritten" in visitor.get("/en/courses/co-production/lessons/first").get_data(
+        as_text=True
+    )
 
 
 def test_a_visitor_page_with_a_message_is_never_kept_for_others(course_app):
@@ -206,33 +227,40 @@ def test_a_visitor_without_cookies_gets_the_kept_page_before_flask_does_any_work
     app.before_request(lambda: reached_flask.append(request.full_path))
     visitor = app.test_client(use_cookies=False)
 
-    first = visitor.get("/en/lessons/first")
-    again = visitor.get("/en/lessons/first")
-    assert reached_flask == ["/en/lessons/first?"], "the second visit is served from memory"
+    first = visitor.get("/en/courses/co-production/lessons/first")
+    again = visitor.get("/en/courses/co-production/lessons/first")
+    assert reached_flask == ["/en/courses/co-production/lessons/first?"], (
+        "the second visit is served from memory"
+    )
     assert again.status_code == 200 and again.get_data() == first.get_data()
     assert again.headers == first.headers
     assert again.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
 
     # Over HTTPS the page carries HSTS, so it is kept apart from the plain HTTP one.
-    secure = visitor.get("/en/lessons/first", base_url="https://localhost")
+    secure = visitor.get("/en/courses/co-production/lessons/first", base_url="https://localhost")
     assert "Strict-Transport-Security" in secure.headers
-    assert "Strict-Transport-Security" not in visitor.get("/en/lessons/first").headers
+    assert (
+        "Strict-Transport-Security"
+        not in visitor.get("/en/courses/co-production/lessons/first").headers
+    )
 
     reached_flask.clear()
-    visitor.get("/en/lessons/first?from=mail")
-    visitor.get("/en/lessons/missing")
-    visitor.get("/en/lessons/missing")
+    visitor.get("/en/courses/co-production/lessons/first?from=mail")
+    visitor.get("/en/courses/co-production/lessons/missing")
+    visitor.get("/en/courses/co-production/lessons/missing")
     assert reached_flask == [
-        "/en/lessons/first?from=mail",
-        "/en/lessons/missing?",
-        "/en/lessons/missing?",
+        "/en/courses/co-production/lessons/first?from=mail",
+        "/en/courses/co-production/lessons/missing?",
+        "/en/courses/co-production/lessons/missing?",
     ], "only pages marked the same for every visitor are kept"
 
 
 def test_kept_pages_follow_a_reload_made_by_another_worker(course_app, tmp_path):
     app = course_app(write_course, "workers")
     visitor = app.test_client(use_cookies=False)
-    assert "First, rewritten" not in visitor.get("/en/lessons/first").get_data(as_text=True)
+    assert "First, rewritten" not in visitor.get(
+        "/en/courses/co-production/lessons/first"
+    ).get_data(as_text=True)
 
     lesson_path = tmp_path / "workers" / "01-first" / "en.md"
     lesson_path.write_text(lesson_file("First, rewritten", body=QUIZ), "utf-8")
@@ -241,21 +269,23 @@ def test_kept_pages_follow_a_reload_made_by_another_worker(course_app, tmp_path)
     marker.touch()
     later = time.time() + 5
     os.utime(marker, (later, later))
-    assert "First, rewritten" in visitor.get("/en/lessons/first").get_data(as_text=True)
+    assert "First, rewritten" in visitor.get("/en/courses/co-production/lessons/first").get_data(
+        as_text=True
+    )
 
 
 def test_the_parts_kept_for_signed_in_learners_follow_a_reload(course_app, tmp_path):
     app = course_app(write_course, "kept-parts")
     learner = sign_in_as(app, None, "reader@example.org")
     learner.acknowledge("en", "first")
-    page = learner.get("/en/lessons/first").get_data(as_text=True)
+    page = learner.get("/en/courses/co-production/lessons/first").get_data(as_text=True)
     assert 'value="lisbon"' in page and "Which city?" in page
 
     lesson_path = tmp_path / "kept-parts" / "01-first" / "en.md"
     lesson_path.write_text(lesson_file("First en", body=QUIZ.replace("city", "town")), "utf-8")
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
     trainer.submit("/en/author/", "/en/author/reload")
-    page = learner.get("/en/lessons/first").get_data(as_text=True)
+    page = learner.get("/en/courses/co-production/lessons/first").get_data(as_text=True)
     assert "Which town?" in page and "Which city?" not in page
 
 
@@ -273,19 +303,19 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
             f"matches es.md: <code>flask --app app lessons stamp {folder / language}.md</code>"
         )
 
-    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
     for language in ("pt", "en"):
         assert stamp_hint("unstamped", "Not stamped", language) in page
     assert "state-stale" not in page
 
     CliRunner().invoke(lessons, ["stamp", str(folder / "pt.md"), str(folder / "en.md")])
     trainer.submit("/en/author/", "/en/author/reload")
-    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
     assert page.count('class="state-present"') == 3 and "state-stale" not in page
 
     (folder / "es.md").write_text(lesson_file("First es, changed", body=QUIZ), "utf-8")
     trainer.submit("/en/author/", "/en/author/reload")
-    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
     # No date: the file's time is that of the last clone or pull, not of the edit.
     for language in ("pt", "en"):
         assert stamp_hint("stale", "Out of date", language) in page
@@ -316,7 +346,7 @@ def test_the_stamp_command_a_trainer_is_told_works_from_the_repository_root(
         shown.format(lessons=tmp_path / "lessons", language=language) for language in ("en", "pt")
     ]
 
-    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
     assert sorted(
         re.findall(r"<code>flask --app app lessons stamp ([^<]+)</code>", page)
     ) == sorted(commands)
@@ -326,7 +356,7 @@ def test_the_stamp_command_a_trainer_is_told_works_from_the_repository_root(
         stamped = CliRunner().invoke(lessons, ["stamp", command])
         assert stamped.exit_code == 0, stamped.output
     trainer.submit("/en/author/", "/en/author/reload")
-    page = trainer.get("/en/author/translations").get_data(as_text=True)
+    page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
     assert page.count('<td class="state-present">Up to date</td>') == 3
 
 
@@ -343,7 +373,7 @@ def test_a_lessons_folder_given_relative_to_the_server_is_named_so_commands_find
         root.mkdir()
         monkeypatch.setattr("app.author.views.ROOT", root)
         trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
-        page = trainer.get("/en/author/translations").get_data(as_text=True)
+        page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
         commands = re.findall(r"<code>flask --app app lessons stamp ([^<]+)</code>", page)
         assert sorted(commands) == [
             str(tmp_path / "started-here" / "lessons" / "01-first" / f"{language}.md")
@@ -373,12 +403,14 @@ def test_item_analysis_counts_only_learners_who_agreed(course):
                 "/en/account/data", "/en/account/consents", {"purpose": "course-improvement"}
             )
     trainer = sign_in_as(course, Role.TRAINER, "trainer@example.org")
-    page = trainer.get("/en/author/quizzes").get_data(as_text=True)
+    page = trainer.get(f"{COURSE_PAGES}/quizzes").get_data(as_text=True)
     row = page.split('<tr data-language="all">', 1)[1].split("</tr>", 1)[0]
     assert "<td>2</td>" in row and "50%" in row
     assert '<tr data-language="pt">' in page
     assert "a@example.org" not in page and "b@example.org" not in page
-    assert "First pt" in trainer.get("/pt/author/quizzes").text, "in the page's language"
+    assert "First pt" in trainer.get("/pt/author/courses/co-production/quizzes").text, (
+        "in the page's language"
+    )
     listed = trainer.get("/pt/author/").text
     assert "First pt" in listed and "Borrador secreto" in listed and "Español · </td>" not in listed
 
@@ -402,7 +434,7 @@ def answered_by(app, lesson, count: int, *, first: int = 0, lang: str = "pt") ->
 def quiz_page(app) -> str:
     trainer = app.test_client()
     trainer.login(email="trainer@example.org")
-    return trainer.get("/en/author/quizzes").get_data(as_text=True)
+    return trainer.get(f"{COURSE_PAGES}/quizzes").get_data(as_text=True)
 
 
 def test_a_quiz_answered_by_fewer_than_five_learners_shows_no_figures(course):
@@ -515,7 +547,11 @@ def test_a_reload_reaches_every_worker_of_the_deployment(course_app, tmp_path, d
     )
     trainer = sign_in_as(first_worker, Role.TRAINER, "trainer@example.org")
     trainer.submit("/en/author/", "/en/author/reload")
-    page = second_worker.test_client().get("/en/lessons/first").get_data(as_text=True)
+    page = (
+        second_worker.test_client()
+        .get("/en/courses/co-production/lessons/first")
+        .get_data(as_text=True)
+    )
     dispose(second_worker)
     assert "First, revised" in page
 
@@ -527,15 +563,18 @@ def test_pictures_in_a_lesson_folder_are_served_and_nothing_else(course_app, tmp
 
     app = course_app(write, "pictures")
     client = app.test_client()
-    page = client.get("/es/lessons/first").get_data(as_text=True)
-    assert urljoin("/es/lessons/first", re.search(r'<img src="([^"]+)"', page)[1]) == (
-        "/es/lessons/first/files/map.png"
-    )
-    with client.get("/es/lessons/first/files/map.png") as picture:
+    page = client.get("/es/courses/co-production/lessons/first").get_data(as_text=True)
+    assert urljoin(
+        "/es/courses/co-production/lessons/first", re.search(r'<img src="([^"]+)"', page)[1]
+    ) == ("/es/courses/co-production/lessons/first/files/map.png")
+    with client.get("/es/courses/co-production/lessons/first/files/map.png") as picture:
         assert picture.status_code == 200 and picture.mimetype == "image/png"
         assert picture.get_data().startswith(b"\x89PNG")
-    assert client.get("/es/lessons/first/files/es.md").status_code == 404
-    assert client.get("/es/lessons/first/files/../../course.yml").status_code == 404
+    assert client.get("/es/courses/co-production/lessons/first/files/es.md").status_code == 404
+    assert (
+        client.get("/es/courses/co-production/lessons/first/files/../../course.yml").status_code
+        == 404
+    )
 
 
 def test_a_quizs_pictures_and_links_to_lessons_lead_where_the_lessons_do(course_app, tmp_path):
@@ -561,20 +600,32 @@ def test_a_quizs_pictures_and_links_to_lessons_lead_where_the_lessons_do(course_
     app = course_app(write, "quizzed")
     client = sign_in_as(app, None, "learner@example.org")
     client.acknowledge("es", "first")
-    page = client.get("/es/lessons/first").get_data(as_text=True)
-    leads_where_the_lessons_do(client, "/es/lessons/first", page, "/es/lessons")
+    page = client.get("/es/courses/co-production/lessons/first").get_data(as_text=True)
+    leads_where_the_lessons_do(
+        client, "/es/courses/co-production/lessons/first", page, "/es/courses/co-production/lessons"
+    )
     # Sent back for a missing answer, the quiz comes from the address it was sent to.
     with app.app_context():
         lesson = content.course.lessons[0]
     sent_back = client.take_quiz("es", lesson, [])
     assert sent_back.status_code == 422
     page = sent_back.get_data(as_text=True)
-    leads_where_the_lessons_do(client, "/es/lessons/first/quiz", page, "/es/lessons")
+    leads_where_the_lessons_do(
+        client,
+        "/es/courses/co-production/lessons/first/quiz",
+        page,
+        "/es/courses/co-production/lessons",
+    )
 
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
-    for address in ("/es/author/quizzes", "/es/author/lessons/first"):
+    for address in (
+        "/es/author/courses/co-production/quizzes",
+        "/es/author/courses/co-production/lessons/first",
+    ):
         page = trainer.get(address).get_data(as_text=True)
-        leads_where_the_lessons_do(trainer, address, page, "/es/author/lessons")
+        leads_where_the_lessons_do(
+            trainer, address, page, "/es/author/courses/co-production/lessons"
+        )
 
 
 def test_the_preview_shows_a_drafts_pictures_to_trainers_only(course_app, tmp_path):
@@ -584,12 +635,14 @@ def test_the_preview_shows_a_drafts_pictures_to_trainers_only(course_app, tmp_pa
 
     app = course_app(write, "drafts")
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
-    preview = trainer.get("/es/author/lessons/first").get_data(as_text=True)
+    preview = trainer.get("/es/author/courses/co-production/lessons/first").get_data(as_text=True)
     source = re.search(r'<img src="([^"]+)"', preview)[1]
-    picture_url = urljoin("/es/author/lessons/first", source)
+    picture_url = urljoin("/es/author/courses/co-production/lessons/first", source)
     with trainer.get(picture_url) as picture:
         assert picture.status_code == 200 and picture.mimetype == "image/png"
-    assert trainer.get("/es/author/lessons/first/files/es.md").status_code == 404
+    assert (
+        trainer.get("/es/author/courses/co-production/lessons/first/files/es.md").status_code == 404
+    )
     learner = sign_in_as(app, Role.LEARNER, "learner@example.org")
     assert learner.get(picture_url).status_code == 403
 
@@ -601,10 +654,127 @@ def test_the_preview_shows_the_reading_as_learners_see_it(app):
     learner = sign_in_as(app, None, "learner@example.org")
     learner.acknowledge("pt", lesson.slug)
     reading = re.compile(r'<aside class="reading".*?</aside>', re.DOTALL)
-    previewed = reading.search(trainer.get(f"/pt/author/lessons/{lesson.slug}?show=es").text)
-    seen = reading.search(learner.get(f"/pt/lessons/{lesson.slug}").text)
+    previewed = reading.search(
+        trainer.get(f"/pt/author/courses/co-production/lessons/{lesson.slug}?show=es").text
+    )
+    seen = reading.search(learner.get(f"/pt/courses/co-production/lessons/{lesson.slug}").text)
     assert previewed is not None and lesson.texts["es"].reading.title in previewed[0]
     assert "(em inglês), páginas 14-16" in re.sub(r"\s+", " ", previewed[0])
     assert previewed[0] == seen[0].replace(
         lesson.texts["pt"].reading.title, lesson.texts["es"].reading.title
     )
+
+
+def test_old_trainer_addresses_lead_to_the_default_courses_pages_for_good(course):
+    trainer = sign_in_as(course, Role.TRAINER, "trainer@example.org")
+    for old, new in [
+        ("/en/author/lessons/first?show=pt", f"{COURSE_PAGES}/lessons/first?show=pt"),
+        ("/en/author/lessons/first/files/map.png", f"{COURSE_PAGES}/lessons/first/files/map.png"),
+        ("/pt/author/translations", "/pt/author/courses/co-production/translations"),
+        ("/en/author/quizzes", f"{COURSE_PAGES}/quizzes"),
+    ]:
+        moved = trainer.get(old)
+        assert (moved.status_code, moved.location) == (301, new), old
+    assert trainer.get("/en/author/lessons/first", follow_redirects=True).status_code == 200
+
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def two_course_app(database_url, tmp_path):
+    """A lessons folder with the test course (the default one) and the guide."""
+    root = tmp_path / "lessons"
+    test_course, guide = two_courses(root)
+    write_course(test_course)
+    guide.write("01-maps/pt.md", lesson_file("Mapas", body="![Um mapa](map.png)\n", draft="true"))
+    (guide.root / "01-maps" / "map.png").write_bytes(PNG)
+    app = make_app(database_url, tmp_path / "instance", LESSONS_DIR=str(root))
+    yield app
+    dispose(app)
+
+
+def test_the_overview_lists_every_course_with_its_lessons_and_translations(two_course_app):
+    trainer = sign_in_as(two_course_app, Role.TRAINER, "trainer@example.org")
+    page = trainer.get("/en/author/").text
+    test_course, guide = page.split('id="course-co-production"')[1].split('id="course-guia"')
+    assert "First en" in test_course and "Borrador secreto" in test_course
+    assert "(Up to date: 1 · Missing: 2 · Not stamped: 2 · Draft: 1)" in test_course
+    assert f'href="{COURSE_PAGES}/translations"' in test_course
+    # The guide is not given in English: its pages open in Portuguese.
+    assert '<a href="/pt/author/courses/guia/" lang="pt">Guia para formadores</a>' in guide
+    assert "Mapas" in guide and "(Draft: 1)" in guide
+    assert 'href="/pt/author/courses/guia/lessons/maps?show=pt"' in guide
+    assert 'href="/pt/author/courses/guia/translations"' in guide
+    assert "Mapas" not in trainer.get(f"{COURSE_PAGES}/").text
+
+    own = trainer.get("/pt/author/courses/guia/").text
+    assert "Mapas" in own and "Borrador secreto" not in own
+    assert 'href="/pt/author/"' in own, "back to all courses"
+
+
+def test_a_draft_of_the_second_course_is_previewed_with_its_pictures(two_course_app):
+    trainer = sign_in_as(two_course_app, Role.TRAINER, "trainer@example.org")
+    address = "/pt/author/courses/guia/lessons/maps"
+    preview = trainer.get(address).text
+    assert "Mapas" in preview and "This is a draft" not in preview
+    assert "É um rascunho: os formandos não o veem." in preview
+    picture = urljoin(address, re.search(r'<img src="([^"]+)"', preview)[1])
+    assert picture == f"{address}/files/map.png"
+    with trainer.get(picture) as served:
+        assert served.status_code == 200 and served.get_data() == PNG
+    # Not a lesson of the other course; trainers may work on the guide in English.
+    assert trainer.get("/pt/author/courses/co-production/lessons/maps").status_code == 404
+    in_english = trainer.get("/en/author/courses/guia/lessons/maps")
+    assert in_english.status_code == 200 and "This is a draft" in in_english.text
+    learner = sign_in_as(two_course_app, None, "learner@example.org")
+    assert learner.get(picture).status_code == 403
+    assert learner.get("/pt/courses/guia/lessons/maps").status_code == 404
+
+
+def test_each_course_has_its_translation_page_in_its_own_languages(two_course_app):
+    trainer = sign_in_as(two_course_app, Role.TRAINER, "trainer@example.org")
+    columns = re.compile(r'<th scope="col" lang="(\w+)">')
+    guide = trainer.get("/pt/author/courses/guia/translations").text
+    assert columns.findall(guide) == ["pt"]
+    assert '<td class="state-draft">Rascunho' in guide
+    assert "Guia para formadores" in guide
+    interface = guide.split("<h2>Interface</h2>")[1]
+    assert 'lang="pt"' in interface and 'lang="es"' not in interface
+    test_course = trainer.get(f"{COURSE_PAGES}/translations").text
+    assert columns.findall(test_course) == ["es", "pt", "en"]
+    spanish_interface = trainer.get("/es/author/courses/guia/translations").text
+    assert columns.findall(spanish_interface) == ["pt"], "still the course's languages"
+
+
+def test_the_reload_reads_every_course_and_names_each_ones_files(two_course_app, tmp_path):
+    trainer = sign_in_as(two_course_app, Role.TRAINER, "trainer@example.org")
+    root = tmp_path / "lessons"
+    broken = lesson_file("Mapas", body="![Um mapa](map.png)\n", draft="true", autor="x")
+    (root / "guide" / "01-maps" / "pt.md").write_text(broken, "utf-8")
+    (root / "co-production" / "01-first" / "en.md").write_text(
+        lesson_file("Broken", autor="x"), "utf-8"
+    )
+    (root / "third").mkdir()
+    (root / "third" / "course.yml").write_text("slug: Third\n", "utf-8")
+    failed = trainer.submit("/en/author/", "/en/author/reload")
+    assert failed.status_code == 422
+    page = failed.text
+    general, test_course, guide = re.split(r'id="course-(?:co-production|guia)"', page)
+    assert "<code>third/course.yml:1:1: error: " in general, "not a course being served"
+    assert "<code>co-production/01-first/en.md:5:1: error: unknown key &#39;autor&#39;" in (
+        test_course
+    )
+    assert "<code>guide/01-maps/pt.md:6:1: error: unknown key &#39;autor&#39;" in guide
+
+    (root / "third" / "course.yml").unlink()
+    (root / "third").rmdir()
+    (root / "co-production" / "01-first" / "en.md").write_text(
+        lesson_file("First, revised", body=QUIZ), "utf-8"
+    )
+    revised = lesson_file("Mapas revistos", body="![Um mapa](map.png)\n", draft="true")
+    (root / "guide" / "01-maps" / "pt.md").write_text(revised, "utf-8")
+    reloaded = trainer.submit("/en/author/", "/en/author/reload")
+    assert reloaded.status_code == 200
+    assert "First, revised" in reloaded.text and "Mapas revistos" in reloaded.text
+    assert "Mapas revistos" in trainer.get("/pt/author/courses/guia/lessons/maps").text

@@ -1,32 +1,56 @@
 """Who may open what: every route of the app, as each kind of visitor. A route added
-without a line here makes this test fail, so access is always decided on purpose."""
+without a line here makes this test fail, so access is always decided on purpose.
+
+The site has two courses and cohorts in both (tests/web/cohort_site.py): the trainer leads
+the "spring" cohort of one course, "trainer-b" the "guide" cohort of the other. Besides the
+statuses, every answer is read for names and emails of learners the visitor must not see:
+there must be none."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import pytest
 
-from app.extensions import db
-from app.models import Role
-from app.services import accounts
+from tests.conftest import sign_in_as
+from tests.web import cohort_site
+from tests.web.cohort_site import LEARNERS, ONLY_IN
 
 LESSON = "what-is-co-production"
 SIGN_IN = 302
-# endpoint: (method, path, {visitor: status}); "*" stands for every visitor not listed.
+# endpoint: (method, path, {visitor: status}); "*" stands for every visitor not listed, and
+# "trainer-b" answers as "trainer" unless listed. A path's {spring}, {guide} and {alice}
+# are the numbers of the site's cohorts and of a learner of spring.
 MATRIX = {
     "static": ("GET", "/static/css/aula.css", {"*": 200}),
     "health.healthz": ("GET", "/healthz", {"*": 200}),
     "learn.root": ("GET", "/", {"*": 302}),
-    "learn.course": ("GET", "/en/", {"*": 200}),
-    "learn.lesson": ("GET", f"/en/lessons/{LESSON}", {"*": 200}),
-    "learn.lesson_file": ("GET", f"/en/lessons/{LESSON}/files/none.png", {"*": 404}),
+    "learn.home": ("GET", "/en/", {"*": 200}),
+    "learn.course": ("GET", "/en/courses/co-production/", {"*": 200}),
+    "learn.moved_lesson": ("GET", f"/en/lessons/{LESSON}", {"*": 301}),
+    "learn.lesson": ("GET", f"/en/courses/co-production/lessons/{LESSON}", {"*": 200}),
+    "learn.lesson_file": (
+        "GET",
+        f"/en/courses/co-production/lessons/{LESSON}/files/none.png",
+        {"*": 404},
+    ),
     "learn.privacy_notice": ("GET", "/en/privacy", {"*": 200}),
     "learn.acknowledge": (
         "POST",
-        f"/en/lessons/{LESSON}/acknowledge",
+        f"/en/courses/co-production/lessons/{LESSON}/acknowledge",
         {"anonymous": SIGN_IN, "*": 400},
     ),
-    "learn.complete": ("POST", f"/en/lessons/{LESSON}/complete", {"anonymous": SIGN_IN, "*": 409}),
-    "learn.answer_quiz": ("POST", f"/en/lessons/{LESSON}/quiz", {"anonymous": SIGN_IN, "*": 409}),
+    "learn.complete": (
+        "POST",
+        f"/en/courses/co-production/lessons/{LESSON}/complete",
+        {"anonymous": SIGN_IN, "*": 409},
+    ),
+    "learn.answer_quiz": (
+        "POST",
+        f"/en/courses/co-production/lessons/{LESSON}/quiz",
+        {"anonymous": SIGN_IN, "*": 409},
+    ),
     "account.register": ("GET", "/en/register", {"*": 200}),
     "account.confirm": ("GET", "/en/register/confirm/unknown", {"*": 410}),
     "account.login": ("GET", "/en/login", {"anonymous": 200, "*": 302}),
@@ -68,14 +92,56 @@ MATRIX = {
     ),
     "author.index": ("GET", "/en/author/", {"trainer": 200, "admin": 200}),
     "author.reload": ("POST", "/en/author/reload", {"trainer": 200, "admin": 200}),
-    "author.preview": ("GET", f"/en/author/lessons/{LESSON}", {"trainer": 200, "admin": 200}),
+    "author.course": (
+        "GET",
+        "/en/author/courses/co-production/",
+        {"trainer": 200, "admin": 200},
+    ),
+    "author.preview": (
+        "GET",
+        f"/en/author/courses/co-production/lessons/{LESSON}",
+        {"trainer": 200, "admin": 200},
+    ),
     "author.preview_file": (
         "GET",
-        f"/en/author/lessons/{LESSON}/files/none.png",
+        f"/en/author/courses/co-production/lessons/{LESSON}/files/none.png",
         {"trainer": 404, "admin": 404},
     ),
-    "author.translations": ("GET", "/en/author/translations", {"trainer": 200, "admin": 200}),
-    "author.quizzes": ("GET", "/en/author/quizzes", {"trainer": 200, "admin": 200}),
+    "author.translations": (
+        "GET",
+        "/en/author/courses/co-production/translations",
+        {"trainer": 200, "admin": 200},
+    ),
+    "author.quizzes": (
+        "GET",
+        "/en/author/courses/co-production/quizzes",
+        {"trainer": 200, "admin": 200},
+    ),
+    # The trainer addresses from before a site held several courses.
+    "author.moved": ("GET", f"/en/author/lessons/{LESSON}", {"trainer": 301, "admin": 301}),
+    "author.cohorts": ("GET", "/en/author/cohorts", {"trainer": 200, "admin": 200}),
+    "author.cohort": (
+        "GET",
+        "/en/author/cohorts/{spring}",
+        {"trainer": 200, "trainer-b": 404, "admin": 200},
+    ),
+    "author.cohort_quizzes": (
+        "GET",
+        "/en/author/cohorts/{spring}/quizzes",
+        {"trainer": 200, "trainer-b": 404, "admin": 200},
+    ),
+    # Alice used every attempt at the second lesson's quiz.
+    "author.cohort_another_attempt": (
+        "POST",
+        "/en/author/cohorts/{spring}/learners/{alice}/lessons/"
+        "towards-co-production-of-public-policies/another-attempt",
+        {"trainer": 303, "trainer-b": 404, "admin": 303},
+    ),
+    "author.cohort_report": (
+        "GET",
+        "/author/cohorts/{spring}/reports/summary.csv",
+        {"trainer": 200, "trainer-b": 404, "admin": 200},
+    ),
     "admin.dashboard": ("GET", "/en/admin/", {"admin": 200}),
     "admin.learner": ("GET", "/en/admin/learners/1", {"admin": 200}),
     "admin.allow_another_attempt": (
@@ -99,18 +165,65 @@ MATRIX = {
     # User 1 is the admin: their own details are corrected from their account page.
     "admin.correct_name": ("POST", "/en/admin/users/1/name", {"admin": 409}),
     "admin.correct_email": ("POST", "/en/admin/users/1/email", {"admin": 409}),
+    # Changing a cohort here would change the site the other checks need: cohort 999 does
+    # not exist. What the changes do is in tests/web/test_cohorts.py.
+    "admin.cohorts": ("GET", "/en/admin/cohorts", {"admin": 200}),
+    "admin.new_cohort": ("POST", "/en/admin/cohorts/new", {"admin": 422}),
+    "admin.cohort": ("GET", "/en/admin/cohorts/{spring}", {"admin": 200}),
+    "admin.delete_cohort": ("POST", "/en/admin/cohorts/999/delete", {"admin": 404}),
+    "admin.replace_join_code": ("POST", "/en/admin/cohorts/999/code", {"admin": 404}),
+    "admin.move_member": ("POST", "/en/admin/cohorts/999/members/1/move", {"admin": 404}),
+    "admin.remove_member": ("POST", "/en/admin/cohorts/999/members/1/remove", {"admin": 404}),
+    "author.enrol": (
+        "GET",
+        "/en/author/cohorts/{spring}/enrol",
+        {"trainer": 200, "trainer-b": 404, "admin": 200},
+    ),
+    "account.join_by_code": ("GET", "/en/join", {"*": 200}),
+    "account.join": ("GET", "/en/join/UNKNOWN", {"*": 404}),
+    "account.invitation": ("GET", "/en/invitations/unknown", {"*": 410}),
 }
-VISITORS = ("anonymous", "learner", "trainer", "admin")
+VISITORS = ("anonymous", "learner", "trainer", "trainer-b", "admin")
+# The learners each visitor may see the name or email of: trainers, those of their cohort.
+MAY_SEE = {
+    "trainer": set(ONLY_IN["spring"]),
+    "trainer-b": set(ONLY_IN["guide"]),
+    "admin": set(LEARNERS),
+}
 
 
 def expected(endpoint: str, visitor: str) -> int:
     statuses = MATRIX[endpoint][2]
     if visitor in statuses:
         return statuses[visitor]
+    if visitor == "trainer-b" and "trainer" in statuses:
+        return statuses["trainer"]
     if "*" in statuses:
         return statuses["*"]
     # Staff pages: visitors are sent to sign in, everyone else without the role gets a 403.
     return SIGN_IN if visitor == "anonymous" else 403
+
+
+def leaks(visitor: str, body: bytes) -> list[str]:
+    """The names and emails of learners the visitor must not see that `body` shows (an XLSX
+    file is read inside)."""
+    texts = [body]
+    if body.startswith(b"PK"):
+        with zipfile.ZipFile(io.BytesIO(body)) as workbook:
+            texts = [workbook.read(name) for name in workbook.namelist()]
+    text = b"".join(texts).decode("utf-8", errors="replace")
+    hidden = set(LEARNERS) - MAY_SEE.get(visitor, set())
+    return [
+        shown for name in sorted(hidden) for shown in (name, LEARNERS[name][0]) if shown in text
+    ]
+
+
+def visitor_on(site: cohort_site.CohortSite, visitor: str):
+    if visitor == "anonymous":
+        return site.app.test_client()
+    if visitor == "learner":
+        return sign_in_as(site.app, None, "learner@example.org")
+    return {"trainer": site.trainer_a, "trainer-b": site.trainer_b, "admin": site.admin}[visitor]
 
 
 def test_every_route_has_a_line_in_the_matrix(app):
@@ -120,32 +233,57 @@ def test_every_route_has_a_line_in_the_matrix(app):
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
-def test_each_visitor_gets_what_the_matrix_says(app, visitor):
-    admin = app.test_client()
-    admin.register("en", email="admin@example.org")  # user 1, the only admin
-    with app.app_context():
-        accounts.set_role(
-            db.session, accounts.find_user(db.session, "admin@example.org"), Role.ADMIN
-        )
-    client = admin
-    if visitor == "anonymous":
-        client = app.test_client()
-    elif visitor != "admin":
-        client = app.test_client()
-        client.register("en", email=f"{visitor}@example.org")
-        with app.app_context():
-            user = accounts.find_user(db.session, f"{visitor}@example.org")
-            accounts.set_role(db.session, user, Role(visitor))
-    wrong = []
+def test_each_visitor_gets_what_the_matrix_says_and_sees_no_one_else(app, visitor):
+    site = cohort_site.build(app)  # the admin is user 1
+    numbers = {**site.cohorts, "alice": site.learners["Alice Spring"]}
+    client = visitor_on(site, visitor)
+    wrong, leaked = [], []
     for endpoint, (method, path, _statuses) in MATRIX.items():
         if endpoint == "account.logout":
             continue  # would end the session the other checks need; checked last
         token = client.csrf_token("/en/password/forgot")
-        response = client.open(path, method=method, data={"csrf_token": token})
+        response = client.open(path.format(**numbers), method=method, data={"csrf_token": token})
+        body = response.get_data()
         response.close()
         if response.status_code != expected(endpoint, visitor):
             wrong.append((endpoint, response.status_code, expected(endpoint, visitor)))
+        leaked += [(endpoint, shown) for shown in leaks(visitor, body)]
     token = client.csrf_token("/en/password/forgot")
     logout = client.post("/en/logout", data={"csrf_token": token})
     assert logout.status_code == expected("account.logout", visitor)
-    assert wrong == []
+    assert (wrong, leaked) == ([], [])
+
+
+@pytest.mark.parametrize("visitor", ["trainer", "trainer-b"])
+def test_a_trainer_sees_the_learners_of_their_cohort_and_of_no_other(app, visitor):
+    """Every page and export of every cohort, in each format, with and without names, and
+    the lists of quiet learners: a trainer sees their own cohort's learners there, and
+    nobody else's anywhere."""
+    site = cohort_site.build(app)
+    client = visitor_on(site, visitor)
+    own = "spring" if visitor == "trainer" else "guide"
+    seen, leaked = "", []
+    for cohort, number in site.cohorts.items():
+        paths = [
+            f"/en/author/cohorts/{number}",
+            f"/en/author/cohorts/{number}?show=quiet&days=1",
+            f"/en/author/cohorts/{number}/quizzes",
+            f"/en/author/cohorts/{number}/enrol",
+            *(
+                f"/author/cohorts/{number}/reports/{kind}.{output}{options}"
+                for kind in ("progress", "summary")
+                for output in ("csv", "xlsx", "json")
+                for options in ("", "?pseudonymise=1")
+            ),
+        ]
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == (200 if cohort == own else 404), path
+            leaked += [(path, shown) for shown in leaks(visitor, response.get_data())]
+            if cohort == own:
+                seen += response.get_data(as_text=True) if "xlsx" not in path else ""
+    for path in ("/en/author/cohorts", "/en/author/", "/en/admin/", "/admin/reports/summary.csv"):
+        response = client.get(path)
+        leaked += [(path, shown) for shown in leaks(visitor, response.get_data())]
+    assert leaked == []
+    assert all(name in seen for name in ONLY_IN[own]), "the trainer's own learners are shown"

@@ -30,7 +30,12 @@ def _learner(email: str, language: str) -> int:
         db.session, email=email, password="a long password", display_name=email, language=language
     )
     db.session.add(
-        LessonProgress(user_id=user.id, lesson_slug="what-is-co-production", started_at=NOW)
+        LessonProgress(
+            course="co-production",
+            user_id=user.id,
+            lesson_slug="what-is-co-production",
+            started_at=NOW,
+        )
     )
     db.session.commit()
     return user.id

@@ -44,6 +44,7 @@ def seed(app) -> dict[str, int]:
             user.created_at = START + dt.timedelta(days=number)
             db.session.add(
                 LessonProgress(
+                    course="co-production",
                     user_id=user.id,
                     lesson_slug=lessons[0].slug,
                     started_at=START,
@@ -52,6 +53,7 @@ def seed(app) -> dict[str, int]:
             )
             db.session.add(
                 QuizAttempt(
+                    course="co-production",
                     user_id=user.id,
                     lesson_slug=lessons[0].slug,
                     number=1,
@@ -101,6 +103,7 @@ def expected_progress(app) -> list[dict]:
                         "email": user.email,
                         "display_name": user.display_name,
                         "language": user.language,
+                        "cohort": None,
                         "lesson_number": lesson.number,
                         "lesson_slug": lesson.slug,
                         "started_at": progress.started_at if progress else None,
@@ -156,7 +159,10 @@ def test_the_xlsx_has_typed_cells_a_header_and_frozen_panes(app, admin):
                 assert value == wanted.replace(tzinfo=None), column
             else:
                 assert value == wanted, column
-    assert any(isinstance(row[0], int) and isinstance(row[6], dt.datetime) for row in rows[1:])
+    started = PROGRESS_COLUMNS.index("started_at")
+    assert any(
+        isinstance(row[0], int) and isinstance(row[started], dt.datetime) for row in rows[1:]
+    )
     assert sheet.cell(row=2, column=1).data_type == "n"
 
 
@@ -243,6 +249,7 @@ def test_a_pseudonymised_report_cannot_be_matched_to_people_by_row_or_second(app
         assert sorted(tuple(row.values())[1:] for row in pseudonymised) == sorted(
             (
                 row["language"],
+                row["cohort"],
                 row["registered_at"][:10],
                 row["lessons_completed"],
                 row["last_activity"] and row["last_activity"][:10],
@@ -268,7 +275,7 @@ def test_a_pseudonymised_report_cannot_be_matched_to_people_by_row_or_second(app
     workbook = openpyxl.load_workbook(
         io.BytesIO(admin.get("/admin/reports/summary.xlsx?pseudonymise=1").data)
     )
-    registered = [row[2] for row in workbook.active.iter_rows(min_row=2, values_only=True)]
+    registered = [row[3] for row in workbook.active.iter_rows(min_row=2, values_only=True)]
     assert all(isinstance(day, dt.datetime) and day.time() == dt.time() for day in registered)
 
 
@@ -548,6 +555,7 @@ def admin_routes(app) -> list[tuple[str, str]]:
         "<lang:lang>": "en",
         "<id:user_id>": "1",
         "<id:breach_id>": "1",
+        "<id:cohort_id>": "1",
         "<slug>": "what-is-co-production",
         "<any(progress, summary):kind>": "progress",
         "<any(csv, xlsx, json):output>": "csv",
