@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import flask_migrate
 import pytest
@@ -13,10 +15,23 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from flask import current_app
 
 from app import database
 from app.extensions import content, db
-from app.models import LessonProgress, User, utcnow
+from app.models import (
+    Cohort,
+    CohortTrainer,
+    Invitation,
+    LessonProgress,
+    Membership,
+    NoticeAcknowledgment,
+    NoticeVersion,
+    QuizAnswer,
+    QuizAttempt,
+    User,
+    utcnow,
+)
 from app.services import accounts, privacy
 from config import ROOT
 from tests.conftest import NO_POSTGRES, POSTGRES_URL
@@ -216,3 +231,286 @@ def test_security_events_recorded_before_keep_only_their_network(app):
             sa.text("SELECT ip_address FROM security_events ORDER BY id")
         ).all()
     assert kept == ["203.0.113.0", "2001:db8:abcd::", "198.51.100.0", None, None]
+
+
+# Courses and cohorts: what was recorded before is the default course's.
+BEFORE_COURSES = "2a7d5e9c1b34"
+COURSES_AND_COHORTS = "4c1d8e2b7a90"
+DEFAULT_COURSE = "co-production"
+COURSE_TABLES = ("lesson_progress", "quiz_attempts", "notice_acknowledgments", "notice_versions")
+# The tables whose rows raise their learner's state version, and a statement of each kind.
+TRIGGERED = {
+    "lesson_progress": (
+        "INSERT INTO lesson_progress (user_id, lesson_slug, started_at, extra_attempts)"
+        " VALUES (:user, 'later', :at, 0)",
+        "UPDATE lesson_progress SET completed_at = :at WHERE user_id = :user",
+        "DELETE FROM lesson_progress WHERE user_id = :user AND lesson_slug = 'later'",
+    ),
+    "quiz_attempts": (
+        "INSERT INTO quiz_attempts (user_id, lesson_slug, number, language, submitted_at,"
+        " points, max_points, passed) VALUES (:user, 'later', 1, 'pt', :at, 0, 1, :no)",
+        "UPDATE quiz_attempts SET points = 1 WHERE user_id = :user AND lesson_slug = 'later'",
+        "DELETE FROM quiz_attempts WHERE user_id = :user AND lesson_slug = 'later'",
+    ),
+    "notice_acknowledgments": (
+        "INSERT INTO notice_acknowledgments (user_id, lesson_slug, notice_version, language,"
+        " acknowledged_at) VALUES (:user, 'later', 'v9', 'pt', :at)",
+        "UPDATE notice_acknowledgments SET language = 'es' WHERE user_id = :user",
+        "DELETE FROM notice_acknowledgments WHERE user_id = :user AND lesson_slug = 'later'",
+    ),
+}
+# Naive UTC, as the columns keep it; a second apart, in the order the learners acted.
+SEEDED_AT = [dt.datetime(2026, 11, 1, 9, 0, second) for second in range(10)]
+
+
+def table_counts() -> dict[str, int]:
+    tables = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
+    return {
+        table: db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+        for table in sorted(tables)
+    }
+
+
+def schema() -> dict[str, Any]:
+    """Every table's columns, keys, indexes and foreign keys, and the triggers, as the
+    database reports them."""
+    inspector = sa.inspect(db.engine)
+    tables = {
+        table: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            inspector.get_pk_constraint(table)["constrained_columns"],
+            sorted(
+                (u["name"], tuple(u["column_names"]))
+                for u in inspector.get_unique_constraints(table)
+            ),
+            sorted(
+                (i["name"], tuple(i["column_names"]), i["unique"])
+                for i in inspector.get_indexes(table)
+            ),
+            sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"], f["options"].get("ondelete"))
+                for f in inspector.get_foreign_keys(table)
+            ),
+        )
+        for table in inspector.get_table_names()
+    }
+    return {"tables": tables, "triggers": sorted(triggers())}
+
+
+def triggers() -> set[tuple[str, str]]:
+    """(trigger, table) for every trigger in the database."""
+    if db.engine.dialect.name == "postgresql":
+        query = "SELECT DISTINCT trigger_name, event_object_table FROM information_schema.triggers"
+    else:
+        query = "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'"
+    return {(name, table) for name, table in db.session.execute(sa.text(query))}
+
+
+def insert(sql: str, **values) -> int:
+    return db.session.execute(sa.text(f"{sql} RETURNING id"), values).scalar_one()
+
+
+def seed_before_courses() -> dict[str, int]:
+    """Accounts and what they did, written as the schema before courses keeps them: Ana
+    read and started lessons and took a quiz, Bo only read a notice, Dora started a lesson
+    before notices were asked for, Cy and the admin did nothing in the course."""
+    users = {
+        name: insert(
+            "INSERT INTO users (email, display_name, password_hash, role, is_active,"
+            " created_at, session_token) VALUES (:email, :name, 'x', :role, :yes, :at, :token)",
+            email=f"{name}@example.org",
+            name=name,
+            role="admin" if name == "admin" else "learner",
+            yes=True,
+            at=SEEDED_AT[0],
+            token=f"token {name}",
+        )
+        for name in ("ana", "bo", "cy", "dora", "admin")
+    }
+    acknowledged = [("ana", "first", 1), ("ana", "second", 3), ("bo", "first", 5)]
+    for name, slug, at in acknowledged:
+        insert(
+            "INSERT INTO notice_acknowledgments (user_id, lesson_slug, notice_version,"
+            " language, acknowledged_at) VALUES (:user, :slug, 'v1', 'pt', :at)",
+            user=users[name],
+            slug=slug,
+            at=SEEDED_AT[at],
+        )
+    for name, slug, at in [("ana", "first", 2), ("ana", "second", 4), ("dora", "first", 6)]:
+        insert(
+            "INSERT INTO lesson_progress (user_id, lesson_slug, started_at, completed_at,"
+            " extra_attempts) VALUES (:user, :slug, :at, :done, 1)",
+            user=users[name],
+            slug=slug,
+            at=SEEDED_AT[at],
+            done=SEEDED_AT[at + 1] if slug == "first" else None,
+        )
+    for number, passed in ((1, False), (2, True)):
+        attempt = insert(
+            "INSERT INTO quiz_attempts (user_id, lesson_slug, number, language, submitted_at,"
+            " points, max_points, passed) VALUES (:user, 'first', :number, 'pt', :at, :points,"
+            " 2, :passed)",
+            user=users["ana"],
+            number=number,
+            at=SEEDED_AT[2 + number],
+            points=2 if passed else 1,
+            passed=passed,
+        )
+        for question in ("q1", "q2"):
+            insert(
+                "INSERT INTO quiz_answers (attempt_id, question_id, selected, is_correct)"
+                " VALUES (:attempt, :question, :selected, :right)",
+                attempt=attempt,
+                question=question,
+                selected='["a"]',
+                right=passed,
+            )
+    db.session.execute(
+        sa.text(
+            "INSERT INTO notice_versions (lesson_slug, version, first_shown_at)"
+            " VALUES ('first', 'v1', :at), ('second', 'v1', :at)"
+        ),
+        {"at": SEEDED_AT[0]},
+    )
+    insert(
+        "INSERT INTO consent_events (user_id, purpose, granted, text_version, language,"
+        " recorded_at) VALUES (:user, 'course-improvement', :yes, 'v', 'pt', :at)",
+        user=users["ana"],
+        yes=True,
+        at=SEEDED_AT[2],
+    )
+    insert(
+        "INSERT INTO audit_log (actor_id, action, subject_ref, details, recorded_at)"
+        " VALUES (:admin, 'export', :about, :details, :at)",
+        admin=users["admin"],
+        about=f"user #{users['ana']}",
+        details='{"by": "staff"}',
+        at=SEEDED_AT[3],
+    )
+    db.session.commit()
+    return users
+
+
+def add_another_courses_records(users: dict[str, int]) -> None:
+    """What a second course and its cohorts write, with the models of the new schema."""
+    other = "writing-lessons"
+    cohort = Cohort(course=other, name="Autumn", join_code="autumn")
+    attempt = QuizAttempt(
+        user_id=users["cy"],
+        course=other,
+        lesson_slug="first",  # the same slug as the default course's lesson
+        number=1,
+        language="en",
+        submitted_at=utcnow(),
+        points=1,
+        max_points=1,
+        passed=True,
+    )
+    db.session.add_all([cohort, attempt])
+    db.session.flush()
+    db.session.add_all(
+        [
+            QuizAnswer(attempt_id=attempt.id, question_id="q1", selected=["a"], is_correct=True),
+            LessonProgress(
+                user_id=users["ana"], course=other, lesson_slug="first", started_at=utcnow()
+            ),
+            NoticeAcknowledgment(
+                user_id=users["ana"],
+                course=other,
+                lesson_slug="first",
+                notice_version="v1",
+                language="en",
+                acknowledged_at=utcnow(),
+            ),
+            NoticeVersion(course=other, lesson_slug="first", version="v1", first_shown_at=utcnow()),
+            Membership(user_id=users["cy"], course=other, cohort_id=cohort.id),
+            CohortTrainer(cohort_id=cohort.id, user_id=users["admin"]),
+            Invitation(
+                cohort_id=cohort.id,
+                email="new@example.org",
+                token_hash="hash",
+                invited_by=users["admin"],
+                created_at=utcnow(),
+                expires_at=utcnow(),
+            ),
+        ]
+    )
+    db.session.commit()
+
+
+def state_version(user_id: int) -> int:
+    db.session.commit()
+    return db.session.scalar(
+        sa.text("SELECT state_version FROM users WHERE id = :id"), {"id": user_id}
+    )
+
+
+def migrate_to(revision: str, *, down: bool = False) -> None:
+    """Migrate once the session has let go of the tables (PostgreSQL's ALTER TABLE waits
+    for every transaction that read them)."""
+    db.session.rollback()
+    db.session.close()
+    directory = current_app.config["MIGRATIONS_DIR"]
+    (flask_migrate.downgrade if down else flask_migrate.upgrade)(directory, revision)
+
+
+def test_records_before_courses_move_to_the_default_course_and_back_unchanged(app):
+    """Upgrading keeps every row, gives each the default course and makes everyone who
+    started or read a lesson a member of its implicit cohort; downgrading keeps every row
+    there was, and the schema and triggers there were (SQLite copies the altered tables)."""
+    database.bind_migrations(app)
+    with app.app_context():
+        try:
+            migrate_to(BEFORE_COURSES, down=True)
+            users = seed_before_courses()
+            counts, before = table_counts(), schema()
+            assert all(counts[table] for table in COURSE_TABLES + ("quiz_answers",))
+
+            migrate_to(COURSES_AND_COHORTS)
+            upgraded = table_counts()
+            new_tables = {"cohorts": 0, "cohort_trainers": 0, "invitations": 0, "memberships": 3}
+            assert upgraded == {**counts, **new_tables}
+            for table in COURSE_TABLES:
+                courses = db.session.scalars(sa.text(f"SELECT DISTINCT course FROM {table}"))
+                assert list(courses) == [DEFAULT_COURSE], table
+            joined = db.session.execute(
+                sa.select(
+                    Membership.user_id,
+                    Membership.course,
+                    Membership.cohort_id,
+                    Membership.joined_at,
+                ).order_by(Membership.user_id)
+            ).all()
+            # Each from their first step: a notice read, or a lesson started without one.
+            assert joined == [
+                (users[name], DEFAULT_COURSE, None, SEEDED_AT[at].replace(tzinfo=dt.UTC))
+                for name, at in (("ana", 1), ("bo", 5), ("dora", 6))
+            ]
+            ana = users["ana"]
+            assert set(triggers()) >= {
+                (f"{table}_state_version{suffix}", table)
+                for table in ("memberships", "cohort_trainers", *TRIGGERED)
+                for suffix in (
+                    ("",)
+                    if db.engine.dialect.name == "postgresql"
+                    else ("_insert", "_update", "_delete")
+                )
+            }
+            moved = state_version(ana)
+            db.session.execute(sa.update(Membership).values(joined_at=utcnow()))
+            assert state_version(ana) > moved, "a membership raises its learner's version"
+
+            add_another_courses_records(users)
+            migrate_to(BEFORE_COURSES, down=True)
+            assert table_counts() == counts, "the other course's records, and only they, go"
+            assert schema() == before
+
+            for statements in TRIGGERED.values():
+                for statement in statements:
+                    version = state_version(ana)
+                    db.session.execute(
+                        sa.text(statement), {"user": ana, "at": utcnow(), "no": False}
+                    )
+                    assert state_version(ana) > version, statement
+        finally:
+            migrate_to("head")

@@ -18,8 +18,13 @@ def registered_columns() -> dict[str, set[str]]:
     covered: dict[str, set[str]] = {}
     for category in REGISTER.categories:
         for storage in category.storage:
-            covered.setdefault(storage.table, {"id"}).update({storage.subject, *storage.columns})
+            row_id = {"id"} & set(db.metadata.tables[storage.table].columns.keys())
+            covered.setdefault(storage.table, row_id).update({storage.subject, *storage.columns})
     return covered
+
+
+def storages():
+    return [storage for category in REGISTER.categories for storage in category.storage]
 
 
 def test_every_table_is_in_the_register_or_declared_free_of_personal_data():
@@ -50,11 +55,23 @@ def test_the_register_names_only_tables_and_columns_that_exist():
                 assert via_column in db.metadata.tables[via_table].columns, storage
             if storage.retention_from:
                 assert storage.retention_from in db.metadata.tables[storage.table].columns
+            if storage.holds:
+                assert storage.holds in db.metadata.tables["users"].columns, storage
+            for shown in storage.shown_with:
+                assert shown.column in db.metadata.tables[storage.table].columns, shown
+                assert shown.target in db.metadata.tables[shown.table].columns, shown
 
 
 def test_every_registered_column_has_a_translated_label():
     columns = set().union(*registered_columns().values())
     assert sorted(columns - COLUMNS.keys()) == []
+
+
+def test_what_the_export_shows_beside_a_number_has_a_translated_label_and_no_stored_name():
+    for storage in storages():
+        for shown in storage.shown_with:
+            assert shown.name in COLUMNS, shown
+            assert shown.name not in db.metadata.tables[storage.table].columns, shown
 
 
 def test_every_registered_table_has_a_translated_label():

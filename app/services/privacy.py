@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from app.content import Course, DataCategory, DataRegister, Lesson
-from app.content.register import Erasure, Purge, Storage, digest
-from app.database import flush_erased_pages, insert_unless_present
+from app.content.register import Erasure, Purge, ShownWith, Storage, digest
+from app.database import flush_erased_pages, insert_unless_present, unicode_lower
 from app.extensions import db
 from app.mail import forget_mail_to, outbox_exists, purge_outbox
 from app.models import (
@@ -48,23 +48,29 @@ def lesson_notice(register: DataRegister, lesson: Lesson, controller: str) -> No
     return Notice(categories, digest([controller, *(c.digest for c in categories)]))
 
 
-def note_notice_shown(session: Session, lesson_slug: str, version: str) -> None:
+def note_notice_shown(session: Session, lesson: Lesson, version: str) -> None:
     """Remember when a notice version was first shown, for the record of processing."""
     insert_unless_present(
         session,
         NoticeVersion,
-        {"lesson_slug": lesson_slug, "version": version, "first_shown_at": utcnow()},
-        ["lesson_slug", "version"],
+        {
+            "course": lesson.course,
+            "lesson_slug": lesson.slug,
+            "version": version,
+            "first_shown_at": utcnow(),
+        },
+        ["course", "lesson_slug", "version"],
     )
     session.commit()
 
 
-def has_acknowledged(session: Session, user_id: int, lesson_slug: str, version: str) -> bool:
+def has_acknowledged(session: Session, user_id: int, lesson: Lesson, version: str) -> bool:
     return (
         session.scalar(
             sa.select(NoticeAcknowledgment.id).where(
                 NoticeAcknowledgment.user_id == user_id,
-                NoticeAcknowledgment.lesson_slug == lesson_slug,
+                NoticeAcknowledgment.course == lesson.course,
+                NoticeAcknowledgment.lesson_slug == lesson.slug,
                 NoticeAcknowledgment.notice_version == version,
             )
         )
@@ -73,7 +79,7 @@ def has_acknowledged(session: Session, user_id: int, lesson_slug: str, version: 
 
 
 def acknowledge(
-    session: Session, user_id: int, lesson_slug: str, version: str, language: str
+    session: Session, user_id: int, lesson: Lesson, version: str, language: str
 ) -> None:
     """Record that the learner read this notice version (once, whatever the double clicks).
     The caller commits, together with whatever the acknowledgment allows."""
@@ -82,12 +88,13 @@ def acknowledge(
         NoticeAcknowledgment,
         {
             "user_id": user_id,
-            "lesson_slug": lesson_slug,
+            "course": lesson.course,
+            "lesson_slug": lesson.slug,
             "notice_version": version,
             "language": language,
             "acknowledged_at": utcnow(),
         },
-        ["user_id", "lesson_slug", "notice_version"],
+        ["user_id", "course", "lesson_slug", "notice_version"],
     )
 
 
@@ -211,11 +218,22 @@ def _table(name: str) -> sa.Table:
     return db.metadata.tables[name]
 
 
+def _normalised(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """Text as `accounts.normalise_email` keeps an address: trimmed, in lower case."""
+    return unicode_lower(sa.func.trim(column))
+
+
 def _about(storage: Storage, user_id: int) -> sa.ColumnElement[bool]:
     """The condition selecting a storage entry's rows about one person."""
     table = _table(storage.table)
     if storage.reference is not None:
         return table.c[storage.subject] == storage.reference.format(id=user_id)
+    if storage.holds is not None:
+        # Written by someone else, before the person had an account: it may differ from
+        # the account's address in case or spaces.
+        users = _table(User.__tablename__)
+        theirs = sa.select(_normalised(users.c[storage.holds])).where(users.c.id == user_id)
+        return _normalised(table.c[storage.subject]) == theirs.scalar_subquery()
     if storage.via is None:
         return table.c[storage.subject] == user_id
     via_table, via_column = storage.via
@@ -227,18 +245,33 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
 
 
+def _pointed_at(table: sa.Table, shown: ShownWith) -> sa.ColumnElement[Any]:
+    target = _table(shown.table)
+    return (
+        sa.select(target.c[shown.target])
+        .where(target.c.id == table.c[shown.column])
+        .scalar_subquery()
+        .label(shown.name)
+    )
+
+
 def stored_rows(session: Session, storage: Storage, user_id: int) -> list[dict[str, Any]]:
     """A storage entry's rows about the person: its listed columns, plus the keys that tie
-    rows together (the row id and the subject column), minus hidden columns."""
+    rows together (the row id and the subject column), minus hidden columns; each with what
+    the register says it stands for (`shown_with`) after it."""
     table = _table(storage.table)
     keys = [name for name in ("id", storage.subject) if name in table.c]
     names = list(dict.fromkeys([*keys, *storage.columns]))
-    shown = [name for name in names if name not in storage.hidden]
-    query = (
-        sa.select(*(table.c[name] for name in shown))
-        .where(_about(storage, user_id))
-        .order_by(*table.primary_key.columns)
-    )
+    columns: list[sa.ColumnElement[Any]] = []
+    for name in names:
+        if name in storage.hidden:
+            continue
+        columns.append(table.c[name])
+        # What a number stands for comes right after it.
+        columns.extend(
+            _pointed_at(table, shown) for shown in storage.shown_with if shown.column == name
+        )
+    query = sa.select(*columns).where(_about(storage, user_id)).order_by(*table.primary_key.columns)
     return [
         {name: _plain(value) for name, value in row.items()}
         for row in session.execute(query).mappings()

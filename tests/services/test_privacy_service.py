@@ -13,14 +13,18 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from app.content import load_register
+from app.content import Lesson, load_register
 from app.content.register import DataRegister
 from app.extensions import content, db
 from app.models import (
     AuditLogEntry,
+    Cohort,
+    CohortTrainer,
     ConsentEvent,
     ConsentText,
+    Invitation,
     LessonProgress,
+    Membership,
     NoticeAcknowledgment,
     NoticeVersion,
     PasswordResetToken,
@@ -121,46 +125,61 @@ def test_a_lesson_notice_lists_a_category_only_for_lessons_that_declare_it(tmp_p
     assert with_essays.version != without.version
 
 
+def lesson(slug: str, course: str = "co-production") -> Lesson:
+    """A lesson as the notices and acknowledgments know it: by its course and slug."""
+    return Lesson(number=1, slug=slug, default_language="en", texts={}, course=course)
+
+
 def test_a_notice_version_is_noted_when_first_shown_and_never_again(app_context):
-    privacy.note_notice_shown(db.session, "lesson", "v1")
+    privacy.note_notice_shown(db.session, lesson("lesson"), "v1")
     [first] = db.session.scalars(sa.select(NoticeVersion.first_shown_at))
-    privacy.note_notice_shown(db.session, "lesson", "v1")
-    privacy.note_notice_shown(db.session, "lesson", "v2")
-    privacy.note_notice_shown(db.session, "other", "v1")
+    privacy.note_notice_shown(db.session, lesson("lesson"), "v1")
+    privacy.note_notice_shown(db.session, lesson("lesson"), "v2")
+    privacy.note_notice_shown(db.session, lesson("other"), "v1")
+    # Another course may name a lesson the same: its notice is its own.
+    privacy.note_notice_shown(db.session, lesson("lesson", "writing-lessons"), "v1")
     shown = db.session.execute(
         sa.select(
-            NoticeVersion.lesson_slug, NoticeVersion.version, NoticeVersion.first_shown_at
-        ).order_by(NoticeVersion.lesson_slug, NoticeVersion.version)
+            NoticeVersion.course,
+            NoticeVersion.lesson_slug,
+            NoticeVersion.version,
+            NoticeVersion.first_shown_at,
+        ).order_by(NoticeVersion.course, NoticeVersion.lesson_slug, NoticeVersion.version)
     ).all()
-    assert [(slug, version) for slug, version, _ in shown] == [
-        ("lesson", "v1"),
-        ("lesson", "v2"),
-        ("other", "v1"),
+    assert [(course, slug, version) for course, slug, version, _ in shown] == [
+        ("co-production", "lesson", "v1"),
+        ("co-production", "lesson", "v2"),
+        ("co-production", "other", "v1"),
+        ("writing-lessons", "lesson", "v1"),
     ]
     assert shown[0].first_shown_at == first
 
 
-def test_an_acknowledgment_is_one_learners_for_one_lesson_and_version(app_context):
+def test_an_acknowledgment_is_one_learners_for_one_lesson_of_one_course_and_version(app_context):
     ana, bo = add_user("ana@example.org"), add_user("bo@example.org")
     for _ in range(2):  # a double click
-        privacy.acknowledge(db.session, ana, "lesson", "v1", "pt")
+        privacy.acknowledge(db.session, ana, lesson("lesson"), "v1", "pt")
     db.session.commit()
     [row] = db.session.scalars(sa.select(NoticeAcknowledgment))
-    assert (row.user_id, row.lesson_slug, row.notice_version, row.language) == (
+    assert (row.user_id, row.course, row.lesson_slug, row.notice_version, row.language) == (
         ana,
+        "co-production",
         "lesson",
         "v1",
         "pt",
     )
-    assert privacy.has_acknowledged(db.session, ana, "lesson", "v1")
-    assert not privacy.has_acknowledged(db.session, bo, "lesson", "v1")
-    assert not privacy.has_acknowledged(db.session, ana, "other", "v1")
-    assert not privacy.has_acknowledged(db.session, ana, "lesson", "v2")
-    privacy.acknowledge(db.session, ana, "lesson", "v2", "en")
-    privacy.acknowledge(db.session, ana, "other", "v1", "en")
-    privacy.acknowledge(db.session, bo, "lesson", "v1", "es")
+    assert privacy.has_acknowledged(db.session, ana, lesson("lesson"), "v1")
+    assert not privacy.has_acknowledged(db.session, bo, lesson("lesson"), "v1")
+    assert not privacy.has_acknowledged(db.session, ana, lesson("other"), "v1")
+    assert not privacy.has_acknowledged(db.session, ana, lesson("lesson"), "v2")
+    assert not privacy.has_acknowledged(db.session, ana, lesson("lesson", "writing-lessons"), "v1")
+    privacy.acknowledge(db.session, ana, lesson("lesson"), "v2", "en")
+    privacy.acknowledge(db.session, ana, lesson("other"), "v1", "en")
+    privacy.acknowledge(db.session, bo, lesson("lesson"), "v1", "es")
+    privacy.acknowledge(db.session, ana, lesson("lesson", "writing-lessons"), "v1", "es")
     db.session.commit()
-    assert count(NoticeAcknowledgment) == 4
+    assert count(NoticeAcknowledgment) == 5
+    assert privacy.has_acknowledged(db.session, ana, lesson("lesson", "writing-lessons"), "v1")
 
 
 # Consents
@@ -287,9 +306,18 @@ def data_everywhere(user_id: int, staff_id: int, language: str) -> dict[str, lis
         written.setdefault(row.__tablename__, []).append(row.id)
         return row.id
 
-    add(LessonProgress(user_id=user_id, lesson_slug="one", started_at=NOW, completed_at=NOW))
+    add(
+        LessonProgress(
+            course="co-production",
+            user_id=user_id,
+            lesson_slug="one",
+            started_at=NOW,
+            completed_at=NOW,
+        )
+    )
     attempt = add(
         QuizAttempt(
+            course="co-production",
             user_id=user_id,
             lesson_slug="one",
             number=1,
@@ -303,6 +331,7 @@ def data_everywhere(user_id: int, staff_id: int, language: str) -> dict[str, lis
     add(QuizAnswer(attempt_id=attempt, question_id="q1", selected=["a", "b"], is_correct=False))
     add(
         NoticeAcknowledgment(
+            course="co-production",
             user_id=user_id,
             lesson_slug="one",
             notice_version="v1",
@@ -340,6 +369,37 @@ def data_everywhere(user_id: int, staff_id: int, language: str) -> dict[str, lis
         )
     )
     add(RecoveryCode(user_id=user_id, code_hash=f"secret-code-{user_id}", created_at=NOW))
+    cohort = Cohort(course="co-production", name=f"Spring {user_id}", join_code=f"code-{user_id}")
+    db.session.add(cohort)
+    db.session.flush()
+    add(Membership(user_id=user_id, course="co-production", cohort_id=cohort.id, joined_at=NOW))
+    db.session.add(CohortTrainer(cohort_id=cohort.id, user_id=user_id))
+    written["cohort_trainers"] = [cohort.id]
+    email = db.session.scalar(sa.select(User.email).where(User.id == user_id))
+    # Invited before the account was made, the address typed otherwise than it keeps it.
+    add(
+        Invitation(
+            cohort_id=cohort.id,
+            email=f" {email.upper()} ",
+            display_name="As the trainer wrote it",
+            language="pt",
+            token_hash=f"secret-invitation-{user_id}",
+            invited_by=staff_id,
+            created_at=NOW,
+            expires_at=NOW,
+        )
+    )
+    sent = Invitation(
+        cohort_id=cohort.id,
+        email=f"invited-by-{user_id}@example.org",
+        token_hash=f"secret-sent-{user_id}",
+        invited_by=user_id,
+        created_at=NOW,
+        expires_at=NOW,
+    )
+    db.session.add(sent)
+    db.session.flush()
+    written["invitations sent"] = [sent.id]
     add(AuditLogEntry(actor_id=user_id, action="export", subject_ref="report", recorded_at=NOW))
     add(
         AuditLogEntry(
@@ -410,9 +470,13 @@ def test_the_export_has_every_category_with_its_terms_and_only_the_learners_rows
                 expected_ids = [written["audit_log"][1]]
             elif storage.table == "audit_log":
                 expected_ids = [written["audit_log"][0], others["audit_log"][1]]
+            elif storage.table == "invitations" and storage.holds is None:
+                # Those she sent, and the one she sent Bo as his staff.
+                expected_ids = [written["invitations sent"][0], others["invitations"][0]]
             else:
                 expected_ids = written[storage.table]
-            assert [row["id"] for row in rows] == expected_ids, storage.table
+            key = "id" if "id" in rows[0] else "cohort_id"  # a trainer's cohorts have no id
+            assert [row[key] for row in rows] == expected_ids, storage.table
             for row in rows:
                 assert not set(row) & set(storage.hidden), storage.table
                 assert set(storage.columns) - set(storage.hidden) <= set(row), storage.table
@@ -431,6 +495,24 @@ def test_the_export_has_every_category_with_its_terms_and_only_the_learners_rows
     assert withheld["security-events"] == ["token_hash"]
     assert withheld["sessions"] == ["code_hash", "token_hash"]
     assert withheld["progress"] == []
+    assert withheld["invitations"] == ["token_hash"]
+    # A cohort is named beside its number, right after it.
+    [membership] = by_id["courses"]["memberships"]
+    assert list(membership) == ["id", "user_id", "course", "cohort_id", "cohort_name", "joined_at"]
+    assert (membership["course"], membership["cohort_name"]) == ("co-production", f"Spring {ana}")
+    [led] = by_id["cohorts-led"]["cohort_trainers"]
+    assert led == {
+        "user_id": ana,
+        "cohort_id": written["cohort_trainers"][0],
+        "course": "co-production",
+        "cohort_name": f"Spring {ana}",
+    }
+    [invited] = by_id["invitations"]["invitations"]
+    assert invited["email"] == " ANA@EXAMPLE.ORG " and invited["invited_by"] == bo
+    assert invited["cohort_name"] == f"Spring {ana}" and "token_hash" not in invited
+    sent = by_id["cohorts-led"]["invitations"]
+    assert [row["cohort_name"] for row in sent] == [f"Spring {ana}", f"Spring {bo}"]
+    assert not {"email", "display_name", "token_hash"} & set(sent[0]), "the invitee's own"
 
 
 # Erasure
@@ -585,6 +667,100 @@ def test_erasure_goes_through_other_tables_first_and_the_users_row_last(tmp_path
     assert through and users and others
     assert max(through) < min(others) and max(others) < min(users)
     assert users == list(range(len(order) - len(users), len(order)))
+
+
+def add_cohort(name: str, course: str = "co-production") -> int:
+    cohort = Cohort(course=course, name=name, join_code=f"code of {name}")
+    db.session.add(cohort)
+    db.session.commit()
+    return cohort.id
+
+
+def invite(cohort_id: int, email: str, by: int | None = None, expires_at=NOW) -> int:
+    invitation = Invitation(
+        cohort_id=cohort_id,
+        email=email,
+        token_hash=f"hash of {cohort_id} {email}",
+        invited_by=by,
+        created_at=NOW - dt.timedelta(days=7),
+        expires_at=expires_at,
+    )
+    db.session.add(invitation)
+    db.session.commit()
+    return invitation.id
+
+
+def test_erasure_takes_the_persons_memberships_cohorts_led_and_invitations_to_them(app_context):
+    ana = add_user("ñandú@example.org", role=Role.TRAINER)
+    bo = add_user("bo@example.org")
+    spring, autumn = add_cohort("Spring"), add_cohort("Autumn", "writing-lessons")
+    for user_id, course, cohort in ((ana, "co-production", spring), (bo, "co-production", None)):
+        db.session.add(Membership(user_id=user_id, course=course, cohort_id=cohort, joined_at=NOW))
+    db.session.add(
+        Membership(user_id=ana, course="writing-lessons", cohort_id=autumn, joined_at=NOW)
+    )
+    db.session.add_all(
+        [CohortTrainer(cohort_id=spring, user_id=ana), CohortTrainer(cohort_id=spring, user_id=bo)]
+    )
+    db.session.commit()
+    # Invitations to her address as trainers type it, in any cohort; and others'.
+    invite(spring, " ÑANDÚ@Example.org ")
+    invite(autumn, "ñandú@example.org", by=bo)
+    kept = [
+        invite(spring, "xñandú@example.org"),
+        invite(spring, "ñandú@example.org.pt"),
+        invite(autumn, "cy@example.org", by=ana),
+    ]
+
+    privacy.erase_account(db.session, content.register, ana)
+
+    assert db.session.execute(sa.select(Membership.user_id, Membership.course)).all() == [
+        (bo, "co-production")
+    ]
+    assert db.session.execute(sa.select(CohortTrainer.user_id)).all() == [(bo,)]
+    left = db.session.execute(
+        sa.select(Invitation.id, Invitation.email, Invitation.invited_by).order_by(Invitation.id)
+    ).all()
+    assert [row.id for row in left] == kept
+    assert left[-1].invited_by is None, "who sent it is the erased person"
+    assert sorted(db.session.scalars(sa.select(Cohort.name))) == ["Autumn", "Spring"]
+    assert emails() == ["bo@example.org"]
+
+
+def test_deleting_a_cohort_keeps_accounts_progress_and_other_courses(app_context):
+    ana, bo = add_user("ana@example.org"), add_user("bo@example.org")
+    trainer = add_user("trainer@example.org", role=Role.TRAINER)
+    spring, autumn, guide = add_cohort("Spring"), add_cohort("Autumn"), add_cohort("G", "guide")
+    db.session.add_all(
+        [
+            Membership(user_id=ana, course="co-production", cohort_id=spring, joined_at=NOW),
+            Membership(user_id=ana, course="guide", cohort_id=guide, joined_at=NOW),
+            Membership(user_id=bo, course="co-production", cohort_id=autumn, joined_at=NOW),
+            CohortTrainer(cohort_id=spring, user_id=trainer),
+            CohortTrainer(cohort_id=guide, user_id=trainer),
+        ]
+        + [
+            LessonProgress(user_id=user_id, course=course, lesson_slug="one", started_at=NOW)
+            for user_id in (ana, bo)
+            for course in ("co-production", "guide")
+        ]
+    )
+    db.session.commit()
+    invite(spring, "new@example.org", by=trainer)
+    invite(guide, "new@example.org", by=trainer)
+
+    db.session.execute(sa.delete(Cohort).where(Cohort.id == spring))
+    db.session.commit()
+    db.session.delete(db.session.get(Cohort, autumn))  # as the ORM deletes it
+    db.session.commit()
+
+    assert emails() == ["ana@example.org", "bo@example.org", "trainer@example.org"]
+    assert count(LessonProgress) == 4, "progress is the course's, not the cohort's"
+    assert db.session.execute(sa.select(Membership.user_id, Membership.cohort_id)).all() == [
+        (ana, guide)
+    ]
+    assert db.session.execute(sa.select(CohortTrainer.cohort_id)).all() == [(guide,)]
+    assert db.session.execute(sa.select(Invitation.cohort_id)).all() == [(guide,)]
 
 
 def test_erasing_a_staff_member_empties_their_name_in_the_log_and_keeps_the_entries(
@@ -819,6 +995,24 @@ def test_rows_are_deleted_once_past_their_retention_and_not_at_the_cutoff(app_co
     assert count(PasswordResetToken) == count(UserSession) == count(AuditLogEntry) == 2
     assert purge() == {}
     assert emails() == ["ana@example.org"]
+
+
+def test_invitations_are_deleted_the_day_after_they_expire(app_context):
+    register = content.register
+    cutoff = NOW - dt.timedelta(days=register.category("invitations").retention_days)
+    cohort = add_cohort("Spring")
+    staff = add_user("staff@example.org", role=Role.ADMIN)
+    for number, expires_at in enumerate((cutoff - TICK, cutoff, cutoff + TICK, NOW)):
+        invite(cohort, f"invited{number}@example.org", by=staff, expires_at=expires_at)
+    assert purge(dry_run=True) == {"invitations": 1}
+    assert count(Invitation) == 4
+    assert purge() == {"invitations": 1}
+    assert sorted(db.session.scalars(sa.select(Invitation.expires_at))) == [
+        cutoff,
+        cutoff + TICK,
+        NOW,
+    ]
+    assert purge() == {}
 
 
 def test_the_purge_reaches_every_storage_entry_of_a_category(tmp_path, app_context):

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import content, db
-from app.models import User
+from app.models import Cohort, CohortTrainer, Membership, User
 from app.services import accounts, privacy, progress, quizzes, sessions
 
 
@@ -47,7 +47,13 @@ def test_every_table_holding_a_learners_rows_raises_their_version(app_context):
     learner_tables = {
         table.name for table in db.metadata.tables.values() if "user_id" in table.columns
     }
-    assert {"lesson_progress", "quiz_attempts", "notice_acknowledgments"} <= learner_tables
+    assert {
+        "lesson_progress",
+        "quiz_attempts",
+        "notice_acknowledgments",
+        "memberships",
+        "cohort_trainers",
+    } <= learner_tables
     triggered = triggered_events()
     missing = {
         (table, event)
@@ -62,7 +68,7 @@ def test_every_table_holding_a_learners_rows_raises_their_version(app_context):
 def test_reading_a_lesson_acknowledging_and_completing_each_raise_the_version(learner_id):
     lesson = content.course.published_lessons[0]
     before = version_of(learner_id)
-    privacy.acknowledge(db.session, learner_id, lesson.slug, "v1", "en")
+    privacy.acknowledge(db.session, learner_id, lesson, "v1", "en")
     acknowledged = version_of(learner_id)
     progress.record_start(db.session, learner_id, lesson)
     started = version_of(learner_id)
@@ -101,8 +107,8 @@ def test_account_changes_and_plain_sql_writes_raise_the_version(learner_id):
     assert before < signed_out < renamed == version_of(learner_id)
     db.session.execute(
         sa.text(
-            "INSERT INTO lesson_progress (user_id, lesson_slug, started_at)"
-            " VALUES (:id, 'what-is-co-production', CURRENT_TIMESTAMP)"
+            "INSERT INTO lesson_progress (user_id, course, lesson_slug, started_at)"
+            " VALUES (:id, 'co-production', 'what-is-co-production', CURRENT_TIMESTAMP)"
         ),
         {"id": learner_id},
     )
@@ -120,3 +126,22 @@ def test_one_learners_writes_leave_anothers_version_alone(learner_id):
     before = version_of(other)
     progress.record_start(db.session, learner_id, content.course.published_lessons[0])
     assert version_of(other) == before
+
+
+def test_joining_moving_between_and_leading_cohorts_raise_the_version(learner_id):
+    cohorts = [Cohort(course="co-production", name=name, join_code=name) for name in "AB"]
+    db.session.add_all(cohorts)
+    db.session.flush()
+    before = version_of(learner_id)
+    db.session.add(Membership(user_id=learner_id, course="co-production", cohort_id=cohorts[0].id))
+    joined = version_of(learner_id)
+    db.session.execute(
+        sa.update(Membership)
+        .where(Membership.user_id == learner_id)
+        .values(cohort_id=cohorts[1].id)
+    )
+    moved = version_of(learner_id)
+    db.session.add(CohortTrainer(cohort_id=cohorts[0].id, user_id=learner_id))
+    leading = version_of(learner_id)
+    db.session.delete(cohorts[1])  # its memberships go with it
+    assert before < joined < moved < leading < version_of(learner_id)

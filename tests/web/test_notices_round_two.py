@@ -52,8 +52,8 @@ def test_the_sign_up_form_shows_the_first_layer_before_its_button(app, client, l
         "the email address, name and password above (the password only as a one-way hash), "
         "when you created the account, the network address this form is sent from, "
         "shortened, and later the day of your last visit.",
-        "all three fields. Without them we cannot create an account, but you can read every "
-        "lesson without one.",
+        "all three fields. Without them we cannot create an account, but you can read the "
+        "lessons of the courses open to all without one.",
     ):
         assert _in(app, language, text) in page
     assert "privacy@localhost" in page
@@ -116,7 +116,9 @@ def test_the_full_notice_shows_the_configured_dpo_authority_transfers_and_proces
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_each_lesson_notice_sums_up_the_rights_with_a_link(app, client, language):
-    page = client.get(f"/{language}/lessons/what-is-co-production").get_data(as_text=True)
+    page = client.get(f"/{language}/courses/co-production/lessons/what-is-co-production").get_data(
+        as_text=True
+    )
     notice = page[page.index('id="data-notice"') :]
     summary = _in(
         app,

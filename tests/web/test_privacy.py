@@ -23,8 +23,13 @@ from app.extensions import content, db
 from app.mail import wait_for_mail
 from app.models import (
     AuditLogEntry,
+    Cohort,
+    CohortTrainer,
     ConsentEvent,
+    Enrolment,
+    Invitation,
     LessonProgress,
+    Membership,
     NoticeAcknowledgment,
     Role,
     SecurityEvent,
@@ -43,9 +48,12 @@ from tests.conftest import (
 )
 from tests.content.conftest import lesson_file
 
-COURSE = load_course(ROOT / "lessons")
+COURSE = load_course(ROOT / "lessons" / "co-production")
 LESSON_1 = COURSE.published_lessons[0]
 EMAIL = "ana@example.org"
+COHORT = "Primavera 2027"
+INVITED_AS = "Anabela Invited"
+CY = "cy@example.org"
 PASSWORD = "correct horse battery"
 NOTICE_HEADINGS = {
     "en": "What personal data we collect and why",
@@ -76,12 +84,15 @@ def test_a_lesson_with_a_quiz_lists_quiz_answers_and_one_without_does_not(course
     client = app.test_client()
     quiz_answers = category_name(app, "quiz-answers", lang)
     progress = category_name(app, "progress", lang)
-    plain = client.get(f"/{lang}/lessons/plain").get_data(as_text=True)
-    quizzed = client.get(f"/{lang}/lessons/quizzed").get_data(as_text=True)
+    courses = category_name(app, "courses", lang)
+    plain = client.get(f"/{lang}/courses/co-production/lessons/plain").get_data(as_text=True)
+    quizzed = client.get(f"/{lang}/courses/co-production/lessons/quizzed").get_data(as_text=True)
     for page in (plain, quizzed):
         assert NOTICE_HEADINGS[lang] in page
         assert page.index(NOTICE_HEADINGS[lang]) < page.index('class="lesson-body"')
         assert progress in page
+        # Starting any lesson makes the learner a member of its course.
+        assert 'data-category="courses"' in page and courses in page
         assert f'href="/{lang}/privacy"' in page
     assert 'data-category="quiz-answers"' in quizzed and quiz_answers in quizzed
     assert 'data-category="quiz-answers"' not in plain and quiz_answers not in plain
@@ -90,16 +101,17 @@ def test_a_lesson_with_a_quiz_lists_quiz_answers_and_one_without_does_not(course
 
 
 def test_nothing_is_recorded_before_the_notice_is_acknowledged(app, learner):
-    page = learner.get(f"/pt/lessons/{LESSON_1.slug}").get_data(as_text=True)
+    page = learner.get(f"/pt/courses/co-production/lessons/{LESSON_1.slug}").get_data(as_text=True)
     assert 'class="quiz-form"' not in page
     assert rows(app, LessonProgress) == []
     complete = learner.submit(
-        f"/pt/lessons/{LESSON_1.slug}", f"/pt/lessons/{LESSON_1.slug}/complete"
+        f"/pt/courses/co-production/lessons/{LESSON_1.slug}",
+        f"/pt/courses/co-production/lessons/{LESSON_1.slug}/complete",
     )
     assert complete.status_code == 409
     quiz = learner.take_quiz("pt", LESSON_1, right_answers(LESSON_1.quiz), attempt="1")
     assert quiz.status_code == 409
-    assert rows(app, LessonProgress) == []
+    assert rows(app, LessonProgress) == rows(app, Membership) == []
 
     assert learner.acknowledge("pt", LESSON_1.slug).status_code == 303
     [acknowledgment] = rows(app, NoticeAcknowledgment)
@@ -107,13 +119,19 @@ def test_nothing_is_recorded_before_the_notice_is_acknowledged(app, learner):
     assert acknowledgment.acknowledged_at.tzinfo is not None
     [started] = rows(app, LessonProgress)
     assert started.completed_at is None
-    assert 'class="quiz-form"' in learner.get(f"/pt/lessons/{LESSON_1.slug}").get_data(as_text=True)
+    [member] = rows(app, Membership)
+    assert (member.user_id, member.course, member.cohort_id) == (started.user_id, COURSE.slug, None)
+    assert member.joined_at == started.started_at, "a member from the lesson's start"
+    assert 'class="quiz-form"' in learner.get(
+        f"/pt/courses/co-production/lessons/{LESSON_1.slug}"
+    ).get_data(as_text=True)
 
 
 def test_a_stale_notice_version_is_not_acknowledged(app, learner):
-    token = learner.csrf_token(f"/en/lessons/{LESSON_1.slug}")
+    token = learner.csrf_token(f"/en/courses/co-production/lessons/{LESSON_1.slug}")
     response = learner.post(
-        f"/en/lessons/{LESSON_1.slug}/acknowledge", data={"csrf_token": token, "version": "old"}
+        f"/en/courses/co-production/lessons/{LESSON_1.slug}/acknowledge",
+        data={"csrf_token": token, "version": "old"},
     )
     assert response.status_code == 303 and response.location.endswith("#data-notice")
     assert rows(app, NoticeAcknowledgment) == [] and rows(app, LessonProgress) == []
@@ -127,7 +145,7 @@ def test_a_changed_register_asks_for_acknowledgment_again(database_url, tmp_path
     restarted = make_app(database_url, tmp_path / "instance", DATA_REGISTER=str(changed))
     client = restarted.test_client()
     client.login("en")
-    page = client.get(f"/en/lessons/{LESSON_1.slug}").get_data(as_text=True)
+    page = client.get(f"/en/courses/co-production/lessons/{LESSON_1.slug}").get_data(as_text=True)
     assert "I have read this notice" in page and "Your quiz attempts" in page
     assert client.take_quiz("en", LESSON_1, right_answers(LESSON_1.quiz), "1").status_code == 409
     assert client.acknowledge("en", LESSON_1.slug).status_code == 303
@@ -155,10 +173,14 @@ def test_the_controller_is_named_in_the_page_language_beside_its_own_name(app, l
         own, local = course.organisation[course.default_language], course.organisation["pt"]
     expected = f"{local} ({own})"
     assert expected in client.get("/pt/privacy").get_data(as_text=True)
-    assert expected in client.get(f"/pt/lessons/{LESSON_1.slug}").get_data(as_text=True)
+    assert expected in client.get(f"/pt/courses/co-production/lessons/{LESSON_1.slug}").get_data(
+        as_text=True
+    )
     assert f"{own} ({own})" not in client.get("/es/privacy").get_data(as_text=True)
     versions = {
-        NOTICE_VERSION_FIELD.search(client.get(f"/{lang}/lessons/{LESSON_1.slug}").text)[1]
+        NOTICE_VERSION_FIELD.search(
+            client.get(f"/{lang}/courses/co-production/lessons/{LESSON_1.slug}").text
+        )[1]
         for lang in ("es", "pt", "en")
     }
     assert len(versions) == 1, "one notice version whatever the language"
@@ -219,6 +241,28 @@ def learner_with_data_everywhere(app, client: Browser) -> None:
             privacy.user_ref(learner_id),
             {"lesson": LESSON_1.slug},
         )
+        # She leads a cohort, invites someone to it, and was invited to it herself before
+        # she had an account, by an address typed in capitals.
+        cohort = Cohort(
+            course=COURSE.slug, name=COHORT, enrolment=Enrolment.INVITATION, join_code="spring"
+        )
+        db.session.add(cohort)
+        db.session.flush()
+        db.session.add(CohortTrainer(cohort_id=cohort.id, user_id=learner_id))
+        for email, name, by in ((EMAIL.upper(), INVITED_AS, other_id), (CY, "Cy", learner_id)):
+            db.session.add(
+                Invitation(
+                    cohort_id=cohort.id,
+                    email=email,
+                    display_name=name,
+                    language="pt",
+                    token_hash=f"hash of the link to {email}",
+                    invited_by=by,
+                    created_at=utcnow(),
+                    expires_at=utcnow() + dt.timedelta(days=14),
+                )
+            )
+        db.session.commit()
 
 
 def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, client):
@@ -233,6 +277,15 @@ def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, 
     for category in data["categories"]:
         assert any(category["records"].values()), category["id"]
     records = {c["id"]: c["records"] for c in data["categories"]}
+    # Started before the cohort was made: in the course's implicit group.
+    [membership] = records["courses"]["memberships"]
+    assert (membership["course"], membership["cohort_name"]) == (COURSE.slug, None)
+    [led] = records["cohorts-led"]["cohort_trainers"]
+    assert (led["course"], led["cohort_name"]) == (COURSE.slug, COHORT)
+    [invited] = records["invitations"]["invitations"]
+    assert invited["display_name"] == INVITED_AS and "token_hash" not in invited
+    [sent] = records["cohorts-led"]["invitations"]
+    assert sent["cohort_name"] == COHORT and CY not in json.dumps(sent)
     [user] = records["account"]["users"]
     assert user["email"] == EMAIL and "password_hash" not in user
     assert set(user) == {  # each registered column once, the hidden ones left out
@@ -286,6 +339,7 @@ def test_the_data_page_shows_what_is_stored_by_category(app, client):
     assert "<h3>Inícios de sessão e eventos de segurança</h3>" in html
     assert "<h3>Ligações que lhe enviámos por email</h3>" in html
     assert "Outra tentativa concedida num questionário" in cells
+    assert COHORT in cells and INVITED_AS in cells
     assert f"Conta n.º {learner_id}" in cells, "the account named as the log names it"
     assert not [cell for cell in cells if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", cell)]
     month = format_date(dt.datetime.now(dt.UTC), "MMM", locale="pt")
@@ -302,10 +356,17 @@ def all_rows_about(app, user_id: int) -> dict[str, int]:
             (ConsentEvent, ConsentEvent.user_id),
             (SecurityEvent, SecurityEvent.user_id),
             (AuditLogEntry, AuditLogEntry.actor_id),
+            (Membership, Membership.user_id),
+            (CohortTrainer, CohortTrainer.user_id),
         ):
             counts[model.__tablename__] = db.session.scalar(
                 sa.select(sa.func.count()).select_from(model).where(column == user_id)
             )
+        counts["invitations"] = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Invitation)
+            .where(sa.func.lower(Invitation.email) == EMAIL)
+        )
         counts["quiz"] = db.session.scalar(
             sa.text("SELECT count(*) FROM quiz_attempts WHERE user_id = :id"), {"id": user_id}
         ) + db.session.scalar(
@@ -348,6 +409,9 @@ def test_erasure_leaves_no_trace(app, client, database_url, caplog):
         ("erase", None, f"user #{user_id}", "the person"),
         ("export", None, f"user #{bo}", "staff"),
     ]
+    # Her invitation to Cy still works, and no longer says who sent it.
+    assert [(i.email, i.invited_by) for i in rows(app, Invitation)] == [(CY, None)]
+    assert [cohort.name for cohort in rows(app, Cohort)] == [COHORT]
 
     if database_url.startswith("sqlite"):
         path = database_url.removeprefix("sqlite:///")
@@ -357,7 +421,8 @@ def test_erasure_leaves_no_trace(app, client, database_url, caplog):
                     stored = file.read()
             except FileNotFoundError:
                 continue
-            assert EMAIL.encode() not in stored, f"email left in {path + suffix}"
+            for trace in (EMAIL, EMAIL.upper(), INVITED_AS):
+                assert trace.encode() not in stored, f"{trace} left in {path + suffix}"
     assert not [r for r in caplog.records if EMAIL in r.getMessage()]
 
 
