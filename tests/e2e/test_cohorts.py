@@ -69,4 +69,4 @@ def test_a_learner_joins_by_the_invitation_link_and_the_trainer_follows_them(vis
     assert row.count() == 1
     assert "1/" in row.inner_text(), "one lesson completed"
     assert trainer._("Completed") in row.inner_text()
-    trainer.shoot("cohort")
+    trainer.shoot("cohort", anchor="#learners")
