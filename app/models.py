@@ -409,7 +409,12 @@ class Membership(db.Model):
     open, implicit group). Progress is kept by course, so moving keeps it."""
 
     __tablename__ = "memberships"
-    __table_args__ = (sa.UniqueConstraint("user_id", "course"),)
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "course"),
+        # The dashboard and reports of a course, or of one of its cohorts, find its learners
+        # from this index.
+        sa.Index("ix_memberships_course_cohort_id", "course", "cohort_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))

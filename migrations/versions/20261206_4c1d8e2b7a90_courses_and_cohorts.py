@@ -172,6 +172,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "course", name=op.f("uq_memberships_user_id_course")),
     )
     op.create_index(op.f("ix_memberships_cohort_id"), "memberships", ["cohort_id"])
+    op.create_index("ix_memberships_course_cohort_id", "memberships", ["course", "cohort_id"])
     op.create_table(
         "invitations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -225,6 +226,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER {table}_state_version ON {table}")
     op.drop_index(op.f("ix_invitations_email"), table_name="invitations")
     op.drop_table("invitations")
+    op.drop_index("ix_memberships_course_cohort_id", table_name="memberships")
     op.drop_index(op.f("ix_memberships_cohort_id"), table_name="memberships")
     op.drop_table("memberships")
     op.drop_index(op.f("ix_cohort_trainers_user_id"), table_name="cohort_trainers")
