@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import measures
-from bench.data import bench_app, seed, write_course
+from bench.data import COHORTS_PER_COURSE, bench_app, seed, seed_site, write_course, write_site
 
 HEADER = ["measure", "the app", "baseline, same run", "ratio"]
 # RESULTS.md keeps, below this heading, the account of what profiling found and what was
@@ -64,6 +64,49 @@ def fresh_postgres(url: str, name: str) -> str | None:
     return sa.make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
+def _postgres_databases(size: str) -> tuple[str, ...]:
+    return (f"aula_bench_{size}", f"aula_bench_writes_{size}", f"aula_bench_site_{size}")
+
+
+def measure_site(
+    work: Path, args: argparse.Namespace, sizes: measures.Sizes, databases: list[str], seeding
+) -> list[tuple[str, list[list[str]]]]:
+    """The site of several courses and cohorts, on each database the run measures: its
+    seeding (added to `seeding`), the admin's and trainers' pages and the export of one
+    cohort; and on SQLite, a lesson page."""
+    lessons = write_site(work / "site", sizes.site_courses, sizes.site_lessons)
+    cohorts = sizes.site_courses * COHORTS_PER_COURSE
+    page_rows, export_rows, lesson_rows = [], [], []
+    for database_url in databases:
+        backend = sa.make_url(database_url).get_backend_name()
+        if backend == "sqlite":
+            site_url = f"sqlite:///{work / 'site.db'}"
+        else:
+            site_url = fresh_postgres(args.postgres, f"aula_bench_site_{args.size}")
+        app = bench_app(site_url, lessons, work / f"site-{backend}-instance")
+        site = seed_site(app, sizes.site_learners)
+        seeding.append(
+            [
+                f"{backend}: seed {sizes.site_courses} courses × {sizes.site_lessons} lessons, "
+                f"{cohorts} cohorts, {site.learners:,} learners",
+                f"{site.memberships:,} memberships, {site.progress_rows:,} progress rows, "
+                f"{site.attempts:,} quiz attempts, {site.answers:,} answers "
+                f"in {site.seconds:.1f} s",
+                "",
+                "",
+            ]
+        )
+        page_rows += measures.site_pages(work, site_url, lessons, site, sizes)
+        export_rows += measures.cohort_exports(work, site_url, lessons, site, sizes)
+        if backend == "sqlite":
+            lesson_rows += measures.site_lesson_page(work, site_url, lessons, site, sizes)
+    return [
+        ("Courses and cohorts: admin and trainer pages", page_rows),
+        ("Courses and cohorts: lesson page throughput", lesson_rows),
+        ("Courses and cohorts: cohort export", export_rows),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--size", choices=sorted(measures.SIZES), default="full")
@@ -110,17 +153,19 @@ def main() -> None:
                 else fresh_postgres(args.postgres, f"aula_bench_writes_{args.size}")
             )
             write_rows += measures.writes(work, writes_url, course, sizes)
+        site_rows = measure_site(work, args, sizes, databases, seeding)
         sections += [
             ("Seeding", seeding),
             ("Progress export", export_rows),
             ("Admin dashboard", dashboard_rows),
             ("Concurrent writes", write_rows),
+            *site_rows,
         ]
     finally:
         shutil.rmtree(work, ignore_errors=True)
         # The seeded databases are large: nothing of the run is left on the server.
         if any(sa.make_url(url).get_backend_name() == "postgresql" for url in databases):
-            for name in (f"aula_bench_{args.size}", f"aula_bench_writes_{args.size}"):
+            for name in _postgres_databases(args.size):
                 _on_server(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     minutes = (time.perf_counter() - began) / 60
     text = [

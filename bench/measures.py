@@ -9,12 +9,13 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import session
+from flask import Flask, session
 from flask_login import login_user
 from flask_wtf.csrf import generate_csrf
 
@@ -23,7 +24,7 @@ from app.extensions import db
 from app.guards import SESSION_SECRET, mark_authenticated
 from app.models import User
 from app.services import sessions
-from bench.data import SECRET_KEY, SHIPPED, bench_app, seed, write_course
+from bench.data import LAB_COURSE, SECRET_KEY, SHIPPED, Site, bench_app, seed, write_course
 from bench.load import Load, get_load, gunicorn, threads
 from config import ROOT
 from tests.web.servers import app_environment
@@ -42,11 +43,16 @@ class Sizes:
     write_accounts: int
     repeats: int
     export_runs: int  # each CSV export and its baseline, taken turn about: the median counts
+    # The site of several courses: its courses (each with COHORTS_PER_COURSE cohorts), the
+    # lessons of each, and its learners.
+    site_courses: int
+    site_lessons: int
+    site_learners: int
 
 
 SIZES = {
-    "full": Sizes(100_000, (15, 33, 66, 99), 10, 8, 30, 50, 3000, 5, 3),
-    "smoke": Sizes(300, (15, 20), 1, 2, 2, 5, 60, 1, 1),
+    "full": Sizes(100_000, (15, 33, 66, 99), 10, 8, 30, 50, 3000, 5, 3, 10, 15, 100_000),
+    "smoke": Sizes(300, (15, 20), 1, 2, 2, 5, 60, 1, 1, 3, 3, 300),
 }
 
 
@@ -172,18 +178,26 @@ def _sign_up_learner(app, email: str) -> int:
     return user_id
 
 
-def page_throughput(work: Path, sizes: Sizes) -> list[list[str]]:
-    """Lesson 1 under gunicorn, anonymous and signed in, against the bare app serving the
-    same bytes from memory."""
-    instance = work / "pages-instance"
-    database_url = f"sqlite:///{work / 'pages.db'}"
-    env = server_env(database_url, SHIPPED, instance, AUTO_MIGRATE="1")
-    lesson = load_course(SHIPPED).published_lessons[0]
-    path = f"/es/lessons/{lesson.slug}"
+def _lesson_page_loads(
+    work: Path,
+    name: str,
+    env: dict[str, str],
+    lessons: Path,
+    path: str,
+    learner: Callable[[Flask], int],
+    sizes: Sizes,
+    what: str,
+) -> list[list[str]]:
+    """A lesson page under gunicorn, anonymous and signed in as `learner(app)`, against the
+    bare app serving the same bytes from memory."""
     rows = []
-    with gunicorn("app:create_app()", env, work / "pages.log") as base:
-        app = bench_app(database_url, SHIPPED, instance)
-        cookie, token = signed_in_cookie(app, _sign_up_learner(app, "reader@example.org"))
+    with gunicorn("app:create_app()", env, work / f"{name}.log") as base:
+        app = bench_app(env["DATABASE_URL"], lessons, Path(env["INSTANCE_PATH"]))
+        user_id = learner(app)
+        with app.app_context():
+            shown_name = db.session.get(User, user_id).display_name.encode()
+            db.session.remove()
+        cookie, token = signed_in_cookie(app, user_id)
         _, page, cookie = request(base, "GET", path, cookie)
         version = NOTICE_VERSION.search(page.decode()).group(1)
         status, _, cookie = request(
@@ -200,23 +214,25 @@ def page_throughput(work: Path, sizes: Sizes) -> list[list[str]]:
         pages = {"anonymous": request(base, "GET", path)[1]}
         _, pages["signed in"], kept_cookie = request(base, "GET", path, cookie)
         assert kept_cookie == cookie, "the session settles after one reading"
-        assert b"Bench" in pages["signed in"] and b"Bench" not in pages["anonymous"]
+        assert shown_name in pages["signed in"] and shown_name not in pages["anonymous"]
         measured: dict[str, Load] = {
             "anonymous": get_load(base + path, {}, sizes.load_seconds, sizes.load_connections),
             "signed in": get_load(
                 base + path, {"Cookie": cookie}, sizes.load_seconds, sizes.load_connections
             ),
         }
+        with app.app_context():
+            db.engine.dispose()
     for who, body in pages.items():
-        page_file = work / f"page-{who.replace(' ', '-')}.html"
+        page_file = work / f"{name}-{who.replace(' ', '-')}.html"
         page_file.write_bytes(body)
         bare_env = dict(env, BARE_PAGE=str(page_file))
-        with gunicorn("bench.bare:app", bare_env, work / "bare.log") as bare:
+        with gunicorn("bench.bare:app", bare_env, work / f"{name}-bare.log") as bare:
             baseline = get_load(bare + path, {}, sizes.load_seconds, sizes.load_connections)
         app_load = measured[who]
         rows.append(
             [
-                f"lesson 1 page, {who} ({app_load.tool}, {sizes.load_connections} connections)",
+                f"{what}, {who} ({app_load.tool}, {sizes.load_connections} connections)",
                 f"{app_load.requests_per_second:.0f} req/s, p50 {app_load.p50_ms:.1f} ms, "
                 f"p99 {app_load.p99_ms:.1f} ms, {app_load.errors} errors",
                 f"{baseline.requests_per_second:.0f} req/s, p50 {baseline.p50_ms:.1f} ms, "
@@ -225,6 +241,27 @@ def page_throughput(work: Path, sizes: Sizes) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def page_throughput(work: Path, sizes: Sizes) -> list[list[str]]:
+    """Lesson 1 of the lab's course as shipped (beside the other shipped course), on an
+    empty database, under gunicorn, anonymous and signed in, against the bare app serving
+    the same bytes from memory."""
+    instance = work / "pages-instance"
+    database_url = f"sqlite:///{work / 'pages.db'}"
+    env = server_env(database_url, SHIPPED, instance, AUTO_MIGRATE="1")
+    course = load_course(LAB_COURSE)
+    path = f"/es/courses/{course.slug}/lessons/{course.published_lessons[0].slug}"
+    return _lesson_page_loads(
+        work,
+        "pages",
+        env,
+        SHIPPED,
+        path,
+        lambda app: _sign_up_learner(app, "reader@example.org"),
+        sizes,
+        "lesson 1 page",
+    )
 
 
 def _peak_megabytes(pid: int) -> float | None:
@@ -258,19 +295,37 @@ def _median_time_peak_memory(runs: list[tuple[float, float]]) -> tuple[float, fl
     return statistics.median(seconds for seconds, _ in runs), max(peak for _, peak in runs)
 
 
-def progress_sql(lessons, registered_before: str | None) -> str:
-    """The progress report as one SQL query, for the database's own CSV export."""
-    values = ", ".join(f"({lesson.number}, '{lesson.slug}')" for lesson in lessons)
+def progress_sql(course, registered_before: str | None = None, cohort: int | None = None) -> str:
+    """The progress report of `course` as one SQL query, for the database's own CSV export:
+    every account (each with their cohort's name in the course, if any), or the members of
+    one cohort."""
+    slug = course.slug
+    values = ", ".join(f"({lesson.number}, '{lesson.slug}')" for lesson in course.published_lessons)
     where = f"WHERE u.created_at < '{registered_before}'" if registered_before else ""
+    if cohort is None:
+        members = f"LEFT JOIN memberships m ON m.user_id = u.id AND m.course = '{slug}'"
+        scored = ""
+    else:
+        members = (
+            f"JOIN memberships m ON m.user_id = u.id AND m.course = '{slug}' "
+            f"AND m.cohort_id = {cohort}"
+        )
+        scored = (
+            f" AND user_id IN (SELECT user_id FROM memberships WHERE course = '{slug}' "
+            f"AND cohort_id = {cohort})"
+        )
     return (
         f"WITH lessons(number, slug) AS (VALUES {values}), "
         "scores AS (SELECT user_id, lesson_slug, round(max(100.0 * points / max_points), 1) "
-        "AS best, count(*) AS attempts FROM quiz_attempts GROUP BY user_id, lesson_slug) "
-        "SELECT u.id AS learner_id, u.email, u.display_name, u.language, "
+        f"AS best, count(*) AS attempts FROM quiz_attempts WHERE course = '{slug}'{scored} "
+        "GROUP BY user_id, lesson_slug) "
+        "SELECT u.id AS learner_id, u.email, u.display_name, u.language, c.name AS cohort, "
         "l.number AS lesson_number, l.slug AS lesson_slug, p.started_at, p.completed_at, "
         "s.best AS best_quiz_score, coalesce(s.attempts, 0) AS quiz_attempts "
-        "FROM users u CROSS JOIN lessons l "
-        "LEFT JOIN lesson_progress p ON p.user_id = u.id AND p.lesson_slug = l.slug "
+        f"FROM users u {members} LEFT JOIN cohorts c ON c.id = m.cohort_id "
+        "CROSS JOIN lessons l "
+        "LEFT JOIN lesson_progress p ON p.user_id = u.id "
+        f"AND p.course = '{slug}' AND p.lesson_slug = l.slug "
         "LEFT JOIN scores s ON s.user_id = u.id AND s.lesson_slug = l.slug "
         f"{where} ORDER BY u.id, l.number"
     )
@@ -281,72 +336,104 @@ def _lines(path: Path) -> int:
         return sum(1 for _ in file) - 1
 
 
+def _database_csv(database_url: str, sql: str) -> tuple[list[str], str]:
+    """The command that has the database itself write the query's rows as CSV, and its
+    name."""
+    if sa.make_url(database_url).get_backend_name() == "sqlite":
+        path = sa.make_url(database_url).database
+        return ["sqlite3", "-csv", "-header", path, sql], "sqlite3 -csv"
+    plain = sa.make_url(database_url).set(drivername="postgresql")
+    copy = f"\\copy ({sql}) TO STDOUT CSV HEADER"
+    return ["psql", plain.render_as_string(hide_password=False), "-c", copy], "psql \\copy"
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    row: list[str]
+    seconds: float
+    peak_megabytes: float
+
+
+def _csv_against_database(
+    work: Path,
+    env: dict[str, str],
+    label: str,
+    app_options: list[str],
+    database_url: str,
+    sql: str,
+    sizes: Sizes,
+) -> CsvExport:
+    """`flask reports export` to CSV with `app_options`, against the database's own CSV of
+    `sql`, run in turn `sizes.export_runs` times: the medians are compared, so that a
+    moment when the machine is slow weighs on neither side alone."""
+    backend = sa.make_url(database_url).get_backend_name()
+    app_file, db_file = work / f"app-{backend}.csv", work / f"db-{backend}.csv"
+    app_command = [*FLASK_EXPORT, "--format", "csv", *app_options]
+    db_command, tool = _database_csv(database_url, sql)
+    app_runs, db_runs = [], []
+    for _ in range(sizes.export_runs):
+        app_runs.append(_run_measured(app_command, env, app_file))
+        db_runs.append(_run_measured(db_command, env, db_file))
+    app_seconds, app_memory = _median_time_peak_memory(app_runs)
+    db_seconds, db_memory = _median_time_peak_memory(db_runs)
+    app_rows, db_rows = _lines(app_file), _lines(db_file)
+    assert app_rows == db_rows, (label, app_rows, db_rows)
+    runs = f", median of {sizes.export_runs}" if sizes.export_runs > 1 else ""
+    row = [
+        f"{backend}: {label} ({app_rows:,} rows)",
+        f"{app_seconds:.2f} s, peak {app_memory:.0f} MB{runs}",
+        f"{db_seconds:.2f} s, peak {db_memory:.0f} MB ({tool}{runs})",
+        f"{app_seconds / db_seconds:.2f}×",
+    ]
+    return CsvExport(row, app_seconds, app_memory)
+
+
+def _flat_memory(label: str, large: CsvExport, small: CsvExport) -> list[str]:
+    return [
+        label,
+        f"{large.peak_megabytes:.0f} MB against {small.peak_megabytes:.0f} MB",
+        "flat: within 20%",
+        f"{large.peak_megabytes / small.peak_megabytes:.2f}×",
+    ]
+
+
+FLASK_EXPORT = [sys.executable, "-m", "flask", "--app", "app", "reports", "export"]
+
+
 def exports(work: Path, database_url: str, course: Path, seeded, sizes: Sizes) -> list[list[str]]:
     """The app's streaming export (`flask reports export`) against the database's own CSV
-    export of the same query: sqlite3 -csv, or psql's \\copy. Each CSV export and its
-    baseline run in turn, `sizes.export_runs` times: the medians are compared, so that a
-    moment when the machine is slow weighs on neither side alone. The longer XLSX export
-    runs once."""
+    export of the same query: sqlite3 -csv, or psql's \\copy, for a tenth of the learners
+    and for all of them. The longer XLSX export runs once."""
     backend = sa.make_url(database_url).get_backend_name()
     env = server_env(database_url, course, work / f"export-{backend}-instance")
-    lessons = load_course(course).published_lessons
-    flask = [sys.executable, "-m", "flask", "--app", "app", "reports", "export"]
+    loaded = load_course(course)
     before = seeded.tenth_signed_up_before
     cutoff = (before.fromordinal(before.toordinal() + 1)).isoformat()
-    rows = []
-    measured = {}
-    runs = f", median of {sizes.export_runs}" if sizes.export_runs > 1 else ""
-    for label, app_filter, sql_filter in (
-        ("a tenth of the learners", ["--registered-to", before.isoformat()], cutoff),
-        ("all learners", [], None),
-    ):
-        app_file = work / f"app-{backend}.csv"
-        app_command = flask + ["--format", "csv", *app_filter]
-        db_file = work / f"db-{backend}.csv"
-        if backend == "sqlite":
-            path = sa.make_url(database_url).database
-            db_command = ["sqlite3", "-csv", "-header", path, progress_sql(lessons, sql_filter)]
-            tool = "sqlite3 -csv"
-        else:
-            plain = sa.make_url(database_url).set(drivername="postgresql")
-            copy = f"\\copy ({progress_sql(lessons, sql_filter)}) TO STDOUT CSV HEADER"
-            db_command = ["psql", plain.render_as_string(hide_password=False), "-c", copy]
-            tool = "psql \\copy"
-        app_runs, db_runs = [], []
-        for _ in range(sizes.export_runs):
-            app_runs.append(_run_measured(app_command, env, app_file))
-            db_runs.append(_run_measured(db_command, env, db_file))
-        app_seconds, app_memory = _median_time_peak_memory(app_runs)
-        db_seconds, db_memory = _median_time_peak_memory(db_runs)
-        app_rows, db_rows = _lines(app_file), _lines(db_file)
-        assert app_rows == db_rows, (app_rows, db_rows)
-        measured[label] = (app_seconds, app_memory)
-        rows.append(
-            [
-                f"{backend}: progress CSV, {label} ({app_rows:,} rows)",
-                f"{app_seconds:.2f} s, peak {app_memory:.0f} MB{runs}",
-                f"{db_seconds:.2f} s, peak {db_memory:.0f} MB ({tool}{runs})",
-                f"{app_seconds / db_seconds:.2f}×",
-            ]
-        )
-    small, large = measured["a tenth of the learners"][1], measured["all learners"][1]
-    rows.append(
-        [
-            f"{backend}: peak memory, all learners against a tenth",
-            f"{large:.0f} MB against {small:.0f} MB",
-            "flat: within 20%",
-            f"{large / small:.2f}×",
-        ]
+    tenth = _csv_against_database(
+        work,
+        env,
+        "progress CSV, a tenth of the learners",
+        ["--registered-to", before.isoformat()],
+        database_url,
+        progress_sql(loaded, cutoff),
+        sizes,
     )
+    every = _csv_against_database(
+        work, env, "progress CSV, all learners", [], database_url, progress_sql(loaded), sizes
+    )
+    rows = [
+        tenth.row,
+        every.row,
+        _flat_memory(f"{backend}: peak memory, all learners against a tenth", every, tenth),
+    ]
     xlsx_file = work / f"app-{backend}.xlsx"
-    xlsx_seconds, xlsx_memory = _run_measured(flask + ["--format", "xlsx"], env, xlsx_file)
-    csv_seconds = measured["all learners"][0]
+    xlsx_seconds, xlsx_memory = _run_measured([*FLASK_EXPORT, "--format", "xlsx"], env, xlsx_file)
     rows.append(
         [
             f"{backend}: progress XLSX, all learners",
             f"{xlsx_seconds:.2f} s, peak {xlsx_memory:.0f} MB",
-            f"{csv_seconds:.2f} s (the app's CSV)",
-            f"{xlsx_seconds / csv_seconds:.2f}×",
+            f"{every.seconds:.2f} s (the app's CSV)",
+            f"{xlsx_seconds / every.seconds:.2f}×",
         ]
     )
     return rows
@@ -386,6 +473,131 @@ def dashboard(work: Path, database_url: str, course: Path) -> list[list[str]]:
     ]
 
 
+def _median_page_time(client, path: str, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(times)
+
+
+def _signed_in_client(app, user_id: int):
+    client = app.test_client()
+    name, value = signed_in_cookie(app, user_id)[0].split("=", 1)
+    client.set_cookie(name, value)
+    return client
+
+
+def site_pages(work: Path, database_url: str, lessons: Path, site: Site, sizes: Sizes):
+    """On the seeded site, in-process: the admin dashboard, as it opens and filtered by the
+    largest course and by its largest cohort, and the page of a cohort for its trainer (the
+    largest cohort, and one of median size) and the largest cohort's quiz statistics. Each
+    against the course page, made each time rather than served kept. Target: under 300 ms
+    each."""
+    backend = sa.make_url(database_url).get_backend_name()
+    app = bench_app(database_url, lessons, work / "site-pages-instance", KEPT_LEARNER_PAGES=0)
+    course = site.largest_course
+    cohort = next(cohort for cohort in site.cohorts if cohort.course == course)
+    admin = _signed_in_client(app, site.admin_id)
+    repeats = max(sizes.repeats, 1)
+    baseline = _median_page_time(admin, f"/en/courses/{course}/", repeats)
+    pages = [
+        ("admin dashboard", admin, "/en/admin/"),
+        (
+            f"admin dashboard, one course ({site.members[course]:,} learners)",
+            admin,
+            f"/en/admin/?course={course}",
+        ),
+        (
+            f"admin dashboard, one cohort ({cohort.members:,} learners)",
+            admin,
+            f"/en/admin/?cohort={cohort.id}",
+        ),
+    ]
+    for which, led in (("largest", site.cohorts[0]), ("median", site.median_cohort)):
+        trainer = _signed_in_client(app, led.trainer_id)
+        pages.append(
+            (
+                f"trainer's cohort page, the {which} cohort ({led.members:,} learners)",
+                trainer,
+                f"/en/author/cohorts/{led.id}",
+            )
+        )
+    largest = site.cohorts[0]
+    pages.append(
+        (
+            f"trainer's quiz statistics, the largest cohort ({largest.members:,} learners)",
+            _signed_in_client(app, largest.trainer_id),
+            f"/en/author/cohorts/{largest.id}/quizzes",
+        )
+    )
+    rows = []
+    for what, client, path in pages:
+        seconds = _median_page_time(client, path, repeats)
+        rows.append(
+            [
+                f"{backend}: {what}",
+                f"{seconds * 1000:.0f} ms (median of {repeats})",
+                f"{baseline * 1000:.0f} ms (the course page)",
+                f"{seconds / baseline:.1f}×",
+            ]
+        )
+    with app.app_context():
+        db.engine.dispose()
+    return rows
+
+
+def site_lesson_page(work: Path, database_url: str, lessons: Path, site: Site, sizes: Sizes):
+    """Lesson 1 of the site's largest course under gunicorn, anonymous and signed in as a
+    member of one of its cohorts, against the bare app serving the same bytes."""
+    course = load_course(lessons / site.largest_course)
+    member = next(c for c in site.cohorts if c.course == course.slug).member_id
+    path = f"/es/courses/{course.slug}/lessons/{course.published_lessons[0].slug}"
+    env = server_env(database_url, lessons, work / "site-lesson-instance")
+    return _lesson_page_loads(
+        work,
+        "site-pages",
+        env,
+        lessons,
+        path,
+        lambda _app: member,
+        sizes,
+        f"lesson 1 page of {site.learners:,} learners' site",
+    )
+
+
+def cohort_exports(
+    work: Path, database_url: str, lessons: Path, site: Site, sizes: Sizes
+) -> list[list[str]]:
+    """`flask reports export --cohort`, the largest cohort and the smallest, each against
+    the database's own CSV of the same rows: the app's peak memory stays the same."""
+    backend = sa.make_url(database_url).get_backend_name()
+    env = server_env(database_url, lessons, work / f"cohort-export-{backend}-instance")
+    measured = {}
+    for which, cohort in (("largest", site.cohorts[0]), ("smallest", site.cohorts[-1])):
+        course = load_course(lessons / cohort.course)
+        measured[which] = _csv_against_database(
+            work,
+            env,
+            f"progress CSV, the {which} cohort, {cohort.members:,} learners",
+            ["--cohort", str(cohort.id)],
+            database_url,
+            progress_sql(course, cohort=cohort.id),
+            sizes,
+        )
+    return [
+        measured["largest"].row,
+        measured["smallest"].row,
+        _flat_memory(
+            f"{backend}: peak memory, the largest cohort against the smallest",
+            measured["largest"],
+            measured["smallest"],
+        ),
+    ]
+
+
 def writes(work: Path, database_url: str, course: Path, sizes: Sizes) -> list[list[str]]:
     """Learners completing lessons at once (confirm the notice, pass the quiz), over HTTP,
     against the bare app doing one INSERT per request, with as many clients."""
@@ -394,12 +606,14 @@ def writes(work: Path, database_url: str, course: Path, sizes: Sizes) -> list[li
     app = bench_app(database_url, course, instance)
     seed(app, sizes.write_accounts, with_progress=False)
     cookies = [signed_in_cookie(app, user_id) for user_id in range(1, sizes.write_accounts + 1)]
-    lessons = load_course(course).published_lessons
+    loaded = load_course(course)
+    lessons = loaded.published_lessons
+    lesson_path = f"/es/courses/{loaded.slug}/lessons"
     quiz = lessons[0].quiz
     answers = [(f"q-{q.id}", option) for q in quiz.questions for option in sorted(q.correct_ids)]
     env = server_env(database_url, course, instance)
     with gunicorn("app:create_app()", env, work / f"writes-{backend}.log") as base:
-        page = request(base, "GET", f"/es/lessons/{lessons[0].slug}", cookies[0][0])[1]
+        page = request(base, "GET", f"{lesson_path}/{lessons[0].slug}", cookies[0][0])[1]
         version = NOTICE_VERSION.search(page.decode()).group(1)
         # Each client takes the next fresh account whenever its learner has done every lesson.
         state = [{"account": index, "step": 0} for index in range(sizes.writers)]
@@ -417,7 +631,7 @@ def writes(work: Path, database_url: str, course: Path, sizes: Sizes) -> list[li
                 action = "quiz"
             connection.request(
                 "POST",
-                f"/es/lessons/{lesson.slug}/{action}",
+                f"{lesson_path}/{lesson.slug}/{action}",
                 body=urlencode(body),
                 headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
             )

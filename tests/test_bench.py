@@ -10,7 +10,15 @@ from bench.__main__ import KEPT_HEADING
 from config import ROOT
 from tests.conftest import POSTGRES_URL, report
 
-SECTIONS = ("Start-up", "Lesson page throughput", "Progress export", "Admin dashboard")
+SECTIONS = (
+    "Start-up",
+    "Lesson page throughput",
+    "Progress export",
+    "Admin dashboard",
+    "Courses and cohorts: admin and trainer pages",
+    "Courses and cohorts: lesson page throughput",
+    "Courses and cohorts: cohort export",
+)
 
 
 def test_the_benchmark_runs_at_smoke_size_and_reports_every_measure(tmp_path, request):
@@ -33,6 +41,9 @@ def test_the_benchmark_runs_at_smoke_size_and_reports_every_measure(tmp_path, re
     backends = ("sqlite", "postgresql") if POSTGRES_URL else ("sqlite",)
     for backend in backends:
         assert f"| {backend}: progress CSV, all learners" in results
+        assert f"| {backend}: admin dashboard, one cohort" in results
+        assert f"| {backend}: trainer's cohort page, the largest cohort" in results
+        assert f"| {backend}: peak memory, the largest cohort against the smallest" in results
         writes = re.search(rf"\| {backend}: 5 learners completing lessons.*", results).group(0)
         assert " 0 errors in " in writes, writes
     ratios = re.findall(r"\| (\d+\.\d+)× \|", results)
