@@ -212,11 +212,13 @@ def learners_of(course: str, cohort: int | str | None = None) -> sa.ColumnElemen
 def members_of(course: str, cohort: int | str | None = None) -> sa.Select:
     """The ids of a course's members: all of them, those of one cohort, or (NO_COHORT)
     those in none of its cohorts."""
+    if cohort is not None and cohort != NO_COHORT:
+        # A cohort is one course's (the filters checked it): naming the course as well
+        # only misleads PostgreSQL's estimate, the two columns being correlated.
+        return sa.select(Membership.user_id).where(Membership.cohort_id == cohort)
     members = sa.select(Membership.user_id).where(Membership.course == course)
     if cohort == NO_COHORT:
         return members.where(Membership.cohort_id.is_(None))
-    if cohort is not None:
-        return members.where(Membership.cohort_id == cohort)
     return members
 
 
