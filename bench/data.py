@@ -400,7 +400,9 @@ class _SiteSeeder:
         self.bulk = bulk
         self.learners = learners
         self.first = first
-        self.now = dt.datetime.now(dt.UTC)
+        # The start of the run's day, not its moment: seeded on both databases, minutes
+        # apart, the site is the same.
+        self.today = first + dt.timedelta(days=SIGN_UP_DAYS + 1)
         self.rng = random.Random(SEED)
         self.courses = [course.slug for course in catalogue.courses]
         self.weights = [1 / (number + 1) for number in range(1, len(self.courses) + 1)]
@@ -446,8 +448,8 @@ class _SiteSeeder:
         rows: list[tuple[sa.Table, dict]] = []
         last_active = signed_up
         for order, index in enumerate(taken):
-            # A second course is taken half-way between signing up and the run.
-            begun = signed_up + (self.now - signed_up) / 2 * order
+            # A second course is taken half-way between signing up and the run's day.
+            begun = signed_up + (self.today - signed_up) / 2 * order
             last_active = max(last_active, self.membership(rows, user_id, index, begun, language))
         if rng.random() < SHARING_ANSWERS:
             consent = {
