@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import Sequence
 from typing import NoReturn
@@ -31,6 +30,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 
 from app.content import Lesson
+from app.content.lint import APP_LESSON_LINK
 from app.extensions import content, db, limiter
 
 log = logging.getLogger(__name__)
@@ -97,14 +97,10 @@ def _respond(status: int, message: str | None = None, help_links: Sequence[HelpL
     ), status
 
 
-# A lesson's address, and the addresses under it.
-LESSON_PATH = re.compile(r"^/[a-z]{2}/courses/(?P<course>[^/]+)/lessons/(?P<slug>[^/?#]+)")
-
-
 def _lesson_of_path() -> Lesson | None:
     """The lesson an address belongs to, even one that matches no page: its error page then
     leads back to the lesson rather than only to the course."""
-    found = LESSON_PATH.match(request.path)
+    found = APP_LESSON_LINK.match(request.path)
     if g.get("course_hidden"):
         return None
     course = content.catalogue.course(found["course"]) if found else None

@@ -64,6 +64,15 @@ def two_courses(database_url, tmp_path):
         dispose(app)
 
 
+def close_to_all_but_members(app, course: str) -> None:
+    """Give the course a closed cohort, its only one: it is then for its members only."""
+    with app.app_context():
+        db.session.add(
+            Cohort(course=course, name="Closed", enrolment=Enrolment.CLOSED, join_code="closed")
+        )
+        db.session.commit()
+
+
 def main_text(response) -> str:
     page = response.get_data(as_text=True)
     main = page[page.index("<main") : page.index("</main>")]
@@ -170,16 +179,7 @@ def test_a_course_closed_to_all_but_its_members_stops_being_shown_to_visitors(
         lesson = f"/en/courses/co-production/lessons/{FIRST_LESSON}"
         assert visitor.get(lesson).status_code == 200
         assert visitor.get(lesson).status_code == 200, "kept, then served again"
-        with app.app_context():
-            db.session.add(
-                Cohort(
-                    course="co-production",
-                    name="Spring",
-                    enrolment=Enrolment.CLOSED,
-                    join_code="spring-code",
-                )
-            )
-            db.session.commit()
+        close_to_all_but_members(app, "co-production")
         assert visitor.get(lesson).status_code == 404
         assert visitor.get("/en/courses/co-production/").status_code == 404
         assert "Co-production and social innovation" not in main_text(visitor.get("/en/"))
@@ -188,16 +188,7 @@ def test_a_course_closed_to_all_but_its_members_stops_being_shown_to_visitors(
 
 
 def test_a_course_for_members_only_is_not_told_apart_from_no_course(app, client):
-    with app.app_context():
-        db.session.add(
-            Cohort(
-                course="writing-lessons",
-                name="Closed",
-                enrolment=Enrolment.CLOSED,
-                join_code="closedcode",
-            )
-        )
-        db.session.commit()
+    close_to_all_but_members(app, "writing-lessons")
     nothing = client.get("/es/courses/no-such-course/lessons/the-lesson-file")
     for address in (
         "/es/courses/writing-lessons/",
