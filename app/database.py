@@ -94,11 +94,29 @@ def _create_private_database(url: sa.URL) -> None:
 def insert_unless_present(session: Session, model: type, values: dict, keys: list[str]) -> None:
     """INSERT a row unless one with the same `keys` exists, atomically, on SQLite and
     PostgreSQL alike: concurrent requests cannot create two."""
+    statement = _dialect_insert(session, model).values(**values)
+    session.execute(statement.on_conflict_do_nothing(index_elements=keys))
+
+
+def insert_or_update(
+    session: Session,
+    model: type,
+    values: dict,
+    keys: list[str],
+    changes: dict,
+    where: sa.ColumnElement[bool],
+) -> None:
+    """INSERT a row, or if one with the same `keys` exists, make `changes` to it where it
+    meets `where`; atomically, as `insert_unless_present`."""
+    statement = _dialect_insert(session, model).values(**values)
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes, where=where))
+
+
+def _dialect_insert(session: Session, model: type):
     # The engine's own dialect, already imported with it: importing the other one as well
     # would add 50 ms to every start-up.
     dialect = importlib.import_module(f"sqlalchemy.dialects.{session.get_bind().dialect.name}")
-    statement = dialect.insert(model).values(**values)
-    session.execute(statement.on_conflict_do_nothing(index_elements=keys))
+    return dialect.insert(model)
 
 
 def bind_migrations(app: Flask) -> None:

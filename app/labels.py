@@ -97,6 +97,7 @@ COLUMNS = {
     "cohort_id": _l("Cohort number"),
     "cohort_name": _l("Cohort"),
     "joined_at": _l("Taking part since"),
+    "active_at": _l("Last active in the course"),
     "invited_by": _l("Invited by (account number)"),
 }
 

@@ -543,6 +543,7 @@ class _SiteSeeder:
                     (QuizAnswer.__table__, answer)
                     for answer in _answers(self.attempt_id, questions, wrong)
                 ]
+        membership["active_at"] = latest
         return latest
 
     def cohorts(self) -> list[SiteCohort]:

@@ -20,7 +20,7 @@ from app.extensions import content, db
 from app.guards import recent_authentication, role_required
 from app.labels import SWITCHES
 from app.models import Cohort, User
-from app.services import authoring, follow_up, privacy, quizzes, reports
+from app.services import authoring, follow_up, quizzes, reports
 
 # The filters a cohort's reports take besides the cohort itself (its learners are its
 # members with the learner's role).
@@ -115,9 +115,7 @@ def cohort_quizzes(cohort_id: int):
         cohort=cohort,
         course=course,
         trainers=follow_up.trainer_names(db.session, cohort.id),
-        analyses=follow_up.item_analyses(
-            db.session, cohort, course, privacy.consenting_user_ids(STATISTICS_PURPOSE), minimum
-        ),
+        analyses=follow_up.item_analyses(db.session, cohort, course, STATISTICS_PURPOSE, minimum),
         min_learners=minimum,
         too_easy=authoring.TOO_EASY,
         too_hard=authoring.TOO_HARD,

@@ -160,34 +160,16 @@ class ItemAnalysis:
     withheld: set[str] = field(default_factory=set)
 
 
-def item_analysis(
-    session: Session,
-    lesson: Lesson,
-    consenting_user_ids: sa.Select,
-    min_learners: int,
-    *,
-    learners: sa.Select | None = None,
-) -> ItemAnalysis:
-    """The item analysis of one lesson's quiz (see `item_analyses`)."""
-    analyses = item_analyses(
-        session, [lesson], consenting_user_ids, min_learners, learners=learners
-    )
-    return analyses[lesson.slug]
-
-
 def item_analyses(
     session: Session,
     lessons: Sequence[Lesson],
     consenting_user_ids: sa.Select,
     min_learners: int,
-    *,
-    learners: sa.Select | None = None,
 ) -> dict[str, ItemAnalysis]:
     """For each of the lessons (of one course), by slug: per question, per language,
     attempts, share right, share choosing each option. Counts only, and only over the
     attempts at the lesson's quiz (in its own course) of learners who agreed to have their
-    answers used for course statistics; of those in `learners` only (the ids of a cohort's
-    members, say), if given.
+    answers used for course statistics (`consenting_user_ids`: of a cohort only, say).
 
     A figure about a handful of learners tells a trainer who knows them what each one
     answered, so none is about fewer than `min_learners` different learners: a quiz with
@@ -196,7 +178,7 @@ def item_analyses(
     language's is about enough learners, since its total less the others would give away
     the one left out.
 
-    The database counts, in four queries for all the lessons at once, run at the same
+    The database counts, in two queries for all the lessons at once, run at the same
     time: a course with many learners has far too many answers to read."""
     min_learners = max(min_learners, 1)
     if not lessons:
@@ -217,49 +199,34 @@ def item_analyses(
             QuizAttempt.lesson_slug.in_([lesson.slug for lesson in lessons]),
             QuizAttempt.user_id.in_(consenting_user_ids),
         )
-    )
-    if learners is not None:
-        answers = answers.where(QuizAttempt.user_id.in_(learners))
-    answers = answers.subquery("answers")
+    ).subquery("answers")
     lesson, question, language = answers.c.lesson_slug, answers.c.question_id, answers.c.language
-    people = sa.func.count(sa.distinct(answers.c.user_id))
-    per_lesson, per_language, per_question, choices = read_at_once(
+    choices, people = read_at_once(
         session,
-        sa.select(lesson, people).group_by(lesson),
         sa.select(
-            lesson,
-            question,
-            language,
-            sa.func.count(),
-            sa.func.count().filter(answers.c.is_correct),
-            people,
-        ).group_by(lesson, question, language),
-        sa.select(lesson, question, people).group_by(lesson, question),
-        sa.select(lesson, question, language, answers.c.selected, sa.func.count()).group_by(
-            lesson, question, language, answers.c.selected
-        ),
+            lesson, question, language, answers.c.selected, answers.c.is_correct, sa.func.count()
+        ).group_by(lesson, question, language, answers.c.selected, answers.c.is_correct),
+        _people(answers),
     )
-    counted = dict(per_lesson)
     stats: dict[str, dict[str, dict[str, QuestionStats]]] = {}
-    learners_of: dict[tuple[str, str, str], int] = {}
-    for slug, question_id, code, answered, correct, who in per_language:
-        stats.setdefault(slug, {}).setdefault(question_id, {})[code] = QuestionStats(
-            answered, correct
-        )
-        learners_of[slug, question_id, code] = who
-    for slug, question_id, who in per_question:
-        entries = stats[slug][question_id].values()
-        stats[slug][question_id]["all"] = QuestionStats(
-            sum(entry.answered for entry in entries), sum(entry.correct for entry in entries)
-        )
-        learners_of[slug, question_id, "all"] = who
-    for slug, question_id, code, selected, times in choices:
-        for option_id in json.loads(selected):
-            stats[slug][question_id][code].chosen[option_id] += times
-            stats[slug][question_id]["all"].chosen[option_id] += times
+    for slug, question_id, code, selected, is_correct, times in choices:
+        by_language = stats.setdefault(slug, {}).setdefault(question_id, {})
+        for entry in (
+            by_language.setdefault(code, QuestionStats()),
+            by_language.setdefault("all", QuestionStats()),
+        ):
+            entry.answered += times
+            entry.correct += times if is_correct else 0
+            for option_id in json.loads(selected):
+                entry.chosen[option_id] += times
+    # Learners counted: by lesson (question None), by question ("all" languages) and by
+    # question and language.
+    learners_of: dict[tuple[str, str | None, str], int] = {
+        (slug, question_id, code or "all"): who for slug, question_id, code, who in people
+    }
     analyses = {}
     for each in lessons:
-        who = counted.get(each.slug, 0)
+        who = learners_of.get((each.slug, None, "all"), 0)
         if who < min_learners:
             analyses[each.slug] = ItemAnalysis(answered=bool(who))
             continue
@@ -272,3 +239,25 @@ def item_analyses(
             else:
                 analysis.questions[question_id] = {"all": entries["all"]}
     return analyses
+
+
+def _people(answers: sa.Subquery) -> sa.CompoundSelect:
+    """(lesson, question, language, learners) for how many different learners answered:
+    each question in each language, each question (language None) and each lesson's quiz
+    (question None too). Each learner's answers to a question in a language are gathered
+    once, and the three counts read from them."""
+    columns = answers.c
+    each = (
+        sa.select(columns.lesson_slug, columns.question_id, columns.language, columns.user_id)
+        .group_by(columns.lesson_slug, columns.question_id, columns.language, columns.user_id)
+        .cte("each_learner")
+    )
+    lesson, question, language, user_id = each.c
+    nothing = sa.null().cast(sa.String)
+    return sa.union_all(
+        sa.select(lesson, question, language, sa.func.count()).group_by(lesson, question, language),
+        sa.select(lesson, question, nothing, sa.func.count(sa.distinct(user_id))).group_by(
+            lesson, question
+        ),
+        sa.select(lesson, nothing, nothing, sa.func.count(sa.distinct(user_id))).group_by(lesson),
+    )

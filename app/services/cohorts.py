@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.database import insert_unless_present, unicode_lower
+from app.database import insert_or_update, insert_unless_present, unicode_lower
 from app.models import (
     Cohort,
     CohortTrainer,
@@ -89,10 +89,11 @@ def open_cohort(session: Session, course: str, today: dt.date | None = None) -> 
 
 
 def note_taking_part(session: Session, user_id: int, course: str, now: dt.datetime) -> None:
-    """In the current transaction, make the learner a member of the course unless they are
-    one: of its open cohort running now, or of its implicit group."""
+    """In the current transaction, note that the learner took part in the course at `now`,
+    making them a member of it unless they are one: of its open cohort running now, or of
+    its implicit group."""
     cohort = open_cohort(session, course, now.date())
-    insert_unless_present(
+    insert_or_update(
         session,
         Membership,
         {
@@ -100,8 +101,11 @@ def note_taking_part(session: Session, user_id: int, course: str, now: dt.dateti
             "course": course,
             "cohort_id": cohort.id if cohort else None,
             "joined_at": now,
+            "active_at": now,
         },
         ["user_id", "course"],
+        changes={"active_at": now},
+        where=Membership.active_at < now,
     )
 
 
@@ -401,7 +405,7 @@ def place(session: Session, user_id: int, cohort: Cohort, now: dt.datetime) -> N
             Membership.course == cohort.course,
             Membership.cohort_id.is_distinct_from(cohort.id),
         )
-        .values(cohort_id=cohort.id, joined_at=now)
+        .values(cohort_id=cohort.id, joined_at=now, active_at=now)
     )
 
 
@@ -430,7 +434,7 @@ def move(session: Session, user_id: int, cohort: Cohort, to: Cohort) -> bool:
     moved = session.execute(
         sa.update(Membership)
         .where(Membership.user_id == user_id, Membership.cohort_id == cohort.id)
-        .values(cohort_id=to.id, joined_at=utcnow())
+        .values(cohort_id=to.id, joined_at=(now := utcnow()), active_at=now)
     )
     session.commit()
     return moved.rowcount == 1

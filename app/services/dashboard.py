@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from app.content import Catalogue, Course
 from app.content.model import AnswerReview
 from app.database import read_at_once
-from app.models import Cohort, LessonProgress, Membership, QuizAttempt, User, utcnow
+from app.models import Cohort, LessonProgress, Membership, QuizAttempt, User, set_apart, utcnow
 from app.services.progress import attempts_allowed
 from app.services.reports import ReportFilters
 
@@ -67,7 +67,7 @@ def _by_subtraction(filters: ReportFilters) -> bool:
 def _left_out() -> sa.Select:
     """The accounts no figure counts: left out of the figures, and sign-ups never confirmed
     (who have no rows)."""
-    return sa.select(User.id).where(sa.not_(_counted(ReportFilters())))
+    return set_apart(sa.not_(_counted(ReportFilters())))
 
 
 @dataclass(frozen=True, slots=True)

@@ -429,7 +429,7 @@ def enrol(
         session.execute(
             sa.update(Membership)
             .where(Membership.course == cohort.course, Membership.user_id.in_(moving))
-            .values(cohort_id=cohort.id, joined_at=now)
+            .values(cohort_id=cohort.id, joined_at=now, active_at=now)
         )
     if withdrawn:
         session.execute(sa.delete(Invitation).where(Invitation.id.in_(withdrawn)))

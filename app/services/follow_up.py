@@ -25,9 +25,10 @@ from app.models import (
     QuizAttempt,
     Role,
     User,
+    set_apart,
     utcnow,
 )
-from app.services import authoring, cohorts
+from app.services import authoring, cohorts, privacy
 from app.services.progress import attempts_allowed
 from app.services.reports import ReportFilters, best_score, members_of
 
@@ -177,32 +178,20 @@ def follow_up(
     now: dt.datetime | None = None,
 ) -> FollowUp:
     """The cohort's learners (a page of them), with their progress in the course's
-    published lessons, and the cohort's totals for each lesson. The five queries over all
+    published lessons, and the cohort's totals for each lesson. The three queries over all
     of the cohort's rows run at once, each on a connection of its own; the page is then
     chosen among the learners they found."""
     since = (now or utcnow()) - dt.timedelta(days=quiet_days)
-    learners = sa.select(User.id).where(cohort_filters(cohort).condition())
-    joined, started, answered, progress, quizzes = read_at_once(
+    learners = sa.select(Membership.user_id).where(_of_learners(cohort))
+    joined, progress, quizzes = read_at_once(
         session,
-        sa.select(User.id, User.display_name, Membership.joined_at)
+        sa.select(User.id, User.display_name, Membership.active_at)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.cohort_id == cohort.id, cohort_filters(cohort).condition()),
-        _latest(
-            LessonProgress,
-            sa.func.coalesce(LessonProgress.completed_at, LessonProgress.started_at),
-            cohort,
-            learners,
-        ),
-        _latest(QuizAttempt, QuizAttempt.submitted_at, cohort, learners),
+        .where(_of_learners(cohort)),
         _progress_totals(course, learners),
         _quiz_totals(course, learners),
     )
-    # The latest time each learner started or completed a lesson of the course, answered
-    # one of its quizzes, or joined the cohort (a lesson is completed after it is started).
     last_active = {user_id: at for user_id, _name, at in joined}
-    for user_id, at in (*started, *answered):
-        if user_id in last_active and at > last_active[user_id]:
-            last_active[user_id] = at
     quiet = sorted((at, user_id) for user_id, at in last_active.items() if at < since)
     if only_quiet:
         listed = [user_id for _at, user_id in quiet]
@@ -242,19 +231,12 @@ def follow_up(
     )
 
 
-def _latest(
-    table: type[LessonProgress] | type[QuizAttempt],
-    moment: sa.ColumnElement[dt.datetime],
-    cohort: Cohort,
-    learners: sa.Select,
-) -> sa.Select:
-    """(user_id, latest `moment`) of each learner's rows of `table` in the cohort's course:
-    in the order of the (learner, course) index, so grouped as they are read."""
-    return (
-        sa.select(table.user_id, sa.func.max(moment))
-        .where(table.course == cohort.course, table.user_id.in_(learners))
-        .group_by(table.user_id)
-    )
+def _of_learners(cohort: Cohort) -> sa.ColumnElement[bool]:
+    """Whether a membership is one of the cohort's learners' (`cohort_filters`): the
+    cohort's members but the accounts set apart that it leaves out, which their own index
+    finds, rather than looking for each member among every account."""
+    left_out = set_apart(sa.not_(ReportFilters(role=Role.LEARNER).condition()))
+    return sa.and_(Membership.cohort_id == cohort.id, Membership.user_id.not_in(left_out))
 
 
 def _lessons_of(
@@ -353,20 +335,11 @@ def is_learner_of(session: Session, cohort: Cohort, user_id: int) -> bool:
 
 
 def item_analyses(
-    session: Session,
-    cohort: Cohort,
-    course: Course,
-    consenting_user_ids: sa.Select,
-    min_learners: int,
+    session: Session, cohort: Cohort, course: Course, purpose_id: str, min_learners: int
 ) -> list[tuple[Lesson, authoring.ItemAnalysis]]:
-    """The item analysis of each of the course's quizzes over the cohort's members, with
-    the rules of the course's (only those who agreed, none about too few learners)."""
+    """The item analysis of each of the course's quizzes over the cohort's members who
+    agreed to `purpose_id`, with the course's rule about too few learners."""
     quizzed = [lesson for lesson in course.lessons if lesson.quiz is not None]
-    analyses = authoring.item_analyses(
-        session,
-        quizzed,
-        consenting_user_ids,
-        min_learners,
-        learners=members_of(cohort.course, cohort.id),
-    )
+    consenting = privacy.consenting_user_ids(purpose_id, among=members_of(cohort.course, cohort.id))
+    analyses = authoring.item_analyses(session, quizzed, consenting, min_learners)
     return [(lesson, analyses[lesson.slug]) for lesson in quizzed]

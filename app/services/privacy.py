@@ -29,6 +29,7 @@ from app.models import (
     PasswordResetToken,
     Role,
     User,
+    set_apart,
     utcnow,
 )
 
@@ -117,19 +118,20 @@ def consents(session: Session, user_id: int) -> dict[str, bool]:
 def left_out_of_figures() -> sa.Select:
     """The accounts no figure may count: restricted by an admin (GDPR Art. 18) or whose
     owner objects to the course figures (Art. 21)."""
-    return sa.select(User.id).where(
+    return set_apart(
         sa.or_(User.restricted_at.is_not(None), User.statistics_objection_at.is_not(None))
     )
 
 
-def consenting_user_ids(purpose_id: str) -> sa.Select:
+def consenting_user_ids(purpose_id: str, among: sa.Select | None = None) -> sa.Select:
     """The ids of learners whose latest choice for an optional purpose is a grant, but for
-    those left out of every figure whatever they consented to."""
-    latest = (
-        sa.select(sa.func.max(ConsentEvent.id))
-        .where(ConsentEvent.purpose == purpose_id)
-        .group_by(ConsentEvent.user_id)
-    )
+    those left out of every figure whatever they consented to; only of those `among` (a
+    cohort's members, say), if given: their choices are then read from their own index
+    rather than every learner's."""
+    latest = sa.select(sa.func.max(ConsentEvent.id)).where(ConsentEvent.purpose == purpose_id)
+    if among is not None:
+        latest = latest.where(ConsentEvent.user_id.in_(among))
+    latest = latest.group_by(ConsentEvent.user_id)
     return sa.select(ConsentEvent.user_id).where(
         ConsentEvent.id.in_(latest),
         ConsentEvent.granted.is_(True),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.content import Lesson
 from app.content.model import AnswerReview, Grading, Question, QuestionKind, Quiz
 from app.models import LessonProgress, QuizAnswer, QuizAttempt, utcnow
+from app.services import cohorts
 from app.services.privacy import record_audit, user_ref
 from app.services.progress import attempts_allowed, mark_complete, note_start
 
@@ -291,6 +292,7 @@ def submit_attempt(
         # Another request stored this very attempt number a moment ago (two tabs).
         session.rollback()
         return Submission(_attempt_number(session, user_id, lesson, number), is_duplicate=True)
+    cohorts.note_taking_part(session, user_id, lesson.course, attempt.submitted_at)
     completed = False
     if result.passed and quiz.settings.required:
         completed = mark_complete(session, user_id, lesson)

@@ -498,7 +498,15 @@ def test_the_export_has_every_category_with_its_terms_and_only_the_learners_rows
     assert withheld["invitations"] == ["token_hash"]
     # A cohort is named beside its number, right after it.
     [membership] = by_id["courses"]["memberships"]
-    assert list(membership) == ["id", "user_id", "course", "cohort_id", "cohort_name", "joined_at"]
+    assert list(membership) == [
+        "id",
+        "user_id",
+        "course",
+        "cohort_id",
+        "cohort_name",
+        "joined_at",
+        "active_at",
+    ]
     assert (membership["course"], membership["cohort_name"]) == ("co-production", f"Spring {ana}")
     [led] = by_id["cohorts-led"]["cohort_trainers"]
     assert led == {

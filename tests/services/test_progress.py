@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import content, db
-from app.models import LessonProgress, User
-from app.services import accounts, progress
+from app.models import LessonProgress, Membership, User
+from app.services import accounts, progress, quizzes
 from tests.conftest import run_at_once
 
 
@@ -114,3 +116,36 @@ def test_progress_is_erased_with_the_account(learner_id):
     db.session.execute(sa.delete(User).where(User.id == learner_id))
     db.session.commit()
     assert rows(learner_id) == []
+
+
+def test_a_membership_keeps_when_its_learner_last_took_part(learner_id):
+    """A cohort's page tells who has gone quiet from the membership alone: joining,
+    starting a lesson and answering its quiz each move it forward, never back."""
+    course = content.course
+    first, second = [lesson for lesson in course.published_lessons if lesson.quiz][:2]
+    day = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+    def membership() -> tuple[dt.datetime, dt.datetime]:
+        db.session.commit()
+        db.session.expire_all()
+        found = db.session.scalars(sa.select(Membership).where(Membership.user_id == learner_id))
+        [row] = found.all()
+        return row.joined_at, row.active_at
+
+    progress.note_start(db.session, learner_id, first, day)
+    assert membership() == (day, day)
+    progress.note_start(db.session, learner_id, second, day + dt.timedelta(days=3))
+    assert membership() == (day, day + dt.timedelta(days=3))
+    # A start noted late, as two requests crossing: what was later stays.
+    progress.note_start(db.session, learner_id, first, day + dt.timedelta(days=1))
+    assert membership() == (day, day + dt.timedelta(days=3))
+    quizzes.submit_attempt(
+        db.session,
+        learner_id,
+        second,
+        number=1,
+        language="pt",
+        answers={},
+        now=day + dt.timedelta(days=5),
+    )
+    assert membership() == (day, day + dt.timedelta(days=5))

@@ -146,12 +146,20 @@ def build(app: Flask) -> CohortSite:
 def _take_part(user: User, memberships, steps, cohorts: dict[str, int], now: dt.datetime) -> None:
     joined = now - dt.timedelta(days=30)
     for course, cohort in memberships.items():
+        # As the services keep it: the latest of joining and each step in the course (a
+        # step's attempts are submitted the day it started, before it is completed).
+        days_ago = min(
+            completed if completed is not None else started
+            for c, _, started, completed, _ in steps
+            if c == course
+        )
         db.session.add(
             Membership(
                 user_id=user.id,
                 course=course,
                 cohort_id=cohorts[cohort] if cohort else None,
                 joined_at=joined,
+                active_at=max(joined, now - dt.timedelta(days=days_ago)),
             )
         )
     for course, slug, started, completed, outcomes in steps:

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -504,6 +505,67 @@ def test_a_question_added_since_shows_figures_once_enough_learners_answered_it(
     assert TOO_FEW in river() and "<table>" not in river()
     answered_by(app, lesson, 3, first=7)
     assert TOO_FEW not in river() and "<td>5</td>" in river()
+
+
+def consenting_learner(app, email: str, lesson, *attempts: tuple[str, Callable]) -> None:
+    """A learner who lets their answers count and takes the quiz once for each of
+    `attempts`: its language, and the maker of its answers (such as `wrong_answers`)."""
+    learner = sign_in_as(app, None, email)
+    learner.acknowledge(attempts[0][0], lesson.slug)
+    for lang, answers in attempts:
+        learner.take_quiz(lang, lesson, answers(lesson.quiz))
+    learner.submit("/en/account/data", "/en/account/consents", {"purpose": "course-improvement"})
+
+
+def test_learners_are_counted_once_however_often_they_answer(course):
+    """The minimum is about learners, not attempts, for a quiz and for each language, even
+    when one learner answers differently each time, or in another language; every answer
+    counts in the shares."""
+    course.config["QUIZ_STATISTICS_MIN_LEARNERS"] = 3
+    sign_in_as(course, Role.TRAINER, "trainer@example.org")
+    with course.app_context():
+        lesson = content.course.lessons[0]
+    wrong, right = ("pt", wrong_answers), ("pt", right_answers)
+    consenting_learner(course, "pt0@example.org", lesson, wrong, ("es", right_answers))
+    consenting_learner(course, "pt1@example.org", lesson, wrong, right)
+    # Under the quiz's title: the whole quiz has too few learners.
+    above_questions = quiz_page(course).split("<code>capital</code>", 1)[0]
+    assert TOO_FEW in above_questions, "four answers, two learners"
+
+    for number in range(3):
+        consenting_learner(course, f"es{number}@example.org", lesson, ("es", right_answers))
+    page = quiz_page(course)
+    assert TOO_FEW not in page
+    row = page.split('<tr data-language="all">', 1)[1].split("</tr>", 1)[0]
+    # Seven answers, five of them right: Lisbon chosen five times, Porto twice.
+    assert re.findall(r"<td>([^<]*)</td>", row) == ["7", "71%", "71%", "29%"]
+    assert '<tr data-language="pt">' not in page, "two learners answered in Portuguese"
+
+
+def test_a_question_added_since_counts_its_own_learners_once(course_app, tmp_path):
+    app = course_app(write_course, "grown")
+    app.config["QUIZ_STATISTICS_MIN_LEARNERS"] = 3
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    with app.app_context():
+        lesson = content.course.lessons[0]
+    answered_by(app, lesson, 3)
+    grown = QUIZ.replace(
+        "```\n", "\n? river: Which river?\n(x) tagus: Tagus\n( ) douro: Douro\n```\n"
+    )
+    for language in ("es", "pt", "en"):
+        (tmp_path / "grown" / "01-first" / f"{language}.md").write_text(
+            lesson_file(f"First {language}", body=grown), "utf-8"
+        )
+    trainer.submit("/en/author/", "/en/author/reload")
+    with app.app_context():
+        lesson = content.course.lessons[0]
+    right = ("pt", right_answers)
+    consenting_learner(
+        app, "again@example.org", lesson, ("pt", wrong_answers), ("es", right_answers)
+    )
+    consenting_learner(app, "once@example.org", lesson, right)
+    river = quiz_page(app).split("<code>river</code>", 1)[1]
+    assert TOO_FEW in river and "<table>" not in river, "three answers, two learners"
 
 
 def test_the_minimum_is_a_setting(course):
