@@ -168,3 +168,10 @@ def test_per_language_settings_are_read_from_the_environment():
         "*": "Any language",
         "es": "Agencia Española de Protección de Datos",
     }
+
+
+def test_postgresql_runs_the_sites_queries_without_compiling_them_first(app):
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            pytest.skip("a PostgreSQL setting")
+        assert connection.execute(sa.text("SHOW jit")).scalar() == "off"
