@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from app.content import ContentError, check_catalogue, check_course, load_course
-from app.content.loader import course_folder, course_folders, default_course_slug
+from app.content.loader import (
+    course_folder,
+    course_folders,
+    declared_courses,
+    default_course_slug,
+)
 from app.content.markdown import roman
 from config import ROOT
 from tests.content.conftest import COURSE_YML, LessonsDir, lesson_file, two_courses
@@ -639,3 +644,30 @@ def test_a_single_course_takes_its_slug_from_course_yml_else_is_course(lessons_d
     catalogue, _problems = check_catalogue(lessons_dir.root)
     [course] = catalogue.courses
     assert course.slug == "course" and course.lessons[0].course == "course"
+
+
+def test_every_course_folder_is_checked_whatever_the_ones_before_it_hold(tmp_path):
+    """A course that cannot be read, or whose slug another has taken, does not stop the
+    check: the folders after it are checked too, so one run lists every problem."""
+    root = tmp_path / "lessons"
+    unreadable = LessonsDir(root / "a-unreadable")
+    unreadable.write("course.yml", "title: [\n")
+    LessonsDir(root / "b-first").lesson("01-first")
+    LessonsDir(root / "c-same-slug").lesson("01-first")
+    last = LessonsDir(root / "d-last")
+    last.write("01-first/es.md", lesson_file(autor="broken"))
+    catalogue, problems = check_catalogue(root)
+    assert catalogue is None
+    assert {Path(problem.path).parent.name for problem in problems} >= {
+        "a-unreadable",
+        "c-same-slug",
+        "01-first",
+    }
+    assert any(Path(problem.path).parent.parent == root / "d-last" for problem in problems)
+
+
+def test_a_single_course_without_a_slug_is_declared_as_course(tmp_path):
+    single = LessonsDir(tmp_path / "lessons", COURSE_YML.replace("slug: co-production\n", ""))
+    assert declared_courses(single.root) == (("course", single.root),)
+    (tmp_path / "nothing").mkdir()
+    assert default_course_slug(tmp_path / "nothing") == "course", "a folder without courses"

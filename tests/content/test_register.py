@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.content import ContentError, load_course, load_register
+from app.content import ContentError, check_catalogue, load_course, load_register
 from app.content.register import Collected, Erasure, LegalBasis
 from config import ROOT, TestConfig
-from tests.content.conftest import lesson_file
+from tests.content.conftest import lesson_file, two_courses
 
 REGISTER = load_register(TestConfig.DATA_REGISTER)
 
@@ -238,3 +238,13 @@ def test_only_the_users_table_can_erase_accounts(tmp_path):
     assert "category security-events.storage[0]: only the users table can erase accounts" in str(
         caught.value
     )
+
+
+def test_every_course_of_a_catalogue_declares_from_the_register(tmp_path, declarable_register):
+    root = tmp_path / "lessons"
+    test_course, guide = two_courses(root)
+    test_course.lesson("01-first")
+    guide.write("01-first/pt.md", lesson_file(collects="[reflections]"))
+    catalogue, problems = check_catalogue(root, declarable_register)
+    assert not [problem for problem in problems if "'collects'" in str(problem)]
+    assert catalogue.course("guia").lessons[0].collects == ("reflections",)
