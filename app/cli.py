@@ -85,7 +85,11 @@ def _password_refusal(problem: passwords.PasswordProblem) -> str:
 
 @users.command(
     "create",
-    help=_("Create an account, e.g. `users create ana@example.org --role admin --password-stdin`."),
+    # The first sentence is the command's line in `users --help`: it ends at the first ". ".
+    help=_(
+        "Create an account. For example: "
+        "`users create ana@example.org --role admin --password-stdin`."
+    ),
 )
 @click.argument("email")
 @click.option("--role", type=ROLE_CHOICE, default=Role.LEARNER.value, show_default=True)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from app.extensions import db
 from app.models import Role
 from app.services import accounts
+from config import ROOT
 from tests.services.test_passwords import SENTENCE, common_password
 
 
@@ -92,3 +97,26 @@ def test_admin_commands_answer_in_the_terminals_language(app, monkeypatch):
     assert "não há nenhum utilizador com o email nobody@example.org" in missing.output
     bad = runner.invoke(args=["reports", "export", "--registered-from", "soon"])
     assert bad.exit_code == 2 and "não é um valor válido para --registered-from" in bad.output
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "create    Create an account."),
+        ("es", "create    Crea una cuenta."),
+        ("pt", "create    Cria uma conta."),
+    ],
+)
+def test_the_list_of_commands_says_what_each_does_in_full(language, line):
+    """Click ends a command's line in the list at its help's first ". ", as it did after
+    "e.g." once."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "users", "--help"],
+        cwd=ROOT,
+        env={**os.environ, "LANGUAGE": language},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert line in [entry.strip() for entry in listed.stdout.splitlines()]
