@@ -135,6 +135,20 @@ def _record_footnote_definitions(state: StateCore) -> None:
     ]
 
 
+# The table plugin aligns a column (`:---:`) with a `style` attribute, which the site's
+# Content-Security-Policy blocks: a class of the site's stylesheet does it instead.
+ALIGNED = re.compile(r"text-align:(left|center|right)")
+
+
+def _align_by_class(state: StateCore) -> None:
+    for token in state.tokens:
+        if token.type not in ("th_open", "td_open"):
+            continue
+        aligned = ALIGNED.fullmatch(str(token.attrs.pop("style", "")))
+        if aligned:
+            token.attrSet("class", f"align-{aligned.group(1)}")
+
+
 def _make_parser() -> MarkdownIt:
     # HTML is recognised, as CommonMark reads it, only so that comments can be left out and
     # everything else escaped (`_html_block`, `_html_inline`): none of it reaches the page.
@@ -143,6 +157,7 @@ def _make_parser() -> MarkdownIt:
     md.use(front_matter_plugin)
     md.use(footnote_plugin)
     md.core.ruler.before("footnote_tail", FOOTNOTE_DEFINITIONS, _record_footnote_definitions)
+    md.core.ruler.push("align_by_class", _align_by_class)
     md.add_render_rule("footnote_caption", _footnote_caption)
     md.add_render_rule("footnote_anchor", _footnote_anchor)
     md.add_render_rule("html_block", _html_block)

@@ -105,6 +105,25 @@ def test_a_lessons_table_and_code_scroll_in_regions_the_keyboard_reaches(course_
     assert '<pre tabindex="0"><code>curl --fail datos.csv' in html
 
 
+def test_a_lessons_table_aligns_its_columns_by_class_the_security_policy_allows(course_app):
+    """The page's Content-Security-Policy blocks `style` attributes, with which the table
+    plugin aligns columns: each aligned cell gets a class of the site's stylesheet."""
+    body = "| Barrio | Votos | Notas |\n|:--|--:|:-:|\n| Centro | 12 | sí |\n"
+    app = course_app(lambda lessons: lessons.write("01-first/es.md", lesson_file(body=body)))
+    client = app.test_client()
+    response = client.get("/en/courses/co-production/lessons/first")
+    table = response.get_data(as_text=True).split("<table>", 1)[1].split("</table>", 1)[0]
+    assert "style-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "style=" not in table
+    assert '<th class="align-left">Barrio</th>' in table
+    assert '<td class="align-right">12</td>' in table
+    assert '<td class="align-center">sí</td>' in table
+    with client.get("/static/css/aula.css") as served:
+        stylesheet = served.get_data(as_text=True)
+    for side in ("left", "right", "center"):
+        assert f".align-{side} {{ text-align: {side}; }}" in stylesheet
+
+
 def test_the_course_page_lists_fifteen_lessons_with_the_unpublished_as_coming(client):
     html = client.get("/en/courses/co-production/").get_data(as_text=True)
     assert html.count('class="lesson-item') == 15
