@@ -422,6 +422,19 @@ def test_the_dashboard_shows_headline_figures_funnel_and_filters(app, admin):
     assert "Este valor de filtro no es válido: Rol." in wizard.get_data(as_text=True)
 
 
+def test_the_drop_off_chart_shows_the_lessons_written_and_says_how_many_are_to_come(app, admin):
+    with app.app_context():
+        slots = content.course.slots()
+    written = [lesson for _number, lesson in slots if lesson]
+    html = admin.get("/en/admin/").get_data(as_text=True)
+    funnel = html.split('id="funnel"', 1)[1].split("<h2", 1)[0]
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', funnel)
+    assert rows == [f"{lesson.number} · {lesson.texts['en'].title}" for lesson in written]
+    assert funnel.count('class="chart-label"') == len(written), "a bar for each, no more"
+    assert "Coming soon" not in funnel
+    assert f"{len(slots) - len(written)} more lessons are still to come." in funnel
+
+
 def test_users_can_be_searched_promoted_and_deactivated_but_not_the_last_admin(app, admin):
     ids = seed(app)
     found = admin.get("/en/admin/users?q=núñez").get_data(as_text=True)
