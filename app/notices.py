@@ -22,7 +22,7 @@ class Controller:
     # language, so a notice is the same version whatever language it is read in.
     name: str
     contact: str
-    # How the page's language names them, with that name beside it when they differ.
+    # How the page's language names them.
     shown_name: str
 
     def __str__(self) -> str:
@@ -37,8 +37,7 @@ def controller() -> Controller:
     if configured := current_app.config.get("PRIVACY_CONTROLLER"):
         return Controller(configured, contact, configured)
     name = course.text(course.organisation, course.default_language)
-    local = course.text(course.organisation, current_language())
-    return Controller(name, contact, local if local == name else f"{local} ({name})")
+    return Controller(name, contact, course.text(course.organisation, current_language()))
 
 
 def localised_setting(name: str) -> str | None:

@@ -184,3 +184,16 @@ def test_signing_out_is_by_post_only(learner):
     assert "Sign in to save your progress" in learner.get(
         f"/en/courses/co-production/lessons/{LESSON_1}"
     ).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "es", "pt"])
+def test_the_data_notice_names_the_organisation_once_and_no_version_code(client, lang):
+    course = load_course(ROOT / "lessons" / "co-production")
+    html = client.get(f"/{lang}/courses/co-production/lessons/{LESSON_1}").get_data(as_text=True)
+    notice = html.split('id="data-notice"', 1)[1].split("</section>", 1)[0]
+    named = course.text(course.organisation, lang)
+    assert re.search(rf"{re.escape(named)}, [^<\s]+@", notice), "the controller, by its name"
+    others = {course.text(course.organisation, other) for other in ("en", "es", "pt")} - {named}
+    assert not any(other in notice for other in others)
+    # The version only travels in the form, for the record of what was shown.
+    assert not re.search(r"\b[0-9a-f]{12}\b", re.sub(r"<[^>]*>", " ", notice))
