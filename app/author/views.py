@@ -136,7 +136,10 @@ def preview(slug: str):
     """A lesson as learners will see it, in any of its languages, with the quiz's right
     answers marked."""
     lesson = _any_lesson_or_404(slug)
-    language = request.args.get("show", lesson.default_language)
+    # Unless another is asked for, in the page's language where the lesson has it: its
+    # labels are in that language.
+    page = current_language()
+    language = request.args.get("show", page if page in lesson.texts else lesson.default_language)
     text = lesson.texts.get(language)
     if text is None:
         abort(404)

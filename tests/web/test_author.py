@@ -63,6 +63,15 @@ def test_learners_get_403_and_visitors_are_sent_to_sign_in(course, method, path)
     assert response.status_code == 302 and "/en/login" in response.location
 
 
+def test_the_preview_opens_in_the_pages_language_where_the_lesson_has_it(course):
+    trainer = sign_in_as(course, Role.TRAINER, "trainer@example.org")
+    for lang in ("en", "pt", "es"):
+        page = trainer.get(f"/{lang}/author/courses/co-production/lessons/first").text
+        assert f"First {lang}" in page, lang
+    # A draft written in Spanish only opens in Spanish, whatever the page's language.
+    assert "Borrador secreto" in trainer.get(f"{COURSE_PAGES}/lessons/draft").text
+
+
 @pytest.mark.parametrize("role", [Role.TRAINER, Role.ADMIN])
 def test_trainers_and_admins_see_drafts_that_learners_never_see(course, role):
     staff = sign_in_as(course, role, "staff@example.org")
