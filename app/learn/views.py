@@ -50,6 +50,9 @@ KEPT_NOTES = {
 
 # The quiz form's id: the language switcher's buttons send it (see `answer_quiz`).
 QUIZ_FORM = "quiz-form"
+# The category of what an answered quiz's outcome flashes: said in the quiz's own section
+# (learn/_quiz.html), where the page opens after an answer, not at the top of the page.
+QUIZ_OUTCOME = "quiz"
 
 
 def _user_id() -> int | None:
@@ -383,7 +386,7 @@ def answer_quiz(slug: str):
     _drop_kept_answers(lesson)  # sent at last
     can_try_again = quizzes.quiz_status(db.session, current_user.id, lesson).can_attempt
     if submission.is_duplicate and quizzes.same_answers(attempt, answers):
-        flash(_("This attempt was already submitted; here is its result."), "info")
+        flash(_("This attempt was already submitted; here is its result."), QUIZ_OUTCOME)
     elif submission.is_duplicate and can_try_again:
         # Sent from another tab first, with other answers: these were not graded.
         _keep_answers(lesson, current_user.id, "already-sent", number=attempt.number)
@@ -394,19 +397,19 @@ def answer_quiz(slug: str):
                 " answers: these were not graded, and no attempts are left.",
                 number=attempt.number,
             ),
-            "info",
+            QUIZ_OUTCOME,
         )
     elif submission.completed_lesson:
         flash(
             _("You passed the quiz: lesson %(number)d is complete.", number=lesson.number),
-            "success",
+            QUIZ_OUTCOME,
         )
     elif attempt.passed:
-        flash(_("You passed the quiz."), "success")
+        flash(_("You passed the quiz."), QUIZ_OUTCOME)
     elif can_try_again:
-        flash(_("Not passed this time; you can try again."), "info")
+        flash(_("Not passed this time; you can try again."), QUIZ_OUTCOME)
     else:
-        flash(_("Not passed, and no attempts are left."), "info")
+        flash(_("Not passed, and no attempts are left."), QUIZ_OUTCOME)
     return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="quiz"), code=303)
 
 

@@ -93,6 +93,36 @@ def test_a_failed_then_passed_attempt_completes_the_lesson(
     assert [(a.number, a.passed, a.language) for a in stored] == [(1, False, lang), (2, True, lang)]
 
 
+def test_a_passed_quiz_says_so_where_the_page_opens_and_shows_each_right_answer_once(learner):
+    """The outcome is said in the quiz's section, where the page opens after an answer;
+    once passed, the attempts left go with taking it again, folded away; the right answer
+    is shown only for a question the learner got wrong."""
+    learner.take_quiz("en", LESSON, wrong_answers(LESSON.quiz))
+    after_failure = learner.get(PAGE.format(lang="en")).get_data(as_text=True)
+    before, section = after_failure.split('id="quiz"', 1)
+    assert "Not passed this time; you can try again." in section
+    assert "Not passed this time" not in before
+    assert "You have 2 attempts left." in section
+    questions = len(LESSON.quiz.questions)
+    assert section.count('class="correct-answer"') == 0, "answers: when-done, not yet done"
+
+    # Passed with the first question wrong (the pass mark is 80%).
+    first = f"q-{LESSON.quiz.questions[0].id}"
+    answers = [entry for entry in wrong_answers(LESSON.quiz) if entry[0] == first]
+    answers += [entry for entry in right_answers(LESSON.quiz) if entry[0] != first]
+    learner.take_quiz("en", LESSON, answers)
+    after_pass = learner.get(PAGE.format(lang="en")).get_data(as_text=True)
+    before, section = after_pass.split('id="quiz"', 1)
+    assert "You passed the quiz: lesson 1 is complete." in section
+    assert "You passed the quiz" not in before
+    retake = section.split('<details class="retake">', 1)[1].split("</details>", 1)[0]
+    assert "You have 1 attempt left." in retake
+    assert section.count("attempt left") == 1, "only where taking it again is offered"
+    # A right answer is marked right once; the right answer is given for the wrong one.
+    assert section.count("✓ Right") == questions - 1
+    assert section.count('class="correct-answer"') == 1
+
+
 def test_passing_is_what_completes_a_lesson_with_a_required_quiz(app, learner):
     response = learner.submit(
         PAGE.format(lang="pt"), f"/pt/courses/co-production/lessons/{LESSON.slug}/complete"
