@@ -435,6 +435,18 @@ def test_the_drop_off_chart_shows_the_lessons_written_and_says_how_many_are_to_c
     assert f"{len(slots) - len(written)} more lessons are still to come." in funnel
 
 
+def test_the_chart_by_language_calls_accounts_learners_only_when_they_are(app, admin):
+    """Without the learner's role as a filter, staff accounts count too, as in the
+    headline: the chart then says accounts."""
+    seed(app)
+    everyone = admin.get("/en/admin/").get_data(as_text=True)
+    assert "<h2>Accounts by language</h2>" in everyone and "Learners by language" not in everyone
+    learners = admin.get("/en/admin/?role=learner").get_data(as_text=True)
+    assert "<h2>Learners by language</h2>" in learners
+    table = learners.split("<caption>Learners by language</caption>", 1)[1]
+    assert '<th scope="col">Learners</th>' in table.split("</thead>", 1)[0]
+
+
 def test_users_can_be_searched_promoted_and_deactivated_but_not_the_last_admin(app, admin):
     ids = seed(app)
     found = admin.get("/en/admin/users?q=núñez").get_data(as_text=True)
