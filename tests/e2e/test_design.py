@@ -114,6 +114,33 @@ def test_a_wide_table_and_a_long_line_of_code_scroll_inside_the_lesson_on_a_phon
         reload_lessons(visit)
 
 
+# Two lines of a lesson's text, one with a footnote marker as lessons have them: their
+# heights, the space between the marker's text and the next word, and the marker's size.
+FOOTNOTE_LINE = """() => {
+  const body = document.querySelector('.lesson-body');
+  const plain = document.createElement('p'), marked = document.createElement('p');
+  plain.innerHTML = 'Co-production<span>, next</span>';
+  marked.innerHTML = 'Co-production<sup class="footnote-ref"><a href="#fn1">[i]</a></sup>'
+    + '<span>, next</span>';
+  body.prepend(plain, marked);
+  const link = marked.querySelector('sup a');
+  const text = document.createRange();
+  text.selectNodeContents(link);
+  const box = link.getBoundingClientRect();
+  return [plain.offsetHeight, marked.offsetHeight,
+          marked.querySelector('span').getBoundingClientRect().left
+            - text.getBoundingClientRect().right,
+          box.width, box.height]; }"""
+
+
+def test_a_footnote_marker_keeps_its_line_as_high_as_the_others_and_adds_no_gap(visit):
+    visit.open(f"/en/courses/co-production/lessons/{LESSON_1.slug}")
+    plain, marked, gap, width, height = visit.page.evaluate(FOOTNOTE_LINE)
+    assert marked == plain, "the marker raises its line"
+    assert gap < 1.5, "a gap after the marker"
+    assert width >= 24 and height >= 24, "still big enough to tap"
+
+
 # Where a finger lands: a control wrapped in its label is tapped anywhere on the label.
 TAP_TARGETS = """() => [...document.querySelectorAll(
     'a[href], button, select, input:not([type=hidden]), summary')]
