@@ -485,6 +485,21 @@ def test_a_languages_figures_are_shown_only_when_every_language_has_enough_learn
     assert '<tr data-language="pt">' not in page and '<tr data-language="es">' not in page
 
 
+def add_a_question(app, lessons: Path, trainer):
+    """The trainer adds a question (`river`) to the first lesson's quiz in every language
+    and reloads the lessons; returns the lesson as it is now."""
+    grown = QUIZ.replace(
+        "```\n", "\n? river: Which river?\n(x) tagus: Tagus\n( ) douro: Douro\n```\n"
+    )
+    for language in ("es", "pt", "en"):
+        (lessons / "01-first" / f"{language}.md").write_text(
+            lesson_file(f"First {language}", body=grown), "utf-8"
+        )
+    trainer.submit("/en/author/", "/en/author/reload")
+    with app.app_context():
+        return content.course.lessons[0]
+
+
 def test_a_question_added_since_shows_figures_once_enough_learners_answered_it(
     course_app, tmp_path
 ):
@@ -493,16 +508,7 @@ def test_a_question_added_since_shows_figures_once_enough_learners_answered_it(
     with app.app_context():
         lesson = content.course.lessons[0]
     answered_by(app, lesson, 5)
-    grown = QUIZ.replace(
-        "```\n", "\n? river: Which river?\n(x) tagus: Tagus\n( ) douro: Douro\n```\n"
-    )
-    for language in ("es", "pt", "en"):
-        (tmp_path / "grown" / "01-first" / f"{language}.md").write_text(
-            lesson_file(f"First {language}", body=grown), "utf-8"
-        )
-    trainer.submit("/en/author/", "/en/author/reload")
-    with app.app_context():
-        lesson = content.course.lessons[0]
+    lesson = add_a_question(app, tmp_path / "grown", trainer)
 
     def river() -> str:
         return quiz_page(app).split("<code>river</code>", 1)[1]
@@ -558,16 +564,7 @@ def test_a_question_added_since_counts_its_own_learners_once(course_app, tmp_pat
     with app.app_context():
         lesson = content.course.lessons[0]
     answered_by(app, lesson, 3)
-    grown = QUIZ.replace(
-        "```\n", "\n? river: Which river?\n(x) tagus: Tagus\n( ) douro: Douro\n```\n"
-    )
-    for language in ("es", "pt", "en"):
-        (tmp_path / "grown" / "01-first" / f"{language}.md").write_text(
-            lesson_file(f"First {language}", body=grown), "utf-8"
-        )
-    trainer.submit("/en/author/", "/en/author/reload")
-    with app.app_context():
-        lesson = content.course.lessons[0]
+    lesson = add_a_question(app, tmp_path / "grown", trainer)
     right = ("pt", right_answers)
     consenting_learner(
         app, "again@example.org", lesson, ("pt", wrong_answers), ("es", right_answers)
