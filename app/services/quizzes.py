@@ -292,10 +292,12 @@ def submit_attempt(
         # Another request stored this very attempt number a moment ago (two tabs).
         session.rollback()
         return Submission(_attempt_number(session, user_id, lesson, number), is_duplicate=True)
-    cohorts.note_taking_part(session, user_id, lesson.course, attempt.submitted_at)
     completed = False
     if result.passed and quiz.settings.required:
+        # Completing notes the learner taking part in the course, as every start does.
         completed = mark_complete(session, user_id, lesson)
+    else:
+        cohorts.note_taking_part(session, user_id, lesson.course, attempt.submitted_at)
     session.commit()
     return Submission(attempt, is_duplicate=False, completed_lesson=completed)
 
