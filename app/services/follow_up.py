@@ -328,7 +328,7 @@ def is_learner_of(session: Session, cohort: Cohort, user_id: int) -> bool:
     """Whether the account is one of the learners the cohort's page lists."""
     return (
         session.scalar(
-            sa.select(User.id).where(User.id == user_id, cohort_filters(cohort).condition())
+            sa.select(Membership.user_id).where(Membership.user_id == user_id, _of_learners(cohort))
         )
         is not None
     )
