@@ -26,6 +26,8 @@ TRANSLATED_FROM = re.compile(r"translated_from[ \t]*:")
 
 
 class TranslationState(enum.StrEnum):
+    # The text the others are translated from: nothing for it to be up to date with.
+    SOURCE = "source"
     PRESENT = "present"
     MISSING = "missing"
     STALE = "stale"
@@ -36,6 +38,7 @@ class TranslationState(enum.StrEnum):
 
 # What trainers read for each state, on the translations page and from `flask lessons status`.
 STATE_WORDS = {
+    TranslationState.SOURCE: N_("Source text"),
     TranslationState.PRESENT: N_("Up to date"),
     TranslationState.MISSING: N_("Missing"),
     TranslationState.STALE: N_("Out of date"),
@@ -45,7 +48,7 @@ STATE_WORDS = {
 
 
 def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, TranslationState]]]:
-    """Lesson × language: present, missing, stale, unstamped or draft."""
+    """Lesson × language: source, present, missing, stale, unstamped or draft."""
     rows = []
     for lesson in course.lessons:
         states = {}
@@ -55,6 +58,8 @@ def translation_matrix(course: Course) -> list[tuple[Lesson, dict[str, Translati
                 states[language] = TranslationState.MISSING
             elif text.is_draft:
                 states[language] = TranslationState.DRAFT
+            elif language == lesson.default_language:
+                states[language] = TranslationState.SOURCE
             elif lesson.is_unstamped(language):
                 states[language] = TranslationState.UNSTAMPED
             elif lesson.is_stale(language):

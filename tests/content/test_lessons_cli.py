@@ -82,7 +82,7 @@ def test_status_names_the_states_and_what_to_run_in_the_terminals_language(
     result = run("status", str(lessons_dir.root))
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == "01-first  es: Atualizada  pt: Não marcada  en: Não marcada"
+    assert lines[0] == "01-first  es: Texto original  pt: Não marcada  en: Não marcada"
     path = lessons_dir.root / "01-first" / "pt.md"
     assert f"{path}: não marcada: execute `flask --app app lessons stamp {path}`" in lines[1]
     assert lines[-1].startswith("interface: es: ")
@@ -159,7 +159,7 @@ def test_status_reports_each_translation_and_the_interface_catalogues(lessons_di
     report = json.loads(result.output)
     [lesson] = report["lessons"]
     states = {language: cell["state"] for language, cell in lesson["languages"].items()}
-    assert states == {"es": "present", "pt": "draft", "en": "unstamped"}
+    assert states == {"es": "source", "pt": "draft", "en": "unstamped"}
     assert report["interface"] == {"es": 100, "pt": 100, "en": 100}
 
 
@@ -171,7 +171,7 @@ def test_an_unstamped_translation_is_told_so_with_how_to_stamp_it_by_status_and_
     run("stamp", str(folder / "pt.md"))
     en = folder / "en.md"
     status = run("status", str(lessons_dir.root)).output.splitlines()
-    assert status[0] == "01-first  es: Up to date  pt: Up to date  en: Not stamped"
+    assert status[0] == "01-first  es: Source text  pt: Up to date  en: Not stamped"
     assert status[1] == (
         f"{en}: not stamped: run `flask --app app lessons stamp {en}` once it matches es.md"
     )
@@ -191,7 +191,10 @@ def test_stamping_a_translation_makes_it_current(lessons_dir):
         str(lessons_dir.root / "01-first" / "en.md"),
     )
     report = json.loads(run("status", str(lessons_dir.root), "--format", "json").output)
-    assert {cell["state"] for cell in report["lessons"][0]["languages"].values()} == {"present"}
+    assert {cell["state"] for cell in report["lessons"][0]["languages"].values()} == {
+        "source",
+        "present",
+    }
     assert run("stamp", str(lessons_dir.root / "01-first" / "es.md")).exit_code == 1
 
 
@@ -257,7 +260,7 @@ def test_a_source_edit_with_nothing_to_translate_leaves_translations_current(
     checked = run("check", str(lessons_dir.root), "--strict")
     assert checked.exit_code == 0, checked.output
     assert checked.output == "0 errors, 0 warnings\n"
-    assert states(lessons_dir) == {"es": "present", "pt": "present", "en": "present"}
+    assert states(lessons_dir) == {"es": "source", "pt": "present", "en": "present"}
 
 
 @pytest.mark.parametrize(
@@ -279,7 +282,7 @@ def test_a_source_edit_to_translate_makes_translations_stale(lessons_dir, before
             f"{source.with_name(f'{language}.md')}:1:1: warning: stale translation: es.md has "
             "changed since this was translated from it" in checked.output
         )
-    assert states(lessons_dir) == {"es": "present", "pt": "stale", "en": "stale"}
+    assert states(lessons_dir) == {"es": "source", "pt": "stale", "en": "stale"}
 
 
 QUIZ_SOURCE = lesson_file(
@@ -343,10 +346,10 @@ def test_a_stamp_of_the_whole_file_holds_while_the_source_is_unchanged(lessons_d
     assert run("check", str(lessons_dir.root), "--strict").exit_code == 0
     source.write_text(SOURCE.replace("2024-05-15", "2025-01-31"), encoding="utf-8")
     # It cannot tell what changed, so any change makes it stale, as it did.
-    assert states(lessons_dir) == {"es": "present", "pt": "stale", "en": "stale"}
+    assert states(lessons_dir) == {"es": "source", "pt": "stale", "en": "stale"}
     run("stamp", str(source.with_name("pt.md")), str(source.with_name("en.md")))
     assert "es@" + whole_file not in source.with_name("pt.md").read_text(encoding="utf-8")
-    assert states(lessons_dir) == {"es": "present", "pt": "present", "en": "present"}
+    assert states(lessons_dir) == {"es": "source", "pt": "present", "en": "present"}
 
 
 @pytest.mark.parametrize(
@@ -639,9 +642,9 @@ def test_status_reports_course_by_course(tmp_path):
     lines = run("status", str(root)).output.splitlines()
     assert lines[:5] == [
         "[co-production]",
-        "01-first  es: Up to date  pt: Missing  en: Missing",
+        "01-first  es: Source text  pt: Missing  en: Missing",
         "[guia]",
-        "01-start  pt: Up to date",
+        "01-start  pt: Source text",
         "interface: es: 100%  pt: 100%  en: 100%",
     ]
     report = json.loads(run("status", str(root), "--format", "json").output)
@@ -649,7 +652,7 @@ def test_status_reports_course_by_course(tmp_path):
     assert "lessons" not in report, "only a single course's report has its lessons at the top"
     report = json.loads(run("status", str(root), "--course", "guia", "--format", "json").output)
     assert report["lessons"] == report["courses"][0]["lessons"]
-    assert report["lessons"][0]["languages"] == {"pt": {"state": "present"}}
+    assert report["lessons"][0]["languages"] == {"pt": {"state": "source"}}
     assert report["interface"] == {"pt": 100}
 
 

@@ -28,6 +28,7 @@ from tests.content.conftest import LessonsDir, lesson_file, two_courses
 QUIZ = "```quiz\n? capital: Which city?\n(x) lisbon: Lisbon\n( ) porto: Porto\n```\n"
 # The trainers' pages of the default course, as tests with a LessonsDir have it.
 COURSE_PAGES = "/en/author/courses/co-production"
+MARKS = {"source": "◆", "present": "✓", "stale": "!", "unstamped": "?", "missing": "✗"}
 AUTHOR_PAGES = [
     ("GET", "/en/author/"),
     ("GET", f"{COURSE_PAGES}/"),
@@ -308,27 +309,38 @@ def test_the_translation_page_shows_a_stale_translation_after_the_source_changes
     folder = tmp_path / "translated" / "01-first"
 
     def stamp_hint(state: str, label: str, language: str) -> str:
+        """The cell's state, and below the table the command that stamps it, on a line of
+        its own (a command broken across lines on a phone is a command mistyped)."""
         return (
-            f'<td class="state-{state}">{label}<br><span class="hint">Stamp it once it '
-            f"matches es.md: <code>flask --app app lessons stamp {folder / language}.md</code>"
+            f'<span class="state-mark" aria-hidden="true">{MARKS[state]}</span> '
+            f'<span class="wide-only">{label}</span></td>',
+            f"({label}). Stamp it once it matches es.md:</p>\n"
+            f'    <pre class="command" tabindex="0"><code>flask --app app lessons stamp '
+            f"{folder / language}.md</code></pre>",
         )
 
     page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
     for language in ("pt", "en"):
-        assert stamp_hint("unstamped", "Not stamped", language) in page
-    assert "state-stale" not in page
+        cell, command = stamp_hint("unstamped", "Not stamped", language)
+        assert cell in page and command in page
+    assert '<td class="state state-stale">' not in page
+    # The source is what the others are translated from, not "up to date" with anything.
+    assert page.count('<td class="state state-source">') == 1
 
     CliRunner().invoke(lessons, ["stamp", str(folder / "pt.md"), str(folder / "en.md")])
     trainer.submit("/en/author/", "/en/author/reload")
     page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
-    assert page.count('class="state-present"') == 3 and "state-stale" not in page
+    assert page.count('<td class="state state-present">') == 2
+    assert '<td class="state state-stale">' not in page
+    assert "Translations to stamp" not in page
 
     (folder / "es.md").write_text(lesson_file("First es, changed", body=QUIZ), "utf-8")
     trainer.submit("/en/author/", "/en/author/reload")
     page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
     # No date: the file's time is that of the last clone or pull, not of the edit.
     for language in ("pt", "en"):
-        assert stamp_hint("stale", "Out of date", language) in page
+        cell, command = stamp_hint("stale", "Out of date", language)
+        assert cell in page and command in page
     assert (
         "A translation is out of date when the title, the reading's title or the text of its "
         "lesson's source file changed after it was stamped with "
@@ -367,7 +379,8 @@ def test_the_stamp_command_a_trainer_is_told_works_from_the_repository_root(
         assert stamped.exit_code == 0, stamped.output
     trainer.submit("/en/author/", "/en/author/reload")
     page = trainer.get(f"{COURSE_PAGES}/translations").get_data(as_text=True)
-    assert page.count('<td class="state-present">Up to date</td>') == 3
+    assert page.count('✓</span> <span class="wide-only">Up to date</span></td>') == 2
+    assert page.count('◆</span> <span class="wide-only">Source text</span></td>') == 1
 
 
 def test_a_lessons_folder_given_relative_to_the_server_is_named_so_commands_find_it(
@@ -767,7 +780,7 @@ def test_the_overview_lists_every_course_with_its_lessons_and_translations(two_c
     page = trainer.get("/en/author/").text
     test_course, guide = page.split('id="course-co-production"')[1].split('id="course-guia"')
     assert "First en" in test_course and "Borrador secreto" in test_course
-    assert "(Up to date: 1 · Missing: 2 · Not stamped: 2 · Draft: 1)" in test_course
+    assert "(Source text: 1 · Missing: 2 · Not stamped: 2 · Draft: 1)" in test_course
     assert f'href="{COURSE_PAGES}/translations"' in test_course
     # The guide is not given in English: its pages open in Portuguese.
     assert '<a href="/pt/author/courses/guia/" lang="pt">Guia para formadores</a>' in guide
@@ -805,7 +818,7 @@ def test_each_course_has_its_translation_page_in_its_own_languages(two_course_ap
     columns = re.compile(r'<th scope="col" lang="(\w+)">')
     guide = trainer.get("/pt/author/courses/guia/translations").text
     assert columns.findall(guide) == ["pt"]
-    assert '<td class="state-draft">Rascunho' in guide
+    assert '✎</span> <span class="wide-only">Rascunho</span></td>' in guide
     assert "Guia para formadores" in guide
     interface = guide.split("<h2>Interface</h2>")[1]
     assert 'lang="pt"' in interface and 'lang="es"' not in interface
