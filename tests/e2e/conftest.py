@@ -188,6 +188,13 @@ class Visit:
         finally:
             self.page.set_viewport_size(original)
 
+    def header_link(self, name: str):
+        """A link of the header's menu, which on a phone is opened first."""
+        link = self.page.get_by_role("link", name=name)
+        if not link.is_visible():
+            self.page.locator(".site-menu > summary").click()
+        return link
+
     def submit_form_with(self, button: str) -> None:
         self.page.get_by_role("button", name=button).click()
         self.check()

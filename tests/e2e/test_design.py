@@ -101,6 +101,10 @@ def test_a_wide_table_and_a_long_line_of_code_scroll_inside_the_lesson_on_a_phon
         # In both widths: nothing reaches past the page's edge, and axe-core finds the
         # scrolling parts reachable by keyboard and named.
         visit.open(f"/{lang}/courses/co-production/lessons/{folder.name[3:]}")
+        # On a desktop the code and the table reach past the reading column, the text not.
+        text = page.locator(".lesson-body > p").first.bounding_box()["width"]
+        for wide in (".lesson-body > pre", ".lesson-body > .table-scroll"):
+            assert page.locator(wide).bounding_box()["width"] > text + 100, wide
         page.set_viewport_size(WIDTHS["phone"])
         region = page.get_by_role("region", name=_("Table"))
         assert region.get_attribute("tabindex") == "0"

@@ -27,7 +27,7 @@ def sign_in(visit: Visit, email: str) -> None:
 
 
 def reload_lessons(visit: Visit) -> None:
-    visit.page.get_by_role("link", name=visit._("Trainer tools")).click()
+    visit.header_link(visit._("Trainer tools")).click()
     visit.check()
     visit.submit_form_with(visit._("Reload lessons"))
 

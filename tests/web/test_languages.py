@@ -42,7 +42,10 @@ def test_the_language_switcher_keeps_the_learner_on_the_same_page(client):
     switcher = html[html.index('class="language-nav"') :]
     assert f'href="/es/courses/co-production/lessons/{LESSON_1}"' in switcher
     assert f'href="/en/courses/co-production/lessons/{LESSON_1}"' in switcher
-    assert 'aria-current="true" lang="pt">Português<' in switcher
+    assert (
+        '<span aria-current="true" lang="pt"><span class="language-code" aria-hidden="true">PT'
+        '</span><span class="language-name">Português</span></span>'
+    ) in switcher
     # A form's page switches by sending the form, so that what was typed comes along.
     login = client.get(f"/es/login?next=/es/courses/co-production/lessons/{LESSON_1}").get_data(
         as_text=True
