@@ -123,6 +123,29 @@ def test_a_passed_quiz_says_so_where_the_page_opens_and_shows_each_right_answer_
     assert section.count('class="correct-answer"') == 1
 
 
+def quiz_state(learner, lang: str = "en") -> str:
+    """The line under the quiz's heading that says where the learner stands."""
+    page = learner.get(PAGE.format(lang=lang)).get_data(as_text=True)
+    line = page.split('<p class="quiz-state">', 1)[1].split("</p>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", line).split())
+
+
+def test_the_quiz_says_where_the_learner_stands_in_a_line_under_its_heading(learner):
+    assert quiz_state(learner) == "○ Not taken yet"
+    learner.take_quiz("en", LESSON, wrong_answers(LESSON.quiz), attempt="1")
+    assert quiz_state(learner) == "↻ Not passed yet: 2 attempts left"
+    learner.take_quiz("en", LESSON, wrong_answers(LESSON.quiz), attempt="2")
+    assert quiz_state(learner, "pt") == "↻ Ainda não aprovado: resta 1 tentativa"
+    learner.take_quiz("en", LESSON, wrong_answers(LESSON.quiz), attempt="3")
+    assert quiz_state(learner, "es") == "✗ No superado, sin intentos restantes"
+
+
+def test_a_passed_quiz_is_marked_passed_under_its_heading(learner):
+    learner.take_quiz("en", LESSON, right_answers(LESSON.quiz))
+    assert quiz_state(learner) == "✓ Passed"
+    assert quiz_state(learner, "es") == "✓ Superado"
+
+
 def test_passing_is_what_completes_a_lesson_with_a_required_quiz(app, learner):
     response = learner.submit(
         PAGE.format(lang="pt"), f"/pt/courses/co-production/lessons/{LESSON.slug}/complete"
