@@ -95,6 +95,17 @@ def test_the_lesson_page_shows_author_date_reading_and_neighbours(client):
     assert f'href="/en/courses/co-production/lessons/{LESSON_1}"' in english
 
 
+@pytest.mark.parametrize("lang, quoted", [("es", "«{}»"), ("pt", "«{}»"), ("en", "“{}”")])
+def test_lesson_1_sends_learners_to_its_reading_by_the_heading_the_page_gives_it(
+    client, lang, quoted
+):
+    html = client.get(f"/{lang}/courses/co-production/lessons/{LESSON_1}").get_data(as_text=True)
+    heading = re.search(r'<h2 id="reading-heading">([^<]+)</h2>', html).group(1)
+    body = html[html.index('<div class="lesson-body"') :]
+    assert quoted.format(heading) in body
+    assert html.index('<aside class="reading"') < html.index('<div class="lesson-body"')
+
+
 def test_a_lessons_table_and_code_scroll_in_regions_the_keyboard_reaches(course_app):
     body = "| Barrio | Votos |\n|---|---|\n| Centro | 12 |\n\n```\ncurl --fail datos.csv\n```\n"
     app = course_app(lambda lessons: lessons.write("01-first/es.md", lesson_file(body=body)))
