@@ -272,3 +272,15 @@ def test_translations_keep_to_the_glossary(language):
 def test_date_format_hints_are_written_the_same_way(language):
     hints = [text for text in translated_strings(language) if "MM-DD" in text]
     assert hints and all("AAAA-MM-DD" in text for text in hints)
+
+
+@pytest.mark.parametrize("language", ["es", "pt"])
+def test_the_shipped_lessons_keep_to_the_glossary(language):
+    found = [
+        (str(path.relative_to(ROOT)), line, FORBIDDEN[language][pattern])
+        for path in sorted((ROOT / "lessons").rglob(f"{language}.md"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        for pattern in FORBIDDEN[language]
+        if re.search(pattern, line, re.IGNORECASE)
+    ]
+    assert found == []
