@@ -542,7 +542,7 @@ def test_an_account_is_usable_only_once_its_address_is_confirmed(app, client):
         data={"email": "eve@example.org", "password": PASSWORD, "display_name": "Eve"},
     )
     assert pending.status_code == 200 and "Revisa tu correo" in pending.get_data(as_text=True)
-    assert 'href="/es/register">Vuelve a registrarte</a>' in pending.text
+    assert 'href="/es/register">Volver a registrarte</a>' in pending.text
     wait_for_mail(app)  # the account is made by the mail job, after the answer
     refused = client.login("es", email="eve@example.org")
     assert refused.status_code == 401
