@@ -54,6 +54,14 @@ def course_title() -> str:
     return course.text(course.title, current_language())
 
 
+def page_description() -> str:
+    """What search engines show under the page's title, unless the page says more: its
+    course's description, or, outside a course or for a course without one, the site's."""
+    if in_course() and content.course.description:
+        return content.course.text(content.course.description, current_language())
+    return _("Online courses: read the lessons, take the quizzes and follow your progress.")
+
+
 def course_organisation() -> str:
     course = content.course
     return course.text(course.organisation, current_language()) if in_course() else ""
@@ -302,6 +310,7 @@ def init_app(app: Flask) -> None:
         course_title=course_title,
         in_course=in_course,
         course_organisation=course_organisation,
+        page_description=page_description,
         course_languages=course_languages,
         planned_lessons=planned_lessons,
         current_language=current_language,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 from bench.__main__ import KEPT_HEADING
+from bench.lighthouse.__main__ import PAGES, Result, first_view_kb
 from config import ROOT
 from tests.conftest import POSTGRES_URL, report
 
@@ -49,3 +50,19 @@ def test_the_benchmark_runs_at_smoke_size_and_reports_every_measure(tmp_path, re
     ratios = re.findall(r"\| (\d+\.\d+)× \|", results)
     assert len(ratios) >= 10 and all(float(ratio) > 0 for ratio in ratios)
     report(request, f"{len(ratios)} ratios against same-run baselines")
+
+
+def test_the_lighthouse_run_weighs_the_first_view_without_pictures_and_judges_seo_on_public_pages():
+    requests = [
+        {"resourceType": "Document", "mimeType": "text/html", "transferSize": 40 * 1024},
+        {"resourceType": "Stylesheet", "mimeType": "text/css", "transferSize": 21 * 1024},
+        {"resourceType": "Image", "mimeType": "image/png", "transferSize": 500 * 1024},
+        {"resourceType": "Other", "mimeType": "image/svg+xml", "transferSize": 1024},
+    ]
+    weight = first_view_kb({"audits": {"network-requests": {"details": {"items": requests}}}})
+    assert weight == 61
+    public, private = PAGES[0], next(page for page in PAGES if not page.public)
+    scores = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 60}
+    for page, missed in ((public, ["SEO 60", "61.0 KB"]), (private, ["61.0 KB"])):
+        assert Result(page, "dark", scores, 0.01, weight, []).misses() == missed
+    assert Result(private, "light", scores, 0.02, 60, []).misses() == ["CLS 0.020"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import report
 from tests.e2e.conftest import LANGUAGES, WIDTHS, Visit, language_of
-from tests.e2e.test_learner import ACKNOWLEDGE, LESSON_1
+from tests.e2e.test_learner import ACKNOWLEDGE, LESSON_1, answer_quiz, sign_up
 from tests.e2e.test_staff import reload_lessons, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -57,6 +58,48 @@ def test_dark_mode_follows_the_system_and_passes_the_contrast_checks(dark_visit,
     # The data page ends with the one button that cannot be undone: it must read well too.
     sign_in(visit, visit.site.staff["admin"])
     visit.open(f"/{lang}/account/data")
+
+
+def test_every_main_page_passes_axe_in_light_and_dark_at_both_widths(
+    chromium, site, screenshots, request
+):
+    """One pass through every main page in each colour scheme, each page checked at both
+    widths: a learner from signing up to a quiz's result and their data, then an admin
+    through the admin area and the trainer tools."""
+    course = "/en/courses/co-production"
+    author = "/en/author/courses/co-production"
+    checked = 0
+    for scheme in ("light", "dark"):
+        context = chromium.new_context(color_scheme=scheme, locale="en", viewport=WIDTHS["desktop"])
+        try:
+            visit = Visit(context.new_page(), "en", site, screenshots)
+            learner = f"every-page-{scheme}@example.org"
+            visit.open("/en/login")
+            sign_up(visit, learner, "Noor")
+            visit.open("/en/")
+            visit.open(f"{course}/")
+            assert (background_lightness(visit.page) < 60) == (scheme == "dark"), scheme
+            visit.open(f"{course}/lessons/{LESSON_1.slug}")
+            visit.submit_form_with(ACKNOWLEDGE)
+            assert visit.page.locator(".quiz-form").count() == 1, "the lesson with its quiz"
+            answer_quiz(visit, right=False)
+            visit.open("/en/account")
+            visit.open("/en/account/data")
+            context.clear_cookies()
+            sign_in(visit, site.staff["admin"])
+            visit.open("/en/admin/")
+            visit.open("/en/admin/users")
+            visit.page.get_by_role("link", name=learner).click()
+            visit.check()
+            assert visit.page.get_by_role("heading", level=1).inner_text() == "Noor"
+            visit.open("/en/admin/cohorts")
+            visit.open("/en/author/")
+            for page in ("", "quizzes", "translations", f"lessons/{LESSON_1.slug}"):
+                visit.open(f"{author}/{page}")
+            checked += len(visit.checked)
+        finally:
+            context.close()
+    report(request, f"{checked} pages checked with axe-core, light and dark, in both widths")
 
 
 # Each language's run publishes its own wide lesson, in a slot no other test takes.
