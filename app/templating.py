@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date, format_time, get_datetime_format
 from flask import Flask, g, request, url_for
-from flask_babel import format_datetime, format_number, ngettext
+from flask_babel import format_datetime, format_number, get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -160,6 +161,24 @@ def utc_moment(moment: dt.datetime) -> str:
     """A time as pages show it: stored and shown in UTC, which the reader's own clock may
     not be, so the page says so."""
     return f"{format_datetime(moment, 'medium')} UTC"
+
+
+def moment(value: dt.datetime | str) -> Markup:
+    """A time as the data page shows it: a <time> giving it in UTC, written out in the
+    page's language, "6 de diciembre de 2026, 19:30 UTC". The server does not know the
+    reader's time zone; static/js/local-times.js rewrites the text in the browser's own."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    value = value.astimezone(dt.UTC)
+    locale = get_locale()
+    written = (
+        get_datetime_format("long", locale)
+        .replace("{1}", format_date(value, "long", locale=locale))
+        .replace("{0}", format_time(value, "short", tzinfo=dt.UTC, locale=locale))
+        .replace("'", "")
+    )
+    iso = value.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Markup('<time class="local-time" datetime="{}">{} UTC</time>').format(iso, written)
 
 
 def audit_subject(subject_ref: str) -> str:
@@ -320,6 +339,7 @@ def init_app(app: Flask) -> None:
         data_value=data_value,
         audit_subject=audit_subject,
         utc_moment=utc_moment,
+        moment=moment,
         audit_action=audit_action,
         report_details=report_details,
         lesson_body=lesson_body,

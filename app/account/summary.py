@@ -1,0 +1,120 @@
+"""The learner's data page as a person reads it: what their export holds
+(`privacy.export_data`), grouped as they think of it (their account, progress, answers,
+what they agreed to, what the course team did) and in words, without the numbers that tie
+rows together. The download keeps every stored value, numbers included.
+
+Each group names the register categories it shows. A category no group shows (one added
+to the register later, say) is still listed on the page, by its register name and
+description, under what else we hold, and is whole in the download.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.templating import readable_records
+
+# The register categories each group of the page shows.
+GROUPS = {
+    "account": ("account", "language", "course-figures"),
+    "progress": ("courses", "progress", "invitations"),
+    "answers": ("quiz-answers",),
+    "agreed": ("notice-acknowledgments", "consents"),
+    "staff": ("actions-on-your-account",),
+    "security": ("security-events", "sessions"),
+    "team": ("cohorts-led", "staff-actions"),
+}
+SHOWN = {category for categories in GROUPS.values() for category in categories}
+
+
+@dataclass
+class CourseProgress:
+    course: str
+    memberships: list[dict[str, Any]] = field(default_factory=list)
+    lessons: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Summary:
+    """The page's groups: each holds the rows of its categories, as stored."""
+
+    account: dict[str, Any]
+    courses: list[CourseProgress]
+    attempts: list[dict[str, Any]]
+    notices: list[dict[str, Any]]
+    consents: list[dict[str, Any]]
+    about_you: list[dict[str, Any]]
+    security_events: list[dict[str, Any]]
+    emailed_links: list[dict[str, Any]]
+    sessions: list[dict[str, Any]]
+    recovery_codes: list[dict[str, Any]]
+    cohorts_led: list[dict[str, Any]]
+    invitations_sent: list[dict[str, Any]]
+    staff_actions: list[dict[str, Any]]
+    invitations: list[dict[str, Any]]
+    others: list[dict[str, Any]]
+
+
+def _newest_first(rows: list[dict[str, Any]], moment: str) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: row[moment] or "", reverse=True)
+
+
+def _progress(records: Mapping[str, Mapping[str, list]]) -> list[CourseProgress]:
+    """Per course, in the order first joined or started: its cohorts and its lessons."""
+    courses: dict[str, CourseProgress] = {}
+    for membership in records["courses"]["memberships"]:
+        course = membership["course"]
+        courses.setdefault(course, CourseProgress(course)).memberships.append(membership)
+    for lesson in records["progress"]["lesson_progress"]:
+        course = lesson["course"]
+        courses.setdefault(course, CourseProgress(course)).lessons.append(lesson)
+    return list(courses.values())
+
+
+def _attempts(records: Mapping[str, Mapping[str, list]]) -> list[dict[str, Any]]:
+    """Each quiz attempt, newest first, with its answers in words."""
+    quiz = readable_records(records["quiz-answers"])
+    answers: dict[int, list[dict[str, Any]]] = {}
+    for answer in quiz["quiz_answers"]:
+        answers.setdefault(answer["attempt_id"], []).append(answer)
+    attempts = [
+        {**attempt, "answers": answers.get(attempt["id"], [])} for attempt in quiz["quiz_attempts"]
+    ]
+    return _newest_first(attempts, "submitted_at")
+
+
+def summarise(data: Mapping[str, Any]) -> Summary:
+    """The export `data` of one person, grouped for their data page."""
+    records = {category["id"]: category["records"] for category in data["categories"]}
+    account = {
+        **records["account"]["users"][0],
+        **records["language"]["users"][0],
+        **records["course-figures"]["users"][0],
+    }
+    return Summary(
+        account=account,
+        courses=_progress(records),
+        attempts=_attempts(records),
+        notices=_newest_first(
+            records["notice-acknowledgments"]["notice_acknowledgments"], "acknowledged_at"
+        ),
+        consents=_newest_first(records["consents"]["consent_events"], "recorded_at"),
+        about_you=_newest_first(records["actions-on-your-account"]["audit_log"], "recorded_at"),
+        security_events=_newest_first(records["security-events"]["security_events"], "occurred_at"),
+        emailed_links=_newest_first(
+            records["security-events"]["password_reset_tokens"], "created_at"
+        ),
+        sessions=_newest_first(records["sessions"]["user_sessions"], "last_used_at"),
+        recovery_codes=records["sessions"]["recovery_codes"],
+        cohorts_led=records["cohorts-led"]["cohort_trainers"],
+        invitations_sent=_newest_first(records["cohorts-led"]["invitations"], "created_at"),
+        staff_actions=_newest_first(records["staff-actions"]["audit_log"], "recorded_at"),
+        invitations=records["invitations"]["invitations"],
+        others=[
+            category
+            for category in data["categories"]
+            if category["id"] not in SHOWN and any(category["records"].values())
+        ],
+    )
