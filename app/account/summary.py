@@ -55,6 +55,7 @@ class Summary:
     staff_actions: list[dict[str, Any]]
     invitations: list[dict[str, Any]]
     others: list[dict[str, Any]]
+    withheld: list[str]
 
 
 def _newest_first(rows: list[dict[str, Any]], moment: str) -> list[dict[str, Any]]:
@@ -117,4 +118,5 @@ def summarise(data: Mapping[str, Any]) -> Summary:
             for category in data["categories"]
             if category["id"] not in SHOWN and any(category["records"].values())
         ],
+        withheld=sorted({name for category in data["categories"] for name in category["withheld"]}),
     )

@@ -101,6 +101,8 @@ def test_the_data_page_says_in_words_what_is_stored(app, everywhere):
     assert purpose.text["pt"] in text
     assert "Outra tentativa concedida num questionário" in text
     assert COHORT in text and INVITED_AS in text
+    with app.test_request_context(), force_locale("pt"):
+        assert _("Password hash") in text, "what is kept but never shown, named"
     for code in ("account-created", "signed-in", "course-improvement", "another attempt"):
         assert code not in text
 
