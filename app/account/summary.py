@@ -14,7 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.templating import readable_records
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from app.content.model import Question
+from app.extensions import content
+from app.i18n import current_language
 
 # The register categories each group of the page shows.
 GROUPS = {
@@ -74,12 +79,38 @@ def _progress(records: Mapping[str, Mapping[str, list]]) -> list[CourseProgress]
     return list(courses.values())
 
 
+def _answer_in_words(row: dict, lessons_of_attempts: Mapping[int, tuple[str, str]]) -> dict:
+    course_slug, slug = lessons_of_attempts.get(row["attempt_id"], (None, ""))
+    course = content.catalogue.course(course_slug) if course_slug else content.course
+    lesson = course.published_lesson(slug) if course else None
+    quiz = lesson.text_for(current_language()).quiz if lesson else None
+    question = quiz.question(row["question_id"]) if quiz else None
+    if question is None:
+        return row
+    chosen = [_option_in_words(question, option_id) for option_id in row["selected"]]
+    return {**row, "question_id": Markup(question.prompt_html).striptags(), "selected": chosen}
+
+
+def _option_in_words(question: Question, option_id: str) -> str:
+    option = question.option(option_id)
+    if option is None:
+        return option_id
+    if option.html:
+        return Markup(option.html).striptags()
+    return _("True") if option_id == "true" else _("False")
+
+
 def _attempts(records: Mapping[str, Mapping[str, list]]) -> list[dict[str, Any]]:
-    """Each quiz attempt, newest first, with its answers in words."""
-    quiz = readable_records(records["quiz-answers"])
+    """Each quiz attempt, newest first, with its answers in words: each names its question
+    and the options chosen, in the page's language, rather than their ids."""
+    quiz = records["quiz-answers"]
+    lessons = {
+        attempt["id"]: (attempt["course"], attempt["lesson_slug"])
+        for attempt in quiz["quiz_attempts"]
+    }
     answers: dict[int, list[dict[str, Any]]] = {}
     for answer in quiz["quiz_answers"]:
-        answers.setdefault(answer["attempt_id"], []).append(answer)
+        answers.setdefault(answer["attempt_id"], []).append(_answer_in_words(answer, lessons))
     attempts = [
         {**attempt, "answers": answers.get(attempt["id"], [])} for attempt in quiz["quiz_attempts"]
     ]
