@@ -165,7 +165,7 @@ def test_a_learner_downloads_their_data_then_erases_their_account(visit, lang):
 
     page.get_by_role("link", name=_("My data")).click()
     visit.check()
-    visit.shoot("my-data")
+    visit.shoot("my-data", "#progress")
     for width in visit.each_width():
         assert page.evaluate(TOO_WIDE) == {"page": 0, "tables": 0}, width
     # Each time is the learner's own, in the page's language, however the server wrote it.
