@@ -19,7 +19,7 @@ from markupsafe import Markup
 from app.account import summary
 from app.extensions import content, db
 from app.models import User
-from app.services import accounts
+from app.services import accounts, privacy
 from app.templating import moment
 from tests.web.test_privacy import (
     COHORT,
@@ -168,3 +168,15 @@ def test_the_moment_is_the_same_instant_whatever_zone_it_was_stored_in(app):
     with app.test_request_context(), force_locale("pt"):
         shown = moment(later)
     assert 'datetime="2026-12-06T19:30:00Z"' in shown and "19:30 UTC" in shown
+
+
+def test_the_restriction_and_the_objection_give_their_times_for_the_browser_too(app, learner):
+    learner.submit("/es/account/data", "/es/account/objection", {"object": "yes"})
+    with app.app_context():
+        user = accounts.find_user(db.session, "ana@example.org")
+        privacy.restrict(db.session, None, user.id, True)
+    page = learner.get("/es/account/data").text
+    restricted = page[page.index('class="notice-restricted"') :].split("</p>", 1)[0]
+    figures = page[page.index('id="figures"') :].split("</p>", 1)[0]
+    for said in (restricted, figures):
+        assert TIME.search(said) and "&lt;" not in said, said
