@@ -1,6 +1,6 @@
-"""Translated names for the data register's values that people read: legal bases, and the
-tables, columns and stored codes shown on "my data" pages. A test checks every registered
-table and column has one."""
+"""Translated names for the data register's values that people read: legal bases, the
+columns stored but never shown, and the stored codes shown on "my data" pages. A test checks
+every hidden column has one."""
 
 from __future__ import annotations
 
@@ -41,85 +41,17 @@ LEGAL_BASES = {
     ),
 }
 
-COLUMNS = {
-    "id": _l("Record number"),
-    "user_id": _l("Account number"),
-    "email": _l("Email"),
-    "display_name": _l("Name shown"),
+# What is stored but never shown, as the data page names it (its values are secrets, or
+# hashes of them): the register's `hidden` columns.
+WITHHELD = {
     "password_hash": _l("Password hash"),
     "session_token": _l("Session key"),
     "state_version": _l("Data version"),
     "token_hash": _l("Emailed link (hashed)"),
-    "expires_at": _l("Expires"),
-    "used_at": _l("Used"),
-    "email_confirmed_at": _l("Email confirmed"),
-    "extra_attempts": _l("Extra quiz attempts allowed"),
-    "role": _l("Role"),
-    "is_active": _l("Active"),
-    "created_at": _l("Created"),
-    "last_active_at": _l("Last visit (noted once a day at most)"),
-    "statistics_objection_at": _l("Left out of the course figures since"),
-    "restricted_at": _l("Use of the data restricted since"),
-    "restriction_lift_told_at": _l("Told the restriction is to be lifted"),
-    "language": _l("Language"),
-    "lesson_slug": _l("Lesson"),
-    "notice_version": _l("Notice version"),
-    "acknowledged_at": _l("Read on"),
-    "started_at": _l("Started"),
-    "completed_at": _l("Completed"),
-    "number": _l("Attempt"),
-    "submitted_at": _l("Submitted"),
-    "points": _l("Points"),
-    "max_points": _l("Out of"),
-    "passed": _l("Passed"),
-    "attempt_id": _l("Attempt record"),
-    "question_id": _l("Question"),
-    "selected": _l("Answer given"),
-    "is_correct": _l("Right"),
-    "purpose": _l("Optional use"),
-    "granted": _l("Consent given"),
-    "text_version": _l("Wording version"),
-    "recorded_at": _l("Recorded"),
-    "kind": _l("Event"),
-    "ip_address": _l("Network (the address shortened)"),
-    "occurred_at": _l("When"),
-    "actor_id": _l("Administrator"),
-    "action": _l("Action"),
-    "subject_ref": _l("About"),
-    "details": _l("Details"),
     "two_step_secret": _l("Authenticator app key"),
     "two_step_last_step": _l("Last authenticator code used"),
-    "new_email": _l("New email address to confirm"),
-    "device": _l("Browser and system"),
-    "last_used_at": _l("Last used"),
     "code_hash": _l("Recovery code (hashed)"),
-    "course": _l("Course"),
-    "cohort_id": _l("Cohort number"),
-    "cohort_name": _l("Cohort"),
-    "joined_at": _l("Taking part since"),
-    "active_at": _l("Last active in the course"),
-    "invited_by": _l("Invited by (account number)"),
 }
-
-TABLES = {
-    "users": _l("Your account"),
-    "lesson_progress": _l("Lessons started and completed"),
-    "quiz_attempts": _l("Quiz attempts"),
-    "quiz_answers": _l("Quiz answers"),
-    "notice_acknowledgments": _l("Data notices you confirmed"),
-    "consent_events": _l("Your consent choices"),
-    "security_events": _l("Sign-ins and security events"),
-    "password_reset_tokens": _l("Links we emailed you"),
-    "audit_log": _l("What the course team did"),
-    "user_sessions": _l("Where you are signed in"),
-    "recovery_codes": _l("Recovery codes for two-step sign-in"),
-    "memberships": _l("Courses you take part in"),
-    "cohort_trainers": _l("Cohorts you lead"),
-    "invitations": _l("Invitations"),
-}
-
-# A column whose name means something else in one table.
-TABLE_COLUMNS = {("password_reset_tokens", "purpose"): _l("What for")}
 
 # What the course team did, by the audit log's `action`.
 AUDIT_ACTIONS = {

@@ -8,13 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date, format_time, get_datetime_format
 from flask import Flask, g, request, url_for
-from flask_babel import format_datetime, format_number, ngettext
+from flask_babel import format_datetime, format_number, get_locale, ngettext
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.content.markdown import BACK_TO_TEXT, LESSON_PAGE, TABLE_REGION
-from app.content.model import Question
 from app.content.register import LegalBasis
 from app.database import row_id
 from app.extensions import content, db
@@ -22,15 +22,13 @@ from app.i18n import current_language, switch_language_url
 from app.labels import (
     ANSWER_REVIEWS,
     AUDIT_ACTIONS,
-    COLUMNS,
     FILTERS,
     GRADINGS,
     LEGAL_BASES,
     REPORTS,
     ROLES,
     STORED_CODES,
-    TABLE_COLUMNS,
-    TABLES,
+    WITHHELD,
 )
 from app.models import AuditLogEntry, Role
 from app.notices import controller, localised_setting
@@ -110,12 +108,8 @@ def role_label(role: Role) -> str:
     return str(ROLES[role])
 
 
-def column_label(name: str, table: str = "") -> str:
-    return str(TABLE_COLUMNS.get((table, name)) or COLUMNS.get(name, name))
-
-
-def table_label(table: str) -> str:
-    return str(TABLES.get(table, table))
+def withheld_label(name: str) -> str:
+    return str(WITHHELD.get(name, name))
 
 
 def lesson_name(slug: str, course: str | None = None) -> str:
@@ -128,39 +122,23 @@ def lesson_name(slug: str, course: str | None = None) -> str:
     return f"{lesson.number} · {lesson.text_for(current_language()).title}"
 
 
-def data_value(
-    value: Any, column: str = "", table: str = "", row: Mapping[str, Any] | None = None
-) -> str:
-    """A stored value as a learner reads it on their data page: times, roles, languages,
-    courses, lessons (of the `row`'s course) and stored codes as the page's language writes
-    them (the JSON download keeps the stored values)."""
-    if value is None:
-        return ""
+def data_value(value: Any, column: str = "", table: str = "") -> str:
+    """A stored code as a learner reads it on their data page: roles, courses, optional
+    uses, security events, emailed links and what the course team did, in the page's
+    language (the JSON download keeps the stored values)."""
     codes = STORED_CODES.get((table, column))
     if codes is not None and value in codes:
         return str(codes[value])
     if (table, column) == ("consent_events", "purpose"):
         purposes = {purpose.id: purpose.text for purpose in content.register.purposes}
         return localised(purposes[value]) if value in purposes else str(value)
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    if (table, column) == ("audit_log", "subject_ref"):
-        return audit_subject(value)
     if (table, column) == ("audit_log", "details"):
         return _audit_change(value)
-    if column.endswith("_at") and isinstance(value, str):
-        return utc_moment(dt.datetime.fromisoformat(value))
     if column == "role":
         return role_label(Role(value))
-    if column == "language":
-        return language_name(value)
     if column == "course":
         course = content.catalogue.course(value)
         return course.text(course.title, current_language()) if course else str(value)
-    if column == "lesson_slug":
-        return lesson_name(value, (row or {}).get("course"))
     return str(value)
 
 
@@ -168,6 +146,24 @@ def utc_moment(moment: dt.datetime) -> str:
     """A time as pages show it: stored and shown in UTC, which the reader's own clock may
     not be, so the page says so."""
     return f"{format_datetime(moment, 'medium')} UTC"
+
+
+def moment(value: dt.datetime | str) -> Markup:
+    """A time as the data page shows it: a <time> giving it in UTC, written out in the
+    page's language, "6 de diciembre de 2026, 19:30 UTC". The server does not know the
+    reader's time zone; static/js/local-times.js rewrites the text in the browser's own."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    value = value.astimezone(dt.UTC)
+    locale = get_locale()
+    written = (
+        get_datetime_format("long", locale)
+        .replace("{1}", format_date(value, "long", locale=locale))
+        .replace("{0}", format_time(value, "short", tzinfo=dt.UTC, locale=locale))
+        .replace("'", "")
+    )
+    iso = value.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return Markup('<time class="local-time" datetime="{}">{} UTC</time>').format(iso, written)
 
 
 def audit_subject(subject_ref: str) -> str:
@@ -239,40 +235,6 @@ def report_details(details: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def readable_records(records: Mapping[str, list[dict]]) -> Mapping[str, list[dict]]:
-    """One category's records as a learner reads them: a quiz answer names its question
-    and the options chosen, in the page's language, rather than their ids."""
-    if "quiz_answers" not in records:
-        return records
-    lessons_of_attempts = {
-        row["id"]: (row.get("course"), row["lesson_slug"])
-        for row in records.get("quiz_attempts", [])
-    }
-    answers = [_answer_in_words(row, lessons_of_attempts) for row in records["quiz_answers"]]
-    return {**records, "quiz_answers": answers}
-
-
-def _answer_in_words(row: dict, lessons_of_attempts: Mapping[int, tuple[str, str]]) -> dict:
-    course_slug, slug = lessons_of_attempts.get(row["attempt_id"], (None, ""))
-    course = content.catalogue.course(course_slug) if course_slug else content.course
-    lesson = course.published_lesson(slug) if course else None
-    quiz = lesson.text_for(current_language()).quiz if lesson else None
-    question = quiz.question(row["question_id"]) if quiz else None
-    if question is None:
-        return row
-    chosen = [_option_in_words(question, option_id) for option_id in row["selected"]]
-    return {**row, "question_id": Markup(question.prompt_html).striptags(), "selected": chosen}
-
-
-def _option_in_words(question: Question, option_id: str) -> str:
-    option = question.option(option_id)
-    if option is None:
-        return option_id
-    if option.html:
-        return Markup(option.html).striptags()
-    return _("True") if option_id == "true" else _("False")
-
-
 # In a link or a picture, as the loader leaves it: "aula-lesson:<slug>", then the picture's
 # path or the link's anchor.
 LESSON_ADDRESS = f'"{LESSON_PAGE}'
@@ -323,15 +285,14 @@ def init_app(app: Flask) -> None:
         language_endonym=language_endonym,
         localised=localised,
         legal_basis=legal_basis,
-        column_label=column_label,
-        table_label=table_label,
+        withheld_label=withheld_label,
         lesson_name=lesson_name,
         data_value=data_value,
         audit_subject=audit_subject,
         utc_moment=utc_moment,
+        moment=moment,
         audit_action=audit_action,
         report_details=report_details,
         lesson_body=lesson_body,
         lesson_html=lesson_html,
-        readable_records=readable_records,
     )

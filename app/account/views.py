@@ -36,6 +36,7 @@ from app.account.forms import (
     ResetPasswordForm,
     SecondStepForm,
 )
+from app.account.summary import summarise
 from app.errors import refuse, too_many_tries
 from app.extensions import content, counter_name, csrf, db, limiter, login_manager
 from app.guards import (
@@ -499,12 +500,12 @@ def logout():
 def _data_page(erasure_form: ErasureForm, status: int = 200):
     register = content.register
     note_consent_texts_shown(current_language())
+    data = privacy.export_data(db.session, register, current_user.id, current_language())
     return render_template(
         "account/data.html",
         register=register,
-        data=privacy.export_data(db.session, register, current_user.id, current_language()),
+        summary=summarise(data),
         consents=privacy.consents(db.session, current_user.id),
-        ledger=privacy.consent_ledger(db.session, current_user.id),
         erasure_form=erasure_form,
     ), status
 
@@ -512,7 +513,8 @@ def _data_page(erasure_form: ErasureForm, status: int = 200):
 @bp.get("/<lang:lang>/account/data")
 @signed_in
 def my_data():
-    """Everything stored about the learner, by register category, with their choices."""
+    """Everything stored about the learner, grouped as they think of it, with their choices
+    and the download of the whole record."""
     return _data_page(ErasureForm())
 
 

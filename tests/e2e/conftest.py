@@ -239,11 +239,21 @@ def language_of(request) -> str:
 
 
 @pytest.fixture
-def context(chromium, request) -> Iterator[BrowserContext]:
+def timezone_id() -> str | None:
+    """The browser's time zone: the machine's, unless a test names another by parametrizing
+    `timezone_id`."""
+    return None
+
+
+@pytest.fixture
+def context(chromium, request, timezone_id) -> Iterator[BrowserContext]:
     """A fresh browser profile whose own language is the test's, as a learner's would be
     (it shapes what the browser itself shows, such as date fields)."""
     context = chromium.new_context(
-        viewport=WIDTHS["desktop"], locale=language_of(request), accept_downloads=True
+        viewport=WIDTHS["desktop"],
+        locale=language_of(request),
+        timezone_id=timezone_id,
+        accept_downloads=True,
     )
     yield context
     context.close()

@@ -3,7 +3,9 @@ changing language on the way, and taking their data with them before erasing it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -141,6 +143,18 @@ def test_switching_language_mid_lesson_keeps_the_lesson_and_the_unsent_answers(v
     assert page.locator(ticked_box).is_checked()
 
 
+# Half an hour off UTC: a time shown in the server's zone could not pass for it.
+LEARNERS_ZONE = "Asia/Kolkata"
+# What reaches past its container, or the page, at the tab's width.
+TOO_WIDE = """() => {
+    const page = document.documentElement;
+    const tables = [...document.querySelectorAll("main table")].filter(
+        (table) => table.getBoundingClientRect().width > table.parentElement.clientWidth + 1);
+    return {page: page.scrollWidth - page.clientWidth, tables: tables.length};
+}"""
+
+
+@pytest.mark.parametrize("timezone_id", [LEARNERS_ZONE])
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_learner_downloads_their_data_then_erases_their_account(visit, lang):
     page, _ = visit.page, visit._
@@ -151,7 +165,19 @@ def test_a_learner_downloads_their_data_then_erases_their_account(visit, lang):
 
     page.get_by_role("link", name=_("My data")).click()
     visit.check()
-    visit.shoot("my-data")
+    visit.shoot("my-data", "#progress")
+    for width in visit.each_width():
+        assert page.evaluate(TOO_WIDE) == {"page": 0, "tables": 0}, width
+    # Each time is the learner's own, in the page's language, however the server wrote it.
+    times = page.locator("time.local-time")
+    assert times.count() > 3
+    assert not [text for text in times.all_inner_texts() if "UTC" in text]
+    created = page.locator("#account time").nth(1)
+    moment = dt.datetime.fromisoformat(created.get_attribute("datetime"))
+    local = moment.astimezone(ZoneInfo(LEARNERS_ZONE))
+    shown = created.inner_text()
+    assert f":{local:%M}" in shown and str(local.day) in shown, shown
+    assert f":{moment:%M}" not in shown, "not the UTC time"
     with page.expect_download() as download:
         page.get_by_role("link", name=_("Download my data (JSON)")).click()
     exported = json.loads(download.value.path().read_text(encoding="utf-8"))

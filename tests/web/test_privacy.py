@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from babel.dates import format_date
-from markupsafe import Markup
 
 from app import mail
 from app.content import load_course
@@ -309,41 +307,6 @@ def test_the_export_contains_every_category_for_a_learner_with_data_in_all(app, 
         "signed-in",
     }
     assert PASSWORD not in response.get_data(as_text=True)
-
-
-def test_the_data_page_shows_what_is_stored_by_category(app, client):
-    learner_with_data_everywhere(app, client)
-    with app.app_context():
-        learner_id = accounts.find_user(db.session, EMAIL).id
-    html = client.get("/pt/account/data").get_data(as_text=True)
-    with app.app_context():
-        for category in content.register.categories:
-            assert category.name["pt"] in html
-    assert EMAIL in html
-    cells = re.findall(r"<td>([^<]*)</td>", html)
-    assert "Administrador" in cells and "português" in cells, "roles and languages in words"
-    assert f"1 · {LESSON_1.texts['pt'].title}" in cells and LESSON_1.slug not in cells
-    assert {"Conta criada", "Início de sessão", "Início de sessão falhado"} <= set(cells)
-    assert "Confirmar o seu endereço de email" in cells, "what each emailed link was for"
-    first_question = LESSON_1.texts["pt"].quiz.questions[0]
-    prompt = Markup(first_question.prompt_html).striptags()
-    assert prompt in cells and first_question.id not in cells, "quiz answers in words"
-    right = [Markup(o.html).striptags() for o in first_question.options if o.is_correct]
-    assert ", ".join(right) in cells
-    assert not {"account-created", "signed-in", "confirm", "course-improvement"} & set(cells)
-    with app.app_context():
-        [purpose] = content.register.purposes
-        assert purpose.text["pt"] in cells
-    regions = re.findall(r'role="region" tabindex="0" aria-label="([^"]+)"', html)
-    assert len(regions) == len(set(regions)) > 1, "each table's region has a name of its own"
-    assert "<h3>Inícios de sessão e eventos de segurança</h3>" in html
-    assert "<h3>Ligações que lhe enviámos por email</h3>" in html
-    assert "Outra tentativa concedida num questionário" in cells
-    assert COHORT in cells and INVITED_AS in cells
-    assert f"Conta n.º {learner_id}" in cells, "the account named as the log names it"
-    assert not [cell for cell in cells if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", cell)]
-    month = format_date(dt.datetime.now(dt.UTC), "MMM", locale="pt")
-    assert any(f" de {month} de " in cell and cell.endswith(" UTC") for cell in cells), cells
 
 
 def all_rows_about(app, user_id: int) -> dict[str, int]:

@@ -4,9 +4,12 @@ the language the course opens and writes in, held to the rules of signing up."""
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -138,6 +141,20 @@ def test_the_account_page_leads_to_the_other_account_pages(app, learner):
     assert 'href="/en/account/security"' in page
     assert 'href="/en/account"' in learner.get("/en/").get_data(as_text=True), "the header"
     assert 'href="/en/account"' in learner.get("/en/account/security").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang", ["es", "pt", "en"])
+def test_the_account_page_is_one_page_of_headed_groups_linked_to_the_data_page(app, learner, lang):
+    page = learner.get(f"/{lang}/account").get_data(as_text=True)
+    with app.test_request_context(), force_locale(lang):
+        headings = [_("Name and language"), _("Email address and password"), _("My data")]
+        off = _("Off")
+    found = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert found == headings, "the same groups, in this order, in every language"
+    sign_in = page[page.index('id="sign-in"') :].split("</section>", 1)[0]
+    assert "ana@example.org" in sign_in and f"<dd>{off}<br>" in sign_in
+    more = page[page.index('id="more"') :].split("</section>", 1)[0]
+    assert f'href="/{lang}/account/data"' in more
 
 
 def test_visitors_are_sent_to_sign_in(client):
