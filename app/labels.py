@@ -65,6 +65,7 @@ COLUMNS = {
     "lesson_slug": _l("Lesson"),
     "notice_version": _l("Notice version"),
     "acknowledged_at": _l("Read on"),
+    "same_as": _l("Taken as read: the same notice as you confirmed in lesson"),
     "started_at": _l("Started"),
     "completed_at": _l("Completed"),
     "number": _l("Attempt"),
