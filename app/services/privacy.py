@@ -125,16 +125,16 @@ def acknowledgment(
             NoticeAcknowledgment.course == lesson.course,
             NoticeAcknowledgment.notice_version == version,
         )
-        # This lesson's own record first, else the first confirmed by the learner.
+        # This lesson's own record first, else the earliest.
         .order_by(
             sa.case((NoticeAcknowledgment.lesson_slug == lesson.slug, 0), else_=1),
-            sa.case((NoticeAcknowledgment.same_as.is_(None), 0), else_=1),
             NoticeAcknowledgment.acknowledged_at,
         )
         .limit(1)
     )
     if found is None or found.lesson_slug == lesson.slug:
         return found
+    # Named after the lesson where the notice was confirmed, not one where it was taken as read.
     acknowledge(session, user_id, lesson, version, language, found.same_as or found.lesson_slug)
     session.commit()
     return session.scalar(
