@@ -286,6 +286,10 @@ class NoticeAcknowledgment(db.Model):
     notice_version: Mapped[str] = mapped_column(sa.String(32))
     language: Mapped[str] = mapped_column(sa.String(8))
     acknowledged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # Set when the notice was not confirmed in this lesson but taken as read, folded, on
+    # its first opening: the lesson of the course where the learner confirmed a notice of
+    # this same version (every word and the controller's identity alike).
+    same_as: Mapped[str | None] = mapped_column(sa.String(100))
 
 
 class NoticeVersion(db.Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ READING_KEYS = {"title", "url", "pages", "language"}
 # Markdown emphasis, code or a link in a title, which is shown as plain text everywhere.
 MARKDOWN_IN_TITLE = re.compile(r"(\*\*?|__?|`)\S(?:.*?\S)?\1|\[[^\]]+\]\([^)]*\)")
 # A language as HTML's lang attribute takes it (BCP 47, in its usual short forms).
+# An adult's silent reading pace for study text, on the slow side: an estimate that runs
+# short would discourage more than one that runs long.
+WORDS_PER_MINUTE = 200
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
@@ -627,6 +631,7 @@ def _load_lesson_text(
         translated_from=translated_from[1] if translated_from else None,
         # In file order, though the text and each part of a quiz are checked separately.
         links=tuple(sorted(checks.links, key=lambda link: (link.line, link.column))),
+        reading_minutes=max(1, math.ceil(document.word_count() / WORDS_PER_MINUTE)),
     )
 
 

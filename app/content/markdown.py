@@ -205,6 +205,15 @@ class ParsedDocument:
     def render(self) -> str:
         return _PARSER.renderer.render(self.body, _PARSER.options, self.env)
 
+    def word_count(self) -> int:
+        """The words a reader goes through in the body: its text, notes and code, not its
+        markup (a link's address, a heading's hashes) nor the quiz."""
+        return sum(
+            len(token.content.split())
+            for token in self.body
+            if token.type in ("inline", "fence", "code_block")
+        )
+
 
 QUIZ_FENCE_INFO = "quiz"
 

@@ -132,6 +132,8 @@ class LessonText:
     # The source hash of the default-language file this translation was made from.
     translated_from: str | None = None
     links: tuple[LessonLink, ...] = ()
+    # Whole minutes the text takes to read, worked out from its words when it is loaded.
+    reading_minutes: int = 1
 
     def is_version(self, stamp: str) -> bool:
         """Whether a translation's `translated_from` hash records this version of the file."""
@@ -236,6 +238,11 @@ class Course:
         return tuple(
             (number, by_number.get(number)) for number in range(1, self.planned_lessons + 1)
         )
+
+    @property
+    def coming(self) -> tuple[int, ...]:
+        """The planned lesson numbers with no published lesson yet, in order."""
+        return tuple(number for number, lesson in self.slots() if lesson is None)
 
     def text(self, mapping: Mapping[str, str], language: str) -> str:
         """A per-language course string (title, organisation), falling back to the default."""

@@ -82,6 +82,7 @@ def _render_lesson(
     lesson: Lesson,
     *,
     acknowledged: bool,
+    same_as: str | None = None,
     status: int = 200,
     chosen: Mapping[str, list[str]] | None = None,
     unanswered: Collection[str] = (),
@@ -112,6 +113,8 @@ def _render_lesson(
         kept_note=kept_note,
         notice=notice,
         acknowledged=acknowledged,
+        # The lesson where the learner confirmed this same notice, taken as read here.
+        same_as=same_as,
         quiz_form=QUIZ_FORM,
         # Switching language sends the unsent ticks along, so that they come back ticked.
         language_switch_form=QUIZ_FORM if form_shown else None,
@@ -173,8 +176,15 @@ def lesson(slug: str):
     """A lesson in the page's language, or in the default one with a note saying so."""
     lesson = _published_lesson_or_404(slug)
     for_learner()
-    if not _has_acknowledged(lesson):
+    acknowledgment = None
+    if current_user.is_authenticated:
+        version = notice_for(lesson).version
+        acknowledgment = privacy.acknowledgment(
+            db.session, current_user.id, lesson, version, current_language()
+        )
+    if acknowledgment is None:
         return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
+    same_as = acknowledgment.same_as
     opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)
     kept = session.get(KEPT_ANSWERS)
     if kept and _kept_for(kept, lesson) and kept["account"] == current_user.id:
@@ -187,11 +197,12 @@ def lesson(slug: str):
         return _render_lesson(
             lesson,
             acknowledged=True,
+            same_as=same_as,
             learner_progress=opened,
             chosen=kept["answers"],
             kept_note=note,
         )
-    return _render_lesson(lesson, acknowledged=True, learner_progress=opened)
+    return _render_lesson(lesson, acknowledged=True, same_as=same_as, learner_progress=opened)
 
 
 @bp.get("/<lang:lang>/courses/<course>/lessons/<slug>/files/<path:filename>")

@@ -80,9 +80,15 @@ def has_acknowledged(session: Session, user_id: int, lesson: Lesson, version: st
 
 
 def acknowledge(
-    session: Session, user_id: int, lesson: Lesson, version: str, language: str
+    session: Session,
+    user_id: int,
+    lesson: Lesson,
+    version: str,
+    language: str,
+    same_as: str | None = None,
 ) -> None:
-    """Record that the learner read this notice version (once, whatever the double clicks).
+    """Record that the learner read this notice version (once, whatever the double clicks),
+    confirming it here, or taken as read from the lesson `same_as` (see `acknowledgment`).
     The caller commits, together with whatever the acknowledgment allows."""
     insert_unless_present(
         session,
@@ -94,8 +100,50 @@ def acknowledge(
             "notice_version": version,
             "language": language,
             "acknowledged_at": utcnow(),
+            "same_as": same_as,
         },
         ["user_id", "course", "lesson_slug", "notice_version"],
+    )
+
+
+def acknowledgment(
+    session: Session, user_id: int, lesson: Lesson, version: str, language: str
+) -> NoticeAcknowledgment | None:
+    """The learner's acknowledgment of this version of the lesson's notice, as they open
+    the lesson; None while they have it to read.
+
+    A version is the hash of every word the notice says and of the controller's identity,
+    not of the lesson: a notice of the same version in another lesson of the course, which
+    the learner confirmed, told them all this one does. This lesson's notice is then taken
+    as read, and recorded so, in `language`, naming the lesson where they confirmed it:
+    each lesson keeps its own record of how its learner was informed before it recorded
+    anything. One query when the record is there already."""
+    found = session.scalar(
+        sa.select(NoticeAcknowledgment)
+        .where(
+            NoticeAcknowledgment.user_id == user_id,
+            NoticeAcknowledgment.course == lesson.course,
+            NoticeAcknowledgment.notice_version == version,
+        )
+        # This lesson's own record first, else the earliest.
+        .order_by(
+            sa.case((NoticeAcknowledgment.lesson_slug == lesson.slug, 0), else_=1),
+            NoticeAcknowledgment.acknowledged_at,
+        )
+        .limit(1)
+    )
+    if found is None or found.lesson_slug == lesson.slug:
+        return found
+    # Named after the lesson where the notice was confirmed, not one where it was taken as read.
+    acknowledge(session, user_id, lesson, version, language, found.same_as or found.lesson_slug)
+    session.commit()
+    return session.scalar(
+        sa.select(NoticeAcknowledgment).where(
+            NoticeAcknowledgment.user_id == user_id,
+            NoticeAcknowledgment.course == lesson.course,
+            NoticeAcknowledgment.lesson_slug == lesson.slug,
+            NoticeAcknowledgment.notice_version == version,
+        )
     )
 
 

@@ -91,8 +91,10 @@ class CourseProgress:
     completed: int
     planned: int
     resume: Lesson | None
-    # Lessons whose required quiz the learner can no longer pass (see `_out_of_attempts`).
+    # Lessons whose required quiz the learner can no longer pass (see `_quiz_results`).
     closed: frozenset[str] = frozenset()
+    # Lessons whose quiz the learner passed.
+    passed: frozenset[str] = frozenset()
 
     def is_complete(self, lesson: Lesson) -> bool:
         return _completed(self.rows, lesson)
@@ -102,6 +104,9 @@ class CourseProgress:
 
     def is_started(self, lesson: Lesson) -> bool:
         return lesson.slug in self.rows
+
+    def has_passed_quiz(self, lesson: Lesson) -> bool:
+        return lesson.slug in self.passed
 
     @property
     def percent(self) -> int:
@@ -127,7 +132,11 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
         }
     published = course.published_lessons
     completed = [lesson for lesson in published if _completed(rows, lesson)]
-    closed = _out_of_attempts(session, user_id, course, published, rows) if user_id else frozenset()
+    passed, closed = (
+        _quiz_results(session, user_id, course, published, rows)
+        if user_id
+        else (frozenset(), frozenset())
+    )
     unfinished = [
         lesson for lesson in published if not _completed(rows, lesson) and lesson.slug not in closed
     ]
@@ -136,7 +145,7 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
         resume = max(started, key=lambda lesson: rows[lesson.slug].started_at)
     else:
         resume = unfinished[0] if unfinished else None
-    return CourseProgress(rows, len(completed), course.planned_lessons, resume, closed)
+    return CourseProgress(rows, len(completed), course.planned_lessons, resume, closed, passed)
 
 
 def attempts_allowed(lesson: Lesson, row: LessonProgress | None) -> int | None:
@@ -147,17 +156,31 @@ def attempts_allowed(lesson: Lesson, row: LessonProgress | None) -> int | None:
     return lesson.quiz.settings.attempts + (row.extra_attempts if row is not None else 0)
 
 
-def _out_of_attempts(
+def _quiz_results(
     session: Session,
     user_id: int,
     course: Course,
     lessons: tuple[Lesson, ...],
     rows: dict[str, LessonProgress],
-) -> frozenset[str]:
-    """Started, unfinished lessons whose required quiz allows a number of attempts that the
-    learner has used without passing: they stay incomplete unless the course team allows
-    another attempt."""
-    allowed = {
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The lessons whose quiz the learner passed, and the started, unfinished ones whose
+    required quiz they can no longer pass: it allows a number of attempts that they used
+    without passing, so the lesson stays incomplete unless the course team allows another.
+
+    A required quiz is passed exactly when its lesson is complete (passing completes it),
+    so attempts are only read for an optional quiz started or a limited one not yet passed:
+    one query, and none for a course whose quizzes are all required and unlimited."""
+    passed = {
+        lesson.slug
+        for lesson in lessons
+        if lesson.quiz and lesson.quiz.settings.required and _completed(rows, lesson)
+    }
+    optional = {
+        lesson.slug
+        for lesson in lessons
+        if lesson.quiz is not None and not lesson.quiz.settings.required and lesson.slug in rows
+    }
+    limited = {
         lesson.slug: attempts_allowed(lesson, rows[lesson.slug])
         for lesson in lessons
         if lesson.quiz is not None
@@ -166,8 +189,8 @@ def _out_of_attempts(
         and lesson.slug in rows
         and not _completed(rows, lesson)
     }
-    if not allowed:
-        return frozenset()
+    if not optional and not limited:
+        return frozenset(passed), frozenset()
     used = session.execute(
         sa.select(
             QuizAttempt.lesson_slug,
@@ -177,13 +200,17 @@ def _out_of_attempts(
         .where(
             QuizAttempt.user_id == user_id,
             QuizAttempt.course == course.slug,
-            QuizAttempt.lesson_slug.in_(allowed),
+            QuizAttempt.lesson_slug.in_(optional | set(limited)),
         )
         .group_by(QuizAttempt.lesson_slug)
     )
-    return frozenset(
-        slug for slug, attempts, passes in used if attempts >= allowed[slug] and not passes
-    )
+    closed = set()
+    for slug, attempts, passes in used:
+        if passes:
+            passed.add(slug)
+        elif slug in limited and attempts >= limited[slug]:
+            closed.add(slug)
+    return frozenset(passed), frozenset(closed)
 
 
 def _completed(rows: dict[str, LessonProgress], lesson: Lesson) -> bool:

@@ -70,6 +70,18 @@ def test_a_minimal_directory_loads(lessons_dir):
     assert course.title["pt"] == "Curso de teste"
 
 
+def test_a_lesson_text_knows_its_reading_time_in_whole_minutes_rounded_up(lessons_dir):
+    # 402 words at 200 a minute: three minutes; the link's address and the quiz are not read.
+    prose = " ".join(["palabra"] * 399)
+    quiz = "```quiz\n" + "? larga: " + " ".join(["pregunta"] * 300) + "\nanswer: true\n```\n"
+    body = f"## Dos palabras\n\n{prose} [https://example.org/a/b/c](https://example.org/)\n\n{quiz}"
+    lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    lessons_dir.write("02-second/es.md", lesson_file(body="Una palabra."))
+    first, second = load_course(lessons_dir.root).lessons
+    assert first.texts["es"].reading_minutes == 3
+    assert second.texts["es"].reading_minutes == 1, "a short text takes a minute, not none"
+
+
 def test_raw_html_in_a_lesson_is_shown_as_text_not_run(lessons_dir):
     body = '<script>alert("x")</script>\n\nTexto <img src=x onerror=alert(1)>\n'
     lessons_dir.write("01-first/es.md", lesson_file(body=body))

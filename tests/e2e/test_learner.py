@@ -92,7 +92,13 @@ def test_a_learner_signs_up_passes_lesson_one_and_moves_on_to_lesson_two(visit, 
 
     page.get_by_role("link", name=_("All lessons")).click()
     visit.check()
+    visit.shoot("course-progress")
     assert page.locator(".progress-count").inner_text() == progress_line(visit, 1)
+    coming = page.locator(".lessons-coming")
+    assert not coming.evaluate("element => element.open"), "the lessons to come, folded"
+    assert coming.locator("summary").inner_text() == visit.n_(
+        "%(num)d more lesson coming", "%(num)d more lessons coming", 13
+    )
     lesson_2_title = LESSON_2.texts[lang].title
     resume = _(
         "Continue where you left off: lesson %(number)d, “%(title)s”",
@@ -108,6 +114,25 @@ def test_a_learner_signs_up_passes_lesson_one_and_moves_on_to_lesson_two(visit, 
             "Lesson %(number)d of %(total)d", number=2, total=SHIPPED_COURSE.planned_lessons
         ).lower()
     )
+    # Lesson 2 records the same as lesson 1, whose notice was confirmed: one line, folded,
+    # nothing to confirm, the lesson begun.
+    visit.shoot("lesson-two")
+    notice = page.locator("#data-notice")
+    same = notice.locator("summary").first
+    assert (
+        same.inner_text().split()
+        == (_("What this lesson records: the same as before.") + " " + _("Read the notice")).split()
+    )
+    assert not notice.locator("details").first.evaluate("element => element.open")
+    assert notice.get_by_role("button", name=_(ACKNOWLEDGE)).count() == 0
+    assert page.locator(".quiz-form").count() == 1
+    for _width in visit.each_width():
+        body = page.locator(".lesson-body").bounding_box()
+        assert body["y"] < page.viewport_size["height"], "the lesson starts on the first screen"
+    assert not notice.get_by_role("link", name=_("Your rights")).is_visible()
+    same.click()
+    assert notice.locator('[data-category="quiz-answers"]').is_visible(), "one tap away"
+    assert notice.get_by_role("link", name=_("Your rights")).is_visible(), "the rights too"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -182,6 +182,26 @@ def test_an_acknowledgment_is_one_learners_for_one_lesson_of_one_course_and_vers
     assert privacy.has_acknowledged(db.session, ana, lesson("lesson", "writing-lessons"), "v1")
 
 
+def test_a_notice_is_taken_as_read_only_from_the_same_version_in_the_same_course(app_context):
+    ana, bo = add_user("ana@example.org"), add_user("bo@example.org")
+    privacy.acknowledge(db.session, ana, lesson("lesson"), "v1", "pt")
+    privacy.acknowledge(db.session, bo, lesson("lesson", "writing-lessons"), "v1", "pt")
+    db.session.commit()
+    assert privacy.acknowledgment(db.session, ana, lesson("other"), "v2", "en") is None
+    assert privacy.acknowledgment(db.session, bo, lesson("other"), "v1", "en") is None, (
+        "confirmed in another course"
+    )
+    taken = privacy.acknowledgment(db.session, ana, lesson("other"), "v1", "en")
+    assert (taken.lesson_slug, taken.same_as, taken.language) == ("other", "lesson", "en")
+    # A third lesson names where the notice was confirmed, not where it was taken as read.
+    third = privacy.acknowledgment(db.session, ana, lesson("third"), "v1", "es")
+    assert (third.lesson_slug, third.same_as) == ("third", "lesson")
+    again = privacy.acknowledgment(db.session, ana, lesson("other"), "v1", "es")
+    assert (again.id, again.language) == (taken.id, "en"), "recorded once"
+    assert count(NoticeAcknowledgment) == 4
+    assert not privacy.has_acknowledged(db.session, bo, lesson("other"), "v1")
+
+
 # Consents
 
 

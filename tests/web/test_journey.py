@@ -135,11 +135,12 @@ def test_a_lessons_table_aligns_its_columns_by_class_the_security_policy_allows(
         assert f".align-{side} {{ text-align: {side}; }}" in stylesheet
 
 
-def test_the_course_page_lists_fifteen_lessons_with_the_unpublished_as_coming(client):
+def test_the_course_page_lists_the_published_lessons_and_folds_the_thirteen_coming(client):
     html = client.get("/en/courses/co-production/").get_data(as_text=True)
-    assert html.count('class="lesson-item') == 15
-    assert html.count("Coming soon") == 13
-    assert "Lesson 15" in html
+    assert html.count('class="lesson-item') == 2
+    coming = html.split('<details class="lessons-coming">', 1)[1].split("</details>", 1)[0]
+    assert "<summary>13 more lessons coming</summary>" in coming
+    assert coming.count("<li>") == 13 and "Lesson 3" in coming and "Lesson 15" in coming
     assert "0 of 15 lessons completed" in html
 
 
@@ -149,6 +150,36 @@ def test_the_course_page_offers_to_continue_where_the_learner_left_off(learner):
     link = re.search(r'<p class="resume">\s*<a class="button" href="([^"]+)">\s*([^<]+)', html)
     assert link.group(1) == f"/es/courses/co-production/lessons/{LESSON_2}"
     assert link.group(2).startswith("Continuar donde lo dejaste")
+
+
+def lesson_items(html: str) -> list[str]:
+    """Each lesson of the course page as its text reads, tags dropped."""
+    items = re.findall(r'<li class="lesson-item".*?</li>', html, re.S)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip() for item in items]
+
+
+def test_the_course_page_says_each_lessons_reading_time_quiz_and_the_learners_state(learner):
+    minutes = [lesson.texts["es"].reading_minutes for lesson in COURSE.published_lessons]
+    learner.acknowledge("es", LESSON_1)
+    learner.take_quiz("es", COURSE.published_lessons[0], right_answers(QUIZ_1))
+    first, second = lesson_items(learner.get("/es/courses/co-production/").get_data(as_text=True))
+    assert f"{minutes[0]} min de lectura" in first
+    assert first.endswith("Has superado su cuestionario Completada"), first
+    assert second.endswith("Con cuestionario Sin empezar"), second
+    assert "Has completado todas las lecciones" not in learner.get(
+        "/es/courses/co-production/"
+    ).get_data(as_text=True)
+
+
+def test_a_learner_who_completed_every_published_lesson_is_told_what_comes_next(learner):
+    for lesson in COURSE.published_lessons:
+        learner.acknowledge("en", lesson.slug)
+        learner.take_quiz("en", lesson, right_answers(lesson.quiz))
+    html = learner.get("/en/courses/co-production/").get_data(as_text=True)
+    done = re.sub(r"\s+", " ", html.split('<p class="resume course-done">', 1)[1].split("</p>")[0])
+    assert "You have completed every lesson published so far." in done
+    assert "Next comes lesson 3: it will appear here when it is published." in done
+    assert all(item.endswith("You passed its quiz Completed") for item in lesson_items(html))
 
 
 def test_reading_anonymously_records_nothing(app, client):

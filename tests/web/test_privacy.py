@@ -3,6 +3,8 @@ acknowledgment before anything is recorded, consents, export, erasure and the pu
 
 from __future__ import annotations
 
+import html
+
 import datetime as dt
 import json
 import logging
@@ -29,6 +31,7 @@ from app.models import (
     LessonProgress,
     Membership,
     NoticeAcknowledgment,
+    NoticeVersion,
     Role,
     SecurityEvent,
     User,
@@ -149,6 +152,136 @@ def test_a_changed_register_asks_for_acknowledgment_again(database_url, tmp_path
     assert client.acknowledge("en", LESSON_1.slug).status_code == 303
     assert len(rows(restarted, NoticeAcknowledgment)) == 2
     assert client.take_quiz("en", LESSON_1, right_answers(LESSON_1.quiz)).status_code == 303
+    dispose(restarted)
+
+
+def three_lessons(lessons) -> None:
+    """Two lessons that record the same (no quiz), then one that records quiz answers too."""
+    lessons.write("01-plain/es.md", lesson_file("Primera"))
+    lessons.write("02-also-plain/es.md", lesson_file("Segunda"))
+    quiz = "```quiz\n? q: ¿Una pregunta?\nanswer: true\n```\n"
+    lessons.write("03-quizzed/es.md", lesson_file("Tercera", body=quiz))
+
+
+def notice_on(client, slug: str) -> str:
+    """The data notice of a lesson's page, as the learner opens it."""
+    page = client.get(f"/es/courses/co-production/lessons/{slug}").get_data(as_text=True)
+    return page.split('<section id="data-notice"', 1)[1].split("</section>", 1)[0]
+
+
+def asks_to_confirm(notice: str) -> bool:
+    """Open, with the button to confirm it."""
+    return "<details open>" in notice and "He leído este aviso" in notice
+
+
+def folded_as_the_same(notice: str) -> bool:
+    """Closed, summed up in one line, with nothing to confirm."""
+    return (
+        "<details>" in notice
+        and "Lo que registra esta lección: lo mismo que antes." in notice
+        and "Leer el aviso" in notice
+        and NOTICE_VERSION_FIELD.search(notice) is None
+    )
+
+
+def acknowledgments(app) -> list[tuple[str, str, str | None]]:
+    with app.app_context():
+        found = db.session.execute(
+            sa.select(
+                NoticeAcknowledgment.lesson_slug,
+                NoticeAcknowledgment.notice_version,
+                NoticeAcknowledgment.same_as,
+            ).order_by(NoticeAcknowledgment.id)
+        )
+        return [tuple(row) for row in found]
+
+
+def test_a_notice_saying_the_same_as_one_confirmed_is_folded_and_taken_as_read(course_app):
+    app = course_app(three_lessons)
+    learner = app.test_client()
+    learner.register("es")
+    first = notice_on(learner, "plain")
+    assert asks_to_confirm(first), "the first lesson asks"
+    assert learner.acknowledge("es", "plain").status_code == 303
+    assert not asks_to_confirm(notice_on(learner, "plain"))
+
+    same = notice_on(learner, "also-plain")
+    assert folded_as_the_same(same), "the same data for the same purposes: not asked again"
+    assert same.count('data-category="') == first.count('data-category="') == 3, (
+        "the whole notice, one tap away"
+    )
+    assert (
+        learner.submit(
+            "/es/courses/co-production/lessons/also-plain",
+            "/es/courses/co-production/lessons/also-plain/complete",
+        ).status_code
+        == 303
+    ), "the lesson records progress as one confirmed there would"
+
+    quizzed = notice_on(learner, "quizzed")
+    assert asks_to_confirm(quizzed) and 'data-category="quiz-answers"' in quizzed, "new: asked"
+    with app.app_context():
+        slugs = dict(
+            db.session.execute(
+                sa.select(LessonProgress.lesson_slug, LessonProgress.completed_at)
+            ).all()
+        )
+    assert set(slugs) == {"plain", "also-plain"} and slugs["also-plain"] is not None
+
+
+def test_every_notice_shown_and_how_it_was_acknowledged_stays_on_record(course_app):
+    app = course_app(three_lessons)
+    learner = app.test_client()
+    learner.register("pt")
+    learner.acknowledge("pt", "plain")
+    for _ in range(2):
+        assert folded_as_the_same(notice_on(learner, "also-plain")), "recorded once"
+    [(plain, version, confirmed), taken] = acknowledgments(app)
+    assert (plain, confirmed) == ("plain", None)
+    assert taken == ("also-plain", version, "plain"), "taken as read, naming where confirmed"
+    with app.app_context():
+        shown = set(db.session.execute(sa.select(NoticeVersion.lesson_slug, NoticeVersion.version)))
+        [language] = db.session.scalars(
+            sa.select(NoticeAcknowledgment.language).where(
+                NoticeAcknowledgment.lesson_slug == "also-plain"
+            )
+        )
+    assert shown == {("plain", version), ("also-plain", version)}, "the folded one was shown"
+    assert language == "es", "in the language the folded notice was shown in"
+    exported = json.loads(learner.get("/account/data.json").get_data(as_text=True))
+    records = {c["id"]: c["records"] for c in exported["categories"]}
+    rows = records["notice-acknowledgments"]["notice_acknowledgments"]
+    assert [(row["lesson_slug"], row["same_as"]) for row in rows] == [
+        ("plain", None),
+        ("also-plain", "plain"),
+    ], "the learner sees which notice was taken as read, and from where"
+    page = html.unescape(learner.get("/en/account/data").get_data(as_text=True))
+    assert page.count("taken as read on") == 1, "on the data page too, in words"
+    assert "it says the same as the one you confirmed in" in page
+
+
+def test_a_changed_register_asks_again_in_a_lesson_taken_as_read(
+    database_url, tmp_path, course_app
+):
+    app = course_app(three_lessons)
+    learner = app.test_client()
+    learner.register("es")
+    learner.acknowledge("es", "plain")
+    assert folded_as_the_same(notice_on(learner, "also-plain"))
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    changed = tmp_path / "register.yml"
+    changed.write_text(text.replace("Tu progreso", "Tu avance", 1), "utf-8")
+    lessons = app.config["LESSONS_DIR"]
+    restarted = make_app(
+        database_url, tmp_path / "restarted", LESSONS_DIR=lessons, DATA_REGISTER=str(changed)
+    )
+    client = restarted.test_client()
+    client.login("es")
+    assert asks_to_confirm(notice_on(client, "also-plain")), "the notice changed: asked again"
+    assert client.acknowledge("es", "also-plain").status_code == 303
+    assert folded_as_the_same(notice_on(client, "plain")), "confirmed anew, in lesson 2"
+    [*_, (lesson, _version, same_as)] = acknowledgments(restarted)
+    assert (lesson, same_as) == ("plain", "also-plain")
     dispose(restarted)
 
 

@@ -652,3 +652,37 @@ def test_the_switcher_is_plain_links_where_no_quiz_form_is_shown(client):
     assert switcher_buttons(page) == {}
     switcher = page.split('class="language-nav"', 1)[1].split("</nav>", 1)[0]
     assert f'href="/pt/courses/co-production/lessons/{LESSON.slug}"' in switcher
+
+
+def test_the_course_page_says_an_optional_quiz_was_passed_reading_attempts_once(course_app):
+    """Passing an optional quiz does not complete its lesson: the course page reads the
+    attempts to say so, in one query with the progress rows' however many lessons."""
+    optional = KEY_A.replace("```quiz\n", "```quiz\nrequired: no\n")
+    app = quiz_course(course_app, optional, "optional")
+    client = app.test_client()
+    client.register("es")
+    client.acknowledge("es", "plain")
+    client.acknowledge("es", "quizzed")
+    lesson = app.extensions["catalogue"].default.published_lesson("quizzed")
+    assert lesson.quiz.settings.required is False
+    client.take_quiz("es", lesson, right_answers(lesson.quiz))
+    statements = []
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        html = client.get("/es/courses/co-production/").get_data(as_text=True)
+    finally:
+        with app.app_context():
+            sa.event.remove(db.engine, "before_cursor_execute", note)
+    items = [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip()
+        for item in re.findall(r'<li class="lesson-item".*?</li>', html, re.S)
+    ]
+    assert items[0] == "Lección 1 Sin cuestionario 1 min de lectura En curso"
+    assert items[1].endswith("Has superado su cuestionario En curso"), items[1]
+    assert sum("FROM quiz_attempts" in statement for statement in statements) == 1
+    assert sum("FROM lesson_progress" in statement for statement in statements) == 1
