@@ -3,9 +3,8 @@ acknowledgment before anything is recorded, consents, export, erasure and the pu
 
 from __future__ import annotations
 
-import html
-
 import datetime as dt
+import html
 import json
 import logging
 import os
