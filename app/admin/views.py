@@ -132,6 +132,7 @@ def _refuse(status: int, message: str) -> NoReturn:
         "admin.change_role",
         "admin.change_active",
         "admin.change_restriction",
+        "admin.resend_confirmation",
     }:
         back = (url_for("admin.users"), _("Back to the accounts"))
     else:

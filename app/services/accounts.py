@@ -370,6 +370,56 @@ def create_user(
     return user
 
 
+def invite(
+    session: Session,
+    *,
+    email: str,
+    display_name: str,
+    role: Role,
+    language: str | None,
+    valid_for: dt.timedelta,
+) -> tuple[User, str]:
+    """An account the course team opens for someone, and the secret of the link to mail
+    them: a password-reset link, which chooses the first password and so confirms the
+    address. Until then nobody knows the password, and the account cannot sign in. Raises
+    EmailTaken."""
+    user = create_user(
+        session,
+        email=email,
+        password=secrets.token_urlsafe(32),
+        display_name=display_name,
+        role=role,
+        language=language,
+        confirmed=False,
+    )
+    return user, _issue_token(session, user, TokenPurpose.RESET_PASSWORD, valid_for)
+
+
+class AlreadyConfirmed(Exception):
+    """The account's address is confirmed: there is no link to send again."""
+
+
+def renew_link(
+    session: Session, user: User, valid_for: dict[TokenPurpose, dt.timedelta]
+) -> tuple[TokenPurpose, str]:
+    """A new link for an account whose address is not confirmed, of the kind it was sent:
+    an invited account (or one that asked for a new password) chooses its password, a
+    sign-up confirms its address. The links sent before of that kind are spent."""
+    if user.email_confirmed_at is not None:
+        raise AlreadyConfirmed
+    invited = session.scalar(
+        sa.select(
+            sa.exists().where(
+                PasswordResetToken.user_id == user.id,
+                PasswordResetToken.purpose == TokenPurpose.RESET_PASSWORD.value,
+            )
+        )
+    )
+    purpose = TokenPurpose.RESET_PASSWORD if invited else TokenPurpose.CONFIRM_EMAIL
+    _spend_tokens(session, user.id, purpose)
+    return purpose, _issue_token(session, user, purpose, valid_for[purpose])
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None, in the same time for an
     unknown email as for a wrong password. A failure is noted apart (`record_failed_sign_in`),

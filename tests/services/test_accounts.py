@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Role, SecurityEvent, User
+from app.models import Role, SecurityEvent, TokenPurpose, User
 from app.services import accounts
 
 
@@ -134,3 +136,53 @@ def test_the_search_finds_text_in_any_letter_case_and_wildcards_as_they_are(
         assert result.total == found
     else:
         assert [user.email for user in result.users] == found and result.total == len(found)
+
+
+VALID_FOR = {
+    TokenPurpose.RESET_PASSWORD: dt.timedelta(days=30),
+    TokenPurpose.CONFIRM_EMAIL: dt.timedelta(hours=2),
+}
+
+
+def test_an_invited_account_signs_in_once_its_link_chose_a_password(app_context):
+    user, token = accounts.invite(
+        db.session,
+        email=" Rui@Example.org",
+        display_name="Rui ",
+        role=Role.TRAINER,
+        language="pt",
+        valid_for=VALID_FOR[TokenPurpose.RESET_PASSWORD],
+    )
+    assert (user.email, user.display_name, user.role) == ("rui@example.org", "Rui", Role.TRAINER)
+    assert user.email_confirmed_at is None
+    with pytest.raises(accounts.EmailTaken):
+        accounts.invite(
+            db.session,
+            email="RUI@example.org",
+            display_name="Other",
+            role=Role.ADMIN,
+            language=None,
+            valid_for=VALID_FOR[TokenPurpose.RESET_PASSWORD],
+        )
+    purpose, again = accounts.renew_link(db.session, user, VALID_FOR)
+    assert purpose is TokenPurpose.RESET_PASSWORD
+    assert accounts.reset_password(db.session, token, "a long passphrase") is None, "spent"
+    assert accounts.reset_password(db.session, again, "a long passphrase") == user
+    assert accounts.authenticate(db.session, "rui@example.org", "a long passphrase") == user
+    with pytest.raises(accounts.AlreadyConfirmed):
+        accounts.renew_link(db.session, user, VALID_FOR)
+
+
+def test_a_sign_up_not_confirmed_gets_a_new_confirmation_link(app_context):
+    _outcome, user, token = accounts.register(
+        db.session,
+        email="eva@example.org",
+        password="correct horse battery",
+        display_name="Eva",
+        language="es",
+        valid_for=VALID_FOR[TokenPurpose.CONFIRM_EMAIL],
+    )
+    purpose, again = accounts.renew_link(db.session, user, VALID_FOR)
+    assert purpose is TokenPurpose.CONFIRM_EMAIL
+    assert accounts.confirm_email(db.session, token) is None, "spent"
+    assert accounts.confirm_email(db.session, again) == user
