@@ -58,6 +58,7 @@ AUDIT_ACTIONS = {
     "export": _l("Data exported at the person's request"),
     "erase": _l("Account erased at the person's request"),
     "create": _l("Account created by the course team"),
+    "link sent again": _l("Link to confirm the address sent again"),
     "another attempt": _l("Another quiz attempt allowed"),
     "role": _l("Role changed"),
     "deactivate": _l("Account deactivated"),

@@ -53,7 +53,14 @@ class User(UserMixin, db.Model):
     __tablename__ = "users"
     # On SQLite, an erased account's number is never given to a new one (PostgreSQL's
     # sequences never do): the audit log names accounts by number.
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__ = (
+        # The admin list of accounts pages through each of its orders in an index (by email,
+        # in the email's unique one).
+        sa.Index("ix_users_display_name_id", "display_name", "id"),
+        sa.Index("ix_users_role_email", "role", "email"),
+        sa.Index("ix_users_created_at_id", "created_at", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)

@@ -268,22 +268,7 @@ def _finish_sign_up(
     with force_locale(language):
         if outcome is accounts.RegistrationOutcome.CONFIRM:
             link = link_for("account.confirm", lang=language, token=token, next=next_page)
-            send_course_mail(
-                language,
-                user.email,
-                _("Confirm your email address"),
-                _(
-                    "Hello %(name)s,\n\nTo finish creating your account, open this link within "
-                    "%(hours)d hours:\n\n%(link)s\n\nIf you did not sign up, ignore this "
-                    "message: the account is never opened, and what was typed into the form "
-                    "(this address, a name, and a password kept only as a one-way hash) is "
-                    "erased %(days)d days after it was sent.",
-                    name=user.display_name,
-                    hours=hours,
-                    link=link,
-                    days=content.register.category("account").unconfirmed_days,
-                ),
-            )
+            send_course_mail(language, user.email, *confirmation_mail(user, hours, link))
         else:
             send_course_mail(
                 language,
@@ -298,6 +283,22 @@ def _finish_sign_up(
                     forgot=link_for("account.forgot_password", lang=language),
                 ),
             )
+
+
+def confirmation_mail(user: User, hours: int, link: str) -> tuple[str, str]:
+    """The subject and text of the email with a sign-up's confirmation link, in the language
+    in force: sent at sign-up, and again by an admin."""
+    return _("Confirm your email address"), _(
+        "Hello %(name)s,\n\nTo finish creating your account, open this link within "
+        "%(hours)d hours:\n\n%(link)s\n\nIf you did not sign up, ignore this "
+        "message: the account is never opened, and what was typed into the form "
+        "(this address, a name, and a password kept only as a one-way hash) is "
+        "erased %(days)d days after it was sent.",
+        name=user.display_name,
+        hours=hours,
+        link=link,
+        days=content.register.category("account").unconfirmed_days,
+    )
 
 
 def _spent_confirmation_links() -> list[tuple[str, str]]:
@@ -671,13 +672,17 @@ def reset_password(token: str):
     if form.is_submitted():
         if not form.validate():
             return render_template("account/reset.html", form=form), 422
+        # An account never confirmed (an invited one choosing its first password) could not
+        # sign in: there was nothing to warn its owner of.
+        invited = owner.email_confirmed_at is None
         if accounts.reset_password(db.session, token, form.password.data, request.remote_addr):
-            tell_of_change(
-                owner,
-                current_language(),
-                _l("Your password was changed"),
-                _l("The password of your account was changed with a link we emailed you."),
-            )
+            if not invited:
+                tell_of_change(
+                    owner,
+                    current_language(),
+                    _l("Your password was changed"),
+                    _l("The password of your account was changed with a link we emailed you."),
+                )
             flash(_("Your password has been changed. Please sign in."), "success")
             return redirect(url_for("account.login"), code=303)
         _spent_reset_link()

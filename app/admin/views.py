@@ -25,6 +25,7 @@ from app.account import tries
 from app.admin import bp
 from app.admin.forms import ErasureRequestForm, ExportRequestForm
 from app.content import Course
+from app.database import row_id
 from app.errors import refuse
 from app.extensions import content, db
 from app.guards import recent_authentication, role_required
@@ -131,6 +132,7 @@ def _refuse(status: int, message: str) -> NoReturn:
         "admin.change_role",
         "admin.change_active",
         "admin.change_restriction",
+        "admin.resend_confirmation",
     }:
         back = (url_for("admin.users"), _("Back to the accounts"))
     else:
@@ -244,46 +246,68 @@ def report(kind: str, output: str):
     return downloads.send(export, current_user.id)
 
 
-USERS_SHOWN = 200
+USERS_PER_PAGE = 50
 
 
-# The users list's own search fields, carried back to it after a change.
-USER_SEARCH = ("q", "role", "course", "cohort")
+# The users list's own fields, carried back to it after a change: what it finds, in which
+# order, and the page.
+USER_LISTING = ("q", "role", "course", "cohort", "sort", "order")
+USER_SEARCH = (*USER_LISTING, "page")
+
+
+def _user_search(names: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.args[name] for name in names if request.args.get(name)}
 
 
 @bp.get("/<lang:lang>/admin/users")
 @role_required(Role.ADMIN)
 def users():
-    """Find accounts by email or name, by role, and among a course's or a cohort's members."""
+    """Find accounts by email or name, by role, and among a course's or a cohort's members;
+    sorted by a column, a page at a time."""
     query = request.args.get("q", "").strip()
     role = request.args.get("role") or None
     if role is not None and role not in {r.value for r in Role}:
         _refuse(400, _("This filter value is not valid: %(field)s.", field=FILTERS["role"]))
+    sort = request.args.get("sort") or accounts.UserOrder.EMAIL.value
+    direction = request.args.get("order") or "asc"
+    if sort not in set(accounts.UserOrder) or direction not in {"asc", "desc"}:
+        _refuse(400, _("The accounts can be sorted only by one of the columns, up or down."))
+    page = row_id(request.args.get("page") or "1")
+    if page is None:
+        _refuse(400, _("There is no such page of accounts."))
     scope = downloads.checked(
         {name: request.args[name] for name in ("course", "cohort") if name in request.args},
         _refuse,
     )
-    found, total = accounts.search_users(
-        db.session, query, Role(role) if role else None, USERS_SHOWN, scope.learners()
+    found = accounts.search_users(
+        db.session,
+        query,
+        Role(role) if role else None,
+        per_page=USERS_PER_PAGE,
+        page=page,
+        order=accounts.UserOrder(sort),
+        descending=direction == "desc",
+        within=scope.learners(),
     )
     return render_template(
         "admin/users.html",
-        users=found,
-        total=total,
+        found=found,
         query=query,
         role=role,
+        sort=sort,
+        descending=direction == "desc",
         roles=list(Role),
         scope=scope,
         courses=content.catalogue.courses,
         cohorts=dashboard_figures.cohorts_by_course(db.session),
-        search={name: request.args[name] for name in USER_SEARCH if request.args.get(name)},
+        listing=_user_search(USER_LISTING),
+        search=_user_search(USER_SEARCH),
     )
 
 
 def _back_to_users():
-    """The users list as the admin left it: only its own search fields are carried back."""
-    search = {name: request.args[name] for name in USER_SEARCH if request.args.get(name)}
-    return redirect(url_for("admin.users", **search), code=303)
+    """The users list as the admin left it: only its own fields are carried back."""
+    return redirect(url_for("admin.users", **_user_search(USER_SEARCH)), code=303)
 
 
 @bp.post("/<lang:lang>/admin/users/<id:user_id>/role")

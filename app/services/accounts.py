@@ -9,12 +9,13 @@ import hashlib
 import ipaddress
 import secrets
 import unicodedata
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.database import unicode_lower
+from app.database import LARGEST_ROW_ID, contains_text, read_at_once
 from app.models import (
     PasswordResetToken,
     Role,
@@ -369,6 +370,56 @@ def create_user(
     return user
 
 
+def invite(
+    session: Session,
+    *,
+    email: str,
+    display_name: str,
+    role: Role,
+    language: str | None,
+    valid_for: dt.timedelta,
+) -> tuple[User, str]:
+    """An account the course team opens for someone, and the secret of the link to mail
+    them: a password-reset link, which chooses the first password and so confirms the
+    address. Until then nobody knows the password, and the account cannot sign in. Raises
+    EmailTaken."""
+    user = create_user(
+        session,
+        email=email,
+        password=secrets.token_urlsafe(32),
+        display_name=display_name,
+        role=role,
+        language=language,
+        confirmed=False,
+    )
+    return user, _issue_token(session, user, TokenPurpose.RESET_PASSWORD, valid_for)
+
+
+class AlreadyConfirmed(Exception):
+    """The account's address is confirmed: there is no link to send again."""
+
+
+def renew_link(
+    session: Session, user: User, valid_for: dict[TokenPurpose, dt.timedelta]
+) -> tuple[TokenPurpose, str]:
+    """A new link for an account whose address is not confirmed, of the kind it was sent:
+    an invited account (or one that asked for a new password) chooses its password, a
+    sign-up confirms its address. The links sent before of that kind are spent."""
+    if user.email_confirmed_at is not None:
+        raise AlreadyConfirmed
+    invited = session.scalar(
+        sa.select(
+            sa.exists().where(
+                PasswordResetToken.user_id == user.id,
+                PasswordResetToken.purpose == TokenPurpose.RESET_PASSWORD.value,
+            )
+        )
+    )
+    purpose = TokenPurpose.RESET_PASSWORD if invited else TokenPurpose.CONFIRM_EMAIL
+    _spend_tokens(session, user.id, purpose)
+    return purpose, _issue_token(session, user, purpose, valid_for[purpose])
+
+
 def authenticate(session: Session, email: str, password: str) -> User | None:
     """The active user with this email and password, or None, in the same time for an
     unknown email as for a wrong password. A failure is noted apart (`record_failed_sign_in`),
@@ -474,12 +525,56 @@ def set_active(session: Session, user: User, active: bool) -> None:
     user.is_active = active
 
 
+class UserOrder(enum.StrEnum):
+    """What the admin list of accounts can be sorted by."""
+
+    EMAIL = "email"
+    NAME = "name"
+    ROLE = "role"
+    CREATED = "created"
+
+
+# Each order ends on a unique column, so that pages neither repeat nor skip an account;
+# each has its own index (the email's unique one, the others in the models).
+_USER_ORDERS = {
+    UserOrder.EMAIL: (User.email,),
+    UserOrder.NAME: (User.display_name, User.id),
+    UserOrder.ROLE: (User.role, User.email),
+    UserOrder.CREATED: (User.created_at, User.id),
+}
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One page of the accounts found, and where it stands among them."""
+
+    users: list[User]
+    total: int
+    page: int
+    pages: int
+    # The place of the page's first account among those found, counted from 1.
+    first: int
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.users) - 1
+
+
 def search_users(
-    session: Session, text: str, role: Role | None, limit: int, within: sa.Select | None = None
-) -> tuple[list[User], int]:
+    session: Session,
+    text: str,
+    role: Role | None,
+    *,
+    per_page: int,
+    page: int = 1,
+    order: UserOrder = UserOrder.EMAIL,
+    descending: bool = False,
+    within: sa.Select | None = None,
+) -> UserPage:
     """Accounts whose email or name contains `text`, optionally of one role, and among the
-    ids `within` selects (a course's or a cohort's members) if given: the first `limit` by
-    email, and how many match in all."""
+    ids `within` selects (a course's or a cohort's members) if given: the `page`-th
+    `per_page` of them in `order` (the last page for one past it), and how many match in
+    all."""
     condition = sa.true() if within is None else User.id.in_(within)
     # As typed on some keyboards, "ñ" is an n and a combining tilde: compose it as stored.
     text = unicodedata.normalize("NFC", text)
@@ -487,15 +582,43 @@ def search_users(
         condition = sa.and_(
             condition,
             sa.or_(
-                unicode_lower(User.email).contains(text.lower(), autoescape=True),
-                unicode_lower(User.display_name).contains(text.lower(), autoescape=True),
+                contains_text(User.email, text.lower()),
+                contains_text(User.display_name, text.lower()),
             ),
         )
     if role is not None:
         condition = sa.and_(condition, User.role == role)
-    total = session.scalar(sa.select(sa.func.count()).select_from(User).where(condition))
-    found = session.scalars(sa.select(User).where(condition).order_by(User.email).limit(limit))
-    return list(found), total
+    columns = [column.desc() if descending else column for column in _USER_ORDERS[order]]
+
+    def on_page(number: int) -> sa.Select:
+        # The accounts before the page are skipped in the order's index alone: only the
+        # page's own rows are read from the table, however far into the list it is.
+        return (
+            sa.select(User.id)
+            .where(condition)
+            .order_by(*columns)
+            .limit(per_page)
+            .offset((number - 1) * per_page)
+        )
+
+    # However far a page is asked for, its offset stays a number the database holds.
+    page = min(max(page, 1), LARGEST_ROW_ID // per_page)
+    # A search reads every account twice, to count and to find the page: at once.
+    counted, ids = read_at_once(
+        session, sa.select(sa.func.count()).select_from(User).where(condition), on_page(page)
+    )
+    total = counted[0][0]
+    pages = max(1, -(-total // per_page))
+    if page > pages:
+        page = pages
+        ids = session.execute(on_page(page)).all()
+    found = list(
+        session.scalars(
+            sa.select(User).where(User.id.in_([row.id for row in ids])).order_by(*columns)
+        )
+    )
+    first = (page - 1) * per_page + 1 if found else 0
+    return UserPage(users=found, total=total, page=page, pages=pages, first=first)
 
 
 def list_users(session: Session) -> list[User]:

@@ -60,6 +60,8 @@ FORMS = [
     ("/en/author/reload", ()),
     ("/en/admin/users/2/role", ("role",)),
     ("/en/admin/users/2/active", ("active",)),
+    ("/en/admin/users/new", ("email", "display_name", "role", "language")),
+    ("/en/admin/users/2/confirmation", ()),
     ("/en/admin/privacy/export", ("email",)),
     ("/en/admin/privacy/erase", ("email", "password")),
     ("/en/logout", ()),
