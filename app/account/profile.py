@@ -27,6 +27,11 @@ def offered_language(form, field) -> None:
         raise ValidationError(_l("Please choose one of the course's languages."))
 
 
+def language_choices() -> list[tuple[str, str, dict[str, str]]]:
+    """The languages offered, each named in itself and marked as written in it."""
+    return [(code, language_endonym(code), {"lang": code}) for code in content.catalogue.languages]
+
+
 class ProfileForm(FlaskForm):
     # The very field of signing up: a name is held to the same rules whenever it is typed.
     display_name = RegisterForm.display_name
@@ -43,10 +48,7 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Each language named in itself, and marked as written in it.
-        self.language.choices = [
-            (code, language_endonym(code), {"lang": code}) for code in content.catalogue.languages
-        ]
+        self.language.choices = language_choices()
 
 
 @bp.route("/<lang:lang>/account", methods=["GET", "POST"])

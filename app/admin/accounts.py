@@ -15,7 +15,7 @@ from wtforms import EmailField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, ValidationError
 
-from app.account.profile import offered_language
+from app.account.profile import language_choices, offered_language
 from app.account.views import confirmation_mail
 from app.admin import bp
 from app.admin.corrections import CorrectNameForm
@@ -28,7 +28,6 @@ from app.mail import send_course_mail, send_later
 from app.models import Role, TokenPurpose, User
 from app.services import accounts, privacy
 from app.services.enrolment import INVITATION_DAYS
-from app.templating import language_endonym
 
 
 def _a_role(value: str) -> None:
@@ -66,9 +65,7 @@ class NewAccountForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = [
-            (code, language_endonym(code), {"lang": code}) for code in content.catalogue.languages
-        ]
+        self.language.choices = language_choices()
 
 
 def _invitation_mail(user: User, link: str) -> tuple[str, str]:

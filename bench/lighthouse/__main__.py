@@ -37,7 +37,7 @@ from tests.conftest import (
     NOTICE_VERSION_FIELD,
     right_answers,
 )
-from tests.web.servers import app_environment
+from tests.web.servers import app_environment, create_account
 
 HERE = Path(__file__).parent
 LIGHTHOUSE = HERE / "node_modules" / ".bin" / "lighthouse"
@@ -127,26 +127,13 @@ class Client:
         return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.cookies)
 
 
-def create_account(env: dict[str, str], email: str, role: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", "users", "create", email]
-        + ["--role", role, "--name", role.title(), "--password-stdin"],
-        cwd=ROOT,
-        env=env,
-        input=PASSWORD + "\n",
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-
-
 @contextmanager
 def site(work: Path) -> Iterator[tuple[str, dict[str, str]]]:
     """The server's address, and the Cookie header of each signed-in person."""
     env = app_environment(work / "instance", RATELIMIT_ENABLED="0")
     emails = {"learner": "learner@example.org", "admin": "admin@example.org"}
     for role, email in emails.items():
-        create_account(env, email, role)
+        create_account(env, email, role, PASSWORD)
     with gunicorn("app:create_app()", env, work / "server.log") as base:
         clients = {role: Client(base) for role in emails}
         for role, client in clients.items():

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from app.content import load_course
 from config import ROOT
 from tests.conftest import LESSONS_DIR, latest_link, report
-from tests.web.servers import app_environment, free_port, serving
+from tests.web.servers import app_environment, create_account, free_port, serving
 
 LANGUAGES = ("es", "pt", "en")
 PASSWORD = "correct horse battery"
@@ -84,16 +83,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
     # A learner whose address is wider than a phone: the users list must still fit one.
     accounts = {**staff, "learner": "maria.da.conceicao.figueiredo.de.albuquerque@example.org"}
     for role, email in accounts.items():
-        subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "app", "users", "create", email]
-            + ["--role", role, "--name", role.title(), "--password-stdin"],
-            cwd=ROOT,
-            env=env,
-            input=PASSWORD + "\n",
-            text=True,
-            check=True,
-            capture_output=True,
-        )
+        create_account(env, email, role, PASSWORD)
     port = free_port()
     command = [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)]
     with serving(command, env, port, root / "server.log") as (base, _):

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +25,21 @@ def app_environment(instance: Path, **settings: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in APP_SETTINGS}
     env.update(INSTANCE_PATH=str(instance), **settings)
     return env
+
+
+def create_account(env: dict[str, str], email: str, role: str, password: str) -> None:
+    """An account made as an operator would, with `flask users create`, named after its
+    role."""
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "users", "create", email]
+        + ["--role", role, "--name", role.title(), "--password-stdin"],
+        cwd=ROOT,
+        env=env,
+        input=password + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
 
 
 def free_port() -> int:
