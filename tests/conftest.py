@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -78,6 +79,21 @@ def run_at_once(app: Flask, workers: int, action: Callable[[], Any]) -> list[Any
     if errors:
         raise errors[0]
     return results
+
+
+@contextmanager
+def statements_run(engine: sa.Engine) -> Iterator[list[str]]:
+    """Every SQL statement `engine` runs inside the block, in order."""
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
 
 
 def make_app(database_url: str, instance: Path, **overrides) -> Flask:

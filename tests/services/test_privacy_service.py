@@ -40,6 +40,7 @@ from app.models import (
 )
 from app.services import privacy
 from config import TestConfig
+from tests.conftest import statements_run
 
 # A fixed clock for the purge, with microseconds so that one either side of it is a
 # different value on both databases.
@@ -200,6 +201,47 @@ def test_a_notice_is_taken_as_read_only_from_the_same_version_in_the_same_course
     assert (again.id, again.language) == (taken.id, "en"), "recorded once"
     assert count(NoticeAcknowledgment) == 4
     assert not privacy.has_acknowledged(db.session, bo, lesson("other"), "v1")
+
+
+def test_a_notice_confirmed_in_two_lessons_is_taken_as_read_from_the_first_confirmed(
+    app_context,
+):
+    """Confirmed in two lessons (as before notices were taken as read), the lesson named is
+    the one confirmed first, whatever the order the rows were written in or their names."""
+    ana = add_user("ana@example.org")
+    privacy.acknowledge(db.session, ana, lesson("a-later"), "v1", "pt")
+    privacy.acknowledge(db.session, ana, lesson("b-earlier"), "v1", "pt")
+    for slug, day in (("a-later", 2), ("b-earlier", 1)):
+        db.session.execute(
+            sa.update(NoticeAcknowledgment)
+            .where(NoticeAcknowledgment.lesson_slug == slug)
+            .values(acknowledged_at=dt.datetime(2026, 12, day, tzinfo=dt.UTC))
+        )
+    db.session.commit()
+    taken = privacy.acknowledgment(db.session, ana, lesson("third"), "v1", "en")
+    assert (taken.lesson_slug, taken.same_as) == ("third", "b-earlier")
+    with statements_run(db.engine) as statements:
+        own = privacy.acknowledgment(db.session, ana, lesson("a-later"), "v1", "en")
+    assert (own.lesson_slug, own.same_as, own.language) == ("a-later", None, "pt"), "its own"
+    assert len(statements) == 1, "one query when the lesson's own record is there"
+
+
+def test_the_record_taken_as_read_is_the_learners_own_in_this_course_and_version(app_context):
+    """Among rows of the same lesson: another learner's, another course's (whose name comes
+    first), another version's."""
+    ana, bo = add_user("ana@example.org"), add_user("bo@example.org")
+    privacy.acknowledge(db.session, bo, lesson("other"), "v1", "pt")
+    privacy.acknowledge(db.session, ana, lesson("other", "a-course"), "v1", "pt")
+    privacy.acknowledge(db.session, ana, lesson("other"), "v0", "pt")
+    privacy.acknowledge(db.session, ana, lesson("lesson"), "v1", "es")
+    db.session.commit()
+    taken = privacy.acknowledgment(db.session, ana, lesson("other"), "v1", "en")
+    assert (taken.user_id, taken.course, taken.notice_version, taken.same_as) == (
+        ana,
+        lesson("other").course,
+        "v1",
+        "lesson",
+    )
 
 
 # Consents

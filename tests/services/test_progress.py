@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.extensions import content, db
 from app.models import LessonProgress, Membership, User
 from app.services import accounts, progress, quizzes
-from tests.conftest import run_at_once
+from tests.conftest import run_at_once, statements_run
 
 
 @pytest.fixture
@@ -46,16 +46,8 @@ def test_opening_a_started_lesson_again_only_reads_the_learners_progress(learner
     # As signing the request in does: the learner is loaded, and held.
     signed_in = db.session.get(User, learner_id)
     assert signed_in.is_active
-    statements = []
-
-    def note(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements_run(db.engine) as statements:
         again = progress.open_lesson(db.session, learner_id, course, lesson)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
     # Two reads and no write: the progress, and the attempts at the lesson's quiz, which
     # limits them (whether the lesson can still be completed).
     assert [statement.split()[0] for statement in statements] == ["SELECT", "SELECT"], statements
