@@ -53,6 +53,11 @@ OUTBOX_DAYS = 7
 MAIL_THREADS = 1
 # How long erasing waits for mail already queued, so none is written after it looked.
 QUEUED_MAIL_WAIT_SECONDS = 10
+# How long a page's mail waits at most for its answer to be closed. A server may keep an
+# answer open long after sending it: Werkzeug's development server, before closing one,
+# reads whatever the browser left on the connection, and a browser may leave it open for
+# minutes. Its mail then goes this long after the answer, never later.
+HELD_MAIL_SECONDS = 2.0
 
 
 def send_mail(to: str, subject: str, body: str) -> None:
@@ -108,18 +113,23 @@ class _MailQueue:
         self._submit(jobs)
 
     def hold(self, jobs: list[Job]) -> Callable[[], None]:
-        """Keep `jobs` until the returned function is called; `wait` starts them too."""
+        """Keep `jobs` until the returned function is called, or HELD_MAIL_SECONDS have
+        passed; `wait` starts them too."""
         with self.idle:
             self.pending += len(jobs)
             self.held.append(jobs)
 
         def release() -> None:
+            deadline.cancel()
             with self.idle:
                 if not any(batch is jobs for batch in self.held):
                     return  # started already
                 self.held = [batch for batch in self.held if batch is not jobs]
             self._submit(jobs)
 
+        deadline = threading.Timer(HELD_MAIL_SECONDS, release)
+        deadline.daemon = True
+        deadline.start()
         return release
 
     def _submit(self, jobs: list[Job]) -> None:

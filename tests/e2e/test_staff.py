@@ -148,3 +148,30 @@ def test_every_other_page_passes_the_same_checks(visit, lang):
         "author/courses/co-production/quizzes",
     ):
         visit.open(f"/{lang}/{path}")
+
+
+def test_an_admin_opens_an_account_for_a_trainer_who_chooses_a_password_and_signs_in(
+    visit, context
+):
+    """Without the command line: the admin's form, the invitation in the trainer's language,
+    the password chosen from its link, and the trainer signed in with it."""
+    page, _ = visit.page, visit._
+    sign_in(visit, visit.site.staff["admin"])
+    visit.open("/en/admin/users")
+    page.get_by_role("link", name=_("Create an account for someone")).click()
+    visit.check()
+    page.get_by_label(_("Email")).fill("rui.trainer@example.org")
+    page.get_by_label(_("Name shown")).fill("Rui")
+    page.get_by_role("combobox", name=_("Role")).select_option("trainer")
+    page.get_by_role("combobox", name=_("Language")).select_option("pt")
+    visit.submit_form_with(_("Create the account and send the invitation"))
+    assert page.get_by_role("link", name="rui.trainer@example.org").is_visible()
+
+    trainer = Visit(context.browser.new_page(), "pt", visit.site, visit.screenshots)
+    link = visit.site.emailed_link("rui.trainer@example.org", "/password/reset/")
+    trainer.open(link.removeprefix(visit.site.base))
+    trainer.page.get_by_label(trainer._("New password")).fill(PASSWORD)
+    trainer.submit_form_with(trainer._("Save my new password"))
+    sign_in(trainer, "rui.trainer@example.org")
+    assert trainer.header_link(trainer._("Trainer tools")).is_visible()
+    trainer.page.close()

@@ -496,6 +496,20 @@ def test_no_page_waits_for_the_mail_server(database_url, tmp_path, monkeypatch):
     dispose(app)
 
 
+def test_a_pages_mail_goes_out_even_when_its_answer_is_never_closed(app, client, monkeypatch):
+    """A server may keep an answer open long after sending it (the development server,
+    reading what a browser left on the connection); a test client never closes one. The
+    mail waits a moment for the close, then goes out all the same."""
+    monkeypatch.setattr(mail, "HELD_MAIL_SECONDS", 0.2)
+    client.register("en", email="sam@example.org")
+    outbox = mail.outbox_folder(app)
+    deadline = time.monotonic() + 5
+    while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [sent] = outbox.glob("*.eml")
+    assert "sam@example.org" in sent.read_text(encoding="utf-8")
+
+
 def test_password_reset_is_single_use_expiring_and_reveals_nothing(app, client):
     client.register("pt")
     client.submit("/pt/", "/pt/logout")
