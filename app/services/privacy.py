@@ -65,18 +65,19 @@ def note_notice_shown(session: Session, lesson: Lesson, version: str) -> None:
     session.commit()
 
 
-def has_acknowledged(session: Session, user_id: int, lesson: Lesson, version: str) -> bool:
+def _acknowledged_in(user_id: int, lesson: Lesson, version: str) -> tuple[sa.ColumnElement, ...]:
+    """The learner's own acknowledgment of this version of the lesson's notice."""
     return (
-        session.scalar(
-            sa.select(NoticeAcknowledgment.id).where(
-                NoticeAcknowledgment.user_id == user_id,
-                NoticeAcknowledgment.course == lesson.course,
-                NoticeAcknowledgment.lesson_slug == lesson.slug,
-                NoticeAcknowledgment.notice_version == version,
-            )
-        )
-        is not None
+        NoticeAcknowledgment.user_id == user_id,
+        NoticeAcknowledgment.course == lesson.course,
+        NoticeAcknowledgment.lesson_slug == lesson.slug,
+        NoticeAcknowledgment.notice_version == version,
     )
+
+
+def has_acknowledged(session: Session, user_id: int, lesson: Lesson, version: str) -> bool:
+    found = sa.select(NoticeAcknowledgment.id).where(*_acknowledged_in(user_id, lesson, version))
+    return session.scalar(found) is not None
 
 
 def acknowledge(
@@ -138,12 +139,7 @@ def acknowledgment(
     acknowledge(session, user_id, lesson, version, language, found.same_as or found.lesson_slug)
     session.commit()
     return session.scalar(
-        sa.select(NoticeAcknowledgment).where(
-            NoticeAcknowledgment.user_id == user_id,
-            NoticeAcknowledgment.course == lesson.course,
-            NoticeAcknowledgment.lesson_slug == lesson.slug,
-            NoticeAcknowledgment.notice_version == version,
-        )
+        sa.select(NoticeAcknowledgment).where(*_acknowledged_in(user_id, lesson, version))
     )
 
 
