@@ -40,6 +40,12 @@ class Config:
     # LESSONS_DIR holds several (by default the first folder's, in alphabetical order).
     DEFAULT_COURSE: str | None = os.environ.get("DEFAULT_COURSE") or None
     TRANSLATIONS_DIR: str = str(ROOT / "translations")
+    # How often, at most, each process asks the database whether lessons were published
+    # (on this host or another) since it last read them: learners everywhere see a
+    # publication within about this long.
+    PUBLICATION_CHECK_SECONDS: float = float(os.environ.get("PUBLICATION_CHECK_SECONDS", "1"))
+    # The largest picture a trainer may upload into a lesson, in bytes.
+    MAX_PICTURE_BYTES: int = int(os.environ.get("MAX_PICTURE_BYTES", str(5 * 1024 * 1024)))
     DATA_REGISTER: str = os.environ.get("DATA_REGISTER", str(ROOT / "app" / "data_register.yml"))
     MIGRATIONS_DIR: str = str(ROOT / "migrations")
     # Bring the schema to the latest Alembic revision when the app starts, so that
@@ -136,6 +142,8 @@ class TestConfig(Config):
     LESSONS_DIR = str(ROOT / "lessons")
     # Test accounts guard nothing: a cheap hash keeps the hundreds of sign-ins quick.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # A publication is seen by the next request, not a second later (the wait has a test).
+    PUBLICATION_CHECK_SECONDS = 0.0
 
 
 CONFIGS: dict[str, type[Config]] = {

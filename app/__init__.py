@@ -91,7 +91,7 @@ def create_app(
     from app.extensions import babel, content, csrf, db, limiter, login_manager
     from app.health import bp as health_bp
     from app.learn import bp as learn_bp
-    from app.services import accounts
+    from app.services import accounts, publishing
 
     accounts.use_hash_method(app.config["PASSWORD_HASH_METHOD"])
     db.init_app(app)
@@ -99,8 +99,18 @@ def create_app(
     if click.get_current_context(silent=True) is not None:
         # Made for the `flask` command line: `flask db …` must be there.
         database.bind_migrations(app)
+    follower = app.extensions["publications"] = publishing.Follower()
+
+    def follow_publications(app: Flask) -> bool:
+        # Asked before any request context exists (kept pages answer without one), so in an
+        # application context of its own, once the check is due.
+        if not follower.is_due(app):
+            return False
+        with app.app_context():
+            return follower.catch_up(app, db.session)
+
     try:
-        content.init_app(app)
+        content.init_app(app, follow=follow_publications)
     except ContentError as error:
         # The trainer's view of what is wrong, not a traceback: the same lines as
         # `flask lessons check`, then the server does not start.

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import ipaddress
-from pathlib import Path
+from collections.abc import Callable
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel
@@ -46,14 +46,12 @@ class CourseContent:
     """Holds the app's data register and its loaded catalogue of courses.
 
     Each request works on the catalogue it started with (pinned in `g`), and a reload
-    replaces it with a single reference swap, so no request ever sees half a course. A
-    reload also touches a marker file in the instance folder, so every other worker process
-    of the same deployment picks the new courses up at its next request.
+    replaces it with a single reference swap, so no request ever sees half a course.
+    Before it, `follow` (given by `create_app`) tells whether another process or host
+    published lessons since, which this one must read again.
     """
 
-    MARKER = "lessons-reloaded"
-
-    def init_app(self, app: Flask) -> None:
+    def init_app(self, app: Flask, follow: Callable[[Flask], bool] | None = None) -> None:
         register = load_register(app.config["DATA_REGISTER"])
         catalogue, problems = self._check(app, register)
         for problem in problems:
@@ -66,40 +64,32 @@ class CourseContent:
             days=register.cookie("session").days
         )
         app.extensions["catalogue"] = catalogue
-        app.extensions["course_marker"] = self._marker_time(app)
+        app.extensions["follow_publications"] = follow
         app.before_request(self._pin_catalogue)
 
     @staticmethod
     def _check(app: Flask, register: DataRegister) -> tuple[Catalogue | None, list[Problem]]:
         return check_catalogue(app.config["LESSONS_DIR"], register, app.config["DEFAULT_COURSE"])
 
-    def _marker_time(self, app: Flask) -> float:
-        marker = Path(app.instance_path) / self.MARKER
-        return marker.stat().st_mtime if marker.exists() else 0.0
-
     def latest(self, app: Flask) -> Catalogue:
-        """The courses to serve now: read again first if another process reloaded them."""
-        if self._marker_time(app) > app.extensions["course_marker"]:
-            self.reload(app, notify=False)
+        """The courses to serve now: read again first if lessons were published since."""
+        follow = app.extensions["follow_publications"]
+        if follow is not None and follow(app):
+            self.reload(app)
         return app.extensions["catalogue"]
 
     def _pin_catalogue(self) -> None:
         g.catalogue = self.latest(current_app._get_current_object())
 
-    def reload(self, app: Flask, *, notify: bool = True) -> list[Problem]:
+    def reload(self, app: Flask) -> list[Problem]:
         """Re-read the lessons directory. On errors the courses being served stay; the
         problems found (errors and warnings) are returned either way."""
         catalogue, problems = self._check(app, app.extensions["register"])
-        app.extensions["course_marker"] = self._marker_time(app)
         if catalogue is not None:
             app.extensions["catalogue"] = catalogue
             if has_request_context():
                 # The request that reloads goes on with (and shows) the new courses.
                 g.catalogue = catalogue
-            if notify:
-                marker = Path(app.instance_path) / self.MARKER
-                marker.touch()
-                app.extensions["course_marker"] = marker.stat().st_mtime
         return problems
 
     @property

@@ -51,6 +51,8 @@ WITHHELD = {
     "two_step_secret": _l("Authenticator app key"),
     "two_step_last_step": _l("Last authenticator code used"),
     "code_hash": _l("Recovery code (hashed)"),
+    "data": _l("Text or picture of a lesson version"),
+    "digest": _l("Fingerprint of a lesson version"),
 }
 
 # What the course team did, by the audit log's `action`.

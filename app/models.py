@@ -484,3 +484,62 @@ class Invitation(db.Model):
     invited_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class ContentRevision(db.Model):
+    """One saved version of a file of a course's folder: a lesson text or a picture, as a
+    trainer saved or uploaded it in the browser, or as it was found in the files. Kept with
+    the course, so that every host can write the published ones into its own folder."""
+
+    __tablename__ = "content_revisions"
+    __table_args__ = (sa.Index("ix_content_revisions_course_path_id", "course", "path", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course: Mapped[str] = mapped_column(sa.String(100))
+    # Inside the course's folder, with forward slashes: "01-what-is-co-production/pt.md".
+    path: Mapped[str] = mapped_column(sa.String(300))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # SHA-256 of `data`, in hex: tells a file on disk that is an older version from one
+    # written there by someone else.
+    digest: Mapped[str] = mapped_column(sa.String(64), index=True)
+    # Null for what was found in the files, or once the author's account is erased.
+    author_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The revision its author started from: what a later save compares with to see that
+    # someone else saved in between.
+    based_on_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("content_revisions.id", ondelete="SET NULL")
+    )
+    origin: Mapped[str] = mapped_column(sa.String(16))
+    has_errors: Mapped[bool] = mapped_column(default=False)
+
+
+class Publication(db.Model):
+    """A moment the course's learners were given new versions of its files. Every host
+    compares the newest publication's number with the last it took in, and writes what is
+    new into its own folder: they share nothing but the database."""
+
+    __tablename__ = "content_publications"
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course: Mapped[str] = mapped_column(sa.String(100))
+    published_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PublishedFile(db.Model):
+    """The revision of each file of a course that learners are given."""
+
+    __tablename__ = "published_files"
+
+    course: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    path: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    revision_id: Mapped[int] = mapped_column(sa.ForeignKey("content_revisions.id"))
+    publication_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("content_publications.id"), index=True
+    )

@@ -29,7 +29,7 @@ GROUPS = {
     "agreed": ("notice-acknowledgments", "consents"),
     "staff": ("actions-on-your-account",),
     "security": ("security-events", "sessions"),
-    "team": ("cohorts-led", "staff-actions"),
+    "team": ("cohorts-led", "lessons-written", "staff-actions"),
 }
 SHOWN = {category for categories in GROUPS.values() for category in categories}
 
@@ -58,6 +58,8 @@ class Summary:
     cohorts_led: list[dict[str, Any]]
     invitations_sent: list[dict[str, Any]]
     staff_actions: list[dict[str, Any]]
+    lessons_written: list[dict[str, Any]]
+    publications: list[dict[str, Any]]
     invitations: list[dict[str, Any]]
     others: list[dict[str, Any]]
     withheld: list[str]
@@ -143,6 +145,12 @@ def summarise(data: Mapping[str, Any]) -> Summary:
         cohorts_led=records["cohorts-led"]["cohort_trainers"],
         invitations_sent=_newest_first(records["cohorts-led"]["invitations"], "created_at"),
         staff_actions=_newest_first(records["staff-actions"]["audit_log"], "recorded_at"),
+        lessons_written=_newest_first(
+            records["lessons-written"]["content_revisions"], "created_at"
+        ),
+        publications=_newest_first(
+            records["lessons-written"]["content_publications"], "published_at"
+        ),
         invitations=records["invitations"]["invitations"],
         others=[
             category

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.author import bp
 from app.content import Course, Lesson
@@ -21,7 +22,7 @@ from app.guards import role_required
 from app.i18n import current_language
 from app.learn.views import send_lesson_file
 from app.models import Role
-from app.services import authoring, privacy, progress
+from app.services import authoring, privacy, progress, publishing
 from config import ROOT
 
 STAFF = (Role.TRAINER, Role.ADMIN)
@@ -68,7 +69,7 @@ def _found_in(problem: Problem, course: Course) -> bool:
     return course.directory is not None and Path(problem.path).is_relative_to(course.directory)
 
 
-def _overview(courses: Sequence[Course], problems: Sequence[Problem], status: int):
+def overview(courses: Sequence[Course], problems: Sequence[Problem], status: int):
     """The trainers' page of `courses`, each with the problems found in its folder; those
     found elsewhere (a course folder added since, the lessons folder itself) come first."""
     entries = []
@@ -98,28 +99,38 @@ def _overview(courses: Sequence[Course], problems: Sequence[Problem], status: in
 @role_required(*STAFF)
 def index():
     """Every course and its lessons, drafts included, with a preview in each language."""
-    return _overview(content.catalogue.courses, (), 200)
+    return overview(content.catalogue.courses, (), 200)
 
 
 @bp.get("/<lang:lang>/author/courses/<course>/")
 @role_required(*STAFF)
 def course():
     """One course's lessons, drafts included, with a preview in each language."""
-    return _overview((content.course,), (), 200)
+    return overview((content.course,), (), 200)
 
 
 @bp.post("/<lang:lang>/author/reload")
 @role_required(*STAFF)
 def reload():
     """Re-read every course of the lessons directory; on errors in any, the previous
-    version of all stays online."""
-    problems = content.reload(current_app._get_current_object())
+    version of all stays online. Otherwise what changed in the files is kept as revisions
+    and published, so that every host gives learners the same."""
+    app = current_app._get_current_object()
+    follower = app.extensions["publications"]
+    # What other hosts published first, so that it is not taken for changes in the files.
+    follower.catch_up(app, db.session, now=True)
+    problems = content.reload(app)
     failed = any(problem.level is Level.ERROR for problem in problems)
+    if not failed:
+        # Every other process and host reads them too.
+        follower.took_in(
+            db.session, publishing.take_in_files(db.session, content.catalogue, current_user)
+        )
     if failed:
         flash(_("The lessons have errors: learners still see the previous version."), "error")
     else:
         flash(_("Lessons reloaded."), "success")
-    return _overview(content.catalogue.courses, problems, 422 if failed else 200)
+    return overview(content.catalogue.courses, problems, 422 if failed else 200)
 
 
 def _any_lesson_or_404(slug: str) -> Lesson:

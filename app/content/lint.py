@@ -133,6 +133,7 @@ class MarkdownChecks:
 
     def __init__(self, source: str, context: LessonContext, problems: Problems) -> None:
         self.where = _Locator(source)
+        self.source = source
         self.context = context
         self.problems = problems
         self.links: list[LessonLink] = []
@@ -145,6 +146,7 @@ class MarkdownChecks:
         """Report problems in the body, and point lesson links and images at the app's
         routes."""
         path, where, problems = self.context.path, self.where, self.problems
+        _report_merge_marks(self.source, path, problems)
         self._definitions_swallowed = any(not quiz.closed for quiz in document.quiz_blocks)
         # A paragraph's text, as opposed to a heading's or a table cell's.
         paragraphs = {
@@ -400,6 +402,24 @@ class MarkdownChecks:
                     self.links.append(link)
             elif child.type == "image":
                 _check_image(child, inline, where, self.context, problems)
+
+
+# What a merge of two people's changes to the same lines leaves in a text saved in the
+# browser: both versions between these marks, for the trainer to choose from.
+MERGE_MARK = re.compile(r"^(?:<{7}|={7}|>{7})(?: |$)", re.MULTILINE)
+
+
+def _report_merge_marks(source: str, path: Path, problems: Problems) -> None:
+    found = MERGE_MARK.search(source)
+    if found is not None:
+        problems.add(
+            path,
+            source.count("\n", 0, found.start()) + 1,
+            N_(
+                "lines both you and someone else changed: keep the version you want and "
+                "delete the marker lines"
+            ),
+        )
 
 
 def _report_quiz_footnote(

@@ -86,6 +86,20 @@ class Problem:
         values = {name: shown(value) for name, value in self.values.items()}
         return replace(self, path=shown_from(Path(self.path), root), values=values)
 
+    def moved(self, old: Path, new: Path) -> Problem:
+        """The same problem found in a copy of a folder (`old`), its paths given as in the
+        folder copied (`new`)."""
+
+        def rebased(value: object) -> object:
+            if isinstance(value, CommandPath):
+                return CommandPath(rebased(value.path))
+            if isinstance(value, Path) and value.is_relative_to(old):
+                return new / value.relative_to(old)
+            return value
+
+        values = {name: rebased(value) for name, value in self.values.items()}
+        return replace(self, path=rebased(Path(self.path)), values=values)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "path": str(self.path),

@@ -22,12 +22,14 @@ from app.models import (
     CohortTrainer,
     ConsentEvent,
     ConsentText,
+    ContentRevision,
     Invitation,
     LessonProgress,
     Membership,
     NoticeAcknowledgment,
     NoticeVersion,
     PasswordResetToken,
+    Publication,
     QuizAnswer,
     QuizAttempt,
     RecoveryCode,
@@ -462,6 +464,18 @@ def data_everywhere(user_id: int, staff_id: int, language: str) -> dict[str, lis
     db.session.add(sent)
     db.session.flush()
     written["invitations sent"] = [sent.id]
+    add(
+        ContentRevision(
+            course="co-production",
+            path="01-what-is-co-production/es.md",
+            data=b"texto",
+            digest="0" * 64,
+            author_id=user_id,
+            origin="browser",
+            created_at=NOW,
+        )
+    )
+    add(Publication(course="co-production", published_by=user_id, published_at=NOW))
     add(AuditLogEntry(actor_id=user_id, action="export", subject_ref="report", recorded_at=NOW))
     add(
         AuditLogEntry(

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin
@@ -18,7 +17,7 @@ from click.testing import CliRunner
 from flask import request, template_rendered
 
 from app.cli import lessons
-from app.extensions import content
+from app.extensions import content, db
 from app.models import Role
 from app.security import CONTENT_SECURITY_POLICY
 from config import ROOT
@@ -275,11 +274,13 @@ def test_kept_pages_follow_a_reload_made_by_another_worker(course_app, tmp_path)
 
     lesson_path = tmp_path / "workers" / "01-first" / "en.md"
     lesson_path.write_text(lesson_file("First, rewritten", body=QUIZ), "utf-8")
-    # What another worker's reload leaves behind: a newer marker in the instance folder.
-    marker = Path(app.instance_path) / content.MARKER
-    marker.touch()
-    later = time.time() + 5
-    os.utime(marker, (later, later))
+    # Another worker of the same host, on the same folder and database, reloads.
+    with app.app_context():
+        database_url = db.engine.url.render_as_string(hide_password=False)
+    other = make_app(database_url, tmp_path / "other-worker", LESSONS_DIR=str(tmp_path / "workers"))
+    trainer = sign_in_as(other, Role.TRAINER, "trainer@example.org")
+    trainer.submit("/en/author/", "/en/author/reload")
+    dispose(other)
     assert "First, rewritten" in visitor.get("/en/courses/co-production/lessons/first").get_data(
         as_text=True
     )

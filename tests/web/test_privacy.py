@@ -24,6 +24,7 @@ from app.models import (
     AuditLogEntry,
     Cohort,
     CohortTrainer,
+    ContentRevision,
     ConsentEvent,
     Enrolment,
     Invitation,
@@ -31,6 +32,7 @@ from app.models import (
     Membership,
     NoticeAcknowledgment,
     NoticeVersion,
+    Publication,
     Role,
     SecurityEvent,
     User,
@@ -379,6 +381,18 @@ def learner_with_data_everywhere(app, client: Browser) -> None:
         db.session.add(cohort)
         db.session.flush()
         db.session.add(CohortTrainer(cohort_id=cohort.id, user_id=learner_id))
+        # As an admin, she saved a lesson in the browser and published it.
+        db.session.add(
+            ContentRevision(
+                course=COURSE.slug,
+                path=f"01-{LESSON_1.slug}/pt.md",
+                data="texto da lição".encode(),
+                digest="1" * 64,
+                author_id=learner_id,
+                origin="browser",
+            )
+        )
+        db.session.add(Publication(course=COURSE.slug, published_by=learner_id))
         for email, name, by in ((EMAIL.upper(), INVITED_AS, other_id), (CY, "Cy", learner_id)):
             db.session.add(
                 Invitation(
