@@ -12,7 +12,8 @@ export {
   lineNumbers,
 } from "@codemirror/view";
 export { defaultKeymap, history, historyKeymap } from "@codemirror/commands";
-export { LanguageSupport, defaultHighlightStyle, syntaxHighlighting } from "@codemirror/language";
+export { HighlightStyle, LanguageSupport, syntaxHighlighting } from "@codemirror/language";
+export { tags } from "@lezer/highlight";
 export { markdownLanguage } from "@codemirror/lang-markdown";
 export { highlightSelectionMatches, search, searchKeymap } from "@codemirror/search";
 export { lintGutter, setDiagnostics } from "@codemirror/lint";
