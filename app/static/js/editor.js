@@ -131,6 +131,9 @@ function enhance(textarea) {
           "aria-labelledby": textarea.labels[0]?.id || "",
           lang: textarea.lang,
           spellcheck: "true",
+          // Focusable as it is, being editable; said so, so that checkers such as axe know
+          // the scrolling region around it can be reached with the keyboard.
+          tabindex: "0",
         }),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged) return;

@@ -3,6 +3,29 @@
 import { build } from "esbuild";
 import { readFileSync, writeFileSync } from "node:fs";
 
+// CodeMirror's styles are put in by style-mod, which adopts a constructed stylesheet only
+// in a shadow root and writes a <style> element into a document's head: the site's
+// Content-Security-Policy (style-src 'self', no inline style) refuses that element. Every
+// browser the site supports adopts constructed stylesheets in a document too, and the CSP
+// allows them, so the bundle's style-mod does so wherever it can.
+const STYLE_MOD_TEST = "if (!root.head && root.adoptedStyleSheets && win.CSSStyleSheet) {";
+const adoptedStylesheets = {
+  name: "adopted-stylesheets",
+  setup(bundler) {
+    bundler.onLoad({ filter: /style-mod[\\/]src[\\/]style-mod\.js$/ }, ({ path }) => {
+      const source = readFileSync(path, "utf8");
+      if (!source.includes(STYLE_MOD_TEST)) {
+        throw new Error(`style-mod has changed: look again at ${path} before upgrading it`);
+      }
+      const contents = source.replace(
+        STYLE_MOD_TEST,
+        "if (root.adoptedStyleSheets && win.CSSStyleSheet) {",
+      );
+      return { contents, loader: "js" };
+    });
+  },
+};
+
 const result = await build({
   entryPoints: ["entry.mjs"],
   bundle: true,
@@ -12,6 +35,7 @@ const result = await build({
   legalComments: "none",
   banner: { js: "/* CodeMirror 6 (codemirror.net), MIT licence: see LICENSES.txt beside this file */" },
   metafile: true,
+  plugins: [adoptedStylesheets],
   outfile: "codemirror.min.js",
 });
 
