@@ -1,7 +1,7 @@
-"""Trainer tools: preview every lesson (drafts too), reload, translation status, item analysis."""
+"""Trainer tools: preview and edit lessons (drafts too), reload, translations, item analysis."""
 
 from flask import Blueprint
 
 bp = Blueprint("author", __name__)
 
-from app.author import cohorts, enrolment, views  # noqa: E402, F401  (views register on bp)
+from app.author import cohorts, editor, enrolment, views  # noqa: E402, F401  (views register on bp)

@@ -133,7 +133,7 @@ def reload():
     return overview(content.catalogue.courses, problems, 422 if failed else 200)
 
 
-def _any_lesson_or_404(slug: str) -> Lesson:
+def any_lesson_or_404(slug: str) -> Lesson:
     """A lesson of the request's course, drafts included."""
     lesson = next((lesson for lesson in content.course.lessons if lesson.slug == slug), None)
     if lesson is None:
@@ -146,7 +146,7 @@ def _any_lesson_or_404(slug: str) -> Lesson:
 def preview(slug: str):
     """A lesson as learners will see it, in any of its languages, with the quiz's right
     answers marked."""
-    lesson = _any_lesson_or_404(slug)
+    lesson = any_lesson_or_404(slug)
     # Unless another is asked for, in the page's language where the lesson has it: its
     # labels are in that language.
     page = current_language()
@@ -162,7 +162,7 @@ def preview(slug: str):
 def preview_file(slug: str, filename: str):
     """The pictures of a previewed lesson, drafts included: the preview's relative links
     lead here, as the lesson page's lead to the learners' copy."""
-    return send_lesson_file(_any_lesson_or_404(slug), filename)
+    return send_lesson_file(any_lesson_or_404(slug), filename)
 
 
 @bp.get("/<lang:lang>/author/courses/<course>/translations")

@@ -107,6 +107,16 @@ MATRIX = {
         f"/en/author/courses/co-production/lessons/{LESSON}/files/none.png",
         {"trainer": 404, "admin": 404},
     ),
+    "author.edit": (
+        "GET",
+        f"/en/author/courses/co-production/lessons/{LESSON}/edit/en",
+        {"trainer": 200, "admin": 200},
+    ),
+    "author.check_text": (
+        "POST",
+        f"/en/author/courses/co-production/lessons/{LESSON}/edit/en/check",
+        {"trainer": 200, "admin": 200},
+    ),
     "author.translations": (
         "GET",
         "/en/author/courses/co-production/translations",

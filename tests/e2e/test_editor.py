@@ -1,0 +1,137 @@
+"""A trainer writes a lesson in the browser: a mistake typed is listed and marked in the
+text, its button takes the cursor to it, and once it is fixed the preview shows the new
+text; the editor is reached and left with Tab alone; and the strict Content-Security-Policy
+lets the editor run without a single complaint in the console."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import Visit
+from tests.e2e.test_staff import sign_in
+
+pytestmark = pytest.mark.e2e
+
+LESSON = "what-is-co-production"
+# The line the editor's cursor is on, as its gutter of line numbers shows it.
+CURSOR_LINE = ".cm-lineNumbers .cm-activeLineGutter"
+
+
+@pytest.fixture
+def console_errors(visit: Visit) -> Iterator[list[str]]:
+    """Every error the page logs (a CSP violation among them) or throws."""
+    errors: list[str] = []
+    visit.page.on(
+        "console", lambda message: message.type == "error" and errors.append(message.text)
+    )
+    visit.page.on("pageerror", lambda error: errors.append(str(error)))
+    yield errors
+    assert errors == []
+
+
+def editor_text(page: Page) -> str:
+    """The text the form posts: the textarea the editor keeps in step."""
+    return page.evaluate("document.querySelector('textarea[name=text]').value")
+
+
+@pytest.mark.parametrize("lang", ["es"])
+def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
+    visit, console_errors, lang
+):
+    page, _ = visit.page, visit._
+    sign_in(visit, visit.site.staff["trainer"])
+    visit.open(f"/{lang}/author/courses/co-production/")
+    page.locator(f'a[href$="/lessons/{LESSON}/edit/{lang}"]').click()
+    visit.check()
+    editor = page.locator(".cm-content")
+    expect(editor).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text(_("No problems found."))
+    original = editor_text(page)
+
+    # A new last line with a link to a lesson the course does not have.
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nVer [la lección siguiente](../09-ninguna/)")
+    last_line = original.count("\n") + 2
+    problem = page.locator("#problems button")
+    expect(problem).to_have_count(1)
+    message = _("link to a lesson that does not exist: %(href)s", href="../09-ninguna/")
+    column = len("Ver [la lección siguiente](") + 1
+    expect(problem).to_have_text(
+        f"{_('error')} "
+        + _("line %(line)s, column %(column)s: %(message)s")
+        % {"line": last_line, "column": column, "message": message}
+    )
+    expect(page.get_by_role("status")).to_have_text(
+        _("Errors: %(errors)s, warnings: %(warnings)s.", errors=1, warnings=0)
+        + " "
+        + _("The preview is not updated while there are errors.")
+    )
+    expect(page.locator(".cm-lintRange-error")).to_have_count(1)
+    assert "../09-ninguna/" in editor_text(page)
+
+    # Away to the top, then back to the mistake from its line in the list.
+    page.keyboard.press("Control+Home")
+    expect(page.locator(CURSOR_LINE)).to_have_text("1")
+    problem.click()
+    expect(page.locator(CURSOR_LINE)).to_have_text(str(last_line))
+    assert page.evaluate("document.activeElement.classList.contains('cm-content')")
+
+    # The cursor is at the link's address: typing the right one fixes it.
+    page.keyboard.press("Shift+End")
+    page.keyboard.type("../02-towards-co-production-of-public-policies/)")
+    expect(page.locator("#problems button")).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text(_("No problems found."))
+    expect(page.locator(".cm-lintRange-error")).to_have_count(0)
+    link = page.locator("#preview .lesson-body a", has_text="la lección siguiente")
+    expect(link).to_have_attribute(
+        "href",
+        f"/{lang}/author/courses/co-production/lessons/towards-co-production-of-public-policies",
+    )
+    visit.check()
+    visit.shoot("editor")
+
+
+@pytest.mark.parametrize("lang", ["pt"])
+def test_the_editor_is_reached_and_left_with_tab_alone(visit, console_errors, lang):
+    page, _ = visit.page, visit._
+    sign_in(visit, visit.site.staff["trainer"])
+    visit.open(f"/{lang}/author/courses/co-production/lessons/{LESSON}/edit/{lang}")
+    expect(page.locator(".cm-content")).to_be_visible()
+    original = editor_text(page)
+    page.get_by_role("link", name=_("Preview of the lesson as it is now")).focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('cm-content')")
+    focus_ring = page.locator(".cm-editor").evaluate(
+        "element => getComputedStyle(element).outlineStyle"
+    )
+    assert focus_ring == "solid"
+    page.keyboard.type("Olá")
+    page.keyboard.press("Tab")
+    # Tab wrote nothing, and went on to the form's button.
+    assert page.evaluate("document.activeElement.textContent") == _("Save")
+    assert editor_text(page) == "Olá" + original
+
+
+def test_the_editor_reads_well_in_dark_mode(chromium, site, screenshots, request):
+    context = chromium.new_context(color_scheme="dark", locale="en")
+    try:
+        visit = Visit(context.new_page(), "en", site, screenshots)
+        errors: list[str] = []
+        visit.page.on(
+            "console", lambda message: message.type == "error" and errors.append(message.text)
+        )
+        sign_in(visit, site.staff["trainer"])
+        visit.open(f"/en/author/courses/co-production/lessons/{LESSON}/edit/en")
+        editor = visit.page.locator(".cm-editor")
+        expect(editor).to_be_visible()
+        background = editor.evaluate("element => getComputedStyle(element).backgroundColor")
+        assert background == "rgb(20, 23, 29)", "the editor takes the page's dark paper"
+        visit.check()
+        visit.shoot("editor-dark")
+        assert errors == []
+    finally:
+        context.close()
