@@ -1,8 +1,8 @@
 """The lesson editor: a lesson file's text in the browser, checked and previewed as the
 trainer types. Trainers and admins only.
 
-The page is a plain form with a textarea that posts the text to its own address (saving is
-the revisions' business); app/static/js/editor.js turns the textarea into a code editor and
+The page is a plain form with a textarea that posts the text to its own address (saving,
+app/author/writing.py); app/static/js/editor.js turns the textarea into a code editor and
 asks `check_text` for the preview and the problems after each pause in the typing."""
 
 from __future__ import annotations
@@ -13,24 +13,14 @@ from flask import abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from app.author import bp
-from app.author.views import STAFF, any_lesson_or_404
-from app.content import Lesson
-from app.content.loader import read_text
-from app.content.problems import Problem, Problems
-from app.errors import refuse
-from app.extensions import content
+from app.author.views import STAFF
+from app.content.problems import Problem
+from app.extensions import content, db
 from app.guards import role_required
-from app.services import lesson_preview
+from app.services import publishing
 from config import ROOT
 
 EDIT_PAGE = "/<lang:lang>/author/courses/<course>/lessons/<slug>/edit/<language>"
-
-
-def _file_or_404(lesson: Lesson, language: str) -> Path:
-    path = lesson_preview.lesson_file(content.course, lesson, language)
-    if path is None:
-        abort(404)
-    return path
 
 
 def _problem_entry(problem: Problem) -> dict[str, object]:
@@ -73,42 +63,88 @@ def _editor_phrases() -> dict[str, str]:
     }
 
 
-def _checked(lesson: Lesson, language: str, text: str) -> dict[str, object]:
-    """The preview of `text` as that language's file of `lesson` (None while the course
-    would not load with it), with its problems."""
-    checked = lesson_preview.check_text(content.course, lesson, language, text, content.register)
+def _checked(folder: str, language: str, text: str) -> dict[str, object]:
+    """The preview of `text` as that language's file of the lesson in `folder` (None while
+    the course would not load with it), with its problems."""
+    draft = publishing.check_draft(
+        db.session, content.course, content.register, folder, language, text
+    )
     html = None
-    if checked.lesson is not None and checked.text is not None:
-        html = render_template("author/_lesson.html", lesson=checked.lesson, text=checked.text)
-    return {"html": html, "problems": [_problem_entry(problem) for problem in checked.problems]}
+    if draft.lesson is not None and draft.text is not None:
+        html = render_template("author/_lesson.html", lesson=draft.lesson, text=draft.text)
+    return {"html": html, "problems": [_problem_entry(problem) for problem in draft.problems]}
+
+
+def _lesson_file_or_404(slug: str, language: str) -> str:
+    """The folder of the request course's lesson `slug`, also one only saved so far, that
+    has (or may have) a text in `language`."""
+    course = content.course
+    folder = publishing.lesson_folders(db.session, course).get(slug)
+    if folder is None or language not in course.languages:
+        abort(404)
+    return folder
+
+
+def editor_page(
+    slug: str,
+    folder: str,
+    language: str,
+    text: str,
+    base: int | None,
+    conflict: publishing.Conflict | None = None,
+    status: int = 200,
+):
+    """The editor on `text`, saved next as coming from revision `base`; after a refused
+    save, with what someone else changed meanwhile."""
+    course = content.course
+    checked = _checked(folder, language, text)
+    languages = publishing.folder_languages(db.session, course, folder)
+    path = publishing.lesson_text_path(folder, language)
+    page = render_template(
+        "author/edit.html",
+        course=course,
+        slug=slug,
+        folder=folder,
+        title=_title(checked, text) or slug,
+        language=language,
+        languages=languages,
+        text=text,
+        base="" if base is None else base,
+        checked=checked,
+        phrases=_editor_phrases(),
+        conflict=conflict,
+        waiting=publishing.pending(db.session, course.slug, [folder]),
+        is_published=publishing.open_text(db.session, course, path).is_published,
+        max_picture_mb=current_app.config["MAX_PICTURE_BYTES"] // (1024 * 1024),
+    )
+    return page, status
+
+
+def _title(checked: dict[str, object], text: str) -> str | None:
+    for line in text.splitlines()[1:20]:
+        if line.startswith("title:"):
+            return line.removeprefix("title:").strip().strip("\"'") or None
+    return None
 
 
 @bp.get(EDIT_PAGE)
 @role_required(*STAFF)
 def edit(slug: str, language: str):
-    """A lesson's file in one language, as it is on disk now, to edit beside its preview."""
-    lesson = any_lesson_or_404(slug)
-    problems = Problems()
-    text = read_text(_file_or_404(lesson, language), problems)
-    if text is None:
-        refuse(422, problems.items[0].in_words(_))
-    return render_template(
-        "author/edit.html",
-        lesson=lesson,
-        language=language,
-        text=text,
-        # The revision the text was read from, which saving compares with the latest.
-        base="",
-        checked=_checked(lesson, language, text),
-        phrases=_editor_phrases(),
+    """A lesson's file in one language, as last saved (or as on disk), to edit beside its
+    preview."""
+    folder = _lesson_file_or_404(slug, language)
+    opened = publishing.open_text(
+        db.session, content.course, publishing.lesson_text_path(folder, language)
     )
+    if not opened.exists:
+        abort(404)
+    return editor_page(slug, folder, language, opened.text, opened.revision_id)
 
 
 @bp.post(f"{EDIT_PAGE}/check")
 @role_required(*STAFF)
 def check_text(slug: str, language: str):
     """The editor's question after each pause in the typing: the preview of the `text`
-    posted and its problems, as JSON; nothing is written to the lessons folder."""
-    lesson = any_lesson_or_404(slug)
-    _file_or_404(lesson, language)
-    return jsonify(_checked(lesson, language, request.form.get("text", "")))
+    posted and its problems, as JSON; nothing is written or saved."""
+    folder = _lesson_file_or_404(slug, language)
+    return jsonify(_checked(folder, language, request.form.get("text", "")))

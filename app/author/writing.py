@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.author import bp
+from app.author.editor import editor_page
 from app.author.views import STAFF, overview
 from app.content import Course
 from app.content.pictures import PictureRefused, prepare_picture
@@ -86,18 +87,14 @@ def save(slug: str, language: str):
         db.session, course, content.register, path, text, base, current_user
     )
     if isinstance(result, publishing.Conflict):
-        from app.author.editor import editor_page
-
-        return editor_page(
-            course,
-            slug,
-            folder,
-            language,
-            text=result.merged,
-            base=result.latest_id,
-            conflict=result,
-            status=409,
+        flash(
+            _(
+                "Not saved: someone else saved this text after you opened it. Their changes "
+                "and yours are merged below; check them, then save again."
+            ),
+            "error",
         )
+        return editor_page(slug, folder, language, result.merged, result.latest_id, result, 409)
     if result.has_errors:
         flash(
             _("Saved as a draft with errors: it cannot be published until they are fixed."),

@@ -29,7 +29,7 @@ from flask import Flask
 from merge3 import Merge3
 from sqlalchemy.orm import Session
 
-from app.content import Catalogue, Course, DataRegister, Lesson, Problem
+from app.content import Catalogue, Course, DataRegister, Lesson, LessonText, Problem
 from app.content.loader import LESSON_FOLDER, check_course, course_folder
 from app.content.problems import N_, Level
 from app.models import ContentRevision, Publication, PublishedFile, User
@@ -441,23 +441,80 @@ class Checked:
         return [problem for problem in self.problems if Path(problem.path) == target]
 
 
+def _link_or_copy(source: str, target: str) -> None:
+    # A hard link keeps a picture where the loader's checks look for it (a symbolic link
+    # would resolve outside the copied folder) without copying its bytes.
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 def check_with(course: Course, register: DataRegister | None, changes: dict[str, bytes]) -> Checked:
-    """Check the course as it would be with `changes` (path inside its folder -> content)
-    written into its folder, without touching the folder: in a copy, with the problems'
-    paths given back as the real folder's."""
+    """Check the whole course as it would be with `changes` (path inside its folder ->
+    content), exactly as a reload would, without touching its folder: in a temporary one
+    where the lesson folders changed are copies and everything else links to the real
+    files. The whole course, not the files alone, tells links to lessons that do not exist
+    or are drafts, a translation whose quiz no longer matches its source's, a stale stamp.
+    The problems' paths are given back as the real folder's."""
     if course.directory is None:
         return Checked(None, [])
+    original = course.directory
+    touched = {PurePosixPath(path).parts[0] for path in changes}
     with tempfile.TemporaryDirectory(prefix="aula-check-") as scratch:
-        copy = Path(scratch) / course.directory.name
-        shutil.copytree(course.directory, copy, ignore=shutil.ignore_patterns(".*"))
+        # Named as the course's slug: a course.yml without `slug:` takes its folder's name.
+        copy = Path(scratch) / course.slug
+        copy.mkdir()
+        for entry in original.iterdir():
+            if entry.name in touched and entry.is_dir():
+                shutil.copytree(entry, copy / entry.name, copy_function=_link_or_copy)
+            elif entry.name not in touched and not entry.name.startswith("."):
+                (copy / entry.name).symlink_to(entry.resolve())
         for path, data in changes.items():
             target = copy / path
             target.parent.mkdir(parents=True, exist_ok=True)
+            # Replaced, not written through: it may be a hard link to the real file.
+            target.unlink(missing_ok=True)
             target.write_bytes(data)
         checked, problems = check_course(copy, register)
-    return Checked(
-        checked, [problem.moved(copy, course.directory) for problem in problems], course.directory
-    )
+    return Checked(checked, [problem.moved(copy, original) for problem in problems], original)
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A lesson text as the editor checks it: the lesson and its text as learners would
+    get them (None while the course would not load with it), and the file's problems."""
+
+    lesson: Lesson | None
+    text: LessonText | None
+    problems: list[Problem]
+
+
+def check_draft(
+    session: Session,
+    course: Course,
+    register: DataRegister | None,
+    folder: str,
+    language: str,
+    text: str,
+) -> Draft:
+    """Check `text` as the `language` file of the lesson in `folder`, with the lesson's
+    other files as last saved (pictures uploaded but not published included) and the rest
+    of the course as learners have it."""
+    path = lesson_text_path(folder, language)
+    changes = {
+        each.path: data
+        for each in pending(session, course.slug, [folder])
+        if each.path != path and (data := newest_file(session, course.slug, each.path))
+    }
+    changes[path] = _normal_line_endings(text).encode()
+    checked = check_with(course, register, changes)
+    problems = checked.problems_in(path)
+    if checked.course is None:
+        return Draft(None, None, problems)
+    slug = folder.split("-", 1)[1]
+    lesson = next((each for each in checked.course.lessons if each.slug == slug), None)
+    return Draft(lesson, lesson.texts.get(language) if lesson else None, problems)
 
 
 # Publishing
