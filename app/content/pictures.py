@@ -181,8 +181,6 @@ def _encoded(image: Image.Image, kind: _Format, *, lossless: bool) -> io.BytesIO
     if kind is JPEG and image.mode not in ("L", "RGB"):
         # A CMYK profile does not describe the RGB pixels the conversion makes.
         image, icc_profile = image.convert("RGB"), None
-    else:
-        image = image.copy()
     # Pillow writes some of `info` back (a JPEG's comment, a PNG's transparency) unless told.
     image.info = {}
     options: dict[str, object] = {}
@@ -247,15 +245,13 @@ SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 XML_NAMESPACE = "{http://www.w3.org/XML/1998/namespace}"
 # The drawing elements kept. Markers (arrow heads) and patterns (hatching) are drawing too,
-# and common in diagrams.
+# and common in diagrams, as is the <switch> diagram tools put a <foreignObject> in, with
+# a plain <text> after it that is drawn once the <foreignObject> has gone.
 SVG_ELEMENTS = {
     "svg", "g", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "text",
     "tspan", "title", "desc", "defs", "linearGradient", "radialGradient", "stop", "use",
-    "clipPath", "mask", "symbol", "marker", "pattern", "style",
+    "clipPath", "mask", "symbol", "marker", "pattern", "switch", "style",
 }  # fmt: skip
-# Elements whose children are drawing but which are not themselves: a link around shapes,
-# and the <switch> diagram tools wrap a <foreignObject> and its plain <text> fallback in.
-SVG_UNWRAPPED = {"a", "switch"}
 # Presentation properties, also what a style="" attribute is turned into: the site's
 # Content-Security-Policy would block a style attribute if the SVG is opened on its own.
 SVG_PRESENTATION = {
@@ -295,7 +291,8 @@ def _clean_svg(data: bytes) -> tuple[bytes, int | None, int | None]:
     namespace, local = _split(root.tag)
     if local != "svg" or namespace not in ("", SVG_NAMESPACE):
         raise PictureRefused(SVG_NOT_SVG, element=local)
-    (clean,) = _cleaned(root, depth=0)
+    clean = _cleaned(root, depth=0)
+    assert clean is not None, "an <svg> root is always kept"
     # Browsers draw an SVG picture only in the SVG namespace; one sent without it gets it.
     clean.set("xmlns", SVG_NAMESPACE)
     return ET.tostring(clean, encoding="utf-8", xml_declaration=False), *_svg_size(clean)
@@ -306,23 +303,31 @@ def _split(tag: str) -> tuple[str, str]:
     return namespace.removeprefix("{"), local
 
 
-def _cleaned(element: ET.Element, depth: int) -> list[ET.Element]:
-    """`element` as kept: itself with its allowed attributes and children, its children only
-    when it is a mere wrapper, or nothing."""
+def _cleaned(element: ET.Element, depth: int, parent: str = "") -> ET.Element | None:
+    """`element` as kept, with its allowed attributes and children, or None."""
     if depth > SVG_MAX_DEPTH:
         raise PictureRefused(SVG_TOO_DEEP, limit=SVG_MAX_DEPTH)
     namespace, local = _split(element.tag)
-    children = [kept for child in element for kept in _cleaned(child, depth + 1)]
     if namespace not in ("", SVG_NAMESPACE):
-        return []
-    if local in SVG_UNWRAPPED:
-        return children
+        return None
+    if local == "a":
+        # The link goes, what it holds stays: shapes in a group, words in a span of text.
+        local = "tspan" if parent in ("text", "tspan") else "g"
     if local not in SVG_ELEMENTS or (local == "style" and not _is_self_contained(element.text)):
-        return []
+        return None
     clean = ET.Element(local, _cleaned_attributes(element))
     clean.text, clean.tail = element.text, element.tail
-    clean.extend(children)
-    return [clean]
+    for child in element:
+        kept = _cleaned(child, depth + 1, local)
+        if kept is not None:
+            clean.append(kept)
+        elif child.tail:
+            # The words after an element that goes stay where they were.
+            if len(clean):
+                clean[-1].tail = (clean[-1].tail or "") + child.tail
+            else:
+                clean.text = (clean.text or "") + child.tail
+    return clean
 
 
 def _cleaned_attributes(element: ET.Element) -> dict[str, str]:

@@ -309,6 +309,10 @@ DRAWING = b"""<?xml version="1.0" encoding="UTF-8"?>
   </foreignObject>
   <image href="https://evil.example/tracker.png" width="1" height="1"/>
   <a href="javascript:alert(1)"><text x="5" y="70">Label</text></a>
+  <text x="5" y="60">See <a href="https://evil.example/">the site</a> now<script/>,
+    <inkscape:label/>please</text>
+  <switch><foreignObject><div xmlns="http://www.w3.org/1999/xhtml">Box</div></foreignObject>
+    <text x="5" y="50">Box</text></switch>
   <style>@import url(https://evil.example/font.css);</style>
   <style>@import "https://evil.example/bare.css";</style>
   <circle cx="5" cy="5" r="1" fill="\\75 rl(https://evil.example/escaped)"/>
@@ -346,8 +350,12 @@ def test_an_svg_keeps_its_drawing(cleaned_drawing):
     assert root.find(f".//{SVG_NS}circle[@cx='20']").get("fill") == "url(#sky)"
     assert root.find(f".//{SVG_NS}stop").get("stop-color") == "#09f"
     assert [use.get("href") for use in root.iter(f"{SVG_NS}use")] == ["#dot", "#dot", None, None]
-    # The link is gone, its text is kept.
-    assert root.find(f"{SVG_NS}text").text == "Label"
+    # The links are gone, their text is kept.
+    assert root.find(f"{SVG_NS}g/{SVG_NS}text").text == "Label"
+    sentence = root.find(f"{SVG_NS}text[@y='60']")
+    assert " ".join("".join(sentence.itertext()).split()) == "See the site now, please"
+    # What a diagram tool writes for a box: its plain text is what is drawn.
+    assert [text.text for text in root.iterfind(f"{SVG_NS}switch/{SVG_NS}text")] == ["Box"]
     (style,) = root.iter(f"{SVG_NS}style")
     assert ".shade { fill: url(#sky) }" in style.text
 
