@@ -185,9 +185,10 @@ def test_a_file_that_is_not_a_picture_is_refused():
     assert refusal(b"hello", "notes.svg").template == pictures.NOT_A_PICTURE
 
 
-def test_an_animated_png_is_refused():
+@pytest.mark.parametrize("format", ["PNG", "WEBP"])
+def test_an_animated_picture_is_refused(format):
     frames = [Image.new("RGB", (8, 8), colour) for colour in ("red", "blue")]
-    upload = encoded(frames[0], "PNG", save_all=True, append_images=frames[1:])
+    upload = encoded(frames[0], format, save_all=True, append_images=frames[1:])
     assert refusal(upload).template == pictures.ANIMATED
 
 
@@ -354,6 +355,7 @@ def test_an_svg_keeps_its_drawing(cleaned_drawing):
     assert root.find(f"{SVG_NS}g/{SVG_NS}text").text == "Label"
     sentence = root.find(f"{SVG_NS}text[@y='60']")
     assert " ".join("".join(sentence.itertext()).split()) == "See the site now, please"
+    assert sentence.find(f"{SVG_NS}tspan").text == "the site"
     # What a diagram tool writes for a box: its plain text is what is drawn.
     assert [text.text for text in root.iterfind(f"{SVG_NS}switch/{SVG_NS}text")] == ["Box"]
     (style,) = root.iter(f"{SVG_NS}style")
