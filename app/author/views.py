@@ -6,11 +6,21 @@ reads (and refuses in a language the course is not given in) and fills in for th
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -44,6 +54,10 @@ class CourseOverview:
     # Lesson names learners have progress under that the course no longer has.
     orphaned: dict[str, int]
     problems: list[Shown]
+    # Lessons started in the browser and not yet published, by slug.
+    started: list[str]
+    # Files saved in the browser that learners are not given yet.
+    waiting: int
 
 
 @bp.context_processor
@@ -84,6 +98,11 @@ def overview(courses: Sequence[Course], problems: Sequence[Problem], status: int
                 translations=authoring.translation_summary(course),
                 orphaned=progress.progress_without_lesson(db.session, course),
                 problems=_shown(own),
+                started=sorted(
+                    set(publishing.lesson_folders(db.session, course))
+                    - {lesson.slug for lesson in course.lessons}
+                ),
+                waiting=len(publishing.pending(db.session, course.slug)),
             )
         )
     page = render_template(
@@ -161,7 +180,17 @@ def preview(slug: str):
 @role_required(*STAFF)
 def preview_file(slug: str, filename: str):
     """The pictures of a previewed lesson, drafts included: the preview's relative links
-    lead here, as the lesson page's lead to the learners' copy."""
+    lead here, as the lesson page's lead to the learners' copy. A picture uploaded in the
+    browser and not yet published is served from its revision."""
+    course = content.course
+    folder = publishing.lesson_folders(db.session, course).get(slug)
+    path = f"{folder}/{filename}"
+    if folder is not None and publishing.PICTURE_FILE.match(path):
+        data = publishing.newest_file(db.session, course.slug, path)
+        if data is not None:
+            response = send_file(io.BytesIO(data), download_name=filename)
+            response.headers["Cache-Control"] = "private, no-cache"
+            return response
     return send_lesson_file(any_lesson_or_404(slug), filename)
 
 

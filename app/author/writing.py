@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -257,7 +258,7 @@ def upload_picture(slug: str):
     try:
         picture = prepare_picture(upload.read(limit + 1), upload.filename, max_bytes=limit)
     except PictureRefused as refused:
-        return _picture_refused(refused.described(_), wants_json, slug)
+        return _picture_refused(refused.in_words(_, format_decimal), wants_json, slug)
     publishing.add_picture(db.session, course, folder, picture.name, picture.data, current_user)
     markdown = f"![{_escape_alt(alt)}]({picture.name})"
     if wants_json:
