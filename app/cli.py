@@ -16,8 +16,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.content import check_catalogue, check_course, load_register
-from app.content.loader import course_default_language, course_folder, declared_courses
-from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem
+from app.content.gift import convert_gift
+from app.content.loader import course_default_language, course_folder, declared_courses, read_text
+from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem, Problems
 from app.extensions import content, db
 from app.models import Role
 from app.services import accounts, authoring, passwords, privacy, reports
@@ -532,6 +533,46 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
                 stamp=stamp,
             )
         )
+
+
+@lessons.command(
+    "import-gift",
+    help=_(
+        "Turn a quiz in Moodle's GIFT format into a lesson's quiz block, printed (or written"
+        " to --output) for you to paste into the lesson. What cannot be converted is told as"
+        " path:line:column: level: message; the command then exits 1."
+    ),
+)
+@click.argument("file")
+@click.option(
+    "--output", "target", metavar="FILE", help=_("Write the quiz block to FILE, not the terminal.")
+)
+def lessons_import_gift(file: str, target: str | None) -> None:
+    path = Path(file)
+    unreadable = Problems()
+    text = read_text(path, unreadable)
+    if text is None:
+        click.echo(described(unreadable.items), err=True)
+        sys.exit(2)
+    conversion = convert_gift(text, path)
+    if conversion.quiz:
+        try:
+            with click.open_file(target or "-", "w", encoding="utf-8") as output:
+                output.write(conversion.quiz)
+        except OSError:
+            message = _(
+                "cannot write %(path)s: check that its folder exists and that you may write in it",
+                path=target,
+            )
+            click.echo(f"{_(LEVEL_WORDS[Level.ERROR])}: {message}", err=True)
+            sys.exit(2)
+    if conversion.problems:
+        click.echo(described(conversion.problems), err=True)
+    click.echo(
+        ngettext("%(num)d question converted", "%(num)d questions converted", conversion.converted),
+        err=True,
+    )
+    sys.exit(0 if conversion.is_complete else 1)
 
 
 def _pybabel(*arguments: str) -> None:
