@@ -137,7 +137,8 @@ class MarkdownChecks:
         self.problems = problems
         self.links: list[LessonLink] = []
         self._referenced: set[str] = set()
-        # A quiz left open runs to the end of the file, footnote definitions and all.
+        # A quiz or code block left open runs to the end of the file, footnote definitions
+        # and all.
         self._definitions_swallowed = False
         self._misread_labels: set[str] = set()
 
@@ -145,7 +146,9 @@ class MarkdownChecks:
         """Report problems in the body, and point lesson links and images at the app's
         routes."""
         path, where, problems = self.context.path, self.where, self.problems
-        self._definitions_swallowed = any(not quiz.closed for quiz in document.quiz_blocks)
+        self._definitions_swallowed = bool(document.open_fences) or any(
+            not quiz.closed for quiz in document.quiz_blocks
+        )
         # A paragraph's text, as opposed to a heading's or a table cell's.
         paragraphs = {
             index
@@ -196,6 +199,18 @@ class MarkdownChecks:
                         "code, in a box: take the indentation away"
                     ),
                 )
+        for fence in document.open_fences:
+            line = fence.first_line - 1
+            problems.add(
+                path,
+                line,
+                N_(
+                    "this code block is not closed: end it with %(fence)s on a line of its "
+                    "own, or learners see all the text after it as code"
+                ),
+                where.find(fence.fence, [line - 1, line])[1],
+                fence=fence.fence,
+            )
         first_definitions: dict[str, int] = {}
         for label, line in document.env.get(FOOTNOTE_DEFINITIONS, ()):
             if label in first_definitions:

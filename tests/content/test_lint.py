@@ -696,3 +696,29 @@ def test_a_definition_markdown_cannot_read_is_told_where_it_is_written(lessons_d
         "as written, not read as the address of [r1]: put an address with a space between < "
         "and >, and a title in quotes; the lines under it wait on this one"
     ]
+
+
+def test_a_code_block_left_open_is_an_error_where_it_opens(lessons_dir):
+    body = "Texto[^a].\n\n```python\nprint(1)\n\n## Después\n\nMás texto.\n\n[^a]: Nota.\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == [
+        f"{path}:{BODY_LINE + 2}:1: error: this code block is not closed: end it with ``` on a "
+        "line of its own, or learners see all the text after it as code"
+    ]
+
+
+def test_a_code_block_left_open_in_a_quote_is_told_at_its_fence(lessons_dir):
+    body = "Texto.\n\n> Dice:\n>\n>  ~~~~\n> código\n\nFuera.\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert [problem for problem in problems_of(path) if "not closed" in problem] == [
+        f"{path}:{BODY_LINE + 4}:4: error: this code block is not closed: end it with ~~~~ on "
+        "a line of its own, or learners see all the text after it as code"
+    ]
+
+
+def test_code_blocks_closed_in_a_quote_a_list_or_at_the_end_are_no_problem(lessons_dir):
+    body = (
+        "> ```\n> uno\n> ```\n\n1. Paso:\n\n   ````sh\n   dos\n   ````\n\nTexto.\n\n```\ntres\n```"
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == []
