@@ -34,6 +34,7 @@ SUPPORTED_LANGUAGES = ("es", "pt", "en")
 # Where a comment was, while a quiz's lines are sorted into those left and those gone: a
 # noncharacter, which no text is written with.
 COMMENT_MARK = "\ufdd0"
+STRING_TAG = "tag:yaml.org,2002:str"
 COURSE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
@@ -66,11 +67,14 @@ class _Yaml:
 
     values: dict[str, Any]
     lines: dict[str, int]
+    # Keys whose value is already reported as it was read (an impossible date, as text).
+    reported: frozenset[str] = frozenset()
 
 
 def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problems) -> _Yaml | None:
     """Parse YAML that must be a mapping; `first_line` is the file line where `text` starts."""
     loader = SafeLoader(text)
+    impossible: list[yaml.ScalarNode] = []
     try:
         # One parse gives both the values and each key's line.
         node = loader.get_single_node()
@@ -96,9 +100,12 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
                 scalar.start_mark.column + 1,
                 value=scalar.value,
             )
+            # Kept as the text it is, so that the rest of the file is checked all the same.
+            scalar.tag = STRING_TAG
         if not impossible:
             problems.add(path, first_line, NOT_VALID)
-        return None
+            return None
+        values = _construct(node)
     finally:
         loader.dispose()
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
@@ -109,9 +116,12 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
             problems.add(path, first_line, N_("expected 'key: value' lines"))
         return None
     lines: dict[str, int] = {}
+    reported: set[str] = set()
     for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode):
             continue
+        if any(value is scalar for scalar in impossible):
+            reported.add(str(key.value))
         line = first_line + key.start_mark.line
         if str(key.value) in lines:
             # YAML quietly keeps the last one; the trainer meant one of them.
@@ -121,7 +131,16 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
             for sub_key, _ in value.value:
                 if isinstance(sub_key, yaml.ScalarNode):
                     lines[f"{key.value}.{sub_key.value}"] = first_line + sub_key.start_mark.line
-    return _Yaml({str(key): value for key, value in values.items()}, lines)
+    return _Yaml({str(key): value for key, value in values.items()}, lines, frozenset(reported))
+
+
+def _construct(node: yaml.Node) -> Any:
+    """The values of a YAML document already parsed into `node`."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
@@ -586,7 +605,7 @@ def _load_lesson_text(
     _warn_of_markdown(title, path, line_of("title"), problems)
     author = required_text("author")
     date = _parse_date(data.values.get("date"))
-    if date is None and "date" in data.values:
+    if date is None and "date" in data.values and "date" not in data.reported:
         problems.add(path, line_of("date"), N_("'date' must be written as YYYY-MM-DD"))
     reading = None
     if "reading" in data.values:
