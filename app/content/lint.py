@@ -60,6 +60,16 @@ DEFINITION_LINE = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:(?:[ \t]|$)", re.MULTIL
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 # "##Heading": without a space after the #s, a paragraph shown as written.
 UNSPACED_HEADING = re.compile(r"#{2,6}[^#\s]")
+# A word of a sentence, with the quotes, brackets and punctuation around it, or a number.
+OPENING = r"""[(¿¡"'«“‘]*"""
+WORD = rf"""{OPENING}(?:[^\W\d_][\w'’-]*|\d+(?:[.,]\d+)*)[)?!.,;:"'»”’]*"""
+BLOCK_MARK = r"(?:[-*+]|\d+[.)]|#{1,6})\s+"
+# A line of text as written in Markdown, a list item's or a heading's marker and all: two
+# words or more and nothing a line of code is written with.
+TEXT_LINE = re.compile(rf"^\s*(?:{BLOCK_MARK})?{WORD}(?:\s+{WORD})+\s*$")
+# How text starts and code seldom does: with a list item's or a heading's marker, or a
+# capital letter.
+TEXT_START = re.compile(rf"^\s*(?P<mark>{BLOCK_MARK})?{OPENING}(?P<letter>\w)")
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
@@ -189,8 +199,7 @@ class MarkdownChecks:
                 if index in paragraphs and UNSPACED_HEADING.match(token.content):
                     self._report_unspaced_heading(token)
                 self._inline(token, in_quiz=False)
-            elif token.type == "code_block":
-                # Lessons have no code; an indented line is a slip of the tab key.
+            elif token.type == "code_block" and _is_indented_by_mistake(document.body, index):
                 problems.warn(
                     path,
                     (token.map[0] + 1) if token.map else 1,
@@ -415,6 +424,23 @@ class MarkdownChecks:
                     self.links.append(link)
             elif child.type == "image":
                 _check_image(child, inline, where, self.context, problems)
+
+
+def _is_indented_by_mistake(body: list[Token], index: int) -> bool:
+    """Whether indented code is most likely text indented by a slip of the tab key: at the
+    top level, under a paragraph, and made of words, as sentences and list items are.
+    Lessons on software mean it as code in a list item or a quote, and wherever it reads as
+    code (options, symbols, a lower-case command)."""
+    token = body[index]
+    if token.level > 0 or index == 0 or body[index - 1].type != "paragraph_close":
+        return False
+    lines = [line for line in token.content.splitlines() if line.strip()]
+    start = TEXT_START.match(lines[0]) if lines else None
+    return (
+        start is not None
+        and bool(start["mark"] or start["letter"].isupper())
+        and all(TEXT_LINE.match(line) for line in lines)
+    )
 
 
 def _report_quiz_footnote(

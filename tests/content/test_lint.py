@@ -722,3 +722,41 @@ def test_code_blocks_closed_in_a_quote_a_list_or_at_the_end_are_no_problem(lesso
     )
     path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
     assert problems_of(path) == []
+
+
+INDENTED = (
+    "this line is indented by a tab or four spaces, so learners see it as code, in a box: "
+    "take the indentation away"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("Los pasos son estos.\n\n    Primero se abre el archivo y se lee.\n", 2),
+        ("Indicadores:\n\n    1. Participación real\n    2. Otra cosa\n", 2),
+        ("Texto.\n\n## Lista\n\nAsí:\n\n\t¿Qué «datos» guarda, y por qué?\n", 6),
+    ],
+    ids=["sentence", "numbered list", "question after a tab"],
+)
+def test_text_indented_under_a_paragraph_is_warned_of_as_code(lessons_dir, body, line):
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == [f"{path}:{BODY_LINE + line}:1: warning: {INDENTED}"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1. Instala el paquete:\n\n        pip install aula\n        Flask run --debug\n",
+        "- Escribe:\n\n      Hola, mundo desde aquí.\n",
+        "> Por ejemplo:\n>\n>     Esto es la salida del programa.\n",
+        "Ejecuta:\n\n    flask --app app lessons check\n",
+        "Ejecuta:\n\n    cd lessons\n    ls -la\n",
+        "Escribe:\n\n    def greet(name):\n        return f'Hola, {name}'\n",
+        "El código:\n\n    x = 1\n\nY una tabla:\n\n    SELECT * FROM lessons;\n",
+    ],
+    ids=["in a numbered list", "in a list", "in a quote", "a command", "commands", "python", "sql"],
+)
+def test_code_indented_in_a_list_a_quote_or_reading_as_code_is_no_problem(lessons_dir, body):
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == []
