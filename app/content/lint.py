@@ -70,6 +70,29 @@ TEXT_LINE = re.compile(rf"^\s*(?:{BLOCK_MARK})?{WORD}(?:\s+{WORD})+\s*$")
 # How text starts and code seldom does: with a list item's or a heading's marker, or a
 # capital letter.
 TEXT_START = re.compile(rf"^\s*(?P<mark>{BLOCK_MARK})?{OPENING}(?P<letter>\w)")
+# Tags of other site generators, which lessons converted from their sites keep: Hugo's
+# shortcodes, Liquid's tags and outputs (Jekyll's), kramdown's attribute lists.
+FOREIGN_TAG = re.compile(
+    r"(?P<shortcode>\{\{[<%].*?[>%]\}\})|(?P<liquid>\{%.*?%\}|\{\{.*?\}\})"
+    r"|(?P<attributes>\{:[^}\n]*\})",
+    re.DOTALL,
+)
+FOREIGN_TAG_MESSAGES = {
+    "shortcode": N_(
+        "%(tag)s is a Hugo shortcode, which this site does not run: learners would see it as "
+        "text; write in Markdown what it stands for, or take it out"
+    ),
+    "liquid": N_(
+        "%(tag)s is a Liquid tag (as Jekyll's), which this site does not run: learners would "
+        "see it as text; write in Markdown what it stands for, or take it out"
+    ),
+    "attributes": N_(
+        "%(tag)s is a kramdown attribute list, which this site does not read: learners would "
+        "see it as text; take it out"
+    ),
+}
+# How much of a long tag a message shows.
+SHOWN_TAG = 60
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
@@ -119,6 +142,19 @@ class _Locator:
                 nth -= 1
                 column = self.lines[index].find(needle, column + 1)
         return span.start + 1, 1
+
+    def find_outside_code(self, needle: str, block: list[int] | None, nth: int) -> tuple[int, int]:
+        """Where `needle` is written for the `nth` time in `block`'s lines, not counting
+        where it is shown as code."""
+        for index in self._span(block):
+            line = CODE_SPAN.sub(lambda code: " " * len(code[0]), self.lines[index])
+            column = line.find(needle)
+            while column >= 0:
+                if nth == 0:
+                    return index + 1, column + 1
+                nth -= 1
+                column = line.find(needle, column + 1)
+        return self.find(needle, block)
 
     def holds(self, needle: str, block: list[int] | None) -> bool:
         return any(needle in self.lines[index] for index in self._span(block))
@@ -253,6 +289,23 @@ class MarkdownChecks:
                 label=label,
             )
 
+    def _report_foreign_tags(self, inline: Token) -> None:
+        """Another site generator's tags, where they are written; not in code, where a
+        lesson shows them as what they are."""
+        text = CODE_SPAN.sub(lambda code: " " * len(code[0]), inline.content)
+        seen: Counter[str] = Counter()
+        for match in FOREIGN_TAG.finditer(text):
+            written = match[0].split("\n", 1)[0]
+            line, column = self.where.find_outside_code(written, inline.map, seen[written])
+            seen[written] += 1
+            self.problems.warn(
+                self.context.path,
+                line,
+                FOREIGN_TAG_MESSAGES[match.lastgroup or "liquid"],
+                column,
+                tag=_shown(match[0]),
+            )
+
     def _first_line(self, inline: Token) -> tuple[str, int, int]:
         """A text's first line, and its line and column in the file."""
         written = inline.content.split("\n", 1)[0]
@@ -319,6 +372,7 @@ class MarkdownChecks:
 
     def _inline(self, inline: Token, *, in_quiz: bool) -> None:
         path, where, problems = self.context.path, self.where, self.problems
+        self._report_foreign_tags(inline)
         # How many times each footnote has been referenced so far in this text, to find the
         # next reference where it is written.
         references: Counter[str] = Counter()
@@ -424,6 +478,12 @@ class MarkdownChecks:
                     self.links.append(link)
             elif child.type == "image":
                 _check_image(child, inline, where, self.context, problems)
+
+
+def _shown(tag: str) -> str:
+    """A tag as a message names it: its first line, cut short when long."""
+    first = tag.split("\n", 1)[0]
+    return first if first == tag and len(tag) <= SHOWN_TAG else first[:SHOWN_TAG].rstrip() + "…"
 
 
 def _is_indented_by_mistake(body: list[Token], index: int) -> bool:

@@ -760,3 +760,49 @@ def test_text_indented_under_a_paragraph_is_warned_of_as_code(lessons_dir, body,
 def test_code_indented_in_a_list_a_quote_or_reading_as_code_is_no_problem(lessons_dir, body):
     path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
     assert problems_of(path) == []
+
+
+LIQUID = (
+    "is a Liquid tag (as Jekyll's), which this site does not run: learners would see it as "
+    "text; write in Markdown what it stands for, or take it out"
+)
+SHORTCODE = (
+    "is a Hugo shortcode, which this site does not run: learners would see it as text; "
+    "write in Markdown what it stands for, or take it out"
+)
+ATTRIBUTES = (
+    "is a kramdown attribute list, which this site does not read: learners would see it as "
+    "text; take it out"
+)
+
+
+def test_other_site_generators_tags_are_warned_of_where_they_are_written(lessons_dir):
+    body = (
+        "{% include aviso.html %}\n\n"
+        "## Hola, {{ page.author }}\n\n"
+        'Un mapa: {{< figure src="mapa.png"\n  title="Barrios" >}} y {{% nota %}}.\n'
+        "{: .aviso}\n\n"
+        "- Un *punto*{: .rojo} y {{ page.author }}\n\n"
+        "> Cita\n> {: .cita}\n"
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == [
+        f"{path}:{BODY_LINE}:1: warning: {{% include aviso.html %}} {LIQUID}",
+        f"{path}:{BODY_LINE + 2}:10: warning: {{{{ page.author }}}} {LIQUID}",
+        f'{path}:{BODY_LINE + 4}:10: warning: {{{{< figure src="mapa.png"… {SHORTCODE}',
+        f"{path}:{BODY_LINE + 5}:25: warning: {{{{% nota %}}}} {SHORTCODE}",
+        f"{path}:{BODY_LINE + 6}:1: warning: {{: .aviso}} {ATTRIBUTES}",
+        f"{path}:{BODY_LINE + 8}:13: warning: {{: .rojo}} {ATTRIBUTES}",
+        f"{path}:{BODY_LINE + 8}:25: warning: {{{{ page.author }}}} {LIQUID}",
+        f"{path}:{BODY_LINE + 11}:3: warning: {{: .cita}} {ATTRIBUTES}",
+    ]
+
+
+def test_other_site_generators_tags_shown_as_code_are_no_problem(lessons_dir):
+    body = (
+        "En Jekyll se escribe `{% include aviso.html %}` o ``{{ page.title }}``:\n\n"
+        "```liquid\n{% for leccion in site.lessons %}\n  {{ leccion.title }}\n{% endfor %}\n```\n\n"
+        '1. Y en Hugo:\n\n       {{< figure src="mapa.png" >}}\n       {: .aviso}\n'
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == []
