@@ -16,7 +16,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.content import check_catalogue, check_course, load_register
-from app.content.loader import course_default_language, course_folder, declared_courses
+from app.content.loader import (
+    course_default_language,
+    course_folder,
+    declared_courses,
+    site_of,
+)
 from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem
 from app.extensions import content, db
 from app.models import Role
@@ -374,10 +379,12 @@ def lessons_check(directory: str | None, course: str | None, output: str, strict
     folder = _lessons_dir(directory)
     # The lessons the server reads are checked as it reads them: with its default course.
     default = Config.DEFAULT_COURSE if directory is None else None
+    # One course's links to the others are checked as the server would serve them.
+    site = site_of(folder)
     if course is not None:
         folder, default = _course_folder(folder, course), None
     register = load_register(Config.DATA_REGISTER)
-    _catalogue, problems = check_catalogue(folder, register, default)
+    _catalogue, problems = check_catalogue(folder, register, default, site)
     if strict:
         problems = [replace(problem, level=Level.ERROR) for problem in problems]
     errors = sum(1 for problem in problems if problem.level is Level.ERROR)

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app import terminal
 from app.content import (
     Catalogue,
     ContentError,
@@ -27,7 +28,6 @@ from app.content import (
     check_catalogue,
     load_register,
 )
-from app import terminal
 from app.content.problems import Level
 
 

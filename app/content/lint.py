@@ -96,6 +96,13 @@ SHOWN_TAG = 60
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
+NO_SUCH_COURSE = N_(
+    "link to %(href)s leads nowhere: there is no course '%(course)s' (the courses: %(courses)s)"
+)
+NOT_GIVEN_IN = N_(
+    "link to %(href)s leads nowhere: course '%(course)s' is not given in '%(language)s' "
+    "(its languages: %(languages)s)"
+)
 NOT_A_WEB_LINK = N_(
     "a link to a %(scheme)s: address is not allowed: lessons link to web pages (https:, http:), "
     "email addresses (mailto:) and other lessons"
@@ -103,6 +110,83 @@ NOT_A_WEB_LINK = N_(
 COMMENT_OPENING = "<!--"
 # A raw tag as the trainer wrote it, to name it in the warning.
 RAW_TAG = re.compile(r"<[^>\n]*>?")
+
+
+# The app's pages a lesson may link to, after their /<language>/: every page whose address
+# names no more than a course and a lesson (tests/web/test_lesson_links.py compares them with the
+# app's routes). Flask sends an address without a page's final / on to the page.
+APP_PAGES = (
+    "",
+    "privacy",
+    "register",
+    "login",
+    "login/two-step",
+    "join",
+    "password/forgot",
+    "account",
+    "account/confirm",
+    "account/data",
+    "account/email",
+    "account/password",
+    "account/security",
+    "account/two-step",
+    "courses/{course}/",
+    "courses/{course}/lessons/{lesson}",
+    "lessons/{lesson}",
+    "author/",
+    "author/cohorts",
+    "author/courses/{course}/",
+    "author/courses/{course}/lessons/{lesson}",
+    "author/courses/{course}/quizzes",
+    "author/courses/{course}/translations",
+    "author/lessons/{lesson}",
+    "admin/",
+    "admin/breaches",
+    "admin/breaches/new",
+    "admin/cohorts",
+    "admin/cohorts/new",
+    "admin/privacy",
+    "admin/users",
+    "admin/users/new",
+)
+# Pages for trainers and admins, which show a course in any language of the interface.
+STAFF_PAGES = ("author/", "admin/")
+
+
+def _page_pattern(page: str) -> re.Pattern[str]:
+    pattern = re.escape(page).replace(r"\{course\}", "(?P<course>[^/]+)")
+    pattern = pattern.replace(r"\{lesson\}", "(?P<lesson>[^/]+)")
+    return re.compile(pattern + "?" if page.endswith("/") else pattern)
+
+
+APP_PAGE_PATTERNS = tuple(_page_pattern(page) for page in APP_PAGES)
+SITE_PAGE = re.compile(r"^/(?P<language>[a-z]{2})(?:/(?P<page>.*))?$")
+NO_PAGE = N_(
+    "link to %(href)s, which learners cannot open: link to a lesson's file "
+    "(../NN-slug/es.md), a web page or an email address"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCourse:
+    """A course as links to it are checked: the languages it is given in, its lessons."""
+
+    languages: frozenset[str]
+    lessons: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The courses of the app a lesson is served by, by slug: what its links to other
+    courses and the app's pages are checked against."""
+
+    courses: Mapping[str, SiteCourse]
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(
+            language for course in self.courses.values() for language in course.languages
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +198,7 @@ class LessonContext:
     slug: str
     folders: Mapping[str, str]  # folder name -> slug
     course: str = "course"
+    site: Site = Site({})
 
     @property
     def folder(self) -> Path:
@@ -630,29 +715,22 @@ def _check_link(
         if slug is not None:
             token.attrs["href"] = LESSON_PAGE + slug + (match["anchor"] or "")
     elif (match := APP_LESSONS.match(href)) and match["course"] in (None, context.course):
-        written = href[match.end() :].partition("#")[0].strip("/")
+        written = parts.path[match.end() :].strip("/")
         slug = written if written in context.folders.values() else None
         if slug is not None:
             # Written from one language's page; each reader gets the lesson in theirs.
             anchor = f"#{parts.fragment}" if parts.fragment else ""
             token.attrs["href"] = LESSON_PAGE + slug + anchor
-    elif href.startswith("/") and "." not in parts.path.rsplit("/", 1)[-1]:
-        # Another page of the app, such as /es/privacy or another course's lesson (which
-        # the course's own check cannot tell); the app serves no file by a path
-        # (/lessons/02-x/es.md, /static/guide.pdf).
+    elif href.startswith("/"):
+        # Another page of the app, such as /es/privacy or another course's lesson; the app
+        # serves no file by a path (/lessons/02-x/es.md, /static/guide.pdf).
+        if wrong := _wrong_site_link(parts.path, context.site):
+            template, values = wrong
+            problems.add(context.path, line, template, column, href=href, **values)
         return None
     else:
         # The app serves a lesson folder's pictures only, and only where they are shown.
-        problems.add(
-            context.path,
-            line,
-            N_(
-                "link to %(href)s, which learners cannot open: link to a lesson's file "
-                "(../NN-slug/es.md), a web page or an email address"
-            ),
-            column,
-            href=href,
-        )
+        problems.add(context.path, line, NO_PAGE, column, href=href)
         return None
     if slug is None:
         problems.add(context.path, line, NO_SUCH_LESSON, column, href=href)
@@ -669,6 +747,41 @@ def _check_link(
             href=href,
         )
     return LessonLink(slug, href, line, column)
+
+
+def _wrong_site_link(path: str, site: Site) -> tuple[str, dict[str, object]] | None:
+    """Why the app would answer a link to `path` with "not found", as a message's template
+    and values; None when it serves a page there."""
+    address = SITE_PAGE.match(path)
+    if path == "/":
+        return None
+    if address is None or address["language"] not in site.languages:
+        return NO_PAGE, {}
+    written = address["page"] or ""
+    page = next(
+        (found for pattern in APP_PAGE_PATTERNS if (found := pattern.fullmatch(written))), None
+    )
+    if page is None:
+        return NO_PAGE, {}
+    named = page.groupdict()
+    if named.get("course") is None:
+        lesson = named.get("lesson")
+        if lesson is not None and all(lesson not in c.lessons for c in site.courses.values()):
+            return NO_SUCH_LESSON, {}
+        return None
+    course = site.courses.get(named["course"])
+    if course is None:
+        return NO_SUCH_COURSE, {"course": named["course"], "courses": ", ".join(site.courses)}
+    language = address["language"]
+    if language not in course.languages and not written.startswith(STAFF_PAGES):
+        return NOT_GIVEN_IN, {
+            "course": named["course"],
+            "language": language,
+            "languages": ", ".join(sorted(course.languages)),
+        }
+    if named.get("lesson") is not None and named["lesson"] not in course.lessons:
+        return NO_SUCH_LESSON, {}
+    return None
 
 
 def _check_image(

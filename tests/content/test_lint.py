@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from app.content import check_course, load_course
+from app.content import check_catalogue, check_course, load_course
 from app.content.loader import read_source_hash
 from app.content.markdown import LESSON_PAGE, parse_document
 from app.content.problems import Problems
-from tests.content.conftest import lesson_file
+from tests.content.conftest import lesson_file, two_courses
 
 # lesson_file puts the body on line 7 (six lines of front matter and a blank line).
 BODY_LINE = 7
@@ -621,12 +621,83 @@ def test_a_link_to_a_lesson_by_its_courses_address_follows_the_readers_language(
     assert [link.slug for link in second.texts["pt"].links] == ["first"]
 
 
-def test_a_link_to_another_courses_lesson_is_left_as_written(lessons_dir):
-    href = "/es/courses/another/lessons/first"
-    lessons_dir.lesson("01-first", body=f"Ver [el otro curso]({href}).\n")
-    assert problems_of(lessons_dir.root / "01-first" / "es.md") == []
-    html = load_course(lessons_dir.root).lessons[0].texts["es"].html
+def test_a_link_to_another_courses_lesson_is_left_as_written(tmp_path):
+    course, guide = two_courses(tmp_path / "lessons")
+    guide.lesson("01-start", languages=("pt",))
+    href = "/pt/courses/guia/lessons/start"
+    course.lesson("01-first", body=f"Ver [el otro curso]({href}).\n")
+    catalogue, found = check_catalogue(tmp_path / "lessons")
+    assert [problem for problem in found if problem.path.name == "es.md"] == []
+    html = catalogue.courses[0].lessons[0].texts["es"].html
     assert f'<a href="{href}">el otro curso</a>' in html
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/",
+        "/es",
+        "/es/",
+        "/es/privacy",
+        "/en/account/data#consents",
+        "/pt/courses/guia",
+        "/pt/courses/guia/",
+        "/es/courses/co-production/",
+        "/es/author/courses/guia/translations",
+        "/es/author/courses/guia/lessons/start",
+        "/es/lessons/first?from=guide",
+    ],
+)
+def test_a_link_to_a_page_the_app_serves_is_no_problem(tmp_path, href):
+    course, guide = two_courses(tmp_path / "lessons")
+    guide.lesson("01-start", languages=("pt",))
+    course.lesson("01-first", body=f"Ver [esto]({href}).\n")
+    found = check_catalogue(tmp_path / "lessons")[1]
+    assert [str(problem) for problem in found if problem.path.name == "es.md"] == []
+
+
+CANNOT_OPEN = (
+    "which learners cannot open: link to a lesson's file (../NN-slug/es.md), a web page or an "
+    "email address"
+)
+
+
+@pytest.mark.parametrize(
+    ("href", "message"),
+    [
+        ("/about", f"link to /about, {CANNOT_OPEN}"),
+        ("/lessons/some-other-tutorial", f"link to /lessons/some-other-tutorial, {CANNOT_OPEN}"),
+        ("/es/about/", f"link to /es/about/, {CANNOT_OPEN}"),
+        ("/es/privacy/", f"link to /es/privacy/, {CANNOT_OPEN}"),
+        ("/fr/privacy", f"link to /fr/privacy, {CANNOT_OPEN}"),
+        (
+            "/es/courses/some-other-tutorial/",
+            "link to /es/courses/some-other-tutorial/ leads nowhere: there is no course "
+            "'some-other-tutorial' (the courses: co-production, guia)",
+        ),
+        (
+            "/es/courses/guia/lessons/start",
+            "link to /es/courses/guia/lessons/start leads nowhere: course 'guia' is not given "
+            "in 'es' (its languages: pt)",
+        ),
+        (
+            "/pt/courses/guia/lessons/missing",
+            "link to a lesson that does not exist: /pt/courses/guia/lessons/missing",
+        ),
+        (
+            "/es/author/courses/guia/lessons/missing",
+            "link to a lesson that does not exist: /es/author/courses/guia/lessons/missing",
+        ),
+    ],
+)
+def test_a_link_to_a_page_the_app_does_not_serve_is_an_error(tmp_path, href, message):
+    course, guide = two_courses(tmp_path / "lessons")
+    guide.lesson("01-start", languages=("pt",))
+    path = course.write("01-first/es.md", lesson_file(body=f"Ver [esto]({href}).\n"))
+    found = check_catalogue(tmp_path / "lessons")[1]
+    assert [str(problem) for problem in found if problem.path == path] == [
+        f"{path}:{BODY_LINE}:12: error: {message}"
+    ]
 
 
 @pytest.mark.parametrize(
