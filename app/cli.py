@@ -17,7 +17,13 @@ from flask.cli import AppGroup
 
 from app.content import check_catalogue, check_course, load_register
 from app.content.gift import convert_gift
-from app.content.loader import course_default_language, course_folder, declared_courses, read_text
+from app.content.loader import (
+    course_default_language,
+    course_folder,
+    declared_courses,
+    read_text,
+    site_of,
+)
 from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem, Problems
 from app.extensions import content, db
 from app.models import Role
@@ -375,10 +381,12 @@ def lessons_check(directory: str | None, course: str | None, output: str, strict
     folder = _lessons_dir(directory)
     # The lessons the server reads are checked as it reads them: with its default course.
     default = Config.DEFAULT_COURSE if directory is None else None
+    # One course's links to the others are checked as the server would serve them.
+    site = site_of(folder)
     if course is not None:
         folder, default = _course_folder(folder, course), None
     register = load_register(Config.DATA_REGISTER)
-    _catalogue, problems = check_catalogue(folder, register, default)
+    _catalogue, problems = check_catalogue(folder, register, default, site)
     if strict:
         problems = [replace(problem, level=Level.ERROR) for problem in problems]
     errors = sum(1 for problem in problems if problem.level is Level.ERROR)

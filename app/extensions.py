@@ -8,6 +8,7 @@ import hmac
 import ipaddress
 from collections.abc import Callable
 
+import click
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -17,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from app import terminal
 from app.content import (
     Catalogue,
     ContentError,
@@ -42,6 +44,14 @@ class Base(DeclarativeBase):
     )
 
 
+def _made_for_another_command() -> bool:
+    """Whether the app is made for a `flask` command other than `flask run` (`flask users
+    create`, `flask db upgrade`): the lessons' warnings do not concern it, and would bury
+    what it prints."""
+    command = click.get_current_context(silent=True)
+    return command is not None and command.command.name != "run"
+
+
 class CourseContent:
     """Holds the app's data register and its loaded catalogue of courses.
 
@@ -54,10 +64,22 @@ class CourseContent:
     def init_app(self, app: Flask, follow: Callable[[Flask], bool] | None = None) -> None:
         register = load_register(app.config["DATA_REGISTER"])
         catalogue, problems = self._check(app, register)
-        for problem in problems:
-            app.logger.warning("%s", problem)
         if catalogue is None:
             raise ContentError([p for p in problems if p.level is Level.ERROR])
+        if problems and not _made_for_another_command():
+            # One line, where whoever runs the server looks: the warnings themselves are
+            # the trainers', who read them with the command (or on the trainers' pages).
+            app.logger.warning(
+                "%s",
+                terminal.ngettext(
+                    "%(num)d warning in the lessons of %(folder)s: run `flask --app app "
+                    "lessons check` to read it",
+                    "%(num)d warnings in the lessons of %(folder)s: run `flask --app app "
+                    "lessons check` to read them",
+                    len(problems),
+                    folder=app.config["LESSONS_DIR"],
+                ),
+            )
         app.extensions["register"] = register
         # A signed-in session the person chose to keep lasts as long as the register says.
         app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(

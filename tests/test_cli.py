@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,8 @@ from app.extensions import db
 from app.models import Role
 from app.services import accounts
 from config import ROOT
+from tests.conftest import make_app
+from tests.content.conftest import LessonsDir
 from tests.services.test_passwords import SENTENCE, common_password
 
 
@@ -120,3 +124,46 @@ def test_the_list_of_commands_says_what_each_does_in_full(language, line):
     )
     assert listed.returncode == 0, listed.stderr
     assert line in [entry.strip() for entry in listed.stdout.splitlines()]
+
+
+def _flask(*arguments: str, lessons: Path, instance: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *arguments],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "LANGUAGE": "en",
+            "LESSONS_DIR": str(lessons),
+            "INSTANCE_PATH": str(instance),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_command_about_accounts_prints_no_lesson_warnings_and_the_check_does(tmp_path):
+    lessons = LessonsDir(tmp_path / "lessons")
+    lessons.lesson("01-first", languages=("es", "pt"))
+    untranslated = lessons.root / "01-first" / "en.md"
+
+    helped = _flask("users", "create", "--help", lessons=lessons.root, instance=tmp_path / "i")
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("Usage: python -m flask users create")
+    assert "warning" not in helped.stdout + helped.stderr
+
+    checked = _flask("lessons", "check", lessons=lessons.root, instance=tmp_path / "i")
+    assert checked.returncode == 0, checked.stderr
+    assert f"{untranslated}:1:1: warning: missing translation: en.md" in checked.stdout
+
+
+def test_the_server_logs_one_line_for_the_lessons_warnings_not_each(tmp_path, caplog):
+    lessons = LessonsDir(tmp_path / "lessons")
+    lessons.lesson("01-first", languages=("es",))
+    lessons.lesson("02-second", languages=("es",))
+    with caplog.at_level(logging.WARNING, logger="app"):
+        make_app(f"sqlite:///{tmp_path / 'aula.db'}", tmp_path / "i", LESSONS_DIR=lessons.root)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"4 warnings in the lessons of {lessons.root}: run `flask --app app lessons check` "
+        "to read them"
+    ]

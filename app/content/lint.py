@@ -60,9 +60,49 @@ DEFINITION_LINE = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:(?:[ \t]|$)", re.MULTIL
 CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 # "##Heading": without a space after the #s, a paragraph shown as written.
 UNSPACED_HEADING = re.compile(r"#{2,6}[^#\s]")
+# A word of a sentence, with the quotes, brackets and punctuation around it, or a number.
+OPENING = r"""[(¿¡"'«“‘]*"""
+WORD = rf"""{OPENING}(?:[^\W\d_][\w'’-]*|\d+(?:[.,]\d+)*)[)?!.,;:"'»”’]*"""
+BLOCK_MARK = r"(?:[-*+]|\d+[.)]|#{1,6})\s+"
+# A line of text as written in Markdown, a list item's or a heading's marker and all: two
+# words or more and nothing a line of code is written with.
+TEXT_LINE = re.compile(rf"^\s*(?:{BLOCK_MARK})?{WORD}(?:\s+{WORD})+\s*$")
+# How text starts and code seldom does: with a list item's or a heading's marker, or a
+# capital letter.
+TEXT_START = re.compile(rf"^\s*(?P<mark>{BLOCK_MARK})?{OPENING}(?P<letter>\w)")
+# Tags of other site generators, which lessons converted from their sites keep: Hugo's
+# shortcodes, Liquid's tags and outputs (Jekyll's), kramdown's attribute lists.
+FOREIGN_TAG = re.compile(
+    r"(?P<shortcode>\{\{[<%].*?[>%]\}\})|(?P<liquid>\{%.*?%\}|\{\{.*?\}\})"
+    r"|(?P<attributes>\{:[^}\n]*\})",
+    re.DOTALL,
+)
+FOREIGN_TAG_MESSAGES = {
+    "shortcode": N_(
+        "%(tag)s is a Hugo shortcode, which this site does not run: learners would see it as "
+        "text; write in Markdown what it stands for, or take it out"
+    ),
+    "liquid": N_(
+        "%(tag)s is a Liquid tag (as Jekyll's), which this site does not run: learners would "
+        "see it as text; write in Markdown what it stands for, or take it out"
+    ),
+    "attributes": N_(
+        "%(tag)s is a kramdown attribute list, which this site does not read: learners would "
+        "see it as text; take it out"
+    ),
+}
+# How much of a long tag a message shows.
+SHOWN_TAG = 60
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"}
 FILES_ROUTE = "files"
 NO_SUCH_LESSON = N_("link to a lesson that does not exist: %(href)s")
+NO_SUCH_COURSE = N_(
+    "link to %(href)s leads nowhere: there is no course '%(course)s' (the courses: %(courses)s)"
+)
+NOT_GIVEN_IN = N_(
+    "link to %(href)s leads nowhere: course '%(course)s' is not given in '%(language)s' "
+    "(its languages: %(languages)s)"
+)
 NOT_A_WEB_LINK = N_(
     "a link to a %(scheme)s: address is not allowed: lessons link to web pages (https:, http:), "
     "email addresses (mailto:) and other lessons"
@@ -70,6 +110,83 @@ NOT_A_WEB_LINK = N_(
 COMMENT_OPENING = "<!--"
 # A raw tag as the trainer wrote it, to name it in the warning.
 RAW_TAG = re.compile(r"<[^>\n]*>?")
+
+
+# The app's pages a lesson may link to, after their /<language>/: every page whose address
+# names no more than a course and a lesson (tests/web/test_lesson_links.py compares them with the
+# app's routes). Flask sends an address without a page's final / on to the page.
+APP_PAGES = (
+    "",
+    "privacy",
+    "register",
+    "login",
+    "login/two-step",
+    "join",
+    "password/forgot",
+    "account",
+    "account/confirm",
+    "account/data",
+    "account/email",
+    "account/password",
+    "account/security",
+    "account/two-step",
+    "courses/{course}/",
+    "courses/{course}/lessons/{lesson}",
+    "lessons/{lesson}",
+    "author/",
+    "author/cohorts",
+    "author/courses/{course}/",
+    "author/courses/{course}/lessons/{lesson}",
+    "author/courses/{course}/quizzes",
+    "author/courses/{course}/translations",
+    "author/lessons/{lesson}",
+    "admin/",
+    "admin/breaches",
+    "admin/breaches/new",
+    "admin/cohorts",
+    "admin/cohorts/new",
+    "admin/privacy",
+    "admin/users",
+    "admin/users/new",
+)
+# Pages for trainers and admins, which show a course in any language of the interface.
+STAFF_PAGES = ("author/", "admin/")
+
+
+def _page_pattern(page: str) -> re.Pattern[str]:
+    pattern = re.escape(page).replace(r"\{course\}", "(?P<course>[^/]+)")
+    pattern = pattern.replace(r"\{lesson\}", "(?P<lesson>[^/]+)")
+    return re.compile(pattern + "?" if page.endswith("/") else pattern)
+
+
+APP_PAGE_PATTERNS = tuple(_page_pattern(page) for page in APP_PAGES)
+SITE_PAGE = re.compile(r"^/(?P<language>[a-z]{2})(?:/(?P<page>.*))?$")
+NO_PAGE = N_(
+    "link to %(href)s, which learners cannot open: link to a lesson's file "
+    "(../NN-slug/es.md), a web page or an email address"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteCourse:
+    """A course as links to it are checked: the languages it is given in, its lessons."""
+
+    languages: frozenset[str]
+    lessons: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """The courses of the app a lesson is served by, by slug: what its links to other
+    courses and the app's pages are checked against."""
+
+    courses: Mapping[str, SiteCourse]
+
+    @property
+    def languages(self) -> frozenset[str]:
+        return frozenset(
+            language for course in self.courses.values() for language in course.languages
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +198,7 @@ class LessonContext:
     slug: str
     folders: Mapping[str, str]  # folder name -> slug
     course: str = "course"
+    site: Site = Site({})
 
     @property
     def folder(self) -> Path:
@@ -110,6 +228,19 @@ class _Locator:
                 column = self.lines[index].find(needle, column + 1)
         return span.start + 1, 1
 
+    def find_outside_code(self, needle: str, block: list[int] | None, nth: int) -> tuple[int, int]:
+        """Where `needle` is written for the `nth` time in `block`'s lines, not counting
+        where it is shown as code."""
+        for index in self._span(block):
+            line = CODE_SPAN.sub(lambda code: " " * len(code[0]), self.lines[index])
+            column = line.find(needle)
+            while column >= 0:
+                if nth == 0:
+                    return index + 1, column + 1
+                nth -= 1
+                column = line.find(needle, column + 1)
+        return self.find(needle, block)
+
     def holds(self, needle: str, block: list[int] | None) -> bool:
         return any(needle in self.lines[index] for index in self._span(block))
 
@@ -138,7 +269,8 @@ class MarkdownChecks:
         self.problems = problems
         self.links: list[LessonLink] = []
         self._referenced: set[str] = set()
-        # A quiz left open runs to the end of the file, footnote definitions and all.
+        # A quiz or code block left open runs to the end of the file, footnote definitions
+        # and all.
         self._definitions_swallowed = False
         self._misread_labels: set[str] = set()
 
@@ -147,7 +279,9 @@ class MarkdownChecks:
         routes."""
         path, where, problems = self.context.path, self.where, self.problems
         _report_merge_marks(self.source, path, problems)
-        self._definitions_swallowed = any(not quiz.closed for quiz in document.quiz_blocks)
+        self._definitions_swallowed = bool(document.open_fences) or any(
+            not quiz.closed for quiz in document.quiz_blocks
+        )
         # A paragraph's text, as opposed to a heading's or a table cell's.
         paragraphs = {
             index
@@ -188,8 +322,7 @@ class MarkdownChecks:
                 if index in paragraphs and UNSPACED_HEADING.match(token.content):
                     self._report_unspaced_heading(token)
                 self._inline(token, in_quiz=False)
-            elif token.type == "code_block":
-                # Lessons have no code; an indented line is a slip of the tab key.
+            elif token.type == "code_block" and _is_indented_by_mistake(document.body, index):
                 problems.warn(
                     path,
                     (token.map[0] + 1) if token.map else 1,
@@ -198,6 +331,18 @@ class MarkdownChecks:
                         "code, in a box: take the indentation away"
                     ),
                 )
+        for fence in document.open_fences:
+            line = fence.first_line - 1
+            problems.add(
+                path,
+                line,
+                N_(
+                    "this code block is not closed: end it with %(fence)s on a line of its "
+                    "own, or learners see all the text after it as code"
+                ),
+                where.find(fence.fence, [line - 1, line])[1],
+                fence=fence.fence,
+            )
         first_definitions: dict[str, int] = {}
         for label, line in document.env.get(FOOTNOTE_DEFINITIONS, ()):
             if label in first_definitions:
@@ -229,6 +374,23 @@ class MarkdownChecks:
                 N_("footnote [^%(label)s] is defined but never referenced"),
                 column,
                 label=label,
+            )
+
+    def _report_foreign_tags(self, inline: Token) -> None:
+        """Another site generator's tags, where they are written; not in code, where a
+        lesson shows them as what they are."""
+        text = CODE_SPAN.sub(lambda code: " " * len(code[0]), inline.content)
+        seen: Counter[str] = Counter()
+        for match in FOREIGN_TAG.finditer(text):
+            written = match[0].split("\n", 1)[0]
+            line, column = self.where.find_outside_code(written, inline.map, seen[written])
+            seen[written] += 1
+            self.problems.warn(
+                self.context.path,
+                line,
+                FOREIGN_TAG_MESSAGES[match.lastgroup or "liquid"],
+                column,
+                tag=_shown(match[0]),
             )
 
     def _first_line(self, inline: Token) -> tuple[str, int, int]:
@@ -297,6 +459,7 @@ class MarkdownChecks:
 
     def _inline(self, inline: Token, *, in_quiz: bool) -> None:
         path, where, problems = self.context.path, self.where, self.problems
+        self._report_foreign_tags(inline)
         # How many times each footnote has been referenced so far in this text, to find the
         # next reference where it is written.
         references: Counter[str] = Counter()
@@ -420,6 +583,29 @@ def _report_merge_marks(source: str, path: Path, problems: Problems) -> None:
                 "delete the marker lines"
             ),
         )
+
+
+def _shown(tag: str) -> str:
+    """A tag as a message names it: its first line, cut short when long."""
+    first = tag.split("\n", 1)[0]
+    return first if first == tag and len(tag) <= SHOWN_TAG else first[:SHOWN_TAG].rstrip() + "…"
+
+
+def _is_indented_by_mistake(body: list[Token], index: int) -> bool:
+    """Whether indented code is most likely text indented by a slip of the tab key: at the
+    top level, under a paragraph, and made of words, as sentences and list items are.
+    Lessons on software mean it as code in a list item or a quote, and wherever it reads as
+    code (options, symbols, a lower-case command)."""
+    token = body[index]
+    if token.level > 0 or index == 0 or body[index - 1].type != "paragraph_close":
+        return False
+    lines = [line for line in token.content.splitlines() if line.strip()]
+    start = TEXT_START.match(lines[0]) if lines else None
+    return (
+        start is not None
+        and bool(start["mark"] or start["letter"].isupper())
+        and all(TEXT_LINE.match(line) for line in lines)
+    )
 
 
 def _report_quiz_footnote(
@@ -549,29 +735,22 @@ def _check_link(
         if slug is not None:
             token.attrs["href"] = LESSON_PAGE + slug + (match["anchor"] or "")
     elif (match := APP_LESSONS.match(href)) and match["course"] in (None, context.course):
-        written = href[match.end() :].partition("#")[0].strip("/")
+        written = parts.path[match.end() :].strip("/")
         slug = written if written in context.folders.values() else None
         if slug is not None:
             # Written from one language's page; each reader gets the lesson in theirs.
             anchor = f"#{parts.fragment}" if parts.fragment else ""
             token.attrs["href"] = LESSON_PAGE + slug + anchor
-    elif href.startswith("/") and "." not in parts.path.rsplit("/", 1)[-1]:
-        # Another page of the app, such as /es/privacy or another course's lesson (which
-        # the course's own check cannot tell); the app serves no file by a path
-        # (/lessons/02-x/es.md, /static/guide.pdf).
+    elif href.startswith("/"):
+        # Another page of the app, such as /es/privacy or another course's lesson; the app
+        # serves no file by a path (/lessons/02-x/es.md, /static/guide.pdf).
+        if wrong := _wrong_site_link(parts.path, context.site):
+            template, values = wrong
+            problems.add(context.path, line, template, column, href=href, **values)
         return None
     else:
         # The app serves a lesson folder's pictures only, and only where they are shown.
-        problems.add(
-            context.path,
-            line,
-            N_(
-                "link to %(href)s, which learners cannot open: link to a lesson's file "
-                "(../NN-slug/es.md), a web page or an email address"
-            ),
-            column,
-            href=href,
-        )
+        problems.add(context.path, line, NO_PAGE, column, href=href)
         return None
     if slug is None:
         problems.add(context.path, line, NO_SUCH_LESSON, column, href=href)
@@ -588,6 +767,41 @@ def _check_link(
             href=href,
         )
     return LessonLink(slug, href, line, column)
+
+
+def _wrong_site_link(path: str, site: Site) -> tuple[str, dict[str, object]] | None:
+    """Why the app would answer a link to `path` with "not found", as a message's template
+    and values; None when it serves a page there."""
+    address = SITE_PAGE.match(path)
+    if path == "/":
+        return None
+    if address is None or address["language"] not in site.languages:
+        return NO_PAGE, {}
+    written = address["page"] or ""
+    page = next(
+        (found for pattern in APP_PAGE_PATTERNS if (found := pattern.fullmatch(written))), None
+    )
+    if page is None:
+        return NO_PAGE, {}
+    named = page.groupdict()
+    if named.get("course") is None:
+        lesson = named.get("lesson")
+        if lesson is not None and all(lesson not in c.lessons for c in site.courses.values()):
+            return NO_SUCH_LESSON, {}
+        return None
+    course = site.courses.get(named["course"])
+    if course is None:
+        return NO_SUCH_COURSE, {"course": named["course"], "courses": ", ".join(site.courses)}
+    language = address["language"]
+    if language not in course.languages and not written.startswith(STAFF_PAGES):
+        return NOT_GIVEN_IN, {
+            "course": named["course"],
+            "language": language,
+            "languages": ", ".join(sorted(course.languages)),
+        }
+    if named.get("lesson") is not None and named["lesson"] not in course.lessons:
+        return NO_SUCH_LESSON, {}
+    return None
 
 
 def _check_image(

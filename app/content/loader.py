@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from app.content.lint import LessonContext, MarkdownChecks
+from app.content.lint import LessonContext, MarkdownChecks, Site, SiteCourse
 from app.content.markdown import HTML_COMMENT, ParsedDocument, parse_document
 from app.content.model import Catalogue, Course, Lesson, LessonText, Reading
 from app.content.problems import N_, CommandPath, ContentError, Level, Problem, Problems
@@ -34,6 +34,7 @@ SUPPORTED_LANGUAGES = ("es", "pt", "en")
 # Where a comment was, while a quiz's lines are sorted into those left and those gone: a
 # noncharacter, which no text is written with.
 COMMENT_MARK = "\ufdd0"
+STRING_TAG = "tag:yaml.org,2002:str"
 COURSE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LESSON_FOLDER = re.compile(r"^(?P<number>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
@@ -66,11 +67,14 @@ class _Yaml:
 
     values: dict[str, Any]
     lines: dict[str, int]
+    # Keys whose value is already reported as it was read (an impossible date, as text).
+    reported: frozenset[str] = frozenset()
 
 
 def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problems) -> _Yaml | None:
     """Parse YAML that must be a mapping; `first_line` is the file line where `text` starts."""
     loader = SafeLoader(text)
+    impossible: list[yaml.ScalarNode] = []
     try:
         # One parse gives both the values and each key's line.
         node = loader.get_single_node()
@@ -96,9 +100,12 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
                 scalar.start_mark.column + 1,
                 value=scalar.value,
             )
+            # Kept as the text it is, so that the rest of the file is checked all the same.
+            scalar.tag = STRING_TAG
         if not impossible:
             problems.add(path, first_line, NOT_VALID)
-        return None
+            return None
+        values = _construct(node)
     finally:
         loader.dispose()
     if not isinstance(values, dict) or not isinstance(node, yaml.MappingNode):
@@ -109,9 +116,12 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
             problems.add(path, first_line, N_("expected 'key: value' lines"))
         return None
     lines: dict[str, int] = {}
+    reported: set[str] = set()
     for key, value in node.value:
         if not isinstance(key, yaml.ScalarNode):
             continue
+        if any(value is scalar for scalar in impossible):
+            reported.add(str(key.value))
         line = first_line + key.start_mark.line
         if str(key.value) in lines:
             # YAML quietly keeps the last one; the trainer meant one of them.
@@ -121,7 +131,16 @@ def _read_yaml_mapping(text: str, path: Path, first_line: int, problems: Problem
             for sub_key, _ in value.value:
                 if isinstance(sub_key, yaml.ScalarNode):
                     lines[f"{key.value}.{sub_key.value}"] = first_line + sub_key.start_mark.line
-    return _Yaml({str(key): value for key, value in values.items()}, lines)
+    return _Yaml({str(key): value for key, value in values.items()}, lines, frozenset(reported))
+
+
+def _construct(node: yaml.Node) -> Any:
+    """The values of a YAML document already parsed into `node`."""
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
@@ -426,6 +445,7 @@ class _Settings:
     declarable: frozenset[str]
     folders: Mapping[str, str]  # lesson folder name -> slug, for links between lessons
     course: str = "course"  # the course's slug
+    site: Site = Site({})  # every course served beside it, for links to them
 
 
 def source_hash(source: str, front_matter: Mapping[str, Any], document: ParsedDocument) -> str:
@@ -586,7 +606,7 @@ def _load_lesson_text(
     _warn_of_markdown(title, path, line_of("title"), problems)
     author = required_text("author")
     date = _parse_date(data.values.get("date"))
-    if date is None and "date" in data.values:
+    if date is None and "date" in data.values and "date" not in data.reported:
         problems.add(path, line_of("date"), N_("'date' must be written as YYYY-MM-DD"))
     reading = None
     if "reading" in data.values:
@@ -604,7 +624,7 @@ def _load_lesson_text(
         translated_from = _parse_translated_from(
             data.values["translated_from"], settings, path, line_of("translated_from"), problems
         )
-    context = LessonContext(path, slug, settings.folders, settings.course)
+    context = LessonContext(path, slug, settings.folders, settings.course, settings.site)
     checks = MarkdownChecks(source, context, problems)
     quiz = None
     for extra in document.quiz_blocks[1:]:
@@ -786,10 +806,11 @@ def check_course(
     directory: Path | str, register: DataRegister | None = None
 ) -> tuple[Course | None, list[Problem]]:
     """Read and check one course's folder: the course, or None when there are errors, with
-    every problem found (errors and warnings), each file's in the order of its lines."""
+    every problem found (errors and warnings), each file's in the order of its lines. Links
+    to other courses are checked against those of the lessons directory it is in."""
     directory = Path(directory)
     problems = Problems()
-    course = _read_course(directory, register, problems, directory.name)
+    course = _read_course(directory, register, problems, directory.name, _site_around(directory))
     return (course if not problems.errors else None), problems.in_order()
 
 
@@ -816,11 +837,17 @@ def course_slug_of(folder: Path, directory: Path) -> str:
 
 
 def check_catalogue(
-    directory: Path | str, register: DataRegister | None = None, default: str | None = None
+    directory: Path | str,
+    register: DataRegister | None = None,
+    default: str | None = None,
+    site: Site | None = None,
 ) -> tuple[Catalogue | None, list[Problem]]:
     """Read and check every course of a lessons directory: the catalogue, with the course
-    `default` names first (else the first folder's), or None when there are errors."""
+    `default` names first (else the first folder's), or None when there are errors. Links
+    to the app's pages are checked against the courses of `site` (by default the
+    directory's own)."""
     directory = Path(directory)
+    site = site if site is not None else site_of(directory)
     problems = Problems()
     folders = course_folders(directory)
     if not folders:
@@ -837,7 +864,7 @@ def check_catalogue(
     courses: list[Course] = []
     seen: dict[str, Path] = {}
     for folder in folders:
-        course = _read_course(folder, register, problems, course_slug_of(folder, directory))
+        course = _read_course(folder, register, problems, course_slug_of(folder, directory), site)
         if course is None:
             continue
         if course.slug in seen:
@@ -897,8 +924,45 @@ def _declared_slug(folder: Path, directory: Path) -> str:
     return str(slug) if isinstance(slug, str) else course_slug_of(folder, directory)
 
 
+def site_of(directory: Path | str) -> Site:
+    """The courses an app serving a lessons directory serves, read from their settings and
+    lesson folders only (so found even when their lessons have errors)."""
+    courses: dict[str, SiteCourse] = {}
+    for slug, folder in declared_courses(directory):
+        loaded = _load_course_settings(folder, Problems())
+        courses.setdefault(
+            slug,
+            SiteCourse(
+                frozenset(loaded[1] if loaded is not None else SUPPORTED_LANGUAGES),
+                frozenset(_lesson_slugs(folder)),
+            ),
+        )
+    return Site(MappingProxyType(courses))
+
+
+def _site_around(folder: Path) -> Site:
+    """The courses served beside one course's folder: those of the lessons directory it is
+    one course of, else the course alone."""
+    parent = folder.parent
+    if not (parent / COURSE_FILE).exists() and any(
+        found.name == folder.name for found in course_folders(parent)
+    ):
+        return site_of(parent)
+    return site_of(folder)
+
+
+def _lesson_slugs(folder: Path) -> Iterator[str]:
+    for path in folder.iterdir():
+        if path.is_dir() and (match := LESSON_FOLDER.match(path.name)):
+            yield match["slug"]
+
+
 def _read_course(
-    directory: Path, register: DataRegister | None, problems: Problems, default_slug: str
+    directory: Path,
+    register: DataRegister | None,
+    problems: Problems,
+    default_slug: str,
+    site: Site,
 ) -> Course | None:
     loaded = _load_course_settings(directory, problems)
     if loaded is None:
@@ -931,18 +995,20 @@ def _read_course(
         for path in directory.iterdir()
         if path.is_dir() and not path.name.startswith((".", "_"))
     )
+    folder_slugs = {
+        folder.name: match["slug"]
+        for folder in folders
+        if (match := LESSON_FOLDER.match(folder.name))
+    }
+    # The course as it is read, whatever the settings of the site say of it.
+    own = SiteCourse(frozenset(languages), frozenset(folder_slugs.values()))
     settings = _Settings(
+        site=Site(MappingProxyType({**site.courses, slug: own})),
         course=slug,
         languages=languages,
         default_language=default_language,
         declarable=register.declarable if register is not None else frozenset(),
-        folders=MappingProxyType(
-            {
-                folder.name: match["slug"]
-                for folder in folders
-                if (match := LESSON_FOLDER.match(folder.name))
-            }
-        ),
+        folders=MappingProxyType(folder_slugs),
     )
     lessons: list[Lesson] = []
     seen: dict[int, Path] = {}

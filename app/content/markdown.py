@@ -174,7 +174,8 @@ _PARSER = _make_parser()
 
 @dataclass(frozen=True, slots=True)
 class EmbeddedBlock:
-    """A fenced block the lesson page shows by other means (a quiz), lifted out of the body."""
+    """A fenced block: one the lesson page shows by other means (a quiz), lifted out of the
+    body, or a code block left open."""
 
     content: str
     # 1-based file line of the block's first content line (the line after the fence).
@@ -201,6 +202,9 @@ class ParsedDocument:
     quiz_blocks: tuple[EmbeddedBlock, ...] = ()
     # 1-based line of the front matter's closing ---, where a key can be added to it.
     front_matter_end: int = 0
+    # The body's code blocks that no fence closes: each runs on to the end of the file (or
+    # of the quote or list item it is in), the text after it shown as code.
+    open_fences: tuple[EmbeddedBlock, ...] = ()
 
     def render(self) -> str:
         return _PARSER.renderer.render(self.body, _PARSER.options, self.env)
@@ -222,10 +226,16 @@ def _is_quiz(token: Token) -> bool:
     return token.type == "fence" and token.info.strip() == QUIZ_FENCE_INFO
 
 
+# What stands before a line's text in a list item or a quote: spaces and quote marks.
+CONTAINER_PREFIX = re.compile(r"^[ \t>]*")
+
+
 def _is_closed(fence: Token, lines: list[str]) -> bool:
-    """Whether a fence's last line closes it (rather than the file ending it)."""
+    """Whether a fence's last line closes it (rather than the end of the file, or of the
+    quote or list item it is in, ending it)."""
     start, end = fence.map
-    last = lines[end - 1].strip() if end - 1 > start and end <= len(lines) else ""
+    last = lines[end - 1] if end - 1 > start and end <= len(lines) else ""
+    last = CONTAINER_PREFIX.sub("", last).strip()
     marker = fence.markup[0]
     return len(last) >= len(fence.markup) and set(last) == {marker}
 
@@ -248,7 +258,14 @@ def parse_document(source: str) -> ParsedDocument:
         if _is_quiz(token) and token.map
     )
     body = [token for token in tokens if not _is_quiz(token)]
-    return ParsedDocument(front_matter, front_matter_line, body, env, quiz_blocks, front_matter_end)
+    open_fences = tuple(
+        EmbeddedBlock(token.content, token.map[0] + 2, False, token.markup)
+        for token in body
+        if token.type == "fence" and token.map and not _is_closed(token, lines)
+    )
+    return ParsedDocument(
+        front_matter, front_matter_line, body, env, quiz_blocks, front_matter_end, open_fences
+    )
 
 
 @dataclass(slots=True)

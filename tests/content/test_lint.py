@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from app.content import check_course, load_course
+from app.content import check_catalogue, check_course, load_course
 from app.content.loader import read_source_hash
 from app.content.markdown import LESSON_PAGE, parse_document
 from app.content.problems import Problems
-from tests.content.conftest import lesson_file
+from tests.content.conftest import lesson_file, two_courses
 
 # lesson_file puts the body on line 7 (six lines of front matter and a blank line).
 BODY_LINE = 7
@@ -621,12 +621,83 @@ def test_a_link_to_a_lesson_by_its_courses_address_follows_the_readers_language(
     assert [link.slug for link in second.texts["pt"].links] == ["first"]
 
 
-def test_a_link_to_another_courses_lesson_is_left_as_written(lessons_dir):
-    href = "/es/courses/another/lessons/first"
-    lessons_dir.lesson("01-first", body=f"Ver [el otro curso]({href}).\n")
-    assert problems_of(lessons_dir.root / "01-first" / "es.md") == []
-    html = load_course(lessons_dir.root).lessons[0].texts["es"].html
+def test_a_link_to_another_courses_lesson_is_left_as_written(tmp_path):
+    course, guide = two_courses(tmp_path / "lessons")
+    guide.lesson("01-start", languages=("pt",))
+    href = "/pt/courses/guia/lessons/start"
+    course.lesson("01-first", body=f"Ver [el otro curso]({href}).\n")
+    catalogue, found = check_catalogue(tmp_path / "lessons")
+    assert [problem for problem in found if problem.path.name == "es.md"] == []
+    html = catalogue.courses[0].lessons[0].texts["es"].html
     assert f'<a href="{href}">el otro curso</a>' in html
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "/",
+        "/es",
+        "/es/",
+        "/es/privacy",
+        "/en/account/data#consents",
+        "/pt/courses/guia",
+        "/pt/courses/guia/",
+        "/es/courses/co-production/",
+        "/es/author/courses/guia/translations",
+        "/es/author/courses/guia/lessons/start",
+        "/es/lessons/first?from=guide",
+    ],
+)
+def test_a_link_to_a_page_the_app_serves_is_no_problem(tmp_path, href):
+    course, guide = two_courses(tmp_path / "lessons")
+    guide.lesson("01-start", languages=("pt",))
+    course.lesson("01-first", body=f"Ver [esto]({href}).\n")
+    found = check_catalogue(tmp_path / "lessons")[1]
+    assert [str(problem) for problem in found if problem.path.name == "es.md"] == []
+
+
+CANNOT_OPEN = (
+    "which learners cannot open: link to a lesson's file (../NN-slug/es.md), a web page or an "
+    "email address"
+)
+
+
+@pytest.mark.parametrize(
+    ("href", "message"),
+    [
+        ("/about", f"link to /about, {CANNOT_OPEN}"),
+        ("/lessons/some-other-tutorial", f"link to /lessons/some-other-tutorial, {CANNOT_OPEN}"),
+        ("/es/about/", f"link to /es/about/, {CANNOT_OPEN}"),
+        ("/es/privacy/", f"link to /es/privacy/, {CANNOT_OPEN}"),
+        ("/fr/privacy", f"link to /fr/privacy, {CANNOT_OPEN}"),
+        (
+            "/es/courses/some-other-tutorial/",
+            "link to /es/courses/some-other-tutorial/ leads nowhere: there is no course "
+            "'some-other-tutorial' (the courses: co-production, guia)",
+        ),
+        (
+            "/es/courses/guia/lessons/start",
+            "link to /es/courses/guia/lessons/start leads nowhere: course 'guia' is not given "
+            "in 'es' (its languages: pt)",
+        ),
+        (
+            "/pt/courses/guia/lessons/missing",
+            "link to a lesson that does not exist: /pt/courses/guia/lessons/missing",
+        ),
+        (
+            "/es/author/courses/guia/lessons/missing",
+            "link to a lesson that does not exist: /es/author/courses/guia/lessons/missing",
+        ),
+    ],
+)
+def test_a_link_to_a_page_the_app_does_not_serve_is_an_error(tmp_path, href, message):
+    course, guide = two_courses(tmp_path / "lessons")
+    guide.lesson("01-start", languages=("pt",))
+    path = course.write("01-first/es.md", lesson_file(body=f"Ver [esto]({href}).\n"))
+    found = check_catalogue(tmp_path / "lessons")[1]
+    assert [str(problem) for problem in found if problem.path == path] == [
+        f"{path}:{BODY_LINE}:12: error: {message}"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -696,3 +767,113 @@ def test_a_definition_markdown_cannot_read_is_told_where_it_is_written(lessons_d
         "as written, not read as the address of [r1]: put an address with a space between < "
         "and >, and a title in quotes; the lines under it wait on this one"
     ]
+
+
+def test_a_code_block_left_open_is_an_error_where_it_opens(lessons_dir):
+    body = "Texto[^a].\n\n```python\nprint(1)\n\n## Después\n\nMás texto.\n\n[^a]: Nota.\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == [
+        f"{path}:{BODY_LINE + 2}:1: error: this code block is not closed: end it with ``` on a "
+        "line of its own, or learners see all the text after it as code"
+    ]
+
+
+def test_a_code_block_left_open_in_a_quote_is_told_at_its_fence(lessons_dir):
+    body = "Texto.\n\n> Dice:\n>\n>  ~~~~\n> código\n\nFuera.\n"
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert [problem for problem in problems_of(path) if "not closed" in problem] == [
+        f"{path}:{BODY_LINE + 4}:4: error: this code block is not closed: end it with ~~~~ on "
+        "a line of its own, or learners see all the text after it as code"
+    ]
+
+
+def test_code_blocks_closed_in_a_quote_a_list_or_at_the_end_are_no_problem(lessons_dir):
+    body = (
+        "> ```\n> uno\n> ```\n\n1. Paso:\n\n   ````sh\n   dos\n   ````\n\nTexto.\n\n```\ntres\n```"
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == []
+
+
+INDENTED = (
+    "this line is indented by a tab or four spaces, so learners see it as code, in a box: "
+    "take the indentation away"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        ("Los pasos son estos.\n\n    Primero se abre el archivo y se lee.\n", 2),
+        ("Indicadores:\n\n    1. Participación real\n    2. Otra cosa\n", 2),
+        ("Texto.\n\n## Lista\n\nAsí:\n\n\t¿Qué «datos» guarda, y por qué?\n", 6),
+    ],
+    ids=["sentence", "numbered list", "question after a tab"],
+)
+def test_text_indented_under_a_paragraph_is_warned_of_as_code(lessons_dir, body, line):
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == [f"{path}:{BODY_LINE + line}:1: warning: {INDENTED}"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "1. Instala el paquete:\n\n        pip install aula\n        Flask run --debug\n",
+        "- Escribe:\n\n      Hola, mundo desde aquí.\n",
+        "> Por ejemplo:\n>\n>     Esto es la salida del programa.\n",
+        "Ejecuta:\n\n    flask --app app lessons check\n",
+        "Ejecuta:\n\n    cd lessons\n    ls -la\n",
+        "Escribe:\n\n    def greet(name):\n        return f'Hola, {name}'\n",
+        "El código:\n\n    x = 1\n\nY una tabla:\n\n    SELECT * FROM lessons;\n",
+    ],
+    ids=["in a numbered list", "in a list", "in a quote", "a command", "commands", "python", "sql"],
+)
+def test_code_indented_in_a_list_a_quote_or_reading_as_code_is_no_problem(lessons_dir, body):
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == []
+
+
+LIQUID = (
+    "is a Liquid tag (as Jekyll's), which this site does not run: learners would see it as "
+    "text; write in Markdown what it stands for, or take it out"
+)
+SHORTCODE = (
+    "is a Hugo shortcode, which this site does not run: learners would see it as text; "
+    "write in Markdown what it stands for, or take it out"
+)
+ATTRIBUTES = (
+    "is a kramdown attribute list, which this site does not read: learners would see it as "
+    "text; take it out"
+)
+
+
+def test_other_site_generators_tags_are_warned_of_where_they_are_written(lessons_dir):
+    body = (
+        "{% include aviso.html %}\n\n"
+        "## Hola, {{ page.author }}\n\n"
+        'Un mapa: {{< figure src="mapa.png"\n  title="Barrios" >}} y {{% nota %}}.\n'
+        "{: .aviso}\n\n"
+        "- Un *punto*{: .rojo} y {{ page.author }}\n\n"
+        "> Cita\n> {: .cita}\n"
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == [
+        f"{path}:{BODY_LINE}:1: warning: {{% include aviso.html %}} {LIQUID}",
+        f"{path}:{BODY_LINE + 2}:10: warning: {{{{ page.author }}}} {LIQUID}",
+        f'{path}:{BODY_LINE + 4}:10: warning: {{{{< figure src="mapa.png"… {SHORTCODE}',
+        f"{path}:{BODY_LINE + 5}:25: warning: {{{{% nota %}}}} {SHORTCODE}",
+        f"{path}:{BODY_LINE + 6}:1: warning: {{: .aviso}} {ATTRIBUTES}",
+        f"{path}:{BODY_LINE + 8}:13: warning: {{: .rojo}} {ATTRIBUTES}",
+        f"{path}:{BODY_LINE + 8}:25: warning: {{{{ page.author }}}} {LIQUID}",
+        f"{path}:{BODY_LINE + 11}:3: warning: {{: .cita}} {ATTRIBUTES}",
+    ]
+
+
+def test_other_site_generators_tags_shown_as_code_are_no_problem(lessons_dir):
+    body = (
+        "En Jekyll se escribe `{% include aviso.html %}` o ``{{ page.title }}``:\n\n"
+        "```liquid\n{% for leccion in site.lessons %}\n  {{ leccion.title }}\n{% endfor %}\n```\n\n"
+        '1. Y en Hugo:\n\n       {{< figure src="mapa.png" >}}\n       {: .aviso}\n'
+    )
+    path = lessons_dir.write("01-first/es.md", lesson_file(body=body))
+    assert problems_of(path) == []

@@ -344,7 +344,10 @@ def test_a_mistake_inside_the_reading_is_reported_at_its_own_line(lessons_dir):
     assert f"{path}:7:1: error: 'reading.url' must be an http(s) address" in "\n".join(found)
 
 
-@pytest.mark.parametrize("where", ["date: 2024-02-30", "reading:\n  pages: 2024-13-45"])
+@pytest.mark.parametrize(
+    "where",
+    ["date: 2024-02-30", "date: 2024-05-15\nreading:\n  title: Un libro\n  pages: 2024-13-45"],
+)
 def test_a_date_that_does_not_exist_is_reported_not_raised(lessons_dir, where):
     path = lessons_dir.write(
         "01-first/es.md", f"---\ntitle: Una\nauthor: Ruben\n{where}\n---\nTexto\n"
@@ -354,6 +357,16 @@ def test_a_date_that_does_not_exist_is_reported_not_raised(lessons_dir, where):
     impossible = where.rsplit(": ", 1)[1]
     assert problems_of(lessons_dir.root) == [
         f"{path}:{line}:{column}: error: {impossible} is not a real date"
+    ]
+
+
+def test_a_date_that_does_not_exist_leaves_the_rest_of_the_file_checked(lessons_dir):
+    front = "---\ntitle: Una\nauthor: Ruben\ndate: 2024-02-30\ndraft: quizá\n---\n"
+    path = lessons_dir.write("01-first/es.md", front + "Texto[^nota].\n")
+    assert problems_of(lessons_dir.root) == [
+        f"{path}:4:7: error: 2024-02-30 is not a real date",
+        f"{path}:5:1: error: 'draft' must be true or false",
+        f"{path}:7:6: error: footnote [^nota] has no definition",
     ]
 
 
