@@ -22,7 +22,7 @@ import yaml
 
 from app.content.lint import LessonContext, MarkdownChecks, Site, SiteCourse
 from app.content.markdown import HTML_COMMENT, ParsedDocument, parse_document
-from app.content.model import Catalogue, Course, Lesson, LessonText, Reading
+from app.content.model import Catalogue, Course, Lesson, LessonText, Quiz, Reading
 from app.content.problems import N_, CommandPath, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
 from app.content.register import DataRegister
@@ -577,8 +577,16 @@ def _parse_translated_from(
 
 
 def _load_lesson_text(
-    path: Path, language: str, slug: str, settings: _Settings, problems: Problems
+    path: Path,
+    language: str,
+    slug: str,
+    settings: _Settings,
+    problems: Problems,
+    quizzes: dict[str, Quiz | None],
 ) -> LessonText | None:
+    """The lesson file in `language`, or None once its errors are among `problems`. Its quiz
+    goes in `quizzes` (None for a file without one) whenever the quiz can be read, even if the
+    rest of the file cannot, so that its translations are compared with it all the same."""
     before = len(problems)
     read = _read_lesson_file(path, problems)
     if read is None:
@@ -631,6 +639,8 @@ def _load_lesson_text(
         problems.add(path, extra.first_line - 1, N_("a lesson has at most one quiz block"))
     if document.quiz_blocks:
         quiz = parse_quiz(document.quiz_blocks[0], path, problems, checks.quiz_text)
+    if quiz is not None or not document.quiz_blocks:
+        quizzes[language] = quiz
     report_quiz_lookalikes(document.body, path, problems)
     checks.body(document)
     if len(problems) > before or date is None:
@@ -660,6 +670,7 @@ def _load_lesson(
 ) -> Lesson | None:
     languages, default_language = settings.languages, settings.default_language
     texts: dict[str, LessonText] = {}
+    quizzes: dict[str, Quiz | None] = {}
     # Every language with an entry named for it, readable or not, so one that cannot be
     # read is reported as such rather than also as missing.
     present: set[str] = set()
@@ -677,7 +688,7 @@ def _load_lesson(
             )
             continue
         present.add(language)
-        text = _load_lesson_text(markdown_file, language, slug, settings, problems)
+        text = _load_lesson_text(markdown_file, language, slug, settings, problems, quizzes)
         if text is not None:
             texts[language] = text
     for misnamed in entries:
@@ -706,14 +717,23 @@ def _load_lesson(
             file=default_path.name,
         )
         return None
+    # Whenever both quizzes can be read: a translation's other mistakes, or the source's,
+    # do not hide a quiz that differs, to come out only once they are mended.
+    if default_language in quizzes:
+        for language, quiz in quizzes.items():
+            if language != default_language:
+                check_translation(
+                    quizzes[default_language],
+                    default_path,
+                    quiz,
+                    folder / f"{language}.md",
+                    problems,
+                )
     if default_language not in texts:
         return None
     source = texts[default_language]
     for text in texts.values():
         if text is not source:
-            check_translation(
-                source.quiz, source.source_path, text.quiz, text.source_path, problems
-            )
             if set(text.collects) != set(source.collects):
                 problems.add(
                     text.source_path,

@@ -160,42 +160,58 @@ def _build_question(
     # with the options', not once those are mended.
     prompt_html = render(draft.prompt, draft.line, draft.line) if draft.prompt else ""
     feedback_html = _join_feedback(draft.feedback, render)
-    if draft.answer is not None:
-        if draft.boxes:
-            problems.add(
-                path,
-                draft.answer_line,
-                N_("question '%(question)s' has both 'answer:' and options"),
-                question=draft.id,
-            )
-            return None
+    kind, options = _kind_and_options(draft, path, problems, render)
+    # Left out only once one of its mistakes is reported: never dropped from the quiz unseen.
+    if len(problems) > before:
+        return None
+    return Question(
+        id=draft.id,
+        kind=kind,
+        prompt_html=prompt_html,
+        options=options,
+        line=draft.line,
+        feedback_html=feedback_html,
+    )
+
+
+def _kind_and_options(
+    draft: _QuestionDraft, path: Path, problems: Problems, render: QuizText
+) -> tuple[QuestionKind, tuple[Option, ...]]:
+    """The question's kind and options, as far as they can be told, reporting what is
+    wrong with them."""
+    if draft.answer is not None and not draft.boxes:
         options = tuple(
             Option(id=value, html="", is_correct=(value == str(draft.answer).lower()))
             for value in TRUE_FALSE_IDS
         )
-        kind = QuestionKind.TRUE_FALSE
+        return QuestionKind.TRUE_FALSE, options
+    brackets = {box[0] for box in draft.boxes}
+    kind = QuestionKind.MULTIPLE if brackets == {"["} else QuestionKind.SINGLE
+    if draft.answer is not None:
+        problems.add(
+            path,
+            draft.answer_line,
+            N_("question '%(question)s' has both 'answer:' and options"),
+            question=draft.id,
+        )
+    elif not draft.boxes:
+        problems.add(
+            path,
+            draft.line,
+            N_(
+                "question '%(question)s' has no options: add '(x) id: text' lines, "
+                "or 'answer: true|false'"
+            ),
+            question=draft.id,
+        )
+    elif len(brackets) > 1:
+        problems.add(
+            path,
+            draft.line,
+            N_("question '%(question)s' mixes ( ) and [ ] options; use one kind per question"),
+            question=draft.id,
+        )
     else:
-        kinds = {box[0] for box in draft.boxes}
-        if not draft.boxes:
-            problems.add(
-                path,
-                draft.line,
-                N_(
-                    "question '%(question)s' has no options: add '(x) id: text' lines, "
-                    "or 'answer: true|false'"
-                ),
-                question=draft.id,
-            )
-            return None
-        if len(kinds) > 1:
-            problems.add(
-                path,
-                draft.line,
-                N_("question '%(question)s' mixes ( ) and [ ] options; use one kind per question"),
-                question=draft.id,
-            )
-            return None
-        kind = QuestionKind.SINGLE if kinds == {"("} else QuestionKind.MULTIPLE
         if len(draft.boxes) < 2:
             problems.add(
                 path,
@@ -218,25 +234,16 @@ def _build_question(
                 N_("question '%(question)s' needs at least one [x] option"),
                 question=draft.id,
             )
-        options = tuple(
-            Option(
-                id=option_id,
-                html=render(draft.texts[option_id], draft.lines[option_id], draft.lines[option_id]),
-                is_correct=is_correct,
-                feedback_html=_join_feedback(draft.option_feedback.get(option_id), render),
-            )
-            for _, option_id, is_correct in draft.boxes
+    options = tuple(
+        Option(
+            id=option_id,
+            html=render(draft.texts[option_id], draft.lines[option_id], draft.lines[option_id]),
+            is_correct=is_correct,
+            feedback_html=_join_feedback(draft.option_feedback.get(option_id), render),
         )
-    if len(problems) > before:
-        return None
-    return Question(
-        id=draft.id,
-        kind=kind,
-        prompt_html=prompt_html,
-        options=options,
-        line=draft.line,
-        feedback_html=feedback_html,
+        for _, option_id, is_correct in draft.boxes
     )
+    return kind, options
 
 
 def _join_feedback(lines: list[tuple[int, str]] | None, render: QuizText) -> str | None:

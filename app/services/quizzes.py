@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -103,15 +104,23 @@ class Grade:
 def grade(quiz: Quiz, answers: Mapping[str, Sequence[str]]) -> Grade:
     """Each question is worth one point. A multiple-choice question scores only when exactly
     the right options are chosen: partial answers score nothing. Passing means reaching the
-    pass mark, compared exactly (3 of 4 passes a 75% mark)."""
+    pass mark with the score as learners see it, a whole percentage: 2 of 3 is shown as 67%,
+    so it passes a 67% mark (3 of 4 passes a 75% one, 5 of 8, shown as 62%, does not pass a
+    63% one)."""
     correct = {
         question.id: frozenset(answers.get(question.id, ())) == question.correct_ids
         for question in quiz.questions
     }
     points = sum(correct.values())
     max_points = len(quiz.questions)
-    passed = points * 100 >= quiz.settings.pass_mark * max_points
+    passed = shown_percent(points, max_points) >= quiz.settings.pass_mark
     return Grade(correct, points, max_points, passed)
+
+
+def shown_percent(points: int, max_points: int) -> int:
+    """The score as a whole percentage, rounded as the pages show it (half to even, as
+    Babel's percent format does), computed exactly so that no float lands beside a half."""
+    return round(Fraction(100 * points, max_points))
 
 
 def attempts_of(session: Session, user_id: int, lesson: Lesson) -> list[QuizAttempt]:

@@ -104,6 +104,13 @@ def test_settings_have_defaults(lessons_dir):
         ("answer: false", "answer: maybe", 21, "'answer' must be true or false"),
         ("answer: false", "the answer is no", 21, "cannot read this line"),
         ("? beyond:", "? origin:", 15, "question id 'origin' is used twice"),
+        ("pass: 75%", "pass: 101%", 1, "'pass' must be a percentage from 0 to 100, not '101%'"),
+        ("attempts: 3", "attempts: 0", 2, "'attempts' must be a number from 1 up"),
+        ("required: yes", "attempts: 4", 3, "setting 'attempts' is given twice"),
+        ("From marketing", "", 11, "question 'origin': option 'marketing' has no text"),
+        ("? beyond: Which", "? beyond: Which\n    > Too soon", 16, "feedback needs an option"),
+        ("answer: false", "( ) fixed: Fixed\nanswer: false", 22, "has both 'answer:' and opt"),
+        ("answer: false", "answer: false\n( ) fixed: Fixed", 21, "has both 'answer:' and opt"),
     ],
 )
 def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, line, message):
@@ -114,6 +121,30 @@ def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, l
     assert any(p.startswith(f"{path}:{expected_line}:1: error: ") for p in problems), problems
     if message:
         assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("settings", "pass_mark", "attempts"),
+    [
+        ("pass: 100%\nattempts: 1", 100, 1),
+        ("attempts: unlimited\npass: 0", 0, None),
+        ("pass: 5 %\nattempts: Unlimited", 5, None),
+    ],
+)
+def test_settings_are_read_up_to_their_bounds(lessons_dir, settings, pass_mark, attempts):
+    quiz = f"```quiz\n{settings}\n? q: Yes?\nanswer: true\n```\n"
+    lessons_dir.write("01-first/es.md", quiz_file(quiz))
+    read = load_course(lessons_dir.root).lessons[0].quiz.settings
+    assert (read.pass_mark, read.attempts) == (pass_mark, attempts)
+
+
+def test_a_question_with_both_an_answer_and_options_is_reported_and_nothing_else(lessons_dir):
+    quiz = "```quiz\n? q: Yes?\n(x) one: One\n( ) two: Two\nanswer: true\n"
+    quiz += "? r: No?\nanswer: false\n```\n"
+    path = lessons_dir.write("01-first/es.md", quiz_file(quiz))
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:11:1: error: question 'q' has both 'answer:' and options"
+    ]
 
 
 def test_a_quiz_without_questions_and_a_second_quiz_are_reported(lessons_dir):
@@ -156,6 +187,73 @@ def test_a_translation_whose_quiz_differs_is_rejected_naming_the_question(
     assert any(p.startswith(f"{path}:{FENCE + line}:1: error: ") for p in problems), problems
     if message:
         assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("question", "line", "changes"),
+    [
+        ("origin", 8, {"(x) ostrom:": "[x] ostrom:", "( ) marketing:": "[ ] marketing:"}),
+        ("beyond", 15, {"[x] partnership:": "(x) partnership:", "[ ] survey:": "( ) survey:"}),
+        ("method", 20, {"answer: false": "( ) fixed: Fixed\n(x) open: Open"}),
+    ],
+    ids=["single to multiple", "multiple to single", "true/false to options"],
+)
+def test_a_translation_that_changes_a_question_kind_is_rejected(
+    lessons_dir, question, line, changes
+):
+    """A learner would answer another question than the one graded, in that language."""
+    lessons_dir.write("01-first/es.md", quiz_file())
+    changed = QUIZ
+    for old, new in changes.items():
+        changed = changed.replace(old, new, 1)
+    if question == "beyond":
+        changed = changed.replace("[x] power:", "( ) power:", 1)
+    path = lessons_dir.write("01-first/pt.md", quiz_file(changed))
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + line}:1: error: question '{question}' is not the same kind of question "
+        "as in es.md: use the same ( ), [ ] or 'answer:'"
+    ]
+
+
+def test_a_translation_with_a_quiz_its_source_lacks_is_rejected(lessons_dir):
+    lessons_dir.write("01-first/es.md", lesson_file())
+    path = lessons_dir.write("01-first/pt.md", quiz_file())
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE}:1: error: es.md has no quiz; remove this one"
+    ]
+
+
+ONE_OPTION_FEWER = QUIZ.replace("[ ] survey: A survey after the decision\n", "", 1)
+FEWER_OPTIONS = (
+    "error: question 'beyond' has options partnership, power; es.md has partnership, survey, power"
+)
+
+
+@pytest.mark.parametrize("broken", ["es", "pt"])
+def test_a_quiz_with_an_option_fewer_is_reported_along_with_other_mistakes(lessons_dir, broken):
+    """Either file's other mistakes do not hide the difference until they are mended."""
+    unknown_key = {"colour": "blue"}
+    es = lessons_dir.write("01-first/es.md", quiz_file(**(unknown_key if broken == "es" else {})))
+    pt = lessons_dir.write(
+        "01-first/pt.md",
+        quiz_file(ONE_OPTION_FEWER, **(unknown_key if broken == "pt" else {})),
+    )
+    problems = load_problems(lessons_dir.root)
+    # The key takes a line of the front matter, moving the quiz down by one.
+    beyond = FENCE + 15 + (broken == "pt")
+    assert f"{pt}:{beyond}:1: {FEWER_OPTIONS}" in problems
+    assert any(p.startswith(f"{es if broken == 'es' else pt}:5:1: error: ") for p in problems)
+    assert len(problems) == 2, problems
+
+
+def test_a_translation_is_not_compared_with_a_quiz_that_cannot_be_read(lessons_dir):
+    """Only the source's mistake is reported, not a difference it would make up."""
+    es = lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace("? method:", "? Method:", 1)))
+    lessons_dir.write("01-first/pt.md", quiz_file())
+    assert load_problems(lessons_dir.root) == [
+        f"{es}:{FENCE + 20}:1: error: a question starts with '? id: text', e.g. '? origin: …' "
+        "(an id is lower-case letters, digits and hyphens)"
+    ]
 
 
 def test_a_translation_without_the_quiz_is_rejected(lessons_dir):

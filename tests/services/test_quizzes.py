@@ -105,6 +105,38 @@ def test_the_pass_mark_is_reached_exactly(pass_mark, points, passed):
     assert (result.points, result.passed) == (points, passed)
 
 
+def true_or_false_quiz(questions: int, pass_mark: int):
+    """A quiz of `questions` statements, each true."""
+    text = "".join(
+        f"? s{number}: Statement {number}?\nanswer: true\n" for number in range(questions)
+    )
+    return make_quiz(text, pass_mark=pass_mark)
+
+
+@pytest.mark.parametrize(
+    ("questions", "right", "pass_mark", "passed"),
+    [
+        (3, 2, 67, True),
+        (3, 2, 68, False),
+        (3, 1, 33, True),
+        (3, 1, 34, False),
+        # Halves are rounded to even, as the percentage the page shows (62.5% is "62%").
+        (8, 5, 62, True),
+        (8, 5, 63, False),
+        (8, 3, 38, True),
+        (8, 3, 39, False),
+    ],
+)
+def test_the_pass_mark_is_reached_by_the_percentage_the_learner_is_shown(
+    questions, right, pass_mark, passed
+):
+    quiz = true_or_false_quiz(questions, pass_mark)
+    answers = {question.id: ["true"] for question in quiz.questions[:right]}
+    answers |= {question.id: ["false"] for question in quiz.questions[right:]}
+    result = quizzes.grade(quiz, answers)
+    assert (result.points, result.max_points, result.passed) == (right, questions, passed)
+
+
 def test_an_attempt_in_portuguese_is_graded_like_one_in_spanish():
     spanish = make_quiz()
     portuguese = make_quiz(
@@ -191,6 +223,33 @@ def test_a_failed_then_passed_attempt_completes_the_lesson_once(learner_id):
 
 def _course_of(lesson):
     return Course({}, {}, ("es",), "es", 15, (lesson,))
+
+
+@pytest.mark.parametrize(
+    ("review", "before", "after_failing", "after_passing"),
+    [
+        (AnswerReview.ALWAYS, False, True, True),
+        (AnswerReview.WHEN_DONE, False, False, True),
+        (AnswerReview.NEVER, False, False, False),
+    ],
+)
+def test_the_right_answers_are_shown_as_the_quiz_says(
+    learner_id, review, before, after_failing, after_passing
+):
+    lesson = make_lesson(make_quiz(answers=review))
+    shown = []
+    for answers in (FAILING, ALL_RIGHT):
+        shown.append(quizzes.quiz_status(db.session, learner_id, lesson).shows_correct_answers)
+        submit(learner_id, lesson, len(shown), answers)
+    shown.append(quizzes.quiz_status(db.session, learner_id, lesson).shows_correct_answers)
+    assert shown == [before, after_failing, after_passing]
+
+
+def test_an_attempt_posted_again_does_not_complete_the_lesson_again(learner_id):
+    lesson = make_lesson(make_quiz())
+    assert submit(learner_id, lesson, 1).completed_lesson
+    again = submit(learner_id, lesson, 1)
+    assert again.is_duplicate and not again.completed_lesson
 
 
 def test_a_quiz_that_is_not_required_does_not_complete_the_lesson(learner_id):
@@ -283,8 +342,13 @@ def test_an_attempt_number_from_the_future_is_tampering(learner_id):
 
 def test_two_tabs_submitting_at_once_store_one_attempt(app, learner_id):
     lesson = make_lesson(make_quiz())
-    outcomes = run_at_once(app, 6, lambda: submit(learner_id, lesson, 1).is_duplicate)
-    assert sorted(outcomes) == [False] + [True] * 5
+
+    def send() -> tuple[bool, bool]:
+        submission = submit(learner_id, lesson, 1)
+        return submission.is_duplicate, submission.completed_lesson
+
+    # Only the attempt stored completes the lesson.
+    assert sorted(run_at_once(app, 6, send)) == [(False, True)] + [(True, False)] * 5
     assert len(quizzes.attempts_of(db.session, learner_id, lesson)) == 1
 
 

@@ -686,3 +686,39 @@ def test_the_course_page_says_an_optional_quiz_was_passed_reading_attempts_once(
     assert items[1].endswith("Has superado su cuestionario En curso"), items[1]
     assert sum("FROM quiz_attempts" in statement for statement in statements) == 1
     assert sum("FROM lesson_progress" in statement for statement in statements) == 1
+
+
+THREE_STATEMENTS = """```quiz
+pass: 67
+attempts: 3
+answers: always
+? sun: The sun is a star.
+answer: true
+? moon: The moon is a planet.
+answer: false
+? flat: The earth is flat.
+answer: false
+```
+"""
+
+
+def test_two_of_three_right_is_shown_as_67_percent_and_passes_a_67_percent_mark(course_app):
+    """The learner is graded by the figure the page shows, and with 'answers: always' is
+    given the right answer to each question missed from the first attempt on."""
+    client = quiz_course(course_app, THREE_STATEMENTS, "thirds").test_client()
+    client.register("en")
+    client.acknowledge("en", "quizzed")
+    page = "/en/courses/co-production/lessons/quizzed"
+
+    def answer(number: str, sun: str) -> str:
+        data = {"attempt": number, "q-sun": sun, "q-moon": "false", "q-flat": "true"}
+        assert client.submit(page, f"{page}/quiz", data).status_code == 303
+        html = client.get(page).get_data(as_text=True)
+        return html.split('id="quiz-result"', 1)[1].split("</div>", 1)[0]
+
+    failed = answer("1", "false")
+    assert "Not passed" in failed and "1 of 3 right (33%)" in failed
+    assert failed.count('class="correct-answer"') == 2
+    passed = answer("2", "true")
+    assert "<strong>Passed</strong>" in passed and "2 of 3 right (67%)" in passed
+    assert passed.count('class="correct-answer"') == 1
