@@ -115,6 +115,9 @@ def editor_page(
         conflict=conflict,
         waiting=publishing.pending(db.session, course.slug, [folder]),
         is_published=publishing.open_text(db.session, course, path).is_published,
+        previewable=any(
+            lesson.slug == slug and language in lesson.texts for lesson in course.lessons
+        ),
         max_picture_mb=current_app.config["MAX_PICTURE_BYTES"] // (1024 * 1024),
     )
     return page, status

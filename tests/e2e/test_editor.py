@@ -1,7 +1,8 @@
 """A trainer writes a lesson in the browser: a mistake typed is listed and marked in the
-text, its button takes the cursor to it, and once it is fixed the preview shows the new
-text; the editor is reached and left with Tab alone; and the strict Content-Security-Policy
-lets the editor run without a single complaint in the console."""
+text, its button takes the cursor to it, once it is fixed the preview shows the new text,
+and learners see it once it is saved and published; the editor is reached and left with
+Tab alone; and the strict Content-Security-Policy lets the editor run without a single
+complaint in the console."""
 
 from __future__ import annotations
 
@@ -94,6 +95,21 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     visit.check()
     visit.shoot("editor")
 
+    # Saved, it is not yet the learners'; published, it is, within a few seconds.
+    page.get_by_role("button", name=_("Save")).click()
+    expect(page.locator(".flash, [role=status]").first).to_be_visible()
+    assert "towards-co-production-of-public-policies" in editor_text(page)
+    lesson_page = f"/{lang}/courses/co-production/lessons/{LESSON}"
+    visit.open(lesson_page)
+    expect(page.locator(".lesson-body")).not_to_contain_text("la lección siguiente")
+    visit.open(f"/{lang}/author/courses/co-production/lessons/{LESSON}/edit/{lang}")
+    page.get_by_role("button", name=_("Publish the lesson")).click()
+    expect(
+        page.get_by_text(_("Published: learners see the new version within a few seconds."))
+    ).to_be_visible()
+    visit.open(lesson_page)
+    expect(page.locator(".lesson-body a", has_text="la lección siguiente")).to_be_visible()
+
 
 @pytest.mark.parametrize("lang", ["pt"])
 def test_the_editor_is_reached_and_left_with_tab_alone(visit, console_errors, lang):
@@ -102,7 +118,8 @@ def test_the_editor_is_reached_and_left_with_tab_alone(visit, console_errors, la
     visit.open(f"/{lang}/author/courses/co-production/lessons/{LESSON}/edit/{lang}")
     expect(page.locator(".cm-content")).to_be_visible()
     original = editor_text(page)
-    page.get_by_role("link", name=_("Preview of the lesson as it is now")).focus()
+    # From the last of the links above it (to the preview, the history, other languages).
+    page.locator(".edit-state a, .edit-state button").last.focus()
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.classList.contains('cm-content')")
     focus_ring = page.locator(".cm-editor").evaluate(

@@ -87,12 +87,10 @@ class Browser:
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_lesson_published_on_one_host_reaches_the_other_within_seconds(
-    database_url, tmp_path
-):
-    LessonsDir(tmp_path / "host-a" / "lessons").write(
-        "01-first/en.md", lesson_file("First en", body="The old text.\n")
-    )
+def test_a_lesson_published_on_one_host_reaches_the_other_within_seconds(database_url, tmp_path):
+    lessons = LessonsDir(tmp_path / "host-a" / "lessons")
+    for language in ("es", "pt", "en"):
+        lessons.write(f"01-first/{language}.md", lesson_file(f"First {language}", "The old text."))
     shutil.copytree(tmp_path / "host-a" / "lessons", tmp_path / "host-b" / "lessons")
     accounts_app = make_app(database_url, tmp_path / "accounts-instance")
     with accounts_app.app_context():
@@ -132,7 +130,6 @@ def test_a_lesson_published_on_one_host_reaches_the_other_within_seconds(
             time.sleep(0.2)
         delay = time.monotonic() - published_at
         print(f"host B showed the published lesson {delay:.2f} s after publishing")
-
-    for name in ("host-a", "host-b"):
-        lesson = (tmp_path / name / "lessons" / "01-first" / "en.md").read_text("utf-8")
-        assert NEW_SENTENCE in lesson, f"{name}'s lessons folder still has the old text"
+        for name in ("host-a", "host-b"):
+            lesson = (tmp_path / name / "lessons" / "01-first" / "en.md").read_text("utf-8")
+            assert NEW_SENTENCE in lesson, f"{name}'s lessons folder still has the old text"
