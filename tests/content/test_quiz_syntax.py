@@ -70,6 +70,8 @@ def test_a_quiz_is_read_from_its_block_and_kept_out_of_the_body(lessons_dir):
     assert origin.feedback_html == "Said to everyone after the attempt."
     assert beyond.kind is QuestionKind.MULTIPLE and beyond.correct_ids == {"partnership", "power"}
     assert method.kind is QuestionKind.TRUE_FALSE and method.correct_ids == {"false"}
+    # No words of the trainer's: the page gives them in the learner's language.
+    assert [(option.id, option.html) for option in method.options] == [("true", ""), ("false", "")]
     assert origin.line == FENCE + 8
 
 
@@ -111,6 +113,9 @@ def test_settings_have_defaults(lessons_dir):
         ("? beyond: Which", "? beyond: Which\n    > Too soon", 16, "feedback needs an option"),
         ("answer: false", "( ) fixed: Fixed\nanswer: false", 22, "has both 'answer:' and opt"),
         ("answer: false", "answer: false\n( ) fixed: Fixed", 21, "has both 'answer:' and opt"),
+        ("? origin: Where does the *term* come from?", "? origin:", 8, "has no text after its id"),
+        ("answer: false", "", 20, "question 'method' has no options: add '(x) id: text' lines"),
+        ("( ) marketing: From marketing", "", 8, "question 'origin' needs at least two options"),
     ],
 )
 def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, line, message):
@@ -136,6 +141,13 @@ def test_settings_are_read_up_to_their_bounds(lessons_dir, settings, pass_mark, 
     lessons_dir.write("01-first/es.md", quiz_file(quiz))
     read = load_course(lessons_dir.root).lessons[0].quiz.settings
     assert (read.pass_mark, read.attempts) == (pass_mark, attempts)
+
+
+def test_yes_and_no_settings_are_read(lessons_dir):
+    quiz = "```quiz\nrequired: no\nfeedback: Off\n? q: Yes?\nanswer: true\n```\n"
+    lessons_dir.write("01-first/es.md", quiz_file(quiz))
+    settings = load_course(lessons_dir.root).lessons[0].quiz.settings
+    assert (settings.required, settings.feedback) == (False, False)
 
 
 def test_a_question_with_both_an_answer_and_options_is_reported_and_nothing_else(lessons_dir):
@@ -171,6 +183,7 @@ def test_a_multiple_choice_question_needs_a_right_option(lessons_dir):
         ("attempts: 3", "attempts: 2", 0, "the quiz settings differ from es.md (attempts)"),
         ("? method:", "? approach:", 20, "the questions differ from es.md"),
         ("answer: false\n", "answer: false\n? extra: More?\nanswer: true\n", 22, "differ"),
+        ("? method: Co-production is a fixed method.\nanswer: false\n", "", 0, "differ"),
         ("[ ] survey:", "[ ] poll:", 15, "question 'beyond' has options partnership, poll, power"),
         ("[ ] survey:", "[x] survey:", 15, "question 'beyond' marks partnership, power, survey"),
         ("answer: false", "answer: true", 20, "question 'method' marks true as right"),
@@ -213,6 +226,33 @@ def test_a_translation_that_changes_a_question_kind_is_rejected(
         f"{path}:{FENCE + line}:1: error: question '{question}' is not the same kind of question "
         "as in es.md: use the same ( ), [ ] or 'answer:'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("first_changes", "first_message"),
+    [
+        ({"? origin:": "? source:"}, "the questions differ from es.md"),
+        (
+            {"(x) ostrom:": "[x] ostrom:", "( ) marketing:": "[ ] marketing:"},
+            "question 'origin' is not the same kind",
+        ),
+    ],
+    ids=["question renamed", "kind changed"],
+)
+def test_every_question_of_a_translation_is_compared_past_the_first_difference(
+    lessons_dir, first_changes, first_message
+):
+    lessons_dir.write("01-first/es.md", quiz_file())
+    changed = QUIZ.replace("[ ] survey:", "[ ] poll:", 1)
+    for old, new in first_changes.items():
+        changed = changed.replace(old, new, 1)
+    path = lessons_dir.write("01-first/pt.md", quiz_file(changed))
+    problems = load_problems(lessons_dir.root)
+    assert any(first_message in problem for problem in problems), problems
+    assert (
+        f"{path}:{FENCE + 15}:1: error: question 'beyond' has options partnership, poll, power; "
+        "es.md has partnership, survey, power"
+    ) in problems
 
 
 def test_a_translation_with_a_quiz_its_source_lacks_is_rejected(lessons_dir):

@@ -137,6 +137,12 @@ def test_the_pass_mark_is_reached_by_the_percentage_the_learner_is_shown(
     assert (result.points, result.max_points, result.passed) == (right, questions, passed)
 
 
+def test_a_question_left_out_of_the_answers_scores_nothing():
+    answers = {question: chosen for question, chosen in ALL_RIGHT.items() if question != "method"}
+    result = quizzes.grade(make_quiz(), answers)
+    assert result.correct["method"] is False and result.points == 3
+
+
 def test_an_attempt_in_portuguese_is_graded_like_one_in_spanish():
     spanish = make_quiz()
     portuguese = make_quiz(
