@@ -45,7 +45,7 @@ class Config:
     # publication within about this long.
     PUBLICATION_CHECK_SECONDS: float = float(os.environ.get("PUBLICATION_CHECK_SECONDS", "1"))
     # The largest picture a trainer may upload into a lesson, in bytes.
-    MAX_PICTURE_BYTES: int = int(os.environ.get("MAX_PICTURE_BYTES", str(5 * 1024 * 1024)))
+    MAX_PICTURE_BYTES: int = int(os.environ.get("MAX_PICTURE_BYTES", "5000000"))
     DATA_REGISTER: str = os.environ.get("DATA_REGISTER", str(ROOT / "app" / "data_register.yml"))
     MIGRATIONS_DIR: str = str(ROOT / "migrations")
     # Bring the schema to the latest Alembic revision when the app starts, so that

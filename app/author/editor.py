@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import abort, current_app, jsonify, render_template, request
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.author import bp
@@ -118,7 +119,7 @@ def editor_page(
         previewable=any(
             lesson.slug == slug and language in lesson.texts for lesson in course.lessons
         ),
-        max_picture_mb=current_app.config["MAX_PICTURE_BYTES"] // (1024 * 1024),
+        max_picture_mb=format_decimal(current_app.config["MAX_PICTURE_BYTES"] / 1_000_000),
     )
     return page, status
 
