@@ -538,9 +538,10 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
 @lessons.command(
     "import-gift",
     help=_(
-        "Turn a quiz in Moodle's GIFT format into a lesson's quiz block, printed (or written"
-        " to --output) for you to paste into the lesson. What cannot be converted is told as"
-        " path:line:column: level: message; the command then exits 1."
+        "Turn a quiz in Moodle's GIFT format into a lesson's quiz block. The block is printed"
+        " (or written to --output) for you to paste into the lesson; what cannot be converted"
+        " is told as path:line:column: level: message, and the command then exits 1 (2 when"
+        " the file cannot be read)."
     ),
 )
 @click.argument("file")
