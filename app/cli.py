@@ -55,6 +55,13 @@ class CommandError(click.ClickException):
         click.echo(self.format_message(), err=True)
 
 
+class UnusableFile(CommandError):
+    """A file given to a command that cannot be read or written: status 2, as for a
+    mistyped command, apart from the 1 of what a file's contents lack."""
+
+    exit_code = 2
+
+
 def _existing_user(email: str):
     user = accounts.find_user(db.session, email)
     if user is None:
@@ -546,9 +553,10 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
 @lessons.command(
     "import-gift",
     help=_(
-        "Turn a quiz in Moodle's GIFT format into a lesson's quiz block, printed (or written"
-        " to --output) for you to paste into the lesson. What cannot be converted is told as"
-        " path:line:column: level: message; the command then exits 1."
+        "Turn a quiz in Moodle's GIFT format into a lesson's quiz block. The block is printed"
+        " (or written to --output) for you to paste into the lesson; what cannot be converted"
+        " is told as path:line:column: level: message, and the command then exits 1 (2 when"
+        " the file cannot be read)."
     ),
 )
 @click.argument("file")
@@ -560,20 +568,20 @@ def lessons_import_gift(file: str, target: str | None) -> None:
     unreadable = Problems()
     text = read_text(path, unreadable)
     if text is None:
-        click.echo(described(unreadable.items), err=True)
-        sys.exit(2)
+        raise UnusableFile(described(unreadable.items))
     conversion = convert_gift(text, path)
     if conversion.quiz:
         try:
             with click.open_file(target or "-", "w", encoding="utf-8") as output:
                 output.write(conversion.quiz)
         except OSError:
-            message = _(
-                "cannot write %(path)s: check that its folder exists and that you may write in it",
-                path=target,
-            )
-            click.echo(f"{_(LEVEL_WORDS[Level.ERROR])}: {message}", err=True)
-            sys.exit(2)
+            raise UnusableFile.saying(
+                _(
+                    "cannot write %(path)s: check that its folder exists and that you may "
+                    "write in it",
+                    path=target,
+                )
+            ) from None
     if conversion.problems:
         click.echo(described(conversion.problems), err=True)
     click.echo(

@@ -129,7 +129,8 @@ def convert_gift(text: str, path: Path) -> Conversion:
 def _paragraphs(text: str, path: Path, problems: Problems) -> Iterator[_Paragraph]:
     """The file's questions, as Moodle splits it: at blank lines. A `$CATEGORY:` line is
     noted and left out, and so is a paragraph of comments only."""
-    lines = text.splitlines()
+    # Lines as editors count them: splitlines() would also break at U+2028 and the like.
+    lines = re.split(r"\r\n?|\n", text)
     start = 0
     while start < len(lines):
         if not lines[start].strip():

@@ -217,6 +217,22 @@ def test_kinds_the_platform_cannot_ask_are_left_out_at_their_line(question, kind
     assert str(problem).startswith(f"rivers.gift:4:1: error: left out: {kind}")
 
 
+@pytest.mark.parametrize(
+    ("question", "column", "message"),
+    [
+        ("Pick one.{~Po}", 1, "left out: a question needs at least two answers"),
+        ("Pick one.{=Po ~}", 15, "left out: one of the question's answers has no text"),
+        ("::Untold::{=Po ~Rhine}", 1, "left out: the question has no text before its answers"),
+        ("Pick some.{~Po ~%-50%Rhine}", 1, "left out: none of its answers is right"),
+    ],
+)
+def test_questions_the_platform_would_refuse_are_left_out_at_their_line(question, column, message):
+    conversion = convert_gift(f"Is the Po in Italy?{{T}}\n\n{question}\n", GIFT)
+    assert len(parsed(conversion.quiz).questions) == 1
+    (problem,) = conversion.problems
+    assert str(problem).startswith(f"rivers.gift:3:{column}: error: {message}")
+
+
 def test_escaped_characters_are_the_characters_themselves():
     text = r"What does \{x\} \= 1 \~ 2 \# 3 \: 4 mean?{=A set \\ of one ~Nothing\#}" + "\n"
     conversion = convert_gift(text, GIFT)
@@ -251,6 +267,14 @@ def test_questions_over_several_lines_and_comments_keep_the_files_line_numbers()
         "rivers.gift:12:58: error: the weight 25% of this answer is lost: here only the "
         "answer marked = scores, and the others score nothing"
     ]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_lines_are_counted_as_an_editor_counts_them(newline):
+    text = newline.join(["Is the Po\u2028long?{T}", "", "How long?{#652}", ""])
+    conversion = convert_gift(text, GIFT)
+    assert parsed(conversion.quiz).questions[0].prompt_html == "Is the Po long?"
+    assert [problem.line for problem in conversion.problems] == [3]
 
 
 def test_markdown_plain_and_simple_html_keep_what_they_say():
