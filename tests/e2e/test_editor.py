@@ -95,6 +95,20 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     visit.check()
     visit.shoot("editor")
 
+    # The server out of reach: the editor says so, and the preview stays as it was. The
+    # browser logs the request it could not make, and nothing else.
+    assert console_errors == []
+    page.route("**/check", lambda route: route.abort())
+    editor.click()
+    page.keyboard.type(" más")
+    expect(page.get_by_role("status")).to_have_text(
+        _("The text could not be checked just now: the preview shows the last text checked.")
+    )
+    expect(link).to_be_visible()
+    assert console_errors and all("ERR_FAILED" in error for error in console_errors)
+    console_errors.clear()
+    page.unroute("**/check")
+
     # Saved, it is not yet the learners'; published, it is, within a few seconds.
     page.get_by_role("button", name=_("Save")).click()
     expect(page.locator(".flash, [role=status]").first).to_be_visible()
