@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("author", __name__)
 
-from app.author import cohorts, editor, enrolment, views, writing  # noqa: E402, F401  (views register)
+from app.author import cohorts, enrolment, lesson_editor, views, writing  # noqa: E402, F401  (views register)

@@ -1,6 +1,6 @@
 """Trainers write in the browser: save a lesson's text (every save a revision), compare and
 restore revisions, start a lesson or a translation, upload pictures, and publish a lesson
-or the whole course once it has no errors. The editor page itself is app/author/editor.py."""
+or the whole course once it has no errors. The editor page itself is app/author/lesson_editor.py."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.author import bp
-from app.author.editor import editor_page
+from app.author.lesson_editor import editor_page
 from app.author.views import STAFF, overview
 from app.content import Course
 from app.content.pictures import PictureRefused, prepare_picture
