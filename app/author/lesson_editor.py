@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.author import bp
 from app.author.views import STAFF
 from app.content.problems import Problem
+from app.errors import refuse
 from app.extensions import content, db
 from app.guards import role_required
 from app.services import publishing
@@ -76,13 +77,15 @@ def _checked(folder: str, language: str, text: str) -> dict[str, object]:
     return {"html": html, "problems": [_problem_entry(problem) for problem in draft.problems]}
 
 
-def _lesson_file_or_404(slug: str, language: str) -> str:
-    """The folder of the request course's lesson `slug`, also one only saved so far, that
-    has (or may have) a text in `language`."""
+def lesson_folder_or_404(slug: str, language: str | None = None) -> str:
+    """The folder of the request course's lesson `slug`, also one only saved so far; with
+    `language`, one the course is given in."""
     course = content.course
+    if language is not None and language not in course.languages:
+        refuse(404, _("This course is not given in that language."))
     folder = publishing.lesson_folders(db.session, course).get(slug)
-    if folder is None or language not in course.languages:
-        abort(404)
+    if folder is None:
+        refuse(404, _("This course has no lesson with that name."))
     return folder
 
 
@@ -136,12 +139,12 @@ def _title(checked: dict[str, object], text: str) -> str | None:
 def edit(slug: str, language: str):
     """A lesson's file in one language, as last saved (or as on disk), to edit beside its
     preview."""
-    folder = _lesson_file_or_404(slug, language)
+    folder = lesson_folder_or_404(slug, language)
     opened = publishing.open_text(
         db.session, content.course, publishing.lesson_text_path(folder, language)
     )
     if not opened.exists:
-        abort(404)
+        refuse(404, _("This lesson has no text in that language yet: start its translation first."))
     return editor_page(slug, folder, language, opened.text, opened.revision_id)
 
 
@@ -150,5 +153,5 @@ def edit(slug: str, language: str):
 def check_text(slug: str, language: str):
     """The editor's question after each pause in the typing: the preview of the `text`
     posted and its problems, as JSON; nothing is written or saved."""
-    folder = _lesson_file_or_404(slug, language)
+    folder = lesson_folder_or_404(slug, language)
     return jsonify(_checked(folder, language, request.form.get("text", "")))

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.author import bp
-from app.author.lesson_editor import editor_page
+from app.author.lesson_editor import editor_page, lesson_folder_or_404
 from app.author.views import STAFF, overview
 from app.content import Course
 from app.content.pictures import PictureRefused, prepare_picture
@@ -28,19 +28,6 @@ from app.guards import role_required
 from app.services import publishing
 
 LESSON_PAGES = "/<lang:lang>/author/courses/<course>/lessons/<slug>"
-
-
-def _folder_or_404(course: Course, slug: str) -> str:
-    """The folder of a lesson of the request's course, also one only saved so far."""
-    folder = publishing.lesson_folders(db.session, course).get(slug)
-    if folder is None:
-        refuse(404, _("This course has no lesson with that name."))
-    return folder
-
-
-def _language_or_404(course: Course, language: str) -> None:
-    if language not in course.languages:
-        refuse(404, _("This course is not given in that language."))
 
 
 def _revision_number(value: str | None) -> int | None:
@@ -77,8 +64,7 @@ def save(slug: str, language: str):
     """Keep the text as a new revision; if someone saved after the trainer opened it, save
     nothing and show what they changed, with both changes merged in the editor."""
     course = content.course
-    _language_or_404(course, language)
-    folder = _folder_or_404(course, slug)
+    folder = lesson_folder_or_404(slug, language)
     text = request.form.get("text")
     if text is None:
         refuse(400, _("The form was changed or is out of date. Please reload the page."))
@@ -111,8 +97,7 @@ def save(slug: str, language: str):
 def history(slug: str, language: str):
     """Every revision of one of the lesson's texts; one compared with the newest."""
     course = content.course
-    _language_or_404(course, language)
-    folder = _folder_or_404(course, slug)
+    folder = lesson_folder_or_404(slug, language)
     path = publishing.lesson_text_path(folder, language)
     revisions = publishing.history(db.session, course.slug, path)
     compared = _revision_number(request.args.get("compare"))
@@ -140,8 +125,7 @@ def history(slug: str, language: str):
 def restore(slug: str, language: str):
     """Bring an earlier revision back as the newest (the ones after it stay)."""
     course = content.course
-    _language_or_404(course, language)
-    folder = _folder_or_404(course, slug)
+    folder = lesson_folder_or_404(slug, language)
     revision = _revision_number(request.form.get("revision"))
     if revision is None:
         refuse(400, _("The form was changed or is out of date. Please reload the page."))
@@ -163,7 +147,7 @@ def restore(slug: str, language: str):
 def publish_lesson(slug: str):
     """Give learners the newest version of the lesson's texts and pictures."""
     course = content.course
-    folder = _folder_or_404(course, slug)
+    folder = lesson_folder_or_404(slug)
     published = publishing.publish(
         db.session, course, content.register, current_user, folders=[folder]
     )
@@ -226,8 +210,7 @@ def new_lesson(**_ignored):
 def start_translation(slug: str, language: str):
     """A translation's first text: the source's, stamped as translated from it."""
     course = content.course
-    _language_or_404(course, language)
-    folder = _folder_or_404(course, slug)
+    folder = lesson_folder_or_404(slug, language)
     if language in publishing.folder_languages(db.session, course, folder):
         return _back_to_editor(slug, language)
     source_path = publishing.lesson_text_path(folder, course.default_language)
@@ -250,7 +233,7 @@ def upload_picture(slug: str):
     # (app/security.py allows it): checked before, it was read under every form's limit.
     csrf.protect()
     course = content.course
-    folder = _folder_or_404(course, slug)
+    folder = lesson_folder_or_404(slug)
     upload = request.files.get("picture")
     alt = " ".join(request.form.get("alt", "").split())
     wants_json = request.accept_mimetypes.best == "application/json"

@@ -212,6 +212,21 @@ def save_text(
         latest = _from_disk(session, course, path)
     elif latest.id != based_on:
         return _conflict(session, course, path, text, based_on, latest)
+    return _keep_checked(session, course, register, path, text, author, Origin.BROWSER, latest)
+
+
+def _keep_checked(
+    session: Session,
+    course: Course,
+    register: DataRegister | None,
+    path: str,
+    text: str,
+    author: User,
+    origin: str,
+    latest: ContentRevision | None,
+) -> Saved:
+    """Keep `text` as the newest revision of a lesson file, after `latest`, noting whether
+    the course would have errors with it (a draft, then, until they are fixed)."""
     problems = check_with(course, register, {path: text.encode()}).problems_in(path)
     revision = _add_revision(
         session,
@@ -219,7 +234,7 @@ def save_text(
         path,
         text.encode(),
         author.id,
-        Origin.BROWSER,
+        origin,
         latest.id if latest is not None else None,
         any(problem.level is Level.ERROR for problem in problems),
     )
@@ -377,19 +392,7 @@ def restore(
     if text is None:
         return None
     latest = _latest(session, course.slug, path)
-    problems = check_with(course, register, {path: text.encode()}).problems_in(path)
-    revision = _add_revision(
-        session,
-        course.slug,
-        path,
-        text.encode(),
-        author.id,
-        Origin.RESTORED,
-        latest.id if latest is not None else None,
-        any(problem.level is Level.ERROR for problem in problems),
-    )
-    session.commit()
-    return Saved(revision.id, problems)
+    return _keep_checked(session, course, register, path, text, author, Origin.RESTORED, latest)
 
 
 def add_picture(

@@ -117,6 +117,48 @@ MATRIX = {
         f"/en/author/courses/co-production/lessons/{LESSON}/edit/en/check",
         {"trainer": 200, "admin": 200},
     ),
+    # Posted with nothing but the form's token: refused or nothing to do, so the shipped
+    # lessons the site reads are never written.
+    "author.save": (
+        "POST",
+        f"/en/author/courses/co-production/lessons/{LESSON}/edit/en",
+        {"trainer": 400, "admin": 400},
+    ),
+    "author.history": (
+        "GET",
+        f"/en/author/courses/co-production/lessons/{LESSON}/history/en",
+        {"trainer": 200, "admin": 200},
+    ),
+    "author.restore": (
+        "POST",
+        f"/en/author/courses/co-production/lessons/{LESSON}/history/en/restore",
+        {"trainer": 400, "admin": 400},
+    ),
+    "author.publish_lesson": (
+        "POST",
+        f"/en/author/courses/co-production/lessons/{LESSON}/publish",
+        {"trainer": 303, "admin": 303},
+    ),
+    "author.publish_course": (
+        "POST",
+        "/en/author/courses/co-production/publish",
+        {"trainer": 303, "admin": 303},
+    ),
+    "author.new_lesson": (
+        "GET",
+        "/en/author/courses/co-production/lessons/new",
+        {"trainer": 200, "admin": 200},
+    ),
+    "author.start_translation": (
+        "POST",
+        f"/en/author/courses/co-production/lessons/{LESSON}/translate/en",
+        {"trainer": 303, "admin": 303},
+    ),
+    "author.upload_picture": (
+        "POST",
+        f"/en/author/courses/co-production/lessons/{LESSON}/pictures",
+        {"trainer": 422, "admin": 422},
+    ),
     "author.translations": (
         "GET",
         "/en/author/courses/co-production/translations",
