@@ -137,6 +137,7 @@ APP_PAGES = (
     "author/cohorts",
     "author/courses/{course}/",
     "author/courses/{course}/lessons/{lesson}",
+    "author/courses/{course}/lessons/new",
     "author/courses/{course}/quizzes",
     "author/courses/{course}/translations",
     "author/lessons/{lesson}",

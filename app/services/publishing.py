@@ -54,6 +54,9 @@ class Origin:
     FILES = "files"
     RESTORED = "restored"
     PICTURE = "picture"
+    # Taken out of the lesson files (a lesson folder deleted, say): published, the file is
+    # removed from every host's folder. Its data is empty.
+    REMOVED = "removed"
 
 
 def digest_of(data: bytes) -> str:
@@ -119,6 +122,8 @@ def _on_disk(course: Course, path: str) -> bytes | None:
 def open_text(session: Session, course: Course, path: str) -> Opened:
     """The text of a lesson file to edit: its newest revision, else the file's."""
     latest = _latest(session, course.slug, path)
+    if latest is not None and latest.origin == Origin.REMOVED:
+        return Opened("", latest.id, False, exists=False)
     if latest is not None:
         published = _published_revision_id(session, course.slug, path) == latest.id
         return Opened(_decoded(latest.data), latest.id, published)
@@ -646,11 +651,15 @@ def take_in_files(session: Session, catalogue: Catalogue, author: User | None) -
     for course in catalogue.courses:
         if course.directory is None:
             continue
+        # Each file learners are given, with its digest (those removed are given no more).
         published = dict(
             session.execute(
                 sa.select(PublishedFile.path, ContentRevision.digest)
                 .join(ContentRevision, ContentRevision.id == PublishedFile.revision_id)
-                .where(PublishedFile.course == course.slug)
+                .where(
+                    PublishedFile.course == course.slug,
+                    ContentRevision.origin != Origin.REMOVED,
+                )
             ).all()
         )
         changed: list[Pending] = []
@@ -664,6 +673,19 @@ def take_in_files(session: Session, catalogue: Catalogue, author: User | None) -
                 data,
                 author.id if author else None,
                 Origin.FILES,
+                None,
+                False,
+            )
+            changed.append(Pending(path, revision.id, False))
+        on_disk = {path for path, _data in _course_files(course.directory)}
+        for path in sorted(published.keys() - on_disk):
+            revision = _add_revision(
+                session,
+                course.slug,
+                path,
+                b"",
+                author.id if author else None,
+                Origin.REMOVED,
                 None,
                 False,
             )
@@ -700,13 +722,15 @@ def write_published(session: Session, lessons_dir: Path, since: int) -> list[Pat
     revision of it. A file holding a text the database has never seen is left: it is
     someone's work in the files, taken in by the next reload. Returns the files written."""
     rows = session.execute(
-        sa.select(PublishedFile.course, PublishedFile.path, ContentRevision.data)
+        sa.select(
+            PublishedFile.course, PublishedFile.path, ContentRevision.data, ContentRevision.origin
+        )
         .join(ContentRevision, ContentRevision.id == PublishedFile.revision_id)
         .where(PublishedFile.publication_id > since)
     ).all()
     folders: dict[str, Path | None] = {}
     written = []
-    for course, path, data in rows:
+    for course, path, data, origin in rows:
         if course not in folders:
             folders[course] = course_folder(lessons_dir, course)
         folder = folders[course]
@@ -714,11 +738,17 @@ def write_published(session: Session, lessons_dir: Path, since: int) -> list[Pat
             continue
         target = folder / path
         current = target.read_bytes() if target.exists() else None
-        if current == data:
+        removed = origin == Origin.REMOVED
+        if current == (None if removed else data):
             continue
         if current is not None and not _is_known(session, course, path, digest_of(current)):
             continue
-        _write_atomically(target, data)
+        if removed:
+            target.unlink()
+            if target.parent != folder and not any(target.parent.iterdir()):
+                target.parent.rmdir()
+        else:
+            _write_atomically(target, data)
         written.append(target)
     return written
 
@@ -832,9 +862,18 @@ def new_lesson_problems(course: Course, session: Session, number: int, slug: str
 
 
 def _revision_paths(session: Session, course: str) -> list[str]:
+    """The files of a course that have revisions, but for those since taken out of it."""
+    newest = (
+        sa.select(ContentRevision.path, sa.func.max(ContentRevision.id).label("newest"))
+        .where(ContentRevision.course == course)
+        .group_by(ContentRevision.path)
+        .subquery()
+    )
     return list(
         session.scalars(
-            sa.select(ContentRevision.path).where(ContentRevision.course == course).distinct()
+            sa.select(newest.c.path)
+            .join(ContentRevision, ContentRevision.id == newest.c.newest)
+            .where(ContentRevision.origin != Origin.REMOVED)
         )
     )
 

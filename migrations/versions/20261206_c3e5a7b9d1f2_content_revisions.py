@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "c3e5a7b9d1f2"
 down_revision = "b8d4f1a6c2e9"
 branch_labels = None

@@ -300,3 +300,34 @@ def test_differences_are_listed_with_their_line_numbers():
         ("+", "nueve y medio", None, 10),
         (" ", "diez", 10, 11),
     ]
+
+
+def test_a_lesson_taken_out_of_the_files_is_taken_out_on_every_host_and_stays_out(
+    course_app, tmp_path
+):
+    here = course_app(write_course, "taken-out")
+    there_folder = tmp_path / "taken-out-b"
+    shutil.copytree(tmp_path / "taken-out", there_folder)
+    there = make_app(db_url(here), tmp_path / "taken-out-b-instance", LESSONS_DIR=str(there_folder))
+    try:
+        learner = there.test_client()
+        second = "/es/courses/co-production/lessons/second"
+        assert learner.get(second).status_code == 200
+        with here.app_context():
+            ana = trainer()
+            course = content.course
+            # Every file is recorded once, then the second lesson's folder is deleted.
+            assert publishing.take_in_files(db.session, content.catalogue, ana) is not None
+            shutil.rmtree(course.directory / "02-second")
+            content.reload(here)
+            assert publishing.take_in_files(db.session, content.catalogue, ana) is not None
+            [removal, *_older] = publishing.history(db.session, course.slug, "02-second/es.md")
+            assert removal.origin == "removed" and removal.is_published
+            assert "second" not in publishing.lesson_folders(db.session, content.course)
+            # Publishing the course gives nothing back.
+            assert not publishing.publish(db.session, content.course, content.register, ana).is_done
+        assert learner.get(second).status_code == 404
+        assert not (there_folder / "02-second").exists()
+        assert (there_folder / PATH).exists()
+    finally:
+        dispose(there)
