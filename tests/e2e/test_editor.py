@@ -110,14 +110,18 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     page.unroute("**/check")
 
     # Saved, it is not yet the learners'; published, it is, within a few seconds.
-    page.get_by_role("button", name=_("Save")).click()
-    expect(page.locator(".flash, [role=status]").first).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name=_("Save")).click()
+    expect(page.locator(".flash-success")).to_have_text(
+        _("Saved. Learners see it once you publish the lesson.")
+    )
     assert "towards-co-production-of-public-policies" in editor_text(page)
     lesson_page = f"/{lang}/courses/co-production/lessons/{LESSON}"
     visit.open(lesson_page)
     expect(page.locator(".lesson-body")).not_to_contain_text("la lección siguiente")
     visit.open(f"/{lang}/author/courses/co-production/lessons/{LESSON}/edit/{lang}")
-    page.get_by_role("button", name=_("Publish the lesson")).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=_("Publish the lesson")).click()
     expect(
         page.get_by_text(_("Published: learners see the new version within a few seconds."))
     ).to_be_visible()
