@@ -109,7 +109,7 @@ def editor_page(
         course=course,
         slug=slug,
         folder=folder,
-        title=_title(checked, text) or slug,
+        title=front_matter_title(text) or slug,
         language=language,
         languages=languages,
         text=text,
@@ -127,7 +127,8 @@ def editor_page(
     return page, status
 
 
-def _title(checked: dict[str, object], text: str) -> str | None:
+def front_matter_title(text: str) -> str | None:
+    """The title a lesson text's front matter gives, as written (the text may not load)."""
     for line in text.splitlines()[1:20]:
         if line.startswith("title:"):
             return line.removeprefix("title:").strip().strip("\"'") or None

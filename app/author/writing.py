@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.author import bp
-from app.author.lesson_editor import editor_page, lesson_folder_or_404
+from app.author.lesson_editor import editor_page, front_matter_title, lesson_folder_or_404
 from app.author.views import STAFF, overview
 from app.content import Course
 from app.content.pictures import PictureRefused, prepare_picture
@@ -100,20 +100,24 @@ def history(slug: str, language: str):
     folder = lesson_folder_or_404(slug, language)
     path = publishing.lesson_text_path(folder, language)
     revisions = publishing.history(db.session, course.slug, path)
-    compared = _revision_number(request.args.get("compare"))
+    asked = _revision_number(request.args.get("compare"))
+    compared = next((entry for entry in revisions if entry.id == asked), None)
+    if asked is not None and compared is None:
+        refuse(404, _("This text has no such version."))
     changes = None
     if compared is not None:
-        older = publishing.revision_text(db.session, course.slug, path, compared)
-        if older is None:
-            refuse(404, _("This text has no such version."))
-        newest = publishing.open_text(db.session, course, path).text
-        changes = publishing.compare(older, newest)
+        older = publishing.revision_text(db.session, course.slug, path, compared.id)
+        changes = publishing.compare(
+            older or "", publishing.open_text(db.session, course, path).text
+        )
+    opened = publishing.open_text(db.session, course, path)
     return render_template(
         "author/history.html",
         course=course,
         slug=slug,
         language=language,
         path=path,
+        title=front_matter_title(opened.text) or slug,
         revisions=revisions,
         compared=compared,
         changes=changes,

@@ -12,6 +12,7 @@ on the server): it is left alone until a reload takes it in as a revision of its
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import hashlib
 import os
@@ -332,13 +333,14 @@ def compare(old: str, new: str, context: int = 3) -> list[DiffLine]:
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     id: int
-    created_at: object
+    # Its place among the file's revisions, the first 1: what trainers call it.
+    number: int
+    created_at: dt.datetime
     author: str | None
     origin: str
     has_errors: bool
     is_published: bool
     is_latest: bool
-    is_picture: bool = False
 
 
 def history(session: Session, course: str, path: str) -> list[HistoryEntry]:
@@ -360,6 +362,7 @@ def history(session: Session, course: str, path: str) -> list[HistoryEntry]:
     return [
         HistoryEntry(
             id=row.id,
+            number=len(rows) - index,
             created_at=row.created_at,
             author=row.display_name,
             origin=row.origin,

@@ -128,6 +128,14 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     visit.open(lesson_page)
     expect(page.locator(".lesson-body a", has_text="la lección siguiente")).to_be_visible()
 
+    # The history: the text as the files had it, then the trainer's, which learners get.
+    visit.open(f"/{lang}/author/courses/co-production/lessons/{LESSON}/history/{lang}")
+    versions = page.locator(".revisions li")
+    expect(versions).to_have_count(2)
+    expect(versions.first).to_contain_text(_("Published"))
+    expect(versions.last).to_contain_text(_("found in the lesson files"))
+    visit.shoot("history")
+
 
 @pytest.mark.parametrize("lang", ["pt"])
 def test_the_editor_is_reached_and_left_with_tab_alone(visit, console_errors, lang):

@@ -271,11 +271,12 @@ def test_an_earlier_version_comes_back_as_the_newest(course_app):
         assert restored is not None
         opened = publishing.open_text(db.session, course, PATH)
         assert opened.revision_id == restored.revision_id and "Uno." in opened.text
-        assert [entry.origin for entry in publishing.history(db.session, course.slug, PATH)] == [
-            "restored",
-            "browser",
-            "browser",
-            "files",
+        versions = publishing.history(db.session, course.slug, PATH)
+        assert [(entry.number, entry.origin) for entry in versions] == [
+            (4, "restored"),
+            (3, "browser"),
+            (2, "browser"),
+            (1, "files"),
         ]
         # A version of another file is not this file's.
         assert (
