@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Visit
@@ -175,6 +176,47 @@ def test_the_editor_reads_well_in_dark_mode(chromium, site, screenshots, request
         assert background == "rgb(20, 23, 29)", "the editor takes the page's dark paper"
         visit.check()
         visit.shoot("editor-dark")
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_on_a_tablet_a_trainer_writes_by_touch_and_puts_a_picture_in_the_text(
+    chromium, site, screenshots, tmp_path
+):
+    """A tablet held upright: tapping the text puts the cursor there, and a picture
+    uploaded with its description goes into the text at the cursor, shown in the preview."""
+    context = chromium.new_context(
+        locale="pt-PT", viewport={"width": 820, "height": 1180}, has_touch=True, is_mobile=True
+    )
+    try:
+        visit = Visit(context.new_page(), "pt", site, screenshots)
+        page, _ = visit.page, visit._
+        errors: list[str] = []
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        sign_in(visit, site.staff["trainer"])
+        second = "towards-co-production-of-public-policies"
+        visit.open(f"/pt/author/courses/co-production/lessons/{second}/edit/pt")
+        first_line = page.locator(".cm-content .cm-line").nth(0)
+        first_line.tap()
+        assert page.evaluate("document.activeElement.classList.contains('cm-content')")
+        page.keyboard.press("Control+End")
+        page.keyboard.type("\n\n")
+
+        picture = tmp_path / "Diagrama da Política.png"
+        Image.new("RGB", (40, 30), "teal").save(picture)
+        page.get_by_label(_("What the picture shows, for those who cannot see it")).fill(
+            "Um diagrama"
+        )
+        page.locator("input[name=picture]").set_input_files(picture)
+        page.get_by_role("button", name=_("Upload the picture")).tap()
+        expect(page.locator("#picture-status")).to_have_text(
+            _("The picture is in the text, where the cursor was. It is published with the lesson.")
+        )
+        assert editor_text(page).rstrip().endswith("![Um diagrama](diagrama-da-politica.png)")
+        shown = page.locator('#preview img[alt="Um diagrama"]')
+        expect(shown).to_be_visible()
+        assert shown.evaluate("image => image.naturalWidth") == 40
         assert errors == []
     finally:
         context.close()

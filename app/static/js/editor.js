@@ -213,6 +213,39 @@ function enhance(textarea) {
     textarea.value = view.state.doc.toString();
   });
   check();
+
+  // A picture uploaded from the page goes into the text where the cursor is, with its
+  // description; without this script the page that answers gives the line to paste.
+  const pictures = document.querySelector("form[data-picture-form]");
+  const pictureStatus = document.getElementById("picture-status");
+  pictures?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const said = pictures.dataset;
+    try {
+      const response = await fetch(pictures.action, {
+        method: "POST",
+        headers: { Accept: "application/json" },
+        body: new FormData(pictures),
+        credentials: "same-origin",
+      });
+      const answer = await response.json();
+      if (!response.ok) {
+        pictureStatus.textContent = answer.error || said.failed;
+        return;
+      }
+      const { from, to } = view.state.selection.main;
+      view.dispatch({
+        changes: { from, to, insert: answer.markdown },
+        selection: EditorSelection.cursor(from + answer.markdown.length),
+        scrollIntoView: true,
+      });
+      pictures.reset();
+      pictureStatus.textContent = said.added;
+      view.focus();
+    } catch {
+      pictureStatus.textContent = said.failed;
+    }
+  });
 }
 
 for (const textarea of document.querySelectorAll("textarea[data-editor]")) {
