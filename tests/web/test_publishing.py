@@ -9,9 +9,9 @@ import time
 import sqlalchemy as sa
 
 from app.extensions import content, db
-from app.models import ContentRevision, PublishedFile, Role
+from app.models import ContentRevision, LessonProgress, PublishedFile, QuizAttempt, Role, User
 from app.services import accounts, publishing
-from tests.conftest import dispose, make_app
+from tests.conftest import NOTICE_VERSION_FIELD, dispose, make_app, sign_in_as
 from tests.content.conftest import lesson_file
 
 PATH = "01-first/es.md"
@@ -332,3 +332,59 @@ def test_a_lesson_taken_out_of_the_files_is_taken_out_on_every_host_and_stays_ou
         assert (there_folder / PATH).exists()
     finally:
         dispose(there)
+
+
+QUIZ = "```quiz\n? capital: ¿Qué ciudad?\n(x) lisbon: Lisboa\n( ) porto: Oporto\n```\n"
+
+
+def test_publishing_keeps_what_learners_did_and_asks_again_for_a_changed_notice(course_app):
+    def write(lessons):
+        lessons.write(PATH, lesson_file("Primera", body="Texto.\n\n" + QUIZ))
+
+    app = course_app(write, "learners-kept")
+    learner = sign_in_as(app, None, "learner@example.org")
+    learner.acknowledge("es", "first")
+    with app.app_context():
+        lesson = content.course.lessons[0]
+    assert learner.take_quiz("es", lesson, [("q-capital", "lisbon")]).status_code == 303
+    page = "/es/courses/co-production/lessons/first"
+
+    def publish(text: str) -> None:
+        with app.app_context():
+            course = content.course
+            ana = db.session.scalar(sa.select(User).where(User.email == "ana@example.org"))
+            opened = publishing.open_text(db.session, course, PATH)
+            saved = publishing.save_text(
+                db.session, course, content.register, PATH, text, opened.revision_id, ana
+            )
+            assert isinstance(saved, publishing.Saved)
+            assert publishing.publish(db.session, course, content.register, ana).is_done
+
+    with app.app_context():
+        trainer()
+    publish(lesson_file("Primera", body="Texto nuevo.\n\n" + QUIZ))
+    shown = learner.get(page).get_data(as_text=True)
+    assert "Texto nuevo." in shown
+    # Completed, its attempt kept, and the same notice: nothing asked again.
+    assert NOTICE_VERSION_FIELD.search(shown) is None
+    with app.app_context():
+        assert completed(app) == ["first"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(QuizAttempt)) == 1
+
+    # Without its quiz the lesson records no answers: a new notice, to confirm again.
+    publish(lesson_file("Primera", body="Texto sin cuestionario.\n"))
+    shown = learner.get(page).get_data(as_text=True)
+    assert "Texto sin cuestionario." in shown and NOTICE_VERSION_FIELD.search(shown)
+    with app.app_context():
+        assert completed(app) == ["first"]
+
+
+def completed(app) -> list[str]:
+    """The lessons the learner completed, as the database keeps them."""
+    return list(
+        db.session.scalars(
+            sa.select(LessonProgress.lesson_slug)
+            .join(User, User.id == LessonProgress.user_id)
+            .where(User.email == "learner@example.org", LessonProgress.completed_at.is_not(None))
+        )
+    )
