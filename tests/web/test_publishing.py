@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -147,14 +149,7 @@ def test_a_text_with_errors_is_kept_as_a_draft_and_never_published(course_app):
 
 def test_a_publication_reaches_a_host_with_its_own_lessons_folder(course_app, tmp_path):
     here = course_app(write_course, "host-a")
-    there_folder = tmp_path / "host-b"
-    shutil.copytree(tmp_path / "host-a", there_folder)
-    there = make_app(
-        db_url(here),
-        tmp_path / "host-b-instance",
-        LESSONS_DIR=str(there_folder),
-    )
-    try:
+    with another_host(here, tmp_path) as (there, there_folder):
         learner = there.test_client()
         lesson_page = "/es/courses/co-production/lessons/first"
         assert "Publicado hoy" not in learner.get(lesson_page).get_data(as_text=True)
@@ -174,6 +169,20 @@ def test_a_publication_reaches_a_host_with_its_own_lessons_folder(course_app, tm
             assert published.is_done and published.paths == [PATH]
         assert "Publicado hoy." in learner.get(lesson_page).get_data(as_text=True)
         assert "Publicado hoy." in (there_folder / PATH).read_text("utf-8")
+
+
+@contextmanager
+def another_host(here, tmp_path, **settings):
+    """A second app on the same database, with a copy of `here`'s lessons folder as it is
+    now and an instance folder of its own: another host."""
+    folder = Path(here.config["LESSONS_DIR"])
+    copy = tmp_path / f"{folder.name}-other-host"
+    shutil.copytree(folder, copy)
+    there = make_app(
+        db_url(here), tmp_path / f"{folder.name}-other-instance", LESSONS_DIR=str(copy), **settings
+    )
+    try:
+        yield there, copy
     finally:
         dispose(there)
 
@@ -185,15 +194,7 @@ def db_url(app) -> str:
 
 def test_a_host_asks_for_publications_at_most_as_often_as_it_is_told(course_app, tmp_path):
     here = course_app(write_course, "patient")
-    there_folder = tmp_path / "patient-b"
-    shutil.copytree(tmp_path / "patient", there_folder)
-    there = make_app(
-        db_url(here),
-        tmp_path / "patient-b-instance",
-        LESSONS_DIR=str(there_folder),
-        PUBLICATION_CHECK_SECONDS=3,
-    )
-    try:
+    with another_host(here, tmp_path, PUBLICATION_CHECK_SECONDS=3) as (there, there_folder):
         learner = there.test_client()
         lesson_page = "/es/courses/co-production/lessons/first"
         learner.get(lesson_page)
@@ -214,8 +215,6 @@ def test_a_host_asks_for_publications_at_most_as_often_as_it_is_told(course_app,
         assert "Más tarde." not in page or time.monotonic() - checked_at >= 3
         time.sleep(max(0.0, checked_at + 3.1 - time.monotonic()))
         assert "Más tarde." in learner.get(lesson_page).get_data(as_text=True)
-    finally:
-        dispose(there)
 
 
 def test_a_file_changed_on_a_host_is_left_alone_until_a_reload_takes_it_in(course_app, tmp_path):
@@ -307,10 +306,7 @@ def test_a_lesson_taken_out_of_the_files_is_taken_out_on_every_host_and_stays_ou
     course_app, tmp_path
 ):
     here = course_app(write_course, "taken-out")
-    there_folder = tmp_path / "taken-out-b"
-    shutil.copytree(tmp_path / "taken-out", there_folder)
-    there = make_app(db_url(here), tmp_path / "taken-out-b-instance", LESSONS_DIR=str(there_folder))
-    try:
+    with another_host(here, tmp_path) as (there, there_folder):
         learner = there.test_client()
         second = "/es/courses/co-production/lessons/second"
         assert learner.get(second).status_code == 200
@@ -330,8 +326,6 @@ def test_a_lesson_taken_out_of_the_files_is_taken_out_on_every_host_and_stays_ou
         assert learner.get(second).status_code == 404
         assert not (there_folder / "02-second").exists()
         assert (there_folder / PATH).exists()
-    finally:
-        dispose(there)
 
 
 QUIZ = "```quiz\n? capital: ¿Qué ciudad?\n(x) lisbon: Lisboa\n( ) porto: Oporto\n```\n"
