@@ -645,12 +645,12 @@ def _mark_published(
     session.flush()
 
 
-def take_in_files(session: Session, catalogue: Catalogue, author: User | None) -> int | None:
+def take_in_files(session: Session, catalogue: Catalogue, author: User | None) -> list[int]:
     """After the lessons folder was read again without errors: keep as revisions, and
     publish, the files whose text the database does not have yet (changed on disk or
     pulled from version control), so that every host gives learners the same version.
-    Returns the publication's number, None when nothing had changed."""
-    newest_id: int | None = None
+    Returns the publications' numbers (one for each course that changed)."""
+    made: list[int] = []
     for course in catalogue.courses:
         if course.directory is None:
             continue
@@ -700,9 +700,9 @@ def take_in_files(session: Session, catalogue: Catalogue, author: User | None) -
             session.add(publication)
             session.flush()
             _mark_published(session, course.slug, changed, publication.id)
-            newest_id = publication.id
+            made.append(publication.id)
     session.commit()
-    return newest_id
+    return made
 
 
 def _course_files(directory: Path) -> Iterable[tuple[str, bytes]]:
@@ -827,18 +827,22 @@ class Follower:
         finally:
             self.lock.release()
 
-    def took_in(self, session: Session, publication_id: int | None) -> None:
-        """This process published `publication_id` from its own folder: nothing to write
-        or read again for it, unless another publication came before it unseen."""
-        if publication_id is None or publication_id <= self.seen:
+    def took_in(self, session: Session, publication_ids: Sequence[int]) -> None:
+        """This process made these publications from its own folder: nothing to write or
+        read again for them, unless another process published in between, unseen."""
+        if not publication_ids or max(publication_ids) <= self.seen:
             return
         unseen = session.scalar(
             sa.select(sa.func.count())
             .select_from(Publication)
-            .where(Publication.id > self.seen, Publication.id < publication_id)
+            .where(
+                Publication.id > self.seen,
+                Publication.id <= max(publication_ids),
+                Publication.id.not_in(publication_ids),
+            )
         )
         if not unseen:
-            self.seen = publication_id
+            self.seen = max(publication_ids)
 
 
 # New lessons and translations

@@ -50,7 +50,7 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     visit.check()
     editor = page.locator(".cm-content")
     expect(editor).to_be_visible()
-    expect(page.get_by_role("status")).to_have_text(_("No problems found."))
+    expect(page.locator("#problems-status")).to_have_text(_("No problems found."))
     original = editor_text(page)
 
     # A new last line with a link to a lesson the course does not have.
@@ -67,7 +67,7 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
         + _("line %(line)s, column %(column)s: %(message)s")
         % {"line": last_line, "column": column, "message": message}
     )
-    expect(page.get_by_role("status")).to_have_text(
+    expect(page.locator("#problems-status")).to_have_text(
         _("Errors: %(errors)s, warnings: %(warnings)s.", errors=1, warnings=0)
         + " "
         + _("The preview is not updated while there are errors.")
@@ -86,7 +86,7 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     page.keyboard.press("Shift+End")
     page.keyboard.type("../02-towards-co-production-of-public-policies/)")
     expect(page.locator("#problems button")).to_have_count(0)
-    expect(page.get_by_role("status")).to_have_text(_("No problems found."))
+    expect(page.locator("#problems-status")).to_have_text(_("No problems found."))
     expect(page.locator(".cm-lintRange-error")).to_have_count(0)
     link = page.locator("#preview .lesson-body a", has_text="la lección siguiente")
     expect(link).to_have_attribute(
@@ -102,7 +102,7 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     page.route("**/check", lambda route: route.abort())
     editor.click()
     page.keyboard.type(" más")
-    expect(page.get_by_role("status")).to_have_text(
+    expect(page.locator("#problems-status")).to_have_text(
         _("The text could not be checked just now: the preview shows the last text checked.")
     )
     expect(link).to_be_visible()

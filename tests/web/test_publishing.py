@@ -14,7 +14,7 @@ from app.extensions import content, db
 from app.models import ContentRevision, LessonProgress, PublishedFile, QuizAttempt, Role, User
 from app.services import accounts, publishing
 from tests.conftest import NOTICE_VERSION_FIELD, dispose, make_app, sign_in_as
-from tests.content.conftest import lesson_file
+from tests.content.conftest import lesson_file, two_courses
 
 PATH = "01-first/es.md"
 LINES = [f"Párrafo {number}.\n\n" for number in range(1, 13)]
@@ -241,10 +241,10 @@ def test_a_file_changed_on_a_host_is_left_alone_until_a_reload_takes_it_in(cours
         assert written == [] and "A mano." in (course.directory / PATH).read_text("utf-8")
         # A reload takes the hand-made text in as the newest, published, version.
         taken = publishing.take_in_files(db.session, content.catalogue, ana)
-        assert taken is not None
+        assert len(taken) == 1
         [newest, *_older] = publishing.history(db.session, course.slug, PATH)
         assert newest.origin == "files" and newest.is_published
-        assert publishing.take_in_files(db.session, content.catalogue, ana) is None
+        assert publishing.take_in_files(db.session, content.catalogue, ana) == []
 
 
 def test_an_earlier_version_comes_back_as_the_newest(course_app):
@@ -314,10 +314,10 @@ def test_a_lesson_taken_out_of_the_files_is_taken_out_on_every_host_and_stays_ou
             ana = trainer()
             course = content.course
             # Every file is recorded once, then the second lesson's folder is deleted.
-            assert publishing.take_in_files(db.session, content.catalogue, ana) is not None
+            assert publishing.take_in_files(db.session, content.catalogue, ana)
             shutil.rmtree(course.directory / "02-second")
             content.reload(here)
-            assert publishing.take_in_files(db.session, content.catalogue, ana) is not None
+            assert publishing.take_in_files(db.session, content.catalogue, ana)
             [removal, *_older] = publishing.history(db.session, course.slug, "02-second/es.md")
             assert removal.origin == "removed" and removal.is_published
             assert "second" not in publishing.lesson_folders(db.session, content.course)
@@ -382,3 +382,23 @@ def completed(app) -> list[str]:
             .where(User.email == "learner@example.org", LessonProgress.completed_at.is_not(None))
         )
     )
+
+
+def test_a_lesson_deleted_after_a_reload_of_two_courses_stays_deleted(database_url, tmp_path):
+    """A reload publishes each changed course apart: the process that made those
+    publications does not take them for another's, and write the deleted lesson back."""
+    course, guide = two_courses(tmp_path / "two")
+    course.write(PATH, lesson_file("Primera"))
+    course.write("03-third/es.md", lesson_file("Tercera"))
+    guide.write("01-um/pt.md", lesson_file("Um"))
+    app = make_app(database_url, tmp_path / "two-instance", LESSONS_DIR=str(tmp_path / "two"))
+    try:
+        trainer_browser = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+        trainer_browser.submit("/en/author/", "/en/author/reload")
+        shutil.rmtree(course.root / "03-third")
+        trainer_browser.submit("/en/author/", "/en/author/reload")
+        assert not (course.root / "03-third").exists()
+        learner = app.test_client()
+        assert learner.get("/es/courses/co-production/lessons/third").status_code == 404
+    finally:
+        dispose(app)
