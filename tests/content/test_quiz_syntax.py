@@ -129,6 +129,73 @@ def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, l
 
 
 @pytest.mark.parametrize(
+    ("replace", "by", "line", "message"),
+    [
+        ("pass: 75%", "pass: 175%", 1, "'pass' must be a percentage from 0 to 100, not '175%'"),
+        ("attempts: 3", "attempts: 0", 2, "'attempts' must be a number from 1 up, or 'unlimited'"),
+        ("required: yes", "required: perhaps", 3, "'required' must be yes or no, not 'perhaps'"),
+        ("feedback: yes", "feedback: often", 4, "'feedback' must be yes or no, not 'often'"),
+        (
+            "answers: when-done",
+            "answers: later",
+            5,
+            "'answers' must be one of: always, when-done, never",
+        ),
+        (
+            "grading: last",
+            "grading: best",
+            6,
+            "'grading' must be one of: highest, last, first, average",
+        ),
+        (
+            "? origin: Where does the *term* come from?",
+            "? origin:",
+            8,
+            "question 'origin' has no text after its id",
+        ),
+        (
+            "answer: false",
+            "",
+            20,
+            "question 'method' has no options: add '(x) id: text' lines, or 'answer: true|false'",
+        ),
+        (
+            "[ ] survey:",
+            "( ) survey:",
+            15,
+            "question 'beyond' mixes ( ) and [ ] options; use one kind per question",
+        ),
+        (
+            "( ) marketing: From marketing",
+            "",
+            8,
+            "question 'origin' needs at least two options",
+        ),
+        (
+            "( ) marketing:",
+            "(x) marketing:",
+            8,
+            "question 'origin' is single choice and needs exactly one (x) option",
+        ),
+    ],
+)
+def test_each_syntax_mistake_is_told_in_full(lessons_dir, replace, by, line, message):
+    path = lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace(replace, by, 1)))
+    assert f"{path}:{FENCE + line}:1: error: {message}" in load_problems(lessons_dir.root)
+
+
+def test_a_mistake_in_the_wording_of_a_question_is_reported_where_it_is_written(lessons_dir):
+    prompt = "? origin: Where does the *term* come from?"
+    path = lessons_dir.write(
+        "01-first/es.md", quiz_file(QUIZ.replace(prompt, prompt + "^[A note.]", 1))
+    )
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + 8}:{len(prompt) + 1}: error: a quiz cannot have footnotes: put the "
+        "note into the question or its feedback"
+    ]
+
+
+@pytest.mark.parametrize(
     ("settings", "pass_mark", "attempts"),
     [
         ("pass: 100%\nattempts: 1", 100, 1),
@@ -200,6 +267,38 @@ def test_a_translation_whose_quiz_differs_is_rejected_naming_the_question(
     assert any(p.startswith(f"{path}:{FENCE + line}:1: error: ") for p in problems), problems
     if message:
         assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("changes", "line", "message"),
+    [
+        (
+            {"pass: 75%": "pass: 80%", "attempts: 3": "attempts: 2"},
+            0,
+            "the quiz settings differ from es.md (pass, attempts); only the words may differ",
+        ),
+        (
+            {"? method:": "? approach:"},
+            20,
+            "the questions differ from es.md: expected origin, beyond, method; "
+            "found origin, beyond, approach",
+        ),
+        (
+            {"[ ] survey:": "[x] survey:"},
+            15,
+            "question 'beyond' marks partnership, power, survey as right; "
+            "es.md marks partnership, power",
+        ),
+    ],
+    ids=["settings", "questions", "right answers"],
+)
+def test_each_difference_of_a_translation_is_told_in_full(lessons_dir, changes, line, message):
+    lessons_dir.write("01-first/es.md", quiz_file())
+    changed = QUIZ
+    for old, new in changes.items():
+        changed = changed.replace(old, new, 1)
+    path = lessons_dir.write("01-first/pt.md", quiz_file(changed))
+    assert load_problems(lessons_dir.root) == [f"{path}:{FENCE + line}:1: error: {message}"]
 
 
 @pytest.mark.parametrize(
@@ -388,10 +487,16 @@ def test_a_quiz_that_would_be_shown_as_text_answers_and_all_is_refused(lessons_d
     "block",
     [
         "```Quiz\npass: 80%\n```\n",
+        "```Questionário:\npass: 80%\n```\n",
         "    (x) ostrom: From Elinor Ostrom's work\n    ( ) marketing: From marketing\n",
         "```\n? origin: Where does the term come from?\nanswer: true\n```\n",
     ],
-    ids=["misspelt fence, settings only", "indented code", "question only"],
+    ids=[
+        "misspelt fence, settings only",
+        "name in another language, settings only",
+        "indented code",
+        "question only",
+    ],
 )
 def test_any_block_with_quiz_lines_or_a_quiz_name_is_refused(lessons_dir, block):
     path = lessons_dir.write("01-first/es.md", lesson_file(body=f"Texto.\n\n{block}"))
