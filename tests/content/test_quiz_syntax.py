@@ -136,6 +136,15 @@ def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, l
         ("required: yes", "required: perhaps", 3, "'required' must be yes or no, not 'perhaps'"),
         ("feedback: yes", "feedback: often", 4, "'feedback' must be yes or no, not 'often'"),
         (
+            "grading: last",
+            "shuffle: yes",
+            6,
+            "expected a setting (pass, attempts, required, feedback, answers, grading) or a "
+            "question '? id: …'",
+        ),
+        ("required: yes", "attempts: 4", 3, "setting 'attempts' is given twice"),
+        ("? beyond:", "? origin:", 15, "question id 'origin' is used twice"),
+        (
             "answers: when-done",
             "answers: later",
             5,
@@ -182,6 +191,46 @@ def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, l
 def test_each_syntax_mistake_is_told_in_full(lessons_dir, replace, by, line, message):
     path = lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace(replace, by, 1)))
     assert f"{path}:{FENCE + line}:1: error: {message}" in load_problems(lessons_dir.root)
+
+
+def test_a_question_that_cannot_be_read_does_not_hide_the_mistakes_after_it(lessons_dir):
+    unreadable = QUIZ.replace("? origin:", "? Origin:", 1).replace("[ ] survey:", "( ) survey:")
+    path = lessons_dir.write("01-first/es.md", quiz_file(unreadable))
+    # Its own options are not reported: they only repeat its mistake.
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + 8}:1: error: a question starts with '? id: text', e.g. '? origin: …' "
+        "(an id is lower-case letters, digits and hyphens)",
+        f"{path}:{FENCE + 15}:1: error: question 'beyond' mixes ( ) and [ ] options; use one "
+        "kind per question",
+    ]
+
+
+def test_a_comment_in_a_quiz_is_left_out_and_the_lines_after_it_keep_their_numbers(
+    lessons_dir,
+):
+    commented = QUIZ.replace(
+        "pass: 75%\n", "pass: 75%\n<!-- Not yet:\n( ) hidden: An option -->\n", 1
+    ).replace("grading: last", "grading: best")
+    path = lessons_dir.write("01-first/es.md", quiz_file(commented))
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + 8}:1: error: 'grading' must be one of: highest, last, first, average"
+    ]
+
+
+def test_feedback_written_on_several_lines_is_one_text_checked_where_each_part_is(lessons_dir):
+    feedback = "    > Right: economists in the 1970s.\n"
+    longer = QUIZ.replace(feedback, feedback + "    > Ostrom above all.\n", 1)
+    lessons_dir.write("01-first/es.md", quiz_file(longer))
+    origin = load_course(lessons_dir.root).lessons[0].quiz.questions[0]
+    assert origin.options[0].feedback_html == "Right: economists in the 1970s. Ostrom above all."
+    noted = "    > Ostrom above all."
+    path = lessons_dir.write(
+        "01-first/es.md", quiz_file(QUIZ.replace(feedback, f"{feedback}{noted}^[A note.]\n", 1))
+    )
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + 11}:{len(noted) + 1}: error: a quiz cannot have footnotes: put the "
+        "note into the question or its feedback"
+    ]
 
 
 def test_a_mistake_in_the_wording_of_a_question_is_reported_where_it_is_written(lessons_dir):
