@@ -109,6 +109,47 @@ def test_settings_have_defaults(lessons_dir):
         ("pass: 75%", "pass: 101%", 1, "'pass' must be a percentage from 0 to 100, not '101%'"),
         ("attempts: 3", "attempts: 0", 2, "'attempts' must be a number from 1 up"),
         ("required: yes", "attempts: 4", 3, "setting 'attempts' is given twice"),
+        (
+            "(x) ostrom:",
+            "(x) Ostrom:",
+            9,
+            "question 'origin': an option is written '( ) id: text' (an id is lower-case "
+            "letters, digits and hyphens)",
+        ),
+        (
+            "( ) marketing:",
+            "( ) ostrom:",
+            11,
+            "question 'origin': option id 'ostrom' is used twice",
+        ),
+        (
+            "( ) marketing:",
+            "( ) wrong:",
+            11,
+            "question 'origin': option id 'wrong' would tell learners the answer in the page "
+            "source; name the option after its content",
+        ),
+        ("From marketing", "", 11, "question 'origin': option 'marketing' has no text"),
+        (
+            "? beyond: Which",
+            "? beyond: Which\n    > Too soon",
+            16,
+            "question 'beyond': indented '>' feedback needs an option above it",
+        ),
+        ("answer: false", "answer: maybe", 21, "question 'method': 'answer' must be true or false"),
+        (
+            "answer: false",
+            "the answer is no",
+            21,
+            "question 'method': cannot read this line; expected '(x) id: text', '[x] id: text', "
+            "'answer: true|false' or '> feedback'",
+        ),
+        (
+            "answer: false",
+            "( ) fixed: Fixed\nanswer: false",
+            22,
+            "question 'method' has both 'answer:' and options",
+        ),
         ("From marketing", "", 11, "question 'origin': option 'marketing' has no text"),
         ("? beyond: Which", "? beyond: Which\n    > Too soon", 16, "feedback needs an option"),
         ("answer: false", "( ) fixed: Fixed\nanswer: false", 22, "has both 'answer:' and opt"),
@@ -233,15 +274,39 @@ def test_feedback_written_on_several_lines_is_one_text_checked_where_each_part_i
     ]
 
 
-def test_a_mistake_in_the_wording_of_a_question_is_reported_where_it_is_written(lessons_dir):
-    prompt = "? origin: Where does the *term* come from?"
+@pytest.mark.parametrize(
+    ("written", "line"),
+    [
+        ("? origin: Where does the *term* come from?", 8),
+        ("(x) ostrom: From Elinor Ostrom's work", 9),
+    ],
+    ids=["question", "option"],
+)
+def test_a_mistake_in_the_wording_is_reported_where_it_is_written(lessons_dir, written, line):
     path = lessons_dir.write(
-        "01-first/es.md", quiz_file(QUIZ.replace(prompt, prompt + "^[A note.]", 1))
+        "01-first/es.md", quiz_file(QUIZ.replace(written, written + "^[A note.]", 1))
     )
     assert load_problems(lessons_dir.root) == [
-        f"{path}:{FENCE + 8}:{len(prompt) + 1}: error: a quiz cannot have footnotes: put the "
-        "note into the question or its feedback"
+        f"{path}:{FENCE + line}:{len(written) + 1}: error: a quiz cannot have footnotes: put "
+        "the note into the question or its feedback"
     ]
+
+
+def test_an_option_that_cannot_be_read_does_not_hide_the_mistakes_after_it(lessons_dir):
+    mistaken = (
+        QUIZ.replace("( ) marketing:", "( ) ostrom:", 1)
+        .replace("[ ] survey:", "[ ] Survey:", 1)
+        .replace("answer: false", "answer: maybe", 1)
+    )
+    path = lessons_dir.write("01-first/es.md", quiz_file(mistaken))
+    problems = load_problems(lessons_dir.root)
+    for line in (11, 17, 21):
+        assert any(p.startswith(f"{path}:{FENCE + line}:1: error: ") for p in problems), problems
+
+
+def test_an_option_marked_with_a_capital_x_is_right(lessons_dir):
+    lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace("(x) ostrom:", "(X) ostrom:", 1)))
+    assert load_course(lessons_dir.root).lessons[0].quiz.questions[0].correct_ids == {"ostrom"}
 
 
 @pytest.mark.parametrize(
