@@ -136,6 +136,12 @@ def test_settings_have_defaults(lessons_dir):
             16,
             "question 'beyond': indented '>' feedback needs an option above it",
         ),
+        (
+            "> Said to everyone after the attempt.",
+            "> Said to everyone after the attempt.\n    > And to the option above?",
+            14,
+            "question 'origin': indented '>' feedback needs an option above it",
+        ),
         ("answer: false", "answer: maybe", 21, "question 'method': 'answer' must be true or false"),
         (
             "answer: false",
@@ -602,12 +608,14 @@ def test_a_quiz_that_would_be_shown_as_text_answers_and_all_is_refused(lessons_d
     [
         "```Quiz\npass: 80%\n```\n",
         "```Questionário:\npass: 80%\n```\n",
+        "```Cuestionarios\npass: 80%\n```\n",
         "    (x) ostrom: From Elinor Ostrom's work\n    ( ) marketing: From marketing\n",
         "```\n? origin: Where does the term come from?\nanswer: true\n```\n",
     ],
     ids=[
         "misspelt fence, settings only",
         "name in another language, settings only",
+        "plural name, settings only",
         "indented code",
         "question only",
     ],
