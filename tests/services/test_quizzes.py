@@ -252,6 +252,16 @@ def test_a_failed_then_passed_attempt_completes_the_lesson_once(learner_id):
     assert stored[0].submitted_at.tzinfo is not None
 
 
+def test_a_question_left_out_of_an_attempt_is_stored_unanswered_and_wrong(learner_id):
+    lesson = make_lesson(make_quiz())
+    answers = {key: value for key, value in ALL_RIGHT.items() if key != "beyond"}
+    attempt = submit(learner_id, lesson, 1, answers).attempt
+    stored = {
+        answer.question_id: (answer.selected, answer.is_correct) for answer in attempt.answers
+    }
+    assert stored["beyond"] == ([], False) and attempt.points == 3
+
+
 def _course_of(lesson):
     return Course({}, {}, ("es",), "es", 15, (lesson,))
 
