@@ -109,6 +109,41 @@ def test_settings_have_defaults(lessons_dir):
         ("pass: 75%", "pass: 101%", 1, "'pass' must be a percentage from 0 to 100, not '101%'"),
         ("attempts: 3", "attempts: 0", 2, "'attempts' must be a number from 1 up"),
         ("required: yes", "attempts: 4", 3, "setting 'attempts' is given twice"),
+        ("From marketing", "", 11, "question 'origin': option 'marketing' has no text"),
+        ("? beyond: Which", "? beyond: Which\n    > Too soon", 16, "feedback needs an option"),
+        ("answer: false", "( ) fixed: Fixed\nanswer: false", 22, "has both 'answer:' and opt"),
+        ("answer: false", "answer: false\n( ) fixed: Fixed", 21, "has both 'answer:' and opt"),
+        ("? origin: Where does the *term* come from?", "? origin:", 8, "has no text after its id"),
+        ("answer: false", "", 20, "question 'method' has no options: add '(x) id: text' lines"),
+        ("( ) marketing: From marketing", "", 8, "question 'origin' needs at least two options"),
+    ],
+)
+def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, line, message):
+    assert replace in QUIZ
+    path = lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace(replace, by, 1)))
+    problems = load_problems(lessons_dir.root)
+    expected_line = FENCE + line
+    assert any(p.startswith(f"{path}:{expected_line}:1: error: ") for p in problems), problems
+    if message:
+        assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "line", "message"),
+    [
+        ("pass: 75%", "pass: 175%", 1, "'pass' must be a percentage from 0 to 100, not '175%'"),
+        ("attempts: 3", "attempts: 0", 2, "'attempts' must be a number from 1 up, or 'unlimited'"),
+        ("required: yes", "required: perhaps", 3, "'required' must be yes or no, not 'perhaps'"),
+        ("feedback: yes", "feedback: often", 4, "'feedback' must be yes or no, not 'often'"),
+        (
+            "grading: last",
+            "shuffle: yes",
+            6,
+            "expected a setting (pass, attempts, required, feedback, answers, grading) or a "
+            "question '? id: …'",
+        ),
+        ("required: yes", "attempts: 4", 3, "setting 'attempts' is given twice"),
+        ("? beyond:", "? origin:", 15, "question id 'origin' is used twice"),
         (
             "(x) ostrom:",
             "(x) Ostrom:",
@@ -156,41 +191,6 @@ def test_settings_have_defaults(lessons_dir):
             22,
             "question 'method' has both 'answer:' and options",
         ),
-        ("From marketing", "", 11, "question 'origin': option 'marketing' has no text"),
-        ("? beyond: Which", "? beyond: Which\n    > Too soon", 16, "feedback needs an option"),
-        ("answer: false", "( ) fixed: Fixed\nanswer: false", 22, "has both 'answer:' and opt"),
-        ("answer: false", "answer: false\n( ) fixed: Fixed", 21, "has both 'answer:' and opt"),
-        ("? origin: Where does the *term* come from?", "? origin:", 8, "has no text after its id"),
-        ("answer: false", "", 20, "question 'method' has no options: add '(x) id: text' lines"),
-        ("( ) marketing: From marketing", "", 8, "question 'origin' needs at least two options"),
-    ],
-)
-def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, line, message):
-    assert replace in QUIZ
-    path = lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace(replace, by, 1)))
-    problems = load_problems(lessons_dir.root)
-    expected_line = FENCE + line
-    assert any(p.startswith(f"{path}:{expected_line}:1: error: ") for p in problems), problems
-    if message:
-        assert any(message in p for p in problems), problems
-
-
-@pytest.mark.parametrize(
-    ("replace", "by", "line", "message"),
-    [
-        ("pass: 75%", "pass: 175%", 1, "'pass' must be a percentage from 0 to 100, not '175%'"),
-        ("attempts: 3", "attempts: 0", 2, "'attempts' must be a number from 1 up, or 'unlimited'"),
-        ("required: yes", "required: perhaps", 3, "'required' must be yes or no, not 'perhaps'"),
-        ("feedback: yes", "feedback: often", 4, "'feedback' must be yes or no, not 'often'"),
-        (
-            "grading: last",
-            "shuffle: yes",
-            6,
-            "expected a setting (pass, attempts, required, feedback, answers, grading) or a "
-            "question '? id: …'",
-        ),
-        ("required: yes", "attempts: 4", 3, "setting 'attempts' is given twice"),
-        ("? beyond:", "? origin:", 15, "question id 'origin' is used twice"),
         (
             "answers: when-done",
             "answers: later",
