@@ -129,6 +129,193 @@ def test_each_syntax_mistake_is_reported_at_its_line(lessons_dir, replace, by, l
 
 
 @pytest.mark.parametrize(
+    ("replace", "by", "line", "message"),
+    [
+        ("pass: 75%", "pass: 175%", 1, "'pass' must be a percentage from 0 to 100, not '175%'"),
+        ("attempts: 3", "attempts: 0", 2, "'attempts' must be a number from 1 up, or 'unlimited'"),
+        ("required: yes", "required: perhaps", 3, "'required' must be yes or no, not 'perhaps'"),
+        ("feedback: yes", "feedback: often", 4, "'feedback' must be yes or no, not 'often'"),
+        (
+            "grading: last",
+            "shuffle: yes",
+            6,
+            "expected a setting (pass, attempts, required, feedback, answers, grading) or a "
+            "question '? id: …'",
+        ),
+        ("required: yes", "attempts: 4", 3, "setting 'attempts' is given twice"),
+        ("? beyond:", "? origin:", 15, "question id 'origin' is used twice"),
+        (
+            "(x) ostrom:",
+            "(x) Ostrom:",
+            9,
+            "question 'origin': an option is written '( ) id: text' (an id is lower-case "
+            "letters, digits and hyphens)",
+        ),
+        (
+            "( ) marketing:",
+            "( ) ostrom:",
+            11,
+            "question 'origin': option id 'ostrom' is used twice",
+        ),
+        (
+            "( ) marketing:",
+            "( ) wrong:",
+            11,
+            "question 'origin': option id 'wrong' would tell learners the answer in the page "
+            "source; name the option after its content",
+        ),
+        ("From marketing", "", 11, "question 'origin': option 'marketing' has no text"),
+        (
+            "? beyond: Which",
+            "? beyond: Which\n    > Too soon",
+            16,
+            "question 'beyond': indented '>' feedback needs an option above it",
+        ),
+        (
+            "> Said to everyone after the attempt.",
+            "> Said to everyone after the attempt.\n    > And to the option above?",
+            14,
+            "question 'origin': indented '>' feedback needs an option above it",
+        ),
+        ("answer: false", "answer: maybe", 21, "question 'method': 'answer' must be true or false"),
+        (
+            "answer: false",
+            "the answer is no",
+            21,
+            "question 'method': cannot read this line; expected '(x) id: text', '[x] id: text', "
+            "'answer: true|false' or '> feedback'",
+        ),
+        (
+            "answer: false",
+            "( ) fixed: Fixed\nanswer: false",
+            22,
+            "question 'method' has both 'answer:' and options",
+        ),
+        (
+            "answers: when-done",
+            "answers: later",
+            5,
+            "'answers' must be one of: always, when-done, never",
+        ),
+        (
+            "grading: last",
+            "grading: best",
+            6,
+            "'grading' must be one of: highest, last, first, average",
+        ),
+        (
+            "? origin: Where does the *term* come from?",
+            "? origin:",
+            8,
+            "question 'origin' has no text after its id",
+        ),
+        (
+            "answer: false",
+            "",
+            20,
+            "question 'method' has no options: add '(x) id: text' lines, or 'answer: true|false'",
+        ),
+        (
+            "[ ] survey:",
+            "( ) survey:",
+            15,
+            "question 'beyond' mixes ( ) and [ ] options; use one kind per question",
+        ),
+        (
+            "( ) marketing: From marketing",
+            "",
+            8,
+            "question 'origin' needs at least two options",
+        ),
+        (
+            "( ) marketing:",
+            "(x) marketing:",
+            8,
+            "question 'origin' is single choice and needs exactly one (x) option",
+        ),
+    ],
+)
+def test_each_syntax_mistake_is_told_in_full(lessons_dir, replace, by, line, message):
+    path = lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace(replace, by, 1)))
+    assert f"{path}:{FENCE + line}:1: error: {message}" in load_problems(lessons_dir.root)
+
+
+def test_a_question_that_cannot_be_read_does_not_hide_the_mistakes_after_it(lessons_dir):
+    unreadable = QUIZ.replace("? origin:", "? Origin:", 1).replace("[ ] survey:", "( ) survey:")
+    path = lessons_dir.write("01-first/es.md", quiz_file(unreadable))
+    # Its own options are not reported: they only repeat its mistake.
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + 8}:1: error: a question starts with '? id: text', e.g. '? origin: …' "
+        "(an id is lower-case letters, digits and hyphens)",
+        f"{path}:{FENCE + 15}:1: error: question 'beyond' mixes ( ) and [ ] options; use one "
+        "kind per question",
+    ]
+
+
+def test_a_comment_in_a_quiz_is_left_out_and_the_lines_after_it_keep_their_numbers(
+    lessons_dir,
+):
+    commented = QUIZ.replace(
+        "pass: 75%\n", "pass: 75%\n<!-- Not yet:\n( ) hidden: An option -->\n", 1
+    ).replace("grading: last", "grading: best")
+    path = lessons_dir.write("01-first/es.md", quiz_file(commented))
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + 8}:1: error: 'grading' must be one of: highest, last, first, average"
+    ]
+
+
+def test_feedback_written_on_several_lines_is_one_text_checked_where_each_part_is(lessons_dir):
+    feedback = "    > Right: economists in the 1970s.\n"
+    longer = QUIZ.replace(feedback, feedback + "    > Ostrom above all.\n", 1)
+    lessons_dir.write("01-first/es.md", quiz_file(longer))
+    origin = load_course(lessons_dir.root).lessons[0].quiz.questions[0]
+    assert origin.options[0].feedback_html == "Right: economists in the 1970s. Ostrom above all."
+    noted = "    > Ostrom above all."
+    path = lessons_dir.write(
+        "01-first/es.md", quiz_file(QUIZ.replace(feedback, f"{feedback}{noted}^[A note.]\n", 1))
+    )
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + 11}:{len(noted) + 1}: error: a quiz cannot have footnotes: put the "
+        "note into the question or its feedback"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "line"),
+    [
+        ("? origin: Where does the *term* come from?", 8),
+        ("(x) ostrom: From Elinor Ostrom's work", 9),
+    ],
+    ids=["question", "option"],
+)
+def test_a_mistake_in_the_wording_is_reported_where_it_is_written(lessons_dir, written, line):
+    path = lessons_dir.write(
+        "01-first/es.md", quiz_file(QUIZ.replace(written, written + "^[A note.]", 1))
+    )
+    assert load_problems(lessons_dir.root) == [
+        f"{path}:{FENCE + line}:{len(written) + 1}: error: a quiz cannot have footnotes: put "
+        "the note into the question or its feedback"
+    ]
+
+
+def test_an_option_that_cannot_be_read_does_not_hide_the_mistakes_after_it(lessons_dir):
+    mistaken = (
+        QUIZ.replace("( ) marketing:", "( ) ostrom:", 1)
+        .replace("[ ] survey:", "[ ] Survey:", 1)
+        .replace("answer: false", "answer: maybe", 1)
+    )
+    path = lessons_dir.write("01-first/es.md", quiz_file(mistaken))
+    problems = load_problems(lessons_dir.root)
+    for line in (11, 17, 21):
+        assert any(p.startswith(f"{path}:{FENCE + line}:1: error: ") for p in problems), problems
+
+
+def test_an_option_marked_with_a_capital_x_is_right(lessons_dir):
+    lessons_dir.write("01-first/es.md", quiz_file(QUIZ.replace("(x) ostrom:", "(X) ostrom:", 1)))
+    assert load_course(lessons_dir.root).lessons[0].quiz.questions[0].correct_ids == {"ostrom"}
+
+
+@pytest.mark.parametrize(
     ("settings", "pass_mark", "attempts"),
     [
         ("pass: 100%\nattempts: 1", 100, 1),
@@ -200,6 +387,38 @@ def test_a_translation_whose_quiz_differs_is_rejected_naming_the_question(
     assert any(p.startswith(f"{path}:{FENCE + line}:1: error: ") for p in problems), problems
     if message:
         assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("changes", "line", "message"),
+    [
+        (
+            {"pass: 75%": "pass: 80%", "attempts: 3": "attempts: 2"},
+            0,
+            "the quiz settings differ from es.md (pass, attempts); only the words may differ",
+        ),
+        (
+            {"? method:": "? approach:"},
+            20,
+            "the questions differ from es.md: expected origin, beyond, method; "
+            "found origin, beyond, approach",
+        ),
+        (
+            {"[ ] survey:": "[x] survey:"},
+            15,
+            "question 'beyond' marks partnership, power, survey as right; "
+            "es.md marks partnership, power",
+        ),
+    ],
+    ids=["settings", "questions", "right answers"],
+)
+def test_each_difference_of_a_translation_is_told_in_full(lessons_dir, changes, line, message):
+    lessons_dir.write("01-first/es.md", quiz_file())
+    changed = QUIZ
+    for old, new in changes.items():
+        changed = changed.replace(old, new, 1)
+    path = lessons_dir.write("01-first/pt.md", quiz_file(changed))
+    assert load_problems(lessons_dir.root) == [f"{path}:{FENCE + line}:1: error: {message}"]
 
 
 @pytest.mark.parametrize(
@@ -388,10 +607,18 @@ def test_a_quiz_that_would_be_shown_as_text_answers_and_all_is_refused(lessons_d
     "block",
     [
         "```Quiz\npass: 80%\n```\n",
+        "```Questionário:\npass: 80%\n```\n",
+        "```Cuestionarios\npass: 80%\n```\n",
         "    (x) ostrom: From Elinor Ostrom's work\n    ( ) marketing: From marketing\n",
         "```\n? origin: Where does the term come from?\nanswer: true\n```\n",
     ],
-    ids=["misspelt fence, settings only", "indented code", "question only"],
+    ids=[
+        "misspelt fence, settings only",
+        "name in another language, settings only",
+        "plural name, settings only",
+        "indented code",
+        "question only",
+    ],
 )
 def test_any_block_with_quiz_lines_or_a_quiz_name_is_refused(lessons_dir, block):
     path = lessons_dir.write("01-first/es.md", lesson_file(body=f"Texto.\n\n{block}"))

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from app.content.markdown import EmbeddedBlock, parse_text
@@ -16,6 +17,7 @@ from app.content.model import AnswerReview, Course, Grading, Lesson, LessonText,
 from app.content.problems import Problems
 from app.content.quiz import parse_quiz
 from app.extensions import db
+from app.models import AuditLogEntry
 from app.services import accounts, progress, quizzes
 from tests.conftest import run_at_once
 
@@ -191,6 +193,29 @@ def test_a_complete_form_is_read():
     assert answers["beyond"] == ("power", "partnership")
 
 
+def test_only_the_choices_the_page_could_send_are_kept_for_after_signing_in():
+    form = MultiDict(
+        [
+            ("q-beyond", "power"),
+            ("q-beyond", "nowhere"),
+            ("q-beyond", "partnership"),
+            ("q-beyond", "power"),
+            ("q-origin", "nowhere"),
+            ("q-method", "false"),
+            ("q-extra", "x"),
+            ("csrf_token", "t"),
+        ]
+    )
+    kept = quizzes.answers_to_keep(make_quiz(), form.to_dict(flat=False))
+    # In the order ticked, each once; a question with no choice of the quiz's is left out.
+    assert kept == {"q-beyond": ["power", "partnership"], "q-method": ["false"]}
+
+
+def test_a_form_with_no_choice_of_the_quiz_keeps_nothing():
+    form = MultiDict([("q-origin", "nowhere"), ("csrf_token", "t")])
+    assert quizzes.answers_to_keep(make_quiz(), form.to_dict(flat=False)) == {}
+
+
 @pytest.fixture
 def learner_id(app_context) -> int:
     user = accounts.create_user(
@@ -225,6 +250,16 @@ def test_a_failed_then_passed_attempt_completes_the_lesson_once(learner_id):
     ]
     assert {answer.question_id: answer.selected for answer in stored[0].answers} == FAILING
     assert stored[0].submitted_at.tzinfo is not None
+
+
+def test_a_question_left_out_of_an_attempt_is_stored_unanswered_and_wrong(learner_id):
+    lesson = make_lesson(make_quiz())
+    answers = {key: value for key, value in ALL_RIGHT.items() if key != "beyond"}
+    attempt = submit(learner_id, lesson, 1, answers).attempt
+    stored = {
+        answer.question_id: (answer.selected, answer.is_correct) for answer in attempt.answers
+    }
+    assert stored["beyond"] == ([], False) and attempt.points == 3
 
 
 def _course_of(lesson):
@@ -301,6 +336,36 @@ def test_another_attempt_is_allowed_only_to_a_learner_who_used_every_attempt(lea
         submit(learner_id, lesson, 4)
 
 
+def test_a_member_of_the_team_grants_another_attempt_and_the_audit_log_says_so(learner_id):
+    lesson = make_lesson(make_quiz(attempts=1))
+    submit(learner_id, lesson, 1, FAILING)
+    staff = accounts.create_user(
+        db.session, email="team@example.org", password="a long password", display_name="T"
+    )
+    quizzes.grant_another_attempt(db.session, staff.id, learner_id, lesson)
+    db.session.rollback()  # granted and committed: nothing is left to the caller
+    assert quizzes.quiz_status(db.session, learner_id, lesson).attempts_left == 1
+    entries = db.session.scalars(sa.select(AuditLogEntry)).all()
+    assert [
+        (entry.actor_id, entry.action, entry.subject_ref, entry.details) for entry in entries
+    ] == [
+        (
+            staff.id,
+            "another attempt",
+            f"user #{learner_id}",
+            {"lesson": "quizzed", "course": lesson.course, "by": "staff"},
+        )
+    ]
+
+
+def test_no_attempt_granted_to_a_learner_with_attempts_left_is_logged(learner_id):
+    lesson = make_lesson(make_quiz(attempts=2))
+    submit(learner_id, lesson, 1, FAILING)
+    with pytest.raises(quizzes.AttemptsLeft):
+        quizzes.grant_another_attempt(db.session, learner_id, learner_id, lesson)
+    assert db.session.scalars(sa.select(AuditLogEntry)).all() == []
+
+
 def test_an_unlimited_quiz_has_no_attempt_to_allow(learner_id):
     lesson = make_lesson(make_quiz(attempts=None))
     submit(learner_id, lesson, 1, FAILING)
@@ -340,6 +405,61 @@ def test_the_same_attempt_posted_twice_is_stored_once(learner_id):
     assert len(quizzes.attempts_of(db.session, learner_id, lesson)) == 1
 
 
+def test_attempts_and_extra_attempts_are_the_learners_own_at_this_lesson_of_this_course(
+    learner_id,
+):
+    quiz = make_quiz(attempts=2)
+    lesson = make_lesson(quiz)
+    learner = accounts.create_user(
+        db.session, email="own@example.org", password="a long password", display_name="O"
+    ).id
+    # Someone else at this lesson, and the learner at another lesson of the course and at a
+    # lesson of the same name in another course: each there first, and each where a query
+    # that forgot whose or which attempts it wants would come to it first.
+    elsewhere = [
+        (learner_id, lesson),
+        (learner, make_lesson(quiz, slug="other")),
+        (learner, replace(lesson, course="another-course")),
+    ]
+    now = dt.datetime(2024, 5, 15, tzinfo=dt.UTC)
+    for someone, at in elsewhere:
+        progress.note_start(db.session, someone, at, now)
+        submit(someone, at, 1, FAILING)
+        submit(someone, at, 2, FAILING)
+    progress.note_start(db.session, learner, lesson, now)
+    first = submit(learner, lesson, 1, FAILING).attempt
+    assert quizzes.quiz_status(db.session, learner, lesson).attempts_left == 1
+    second = submit(learner, lesson, 2).attempt
+    assert [attempt.id for attempt in quizzes.attempts_of(db.session, learner, lesson)] == [
+        first.id,
+        second.id,
+    ]
+    assert submit(learner, lesson, 1).attempt.id == first.id
+    assert submit(learner, lesson, 2).attempt.id == second.id
+    quizzes.allow_another_attempt(db.session, learner, lesson)
+    db.session.commit()
+    assert quizzes.quiz_status(db.session, learner, lesson).allowed == 3
+    for someone, at in elsewhere:
+        assert quizzes.quiz_status(db.session, someone, at).allowed == 2
+
+
+@pytest.mark.parametrize(
+    ("answers", "same"),
+    [
+        (ALL_RIGHT, True),
+        ({**ALL_RIGHT, "beyond": ["power", "partnership"]}, True),
+        ({**ALL_RIGHT, "beyond": ["power"]}, False),
+        ({**ALL_RIGHT, "origin": ["marketing"]}, False),
+        ({key: value for key, value in ALL_RIGHT.items() if key != "approach"}, False),
+    ],
+    ids=["same", "other order", "one option less", "other option", "one question less"],
+)
+def test_a_resubmitted_form_is_told_apart_by_its_answers(learner_id, answers, same):
+    lesson = make_lesson(make_quiz())
+    attempt = submit(learner_id, lesson, 1).attempt
+    assert quizzes.same_answers(attempt, answers) is same
+
+
 def test_an_attempt_number_from_the_future_is_tampering(learner_id):
     lesson = make_lesson(make_quiz())
     with pytest.raises(quizzes.TamperedForm):
@@ -349,13 +469,15 @@ def test_an_attempt_number_from_the_future_is_tampering(learner_id):
 def test_two_tabs_submitting_at_once_store_one_attempt(app, learner_id):
     lesson = make_lesson(make_quiz())
 
-    def send() -> tuple[bool, bool]:
+    def send() -> tuple[bool, bool, int]:
         submission = submit(learner_id, lesson, 1)
-        return submission.is_duplicate, submission.completed_lesson
+        return submission.is_duplicate, submission.completed_lesson, submission.attempt.id
 
-    # Only the attempt stored completes the lesson.
-    assert sorted(run_at_once(app, 6, send)) == [(False, True)] + [(True, False)] * 5
-    assert len(quizzes.attempts_of(db.session, learner_id, lesson)) == 1
+    sent = run_at_once(app, 6, send)
+    # Only the attempt stored completes the lesson, and every tab is shown that attempt.
+    assert sorted(result[:2] for result in sent) == [(False, True)] + [(True, False)] * 5
+    [stored] = quizzes.attempts_of(db.session, learner_id, lesson)
+    assert {result[2] for result in sent} == {stored.id}
 
 
 @pytest.mark.parametrize(
