@@ -142,8 +142,6 @@ class TestConfig(Config):
     LESSONS_DIR = str(ROOT / "lessons")
     # Test accounts guard nothing: a cheap hash keeps the hundreds of sign-ins quick.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
-    # A publication is seen by the next request, not a second later (the wait has a test).
-    PUBLICATION_CHECK_SECONDS = 0.0
 
 
 CONFIGS: dict[str, type[Config]] = {

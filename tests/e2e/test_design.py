@@ -96,8 +96,16 @@ def test_every_main_page_passes_axe_in_light_and_dark_at_both_widths(
             assert visit.page.get_by_role("heading", level=1).inner_text() == "Noor"
             visit.open("/en/admin/cohorts")
             visit.open("/en/author/")
-            for page in ("", "quizzes", "translations", f"lessons/{LESSON_1.slug}"):
+            for page in ("", "quizzes", "translations", f"lessons/{LESSON_1.slug}", "lessons/new"):
                 visit.open(f"{author}/{page}")
+            visit.open(f"{author}/lessons/{LESSON_1.slug}/history/en")
+            visit.open(f"{author}/lessons/{LESSON_1.slug}/edit/en")
+            editor = visit.page.locator(".cm-editor")
+            background = editor.evaluate("element => getComputedStyle(element).backgroundColor")
+            # The code editor takes the page's paper: the dark scheme's is rgb(20, 23, 29).
+            assert (background == "rgb(20, 23, 29)") == (scheme == "dark"), background
+            if scheme == "dark":
+                visit.shoot("editor-dark")
             checked += len(visit.checked)
         finally:
             context.close()

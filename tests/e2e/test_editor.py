@@ -1,8 +1,9 @@
 """A trainer writes a lesson in the browser: a mistake typed is listed and marked in the
 text, its button takes the cursor to it, once it is fixed the preview shows the new text,
 and learners see it once it is saved and published; the editor is reached and left with
-Tab alone; and the strict Content-Security-Policy lets the editor run without a single
-complaint in the console."""
+Tab alone, and used by touch on a tablet; and the strict Content-Security-Policy lets the
+editor run without a single complaint in the console. The axe journey of
+tests/e2e/test_design.py checks its pages in dark mode."""
 
 from __future__ import annotations
 
@@ -52,6 +53,17 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     expect(editor).to_be_visible()
     expect(page.locator("#problems-status")).to_have_text(_("No problems found."))
     original = editor_text(page)
+
+    # With the keyboard alone: Tab from the last link above reaches the editor, with its
+    # focus ring, and Tab in it writes nothing and goes on to the form's button.
+    page.locator(".edit-state a, .edit-state button").last.focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('cm-content')")
+    ring = page.locator(".cm-editor").evaluate("element => getComputedStyle(element).outlineStyle")
+    assert ring == "solid"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == _("Save")
+    assert editor_text(page) == original
 
     # A new last line with a link to a lesson the course does not have.
     editor.click()
@@ -136,49 +148,6 @@ def test_a_trainer_types_a_mistake_goes_to_it_from_the_list_and_fixes_it(
     expect(versions.first).to_contain_text(_("Published"))
     expect(versions.last).to_contain_text(_("found in the lesson files"))
     visit.shoot("history")
-
-
-@pytest.mark.parametrize("lang", ["pt"])
-def test_the_editor_is_reached_and_left_with_tab_alone(visit, console_errors, lang):
-    page, _ = visit.page, visit._
-    sign_in(visit, visit.site.staff["trainer"])
-    visit.open(f"/{lang}/author/courses/co-production/lessons/{LESSON}/edit/{lang}")
-    expect(page.locator(".cm-content")).to_be_visible()
-    original = editor_text(page)
-    # From the last of the links above it (to the preview, the history, other languages).
-    page.locator(".edit-state a, .edit-state button").last.focus()
-    page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.classList.contains('cm-content')")
-    focus_ring = page.locator(".cm-editor").evaluate(
-        "element => getComputedStyle(element).outlineStyle"
-    )
-    assert focus_ring == "solid"
-    page.keyboard.type("Olá")
-    page.keyboard.press("Tab")
-    # Tab wrote nothing, and went on to the form's button.
-    assert page.evaluate("document.activeElement.textContent") == _("Save")
-    assert editor_text(page) == "Olá" + original
-
-
-def test_the_editor_reads_well_in_dark_mode(chromium, site, screenshots, request):
-    context = chromium.new_context(color_scheme="dark", locale="en")
-    try:
-        visit = Visit(context.new_page(), "en", site, screenshots)
-        errors: list[str] = []
-        visit.page.on(
-            "console", lambda message: message.type == "error" and errors.append(message.text)
-        )
-        sign_in(visit, site.staff["trainer"])
-        visit.open(f"/en/author/courses/co-production/lessons/{LESSON}/edit/en")
-        editor = visit.page.locator(".cm-editor")
-        expect(editor).to_be_visible()
-        background = editor.evaluate("element => getComputedStyle(element).backgroundColor")
-        assert background == "rgb(20, 23, 29)", "the editor takes the page's dark paper"
-        visit.check()
-        visit.shoot("editor-dark")
-        assert errors == []
-    finally:
-        context.close()
 
 
 def test_on_a_tablet_a_trainer_writes_by_touch_and_puts_a_picture_in_the_text(

@@ -267,6 +267,8 @@ def test_a_visitor_without_cookies_gets_the_kept_page_before_flask_does_any_work
 
 def test_kept_pages_follow_a_reload_made_by_another_worker(course_app, tmp_path):
     app = course_app(write_course, "workers")
+    # Asking for publications at each request, not once a second.
+    app.config["PUBLICATION_CHECK_SECONDS"] = 0
     visitor = app.test_client(use_cookies=False)
     assert "First, rewritten" not in visitor.get(
         "/en/courses/co-production/lessons/first"

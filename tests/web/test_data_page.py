@@ -140,7 +140,9 @@ def test_times_are_given_in_utc_for_the_browser_and_written_out_in_the_page_lang
         expected = moment(created)
     assert expected in page, "the account's creation, to the minute"
     month = format_date(created, "MMMM", locale="es")
-    assert f"{created.day} de {month} de {created.year}, {created:%H:%M} UTC" in expected
+    # Spanish writes the hour without a leading zero (CLDR's H:mm): 0:16, 9:05, 14:30.
+    hour = f"{created.hour}:{created:%M}"
+    assert f"{created.day} de {month} de {created.year}, {hour} UTC" in expected
     assert 'src="/static/js/local-times.js"' in page
     assert not re.search(r"\d{4}-\d\d-\d\dT", main_text(page)), "no stored time as text"
 

@@ -174,7 +174,9 @@ def test_a_publication_reaches_a_host_with_its_own_lessons_folder(course_app, tm
 @contextmanager
 def another_host(here, tmp_path, **settings):
     """A second app on the same database, with a copy of `here`'s lessons folder as it is
-    now and an instance folder of its own: another host."""
+    now and an instance folder of its own: another host, which asks for publications at
+    each request unless told otherwise."""
+    settings.setdefault("PUBLICATION_CHECK_SECONDS", 0)
     folder = Path(here.config["LESSONS_DIR"])
     copy = tmp_path / f"{folder.name}-other-host"
     shutil.copytree(folder, copy)
@@ -336,6 +338,8 @@ def test_publishing_keeps_what_learners_did_and_asks_again_for_a_changed_notice(
         lessons.write(PATH, lesson_file("Primera", body="Texto.\n\n" + QUIZ))
 
     app = course_app(write, "learners-kept")
+    # Published below as another process would: seen at the next request.
+    app.config["PUBLICATION_CHECK_SECONDS"] = 0
     learner = sign_in_as(app, None, "learner@example.org")
     learner.acknowledge("es", "first")
     with app.app_context():
