@@ -140,7 +140,8 @@ def scrolls_inside(page, selector: str) -> bool:
     return page.locator(selector).evaluate("element => element.scrollWidth > element.clientWidth")
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+# The layout is the same in every language: one is enough.
+@pytest.mark.parametrize("lang", ["es"])
 def test_a_wide_table_and_a_long_line_of_code_scroll_inside_the_lesson_on_a_phone(visit, lang):
     page, _ = visit.page, visit._
     course = visit.site.lessons / "co-production"
