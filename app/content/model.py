@@ -164,6 +164,11 @@ class Lesson:
         return self.texts[self.default_language].quiz
 
     @property
+    def folder(self) -> Path:
+        """The folder the lesson was read from, its pictures beside its texts."""
+        return self.texts[self.default_language].source_path.parent
+
+    @property
     def collects(self) -> tuple[str, ...]:
         """Extra data the lesson declares it records (the same in every language)."""
         return self.texts[self.default_language].collects

@@ -215,8 +215,7 @@ def send_lesson_file(lesson: Lesson, filename: str):
     """A picture from the lesson's folder; anything else there is not served."""
     if Path(filename).suffix.lower() not in IMAGE_TYPES:
         abort(404)
-    folder = lesson.texts[lesson.default_language].source_path.parent
-    return send_from_directory(folder, filename)
+    return send_from_directory(lesson.folder, filename)
 
 
 @bp.post("/<lang:lang>/courses/<course>/lessons/<slug>/acknowledge")

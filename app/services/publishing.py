@@ -74,10 +74,6 @@ def lesson_text_path(folder: str, language: str) -> str:
     return f"{folder}/{language}.md"
 
 
-def folder_of(lesson: Lesson) -> str:
-    return lesson.texts[lesson.default_language].source_path.parent.name
-
-
 # Opening and saving
 
 
@@ -666,7 +662,8 @@ def take_in_files(session: Session, catalogue: Catalogue, author: User | None) -
             ).all()
         )
         changed: list[Pending] = []
-        for path, data in _course_files(course.directory):
+        files = dict(_course_files(course.directory))
+        for path, data in files.items():
             if published.get(path) == digest_of(data):
                 continue
             revision = _add_revision(
@@ -680,8 +677,7 @@ def take_in_files(session: Session, catalogue: Catalogue, author: User | None) -
                 False,
             )
             changed.append(Pending(path, revision.id, False))
-        on_disk = {path for path, _data in _course_files(course.directory)}
-        for path in sorted(published.keys() - on_disk):
+        for path in sorted(published.keys() - files.keys()):
             revision = _add_revision(
                 session,
                 course.slug,
@@ -888,7 +884,7 @@ def _revision_paths(session: Session, course: str) -> list[str]:
 def lesson_folders(session: Session, course: Course) -> dict[str, str]:
     """Every lesson of the course by slug, with its folder: those learners or previews
     know, and those only saved in the browser so far."""
-    folders = {lesson.slug: folder_of(lesson) for lesson in course.lessons}
+    folders = {lesson.slug: lesson.folder.name for lesson in course.lessons}
     for path in _revision_paths(session, course.slug):
         if (match := TEXT_FILE.match(path)) is not None:
             folder = match["folder"]
