@@ -103,6 +103,9 @@ class User(UserMixin, db.Model):
     # When the person was told the restriction is to be lifted: Art. 18(3) has them told
     # before it is.
     restriction_lift_told_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The name as the person wants it printed on their certificates: asked the first time
+    # they earn one, and theirs to change for the next.
+    certificate_name: Mapped[str | None] = mapped_column(sa.String(200))
 
     @property
     def has_two_step(self) -> bool:
@@ -543,3 +546,72 @@ class PublishedFile(db.Model):
     publication_id: Mapped[int] = mapped_column(
         sa.ForeignKey("content_publications.id"), index=True
     )
+
+
+class Certificate(db.Model):
+    """A certificate of completion of a course, as it was issued: what it says is kept with
+    it (the course's title, its signatories), so that a later change of the course does not
+    change a certificate someone has already shown."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (
+        # One standing certificate per learner and course; a reissued one is replaced by the
+        # new one's code, and a revoked one still stands in the way of issuing it again. The
+        # migration gives PostgreSQL the same condition (see ix_users_set_apart).
+        sa.Index(
+            "uq_certificates_user_id_course",
+            "user_id",
+            "course",
+            unique=True,
+            sqlite_where=sa.text("replaced_by_code IS NULL"),
+        ),
+        sa.Index("ix_certificates_course_issued_at", "course", "issued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The code in the verification address: anyone holding it may see the certificate.
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Null once the person erased their account: the code then names no one.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    course: Mapped[str] = mapped_column(sa.String(100))
+    cohort_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="SET NULL"), index=True
+    )
+    cohort_name: Mapped[str | None] = mapped_column(sa.String(120))
+    name: Mapped[str | None] = mapped_column(sa.String(200))
+    # Per language, as course.yml said them on the day of issue.
+    course_title: Mapped[dict] = mapped_column(sa.JSON)
+    organisation: Mapped[dict] = mapped_column(sa.JSON)
+    # [{"name": ..., "role": {language: ...}}, ...]
+    signatories: Mapped[list] = mapped_column(sa.JSON)
+    lessons: Mapped[int]
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(sa.Text)
+    revoked_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # The code of the certificate issued in its place after a correction.
+    replaced_by_code: Mapped[str | None] = mapped_column(sa.String(64))
+
+    @property
+    def is_valid(self) -> bool:
+        return self.revoked_at is None and self.replaced_by_code is None
+
+
+class SigningKey(db.Model):
+    """A key the site signs its credentials with. Only the newest signs; every key stays
+    published, so that a credential signed before a rotation still verifies."""
+
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The key's JWK thumbprint (RFC 7638), which credentials name it by.
+    kid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # PKCS#8 PEM, encrypted with a key derived from the site's SECRET_KEY.
+    private_key: Mapped[str] = mapped_column(sa.Text)
+    public_jwk: Mapped[dict] = mapped_column(sa.JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -22,7 +22,17 @@ import yaml
 
 from app.content.lint import LessonContext, MarkdownChecks, Site, SiteCourse
 from app.content.markdown import HTML_COMMENT, ParsedDocument, parse_document
-from app.content.model import Catalogue, Course, Lesson, LessonText, Quiz, Reading
+from app.content.model import (
+    Catalogue,
+    CertificateQuizzes,
+    CertificateRule,
+    Course,
+    Lesson,
+    LessonText,
+    Quiz,
+    Reading,
+    Signatory,
+)
 from app.content.problems import N_, CommandPath, ContentError, Level, Problem, Problems
 from app.content.quiz import check_translation, parse_quiz, report_quiz_lookalikes
 from app.content.register import DataRegister
@@ -46,9 +56,12 @@ COURSE_KEYS = {
     "languages",
     "default_language",
     "planned_lessons",
+    "certificate",
 }
 # What a course.yml may leave out.
-OPTIONAL_COURSE_KEYS = {"organisation", "description", "slug"}
+OPTIONAL_COURSE_KEYS = {"organisation", "description", "slug", "certificate"}
+CERTIFICATE_KEYS = {"lessons", "quizzes", "signed_by"}
+SIGNATORY_KEYS = {"name", "role"}
 LESSON_KEYS = {"title", "author", "date", "reading", "draft", "collects", "translated_from"}
 READING_KEYS = {"title", "url", "pages", "language"}
 # Markdown emphasis, code or a link in a title, which is shown as plain text everywhere.
@@ -323,6 +336,116 @@ def _load_course_settings(
     if not languages or default not in languages or not isinstance(planned, int):
         return None
     return data, languages, str(default), planned
+
+
+def _parse_certificate(
+    data: _Yaml,
+    languages: tuple[str, ...],
+    path: Path,
+    lessons: list[Lesson],
+    problems: Problems,
+) -> CertificateRule | None:
+    """course.yml's `certificate`: which lessons and quizzes earn it, and who signs it."""
+    if "certificate" not in data.values:
+        return None
+    value = data.values["certificate"]
+    line = data.lines.get("certificate", 1)
+    if value is None:
+        return CertificateRule()
+    if not isinstance(value, dict):
+        problems.add(
+            path,
+            line,
+            N_("'certificate' must be a list of settings such as 'lessons: all', or be empty"),
+        )
+        return None
+    for key in value:
+        if key not in CERTIFICATE_KEYS:
+            problems.add(
+                path,
+                data.lines.get(f"certificate.{key}", line),
+                N_("unknown key '%(key)s' (allowed: %(allowed)s)"),
+                key=f"certificate.{key}",
+                allowed=", ".join(sorted(CERTIFICATE_KEYS)),
+            )
+    lessons_value = value.get("lessons", "all")
+    lessons_line = data.lines.get("certificate.lessons", line)
+    named: tuple[str, ...] | None = None
+    if lessons_value != "all":
+        known = {lesson.slug for lesson in lessons}
+        if not isinstance(lessons_value, list) or not lessons_value:
+            problems.add(
+                path,
+                lessons_line,
+                N_("'certificate.lessons' must be 'all' or a list of lesson slugs"),
+            )
+        else:
+            named = tuple(str(slug) for slug in lessons_value)
+            for slug in named:
+                if slug not in known:
+                    problems.add(
+                        path,
+                        lessons_line,
+                        N_("'certificate.lessons' names '%(slug)s', which is no lesson here"),
+                        slug=slug,
+                    )
+    quizzes_value = value.get("quizzes", CertificateQuizzes.REQUIRED.value)
+    try:
+        quizzes = CertificateQuizzes(quizzes_value)
+    except ValueError:
+        problems.add(
+            path,
+            data.lines.get("certificate.quizzes", line),
+            N_("'certificate.quizzes' must be 'required' or 'all'"),
+        )
+        quizzes = CertificateQuizzes.REQUIRED
+    signatories = _parse_signatories(
+        value.get("signed_by") or [],
+        data.lines.get("certificate.signed_by", line),
+        languages,
+        path,
+        problems,
+    )
+    return CertificateRule(named, quizzes, signatories)
+
+
+def _parse_signatories(
+    value: Any, line: int, languages: tuple[str, ...], path: Path, problems: Problems
+) -> tuple[Signatory, ...]:
+    if not isinstance(value, list):
+        problems.add(
+            path, line, N_("'certificate.signed_by' must be a list of people, each with a name")
+        )
+        return ()
+    signatories = []
+    for entry in value:
+        name = _text(entry.get("name")) if isinstance(entry, dict) else None
+        if name is None:
+            problems.add(
+                path,
+                line,
+                N_("each of 'certificate.signed_by' needs a 'name:' (and a 'role:' per language)"),
+            )
+            continue
+        unknown = sorted(str(key) for key in entry if key not in SIGNATORY_KEYS)
+        for key in unknown:
+            problems.add(
+                path,
+                line,
+                N_("unknown key '%(key)s' (allowed: %(allowed)s)"),
+                key=f"signed_by.{key}",
+                allowed=", ".join(sorted(SIGNATORY_KEYS)),
+            )
+        role = _per_language(
+            _Yaml({"role": entry.get("role")}, {"role": line}),
+            "role",
+            languages,
+            path,
+            problems,
+            required="role" in entry,
+        )
+        signatories.append(Signatory(name, role))
+    return tuple(signatories)
 
 
 def course_default_language(directory: Path | str) -> str:
@@ -1094,6 +1217,7 @@ def _read_course(
         if lesson is not None:
             lessons.append(lesson)
     _check_links_to_drafts(lessons, problems)
+    certificate = _parse_certificate(data, languages, course_path, lessons, problems)
     return Course(
         title=title,
         organisation=organisation,
@@ -1104,4 +1228,5 @@ def _read_course(
         slug=slug,
         description=description,
         directory=directory,
+        certificate=certificate,
     )

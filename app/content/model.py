@@ -200,6 +200,33 @@ class Lesson:
         return self.texts[self.default_language]
 
 
+class CertificateQuizzes(enum.StrEnum):
+    """Which quizzes a certificate asks to have passed, besides the lessons completed."""
+
+    # A required quiz is passed when its lesson is complete: nothing more to ask.
+    REQUIRED = "required"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Signatory:
+    """Someone who signs the course's certificates: their name, and their role by language."""
+
+    name: str
+    role: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateRule:
+    """When a course gives its certificate of completion, and who signs it (course.yml's
+    `certificate`)."""
+
+    # The lesson slugs to complete; None: every published lesson.
+    lessons: tuple[str, ...] | None = None
+    quizzes: CertificateQuizzes = CertificateQuizzes.REQUIRED
+    signatories: tuple[Signatory, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Course:
     """The whole course: titles per language, planned size and the lessons found on disk."""
@@ -216,6 +243,8 @@ class Course:
     description: Mapping[str, str] = field(default_factory=dict)
     # The folder its course.yml is in.
     directory: Path | None = None
+    # None: the course gives no certificate.
+    certificate: CertificateRule | None = None
 
     @property
     def published_lessons(self) -> tuple[Lesson, ...]:
@@ -248,6 +277,17 @@ class Course:
     def coming(self) -> tuple[int, ...]:
         """The planned lesson numbers with no published lesson yet, in order."""
         return tuple(number for number, lesson in self.slots() if lesson is None)
+
+    @property
+    def certificate_lessons(self) -> tuple[Lesson, ...]:
+        """The lessons a certificate asks to have completed, in course order: the ones its
+        rule names, or every published lesson."""
+        if self.certificate is None:
+            return ()
+        named = self.certificate.lessons
+        return tuple(
+            lesson for lesson in self.published_lessons if named is None or lesson.slug in named
+        )
 
     def text(self, mapping: Mapping[str, str], language: str) -> str:
         """A per-language course string (title, organisation), falling back to the default."""

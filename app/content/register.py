@@ -86,6 +86,9 @@ class Storage:
     # What the export gives beside a number kept in a column, for the reader to know what
     # it stands for: read from the row it points at when exporting, never stored.
     shown_with: tuple[ShownWith, ...] = ()
+    # With anonymise: the columns that also say who the person was (a name printed on a
+    # certificate), emptied with the subject column.
+    clears: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +248,11 @@ def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage |
         problems.add(path, 1, f"{where}: purge and retention_from go together")
     if purge is Purge.ERASE_ACCOUNT and raw.get("table") != "users":
         problems.add(path, 1, f"{where}: only the users table can erase accounts")
+    clears = tuple(str(column) for column in raw.get("clears", ()))
+    if clears and erasure is not Erasure.ANONYMISE:
+        problems.add(path, 1, f"{where}: clears goes with anonymise")
+    if not set(clears) <= {str(column) for column in raw["columns"]}:
+        problems.add(path, 1, f"{where}: clears names columns the entry does not list")
     return Storage(
         table=str(raw["table"]),
         columns=tuple(str(column) for column in raw["columns"]),
@@ -257,6 +265,7 @@ def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage |
         reference=str(raw["reference"]) if raw.get("reference") else None,
         holds=str(holds) if holds is not None else None,
         shown_with=_shown_with(raw.get("shown_with"), where, path, problems),
+        clears=clears,
     )
 
 

@@ -427,7 +427,8 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
         if storage.erasure is Erasure.DELETE:
             session.execute(sa.delete(table).where(condition))
         else:
-            session.execute(sa.update(table).where(condition).values({storage.subject: None}))
+            cleared = dict.fromkeys((storage.subject, *storage.clears))
+            session.execute(sa.update(table).where(condition).values(cleared))
     session.commit()
     flush_erased_pages(session)
     session.commit()

@@ -18,6 +18,7 @@ from app.content.register import DataRegister
 from app.extensions import content, db
 from app.models import (
     AuditLogEntry,
+    Certificate,
     Cohort,
     CohortTrainer,
     ConsentEvent,
@@ -465,6 +466,24 @@ def data_everywhere(user_id: int, staff_id: int, language: str) -> dict[str, lis
     db.session.flush()
     written["invitations sent"] = [sent.id]
     add(
+        Certificate(
+            code=f"code-of-{user_id}",
+            user_id=user_id,
+            course="co-production",
+            cohort_id=cohort.id,
+            cohort_name=cohort.name,
+            name=f"Printed name {user_id}",
+            course_title={"en": "Co-production"},
+            organisation={"en": "The Lab"},
+            signatories=[],
+            lessons=2,
+            issued_at=NOW,
+            revoked_at=NOW,
+            revoked_reason="Issued by mistake",
+            revoked_by=staff_id,
+        )
+    )
+    add(
         ContentRevision(
             course="co-production",
             path="01-what-is-co-production/es.md",
@@ -546,6 +565,8 @@ def test_the_export_has_every_category_with_its_terms_and_only_the_learners_rows
                 expected_ids = [written["audit_log"][1]]
             elif storage.table == "audit_log":
                 expected_ids = [written["audit_log"][0], others["audit_log"][1]]
+            elif storage.table == "certificates" and storage.subject == "revoked_by":
+                expected_ids = others["certificates"]
             elif storage.table == "invitations" and storage.holds is None:
                 # Those she sent, and the one she sent Bo as his staff.
                 expected_ids = [written["invitations sent"][0], others["invitations"][0]]
