@@ -87,6 +87,7 @@ def create_app(
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.author import bp as author_bp
+    from app.certificates import bp as certificates_bp
     from app.cli import register_commands
     from app.extensions import babel, content, csrf, db, limiter, login_manager
     from app.health import bp as health_bp
@@ -143,6 +144,7 @@ def create_app(
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(author_bp)
+    app.register_blueprint(certificates_bp)
     register_commands(app)
     # Once every route is known: the filter finds the emailed links' secrets by them.
     logs.init_app(app)

@@ -1,6 +1,7 @@
-"""`flask` command groups: users, lessons, reports, privacy and translations (`flask db` is
-Flask-Migrate's). What they print is in the terminal's language (`app.terminal`), click's
-own words ("Usage:", "Aborted!") included; Flask's own commands keep their English help."""
+"""`flask` command groups: users, lessons, reports, privacy, certificates and translations
+(`flask db` is Flask-Migrate's). What they print is in the terminal's language
+(`app.terminal`), click's own words ("Usage:", "Aborted!") included; Flask's own commands keep
+their English help."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from app.content.loader import (
 from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem, Problems
 from app.extensions import content, db
 from app.models import Role
-from app.services import accounts, authoring, passwords, privacy, reports
+from app.services import accounts, authoring, credentials, passwords, privacy, reports
 from app.terminal import described, ngettext, speak_for_click
 from app.terminal import gettext as _
 from config import Config
@@ -39,6 +40,9 @@ users = AppGroup("users", help=_("Create and manage accounts."))
 translate = AppGroup("translate", help=_("Extract, update and compile the interface catalogues."))
 privacy_group = AppGroup("privacy", help=_("Retention purge and privacy requests."))
 reports_group = AppGroup("reports", help=_("Progress reports for admins and funders."))
+certificates_group = AppGroup(
+    "certificates", help=_("Certificates: the keys that sign their Open Badges credentials.")
+)
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 
@@ -615,8 +619,21 @@ def translate_compile() -> None:
     _pybabel("compile", "-d", "translations")
 
 
+@certificates_group.command(
+    "rotate-key",
+    help=_(
+        "Retire the key that signs new credentials and make another; print its kid. The"
+        " retired key stays published, so that what it signed still verifies."
+    ),
+)
+def rotate_signing_key() -> None:
+    key = credentials.rotate_key(db.session, current_app.config["SECRET_KEY"])
+    click.echo(_("new signing key: %(kid)s", kid=key.kid))
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(translate)
     app.cli.add_command(privacy_group)
     app.cli.add_command(reports_group)
+    app.cli.add_command(certificates_group)

@@ -1,4 +1,4 @@
-"""The `flask users` commands admins use on the server."""
+"""The `flask` commands admins use on the server."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from app.extensions import db
 from app.models import Role
-from app.services import accounts
+from app.services import accounts, credentials
 from config import ROOT
 from tests.conftest import make_app
 from tests.content.conftest import LessonsDir
@@ -53,6 +53,18 @@ def test_cli_errors_are_clear(app):
         args=["users", "create", "a@example.org", "--password-stdin"], input="another passphrase"
     )
     assert twice.exit_code == 1 and "already exists" in twice.output
+
+
+def test_rotating_the_signing_key_prints_the_new_one_and_keeps_the_old_published(app):
+    with app.app_context():
+        old = credentials.current_key(db.session, app.secret_key).kid
+    rotated = app.test_cli_runner().invoke(args=["certificates", "rotate-key"])
+    assert rotated.exit_code == 0, rotated.output
+    with app.app_context():
+        new = credentials.current_key(db.session, app.secret_key).kid
+        published = [key["kid"] for key in credentials.public_key_set(db.session)["keys"]]
+    assert rotated.output == f"new signing key: {new}\n"
+    assert new != old and published == [new, old]
 
 
 @pytest.mark.parametrize(

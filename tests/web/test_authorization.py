@@ -25,6 +25,9 @@ SIGN_IN = 302
 MATRIX = {
     "static": ("GET", "/static/css/aula.css", {"*": 200}),
     "health.healthz": ("GET", "/healthz", {"*": 200}),
+    "certificates.key_set": ("GET", "/.well-known/jwks.json", {"*": 200}),
+    "certificates.public_key": ("GET", "/keys/unknown", {"*": 404}),
+    "certificates.issuer": ("GET", "/issuer", {"*": 200}),
     "learn.root": ("GET", "/", {"*": 302}),
     "learn.home": ("GET", "/en/", {"*": 200}),
     "learn.course": ("GET", "/en/courses/co-production/", {"*": 200}),
