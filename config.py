@@ -44,6 +44,9 @@ class Config:
     # (on this host or another) since it last read them: learners everywhere see a
     # publication within about this long.
     PUBLICATION_CHECK_SECONDS: float = float(os.environ.get("PUBLICATION_CHECK_SECONDS", "1"))
+    # Whether a learner's certificate offers a link that adds it to their profile on a
+    # professional network (LinkedIn's "add to profile" address: no script of theirs runs).
+    CERTIFICATE_PROFILE_LINK: bool = _flag("CERTIFICATE_PROFILE_LINK", True)
     # The largest picture a trainer may upload into a lesson, in bytes.
     MAX_PICTURE_BYTES: int = int(os.environ.get("MAX_PICTURE_BYTES", "5000000"))
     DATA_REGISTER: str = os.environ.get("DATA_REGISTER", str(ROOT / "app" / "data_register.yml"))

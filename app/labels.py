@@ -85,6 +85,8 @@ AUDIT_ACTIONS = {
     "member moved": _l("Moved to another cohort of the course"),
     "member removed": _l("Removed from a cohort"),
     "learners enrolled": _l("Learners enrolled in a cohort from a list"),
+    "certificate revoked": _l("Certificate revoked"),
+    "certificate reissued": _l("Certificate reissued with a correction"),
 }
 
 # Codes stored in a column, as a learner reads them.

@@ -346,3 +346,19 @@ class ReportedLines:
 
 def pytest_configure(config) -> None:
     config.pluginmanager.register(ReportedLines(), "reported-lines")
+
+
+def assert_gone_from_database_files(database_url: str, traces: list[str]) -> None:
+    """On SQLite, that none of `traces` is left in the database file or its write-ahead
+    log, in free pages included: erased means no bytes behind."""
+    if not database_url.startswith("sqlite"):
+        return
+    path = database_url.removeprefix("sqlite:///")
+    for suffix in ("", "-wal"):
+        try:
+            with open(path + suffix, "rb") as file:
+                stored = file.read()
+        except FileNotFoundError:
+            continue
+        for trace in traces:
+            assert trace.encode() not in stored, f"{trace} left in {path + suffix}"

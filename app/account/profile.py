@@ -15,10 +15,11 @@ from wtforms.validators import ValidationError
 
 from app.account import bp
 from app.account.forms import RegisterForm
+from app.certificates.forms import CertificateNameForm
 from app.extensions import content, csrf, db
 from app.guards import signed_in
 from app.i18n import current_language
-from app.services import accounts
+from app.services import accounts, certificates
 from app.templating import language_endonym
 
 
@@ -62,11 +63,11 @@ def profile():
         form = ProfileForm(
             data={"display_name": current_user.display_name, "language": current_language()}
         )
-        return render_template("account/profile.html", form=form)
+        return render_template("account/profile.html", form=form, **_profile_page())
     # Only what was sent: a field left out is not quietly the one stored.
     form = ProfileForm()
     if not form.validate():
-        return render_template("account/profile.html", form=form), 422
+        return render_template("account/profile.html", form=form, **_profile_page()), 422
     user = current_user._get_current_object()
     # No security event: those are changes to how the account signs in (as the data
     # register tells people), which neither the name nor the language is.
@@ -84,3 +85,34 @@ def profile():
         else:
             flash(_("Nothing has changed."), "info")
     return redirect(url_for("account.profile", lang=language), code=303)
+
+
+def _profile_page(certificate_form: CertificateNameForm | None = None):
+    """The account page's certificates: those issued, and the name for the next ones."""
+    if certificate_form is None:
+        certificate_form = CertificateNameForm(name=current_user.certificate_name)
+    return {
+        "held": certificates.of_learner(db.session, current_user.id),
+        "certificate_form": certificate_form,
+    }
+
+
+@bp.post("/<lang:lang>/account/certificate-name")
+@signed_in
+def certificate_name():
+    """The name to print on the learner's next certificates."""
+    form = CertificateNameForm()
+    changed = None
+    if form.validate_on_submit():
+        try:
+            changed = certificates.set_name(db.session, current_user.id, form.name.data)
+        except certificates.CertificateRefused:
+            form.name.errors = [_("Please write the name to print.")]
+    if changed is None:
+        profile_form = ProfileForm(
+            data={"display_name": current_user.display_name, "language": current_language()}
+        )
+        page = render_template("account/profile.html", form=profile_form, **_profile_page(form))
+        return page, 422
+    flash(_("Your changes are saved.") if changed else _("Nothing has changed."), "success")
+    return redirect(url_for("account.profile", _anchor="certificates"), code=303)

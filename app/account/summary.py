@@ -24,7 +24,7 @@ from app.i18n import current_language
 # The register categories each group of the page shows.
 GROUPS = {
     "account": ("account", "language", "course-figures"),
-    "progress": ("courses", "progress", "invitations"),
+    "progress": ("courses", "progress", "invitations", "certificates"),
     "answers": ("quiz-answers",),
     "agreed": ("notice-acknowledgments", "consents"),
     "staff": ("actions-on-your-account",),
@@ -61,6 +61,8 @@ class Summary:
     lessons_written: list[dict[str, Any]]
     publications: list[dict[str, Any]]
     invitations: list[dict[str, Any]]
+    certificates: list[dict[str, Any]]
+    certificate_name: str | None
     others: list[dict[str, Any]]
     withheld: list[str]
 
@@ -152,6 +154,8 @@ def summarise(data: Mapping[str, Any]) -> Summary:
             records["lessons-written"]["content_publications"], "published_at"
         ),
         invitations=records["invitations"]["invitations"],
+        certificates=_newest_first(records["certificates"]["certificates"], "issued_at"),
+        certificate_name=records["certificates"]["users"][0]["certificate_name"],
         others=[
             category
             for category in data["categories"]

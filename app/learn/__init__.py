@@ -8,4 +8,4 @@ bp = Blueprint("learn", __name__)
 # signing in starts a fresh session, and carries this over.
 KEPT_ANSWERS = "kept_quiz_answers"
 
-from app.learn import views  # noqa: E402, F401  (views register themselves on bp)
+from app.learn import certificate, views  # noqa: E402, F401  (views register themselves on bp)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import (
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -21,6 +23,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from app.certificates.forms import CertificateNameForm
+from app.certificates.views import verification_address
 from app.content import Course, Lesson
 from app.content.lint import IMAGE_TYPES
 from app.courses import hide_course
@@ -31,7 +35,7 @@ from app.kept_pages import for_learner, for_visitors
 from app.learn import KEPT_ANSWERS, bp
 from app.models import User
 from app.notices import note_shown, notice_for
-from app.services import catalogue, cohorts, privacy, progress, quizzes
+from app.services import catalogue, certificates, cohorts, privacy, progress, quizzes
 
 # Why answers come back ticked, not yet sent (see `_keep_answers`).
 KEPT_NOTES = {
@@ -60,14 +64,14 @@ def _user_id() -> int | None:
 
 
 def _published_lesson_or_404(slug: str) -> Lesson:
-    _course_or_404()
+    course_or_404()
     lesson = content.course.published_lesson(slug)
     if lesson is None:
         abort(404)
     return lesson
 
 
-def _course_or_404() -> Course:
+def course_or_404() -> Course:
     """The request's course, to those who may take part in it: to anyone else a course
     open to its members only is not there."""
     course = content.course
@@ -150,7 +154,7 @@ def home():
     listed = catalogue.listing(db.session, user, content.catalogue, current_language())
     if len(listed) == 1:
         g.course_slug = listed[0].course.slug
-        return _course_page(listed[0].course)
+        return course_page(listed[0].course)
     return for_visitors(lambda: render_template("learn/catalogue.html", listed=listed))
 
 
@@ -158,17 +162,52 @@ def home():
 def course():
     """The course page: every planned lesson, the learner's progress, where to resume."""
     for_learner()
-    return _course_page(_course_or_404())
+    return course_page(course_or_404())
 
 
-def _course_page(course: Course):
-    return for_visitors(
-        lambda: render_template(
+def course_page(course: Course, certificate_form=None, status: int = 200):
+    """The course page, with the learner's certificate or the form that asks for it (as
+    sent, with its errors, when it was refused)."""
+
+    def render():
+        learner_progress = progress.course_progress(db.session, _user_id(), course)
+        certificate = certificates.state(db.session, _user_id(), course, learner_progress)
+        form = certificate_form
+        if form is None and certificate.claimable:
+            form = CertificateNameForm(name=certificate.suggested_name)
+        page = render_template(
             "learn/course.html",
             course=course,
-            progress=progress.course_progress(db.session, _user_id(), course),
+            progress=learner_progress,
+            certificate=certificate,
+            certificate_form=form,
+            profile_link=profile_link(course, certificate.certificate),
         )
+        return page, status
+
+    return for_visitors(render)
+
+
+def profile_link(course: Course, certificate) -> str | None:
+    """LinkedIn's address that adds the certificate to the learner's profile, filled in
+    from its parameters (no script of theirs on our page); None where it is turned off."""
+    if certificate is None or not certificate.is_valid:
+        return None
+    if not current_app.config["CERTIFICATE_PROFILE_LINK"]:
+        return None
+    issued = certificate.issued_at
+    query = urlencode(
+        {
+            "startTask": "CERTIFICATION_NAME",
+            "name": course.text(course.title, current_language()),
+            "organizationName": course.text(course.organisation, current_language()),
+            "issueYear": issued.year,
+            "issueMonth": issued.month,
+            "certUrl": verification_address(certificate.code),
+            "certId": certificate.code,
+        }
     )
+    return f"https://www.linkedin.com/profile/add?{query}"
 
 
 @bp.get("/<lang:lang>/courses/<course>/lessons/<slug>")
@@ -259,7 +298,23 @@ def complete(slug: str):
     _require_acknowledgment(lesson)
     if progress.record_completion(db.session, current_user.id, lesson):
         flash(_("Well done: lesson %(number)d is complete.", number=lesson.number), "success")
+        _tell_of_certificate("success")
     return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="lesson-status"), code=303)
+
+
+def _tell_of_certificate(category: str) -> None:
+    """Issue the course's certificate if the lesson just completed earned it, and say so."""
+    news = certificates.after_completion(db.session, current_user.id, content.course)
+    if news is None:
+        return
+    if news.certificate is not None:
+        told = _("You have earned the course's certificate: it is on the course page.")
+    else:
+        told = _(
+            "You have earned the course's certificate: tell us on the course page how to"
+            " print your name."
+        )
+    flash(told, category)
 
 
 def _page_learner() -> int | None:
@@ -414,6 +469,7 @@ def answer_quiz(slug: str):
             _("You passed the quiz: lesson %(number)d is complete.", number=lesson.number),
             QUIZ_OUTCOME,
         )
+        _tell_of_certificate(QUIZ_OUTCOME)
     elif attempt.passed:
         flash(_("You passed the quiz."), QUIZ_OUTCOME)
     elif can_try_again:

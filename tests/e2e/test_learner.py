@@ -225,3 +225,45 @@ def test_a_learner_downloads_their_data_then_erases_their_account(visit, lang):
     page.get_by_label(_("Password"), exact=True).fill(PASSWORD)
     visit.submit_form_with(_("Sign in"))
     assert page.get_by_role("alert").inner_text() == _("The email or the password is not right.")
+
+
+# One language: the words in each are the fast tests' business.
+@pytest.mark.parametrize("lang", ["pt"])
+def test_a_learner_earns_the_certificate_and_anyone_can_check_it(visit, lang, chromium):
+    page, _ = visit.page, visit._
+    sign_up(visit, f"graduate-{lang}@example.org", "Inês")
+    for lesson in (LESSON_1, LESSON_2):
+        visit.open(f"/{lang}/courses/co-production/lessons/{lesson.slug}")
+        acknowledge = page.get_by_role("button", name=_(ACKNOWLEDGE))
+        if acknowledge.count():
+            visit.submit_form_with(_(ACKNOWLEDGE))
+        answer_quiz(visit, right=True, lesson=lesson)
+    told = _(
+        "You have earned the course's certificate: tell us on the course page how to"
+        " print your name."
+    )
+    assert told in page.locator("#quiz").inner_text()
+
+    visit.open(f"/{lang}/courses/co-production/")
+    box = page.locator("#certificate")
+    name = box.get_by_label(_("Your name as it should be printed"))
+    assert name.input_value() == "Inês"
+    name.fill("Inês Conceição Gonçalves")
+    visit.submit_form_with(_("Issue my certificate"))
+    visit.shoot("certificate", anchor="#certificate")
+    assert "Inês Conceição Gonçalves" in box.inner_text()
+    with page.expect_download() as download:
+        box.locator('a[hreflang="en"]').click()
+    assert download.value.path().read_bytes().startswith(b"%PDF")
+    verification = box.get_by_role("link", name=_("Open its public verification page"))
+    address = verification.get_attribute("href")
+
+    # Someone else, not signed in, in another browser: the employer checking it.
+    employer = chromium.new_context(locale="en-GB")
+    try:
+        checking = employer.new_page()
+        checking.goto(visit.site.url(address))
+        assert checking.get_by_role("status").inner_text() == _("This certificate is valid.")
+        assert "Inês Conceição Gonçalves" in checking.locator("main").inner_text()
+    finally:
+        employer.close()

@@ -39,6 +39,39 @@ MATRIX = {
         {"*": 404},
     ),
     "learn.privacy_notice": ("GET", "/en/privacy", {"*": 200}),
+    # Sent without a name: refused with the form again.
+    "learn.claim_certificate": (
+        "POST",
+        "/en/courses/co-production/certificate",
+        {"anonymous": SIGN_IN, "*": 422},
+    ),
+    "learn.certificate_pdf_file": (
+        "GET",
+        "/en/courses/co-production/certificate.pdf",
+        {"anonymous": SIGN_IN, "*": 404},
+    ),
+    "learn.certificate_credential": (
+        "GET",
+        "/en/courses/co-production/certificate.jwt",
+        {"anonymous": SIGN_IN, "*": 404},
+    ),
+    "certificates.verify_any_language": ("GET", "/verify/unknown", {"*": 302}),
+    "certificates.verify": ("GET", "/en/verify/unknown", {"*": 404}),
+    "certificates.issued": (
+        "GET",
+        "/en/courses/co-production/certificates",
+        {"trainer": 200, "admin": 200},
+    ),
+    "certificates.revoke": (
+        "POST",
+        "/en/courses/co-production/certificates/1/revoke",
+        {"trainer": 404, "admin": 404},
+    ),
+    "certificates.reissue": (
+        "POST",
+        "/en/courses/co-production/certificates/1/reissue",
+        {"trainer": 404, "admin": 404},
+    ),
     "learn.acknowledge": (
         "POST",
         f"/en/courses/co-production/lessons/{LESSON}/acknowledge",
@@ -73,6 +106,11 @@ MATRIX = {
     "account.confirm_identity": ("GET", "/en/account/confirm", {"anonymous": SIGN_IN, "*": 200}),
     "account.security": ("GET", "/en/account/security", {"anonymous": SIGN_IN, "*": 200}),
     "account.profile": ("GET", "/en/account", {"anonymous": SIGN_IN, "*": 200}),
+    "account.certificate_name": (
+        "POST",
+        "/en/account/certificate-name",
+        {"anonymous": SIGN_IN, "*": 422},
+    ),
     "account.end_session": (
         "POST",
         "/en/account/sessions/999/end",

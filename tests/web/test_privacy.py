@@ -43,6 +43,7 @@ from config import ROOT
 from tests.conftest import (
     NOTICE_VERSION_FIELD,
     Browser,
+    assert_gone_from_database_files,
     dispose,
     make_app,
     outbox,
@@ -522,16 +523,7 @@ def test_erasure_leaves_no_trace(app, client, database_url, caplog):
     assert [(i.email, i.invited_by) for i in rows(app, Invitation)] == [(CY, None)]
     assert [cohort.name for cohort in rows(app, Cohort)] == [COHORT]
 
-    if database_url.startswith("sqlite"):
-        path = database_url.removeprefix("sqlite:///")
-        for suffix in ("", "-wal"):
-            try:
-                with open(path + suffix, "rb") as file:
-                    stored = file.read()
-            except FileNotFoundError:
-                continue
-            for trace in (EMAIL, EMAIL.upper(), INVITED_AS):
-                assert trace.encode() not in stored, f"{trace} left in {path + suffix}"
+    assert_gone_from_database_files(database_url, [EMAIL, EMAIL.upper(), INVITED_AS])
     assert not [r for r in caplog.records if EMAIL in r.getMessage()]
 
 

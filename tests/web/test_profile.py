@@ -147,7 +147,12 @@ def test_the_account_page_leads_to_the_other_account_pages(app, learner):
 def test_the_account_page_is_one_page_of_headed_groups_linked_to_the_data_page(app, learner, lang):
     page = learner.get(f"/{lang}/account").get_data(as_text=True)
     with app.test_request_context(), force_locale(lang):
-        headings = [_("Name and language"), _("Email address and password"), _("My data")]
+        headings = [
+            _("Name and language"),
+            _("Email address and password"),
+            _("My certificates"),
+            _("My data"),
+        ]
         off = _("Off")
     found = re.findall(r"<h2>([^<]+)</h2>", page)
     assert found == headings, "the same groups, in this order, in every language"

@@ -1,0 +1,365 @@
+"""Certificates of completion: when a learner has earned one, issuing it once, and the
+course team's revocations and corrections. What a certificate says is copied into it on
+the day of issue, so that it reads the same to whoever checks it later."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.content import Course
+from app.content.model import CertificateQuizzes
+from app.models import Certificate, Cohort, Membership, User, utcnow
+from app.services import progress
+from app.services.certificate_pdf import PrintedCertificate
+from app.services.privacy import record_audit, user_ref
+
+# As people type a name for a diploma: long enough for every part of a full name.
+NAME_LENGTH = 200
+REASON_LENGTH = 500
+
+
+class CertificateRefused(ValueError):
+    """A request about a certificate that cannot be met, with the reason to show."""
+
+
+def new_code() -> str:
+    """A verification code: 192 random bits, as 32 characters safe in an address."""
+    return secrets.token_urlsafe(24)
+
+
+def certificate_ref(certificate: Certificate) -> str:
+    """How the audit log names a certificate: by its number, never its holder's name."""
+    return f"certificate #{certificate.id}"
+
+
+def has_earned(course: Course, learner_progress: progress.CourseProgress) -> bool:
+    """Whether the learner meets the course's certificate rule: every lesson it asks for
+    completed (a lesson with a required quiz is complete once that quiz is passed) and,
+    where the rule says so, every optional quiz of those lessons passed too."""
+    rule = course.certificate
+    lessons = course.certificate_lessons
+    if rule is None or not lessons:
+        return False
+    for lesson in lessons:
+        if not learner_progress.is_complete(lesson):
+            return False
+        if (
+            rule.quizzes is CertificateQuizzes.ALL
+            and lesson.quiz is not None
+            and not learner_progress.has_passed_quiz(lesson)
+        ):
+            return False
+    return True
+
+
+def standing(session: Session, user_id: int, course: str) -> Certificate | None:
+    """The learner's certificate of the course as it stands (valid or revoked), not one
+    replaced by a corrected one."""
+    return session.scalar(
+        sa.select(Certificate).where(
+            Certificate.user_id == user_id,
+            Certificate.course == course,
+            Certificate.replaced_by_code.is_(None),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateState:
+    """What the course page says of the learner's certificate."""
+
+    offered: bool
+    certificate: Certificate | None = None
+    # Earned and not yet issued: the page asks for the name to print.
+    claimable: bool = False
+    # The name the form starts with: the one they gave before, else their display name.
+    suggested_name: str = ""
+
+
+def state(
+    session: Session, user_id: int | None, course: Course, learner_progress: progress.CourseProgress
+) -> CertificateState:
+    """The course's certificate as the learner's course page shows it."""
+    if course.certificate is None:
+        return CertificateState(offered=False)
+    if user_id is None:
+        return CertificateState(offered=True)
+    certificate = standing(session, user_id, course.slug)
+    if certificate is not None:
+        return CertificateState(offered=True, certificate=certificate)
+    if not has_earned(course, learner_progress):
+        return CertificateState(offered=True)
+    user = session.get(User, user_id)
+    suggested = (user.certificate_name or user.display_name) if user is not None else ""
+    return CertificateState(offered=True, claimable=True, suggested_name=suggested)
+
+
+def after_completion(session: Session, user_id: int, course: Course) -> CertificateState | None:
+    """What a completed lesson did to the learner's certificate, when it did something: it
+    was issued now (with the name they gave before), or it is earned and awaits the name
+    to print. None otherwise (no certificate, not earned yet, or issued before)."""
+    if course.certificate is None or standing(session, user_id, course.slug) is not None:
+        return None
+    learner_progress = progress.course_progress(session, user_id, course)
+    if not has_earned(course, learner_progress):
+        return None
+    issued = issue_if_earned(session, user_id, course)
+    if issued is not None:
+        return CertificateState(offered=True, certificate=issued)
+    return state(session, user_id, course, learner_progress)
+
+
+def clean_name(typed: str) -> str:
+    """The name as it will be printed: spaces trimmed and runs of them made one; refused
+    when empty or longer than a certificate has room for."""
+    name = " ".join(typed.split())
+    if not name:
+        raise CertificateRefused("empty")
+    if len(name) > NAME_LENGTH:
+        raise CertificateRefused("too-long")
+    return name
+
+
+def set_name(session: Session, user_id: int, typed: str) -> bool:
+    """The name the learner wants printed on their next certificates (those issued keep
+    theirs: the course team corrects one). Whether it changed."""
+    name = clean_name(typed)
+    changed = session.execute(
+        sa.update(User)
+        .where(
+            User.id == user_id,
+            sa.or_(User.certificate_name.is_(None), User.certificate_name != name),
+        )
+        .values(certificate_name=name)
+    )
+    session.commit()
+    return changed.rowcount == 1
+
+
+def issue_if_earned(
+    session: Session, user_id: int, course: Course, *, name: str | None = None
+) -> Certificate | None:
+    """Issue the learner's certificate of the course if they meet its rule and none was
+    issued yet; `name` (as they want it printed) is kept with their account for the next
+    one. Without a name, the one they gave before is used; with neither, nothing is
+    issued (the course page asks for it). Returns the standing certificate, if any.
+
+    Issued once: a revoked certificate is not issued again on its own, and two requests at
+    once leave one certificate (the database's unique index decides)."""
+    if course.certificate is None:
+        return None
+    existing = standing(session, user_id, course.slug)
+    if existing is not None:
+        return existing
+    if not has_earned(course, progress.course_progress(session, user_id, course)):
+        return None
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    if name is not None:
+        user.certificate_name = clean_name(name)
+    if user.certificate_name is None:
+        return None
+    membership = session.scalar(
+        sa.select(Membership).where(Membership.user_id == user_id, Membership.course == course.slug)
+    )
+    cohort = (
+        session.get(Cohort, membership.cohort_id) if membership and membership.cohort_id else None
+    )
+    certificate = Certificate(
+        code=new_code(),
+        user_id=user_id,
+        course=course.slug,
+        cohort_id=cohort.id if cohort is not None else None,
+        cohort_name=cohort.name if cohort is not None else None,
+        name=user.certificate_name,
+        course_title=dict(course.title),
+        organisation=dict(course.organisation),
+        signatories=[
+            {"name": signatory.name, "role": dict(signatory.role)}
+            for signatory in course.certificate.signatories
+        ],
+        lessons=len(course.certificate_lessons),
+        issued_at=utcnow(),
+    )
+    session.add(certificate)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return standing(session, user_id, course.slug)
+    return certificate
+
+
+def by_code(session: Session, code: str) -> Certificate | None:
+    """The certificate with this verification code, whatever its state."""
+    if not code or len(code) > 64:
+        return None
+    return session.scalar(sa.select(Certificate).where(Certificate.code == code))
+
+
+def of_learner(session: Session, user_id: int) -> list[Certificate]:
+    """The learner's standing certificates, newest first: their account lists them."""
+    return list(
+        session.scalars(
+            sa.select(Certificate)
+            .where(Certificate.user_id == user_id, Certificate.replaced_by_code.is_(None))
+            .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A certificate in the course team's list, with the account it belongs to."""
+
+    certificate: Certificate
+    email: str | None
+    display_name: str | None
+
+
+def issued(session: Session, course: str, cohort_ids: list[int] | None = None) -> list[Holder]:
+    """The course's standing certificates, newest first, with their holders; only those of
+    the listed cohorts' learners when `cohort_ids` is given (a trainer sees their own)."""
+    query = (
+        sa.select(Certificate, User.email, User.display_name)
+        .outerjoin(User, User.id == Certificate.user_id)
+        .where(Certificate.course == course, Certificate.replaced_by_code.is_(None))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
+    if cohort_ids is not None:
+        members = sa.select(Membership.user_id).where(
+            Membership.course == course, Membership.cohort_id.in_(cohort_ids)
+        )
+        query = query.where(Certificate.user_id.in_(members))
+    return [Holder(certificate, email, name) for certificate, email, name in session.execute(query)]
+
+
+def _clean_reason(typed: str) -> str:
+    """Why the course team revoked or corrected a certificate, on one line; refused when
+    empty or too long for the record."""
+    reason = " ".join(typed.split())
+    if not reason:
+        raise CertificateRefused("no-reason")
+    if len(reason) > REASON_LENGTH:
+        raise CertificateRefused("too-long")
+    return reason
+
+
+def revoke(session: Session, actor_id: int | None, certificate: Certificate, reason: str) -> bool:
+    """Revoke a valid certificate, saying why; logged. False if it was not valid (already
+    revoked or replaced): two clicks revoke it once."""
+    reason = _clean_reason(reason)
+    result = session.execute(
+        sa.update(Certificate)
+        .where(
+            Certificate.id == certificate.id,
+            Certificate.revoked_at.is_(None),
+            Certificate.replaced_by_code.is_(None),
+        )
+        .values(revoked_at=utcnow(), revoked_reason=reason, revoked_by=actor_id)
+    )
+    session.commit()
+    if result.rowcount != 1:
+        return False
+    record_audit(
+        session,
+        actor_id,
+        "certificate revoked",
+        _subject(certificate),
+        {"certificate": certificate_ref(certificate)},
+    )
+    return True
+
+
+def reissue(
+    session: Session, actor_id: int | None, certificate: Certificate, name: str, reason: str
+) -> Certificate:
+    """Issue a corrected certificate in place of `certificate` (a misspelt name, say): a
+    new code, the same course, date of issue now; the old one is marked as replaced, so
+    its page leads to the new one. Logged. Only a certificate that still names someone."""
+    if certificate.user_id is None or certificate.replaced_by_code is not None:
+        raise CertificateRefused("not-reissuable")
+    reason = _clean_reason(reason)
+    corrected = clean_name(name)
+    now = utcnow()
+    code = new_code()
+    replaced = session.execute(
+        sa.update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.replaced_by_code.is_(None))
+        .values(
+            replaced_by_code=code,
+            revoked_at=sa.func.coalesce(Certificate.revoked_at, now),
+            revoked_reason=sa.func.coalesce(Certificate.revoked_reason, reason),
+            revoked_by=sa.func.coalesce(Certificate.revoked_by, actor_id),
+        )
+    )
+    if replaced.rowcount != 1:
+        session.rollback()
+        raise CertificateRefused("not-reissuable")
+    new = Certificate(
+        code=code,
+        user_id=certificate.user_id,
+        course=certificate.course,
+        cohort_id=certificate.cohort_id,
+        cohort_name=certificate.cohort_name,
+        name=corrected,
+        course_title=certificate.course_title,
+        organisation=certificate.organisation,
+        signatories=certificate.signatories,
+        lessons=certificate.lessons,
+        issued_at=now,
+    )
+    session.add(new)
+    session.commit()
+    record_audit(
+        session,
+        actor_id,
+        "certificate reissued",
+        _subject(certificate),
+        {"certificate": certificate_ref(certificate), "new": certificate_ref(new)},
+    )
+    return new
+
+
+def _subject(certificate: Certificate) -> str:
+    """The audit log's subject: the holder, so that the entry is among the actions on their
+    account they can see; the certificate itself once it names no one."""
+    if certificate.user_id is None:
+        return certificate_ref(certificate)
+    return user_ref(certificate.user_id)
+
+
+def issued_on(certificate: Certificate) -> dt.date:
+    """The day of issue, in UTC: what the certificate prints."""
+    return certificate.issued_at.astimezone(dt.UTC).date()
+
+
+def _in(mapping: dict, language: str) -> str:
+    """A text kept per language, in `language` or else the first there is."""
+    return mapping.get(language) or next(iter(mapping.values()), "")
+
+
+def printed(certificate: Certificate, language: str, verify_url: str) -> PrintedCertificate:
+    """What the certificate's PDF prints, in `language`."""
+    return PrintedCertificate(
+        language=language,
+        name=certificate.name or "",
+        course_title=_in(certificate.course_title, language),
+        organisation=_in(certificate.organisation, language),
+        issued_on=issued_on(certificate),
+        lessons=certificate.lessons,
+        cohort_name=certificate.cohort_name,
+        signatories=tuple(
+            (signatory["name"], _in(signatory.get("role") or {}, language))
+            for signatory in certificate.signatories
+        ),
+        code=certificate.code,
+        verify_url=verify_url,
+    )

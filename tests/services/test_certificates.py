@@ -1,0 +1,285 @@
+"""Certificates without HTTP: the issuing rule, issued once, revoked and reissued, scoped by
+cohort for trainers, and erased without a trace of the name."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import sqlalchemy as sa
+
+from app.content.model import CertificateQuizzes, CertificateRule
+from app.extensions import content, db
+from app.models import AuditLogEntry, Certificate, Cohort, Membership, QuizAttempt, utcnow
+from app.services import accounts, certificates, privacy, progress
+from tests.conftest import assert_gone_from_database_files
+
+NAME = "João Conceição Núñez"
+
+
+@pytest.fixture
+def learner_id(app_context) -> int:
+    user = accounts.create_user(
+        db.session, email="lu@example.org", password="a long password", display_name="Lu"
+    )
+    return user.id
+
+
+def complete_all(user_id: int, course) -> None:
+    for lesson in course.published_lessons:
+        progress.record_completion(db.session, user_id, lesson)
+
+
+def with_rule(**changes):
+    course = content.catalogue.course("co-production")
+    return dataclasses.replace(
+        course, certificate=dataclasses.replace(course.certificate, **changes)
+    )
+
+
+def test_the_shipped_course_gives_a_certificate_for_every_published_lesson(learner_id):
+    course = content.catalogue.course("co-production")
+    assert [lesson.slug for lesson in course.certificate_lessons] == [
+        lesson.slug for lesson in course.published_lessons
+    ]
+    first, second = course.published_lessons
+    progress.record_completion(db.session, learner_id, first)
+    assert certificates.issue_if_earned(db.session, learner_id, course, name=NAME) is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 0
+    progress.record_completion(db.session, learner_id, second)
+
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=f" {NAME}  ")
+
+    assert certificate is not None and certificate.is_valid
+    assert certificate.name == NAME
+    assert certificate.course == "co-production" and certificate.lessons == 2
+    assert certificate.course_title == dict(course.title)
+    assert certificate.signatories == [
+        {
+            "name": "Ruben",
+            "role": {"es": "Autor del curso", "pt": "Autor do curso", "en": "Course author"},
+        }
+    ]
+    assert certificate.cohort_id is None and certificate.cohort_name is None
+    assert len(certificate.code) >= 22  # 128 bits or more, base64url
+    assert db.session.get(accounts.User, learner_id).certificate_name == NAME
+
+
+def test_it_is_issued_once_and_a_revoked_one_is_not_issued_again(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    first = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    again = certificates.issue_if_earned(db.session, learner_id, course, name="Another Name")
+    assert again.id == first.id and again.name == NAME
+
+    assert certificates.revoke(db.session, None, first, "  Issued by   mistake ")
+    assert not certificates.revoke(db.session, None, first, "Twice")
+    still = certificates.issue_if_earned(db.session, learner_id, course)
+    assert still.id == first.id and still.revoked_reason == "Issued by mistake"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
+
+
+def test_without_a_name_given_the_page_asks_for_one(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    learner_progress = progress.course_progress(db.session, learner_id, course)
+
+    assert certificates.issue_if_earned(db.session, learner_id, course) is None
+    shown = certificates.state(db.session, learner_id, course, learner_progress)
+    assert shown.offered and shown.claimable and shown.suggested_name == "Lu"
+
+    certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    shown = certificates.state(db.session, learner_id, course, learner_progress)
+    assert not shown.claimable and shown.certificate.name == NAME
+
+
+def test_a_name_given_once_is_used_for_the_next_certificate(learner_id):
+    course = content.catalogue.course("co-production")
+    db.session.get(accounts.User, learner_id).certificate_name = NAME
+    db.session.commit()
+    complete_all(learner_id, course)
+    assert certificates.issue_if_earned(db.session, learner_id, course).name == NAME
+
+
+@pytest.mark.parametrize("typed", ["", "   ", "x" * 201])
+def test_an_empty_or_overlong_name_is_refused(learner_id, typed):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    with pytest.raises(certificates.CertificateRefused):
+        certificates.issue_if_earned(db.session, learner_id, course, name=typed)
+
+
+def test_a_course_without_a_certificate_section_gives_none(learner_id):
+    course = dataclasses.replace(content.catalogue.course("co-production"), certificate=None)
+    complete_all(learner_id, course)
+    assert certificates.issue_if_earned(db.session, learner_id, course, name=NAME) is None
+    assert not certificates.state(
+        db.session, learner_id, course, progress.course_progress(db.session, learner_id, course)
+    ).offered
+
+
+def test_a_rule_naming_some_lessons_asks_only_for_those(learner_id):
+    course = content.catalogue.course("co-production")
+    first, _second = course.published_lessons
+    named = with_rule(lessons=(first.slug,))
+    progress.record_completion(db.session, learner_id, first)
+    certificate = certificates.issue_if_earned(db.session, learner_id, named, name=NAME)
+    assert certificate is not None and certificate.lessons == 1
+
+
+def optional_quiz(course):
+    """The course with its first lesson's quiz made optional."""
+    first = course.published_lessons[0]
+    texts = {
+        language: dataclasses.replace(
+            text,
+            quiz=dataclasses.replace(
+                text.quiz, settings=dataclasses.replace(text.quiz.settings, required=False)
+            ),
+        )
+        for language, text in first.texts.items()
+    }
+    changed = dataclasses.replace(first, texts=texts)
+    lessons = tuple(changed if lesson is first else lesson for lesson in course.lessons)
+    return dataclasses.replace(course, lessons=lessons), changed
+
+
+@pytest.mark.parametrize("quizzes", list(CertificateQuizzes))
+def test_optional_quizzes_count_only_when_the_rule_says_all(learner_id, quizzes):
+    course, first = optional_quiz(with_rule(quizzes=quizzes))
+    complete_all(learner_id, course)
+    issued = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    assert (issued is not None) == (quizzes is CertificateQuizzes.REQUIRED)
+    if issued is None:
+        db.session.add(
+            QuizAttempt(
+                course=course.slug,
+                user_id=learner_id,
+                lesson_slug=first.slug,
+                number=1,
+                language="es",
+                submitted_at=utcnow(),
+                points=3,
+                max_points=3,
+                passed=True,
+            )
+        )
+        db.session.commit()
+        assert certificates.issue_if_earned(db.session, learner_id, course, name=NAME) is not None
+
+
+def test_the_cohort_is_printed_and_trainers_see_only_their_cohorts(learner_id):
+    course = content.catalogue.course("co-production")
+    spring = Cohort(course=course.slug, name="Primavera 2027", join_code="spring")
+    autumn = Cohort(course=course.slug, name="Outono 2027", join_code="autumn")
+    db.session.add_all([spring, autumn])
+    db.session.flush()
+    other = accounts.create_user(
+        db.session, email="mo@example.org", password="a long password", display_name="Mo"
+    ).id
+    db.session.add_all(
+        [
+            Membership(user_id=learner_id, course=course.slug, cohort_id=spring.id),
+            Membership(user_id=other, course=course.slug, cohort_id=autumn.id),
+        ]
+    )
+    db.session.commit()
+    for user_id in (learner_id, other):
+        complete_all(user_id, course)
+        certificates.issue_if_earned(db.session, user_id, course, name=f"Learner {user_id}")
+
+    [mine] = certificates.issued(db.session, course.slug, [spring.id])
+    assert mine.certificate.cohort_name == "Primavera 2027" and mine.email == "lu@example.org"
+    assert len(certificates.issued(db.session, course.slug)) == 2
+    assert certificates.issued(db.session, "writing-lessons") == []
+
+
+def test_reissuing_replaces_the_certificate_with_a_corrected_one(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    wrong = certificates.issue_if_earned(db.session, learner_id, course, name="Joao Conceicao")
+    staff = accounts.create_user(
+        db.session, email="st@example.org", password="a long password", display_name="St"
+    ).id
+
+    corrected = certificates.reissue(db.session, staff, wrong, NAME, "Accents were missing")
+
+    db.session.refresh(wrong)
+    assert corrected.name == NAME and corrected.code != wrong.code and corrected.is_valid
+    assert wrong.replaced_by_code == corrected.code and not wrong.is_valid
+    assert certificates.standing(db.session, learner_id, course.slug).id == corrected.id
+    assert [(entry.action, entry.subject_ref, entry.actor_id) for entry in audit()] == [
+        ("certificate reissued", f"user #{learner_id}", staff)
+    ]
+    with pytest.raises(certificates.CertificateRefused):
+        certificates.reissue(db.session, staff, wrong, NAME, "Again")
+
+
+def test_revoking_needs_a_reason_and_is_logged_under_the_holder(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    with pytest.raises(certificates.CertificateRefused):
+        certificates.revoke(db.session, None, certificate, "   ")
+    assert certificates.revoke(db.session, None, certificate, "Plagiarised answers")
+    db.session.refresh(certificate)
+    assert certificate.revoked_at is not None and not certificate.is_valid
+    assert [(entry.action, entry.subject_ref, entry.details) for entry in audit()] == [
+        (
+            "certificate revoked",
+            f"user #{learner_id}",
+            {"certificate": f"certificate #{certificate.id}", "by": "command line"},
+        )
+    ]
+
+
+def audit() -> list[AuditLogEntry]:
+    return list(db.session.scalars(sa.select(AuditLogEntry).order_by(AuditLogEntry.id)))
+
+
+def test_erasure_keeps_only_the_code_date_and_course(learner_id, database_url):
+    course = content.catalogue.course("co-production")
+    cohort = Cohort(course=course.slug, name="Primavera 2027", join_code="spring")
+    db.session.add(cohort)
+    db.session.flush()
+    db.session.add(Membership(user_id=learner_id, course=course.slug, cohort_id=cohort.id))
+    db.session.commit()
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    certificates.revoke(db.session, None, certificate, f"Asked by {NAME}")
+    code, issued_at = certificate.code, certificate.issued_at
+
+    privacy.erase_account(db.session, content.register, learner_id)
+
+    db.session.expire_all()
+    kept = certificates.by_code(db.session, code)
+    assert kept.issued_at == issued_at and kept.course == course.slug
+    assert (kept.user_id, kept.name, kept.cohort_id, kept.cohort_name, kept.revoked_reason) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    assert_gone_from_database_files(database_url, [NAME, f"Asked by {NAME}"])
+
+
+def test_an_unknown_or_absurd_code_finds_nothing(app_context):
+    assert certificates.by_code(db.session, "no-such-code") is None
+    assert certificates.by_code(db.session, "") is None
+    assert certificates.by_code(db.session, "x" * 5000) is None
+
+
+def test_the_rule_is_read_from_course_yml():
+    rule = content_rule()
+    assert rule == CertificateRule(
+        lessons=None, quizzes=CertificateQuizzes.REQUIRED, signatories=rule.signatories
+    )
+    assert [signatory.name for signatory in rule.signatories] == ["Ruben"]
+
+
+def content_rule() -> CertificateRule:
+    from app.content import load_course
+    from tests.conftest import ROOT
+
+    return load_course(ROOT / "lessons" / "co-production").certificate
