@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
 
+from app.names import one_line_of_text, something_to_read
 from app.services.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -56,28 +55,6 @@ def hard_to_guess(form, field) -> None:
     )
     if problem is not None:
         raise ValidationError(PASSWORD_ADVICE[problem])
-
-
-# Characters that would break a name across lines, or turn the text around it (a name
-# could then pass for another in the admin pages and in spreadsheets).
-BREAKING = {"Cc", "Zl", "Zp"}
-DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def one_line_of_text(form, field) -> None:
-    """A name is shown in pages, emails and spreadsheets: a line break or a control
-    character would break all three."""
-    if field.data and any(
-        unicodedata.category(character) in BREAKING or character in DIRECTION_CONTROLS
-        for character in field.data
-    ):
-        raise ValidationError(_l("A name goes on a single line, without control characters."))
-
-
-def something_to_read(form, field) -> None:
-    """A name of invisible characters only (a zero-width space, say) would greet nobody."""
-    if field.data and not any(unicodedata.category(c)[0] in "LNPS" for c in field.data):
-        raise ValidationError(_l("A name needs at least one letter or number that can be read."))
 
 
 def _stripped(value: str | None) -> str | None:

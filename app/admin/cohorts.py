@@ -15,7 +15,6 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.account.forms import one_line_of_text, something_to_read
 from app.admin import bp
 from app.content import Course
 from app.database import row_id
@@ -23,6 +22,7 @@ from app.errors import refuse
 from app.extensions import content, csrf, db
 from app.guards import recent_authentication, role_required
 from app.models import Cohort, Enrolment, Role
+from app.names import one_line_of_text, something_to_read
 from app.services import cohorts, privacy
 
 # Beyond this, a cohort's page lists the first members by name, and says how many more.

@@ -17,6 +17,8 @@ CACHED_FOR = "public, max-age=300"
 def _json(document: dict, mimetype: str) -> Response:
     response = Response(json.dumps(document), mimetype=mimetype)
     response.headers["Cache-Control"] = CACHED_FOR
+    # Public documents: a verifier running in a browser on another site may read them.
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -26,9 +28,10 @@ def public_key_url(kid: str) -> str:
     return url_for("certificates.public_key", kid=kid, _external=True)
 
 
-def issuer_url() -> str:
-    """The absolute address of the issuer's profile, the `issuer.id` of every credential."""
-    return url_for("certificates.issuer", _external=True)
+def issuer_url(course: str) -> str:
+    """The absolute address of the profile of the organisation giving a course: the
+    `issuer.id` of its credentials (a site may hold courses of several organisations)."""
+    return url_for("certificates.issuer", course=course, _external=True)
 
 
 @bp.get("/.well-known/jwks.json")
@@ -46,14 +49,15 @@ def public_key(kid: str):
     return _json(jwk, "application/jwk+json")
 
 
-@bp.get("/issuer")
+@bp.get("/issuer/<course>")
 def issuer():
-    """The issuer's Open Badges profile: the organisation of the site's default course."""
-    course = content.catalogue.default
+    """The Open Badges profile of the organisation giving a course, in the course's own
+    language: the issuer its credentials name."""
+    course = content.course
     profile = credentials.issuer_profile(
         course.organisation,
         course.default_language,
-        issuer_url=issuer_url(),
+        issuer_url=issuer_url(course.slug),
         site_url=url_for("learn.root", _external=True),
     )
     return _json({"@context": list(credentials.CONTEXTS), **profile}, "application/ld+json")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -30,7 +30,23 @@ def verification_address(code: str) -> str:
 def verify_any_language(code: str):
     """The address printed on a certificate and in its QR code: the page in the visitor's
     language."""
-    return redirect(url_for("certificates.verify", code=code, lang=preferred_language()))
+    response = redirect(url_for("certificates.verify", code=code, lang=preferred_language()))
+    # Chosen by the browser's languages: a shared cache must not give one reader's to all.
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    return response
+
+
+@bp.get("/<lang:lang>/verify")
+@limiter.limit(VERIFY_LIMIT)
+def check():
+    """Where a code read off a printed certificate is typed in."""
+    typed = " ".join(request.args.get("code", "").split())
+    if not typed:
+        return render_template("certificates/check.html", typed="", not_found=False)
+    if certificates.by_code(db.session, typed) is None:
+        page = render_template("certificates/check.html", typed=typed, not_found=True)
+        return page, 404
+    return redirect(url_for("certificates.verify", code=typed), 303)
 
 
 @bp.get("/<lang:lang>/verify/<code>")
@@ -48,12 +64,8 @@ def verify(code: str):
         certificate=certificate,
         replacement=replacement,
         issued_on=certificates.issued_on(certificate),
+        noindex=True,
     )
-
-
-def _form_errors(form) -> str:
-    """What a refused staff form got wrong, in words: its fields' own messages."""
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 def _cohorts_seen() -> list[int] | None:
@@ -68,29 +80,37 @@ def _cohorts_seen() -> list[int] | None:
     ]
 
 
+def _holders() -> list[certificates.Holder]:
+    return certificates.issued(db.session, content.course.slug, _cohorts_seen())
+
+
 def _certificate_in_view(certificate_id: int) -> Certificate:
-    """A certificate of the course that the staff member may act on, or a 404."""
-    seen = {
-        holder.certificate.id: holder.certificate
-        for holder in certificates.issued(db.session, content.course.slug, _cohorts_seen())
-    }
-    if certificate_id not in seen:
-        abort(404)
-    return seen[certificate_id]
+    """A certificate of the course that the staff member may act on: one of their learners',
+    still naming them. Any other is not there (404)."""
+    for holder in _holders():
+        if holder.certificate.id == certificate_id and holder.certificate.user_id is not None:
+            return holder.certificate
+    abort(404)
+
+
+def _list_page(status: int = 200, *, refused: int | None = None, form=None):
+    """The course team's list; after a refused form, with its errors at the form, open."""
+    page = render_template(
+        "certificates/issued.html",
+        catalogue=content.catalogue,
+        course=content.course,
+        holders=_holders(),
+        refused=refused,
+        refused_form=form,
+    )
+    return page, status
 
 
 @bp.get("/<lang:lang>/courses/<course>/certificates")
 @role_required(Role.ADMIN, Role.TRAINER)
 def issued():
     """Who earned the course's certificate: a trainer sees their cohorts' learners."""
-    return render_template(
-        "certificates/issued.html",
-        catalogue=content.catalogue,
-        course=content.course,
-        holders=certificates.issued(db.session, content.course.slug, _cohorts_seen()),
-        revoke_form=RevokeForm(),
-        reissue_form=ReissueForm(),
-    )
+    return _list_page()
 
 
 @bp.post("/<lang:lang>/courses/<course>/certificates/<int:certificate_id>/revoke")
@@ -99,12 +119,8 @@ def revoke(certificate_id: int):
     certificate = _certificate_in_view(certificate_id)
     form = RevokeForm()
     if not form.validate_on_submit():
-        refuse(422, _form_errors(form))
-    try:
-        changed = certificates.revoke(db.session, current_user.id, certificate, form.reason.data)
-    except certificates.CertificateRefused:
-        refuse(422, _("Please say why."))
-    if changed:
+        return _list_page(422, refused=certificate_id, form=form)
+    if certificates.revoke(db.session, current_user.id, certificate, form.reason.data):
         flash(_("The certificate is revoked: its page now says so."), "success")
     return redirect(url_for("certificates.issued"), 303)
 
@@ -115,12 +131,12 @@ def reissue(certificate_id: int):
     certificate = _certificate_in_view(certificate_id)
     form = ReissueForm()
     if not form.validate_on_submit():
-        refuse(422, _form_errors(form))
+        return _list_page(422, refused=certificate_id, form=form)
     try:
         certificates.reissue(
             db.session, current_user.id, certificate, form.name.data, form.reason.data
         )
     except certificates.CertificateRefused:
-        refuse(409, _("This certificate can no longer be reissued."))
+        refuse(409, _("Only a valid certificate can be corrected: this one is revoked."))
     flash(_("A corrected certificate is issued; the old one's page leads to it."), "success")
     return redirect(url_for("certificates.issued"), 303)

@@ -135,6 +135,7 @@ APP_PAGES = (
     "courses/{course}/certificate.pdf",
     "courses/{course}/certificate.jwt",
     "courses/{course}/certificates",
+    "verify",
     "lessons/{lesson}",
     "author/",
     "author/cohorts",

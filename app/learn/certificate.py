@@ -3,7 +3,7 @@ downloading it as a PDF in any of the course's languages or as a signed credenti
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, make_response, redirect, request, url_for
+from flask import current_app, flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +25,11 @@ from app.services import certificate_pdf, certificates, credentials
 def claim_certificate():
     """Issue the learner's certificate with the name they want printed."""
     course = course_or_404()
+    if certificates.standing(db.session, current_user.id, course.slug) is not None:
+        # Sent from a page older than the certificate (another tab, another device): the
+        # one issued stands, and the course page shows it as it is.
+        flash(_("Your certificate of this course was already issued: here it is."), "info")
+        return redirect(url_for("learn.course", _anchor="certificate"), 303)
     form = CertificateNameForm()
     if not form.validate_on_submit():
         return course_page(course, certificate_form=form, status=422)
@@ -44,9 +49,13 @@ def claim_certificate():
 
 
 def _own_certificate() -> Certificate:
+    """The learner's valid certificate of the request's course: a revoked one is not given
+    out again, in any form."""
     certificate = certificates.standing(db.session, current_user.id, course_or_404().slug)
     if certificate is None:
         refuse(404, _("You have no certificate of this course yet."))
+    if not certificate.is_valid:
+        refuse(404, _("Your certificate of this course was revoked."))
     return certificate
 
 
@@ -59,11 +68,7 @@ def certificate_pdf_file():
     # The page's own language is one of the course's: learners' pages are in no other.
     asked = request.args.get("language", "")
     language = asked if course.offers(asked) else current_language()
-    printed = certificates.printed(
-        certificate,
-        language,
-        verification_address(certificate.code),
-    )
+    printed = certificates.printed(certificate, language, verification_address(certificate.code))
     response = make_response(certificate_pdf.render(printed))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (
@@ -77,13 +82,11 @@ def certificate_pdf_file():
 def certificate_credential():
     """The learner's certificate as an Open Badges 3.0 credential, signed by the site."""
     certificate = _own_certificate()
-    if not certificate.is_valid:
-        abort(404)
     credential = credentials.build_credential(
         certificate,
         language=current_language(),
         verify_url=verification_address(certificate.code),
-        issuer_url=issuer_url(),
+        issuer_url=issuer_url(certificate.course),
         achievement_url=url_for("learn.course", _external=True),
         site_url=url_for("learn.root", _external=True),
     )

@@ -10,6 +10,7 @@ public page where anyone can check the certificate."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import segno
 from babel.dates import format_date
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import Align
 
@@ -96,6 +98,25 @@ class PrintedCertificate:
     signatories: tuple[tuple[str, str], ...]
     code: str
     verify_url: str
+
+
+@functools.cache
+def _name_font_characters() -> frozenset[int]:
+    """The characters the name's font can draw (read once from its character map)."""
+    font = TTFont(FONTS / FONT_FILES[(NAME.family, NAME.style)])
+    try:
+        return frozenset(font.getBestCmap())
+    finally:
+        font.close()
+
+
+def unprintable(text: str) -> str:
+    """The characters of `text` the certificate cannot print (Chinese, say, or an emoji:
+    its fonts have no letter for them), each once, in order; empty when it prints whole.
+    Spaces and other blanks need no letter."""
+    drawable = _name_font_characters()
+    missing = (c for c in text if not c.isspace() and ord(c) not in drawable)
+    return "".join(dict.fromkeys(missing))
 
 
 def render(printed: PrintedCertificate) -> bytes:
@@ -190,7 +211,7 @@ def _draw_verification(pdf: FPDF, printed: PrintedCertificate) -> None:
     pdf.link(left, top, QR_SIZE, QR_SIZE, printed.verify_url)
 
     lines = (
-        (_("Check this certificate at"), VERIFICATION, ""),
+        (_("This certificate can be checked at"), VERIFICATION, ""),
         (printed.verify_url, ADDRESS, printed.verify_url),
         (_("Code: %(code)s", code=printed.code), VERIFICATION, ""),
     )

@@ -16,7 +16,7 @@ from app.content import Course
 from app.content.model import CertificateQuizzes
 from app.models import Certificate, Cohort, Membership, User, utcnow
 from app.services import progress
-from app.services.certificate_pdf import PrintedCertificate
+from app.services.certificate_pdf import PrintedCertificate, unprintable
 from app.services.privacy import record_audit, user_ref
 
 # As people type a name for a diploma: long enough for every part of a full name.
@@ -25,7 +25,8 @@ REASON_LENGTH = 500
 
 
 class CertificateRefused(ValueError):
-    """A request about a certificate that cannot be met, with the reason to show."""
+    """A request about a certificate that cannot be met: a name or reason empty or too
+    long, or a certificate that can no longer be reissued."""
 
 
 def new_code() -> str:
@@ -38,24 +39,25 @@ def certificate_ref(certificate: Certificate) -> str:
     return f"certificate #{certificate.id}"
 
 
+def lessons_to_go(course: Course, learner_progress: progress.CourseProgress) -> int:
+    """How many of the lessons the course's certificate asks for the learner has still to
+    complete (a lesson with a required quiz is complete once that quiz is passed) or,
+    where the rule asks for every quiz, whose optional quiz they have still to pass."""
+    if course.certificate is None:
+        return 0
+    every_quiz = course.certificate.quizzes is CertificateQuizzes.ALL
+    return sum(
+        1
+        for lesson in course.certificate_lessons
+        if not learner_progress.is_complete(lesson)
+        or (every_quiz and lesson.quiz is not None and not learner_progress.has_passed_quiz(lesson))
+    )
+
+
 def has_earned(course: Course, learner_progress: progress.CourseProgress) -> bool:
-    """Whether the learner meets the course's certificate rule: every lesson it asks for
-    completed (a lesson with a required quiz is complete once that quiz is passed) and,
-    where the rule says so, every optional quiz of those lessons passed too."""
-    rule = course.certificate
-    lessons = course.certificate_lessons
-    if rule is None or not lessons:
-        return False
-    for lesson in lessons:
-        if not learner_progress.is_complete(lesson):
-            return False
-        if (
-            rule.quizzes is CertificateQuizzes.ALL
-            and lesson.quiz is not None
-            and not learner_progress.has_passed_quiz(lesson)
-        ):
-            return False
-    return True
+    """Whether the learner meets the course's certificate rule: it asks for some lessons,
+    and none is still to go."""
+    return bool(course.certificate_lessons) and lessons_to_go(course, learner_progress) == 0
 
 
 def standing(session: Session, user_id: int, course: str) -> Certificate | None:
@@ -80,6 +82,8 @@ class CertificateState:
     claimable: bool = False
     # The name the form starts with: the one they gave before, else their display name.
     suggested_name: str = ""
+    # Lessons still to complete before it is earned.
+    to_go: int = 0
 
 
 def state(
@@ -94,9 +98,9 @@ def state(
     if certificate is not None:
         return CertificateState(offered=True, certificate=certificate)
     if not has_earned(course, learner_progress):
-        return CertificateState(offered=True)
+        return CertificateState(offered=True, to_go=lessons_to_go(course, learner_progress))
     user = session.get(User, user_id)
-    suggested = (user.certificate_name or user.display_name) if user is not None else ""
+    suggested = user.certificate_name or user.display_name
     return CertificateState(offered=True, claimable=True, suggested_name=suggested)
 
 
@@ -117,12 +121,11 @@ def after_completion(session: Session, user_id: int, course: Course) -> Certific
 
 def clean_name(typed: str) -> str:
     """The name as it will be printed: spaces trimmed and runs of them made one; refused
-    when empty or longer than a certificate has room for."""
+    when empty, longer than a certificate has room for, or with letters its fonts cannot
+    print (the forms say which, `certificate_pdf.unprintable`)."""
     name = " ".join(typed.split())
-    if not name:
-        raise CertificateRefused("empty")
-    if len(name) > NAME_LENGTH:
-        raise CertificateRefused("too-long")
+    if not name or len(name) > NAME_LENGTH or unprintable(name):
+        raise CertificateRefused
     return name
 
 
@@ -199,8 +202,6 @@ def issue_if_earned(
 
 def by_code(session: Session, code: str) -> Certificate | None:
     """The certificate with this verification code, whatever its state."""
-    if not code or len(code) > 64:
-        return None
     return session.scalar(sa.select(Certificate).where(Certificate.code == code))
 
 
@@ -246,9 +247,9 @@ def _clean_reason(typed: str) -> str:
     empty or too long for the record."""
     reason = " ".join(typed.split())
     if not reason:
-        raise CertificateRefused("no-reason")
+        raise CertificateRefused
     if len(reason) > REASON_LENGTH:
-        raise CertificateRefused("too-long")
+        raise CertificateRefused
     return reason
 
 
@@ -282,27 +283,27 @@ def reissue(
     session: Session, actor_id: int | None, certificate: Certificate, name: str, reason: str
 ) -> Certificate:
     """Issue a corrected certificate in place of `certificate` (a misspelt name, say): a
-    new code, the same course, date of issue now; the old one is marked as replaced, so
-    its page leads to the new one. Logged. Only a certificate that still names someone."""
-    if certificate.user_id is None or certificate.replaced_by_code is not None:
-        raise CertificateRefused("not-reissuable")
+    new code, the same course and date; the old one is marked as replaced, so its page
+    leads to the new one. Logged. Only a valid certificate that still names someone: a
+    revoked one stays revoked."""
+    if certificate.user_id is None or not certificate.is_valid:
+        raise CertificateRefused
     reason = _clean_reason(reason)
     corrected = clean_name(name)
     now = utcnow()
     code = new_code()
     replaced = session.execute(
         sa.update(Certificate)
-        .where(Certificate.id == certificate.id, Certificate.replaced_by_code.is_(None))
-        .values(
-            replaced_by_code=code,
-            revoked_at=sa.func.coalesce(Certificate.revoked_at, now),
-            revoked_reason=sa.func.coalesce(Certificate.revoked_reason, reason),
-            revoked_by=sa.func.coalesce(Certificate.revoked_by, actor_id),
+        .where(
+            Certificate.id == certificate.id,
+            Certificate.revoked_at.is_(None),
+            Certificate.replaced_by_code.is_(None),
         )
+        .values(replaced_by_code=code, revoked_at=now, revoked_reason=reason, revoked_by=actor_id)
     )
     if replaced.rowcount != 1:
         session.rollback()
-        raise CertificateRefused("not-reissuable")
+        raise CertificateRefused
     new = Certificate(
         code=code,
         user_id=certificate.user_id,
@@ -314,7 +315,8 @@ def reissue(
         organisation=certificate.organisation,
         signatories=certificate.signatories,
         lessons=certificate.lessons,
-        issued_at=now,
+        # The day it was earned, which the correction does not change.
+        issued_at=certificate.issued_at,
     )
     session.add(new)
     session.commit()

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.content import SUPPORTED_LANGUAGES
 from app.models import Cohort, Invitation, Membership, Role, User, utcnow
+from app.names import keeps_to_one_line
 from app.services import cohorts
 from app.services.accounts import normalise_email
 
@@ -200,17 +201,9 @@ def _header(cells: list[str]) -> list[str | None] | None:
     return columns
 
 
-# Characters that would break a name across lines or turn the text around it, as the
-# sign-up form refuses them.
-_BREAKING = {"Cc", "Zl", "Zp"}
-_DIRECTION_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
 def _is_usable_name(name: str) -> bool:
-    return len(name) <= LONGEST_NAME and not any(
-        unicodedata.category(character) in _BREAKING or character in _DIRECTION_CONTROLS
-        for character in name
-    )
+    """A name as the sign-up form takes it."""
+    return len(name) <= LONGEST_NAME and keeps_to_one_line(name)
 
 
 def _is_valid_email(email: str) -> bool:

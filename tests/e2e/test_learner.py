@@ -255,7 +255,7 @@ def test_a_learner_earns_the_certificate_and_anyone_can_check_it(visit, lang, ch
     with page.expect_download() as download:
         box.locator('a[hreflang="en"]').click()
     assert download.value.path().read_bytes().startswith(b"%PDF")
-    verification = box.get_by_role("link", name=_("Open its public verification page"))
+    verification = box.get_by_role("link", name=_("Open the public verification page"))
     address = verification.get_attribute("href")
 
     # Someone else, not signed in, in another browser: the employer checking it.

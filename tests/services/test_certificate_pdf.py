@@ -90,7 +90,7 @@ def test_the_english_certificate_reads_as_a_certificate():
     assert "has completed the course Co-production and social innovation" in text
     assert "15 lessons" in text
     assert "Issued on December 7, 2026" in text
-    assert f"Check this certificate at https://aula.example.org/en/verify/{CODE}" in text
+    assert f"This certificate can be checked at https://aula.example.org/en/verify/{CODE}" in text
     assert f"Code: {CODE}" in text
 
 

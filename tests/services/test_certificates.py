@@ -12,7 +12,7 @@ from app.content.model import CertificateQuizzes, CertificateRule
 from app.extensions import content, db
 from app.models import AuditLogEntry, Certificate, Cohort, Membership, QuizAttempt, utcnow
 from app.services import accounts, certificates, privacy, progress
-from tests.conftest import assert_gone_from_database_files
+from tests.conftest import assert_gone_from_database_files, run_at_once
 
 NAME = "João Conceição Núñez"
 
@@ -60,8 +60,9 @@ def test_the_shipped_course_gives_a_certificate_for_every_published_lesson(learn
             "role": {"es": "Autor del curso", "pt": "Autor do curso", "en": "Course author"},
         }
     ]
+    assert certificate.organisation == dict(course.organisation) and certificate.organisation
     assert certificate.cohort_id is None and certificate.cohort_name is None
-    assert len(certificate.code) >= 22  # 128 bits or more, base64url
+    assert len(certificate.code) == 32  # 192 random bits, base64url
     assert db.session.get(accounts.User, learner_id).certificate_name == NAME
 
 
@@ -190,6 +191,7 @@ def test_the_cohort_is_printed_and_trainers_see_only_their_cohorts(learner_id):
 
     [mine] = certificates.issued(db.session, course.slug, [spring.id])
     assert mine.certificate.cohort_name == "Primavera 2027" and mine.email == "lu@example.org"
+    assert mine.certificate.cohort_id == spring.id and mine.display_name == "Lu"
     assert len(certificates.issued(db.session, course.slug)) == 2
     assert certificates.issued(db.session, "writing-lessons") == []
 
@@ -283,3 +285,258 @@ def content_rule() -> CertificateRule:
     from tests.conftest import ROOT
 
     return load_course(ROOT / "lessons" / "co-production").certificate
+
+
+def test_the_cohort_printed_is_the_learners_own_not_another_members(learner_id):
+    course = content.catalogue.course("co-production")
+    other = accounts.create_user(
+        db.session, email="mo@example.org", password="a long password", display_name="Mo"
+    ).id
+    theirs = Cohort(course=course.slug, name="Theirs", join_code="theirs")
+    mine = Cohort(course=course.slug, name="Mine", join_code="mine")
+    guide = Cohort(course="writing-lessons", name="Guide", join_code="guide")
+    db.session.add_all([theirs, mine, guide])
+    db.session.flush()
+    db.session.add_all(
+        [
+            Membership(user_id=other, course=course.slug, cohort_id=theirs.id),
+            Membership(user_id=learner_id, course="writing-lessons", cohort_id=guide.id),
+            Membership(user_id=learner_id, course=course.slug, cohort_id=mine.id),
+        ]
+    )
+    db.session.commit()
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    assert (certificate.cohort_id, certificate.cohort_name) == (mine.id, "Mine")
+    # The trainer of the learner's cohort in another course does not see this one.
+    assert certificates.issued(db.session, course.slug, [guide.id]) == []
+
+
+def test_two_requests_at_once_issue_one_certificate(app, learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    codes = run_at_once(
+        app,
+        4,
+        lambda: certificates.issue_if_earned(db.session, learner_id, course, name=NAME).code,
+    )
+    assert len(set(codes)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
+
+
+def test_no_lesson_to_complete_earns_nothing(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    progress_now = progress.course_progress(db.session, learner_id, course)
+    assert certificates.has_earned(course, progress_now)
+    assert not certificates.has_earned(with_rule(lessons=("not-published",)), progress_now)
+    without = dataclasses.replace(course, certificate=None)
+    assert not certificates.has_earned(without, progress_now)
+
+
+def test_what_the_course_page_is_told_at_each_step(learner_id):
+    course = content.catalogue.course("co-production")
+    none_yet = progress.course_progress(db.session, None, course)
+    visitor = certificates.state(db.session, None, course, none_yet)
+    assert (visitor.offered, visitor.claimable, visitor.certificate) == (True, False, None)
+    mine = progress.course_progress(db.session, learner_id, course)
+    early = certificates.state(db.session, learner_id, course, mine)
+    assert (early.offered, early.claimable, early.certificate) == (True, False, None)
+    complete_all(learner_id, course)
+    issued = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    done = certificates.state(
+        db.session, learner_id, course, progress.course_progress(db.session, learner_id, course)
+    )
+    assert (done.offered, done.claimable, done.certificate.id) == (True, False, issued.id)
+
+
+def test_the_standing_certificate_is_the_one_of_the_course_asked_for(learner_id):
+    course = content.catalogue.course("co-production")
+    guide = dataclasses.replace(
+        content.catalogue.course("writing-lessons"), certificate=CertificateRule()
+    )
+    for each in (guide, course):
+        complete_all(learner_id, each)
+    first = certificates.issue_if_earned(db.session, learner_id, guide, name=NAME)
+    second = certificates.issue_if_earned(db.session, learner_id, course)
+    assert certificates.standing(db.session, learner_id, guide.slug).id == first.id
+    assert certificates.standing(db.session, learner_id, course.slug).id == second.id
+    # The newest first, on the account page.
+    assert [c.id for c in certificates.of_learner(db.session, learner_id)] == [
+        second.id,
+        first.id,
+    ]
+
+
+@pytest.mark.parametrize("length", [200, 201])
+def test_a_name_of_two_hundred_characters_fits_and_one_more_does_not(learner_id, length):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    if length > certificates.NAME_LENGTH:
+        with pytest.raises(certificates.CertificateRefused):
+            certificates.issue_if_earned(db.session, learner_id, course, name="n" * length)
+    else:
+        issued = certificates.issue_if_earned(db.session, learner_id, course, name="n" * length)
+        assert issued.name == "n" * length
+
+
+@pytest.mark.parametrize("length", [500, 501])
+def test_a_reason_of_five_hundred_characters_fits_and_one_more_does_not(learner_id, length):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    if length > certificates.REASON_LENGTH:
+        with pytest.raises(certificates.CertificateRefused):
+            certificates.revoke(db.session, None, certificate, "r" * length)
+        with pytest.raises(certificates.CertificateRefused):
+            certificates.reissue(db.session, None, certificate, NAME, "r" * length)
+    else:
+        assert certificates.revoke(db.session, None, certificate, "r" * length)
+
+
+def test_revoking_one_certificate_leaves_the_others_and_names_who_did_it(learner_id):
+    course = content.catalogue.course("co-production")
+    other = accounts.create_user(
+        db.session, email="mo@example.org", password="a long password", display_name="Mo"
+    ).id
+    staff = accounts.create_user(
+        db.session, email="st@example.org", password="a long password", display_name="St"
+    ).id
+    issued = []
+    for user_id in (learner_id, other):
+        complete_all(user_id, course)
+        issued.append(certificates.issue_if_earned(db.session, user_id, course, name=NAME))
+    mine, theirs = issued
+    assert certificates.revoke(db.session, staff, mine, "Copied answers")
+    db.session.expire_all()
+    assert (mine.revoked_by, mine.revoked_reason) == (staff, "Copied answers")
+    assert theirs.is_valid
+    [entry] = audit()
+    assert entry.actor_id == staff
+    corrected = certificates.reissue(db.session, staff, theirs, "Mo Moreira", "Surname")
+    assert not certificates.revoke(db.session, staff, theirs, "Replaced already")
+    assert corrected.is_valid
+
+
+def test_a_corrected_certificate_keeps_everything_but_the_name(learner_id):
+    course = content.catalogue.course("co-production")
+    other = accounts.create_user(
+        db.session, email="mo@example.org", password="a long password", display_name="Mo"
+    ).id
+    cohort = Cohort(course=course.slug, name="Primavera 2027", join_code="spring")
+    db.session.add(cohort)
+    db.session.flush()
+    db.session.add(Membership(user_id=learner_id, course=course.slug, cohort_id=cohort.id))
+    db.session.commit()
+    for user_id in (learner_id, other):
+        complete_all(user_id, course)
+        certificates.issue_if_earned(db.session, user_id, course, name=f"Name {user_id}")
+    wrong = certificates.standing(db.session, learner_id, course.slug)
+    untouched = certificates.standing(db.session, other, course.slug)
+    staff = accounts.create_user(
+        db.session, email="st@example.org", password="a long password", display_name="St"
+    ).id
+
+    corrected = certificates.reissue(db.session, staff, wrong, NAME, "Accents were missing")
+
+    db.session.expire_all()
+    kept = ("course", "cohort_id", "cohort_name", "course_title", "organisation", "lessons")
+    for column in (*kept, "signatories", "user_id", "issued_at"):
+        assert getattr(corrected, column) == getattr(wrong, column), column
+    assert corrected.cohort_name == "Primavera 2027" and corrected.signatories
+    # The old one says when, why and by whom it was replaced.
+    assert (wrong.revoked_reason, wrong.revoked_by) == ("Accents were missing", staff)
+    assert wrong.revoked_at is not None and wrong.replaced_by_code == corrected.code
+    assert untouched.is_valid and untouched.replaced_by_code is None
+    [reissued] = audit()
+    assert reissued.details == {
+        "certificate": f"certificate #{wrong.id}",
+        "new": f"certificate #{corrected.id}",
+        "by": "staff",
+    }
+
+
+def test_a_revoked_certificate_stays_revoked_and_cannot_be_corrected(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    revoked = certificates.issue_if_earned(db.session, learner_id, course, name="Joao")
+    certificates.revoke(db.session, None, revoked, "Copied answers")
+    with pytest.raises(certificates.CertificateRefused):
+        certificates.reissue(db.session, None, revoked, NAME, "Accents were missing")
+    db.session.expire_all()
+    assert revoked.replaced_by_code is None and revoked.revoked_reason == "Copied answers"
+    assert certificates.standing(db.session, learner_id, course.slug).id == revoked.id
+
+
+def test_a_certificate_that_names_no_one_cannot_be_corrected(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    privacy.erase_account(db.session, content.register, learner_id)
+    db.session.expire_all()
+    with pytest.raises(certificates.CertificateRefused):
+        certificates.reissue(db.session, None, certificate, NAME, "Bring it back")
+
+
+def test_completing_the_last_lesson_issues_it_with_the_name_given_before(learner_id):
+    course = content.catalogue.course("co-production")
+    first, second = course.published_lessons
+    progress.record_completion(db.session, learner_id, first)
+    assert certificates.after_completion(db.session, learner_id, course) is None
+    progress.record_completion(db.session, learner_id, second)
+
+    awaiting = certificates.after_completion(db.session, learner_id, course)
+    assert awaiting.claimable and awaiting.certificate is None
+
+    assert certificates.set_name(db.session, learner_id, f" {NAME} ")
+    assert not certificates.set_name(db.session, learner_id, NAME)
+    issued = certificates.after_completion(db.session, learner_id, course)
+    assert issued.certificate.name == NAME and not issued.claimable
+    # Already issued: nothing new to tell.
+    assert certificates.after_completion(db.session, learner_id, course) is None
+    without = dataclasses.replace(course, certificate=None)
+    assert certificates.after_completion(db.session, learner_id, without) is None
+
+
+def test_an_empty_name_for_the_next_certificates_is_refused(learner_id):
+    with pytest.raises(certificates.CertificateRefused):
+        certificates.set_name(db.session, learner_id, "  ")
+    assert db.session.get(accounts.User, learner_id).certificate_name is None
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "role"),
+    [
+        ("es", "Coproducción e innovación social", "Autor del curso"),
+        ("pt", "Coprodução e inovação social", "Autor do curso"),
+        ("en", "Co-production and social innovation", "Course author"),
+    ],
+)
+def test_the_pdf_prints_what_the_certificate_kept_in_the_language_chosen(
+    learner_id, language, title, role
+):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    address = f"https://aula.example.org/verify/{certificate.code}"
+
+    printed = certificates.printed(certificate, language, address)
+
+    assert printed.language == language and printed.course_title == title
+    assert printed.organisation == course.organisation[language]
+    assert printed.signatories == (("Ruben", role),)
+    assert (printed.name, printed.code, printed.verify_url) == (NAME, certificate.code, address)
+    assert printed.issued_on == certificate.issued_at.date() and printed.lessons == 2
+    assert printed.cohort_name is None
+
+
+def test_a_text_missing_in_the_language_chosen_is_printed_in_one_the_certificate_has(
+    learner_id,
+):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    certificate.course_title = {"pt": "Coprodução"}
+    certificate.signatories = [{"name": "Ruben", "role": {}}]
+    printed = certificates.printed(certificate, "es", "https://aula.example.org/verify/x")
+    assert printed.course_title == "Coprodução" and printed.signatories == (("Ruben", ""),)

@@ -27,7 +27,7 @@ MATRIX = {
     "health.healthz": ("GET", "/healthz", {"*": 200}),
     "certificates.key_set": ("GET", "/.well-known/jwks.json", {"*": 200}),
     "certificates.public_key": ("GET", "/keys/unknown", {"*": 404}),
-    "certificates.issuer": ("GET", "/issuer", {"*": 200}),
+    "certificates.issuer": ("GET", "/issuer/co-production", {"*": 200}),
     "learn.root": ("GET", "/", {"*": 302}),
     "learn.home": ("GET", "/en/", {"*": 200}),
     "learn.course": ("GET", "/en/courses/co-production/", {"*": 200}),
@@ -57,6 +57,7 @@ MATRIX = {
     ),
     "certificates.verify_any_language": ("GET", "/verify/unknown", {"*": 302}),
     "certificates.verify": ("GET", "/en/verify/unknown", {"*": 404}),
+    "certificates.check": ("GET", "/en/verify", {"*": 200}),
     "certificates.issued": (
         "GET",
         "/en/courses/co-production/certificates",

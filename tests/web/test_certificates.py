@@ -344,3 +344,124 @@ def test_the_account_page_lists_certificates_and_keeps_the_name_for_the_next(app
     assert code_of(app) is not None
     profile = text_of(learner.get("/en/account"))
     assert "Co-production and social innovation" in profile and NAME in profile
+
+
+@pytest.mark.parametrize(
+    ("typed", "told"),
+    [
+        ("\u200b\u200b\u200b", "A name needs at least one letter or number that can be read."),
+        ("Ana\x07\x1b[31mSilva", "A name goes on a single line, without control characters."),
+        ("Ana \u202eavliS", "A name goes on a single line, without control characters."),
+        (
+            "王小明 Ωμέγα Кирилл 😀",
+            "The certificate cannot print these characters: 王 小 明 😀.",
+        ),
+    ],
+)
+def test_a_name_the_certificate_cannot_show_truly_is_refused_in_words(learner, typed, told):
+    earn(learner)
+    refused = claim(learner, name=typed)
+    assert refused.status_code == 422 and told in html.unescape(text_of(refused))
+    assert code_of(learner.application) is None
+    on_account = learner.submit("/en/account", "/en/account/certificate-name", {"name": typed})
+    assert on_account.status_code == 422 and told in html.unescape(text_of(on_account))
+
+
+def test_greek_and_cyrillic_names_are_printed_whole(app, learner):
+    earn(learner)
+    assert claim(learner, name="Ωμέγα Кирилл").status_code == 303
+    pdf = learner.get("/en/courses/co-production/certificate.pdf")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Ωμέγα Кирилл" in text
+
+
+def test_a_claim_sent_from_an_older_page_keeps_the_certificate_issued(app, learner):
+    earn(learner)
+    claim(learner)
+    again = claim(learner, name="Another Name Entirely")
+    assert again.status_code == 303
+    page = text_of(learner.get(COURSE))
+    assert "Your certificate of this course was already issued: here it is." in page
+    assert NAME in page and "Another Name Entirely" not in page
+
+
+def test_a_revoked_certificate_is_no_longer_given_out_nor_corrected(app, cohorts_with_certificates):
+    ana, _bo, trainer, admin = cohorts_with_certificates
+    ana_certificate = certificate_id(app, "ana@example.org")
+    admin.submit(LIST, f"{LIST}/{ana_certificate}/revoke", {"reason": "Copied answers"})
+    assert ana.get("/en/courses/co-production/certificate.pdf").status_code == 404
+    assert ana.get("/en/courses/co-production/certificate.jwt").status_code == 404
+    undone = trainer.submit(
+        LIST, f"{LIST}/{ana_certificate}/reissue", {"name": "Ana Três", "reason": "nome"}
+    )
+    assert undone.status_code == 409
+    assert "Only a valid certificate can be corrected" in text_of(undone)
+    shown = text_of(app.test_client().get(f"/en/verify/{code_of(app)}"))
+    assert "was revoked on" in shown
+    assert f'id="certificate-{ana_certificate}"' not in text_of(admin.get(LIST))
+
+
+def test_a_refused_staff_form_comes_back_on_the_list_with_what_was_typed(
+    app, cohorts_with_certificates
+):
+    _ana, _bo, _trainer, admin = cohorts_with_certificates
+    ana_certificate = certificate_id(app, "ana@example.org")
+    refused = admin.submit(
+        LIST, f"{LIST}/{ana_certificate}/reissue", {"name": "Ana\u202e", "reason": "Accents"}
+    )
+    assert refused.status_code == 422
+    page = text_of(refused)
+    assert "A name goes on a single line, without control characters." in page
+    assert (
+        f'<details class="certificate-correction" id="certificate-{ana_certificate}" open>' in page
+    )
+    assert 'value="Accents"' in page and "Bo Autumn" in page
+
+
+def test_an_erased_learners_certificate_is_listed_as_naming_no_one_and_left_alone(
+    app, cohorts_with_certificates
+):
+    ana, _bo, _trainer, admin = cohorts_with_certificates
+    ana_certificate = certificate_id(app, "ana@example.org")
+    ana.submit("/en/account/data", "/en/account/erase", {"password": "correct horse battery"})
+    listed = text_of(admin.get(LIST))
+    assert "No longer attributable to anyone" in listed and "Ana Spring" not in listed
+    revoked = admin.submit(LIST, f"{LIST}/{ana_certificate}/revoke", {"reason": "Too late"})
+    assert revoked.status_code == 404
+
+
+def test_verification_pages_stay_out_of_search_engines_and_caches_keep_languages_apart(
+    app, learner
+):
+    earn(learner)
+    claim(learner)
+    code = code_of(app)
+    visitor = app.test_client()
+    assert '<meta name="robots" content="noindex">' in text_of(visitor.get(f"/en/verify/{code}"))
+    redirect = visitor.get(f"/verify/{code}", headers={"Accept-Language": "es"})
+    assert "Accept-Language" in redirect.headers["Vary"]
+
+
+def test_a_code_read_off_paper_is_typed_in_to_check_it(app, learner):
+    earn(learner)
+    claim(learner)
+    code = code_of(app)
+    visitor = app.test_client()
+    form = visitor.get("/pt/verify")
+    assert form.status_code == 200 and 'name="code"' in text_of(form)
+    found = visitor.get("/pt/verify", query_string={"code": f"  {code} "})
+    assert found.status_code == 303 and found.location.endswith(f"/pt/verify/{code}")
+    unknown = visitor.get("/en/verify", query_string={"code": "not-a-code"})
+    assert unknown.status_code == 404 and "No certificate has this code" in text_of(unknown)
+    assert 'value="not-a-code"' in text_of(unknown)
+
+
+def test_a_correction_keeps_the_day_it_was_earned(app, cohorts_with_certificates):
+    _ana, _bo, _trainer, admin = cohorts_with_certificates
+    ana_certificate = certificate_id(app, "ana@example.org")
+    with app.app_context():
+        before = db.session.get(Certificate, ana_certificate).issued_at
+    admin.submit(LIST, f"{LIST}/{ana_certificate}/reissue", {"name": "Ana P", "reason": "x"})
+    with app.app_context():
+        corrected = db.session.get(Certificate, certificate_id(app, "ana@example.org"))
+        assert corrected.issued_at == before and corrected.name == "Ana P"
