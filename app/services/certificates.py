@@ -135,10 +135,7 @@ def set_name(session: Session, user_id: int, typed: str) -> bool:
     name = clean_name(typed)
     changed = session.execute(
         sa.update(User)
-        .where(
-            User.id == user_id,
-            sa.or_(User.certificate_name.is_(None), User.certificate_name != name),
-        )
+        .where(User.id == user_id, User.certificate_name.is_distinct_from(name))
         .values(certificate_name=name)
     )
     session.commit()
@@ -169,9 +166,9 @@ def issue_if_earned(
         user.certificate_name = clean_name(name)
     if user.certificate_name is None:
         return None
-    membership = session.scalar(
+    membership = session.execute(
         sa.select(Membership).where(Membership.user_id == user_id, Membership.course == course.slug)
-    )
+    ).scalar_one_or_none()
     cohort = (
         session.get(Cohort, membership.cohort_id) if membership and membership.cohort_id else None
     )
@@ -259,11 +256,8 @@ def revoke(session: Session, actor_id: int | None, certificate: Certificate, rea
     reason = _clean_reason(reason)
     result = session.execute(
         sa.update(Certificate)
-        .where(
-            Certificate.id == certificate.id,
-            Certificate.revoked_at.is_(None),
-            Certificate.replaced_by_code.is_(None),
-        )
+        # Not revoked yet; a replaced certificate is revoked too (see `reissue`).
+        .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason, revoked_by=actor_id)
     )
     session.commit()
@@ -294,11 +288,9 @@ def reissue(
     code = new_code()
     replaced = session.execute(
         sa.update(Certificate)
-        .where(
-            Certificate.id == certificate.id,
-            Certificate.revoked_at.is_(None),
-            Certificate.replaced_by_code.is_(None),
-        )
+        # Still valid in the database, not only in the copy read: revoked on another host
+        # meanwhile, it is not corrected.
+        .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
         .values(replaced_by_code=code, revoked_at=now, revoked_reason=reason, revoked_by=actor_id)
     )
     if replaced.rowcount != 1:
@@ -339,8 +331,8 @@ def _subject(certificate: Certificate) -> str:
 
 
 def issued_on(certificate: Certificate) -> dt.date:
-    """The day of issue, in UTC: what the certificate prints."""
-    return certificate.issued_at.astimezone(dt.UTC).date()
+    """The day of issue, in UTC (as every time is kept): what the certificate prints."""
+    return certificate.issued_at.date()
 
 
 def _in(mapping: dict, language: str) -> str:

@@ -248,3 +248,31 @@ def test_every_course_of_a_catalogue_declares_from_the_register(tmp_path, declar
     catalogue, problems = check_catalogue(root, declarable_register)
     assert not [problem for problem in problems if "'collects'" in str(problem)]
     assert catalogue.course("guia").lessons[0].collects == ("reflections",)
+
+
+def test_certificates_are_anonymised_with_the_columns_that_say_who_it_was():
+    [learners] = [s for s in REGISTER.category("certificates").storage if s.table == "certificates"]
+    assert (learners.erasure, learners.subject) == (Erasure.ANONYMISE, "user_id")
+    assert learners.clears == ("cohort_id", "cohort_name", "name", "revoked_reason")
+
+
+@pytest.mark.parametrize(
+    ("change", "told"),
+    [
+        ("clears: [cohort_id, cohort_name, name, nickname]", "clears names columns the entry"),
+        ("erasure: delete", "clears goes with anonymise"),
+    ],
+)
+def test_clears_names_listed_columns_of_an_anonymised_entry(tmp_path, change, told):
+    text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
+    start = text.index("        clears: [cohort_id, cohort_name, name, revoked_reason]")
+    before, after = text[:start], text[start:]
+    if change.startswith("clears"):
+        after = after.replace("clears: [cohort_id, cohort_name, name, revoked_reason]", change, 1)
+    else:
+        after = after.replace("erasure: anonymise", change, 1)
+    changed = tmp_path / "register.yml"
+    changed.write_text(before + after, "utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_register(changed)
+    assert f"category certificates.storage[0]: {told}" in str(caught.value)

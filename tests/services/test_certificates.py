@@ -342,6 +342,13 @@ def test_what_the_course_page_is_told_at_each_step(learner_id):
     mine = progress.course_progress(db.session, learner_id, course)
     early = certificates.state(db.session, learner_id, course, mine)
     assert (early.offered, early.claimable, early.certificate) == (True, False, None)
+    assert early.to_go == 2
+    progress.record_completion(db.session, learner_id, course.published_lessons[0])
+    halfway = progress.course_progress(db.session, learner_id, course)
+    assert certificates.state(db.session, learner_id, course, halfway).to_go == 1
+    without = dataclasses.replace(course, certificate=None)
+    assert certificates.state(db.session, learner_id, without, halfway).offered is False
+    assert certificates.lessons_to_go(without, halfway) == 0
     complete_all(learner_id, course)
     issued = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
     done = certificates.state(
@@ -488,10 +495,16 @@ def test_completing_the_last_lesson_issues_it_with_the_name_given_before(learner
     awaiting = certificates.after_completion(db.session, learner_id, course)
     assert awaiting.claimable and awaiting.certificate is None
 
+    other = accounts.create_user(
+        db.session, email="mo@example.org", password="a long password", display_name="Mo"
+    ).id
     assert certificates.set_name(db.session, learner_id, f" {NAME} ")
     assert not certificates.set_name(db.session, learner_id, NAME)
+    assert certificates.set_name(db.session, learner_id, "Another")
+    assert certificates.set_name(db.session, learner_id, NAME)
+    assert db.session.get(accounts.User, other).certificate_name is None
     issued = certificates.after_completion(db.session, learner_id, course)
-    assert issued.certificate.name == NAME and not issued.claimable
+    assert issued.certificate.name == NAME and not issued.claimable and issued.offered is True
     # Already issued: nothing new to tell.
     assert certificates.after_completion(db.session, learner_id, course) is None
     without = dataclasses.replace(course, certificate=None)
@@ -540,3 +553,72 @@ def test_a_text_missing_in_the_language_chosen_is_printed_in_one_the_certificate
     certificate.signatories = [{"name": "Ruben", "role": {}}]
     printed = certificates.printed(certificate, "es", "https://aula.example.org/verify/x")
     assert printed.course_title == "Coprodução" and printed.signatories == (("Ruben", ""),)
+
+
+def test_lists_put_the_latest_earned_first_and_show_each_learner_their_own(learner_id):
+    """A corrected certificate keeps its date, so the lists follow the date, not the order
+    of the rows."""
+    course = content.catalogue.course("co-production")
+    guide = dataclasses.replace(
+        content.catalogue.course("writing-lessons"), certificate=CertificateRule()
+    )
+    other = accounts.create_user(
+        db.session, email="mo@example.org", password="a long password", display_name="Mo"
+    ).id
+    complete_all(learner_id, course)
+    earlier = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    complete_all(learner_id, guide)
+    later = certificates.issue_if_earned(db.session, learner_id, guide)
+    complete_all(other, course)
+    theirs = certificates.issue_if_earned(db.session, other, course, name="Mo")
+    corrected = certificates.reissue(db.session, None, earlier, "Núria", "Name")
+
+    assert [c.id for c in certificates.of_learner(db.session, learner_id)] == [
+        later.id,
+        corrected.id,
+    ]
+    assert [h.certificate.id for h in certificates.issued(db.session, course.slug)] == [
+        theirs.id,
+        corrected.id,
+    ]
+
+
+def test_a_certificate_revoked_meanwhile_elsewhere_is_not_corrected(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    read_before = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    db.session.execute(
+        sa.update(Certificate)
+        .where(Certificate.id == read_before.id)
+        .values(revoked_at=utcnow(), revoked_reason="On another host")
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    with pytest.raises(certificates.CertificateRefused):
+        certificates.reissue(db.session, None, read_before, "Núria", "Name")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Certificate)) == 1
+
+
+def test_revoking_a_certificate_that_names_no_one_is_logged_under_the_certificate(learner_id):
+    course = content.catalogue.course("co-production")
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    privacy.erase_account(db.session, content.register, learner_id)
+    db.session.expire_all()
+    assert certificates.revoke(db.session, None, certificate, "Issued by mistake")
+    assert [entry.subject_ref for entry in audit() if entry.action == "certificate revoked"] == [
+        f"certificate #{certificate.id}"
+    ]
+
+
+def test_the_pdf_prints_the_cohort_the_certificate_kept(learner_id):
+    course = content.catalogue.course("co-production")
+    cohort = Cohort(course=course.slug, name="Primavera 2027", join_code="spring")
+    db.session.add(cohort)
+    db.session.flush()
+    db.session.add(Membership(user_id=learner_id, course=course.slug, cohort_id=cohort.id))
+    db.session.commit()
+    complete_all(learner_id, course)
+    certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
+    printed = certificates.printed(certificate, "pt", "https://aula.example.org/verify/x")
+    assert printed.cohort_name == "Primavera 2027"

@@ -344,6 +344,7 @@ def test_the_account_page_lists_certificates_and_keeps_the_name_for_the_next(app
     assert code_of(app) is not None
     profile = text_of(learner.get("/en/account"))
     assert "Co-production and social innovation" in profile and NAME in profile
+    assert f"/en/verify/{code_of(app)}" in profile
 
 
 @pytest.mark.parametrize(
