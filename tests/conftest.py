@@ -348,6 +348,16 @@ def pytest_configure(config) -> None:
     config.pluginmanager.register(ReportedLines(), "reported-lines")
 
 
+# Tests that take more than a minute on their own. Run first, they occupy one worker while
+# the other takes the rest, and the first done takes from the other's queue (worksteal);
+# run last, they would leave a core idle for their whole length.
+LONGEST_FIRST = ("tests/test_bench.py::test_the_benchmark_runs_at_smoke_size_and_reports",)
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(LONGEST_FIRST))
+
+
 def assert_gone_from_database_files(database_url: str, traces: list[str]) -> None:
     """On SQLite, that none of `traces` is left in the database file or its write-ahead
     log, in free pages included: erased means no bytes behind."""

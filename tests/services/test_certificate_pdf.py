@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import io
 import os
+import shutil
 from pathlib import Path
 
 import pypdf
@@ -17,8 +18,20 @@ import zxingcpp
 from flask_babel import force_locale, gettext
 
 from app.services.certificate_pdf import PrintedCertificate, render
+from tests.conftest import dispose, make_app
 
-pytestmark = pytest.mark.usefixtures("app_context")
+
+@pytest.fixture(scope="module", autouse=True)
+def words_in_each_language(sqlite_template, tmp_path_factory):
+    """An app for its translations: the PDF reads no database, so one app on SQLite serves
+    every test here, on either backend's run."""
+    folder = tmp_path_factory.mktemp("pdf")
+    shutil.copyfile(sqlite_template, folder / "aula.db")
+    app = make_app(f"sqlite:///{folder / 'aula.db'}", folder / "instance")
+    with app.app_context():
+        yield
+    dispose(app)
+
 
 LANGUAGES = ["es", "pt", "en"]
 CODE = "Vb3kQ9x_Zr2LmN7pT4wYc8HfJ1sDeA6u"
