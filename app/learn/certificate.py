@@ -4,6 +4,7 @@ downloading it as a PDF in any of the course's languages or as a signed credenti
 from __future__ import annotations
 
 from flask import current_app, flash, make_response, redirect, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -59,6 +60,13 @@ def _own_certificate() -> Certificate:
     return certificate
 
 
+def _file_word(language: str) -> str:
+    """ "certificate" in `language`, to name the downloaded file as the learner would."""
+    with force_locale(language):
+        # Translators: the start of a downloaded file's name; letters a-z only.
+        return _("certificate")
+
+
 @bp.get("/<lang:lang>/courses/<course>/certificate.pdf")
 @signed_in
 def certificate_pdf_file():
@@ -72,7 +80,7 @@ def certificate_pdf_file():
     response = make_response(certificate_pdf.render(printed))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="certificate-{course.slug}-{language}.pdf"'
+        f'attachment; filename="{_file_word(language)}-{course.slug}-{language}.pdf"'
     )
     return response
 
@@ -96,6 +104,6 @@ def certificate_credential():
     response = make_response(signed)
     response.headers["Content-Type"] = "application/vc+jwt"
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="certificate-{content.course.slug}.jwt"'
+        f'attachment; filename="{_file_word(current_language())}-{content.course.slug}.jwt"'
     )
     return response
