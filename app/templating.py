@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.content.markdown import BACK_TO_TEXT, LESSON_PAGE, TABLE_REGION
+from app.content.model import in_language
 from app.content.register import LegalBasis
 from app.database import row_id
 from app.extensions import content, db
@@ -295,4 +296,5 @@ def init_app(app: Flask) -> None:
         report_details=report_details,
         lesson_body=lesson_body,
         lesson_html=lesson_html,
+        in_language=in_language,
     )

@@ -60,10 +60,7 @@ def profile():
     if request.method == "GET":
         # The page's language: reading it saves that language as the learner's own
         # (app/i18n.py), whatever page they read before.
-        form = ProfileForm(
-            data={"display_name": current_user.display_name, "language": current_language()}
-        )
-        return render_template("account/profile.html", form=form, **_profile_page())
+        return render_template("account/profile.html", form=_stored_profile(), **_profile_page())
     # Only what was sent: a field left out is not quietly the one stored.
     form = ProfileForm()
     if not form.validate():
@@ -85,6 +82,13 @@ def profile():
         else:
             flash(_("Nothing has changed."), "info")
     return redirect(url_for("account.profile", lang=language), code=303)
+
+
+def _stored_profile() -> ProfileForm:
+    """The name and language form as stored, in the page's language."""
+    return ProfileForm(
+        data={"display_name": current_user.display_name, "language": current_language()}
+    )
 
 
 def _profile_page(certificate_form: CertificateNameForm | None = None):
@@ -109,10 +113,9 @@ def certificate_name():
         except certificates.CertificateRefused:
             form.name.errors = [_("Please write the name to print.")]
     if changed is None:
-        profile_form = ProfileForm(
-            data={"display_name": current_user.display_name, "language": current_language()}
+        page = render_template(
+            "account/profile.html", form=_stored_profile(), **_profile_page(form)
         )
-        page = render_template("account/profile.html", form=profile_form, **_profile_page(form))
         return page, 422
     flash(_("Your changes are saved.") if changed else _("Nothing has changed."), "success")
     return redirect(url_for("account.profile", _anchor="certificates"), code=303)

@@ -80,17 +80,15 @@ def _cohorts_seen() -> list[int] | None:
     ]
 
 
-def _holders() -> list[certificates.Holder]:
-    return certificates.issued(db.session, content.course.slug, _cohorts_seen())
-
-
 def _certificate_in_view(certificate_id: int) -> Certificate:
     """A certificate of the course that the staff member may act on: one of their learners',
     still naming them. Any other is not there (404)."""
-    for holder in _holders():
-        if holder.certificate.id == certificate_id and holder.certificate.user_id is not None:
-            return holder.certificate
-    abort(404)
+    certificate = certificates.held_in_view(
+        db.session, content.course.slug, _cohorts_seen(), certificate_id
+    )
+    if certificate is None:
+        abort(404)
+    return certificate
 
 
 def _list_page(status: int = 200, *, refused: int | None = None, form=None):
@@ -99,7 +97,7 @@ def _list_page(status: int = 200, *, refused: int | None = None, form=None):
         "certificates/issued.html",
         catalogue=content.catalogue,
         course=content.course,
-        holders=_holders(),
+        holders=certificates.issued(db.session, content.course.slug, _cohorts_seen()),
         refused=refused,
         refused_form=form,
     )

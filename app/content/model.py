@@ -200,6 +200,13 @@ class Lesson:
         return self.texts[self.default_language]
 
 
+def in_language(texts: Mapping[str, str], language: str) -> str:
+    """A text kept per language (a certificate's course title, a signatory's role), in
+    `language`, else in any language it has: a certificate keeps what it said, even in a
+    language its course no longer gives."""
+    return texts.get(language) or next((text for text in texts.values() if text), "")
+
+
 class CertificateQuizzes(enum.StrEnum):
     """Which quizzes a certificate asks to have passed, besides the lessons completed."""
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.content import Course
-from app.content.model import CertificateQuizzes
+from app.content.model import CertificateQuizzes, in_language
 from app.models import Certificate, Cohort, Membership, User, utcnow
 from app.services import progress
 from app.services.certificate_pdf import PrintedCertificate, unprintable
@@ -99,7 +99,12 @@ def state(
         return CertificateState(offered=True, certificate=certificate)
     if not has_earned(course, learner_progress):
         return CertificateState(offered=True, to_go=lessons_to_go(course, learner_progress))
-    user = session.get(User, user_id)
+    return _claimable(session.get(User, user_id))
+
+
+def _claimable(user: User) -> CertificateState:
+    """Earned and not issued: the form asks for the name to print, starting with the one
+    they gave before, else their display name."""
     suggested = user.certificate_name or user.display_name
     return CertificateState(offered=True, claimable=True, suggested_name=suggested)
 
@@ -110,13 +115,12 @@ def after_completion(session: Session, user_id: int, course: Course) -> Certific
     to print. None otherwise (no certificate, not earned yet, or issued before)."""
     if course.certificate is None or standing(session, user_id, course.slug) is not None:
         return None
-    learner_progress = progress.course_progress(session, user_id, course)
-    if not has_earned(course, learner_progress):
+    if not has_earned(course, progress.course_progress(session, user_id, course)):
         return None
-    issued = issue_if_earned(session, user_id, course)
-    if issued is not None:
-        return CertificateState(offered=True, certificate=issued)
-    return state(session, user_id, course, learner_progress)
+    user = session.get(User, user_id)
+    if user.certificate_name is None:
+        return _claimable(user)
+    return CertificateState(offered=True, certificate=_issue(session, user, course))
 
 
 def clean_name(typed: str) -> str:
@@ -166,6 +170,13 @@ def issue_if_earned(
         user.certificate_name = clean_name(name)
     if user.certificate_name is None:
         return None
+    return _issue(session, user, course)
+
+
+def _issue(session: Session, user: User, course: Course) -> Certificate:
+    """Issue the certificate of `course`, earned and not issued yet, to `user` under the
+    name they gave; the standing one if another request issued it first."""
+    user_id = user.id
     membership = session.execute(
         sa.select(Membership).where(Membership.user_id == user_id, Membership.course == course.slug)
     ).scalar_one_or_none()
@@ -222,30 +233,48 @@ class Holder:
     display_name: str | None
 
 
-def issued(session: Session, course: str, cohort_ids: list[int] | None = None) -> list[Holder]:
-    """The course's standing certificates, newest first, with their holders; only those of
-    the listed cohorts' learners when `cohort_ids` is given (a trainer sees their own)."""
+def _holders(course: str, cohort_ids: list[int] | None) -> sa.Select:
+    """The course's standing certificates with their holders; only those of the listed
+    cohorts' learners when `cohort_ids` is given (a trainer sees their own)."""
     query = (
         sa.select(Certificate, User.email, User.display_name)
         .outerjoin(User, User.id == Certificate.user_id)
         .where(Certificate.course == course, Certificate.replaced_by_code.is_(None))
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
     )
     if cohort_ids is not None:
         members = sa.select(Membership.user_id).where(
             Membership.course == course, Membership.cohort_id.in_(cohort_ids)
         )
         query = query.where(Certificate.user_id.in_(members))
+    return query
+
+
+def issued(session: Session, course: str, cohort_ids: list[int] | None = None) -> list[Holder]:
+    """The course's standing certificates, newest first, with their holders, as the course
+    team's list shows them (see `_holders` for whose)."""
+    query = _holders(course, cohort_ids).order_by(
+        Certificate.issued_at.desc(), Certificate.id.desc()
+    )
     return [Holder(certificate, email, name) for certificate, email, name in session.execute(query)]
+
+
+def held_in_view(
+    session: Session, course: str, cohort_ids: list[int] | None, certificate_id: int
+) -> Certificate | None:
+    """One certificate of the list the staff member sees that still names its holder: the
+    one they may revoke or correct. None for any other."""
+    return session.scalar(
+        _holders(course, cohort_ids).where(
+            Certificate.id == certificate_id, Certificate.user_id.is_not(None)
+        )
+    )
 
 
 def _clean_reason(typed: str) -> str:
     """Why the course team revoked or corrected a certificate, on one line; refused when
     empty or too long for the record."""
     reason = " ".join(typed.split())
-    if not reason:
-        raise CertificateRefused
-    if len(reason) > REASON_LENGTH:
+    if not reason or len(reason) > REASON_LENGTH:
         raise CertificateRefused
     return reason
 
@@ -335,23 +364,18 @@ def issued_on(certificate: Certificate) -> dt.date:
     return certificate.issued_at.date()
 
 
-def _in(mapping: dict, language: str) -> str:
-    """A text kept per language, in `language` or else the first there is."""
-    return mapping.get(language) or next(iter(mapping.values()), "")
-
-
 def printed(certificate: Certificate, language: str, verify_url: str) -> PrintedCertificate:
     """What the certificate's PDF prints, in `language`."""
     return PrintedCertificate(
         language=language,
         name=certificate.name or "",
-        course_title=_in(certificate.course_title, language),
-        organisation=_in(certificate.organisation, language),
+        course_title=in_language(certificate.course_title, language),
+        organisation=in_language(certificate.organisation, language),
         issued_on=issued_on(certificate),
         lessons=certificate.lessons,
         cohort_name=certificate.cohort_name,
         signatories=tuple(
-            (signatory["name"], _in(signatory.get("role") or {}, language))
+            (signatory["name"], in_language(signatory.get("role") or {}, language))
             for signatory in certificate.signatories
         ),
         code=certificate.code,

@@ -25,6 +25,7 @@ from flask_babel import force_locale, ngettext
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy.orm import Session
 
+from app.content.model import in_language
 from app.models import Certificate, SigningKey, utcnow
 
 log = logging.getLogger(__name__)
@@ -173,11 +174,6 @@ def _public_jwk(key: SigningKey) -> dict[str, Any]:
     return {**key.public_jwk, "kid": key.kid, "use": "sig", "alg": ALGORITHM}
 
 
-def _in_language(texts: Mapping[str, str], language: str) -> str:
-    """The text in `language`, else in any language there is one in."""
-    return texts.get(language) or next((text for text in texts.values() if text), "")
-
-
 def _date_time(moment: dt.datetime) -> str:
     # Whole seconds: the JWT's nbf, a whole number of seconds, must equal validFrom.
     return moment.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -189,7 +185,7 @@ def issuer_profile(
     """The issuer as an Open Badges Profile: the organisation, named in `language` (or in
     another when it has no name in that one), at `issuer_url`."""
     profile: dict[str, Any] = {"id": issuer_url, "type": ["Profile"]}
-    name = _in_language(organisation, language)
+    name = in_language(organisation, language)
     if name:
         profile["name"] = name
     profile["url"] = site_url
@@ -208,7 +204,7 @@ def build_credential(
     """The certificate as an OpenBadgeCredential, its texts in `language` where it has them.
     The learner is named as the certificate prints them, never by email. Whether it was
     revoked since is not in it: the verification page (`verify_url`) says so."""
-    title = _in_language(certificate.course_title, language)
+    title = in_language(certificate.course_title, language)
     with force_locale(language):
         description = ngettext(
             "Certificate of completion of the course %(course)s, of %(num)d lesson.",
