@@ -25,6 +25,22 @@ def learner_id(app_context) -> int:
     return user.id
 
 
+def another_account(email: str, name: str) -> int:
+    return accounts.create_user(
+        db.session, email=email, password="a long password", display_name=name
+    ).id
+
+
+def in_spring_cohort(user_id: int, course) -> Cohort:
+    """The learner placed in a cohort of the course, "Primavera 2027"."""
+    cohort = Cohort(course=course.slug, name="Primavera 2027", join_code="spring")
+    db.session.add(cohort)
+    db.session.flush()
+    db.session.add(Membership(user_id=user_id, course=course.slug, cohort_id=cohort.id))
+    db.session.commit()
+    return cohort
+
+
 def complete_all(user_id: int, course) -> None:
     for lesson in course.published_lessons:
         progress.record_completion(db.session, user_id, lesson)
@@ -175,9 +191,7 @@ def test_the_cohort_is_printed_and_trainers_see_only_their_cohorts(learner_id):
     autumn = Cohort(course=course.slug, name="Outono 2027", join_code="autumn")
     db.session.add_all([spring, autumn])
     db.session.flush()
-    other = accounts.create_user(
-        db.session, email="mo@example.org", password="a long password", display_name="Mo"
-    ).id
+    other = another_account("mo@example.org", "Mo")
     db.session.add_all(
         [
             Membership(user_id=learner_id, course=course.slug, cohort_id=spring.id),
@@ -200,9 +214,7 @@ def test_reissuing_replaces_the_certificate_with_a_corrected_one(learner_id):
     course = content.catalogue.course("co-production")
     complete_all(learner_id, course)
     wrong = certificates.issue_if_earned(db.session, learner_id, course, name="Joao Conceicao")
-    staff = accounts.create_user(
-        db.session, email="st@example.org", password="a long password", display_name="St"
-    ).id
+    staff = another_account("st@example.org", "St")
 
     corrected = certificates.reissue(db.session, staff, wrong, NAME, "Accents were missing")
 
@@ -241,11 +253,7 @@ def audit() -> list[AuditLogEntry]:
 
 def test_erasure_keeps_only_the_code_date_and_course(learner_id, database_url):
     course = content.catalogue.course("co-production")
-    cohort = Cohort(course=course.slug, name="Primavera 2027", join_code="spring")
-    db.session.add(cohort)
-    db.session.flush()
-    db.session.add(Membership(user_id=learner_id, course=course.slug, cohort_id=cohort.id))
-    db.session.commit()
+    in_spring_cohort(learner_id, course)
     complete_all(learner_id, course)
     certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
     certificates.revoke(db.session, None, certificate, f"Asked by {NAME}")
@@ -289,9 +297,7 @@ def content_rule() -> CertificateRule:
 
 def test_the_cohort_printed_is_the_learners_own_not_another_members(learner_id):
     course = content.catalogue.course("co-production")
-    other = accounts.create_user(
-        db.session, email="mo@example.org", password="a long password", display_name="Mo"
-    ).id
+    other = another_account("mo@example.org", "Mo")
     theirs = Cohort(course=course.slug, name="Theirs", join_code="theirs")
     mine = Cohort(course=course.slug, name="Mine", join_code="mine")
     guide = Cohort(course="writing-lessons", name="Guide", join_code="guide")
@@ -403,12 +409,8 @@ def test_a_reason_of_five_hundred_characters_fits_and_one_more_does_not(learner_
 
 def test_revoking_one_certificate_leaves_the_others_and_names_who_did_it(learner_id):
     course = content.catalogue.course("co-production")
-    other = accounts.create_user(
-        db.session, email="mo@example.org", password="a long password", display_name="Mo"
-    ).id
-    staff = accounts.create_user(
-        db.session, email="st@example.org", password="a long password", display_name="St"
-    ).id
+    other = another_account("mo@example.org", "Mo")
+    staff = another_account("st@example.org", "St")
     issued = []
     for user_id in (learner_id, other):
         complete_all(user_id, course)
@@ -427,22 +429,14 @@ def test_revoking_one_certificate_leaves_the_others_and_names_who_did_it(learner
 
 def test_a_corrected_certificate_keeps_everything_but_the_name(learner_id):
     course = content.catalogue.course("co-production")
-    other = accounts.create_user(
-        db.session, email="mo@example.org", password="a long password", display_name="Mo"
-    ).id
-    cohort = Cohort(course=course.slug, name="Primavera 2027", join_code="spring")
-    db.session.add(cohort)
-    db.session.flush()
-    db.session.add(Membership(user_id=learner_id, course=course.slug, cohort_id=cohort.id))
-    db.session.commit()
+    other = another_account("mo@example.org", "Mo")
+    in_spring_cohort(learner_id, course)
     for user_id in (learner_id, other):
         complete_all(user_id, course)
         certificates.issue_if_earned(db.session, user_id, course, name=f"Name {user_id}")
     wrong = certificates.standing(db.session, learner_id, course.slug)
     untouched = certificates.standing(db.session, other, course.slug)
-    staff = accounts.create_user(
-        db.session, email="st@example.org", password="a long password", display_name="St"
-    ).id
+    staff = another_account("st@example.org", "St")
 
     corrected = certificates.reissue(db.session, staff, wrong, NAME, "Accents were missing")
 
@@ -495,9 +489,7 @@ def test_completing_the_last_lesson_issues_it_with_the_name_given_before(learner
     awaiting = certificates.after_completion(db.session, learner_id, course)
     assert awaiting.claimable and awaiting.certificate is None
 
-    other = accounts.create_user(
-        db.session, email="mo@example.org", password="a long password", display_name="Mo"
-    ).id
+    other = another_account("mo@example.org", "Mo")
     assert certificates.set_name(db.session, learner_id, f" {NAME} ")
     assert not certificates.set_name(db.session, learner_id, NAME)
     assert certificates.set_name(db.session, learner_id, "Another")
@@ -562,9 +554,7 @@ def test_lists_put_the_latest_earned_first_and_show_each_learner_their_own(learn
     guide = dataclasses.replace(
         content.catalogue.course("writing-lessons"), certificate=CertificateRule()
     )
-    other = accounts.create_user(
-        db.session, email="mo@example.org", password="a long password", display_name="Mo"
-    ).id
+    other = another_account("mo@example.org", "Mo")
     complete_all(learner_id, course)
     earlier = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
     complete_all(learner_id, guide)
@@ -613,11 +603,7 @@ def test_revoking_a_certificate_that_names_no_one_is_logged_under_the_certificat
 
 def test_the_pdf_prints_the_cohort_the_certificate_kept(learner_id):
     course = content.catalogue.course("co-production")
-    cohort = Cohort(course=course.slug, name="Primavera 2027", join_code="spring")
-    db.session.add(cohort)
-    db.session.flush()
-    db.session.add(Membership(user_id=learner_id, course=course.slug, cohort_id=cohort.id))
-    db.session.commit()
+    in_spring_cohort(learner_id, course)
     complete_all(learner_id, course)
     certificate = certificates.issue_if_earned(db.session, learner_id, course, name=NAME)
     printed = certificates.printed(certificate, "pt", "https://aula.example.org/verify/x")
