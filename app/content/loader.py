@@ -211,15 +211,24 @@ def _why_unreadable(path: Path, error: OSError) -> str:
 
 
 def _check_keys(
-    data: _Yaml, allowed: set[str], required: set[str], path: Path, line: int, problems: Problems
+    data: _Yaml,
+    allowed: set[str],
+    required: set[str],
+    path: Path,
+    line: int,
+    problems: Problems,
+    *,
+    within: str = "",
 ) -> None:
+    """Report keys not `allowed` and `required` ones missing; the keys of a mapping inside
+    another are named `within` it ("certificate.lessons")."""
     for key in data.values:
         if key not in allowed:
             problems.add(
                 path,
                 data.lines.get(key, line),
                 N_("unknown key '%(key)s' (allowed: %(allowed)s)"),
-                key=key,
+                key=f"{within}{key}",
                 allowed=", ".join(sorted(allowed)),
             )
     for key in sorted(required - data.values.keys()):
@@ -359,15 +368,10 @@ def _parse_certificate(
             N_("'certificate' must be a list of settings such as 'lessons: all', or be empty"),
         )
         return None
-    for key in value:
-        if key not in CERTIFICATE_KEYS:
-            problems.add(
-                path,
-                data.lines.get(f"certificate.{key}", line),
-                N_("unknown key '%(key)s' (allowed: %(allowed)s)"),
-                key=f"certificate.{key}",
-                allowed=", ".join(sorted(CERTIFICATE_KEYS)),
-            )
+    lines = {key: data.lines.get(f"certificate.{key}", line) for key in value}
+    _check_keys(
+        _Yaml(value, lines), CERTIFICATE_KEYS, set(), path, line, problems, within="certificate."
+    )
     lessons_value = value.get("lessons", "all")
     lessons_line = data.lines.get("certificate.lessons", line)
     named: tuple[str, ...] | None = None
@@ -427,15 +431,9 @@ def _parse_signatories(
                 N_("each of 'certificate.signed_by' needs a 'name:' (and a 'role:' per language)"),
             )
             continue
-        unknown = sorted(str(key) for key in entry if key not in SIGNATORY_KEYS)
-        for key in unknown:
-            problems.add(
-                path,
-                line,
-                N_("unknown key '%(key)s' (allowed: %(allowed)s)"),
-                key=f"signed_by.{key}",
-                allowed=", ".join(sorted(SIGNATORY_KEYS)),
-            )
+        _check_keys(
+            _Yaml(entry, {}), SIGNATORY_KEYS, set(), path, line, problems, within="signed_by."
+        )
         role = _per_language(
             _Yaml({"role": entry.get("role")}, {"role": line}),
             "role",
