@@ -119,6 +119,9 @@ class Config:
     # The trainers' quiz statistics show no figure about fewer learners than this: a share
     # of two or three people's answers tells who answered what.
     QUIZ_STATISTICS_MIN_LEARNERS: int = int(os.environ.get("QUIZ_STATISTICS_MIN_LEARNERS", "5"))
+    # Messages for outside services are sent by the process that queued them, right after
+    # the commit, besides `flask outbox work`, which retries what could not be sent then.
+    OUTBOX_IN_BACKGROUND: bool = _flag("OUTBOX_IN_BACKGROUND", True)
 
 
 class ProductionConfig(Config):
@@ -142,6 +145,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret-key"
     # Every test signs in from 127.0.0.1; the rate-limit tests turn limits back on.
     RATELIMIT_ENABLED = False
+    # Tests deliver the outbox themselves, when they mean to.
+    OUTBOX_IN_BACKGROUND = False
     LESSONS_DIR = str(ROOT / "lessons")
     # Test accounts guard nothing: a cheap hash keeps the hundreds of sign-ins quick.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

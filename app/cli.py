@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +29,15 @@ from app.content.loader import (
 from app.content.problems import LEVEL_WORDS, ContentError, Level, Problem, Problems
 from app.extensions import content, db
 from app.models import Role
-from app.services import accounts, authoring, credentials, passwords, privacy, reports
+from app.services import (
+    accounts,
+    authoring,
+    credentials,
+    outbox,
+    passwords,
+    privacy,
+    reports,
+)
 from app.terminal import described, ngettext, speak_for_click
 from app.terminal import gettext as _
 from config import Config
@@ -42,6 +51,9 @@ privacy_group = AppGroup("privacy", help=_("Retention purge and privacy requests
 reports_group = AppGroup("reports", help=_("Progress reports for admins and funders."))
 certificates_group = AppGroup(
     "certificates", help=_("Certificates: the keys that sign their Open Badges credentials.")
+)
+outbox_group = AppGroup(
+    "outbox", help=_("Messages for outside services: send them, and see what is waiting.")
 )
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
@@ -631,9 +643,81 @@ def rotate_signing_key() -> None:
     click.echo(_("new signing key: %(kid)s", kid=key.kid))
 
 
+def _echo_delivery(counts: outbox.DeliveryCounts) -> None:
+    click.echo(
+        _(
+            "sent: %(sent)d, to try again: %(retrying)d, refused: %(failed)d",
+            sent=counts.sent,
+            retrying=counts.retrying,
+            failed=counts.failed,
+        )
+    )
+
+
+@outbox_group.command("deliver", help=_("Send the messages that are due, once."))
+def outbox_deliver() -> None:
+    _echo_delivery(outbox.deliver_due(current_app._get_current_object()))
+
+
+@outbox_group.command(
+    "work",
+    help=_(
+        "Keep sending the messages that are due, trying again those that failed, until"
+        " stopped: run one such worker on each host, or on one of them."
+    ),
+)
+@click.option(
+    "--every",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help=_("Seconds between two looks at the queue."),
+)
+def outbox_work(every: float) -> None:
+    app = current_app._get_current_object()
+    while True:
+        counts = outbox.deliver_due(app)
+        if counts.sent or counts.retrying or counts.failed:
+            _echo_delivery(counts)
+        time.sleep(every)
+
+
+@outbox_group.command("status", help=_("How many messages wait, were refused and were sent."))
+def outbox_status() -> None:
+    kinds = outbox.status(db.session)
+    if not kinds:
+        click.echo(_("The outbox is empty."))
+    for kind in kinds:
+        since = (
+            _(", the oldest since %(moment)s", moment=kind.oldest_waiting.isoformat())
+            if kind.oldest_waiting
+            else ""
+        )
+        click.echo(
+            _(
+                "%(kind)s: waiting %(waiting)d%(since)s; refused %(failed)d; sent %(sent)d",
+                kind=kind.kind,
+                waiting=kind.waiting,
+                since=since,
+                failed=kind.failed,
+                sent=kind.sent,
+            )
+        )
+
+
+@outbox_group.command(
+    "retry-refused",
+    help=_("Send again the messages a service refused, once the cause is mended."),
+)
+def outbox_retry_refused() -> None:
+    count = outbox.retry_failed(db.session)
+    click.echo(ngettext("%(num)d message to send again", "%(num)d messages to send again", count))
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(translate)
     app.cli.add_command(privacy_group)
     app.cli.add_command(reports_group)
     app.cli.add_command(certificates_group)
+    app.cli.add_command(outbox_group)

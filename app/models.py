@@ -704,3 +704,35 @@ class LtiGradeTarget(db.Model):
     lesson_slug: Mapped[str | None] = mapped_column(sa.String(100))
     lineitem: Mapped[str] = mapped_column(sa.String(1000))
     launched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(db.Model):
+    """A message for an outside service (a learning record store, an institution's
+    platform), written in the same transaction as what it reports, and kept until that
+    service has taken it: a partner that is down or slow never loses a message and never
+    holds up a page. Sent messages stay a while as the record of what was sent."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        sa.Index("ix_outbox_messages_due", "sent_at", "failed_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Which sender delivers it ("xapi", "lti-score").
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    # Names what the message reports, so that reporting it twice queues it once.
+    key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    # A message about a person waiting when they erase their account goes with it.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # While a host is sending it, until when the others leave it alone.
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Set when the service refused it in a way trying again cannot mend; kept for the admins.
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)

@@ -224,7 +224,9 @@ def lesson(slug: str):
     if acknowledgment is None:
         return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
     same_as = acknowledgment.same_as
-    opened = progress.open_lesson(db.session, current_user.id, content.course, lesson)
+    opened = progress.open_lesson(
+        db.session, current_user.id, content.course, lesson, language=current_language()
+    )
     kept = session.get(KEPT_ANSWERS)
     if kept and _kept_for(kept, lesson) and kept["account"] == current_user.id:
         # Kept until they are sent: a reload, or coming back later, still finds them. The
@@ -296,7 +298,7 @@ def complete(slug: str):
     if lesson.quiz is not None and lesson.quiz.settings.required:
         refuse(409, _("This lesson is completed by passing its quiz."))
     _require_acknowledgment(lesson)
-    if progress.record_completion(db.session, current_user.id, lesson):
+    if progress.record_completion(db.session, current_user.id, lesson, language=current_language()):
         flash(_("Well done: lesson %(number)d is complete.", number=lesson.number), "success")
         _tell_of_certificate("success")
     return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="lesson-status"), code=303)

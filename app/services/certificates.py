@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.content import Course
 from app.content.model import CertificateQuizzes, in_language
 from app.models import Certificate, Cohort, Membership, User, utcnow
-from app.services import progress
+from app.services import learning_events, progress
 from app.services.certificate_pdf import PrintedCertificate, unprintable
 from app.services.privacy import record_audit, user_ref
 
@@ -201,6 +201,13 @@ def _issue(session: Session, user: User, course: Course) -> Certificate:
     )
     session.add(certificate)
     try:
+        session.flush()
+        learning_events.announce(
+            session,
+            learning_events.CertificateEarned(
+                user_id=user_id, course=course.slug, code=certificate.code, at=certificate.issued_at
+            ),
+        )
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.content import Course, Lesson
 from app.database import insert_unless_present
 from app.models import LessonProgress, QuizAttempt, utcnow
-from app.services import cohorts
+from app.services import cohorts, learning_events
 from app.services.accounts import touch_activity
 
 
@@ -41,22 +41,40 @@ def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
     touch_activity(session, user_id)
 
 
-def open_lesson(session: Session, user_id: int, course: Course, lesson: Lesson) -> CourseProgress:
+def open_lesson(
+    session: Session, user_id: int, course: Course, lesson: Lesson, *, language: str
+) -> CourseProgress:
     """A learner who acknowledged the lesson's data notice opens it: its start is recorded
     the first time and their activity noted. Opening it again only reads (a write would
-    queue behind every other learner's on SQLite). Returns their progress, as the page
-    shows it."""
+    queue behind every other learner's on SQLite), unless someone listens for learning
+    events. Returns their progress, as the page shows it."""
     progress = course_progress(session, user_id, course)
-    if progress.is_started(lesson):
+    first = not progress.is_started(lesson)
+    if learning_events.has_listeners(learning_events.LessonOpened):
+        learning_events.announce(
+            session,
+            learning_events.LessonOpened(
+                user_id=user_id,
+                course=lesson.course,
+                lesson=lesson.slug,
+                language=language,
+                first=first,
+            ),
+        )
+        if not first:
+            session.commit()
+    if not first:
         touch_activity(session, user_id)
         return progress
     record_start(session, user_id, lesson)
     return course_progress(session, user_id, course)
 
 
-def mark_complete(session: Session, user_id: int, lesson: Lesson) -> bool:
+def mark_complete(
+    session: Session, user_id: int, lesson: Lesson, *, language: str | None = None
+) -> bool:
     """Set the completion time in the current transaction, unless the lesson already has one.
-    True if this call completed it.
+    True if this call completed it. `language` is the page's, for the learning event.
 
     The conditional UPDATE makes a double submit or two tabs leave exactly one completion
     time: only the first statement finds `completed_at` still empty.
@@ -73,12 +91,22 @@ def mark_complete(session: Session, user_id: int, lesson: Lesson) -> bool:
         )
         .values(completed_at=now)
     )
-    return result.rowcount == 1
+    completed = result.rowcount == 1
+    if completed:
+        learning_events.announce(
+            session,
+            learning_events.LessonCompleted(
+                user_id=user_id, course=lesson.course, lesson=lesson.slug, language=language, at=now
+            ),
+        )
+    return completed
 
 
-def record_completion(session: Session, user_id: int, lesson: Lesson) -> bool:
+def record_completion(
+    session: Session, user_id: int, lesson: Lesson, *, language: str | None = None
+) -> bool:
     """Mark the lesson complete and commit; True if this call completed it."""
-    completed = mark_complete(session, user_id, lesson)
+    completed = mark_complete(session, user_id, lesson, language=language)
     session.commit()
     return completed
 

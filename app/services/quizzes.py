@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.content import Lesson
 from app.content.model import AnswerReview, Grading, Question, QuestionKind, Quiz
 from app.models import LessonProgress, QuizAnswer, QuizAttempt, utcnow
-from app.services import cohorts
+from app.services import cohorts, learning_events
 from app.services.privacy import record_audit, user_ref
 from app.services.progress import attempts_allowed, mark_complete, note_start
 
@@ -301,14 +301,52 @@ def submit_attempt(
         # Another request stored this very attempt number a moment ago (two tabs).
         session.rollback()
         return Submission(_attempt_number(session, user_id, lesson, number), is_duplicate=True)
+    _announce_graded(session, lesson, attempt)
     completed = False
     if result.passed and quiz.settings.required:
         # Completing notes the learner taking part in the course, as every start does.
-        completed = mark_complete(session, user_id, lesson)
+        completed = mark_complete(session, user_id, lesson, language=language)
     else:
         cohorts.note_taking_part(session, user_id, lesson.course, attempt.submitted_at)
     session.commit()
     return Submission(attempt, is_duplicate=False, completed_lesson=completed)
+
+
+def _announce_graded(session: Session, lesson: Lesson, attempt: QuizAttempt) -> None:
+    if not (
+        learning_events.has_listeners(learning_events.QuestionAnswered)
+        or learning_events.has_listeners(learning_events.QuizGraded)
+    ):
+        return
+    about = {
+        "user_id": attempt.user_id,
+        "course": lesson.course,
+        "at": attempt.submitted_at,
+        "lesson": lesson.slug,
+        "language": attempt.language,
+        "attempt_id": attempt.id,
+        "attempt_number": attempt.number,
+    }
+    for answer in attempt.answers:
+        learning_events.announce(
+            session,
+            learning_events.QuestionAnswered(
+                **about,
+                question_id=answer.question_id,
+                selected=tuple(answer.selected),
+                correct=answer.is_correct,
+            ),
+        )
+    learning_events.announce(
+        session,
+        learning_events.QuizGraded(
+            **about,
+            points=attempt.points,
+            max_points=attempt.max_points,
+            passed=attempt.passed,
+            required=lesson.quiz is not None and lesson.quiz.settings.required,
+        ),
+    )
 
 
 def allow_another_attempt(session: Session, user_id: int, lesson: Lesson) -> None:

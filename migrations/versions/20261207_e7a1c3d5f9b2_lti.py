@@ -2,7 +2,7 @@
 the accounts and cohorts their users and courses sign in to, and where scores go back.
 
 Revision ID: e7a1c3d5f9b2
-Revises: d4f6a8c0e2b4
+Revises: e7a9c1d3f5b6
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e7a1c3d5f9b2"
-down_revision = "d4f6a8c0e2b4"
+down_revision = "e7a9c1d3f5b6"
 branch_labels = None
 depends_on = None
 
