@@ -14,36 +14,44 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import ipaddress
+import json
 import logging
 import re
 import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import jwt
 import sqlalchemy as sa
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from app.content import Catalogue, Course
 from app.database import insert_or_update, insert_unless_present, unicode_lower
+from app.extensions import content, db
 from app.models import (
     Cohort,
     CohortTrainer,
     Enrolment,
+    LessonProgress,
     LtiAccount,
     LtiContext,
     LtiGradeTarget,
     LtiLogin,
     LtiPlatform,
+    OutboxMessage,
     Role,
     User,
     utcnow,
 )
-from app.services import accounts, cohorts, credentials
+from app.services import accounts, cohorts, credentials, learning_events, outbox
+from app.services.learning_events import LearningEvent, LessonCompleted, QuizGraded
 
 log = logging.getLogger(__name__)
 
@@ -754,3 +762,166 @@ def client_assertion(
         "jti": secrets.token_urlsafe(16),
     }
     return credentials.sign_jwt(session, secret_key, claims)
+
+
+SCORE_KIND = "lti-score"
+SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+# A platform that answers slower than this is taken as down: the score is tried again.
+HTTP_TIMEOUT = 15
+
+
+def init_app(app: Flask) -> None:
+    """Send scores back to the platforms people were launched from."""
+    learning_events.subscribe(app, queue_scores, LessonCompleted, QuizGraded)
+    outbox.register_sender(app, SCORE_KIND, send_score)
+
+
+@dataclass(frozen=True, slots=True)
+class _Score:
+    given: float
+    maximum: float
+    progress: str
+    # What the score reports, unique for its line item: a message is queued once per event.
+    about: str
+
+
+def _score_for(session: Session, target: LtiGradeTarget, event: LearningEvent) -> _Score | None:
+    """What a line item is sent for an event: for a lesson's, its quiz's points on each
+    graded attempt, or full marks once it is completed where it has no quiz; for a
+    course's, the share of its published lessons completed, on each completion."""
+    course = content.catalogue.course(event.course)
+    if course is None:
+        return None
+    if target.lesson_slug is not None:
+        if isinstance(event, QuizGraded) and event.lesson == target.lesson_slug:
+            progress = "Completed" if event.passed else "Submitted"
+            return _Score(event.points, event.max_points, progress, f"attempt-{event.attempt_id}")
+        lesson = course.published_lesson(target.lesson_slug)
+        if (
+            isinstance(event, LessonCompleted)
+            and event.lesson == target.lesson_slug
+            and lesson is not None
+            and lesson.quiz is None
+        ):
+            return _Score(1, 1, "Completed", "completed")
+        return None
+    if not isinstance(event, LessonCompleted):
+        return None
+    published = [lesson.slug for lesson in course.published_lessons]
+    completed = session.scalar(
+        sa.select(sa.func.count()).where(
+            LessonProgress.user_id == event.user_id,
+            LessonProgress.course == course.slug,
+            LessonProgress.lesson_slug.in_(published),
+            LessonProgress.completed_at.is_not(None),
+        )
+    )
+    done = completed or 0
+    progress = "Completed" if done >= len(published) else "InProgress"
+    return _Score(done, len(published), progress, f"completed-{event.lesson}")
+
+
+def queue_scores(session: Session, event: LearningEvent) -> None:
+    """Queue, in the transaction recording the event, the score it gives each line item
+    the person was launched from in its course: sent after the commit, and again until
+    the platform takes it."""
+    targets = session.execute(
+        sa.select(LtiGradeTarget, LtiAccount.sub)
+        .join(
+            LtiAccount,
+            sa.and_(
+                LtiAccount.user_id == LtiGradeTarget.user_id,
+                LtiAccount.platform_id == LtiGradeTarget.platform_id,
+            ),
+        )
+        .where(LtiGradeTarget.user_id == event.user_id, LtiGradeTarget.course == event.course)
+        .order_by(LtiGradeTarget.id, LtiAccount.id.desc())
+    ).all()
+    queued: set[int] = set()
+    for target, sub in targets:
+        score = _score_for(session, target, event) if target.id not in queued else None
+        if score is None:
+            continue
+        queued.add(target.id)
+        outbox.enqueue(
+            session,
+            kind=SCORE_KIND,
+            key=f"{SCORE_KIND}:{target.id}:{score.about}",
+            payload={
+                "platform_id": target.platform_id,
+                "lineitem": target.lineitem,
+                "score": {
+                    "userId": sub,
+                    "scoreGiven": score.given,
+                    "scoreMaximum": score.maximum,
+                    "activityProgress": score.progress,
+                    "gradingProgress": "FullyGraded",
+                    # The event's own time: a score sent late never replaces a newer one.
+                    "timestamp": event.at.astimezone(dt.UTC).isoformat(timespec="milliseconds"),
+                },
+            },
+            user_id=event.user_id,
+        )
+
+
+def scores_url(lineitem: str) -> str:
+    """The line item's scores service: its address with /scores after the path, before any
+    query (AGS 2.0, 3.4)."""
+    parts = urlsplit(lineitem)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/scores"))
+
+
+def _post(url: str, body: bytes, headers: Mapping[str, str]) -> bytes:
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
+        return response.read()
+
+
+def _access_token(platform: LtiPlatform) -> str:
+    """A token to send scores with: OAuth 2 client credentials, the tool proving itself
+    with a JWT signed by the site's key (RFC 7523)."""
+    assertion = client_assertion(
+        db.session, current_app.secret_key, platform.client_id, platform.token_url
+    )
+    form = urlencode(
+        {
+            "grant_type": "client_credentials",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion,
+            "scope": SCORE_SCOPE,
+        }
+    ).encode()
+    try:
+        answer = _post(
+            platform.token_url,
+            form,
+            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        )
+    except urllib.error.HTTPError as error:
+        # Refused: the registration may be wrong, which an admin can mend; tried again.
+        raise outbox.DeliveryFailed(f"token endpoint answered {error.code}") from None
+    token = json.loads(answer).get("access_token")
+    if not isinstance(token, str) or not token:
+        raise outbox.DeliveryFailed("token endpoint gave no access token")
+    return token
+
+
+def send_score(message: OutboxMessage) -> None:
+    """Send one queued score to its line item. A platform that is down, or slow, gets it
+    later; one that finds it malformed or has no such line item any more keeps it out."""
+    payload = message.payload
+    platform = db.session.get(LtiPlatform, payload["platform_id"])
+    if platform is None:
+        raise outbox.DeliveryFailed("the platform is no longer registered", retry=False)
+    token = _access_token(platform)
+    try:
+        _post(
+            scores_url(payload["lineitem"]),
+            json.dumps(payload["score"]).encode(),
+            {"Content-Type": SCORE_TYPE, "Authorization": f"Bearer {token}"},
+        )
+    except urllib.error.HTTPError as error:
+        mendable = error.code in (401, 403, 408, 409, 429) or error.code >= 500
+        raise outbox.DeliveryFailed(
+            f"scores service answered {error.code}", retry=mendable
+        ) from None
