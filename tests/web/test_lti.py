@@ -203,6 +203,20 @@ def test_an_address_signs_in_to_an_existing_account_only_when_verified_and_allow
     assert linked == existing
 
 
+def test_an_account_guarded_by_a_second_step_is_never_signed_in_to_by_address(
+    app, client, platform
+):
+    sign_in_as(app, None, "rita@example.org")
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        lti.update(db.session, registered, platform.details(links_verified_email=True))
+        db.session.execute(sa.update(User).values(two_step_secret="JBSWY3DPEHPK3PXP"))
+        db.session.commit()
+    platform.next_claims = {"email": "rita@example.org", "email_verified": True}
+    platform.launch(client, COURSE)
+    assert [user.email == "rita@example.org" for user in users(app)] == [True, False]
+
+
 def test_a_verified_address_nobody_has_becomes_the_accounts(app, client, platform):
     platform.next_claims = {"email": "nuno@example.org", "email_verified": True}
     platform.launch(client, COURSE)
