@@ -436,3 +436,10 @@ def test_the_tool_signs_with_the_sites_own_published_key(app, client):
     key = jwt.PyJWK(next(k for k in published if k["kid"] == header["kid"]))
     claims = jwt.decode(assertion, key, algorithms=["RS256"], audience="https://lms/token")
     assert claims["iss"] == claims["sub"] == CLIENT_ID
+
+
+def test_the_data_page_says_which_platform_the_person_comes_from(app, client, platform):
+    platform.launch(client, COURSE)
+    page = client.get("/en/account/data").get_data(as_text=True)
+    assert "You open the courses from Test Moodle, which knows you as learner-1" in page
+    assert f"{platform.base}/lineitems/7/lineitem?type=lti" in page
