@@ -193,8 +193,14 @@ def _start_session(user: User) -> None:
 @bp.get("/lti/courses/<course>")
 @bp.get("/lti/courses/<course>/lessons/<slug>")
 def target(slug: str | None = None):
-    """A target link URI opened without a launch: the course or lesson page itself."""
+    """A target link URI opened without a launch: the course or lesson page itself, in a
+    language the course is given in."""
+    course = content.course
     language = preferred_language()
+    if language not in course.languages:
+        language = request.accept_languages.best_match(course.languages) or (
+            course.default_language
+        )
     if slug is None:
         return redirect(url_for("learn.course", lang=language))
     return redirect(url_for("learn.lesson", lang=language, slug=slug))

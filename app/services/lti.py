@@ -501,9 +501,11 @@ def launch(
     if not user.is_active:
         raise _refuse(Refusal.ACCOUNT_DISABLED, ip_address, issuer=platform.issuer)
     cohort = _context_cohort(session, platform, claims, course.slug)
-    if _leads(claims.get(ROLES)):
+    leads = _leads(claims.get(ROLES))
+    made_trainer = leads and user.role is Role.LEARNER
+    if leads:
         # Trainer of the platform's course: never more (an admin stays one, though).
-        if user.role is Role.LEARNER:
+        if made_trainer:
             user.role = Role.TRAINER
         if cohort is not None:
             insert_unless_present(
@@ -520,6 +522,11 @@ def launch(
     language = _language(claims, course, browser_language or ())
     user.language = language
     session.commit()
+    if made_trainer:
+        # Noted as an admin's change of role is: the account's owner sees it in their events.
+        accounts.record_security_event(
+            session, user.id, accounts.SecurityEventKind.ROLE_CHANGED, ip_address
+        )
     return Admission(user, course.slug, verified.lesson_slug, language)
 
 

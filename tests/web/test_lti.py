@@ -20,6 +20,7 @@ from app.models import (
     LtiLogin,
     Membership,
     Role,
+    SecurityEvent,
     User,
     utcnow,
 )
@@ -253,6 +254,13 @@ def test_the_platforms_course_becomes_a_cohort_its_instructors_lead(app, client,
         ).all()
     assert members == [("Rita Lopes", found[0].id), ("Formando", found[1].id)]
     assert leaders == [("Ana Teacher", Role.TRAINER, found[0].id)]
+    with app.app_context():
+        events = db.session.scalars(
+            sa.select(SecurityEvent.kind)
+            .join(User, User.id == SecurityEvent.user_id)
+            .where(User.display_name == "Ana Teacher")
+        ).all()
+    assert sorted(events) == ["account-created", "role-changed", "signed-in"]
 
 
 def test_a_platform_administrator_is_never_an_admin_here(app, client, platform):
