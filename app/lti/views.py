@@ -3,6 +3,8 @@ launch with its signed id_token, and the course's and lessons' target link URIs.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -104,7 +106,7 @@ REFUSALS: dict[Refusal, tuple[int, object, object | None]] = {
 }
 
 
-def _refused(refusal: lti.LaunchRefused):
+def _refused(refusal: lti.LaunchRefused) -> NoReturn:
     status, message, then = REFUSALS[refusal.reason]
     refuse(status, f"{message} {then}" if then else str(message))
 
