@@ -8,7 +8,7 @@ so a table added to the register is exported and erased without further code.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ from app.models import (
     set_apart,
     utcnow,
 )
+from app.services import xapi
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +43,20 @@ class Notice:
     version: str
 
 
-def lesson_notice(register: DataRegister, lesson: Lesson, controller: str) -> Notice:
-    """The lesson's notice, derived from the register and what the lesson does. Its version
-    changes with any word of the categories it lists or with the controller's identity."""
-    categories = register.for_lesson(lesson.quiz is not None, lesson.collects)
-    return Notice(categories, digest([controller, *(c.digest for c in categories)]))
+def lesson_notice(
+    register: DataRegister,
+    lesson: Lesson,
+    controller: str,
+    settings: Mapping[str, str] | None = None,
+) -> Notice:
+    """The lesson's notice, derived from the register, what the lesson does and the
+    `settings` the register's categories depend on (those set, with their values). Its
+    version changes with any word of the categories it lists, with the controller's
+    identity, or with who a category is sent to."""
+    settings = settings or {}
+    categories = register.for_lesson(lesson.quiz is not None, lesson.collects, frozenset(settings))
+    recipients = [settings.get(c.sent_to) for c in categories if c.sent_to is not None]
+    return Notice(categories, digest([controller, *(c.digest for c in categories), *recipients]))
 
 
 def note_notice_shown(session: Session, lesson: Lesson, version: str) -> None:
@@ -417,6 +427,9 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     sure the erased values are gone from the database files too, and from the development
     outbox: the messages to them carry their address and name."""
     email = session.scalar(sa.select(User.email).where(User.id == user_id))
+    # Asked of the LRS in the erasure's own transaction, before the messages that say what
+    # it was sent go with the account.
+    xapi.void_statements_of(session, user_id)
     # Every entry in turn, even of a table already reached: an entry names its own column
     # pointing at the person, and a row can point at them by two (who sent, who received).
     for storage in _erasure_order(register):

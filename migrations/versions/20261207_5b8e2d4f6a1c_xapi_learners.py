@@ -1,0 +1,34 @@
+"""The names learners go by in xAPI statements.
+
+Revision ID: 5b8e2d4f6a1c
+Revises: e7a9c1d3f5b6
+Create Date: 2026-12-07 04:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "5b8e2d4f6a1c"
+down_revision = "e7a9c1d3f5b6"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "xapi_learners",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_xapi_learners_user_id_users", ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("user_id", name="pk_xapi_learners"),
+        sa.UniqueConstraint("name", name="uq_xapi_learners_name"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("xapi_learners")

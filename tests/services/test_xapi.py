@@ -1,0 +1,177 @@
+"""xAPI statements in a real learning record store (Ralph, started once for the run): what a
+learner does reaches it through the outbox, named by a token that is not their account,
+once each, even when the store was down meanwhile; erasure voids what was sent and
+forgets the token."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import content, db
+from app.models import Cohort, Membership, OutboxMessage, XapiLearner
+from app.services import accounts, certificates, outbox, progress, quizzes
+from tests.conftest import XAPI_SITE_URL, right_answers
+from tests.conftest import wrong_answers as all_wrong
+from tests.lrs import LearningRecordStore
+
+ADL = "http://adlnet.gov/expapi/verbs/"
+
+
+@pytest.fixture
+def course(xapi_app):
+    with xapi_app.app_context():
+        yield content.catalogue.course("co-production")
+
+
+def new_learner(email: str = "lu@example.org") -> int:
+    return accounts.create_user(
+        db.session, email=email, password="a long password", display_name="Lu Amaral"
+    ).id
+
+
+def token_of(user_id: int) -> str:
+    return db.session.scalar(sa.select(XapiLearner.name).where(XapiLearner.user_id == user_id))
+
+
+def stored(lrs: LearningRecordStore, user_id: int) -> list[dict]:
+    """The statements the store holds about the learner, oldest first."""
+    agent = {"account": {"homePage": XAPI_SITE_URL, "name": token_of(user_id)}}
+    return sorted(lrs.statements(agent=agent), key=lambda s: s["timestamp"])
+
+
+def verbs(statements: list[dict]) -> list[str]:
+    return [statement["verb"]["id"].rsplit("/", 1)[1] for statement in statements]
+
+
+def answer(quiz, pairs) -> dict:
+    chosen: dict[str, list[str]] = {}
+    for field, option in pairs:
+        chosen.setdefault(field, []).append(option)
+    return quizzes.read_answers(quiz, chosen)
+
+
+def quiz_lesson(course):
+    return next(lesson for lesson in course.published_lessons if lesson.quiz is not None)
+
+
+def test_opening_and_completing_a_lesson_reach_the_store_with_its_course_and_language(
+    xapi_app, course, lrs
+):
+    learner = new_learner()
+    lesson = course.published_lessons[0]
+    progress.open_lesson(db.session, learner, course, lesson, language="pt")
+    progress.record_completion(db.session, learner, lesson, language="pt")
+    assert outbox.deliver_due(xapi_app).sent == 2
+    opened, completed = stored(lrs, learner)
+    assert verbs([opened, completed]) == ["experienced", "completed"]
+    lesson_id = f"{XAPI_SITE_URL}courses/co-production/lessons/{lesson.slug}"
+    assert opened["object"]["id"] == completed["object"]["id"] == lesson_id
+    assert opened["object"]["definition"]["name"] == {"pt": lesson.text_for("pt").title}
+    assert opened["context"]["language"] == "pt"
+    [grouping] = opened["context"]["contextActivities"]["grouping"]
+    assert grouping["id"] == f"{XAPI_SITE_URL}courses/co-production"
+    assert grouping["definition"]["type"] == "http://adlnet.gov/expapi/activities/course"
+    assert completed["result"] == {"completion": True}
+
+
+def test_the_learner_is_a_random_token_under_the_site_never_their_account(xapi_app, course, lrs):
+    first, second = new_learner(), new_learner("bea@example.org")
+    lesson = course.published_lessons[0]
+    for learner in (first, second):
+        progress.open_lesson(db.session, learner, course, lesson, language="es")
+    outbox.deliver_due(xapi_app)
+    tokens = {token_of(first), token_of(second)}
+    assert len(tokens) == 2 and all(len(token) == 32 for token in tokens)
+    [statement] = stored(lrs, first)
+    assert statement["actor"] == {
+        "objectType": "Agent",
+        "account": {"homePage": XAPI_SITE_URL, "name": token_of(first)},
+    }
+    sent = str(statement)
+    assert "lu@example.org" not in sent and "Lu Amaral" not in sent
+    assert str(first) not in token_of(first)
+
+
+def test_a_quiz_sends_each_answer_then_failed_or_passed_with_the_score(xapi_app, course, lrs):
+    learner = new_learner()
+    lesson = quiz_lesson(course)
+    quiz = lesson.quiz
+    quizzes.submit_attempt(
+        db.session, learner, lesson, number=1, language="es", answers=answer(quiz, all_wrong(quiz))
+    )
+    quizzes.submit_attempt(
+        db.session,
+        learner,
+        lesson,
+        number=2,
+        language="es",
+        answers=answer(quiz, right_answers(quiz)),
+    )
+    outbox.deliver_due(xapi_app)
+    statements = stored(lrs, learner)
+    counted = Counter(verbs(statements))
+    assert counted["answered"] == 2 * len(quiz.questions)
+    assert (counted["failed"], counted["passed"]) == (1, 1)
+    assert counted["completed"] == (1 if quiz.settings.required else 0)
+    passed = next(s for s in statements if verbs([s]) == ["passed"])
+    assert passed["object"]["id"].endswith(f"/lessons/{lesson.slug}/quiz")
+    assert passed["result"]["success"] is True
+    assert passed["result"]["score"]["raw"] == passed["result"]["score"]["max"]
+    assert passed["context"]["language"] == "es"
+    question = quiz.questions[0]
+    right = next(
+        s
+        for s in statements
+        if s["object"]["id"].endswith(f"/questions/{question.id}") and s["result"]["success"]
+    )
+    assert right["result"]["response"] == "[,]".join(sorted(question.correct_ids))
+    assert right["object"]["definition"]["interactionType"] == "choice"
+    parents = [a["id"] for a in right["context"]["contextActivities"]["parent"]]
+    assert parents[0].endswith("/quiz") and parents[1].endswith(f"/lessons/{lesson.slug}")
+
+
+def test_a_certificate_is_earned_in_the_learners_cohort(xapi_app, course, lrs):
+    learner = new_learner()
+    cohort = Cohort(course=course.slug, name="Lisboa 2027", join_code="lisboa")
+    db.session.add(cohort)
+    db.session.flush()
+    db.session.add(Membership(user_id=learner, course=course.slug, cohort_id=cohort.id))
+    db.session.commit()
+    for lesson in course.published_lessons:
+        progress.record_completion(db.session, learner, lesson)
+    certificates.issue_if_earned(db.session, learner, course, name="Lu Amaral")
+    outbox.deliver_due(xapi_app)
+    earned = stored(lrs, learner)[-1]
+    assert earned["verb"]["id"] == "http://id.tincanapi.com/verb/earned"
+    assert earned["object"]["id"] == f"{XAPI_SITE_URL}courses/co-production/certificate"
+    grouping = [a["id"] for a in earned["context"]["contextActivities"]["grouping"]]
+    assert grouping == [
+        f"{XAPI_SITE_URL}courses/co-production",
+        f"{XAPI_SITE_URL}courses/co-production/cohorts/{cohort.id}",
+    ]
+    assert "Lu Amaral" not in str(earned)
+
+
+def test_a_statement_sent_again_is_stored_once(xapi_app, course, lrs):
+    learner = new_learner()
+    lesson = course.published_lessons[0]
+    progress.record_completion(db.session, learner, lesson, language="en")
+    outbox.deliver_due(xapi_app)
+    # As if the first answer had been lost: the message is sent a second time.
+    db.session.execute(sa.update(OutboxMessage).values(sent_at=None))
+    db.session.commit()
+    assert outbox.deliver_due(xapi_app).sent == 1
+    assert verbs(stored(lrs, learner)) == ["completed"]
+
+
+def test_nothing_is_queued_or_kept_without_a_store(app, app_context):
+    learner = new_learner()
+    course = content.catalogue.course("co-production")
+    lesson = course.published_lessons[0]
+    progress.open_lesson(db.session, learner, course, lesson, language="pt")
+    progress.record_completion(db.session, learner, lesson, language="pt")
+    assert db.session.scalars(sa.select(OutboxMessage)).all() == []
+    assert db.session.scalars(sa.select(XapiLearner)).all() == []
