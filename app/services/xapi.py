@@ -43,6 +43,9 @@ from app.services.learning_events import (
 
 KIND = "xapi"
 VERSION = "1.0.3"
+# What an LRS answers for a statement it finds malformed: 400 as xAPI says, or 422 (Ralph's,
+# from the web framework it is built on). Sending it again changes nothing.
+MALFORMED = frozenset({400, 422})
 # How long one request to the LRS may take: the outbox's lease (two minutes) must outlast it.
 TIMEOUT_SECONDS = 20
 # The namespace of the statements' ids (uuid5 of the learner's token and the event).
@@ -343,6 +346,6 @@ def send(message: OutboxMessage) -> None:
         if error.code == 409:
             return
         reason = f"the LRS answered {error.code}: {error.read(500).decode(errors='replace')}"
-        # A statement the LRS finds malformed stays so; anything else (wrong credentials,
-        # an LRS overloaded or failing) may mend.
-        raise outbox.DeliveryFailed(reason, retry=error.code != 400) from None
+        # Anything but a malformed statement (wrong credentials, an LRS overloaded or
+        # failing) may mend.
+        raise outbox.DeliveryFailed(reason, retry=error.code not in MALFORMED) from None
