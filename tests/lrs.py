@@ -68,6 +68,17 @@ def ralph_python(cache: Path) -> Path:
     return python
 
 
+VALIDATOR = """
+import json
+import sys
+
+from ralph.models.xapi.base.statements import BaseXapiStatement
+
+for line in sys.stdin:
+    BaseXapiStatement.model_validate(json.loads(line))
+"""
+
+
 @dataclass
 class LearningRecordStore:
     """A Ralph server in a folder of its own, which a test can stop and start again on the
@@ -139,6 +150,18 @@ class LearningRecordStore:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
             self.process = None
+
+    def check(self, statements: list[dict[str, Any]]) -> str:
+        """Ralph's strict xAPI model's objections to any of `statements` (its store takes
+        them through a lax one); empty when it has none."""
+        found = subprocess.run(
+            [str(self.python), "-c", VALIDATOR],
+            input="".join(json.dumps(statement) + "\n" for statement in statements),
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+        )
+        return found.stderr if found.returncode else ""
 
     def statements(self, **query: Any) -> list[dict[str, Any]]:
         """The statements it stored that match the GET /statements query (an `agent` given

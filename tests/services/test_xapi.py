@@ -59,6 +59,46 @@ def quiz_lesson(course):
     return next(lesson for lesson in course.published_lessons if lesson.quiz is not None)
 
 
+def test_every_kind_of_statement_is_valid_xapi_by_ralphs_strict_model(lrs):
+    """Its store takes statements through a lax model: the strict one checks each field."""
+    from app.services.learning_events import (
+        CertificateEarned,
+        LessonCompleted,
+        LessonOpened,
+        QuestionAnswered,
+        QuizGraded,
+    )
+
+    about = {"user_id": 1, "course": "co-production", "lesson": "one", "language": "pt"}
+    attempt = {**about, "attempt_id": 7, "attempt_number": 2}
+    events = [
+        LessonOpened(**about, first=True),
+        LessonCompleted(**about),
+        LessonCompleted(**{**about, "lesson": "two", "language": None}),
+        QuestionAnswered(**attempt, question_id="q1", selected=("a", "c"), correct=False),
+        QuizGraded(**attempt, points=3, max_points=4, passed=True, required=True),
+        QuizGraded(
+            **{**attempt, "attempt_id": 8}, points=0, max_points=0, passed=False, required=False
+        ),
+        CertificateEarned(user_id=1, course="co-production", code="ABCD-EFGH"),
+    ]
+    setting = xapi.Setting(
+        site=XAPI_SITE_URL,
+        learner="0" * 32,
+        course_title="Coprodução",
+        lesson_title="Lição um",
+        cohort=(3, "Lisboa 2027"),
+    )
+    statements = [xapi.build_statement(event, setting) for event in events]
+    statements.append(xapi.voiding_statement(statements[0]))
+    assert lrs.check(statements) == ""
+    assert "actor" in lrs.check([{**statements[0], "actor": None}])
+    assert len({statement["id"] for statement in statements}) == len(statements)
+    # The same event makes the same statement: a second queueing is the same message.
+    assert xapi.build_statement(events[1], setting)["id"] == statements[1]["id"]
+    assert "ABCD-EFGH" not in str(statements)
+
+
 def test_opening_and_completing_a_lesson_reach_the_store_with_its_course_and_language(
     xapi_app, course, lrs
 ):
@@ -274,3 +314,22 @@ def test_erasure_voids_what_was_sent_drops_what_waits_and_forgets_the_token(
     # what they void, and ignores voidedStatementId): there, what keeps them from naming the
     # learner is the token, which no row here leads to any more.
     assert_gone_from_database_files(database_url, [token])
+
+
+def test_the_notice_lists_learning_records_only_with_a_store_and_changes_with_its_name(
+    app_context,
+):
+    register = content.register
+    lesson = content.catalogue.course("co-production").published_lessons[0]
+    controller = "The Lab <privacy@example.org>"
+
+    def notice(**settings: str) -> privacy.Notice:
+        return privacy.lesson_notice(register, lesson, controller, settings)
+
+    plain = notice()
+    sent = notice(XAPI_ENDPOINT="https://lrs.example.org/xAPI/", XAPI_LRS_NAME="The LRS")
+    renamed = notice(XAPI_ENDPOINT="https://lrs.example.org/xAPI/", XAPI_LRS_NAME="Another")
+    assert "learning-records" not in [category.id for category in plain.categories]
+    assert "learning-records" in [category.id for category in sent.categories]
+    # Learners confirm again before statements are sent, or sent somewhere else.
+    assert len({plain.version, sent.version, renamed.version}) == 3
