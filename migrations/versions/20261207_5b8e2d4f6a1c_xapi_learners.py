@@ -15,6 +15,16 @@ down_revision = "e7a9c1d3f5b6"
 branch_labels = None
 depends_on = None
 
+# A learner's xAPI name is one of their rows: it raises their state version as the other
+# such tables' do (see the learner_state_version migration).
+SQLITE_TRIGGERS = {
+    "INSERT": "UPDATE users SET state_version = state_version + 1 WHERE id = NEW.user_id;",
+    "UPDATE": (
+        "UPDATE users SET state_version = state_version + 1 WHERE id IN (OLD.user_id, NEW.user_id);"
+    ),
+    "DELETE": "UPDATE users SET state_version = state_version + 1 WHERE id = OLD.user_id;",
+}
+
 
 def upgrade() -> None:
     op.create_table(
@@ -28,6 +38,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", name="pk_xapi_learners"),
         sa.UniqueConstraint("name", name="uq_xapi_learners_name"),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "CREATE TRIGGER xapi_learners_state_version AFTER INSERT OR UPDATE OR DELETE"
+            " ON xapi_learners FOR EACH ROW EXECUTE FUNCTION raise_learner_state_version()"
+        )
+        return
+    for event, statement in SQLITE_TRIGGERS.items():
+        op.execute(
+            f"CREATE TRIGGER xapi_learners_state_version_{event.lower()} AFTER {event}"
+            f" ON xapi_learners FOR EACH ROW BEGIN {statement} END"
+        )
 
 
 def downgrade() -> None:

@@ -36,6 +36,8 @@ def test_a_learner_who_passes_a_quiz_is_in_the_store_and_sees_what_was_sent(app,
     with app.app_context():
         records = content.register.category("learning-records")
     assert records.name["es"] in page and "Ralph, the test LRS" in page
+    notice = client.get("/es/privacy").text
+    assert records.recipients["es"] in notice and "Ralph, the test LRS" in notice
     client.acknowledge("es", LESSON.slug)
     client.get(f"/es/courses/co-production/lessons/{LESSON.slug}")
     assert client.take_quiz("es", LESSON, right_answers(LESSON.quiz)).status_code == 303
@@ -45,12 +47,9 @@ def test_a_learner_who_passes_a_quiz_is_in_the_store_and_sees_what_was_sent(app,
         token = db.session.scalar(sa.select(XapiLearner.name))
     statements = lrs.statements(agent={"account": {"homePage": "http://localhost/", "name": token}})
     counted = Counter(statement["verb"]["id"].rsplit("/", 1)[1] for statement in statements)
-    assert counted == {
-        "experienced": 1,
-        "answered": len(LESSON.quiz.questions),
-        "passed": 1,
-        "completed": 1,
-    }
+    # Opened once here and once more by the quiz's form (unless that page was kept).
+    assert counted.pop("experienced") >= 1
+    assert counted == {"answered": len(LESSON.quiz.questions), "passed": 1, "completed": 1}
     assert {statement["context"]["language"] for statement in statements} == {"es"}
     course = "http://localhost/courses/co-production"
     for statement in statements:
