@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
 from app.content import Course, DataCategory, DataRegister, Lesson
 from app.content.register import Erasure, Purge, ShownWith, Storage, digest
 from app.database import flush_erased_pages, insert_unless_present, unicode_lower
 from app.extensions import db
+from app.labels import XAPI_NOT_VOIDED
 from app.mail import forget_mail_to, outbox_exists, purge_outbox
 from app.models import (
     AuditLogEntry,
@@ -429,7 +431,7 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     email = session.scalar(sa.select(User.email).where(User.id == user_id))
     # Asked of the LRS in the erasure's own transaction, before the messages that say what
     # it was sent go with the account.
-    xapi.void_statements_of(session, user_id)
+    sent_statements = xapi.void_statements_of(session, user_id)
     # Every entry in turn, even of a table already reached: an entry names its own column
     # pointing at the person, and a row can point at them by two (who sent, who received).
     for storage in _erasure_order(register):
@@ -443,6 +445,11 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
             cleared = dict.fromkeys((storage.subject, *storage.clears))
             session.execute(sa.update(table).where(condition).values(cleared))
     session.commit()
+    if sent_statements and not xapi.is_configured(current_app.config):
+        # The store that has them is no longer known: whoever answers for it is told here.
+        record_audit(
+            session, None, XAPI_NOT_VOIDED, user_ref(user_id), {"statements": sent_statements}
+        )
     flush_erased_pages(session)
     session.commit()
     if email is not None:

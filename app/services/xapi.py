@@ -298,10 +298,8 @@ def void_statements_of(session: Session, user_id: int) -> int:
     """Before an account is erased: queue, in the caller's transaction, a voiding statement
     for each statement about the person that the LRS has or may be receiving right now.
     They are the site's, naming no one, so they stay queued after the account is gone.
-    Those still waiting go with the account, unsent. How many were queued: none where no
-    LRS is configured (any longer)."""
-    if not is_configured(current_app.config):
-        return 0
+    Those still waiting go with the account, unsent. How many statements were sent: where
+    no LRS is configured any more, none could be voided (the caller records that)."""
     now = utcnow()
     sent = session.scalars(
         sa.select(OutboxMessage.payload)
@@ -312,8 +310,9 @@ def void_statements_of(session: Session, user_id: int) -> int:
         )
         .order_by(OutboxMessage.id)
     ).all()
-    for payload in sent:
-        _enqueue(session, voiding_statement(payload["statement"]), None)
+    if is_configured(current_app.config):
+        for payload in sent:
+            _enqueue(session, voiding_statement(payload["statement"]), None)
     return len(sent)
 
 

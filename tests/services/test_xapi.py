@@ -13,7 +13,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import content, db
-from app.models import Cohort, Membership, OutboxMessage, XapiLearner, utcnow
+from app.labels import XAPI_NOT_VOIDED
+from app.models import AuditLogEntry, Cohort, Membership, OutboxMessage, XapiLearner, utcnow
 from app.services import accounts, certificates, outbox, privacy, progress, quizzes, xapi
 from tests.conftest import XAPI_SITE_URL, assert_gone_from_database_files, right_answers
 from tests.conftest import wrong_answers as all_wrong
@@ -314,6 +315,24 @@ def test_erasure_voids_what_was_sent_drops_what_waits_and_forgets_the_token(
     # what they void, and ignores voidedStatementId): there, what keeps them from naming the
     # learner is the token, which no row here leads to any more.
     assert_gone_from_database_files(database_url, [token])
+    assert db.session.scalars(sa.select(AuditLogEntry)).all() == []
+
+
+def test_erasure_records_what_could_not_be_voided_once_no_store_is_configured(app_context):
+    """Sent while a store was configured, which it no longer is: nobody can be asked to
+    void them, and the audit log says so, for whoever answers for that store."""
+    learner = new_learner()
+    sent = {"statement": {"id": str(uuid.uuid4())}}
+    db.session.add(XapiLearner(user_id=learner, name="a-token"))
+    db.session.add(
+        OutboxMessage(kind="xapi", key="xapi:1", payload=sent, user_id=learner, sent_at=utcnow())
+    )
+    db.session.commit()
+    privacy.erase_account(db.session, content.register, learner)
+    assert db.session.scalars(sa.select(OutboxMessage)).all() == []
+    [entry] = db.session.scalars(sa.select(AuditLogEntry)).all()
+    assert (entry.action, entry.subject_ref) == (XAPI_NOT_VOIDED, privacy.user_ref(learner))
+    assert entry.details["statements"] == 1
 
 
 def test_the_notice_lists_learning_records_only_with_a_store_and_changes_with_its_name(
