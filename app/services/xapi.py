@@ -169,29 +169,32 @@ def build_statement(event: LearningEvent, setting: Setting) -> dict[str, Any]:
         number, name = setting.cohort
         grouping.append(_activity(f"{course_url}/cohorts/{number}", None, name, language))
     lesson_url = f"{course_url}/lessons/{getattr(event, 'lesson', '')}"
-    parent: list[dict[str, Any]] = []
+    lesson = _activity(lesson_url, LESSON, setting.lesson_title, language)
+    # What the object is part of: its course, its lesson, or its quiz and lesson.
+    parent = [course]
     result: dict[str, Any] | None = None
     match event:
         case LessonOpened():
             verb = "experienced"
             what = f"opened {event.course} {event.lesson} {event.at.isoformat()}"
-            target = _activity(lesson_url, LESSON, setting.lesson_title, language)
+            target = lesson
         case LessonCompleted():
             verb = "completed"
             what = f"completed {event.course} {event.lesson}"
-            target = _activity(lesson_url, LESSON, setting.lesson_title, language)
+            target = lesson
             result = {"completion": True}
         case QuestionAnswered():
             verb = "answered"
             what = f"answered {event.attempt_id} {event.question_id}"
             target = _activity(f"{lesson_url}/quiz/questions/{event.question_id}", None, None, None)
             target["definition"] = {"type": INTERACTION, "interactionType": "choice"}
-            parent = [_activity(f"{lesson_url}/quiz", ASSESSMENT, None, None)]
+            parent = [_activity(f"{lesson_url}/quiz", ASSESSMENT, None, None), lesson]
             result = {"success": event.correct, "response": "[,]".join(event.selected)}
         case QuizGraded():
             verb = "passed" if event.passed else "failed"
             what = f"graded {event.attempt_id}"
             target = _activity(f"{lesson_url}/quiz", ASSESSMENT, setting.lesson_title, language)
+            parent = [lesson]
             score = {"raw": event.points, "min": 0, "max": event.max_points}
             if event.max_points:
                 score["scaled"] = round(event.points / event.max_points, 4)
@@ -206,13 +209,9 @@ def build_statement(event: LearningEvent, setting: Setting) -> dict[str, Any]:
             target = _activity(f"{course_url}/certificate", None, setting.course_title, language)
         case _:
             raise TypeError(f"no statement for {type(event).__name__}")
-    if parent:
-        parent.append(_activity(lesson_url, LESSON, setting.lesson_title, language))
-    else:
-        parent = [course] if target["id"] != course_url else []
     context: dict[str, Any] = {
         "platform": "Aula",
-        "contextActivities": {"grouping": grouping, **({"parent": parent} if parent else {})},
+        "contextActivities": {"parent": parent, "grouping": grouping},
     }
     if language:
         context["language"] = language

@@ -16,7 +16,13 @@ from app.extensions import content, db
 from app.labels import XAPI_NOT_VOIDED
 from app.models import AuditLogEntry, Cohort, Membership, OutboxMessage, XapiLearner, utcnow
 from app.services import accounts, certificates, outbox, privacy, progress, quizzes, xapi
-from tests.conftest import XAPI_SITE_URL, assert_gone_from_database_files, right_answers
+from tests.conftest import (
+    XAPI_SITE_URL,
+    assert_gone_from_database_files,
+    dispose,
+    make_app,
+    right_answers,
+)
 from tests.conftest import wrong_answers as all_wrong
 from tests.lrs import LearningRecordStore
 
@@ -163,6 +169,8 @@ def test_a_quiz_sends_each_answer_then_failed_or_passed_with_the_score(xapi_app,
     assert passed["result"]["success"] is True
     assert passed["result"]["score"]["raw"] == passed["result"]["score"]["max"]
     assert passed["context"]["language"] == "es"
+    [of] = passed["context"]["contextActivities"]["parent"]
+    assert of["id"] == f"{XAPI_SITE_URL}courses/co-production/lessons/{lesson.slug}"
     question = quiz.questions[0]
     right = next(
         s
@@ -352,3 +360,35 @@ def test_the_notice_lists_learning_records_only_with_a_store_and_changes_with_it
     assert "learning-records" in [category.id for category in sent.categories]
     # Learners confirm again before statements are sent, or sent somewhere else.
     assert len({plain.version, sent.version, renamed.version}) == 3
+
+
+def test_wrong_credentials_are_tried_again_until_the_configuration_is_mended(
+    database_url, tmp_path, lrs
+):
+    wrong = make_app(
+        database_url,
+        tmp_path / "wrong",
+        **{**lrs.settings, "XAPI_PASSWORD": "not it"},
+        XAPI_SITE_URL=XAPI_SITE_URL,
+    )
+    try:
+        with wrong.app_context():
+            learner = new_learner()
+            lesson = content.catalogue.course("co-production").published_lessons[0]
+            progress.record_completion(db.session, learner, lesson, language="es")
+            counts = outbox.deliver_due(wrong)
+            assert (counts.sent, counts.retrying, counts.failed) == (0, 1, 0)
+            [message] = db.session.scalars(sa.select(OutboxMessage)).all()
+            assert "401" in message.last_error
+    finally:
+        dispose(wrong)
+    mended = make_app(
+        database_url, tmp_path / "mended", **lrs.settings, XAPI_SITE_URL=XAPI_SITE_URL
+    )
+    try:
+        with mended.app_context():
+            outbox.make_due(db.session)
+            assert outbox.deliver_due(mended).sent == 1
+            assert verbs(stored(lrs, learner)) == ["completed"]
+    finally:
+        dispose(mended)
