@@ -92,12 +92,14 @@ def create_app(
     from app.extensions import babel, content, csrf, db, limiter, login_manager
     from app.health import bp as health_bp
     from app.learn import bp as learn_bp
-    from app.services import accounts, outbox, publishing, xapi
+    from app.lti import bp as lti_bp
+    from app.services import accounts, lti, outbox, publishing, xapi
 
     accounts.use_hash_method(app.config["PASSWORD_HASH_METHOD"])
     db.init_app(app)
     database.init_app(app)
     outbox.init_app(app)
+    lti.init_app(app)
     xapi.init_app(app)
     if click.get_current_context(silent=True) is not None:
         # Made for the `flask` command line: `flask db …` must be there.
@@ -147,6 +149,7 @@ def create_app(
     app.register_blueprint(admin_bp)
     app.register_blueprint(author_bp)
     app.register_blueprint(certificates_bp)
+    app.register_blueprint(lti_bp)
     register_commands(app)
     # Once every route is known: the filter finds the emailed links' secrets by them.
     logs.init_app(app)

@@ -6,7 +6,10 @@ import datetime as dt
 import hashlib
 import hmac
 import ipaddress
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 
 import click
 from flask import Flask, current_app, g, has_request_context, request
@@ -26,6 +29,7 @@ from app.content import (
     DataRegister,
     Problem,
     check_catalogue,
+    directory_fingerprint,
     load_register,
 )
 from app.content.problems import Level
@@ -50,6 +54,41 @@ def _made_for_another_command() -> bool:
     what it prints."""
     command = click.get_current_context(silent=True)
     return command is not None and command.command.name != "run"
+
+
+# The last few lessons directories read, by what they held: reading the same files again
+# gives the same catalogue, a pure result, so a reload that finds nothing changed, or
+# another app of the same process, takes it at the cost of reading the files' bytes.
+_CHECKED: OrderedDict[tuple[str, str, str, str | None], tuple[Catalogue | None, list[Problem]]] = (
+    OrderedDict()
+)
+_CHECKED_KEPT = 4
+_CHECKED_LOCK = threading.Lock()
+
+
+def _checked_once(
+    directory: str, register_file: str, register: DataRegister, default: str | None
+) -> tuple[Catalogue | None, list[Problem]]:
+    """`check_catalogue`, unless the directory and the register hold exactly what they held
+    when it last ran: then its answer again."""
+    # The folder too: what is read names its files by their full paths.
+    key = (
+        directory,
+        directory_fingerprint(Path(directory)),
+        hashlib.sha256(Path(register_file).read_bytes()).hexdigest(),
+        default,
+    )
+    with _CHECKED_LOCK:
+        if key in _CHECKED:
+            _CHECKED.move_to_end(key)
+            catalogue, problems = _CHECKED[key]
+            return catalogue, list(problems)
+    catalogue, problems = check_catalogue(directory, register, default)
+    with _CHECKED_LOCK:
+        _CHECKED[key] = (catalogue, list(problems))
+        while len(_CHECKED) > _CHECKED_KEPT:
+            _CHECKED.popitem(last=False)
+    return catalogue, problems
 
 
 class CourseContent:
@@ -91,7 +130,12 @@ class CourseContent:
 
     @staticmethod
     def _check(app: Flask, register: DataRegister) -> tuple[Catalogue | None, list[Problem]]:
-        return check_catalogue(app.config["LESSONS_DIR"], register, app.config["DEFAULT_COURSE"])
+        return _checked_once(
+            app.config["LESSONS_DIR"],
+            app.config["DATA_REGISTER"],
+            register,
+            app.config["DEFAULT_COURSE"],
+        )
 
     def latest(self, app: Flask) -> Catalogue:
         """The courses to serve now: read again first if lessons were published since."""

@@ -617,6 +617,95 @@ class SigningKey(db.Model):
     retired_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class LtiPlatform(db.Model):
+    """A learning platform (Moodle, Canvas, ...) an admin registered to launch the site as
+    an LTI 1.3 tool: what identifies it and where to reach it. About the platform, not
+    people."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (sa.UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The admin's own name for it, shown in the list.
+    name: Mapped[str] = mapped_column(sa.String(120))
+    issuer: Mapped[str] = mapped_column(sa.String(500))
+    client_id: Mapped[str] = mapped_column(sa.String(255))
+    # The deployments of the tool on the platform the site accepts launches from.
+    deployment_ids: Mapped[list[str]] = mapped_column(sa.JSON)
+    key_set_url: Mapped[str] = mapped_column(sa.String(1000))
+    # The platform's OIDC authorisation endpoint, where the login initiation sends people.
+    auth_url: Mapped[str] = mapped_column(sa.String(1000))
+    # Where the tool gets access tokens to send scores back (Assignment and Grade Services).
+    token_url: Mapped[str] = mapped_column(sa.String(1000))
+    # Whether a first launch may sign in to an existing account with the same address, when
+    # the platform says it verified the address.
+    links_verified_email: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LtiLogin(db.Model):
+    """A login started by a platform and not yet finished by its launch: the state and
+    nonce the launch must bring back, each usable once and for a few minutes. In the
+    database, so that the launch may reach another host than the login did."""
+
+    __tablename__ = "lti_logins"
+
+    state: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    platform_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class LtiAccount(db.Model):
+    """The account a platform's user (its `sub`) signs in to."""
+
+    __tablename__ = "lti_accounts"
+    __table_args__ = (sa.UniqueConstraint("platform_id", "sub"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(sa.ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    sub: Mapped[str] = mapped_column(sa.String(255))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LtiContext(db.Model):
+    """The cohort a platform's course (its LTI context) takes part in a course of the site
+    as: made on its first launch. About groups, not people."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (sa.UniqueConstraint("platform_id", "context_id", "course"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(sa.ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    context_id: Mapped[str] = mapped_column(sa.String(255))
+    course: Mapped[str] = mapped_column(sa.String(100))
+    cohort_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("cohorts.id", ondelete="CASCADE"), index=True
+    )
+
+
+class LtiGradeTarget(db.Model):
+    """A platform's gradebook column (line item) that a person's results in a course, or in
+    one of its lessons, go to: named by the launch's Assignment and Grade Services claim."""
+
+    __tablename__ = "lti_grade_targets"
+    __table_args__ = (sa.UniqueConstraint("user_id", "lineitem"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    platform_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True
+    )
+    course: Mapped[str] = mapped_column(sa.String(100))
+    # None for a launch into the whole course: its score is the share of lessons completed.
+    lesson_slug: Mapped[str | None] = mapped_column(sa.String(100))
+    lineitem: Mapped[str] = mapped_column(sa.String(1000))
+    launched_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 class OutboxMessage(db.Model):
     """A message for an outside service (a learning record store, an institution's
     platform), written in the same transaction as what it reports, and kept until that

@@ -23,7 +23,7 @@ from app.i18n import current_language
 
 # The register categories each group of the page shows.
 GROUPS = {
-    "account": ("account", "language", "course-figures"),
+    "account": ("account", "language", "course-figures", "institution-platform"),
     "progress": ("courses", "progress", "invitations", "certificates"),
     "answers": ("quiz-answers",),
     "agreed": ("notice-acknowledgments", "consents"),
@@ -64,6 +64,10 @@ class Summary:
     invitations: list[dict[str, Any]]
     certificates: list[dict[str, Any]]
     certificate_name: str | None
+    # Where the person comes from on an institution's platform, and where results go.
+    platforms: list[dict[str, Any]]
+    gradebook_columns: list[dict[str, Any]]
+    scores_waiting: int
     # The name the learning record store knows the person by, and what was sent to it.
     xapi_name: str | None
     statements: list[dict[str, Any]]
@@ -179,6 +183,17 @@ def summarise(data: Mapping[str, Any]) -> Summary:
         invitations=records["invitations"]["invitations"],
         certificates=_newest_first(records["certificates"]["certificates"], "issued_at"),
         certificate_name=records["certificates"]["users"][0]["certificate_name"],
+        platforms=records["institution-platform"]["lti_accounts"],
+        gradebook_columns=_newest_first(
+            records["institution-platform"]["lti_grade_targets"], "launched_at"
+        ),
+        scores_waiting=sum(
+            1
+            for message in records["institution-platform"]["outbox_messages"]
+            if message["kind"] == "lti-score"
+            and not message["sent_at"]
+            and not message["failed_at"]
+        ),
         xapi_name=next((row["name"] for row in records["learning-records"]["xapi_learners"]), None),
         statements=_statements(records["learning-records"]["outbox_messages"]),
         others=[

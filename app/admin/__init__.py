@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from app.admin import accounts, breaches, cohorts, corrections, views  # noqa: E402, F401  (views register themselves on bp)
+from app.admin import accounts, breaches, cohorts, corrections, lti, views  # noqa: E402, F401  (views register themselves on bp)

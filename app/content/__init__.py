@@ -5,6 +5,7 @@ from app.content.loader import (
     check_catalogue,
     check_course,
     default_course_slug,
+    directory_fingerprint,
     load_course,
 )
 from app.content.model import Catalogue, Course, Lesson, LessonText, Reading
@@ -16,6 +17,7 @@ __all__ = [
     "Catalogue",
     "check_catalogue",
     "default_course_slug",
+    "directory_fingerprint",
     "ContentError",
     "DataCategory",
     "DataRegister",

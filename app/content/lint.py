@@ -150,6 +150,8 @@ APP_PAGES = (
     "admin/breaches/new",
     "admin/cohorts",
     "admin/cohorts/new",
+    "admin/lti",
+    "admin/lti/new",
     "admin/privacy",
     "admin/users",
     "admin/users/new",

@@ -977,6 +977,19 @@ def course_slug_of(folder: Path, directory: Path) -> str:
     return "course" if folder == directory else folder.name
 
 
+def directory_fingerprint(directory: Path) -> str:
+    """A digest of every file under `directory`, its path and its bytes: the same digest,
+    the same lessons, pictures and settings, and so the same catalogue."""
+    digest = hashlib.sha256()
+    if not directory.is_dir():
+        return digest.hexdigest()
+    for path in sorted(directory.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(directory).as_posix().encode("utf-8") + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
 def check_catalogue(
     directory: Path | str,
     register: DataRegister | None = None,

@@ -290,6 +290,14 @@ def sign_credential(
     return jwt.encode(payload, private, algorithm=ALGORITHM, headers=headers)
 
 
+def sign_jwt(session: Session, secret_key: str | bytes, payload: Mapping[str, Any]) -> str:
+    """`payload` as a JWT signed RS256 with the current key, its header naming the key by
+    its thumbprint, as the key set publishes it (/.well-known/jwks.json): how the site
+    proves itself to others, such as learning platforms it sends scores to."""
+    key, private = _signing_key(session, secret_key)
+    return jwt.encode(dict(payload), private, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
 def _named_key(header: Mapping[str, Any], key_set: Mapping[str, Any]) -> dict[str, Any]:
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:

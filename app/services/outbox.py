@@ -261,6 +261,14 @@ class _Deliverer:
             log.exception("outbox delivery after a commit failed")
 
 
+def wait_for_deliveries(app: Flask) -> None:
+    """Wait until the deliveries started after commits are over (before closing the
+    database's connections)."""
+    deliverer = app.extensions.get("outbox_deliverer")
+    if deliverer is not None:
+        deliverer.pool.submit(lambda: None).result()
+
+
 def init_app(app: Flask) -> None:
     """Deliver what a commit queued, in the background, where OUTBOX_IN_BACKGROUND is on."""
     if app.config.get("OUTBOX_IN_BACKGROUND", True):

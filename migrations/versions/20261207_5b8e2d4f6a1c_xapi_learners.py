@@ -1,7 +1,7 @@
 """The names learners go by in xAPI statements.
 
 Revision ID: 5b8e2d4f6a1c
-Revises: e7a9c1d3f5b6
+Revises: e7a1c3d5f9b2
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5b8e2d4f6a1c"
-down_revision = "e7a9c1d3f5b6"
+down_revision = "e7a1c3d5f9b2"
 branch_labels = None
 depends_on = None
 

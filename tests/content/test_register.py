@@ -217,6 +217,7 @@ def test_each_cookie_has_a_lifetime_in_days(tmp_path):
     assert {cookie.name: cookie.days for cookie in REGISTER.cookies} == {
         "session": 30,
         "aula_signed_in_before": 365,
+        "aula_lti_state": 1,
     }
     text = (ROOT / "app" / "data_register.yml").read_text(encoding="utf-8")
     changed = tmp_path / "register.yml"

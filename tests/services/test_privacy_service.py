@@ -26,6 +26,9 @@ from app.models import (
     ContentRevision,
     Invitation,
     LessonProgress,
+    LtiAccount,
+    LtiGradeTarget,
+    LtiPlatform,
     Membership,
     NoticeAcknowledgment,
     NoticeVersion,
@@ -497,6 +500,37 @@ def data_everywhere(user_id: int, staff_id: int, language: str) -> dict[str, lis
         )
     )
     add(Publication(course="co-production", published_by=user_id, published_at=NOW))
+    platform = LtiPlatform(
+        name=f"Moodle {user_id}",
+        issuer="https://moodle.example.edu",
+        client_id=f"client-{user_id}",
+        deployment_ids=["1"],
+        key_set_url="https://moodle.example.edu/certs",
+        auth_url="https://moodle.example.edu/auth",
+        token_url="https://moodle.example.edu/token",
+    )
+    db.session.add(platform)
+    db.session.flush()
+    add(LtiAccount(platform_id=platform.id, sub=f"sub-{user_id}", user_id=user_id, created_at=NOW))
+    lineitem = f"https://moodle.example.edu/lineitems/{user_id}"
+    add(
+        LtiGradeTarget(
+            user_id=user_id,
+            platform_id=platform.id,
+            course="co-production",
+            lesson_slug="one",
+            lineitem=lineitem,
+            launched_at=NOW,
+        )
+    )
+    add(
+        OutboxMessage(
+            kind="lti-score",
+            key=f"lti-score:{user_id}",
+            payload={"lineitem": lineitem, "score": {"userId": f"sub-{user_id}"}},
+            user_id=user_id,
+        )
+    )
     db.session.add(XapiLearner(user_id=user_id, name=f"token-of-{user_id}", created_at=NOW))
     written["xapi_learners"] = [user_id]
     add(

@@ -41,13 +41,13 @@ def test_opening_a_lesson_twice_keeps_the_first_start(learner_id):
 def test_opening_a_started_lesson_again_only_reads_the_learners_progress(learner_id):
     course = content.course
     lesson = course.published_lessons[0]
-    first = progress.open_lesson(db.session, learner_id, course, lesson)
+    first = progress.open_lesson(db.session, learner_id, course, lesson, language="es")
     assert first.is_started(lesson)
     # As signing the request in does: the learner is loaded, and held.
     signed_in = db.session.get(User, learner_id)
     assert signed_in.is_active
     with statements_run(db.engine) as statements:
-        again = progress.open_lesson(db.session, learner_id, course, lesson)
+        again = progress.open_lesson(db.session, learner_id, course, lesson, language="es")
     # Two reads and no write: the progress, and the attempts at the lesson's quiz, which
     # limits them (whether the lesson can still be completed).
     assert [statement.split()[0] for statement in statements] == ["SELECT", "SELECT"], statements

@@ -43,10 +43,18 @@ def triggered_events() -> set[tuple[str, str]]:
     }
 
 
+# Tables with a `user_id` whose rows no kept page shows, and why they raise no version.
+SHOWN_ON_NO_KEPT_PAGE = {
+    # Messages for outside services: a statement queued for each lesson opened would end
+    # the learner's kept pages at every opening.
+    "outbox_messages",
+}
+
+
 def test_every_table_holding_a_learners_rows_raises_their_version(app_context):
     learner_tables = {
         table.name for table in db.metadata.tables.values() if "user_id" in table.columns
-    }
+    } - SHOWN_ON_NO_KEPT_PAGE
     assert {
         "lesson_progress",
         "quiz_attempts",
@@ -81,7 +89,7 @@ def test_opening_a_started_lesson_again_leaves_the_version_alone(learner_id):
     lesson = content.course.published_lessons[0]
     progress.record_start(db.session, learner_id, lesson)
     started = version_of(learner_id)
-    progress.open_lesson(db.session, learner_id, content.course, lesson)
+    progress.open_lesson(db.session, learner_id, content.course, lesson, language="es")
     assert version_of(learner_id) == started
 
 

@@ -126,6 +126,26 @@ def test_reload_keeps_the_old_course_on_error_and_swaps_on_success(course_app, t
     )
 
 
+def test_a_reload_that_finds_the_same_files_keeps_the_course_and_a_picture_is_a_change(
+    course_app, tmp_path
+):
+    app = course_app(write_course, "unchanged")
+    folder = tmp_path / "unchanged"
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    loaded = app.extensions["catalogue"]
+    assert trainer.submit("/en/author/", "/en/author/reload").status_code == 200
+    assert app.extensions["catalogue"] is loaded, "the files hold what they held"
+    # A link to a picture that is not there, then the picture: only bytes of another file.
+    (folder / "01-first" / "en.md").write_text(
+        lesson_file("First en", body="![A map](map.png)\n\n" + QUIZ), "utf-8"
+    )
+    missing = trainer.submit("/en/author/", "/en/author/reload")
+    assert "map.png" in missing.get_data(as_text=True)
+    (folder / "01-first" / "map.png").write_bytes(PNG)
+    assert trainer.submit("/en/author/", "/en/author/reload").status_code == 200
+    assert app.extensions["catalogue"] is not loaded
+
+
 def test_renaming_a_lesson_folder_that_learners_use_is_pointed_out(course_app, tmp_path):
     app = course_app(write_course, "renamed")
     folder = tmp_path / "renamed"

@@ -29,6 +29,8 @@ from app.models import (
     Enrolment,
     Invitation,
     LessonProgress,
+    LtiAccount,
+    LtiGradeTarget,
     Membership,
     NoticeAcknowledgment,
     NoticeVersion,
@@ -40,7 +42,8 @@ from app.models import (
     XapiLearner,
     utcnow,
 )
-from app.services import accounts, privacy
+from app.services import accounts, lti, privacy
+from app.services import outbox as messages
 from config import ROOT
 from tests.conftest import (
     NOTICE_VERSION_FIELD,
@@ -398,6 +401,37 @@ def learner_with_data_everywhere(app, client: Browser) -> None:
             )
         )
         db.session.add(Publication(course=COURSE.slug, published_by=learner_id))
+        # She came from her institution's learning platform, whose gradebook waits for a score.
+        platform = lti.register(
+            db.session,
+            lti.PlatformDetails(
+                name="University Moodle",
+                issuer="https://moodle.example.edu",
+                client_id="aula",
+                deployment_ids=("1",),
+                key_set_url="https://moodle.example.edu/certs",
+                auth_url="https://moodle.example.edu/auth",
+                token_url="https://moodle.example.edu/token",
+            ),
+        )
+        lineitem = "https://moodle.example.edu/lineitems/7"
+        db.session.add(LtiAccount(platform_id=platform.id, sub="moodle-user-7", user_id=learner_id))
+        db.session.add(
+            LtiGradeTarget(
+                user_id=learner_id,
+                platform_id=platform.id,
+                course=COURSE.slug,
+                lineitem=lineitem,
+                launched_at=utcnow(),
+            )
+        )
+        messages.enqueue(
+            db.session,
+            kind=lti.SCORE_KIND,
+            key="lti-score:test",
+            payload={"lineitem": lineitem, "score": {"userId": "moodle-user-7"}},
+            user_id=learner_id,
+        )
         for email, name, by in ((EMAIL.upper(), INVITED_AS, other_id), (CY, "Cy", learner_id)):
             db.session.add(
                 Invitation(

@@ -581,6 +581,7 @@ def admin_routes(app) -> list[tuple[str, str]]:
         "<id:user_id>": "1",
         "<id:breach_id>": "1",
         "<id:cohort_id>": "1",
+        "<id:platform_id>": "1",
         "<slug>": "what-is-co-production",
         "<any(progress, summary):kind>": "progress",
         "<any(csv, xlsx, json):output>": "csv",

@@ -1,0 +1,453 @@
+"""The site as an LTI 1.3 tool, launched from a test platform served over real HTTP: admins
+register platforms and find what to paste into them; a launch signs its person in to the
+account linked to them, in their cohort, in the language they chose, and lands on the
+course or the lesson (its data notice first); every launch that fails a check is refused
+with a page saying why, and logged."""
+
+from __future__ import annotations
+
+import logging
+
+import jwt
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import (
+    Cohort,
+    CohortTrainer,
+    LtiAccount,
+    LtiLogin,
+    Membership,
+    Role,
+    SecurityEvent,
+    User,
+    utcnow,
+)
+from app.services import lti
+from tests.conftest import sign_in_as
+from tests.lti_platform import CLIENT_ID, TOOL, serving_platform
+
+COURSE = "/lti/courses/co-production"
+LESSON = "/lti/courses/co-production/lessons/what-is-co-production"
+
+
+@pytest.fixture(scope="module")
+def served_platform():
+    with serving_platform() as platform:
+        yield platform
+
+
+@pytest.fixture
+def platform(app, served_platform):
+    """The test platform, registered with the tool."""
+    served_platform.reset()
+    with app.app_context():
+        lti.register(db.session, served_platform.details())
+    return served_platform
+
+
+def users(app) -> list[User]:
+    with app.app_context():
+        found = db.session.scalars(sa.select(User).order_by(User.id)).all()
+        db.session.expunge_all()
+        return list(found)
+
+
+@pytest.fixture
+def admin(app):
+    return sign_in_as(app, Role.ADMIN, "admin@example.org")
+
+
+FORM = {
+    "name": "University Moodle",
+    "issuer": "https://moodle.example.edu",
+    "client_id": "abc123",
+    "deployment_ids": " 1 \n\n2\n",
+    "key_set_url": "https://moodle.example.edu/mod/lti/certs.php",
+    "auth_url": "https://moodle.example.edu/mod/lti/auth.php",
+    "token_url": "https://moodle.example.edu/mod/lti/token.php",
+}
+
+
+def test_an_admin_registers_a_platform_and_finds_what_to_paste_into_it(app, admin):
+    response = admin.submit("/en/admin/lti/new", data=FORM)
+    assert response.status_code == 303
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The platform “University Moodle” is registered." in page
+    for value in (
+        f"{TOOL}/lti/login",
+        f"{TOOL}/lti/launch",
+        f"{TOOL}/.well-known/jwks.json",
+        f"{TOOL}{COURSE}",
+        f"{TOOL}{LESSON}",
+    ):
+        assert f"<code>{value}</code>" in page
+    listed = admin.get("/en/admin/lti").get_data(as_text=True)
+    assert "University Moodle" in listed and "1, 2" in listed
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        assert registered.deployment_ids == ["1", "2"]
+        assert registered.links_verified_email is False
+
+
+def test_a_registration_is_changed_and_removed(app, admin):
+    created = admin.submit("/en/admin/lti/new", data=FORM).headers["Location"]
+    changed = admin.submit(
+        created, data={**FORM, "deployment_ids": "3", "links_verified_email": "y"}
+    )
+    assert changed.status_code == 303
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        assert (registered.deployment_ids, registered.links_verified_email) == (["3"], True)
+    removed = admin.submit(created, f"{created}/remove")
+    assert removed.status_code == 303
+    assert "No platform is registered." in admin.get("/en/admin/lti").get_data(as_text=True)
+
+
+def test_a_registration_needs_every_field_and_secure_addresses(app, admin):
+    response = admin.submit(
+        "/en/admin/lti/new",
+        data={
+            **FORM,
+            "client_id": "",
+            "token_url": "http://moodle.example.edu/token",
+            "deployment_ids": "",
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Please enter the client ID." in page
+    assert "Please enter at least one deployment ID." in page
+    assert "Please enter an address starting with https://." in page
+    local = admin.submit(
+        "/en/admin/lti/new", data={**FORM, "token_url": "http://127.0.0.1:9000/token"}
+    )
+    assert local.status_code == 303
+    again = admin.submit("/en/admin/lti/new", data=FORM)
+    assert again.status_code == 422
+    assert "Another registration has this issuer and client ID." in again.get_data(as_text=True)
+
+
+def test_only_admins_reach_the_registrations(app, client):
+    trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
+    assert trainer.get("/en/admin/lti").status_code == 403
+    assert client.get("/en/admin/lti").status_code == 302
+
+
+def test_a_launch_into_the_course_signs_in_and_opens_it_in_the_platforms_language(
+    app, client, platform
+):
+    response = platform.launch(client, COURSE)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/pt/courses/co-production/"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Coprodução e inovação social" in page
+    (user,) = users(app)
+    assert (user.display_name, user.role, user.language) == ("Rita Lopes", Role.LEARNER, "pt")
+    # No address the platform vouched for: the account has one that reaches nobody.
+    assert user.email.endswith("@invalid")
+    assert client.get_cookie("aula_lti_state", path="/lti/launch") is None
+
+
+def test_a_launch_into_a_lesson_lands_on_it_with_its_data_notice_first(app, client, platform):
+    response = platform.launch(client, LESSON)
+    assert response.headers["Location"] == "/pt/courses/co-production/lessons/what-is-co-production"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'name="version"' in page  # the notice's form, to acknowledge before anything
+    assert client.acknowledge("pt", "what-is-co-production").status_code == 303
+
+
+def test_without_a_language_of_the_course_the_browsers_is_used(app, client, platform):
+    platform.next_claims = {lti.LAUNCH_PRESENTATION: {"locale": "de-DE"}}
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr, es;q=0.8"
+    response = platform.launch(client, COURSE)
+    assert response.headers["Location"] == "/es/courses/co-production/"
+
+
+def test_the_same_platform_user_comes_back_to_the_same_account_another_gets_another(
+    app, client, platform
+):
+    platform.launch(client, COURSE)
+    platform.launch(app.test_client(), LESSON)
+    assert len(users(app)) == 1
+    platform.next_claims = {"sub": "learner-2", "name": "Nuno Reis"}
+    platform.launch(app.test_client(), COURSE)
+    assert [user.display_name for user in users(app)] == ["Rita Lopes", "Nuno Reis"]
+    with app.app_context():
+        links = db.session.execute(sa.select(LtiAccount.sub, LtiAccount.user_id)).all()
+    assert sorted(sub for sub, _user in links) == ["learner-1", "learner-2"]
+
+
+def test_an_address_signs_in_to_an_existing_account_only_when_verified_and_allowed(
+    app, client, platform
+):
+    sign_in_as(app, None, "rita@example.org")
+    existing = users(app)[0].id
+    platform.next_claims = {"email": "Rita@example.org", "email_verified": False}
+    platform.launch(app.test_client(), COURSE)
+    platform.next_claims = {"sub": "learner-2", "email": "rita@example.org", "email_verified": True}
+    platform.launch(app.test_client(), COURSE)
+    # Not allowed on the registration: two accounts of their own, neither with the address.
+    assert [user.id for user in users(app) if user.email == "rita@example.org"] == [existing]
+    assert len(users(app)) == 3
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        lti.update(db.session, registered, platform.details(links_verified_email=True))
+    platform.next_claims = {"sub": "learner-3", "email": "rita@example.org", "email_verified": True}
+    platform.launch(app.test_client(), COURSE)
+    assert len(users(app)) == 3
+    with app.app_context():
+        linked = db.session.scalar(
+            sa.select(LtiAccount.user_id).where(LtiAccount.sub == "learner-3")
+        )
+    assert linked == existing
+
+
+def test_an_account_guarded_by_a_second_step_is_never_signed_in_to_by_address(
+    app, client, platform
+):
+    sign_in_as(app, None, "rita@example.org")
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        lti.update(db.session, registered, platform.details(links_verified_email=True))
+        db.session.execute(sa.update(User).values(two_step_secret="JBSWY3DPEHPK3PXP"))
+        db.session.commit()
+    platform.next_claims = {"email": "rita@example.org", "email_verified": True}
+    platform.launch(client, COURSE)
+    assert [user.email == "rita@example.org" for user in users(app)] == [True, False]
+
+
+def test_a_verified_address_nobody_has_becomes_the_accounts(app, client, platform):
+    platform.next_claims = {"email": "nuno@example.org", "email_verified": True}
+    platform.launch(client, COURSE)
+    (user,) = users(app)
+    assert user.email == "nuno@example.org"
+
+
+def test_the_platforms_course_becomes_a_cohort_its_instructors_lead(app, client, platform):
+    platform.launch(client, COURSE)
+    instructor = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+    platform.next_claims = {"sub": "teacher-1", "name": "Ana Teacher", lti.ROLES: [instructor]}
+    platform.launch(app.test_client(), COURSE)
+    platform.next_claims = {
+        "sub": "learner-9",
+        "name": None,
+        lti.CONTEXT: {"id": "context-2", "title": "Community work 2027"},
+    }
+    platform.launch(app.test_client(), COURSE)
+    with app.app_context():
+        found = db.session.scalars(sa.select(Cohort).order_by(Cohort.id)).all()
+        assert [cohort.name for cohort in found] == [
+            "Community work 2027",
+            "Community work 2027 (2)",
+        ]
+        members = db.session.execute(
+            sa.select(User.display_name, Membership.cohort_id)
+            .join(Membership, Membership.user_id == User.id)
+            .order_by(User.id)
+        ).all()
+        leaders = db.session.execute(
+            sa.select(User.display_name, User.role, CohortTrainer.cohort_id).join(
+                CohortTrainer, CohortTrainer.user_id == User.id
+            )
+        ).all()
+    assert members == [("Rita Lopes", found[0].id), ("Formando", found[1].id)]
+    assert leaders == [("Ana Teacher", Role.TRAINER, found[0].id)]
+    with app.app_context():
+        events = db.session.scalars(
+            sa.select(SecurityEvent.kind)
+            .join(User, User.id == SecurityEvent.user_id)
+            .where(User.display_name == "Ana Teacher")
+        ).all()
+    assert sorted(events) == ["account-created", "role-changed", "signed-in"]
+
+
+def test_a_platform_administrator_is_never_an_admin_here(app, client, platform):
+    platform.next_claims = {
+        lti.ROLES: [
+            "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
+            "http://purl.imsglobal.org/vocab/lis/v2/membership#Administrator",
+        ]
+    }
+    platform.launch(client, COURSE)
+    (user,) = users(app)
+    assert user.role is Role.TRAINER
+    assert client.get("/en/admin/lti").status_code == 403
+
+
+# --- Refusals ---------------------------------------------------------------------------
+
+
+def _refused(response, caplog, status: int, message: str, reason: str) -> None:
+    assert response.status_code == status
+    assert message in response.get_data(as_text=True)
+    logged = [
+        record.getMessage()
+        for record in caplog.records
+        if "LTI launch refused" in record.getMessage()
+    ]
+    assert logged and reason in logged[-1]
+    # The person is named nowhere in the log: neither their platform id nor their name.
+    assert "learner-1" not in logged[-1] and "Rita" not in logged[-1]
+
+
+REFUSED_CLAIMS = {
+    "wrong-audience": ({"aud": "someone-else"}, "was meant for another tool"),
+    "expired": ({"exp": 1_000_000_000, "iat": 999_999_000}, "has expired"),
+    "wrong-deployment": ({lti.DEPLOYMENT_ID: "deployment-9"}, "is not registered with this site"),
+    "unknown-issuer": (
+        {"iss": "https://elsewhere.example.org"},
+        "is not registered with this site",
+    ),
+}
+
+
+@pytest.mark.parametrize("reason", sorted(REFUSED_CLAIMS))
+def test_a_launch_with_claims_that_do_not_hold_is_refused_and_logged(
+    app, client, platform, caplog, reason
+):
+    claims, message = REFUSED_CLAIMS[reason]
+    platform.next_claims = claims
+    caplog.set_level(logging.WARNING)
+    response = platform.launch(client, COURSE)
+    _refused(response, caplog, 403, message, reason)
+    assert users(app) == []
+
+
+def test_a_launch_signed_with_another_key_is_refused(app, client, platform, caplog):
+    caplog.set_level(logging.WARNING)
+    platform.next_signing = (platform.other_key, "platform-key-1")
+    response = platform.launch(client, COURSE)
+    _refused(response, caplog, 403, "its signature is not valid", "bad-signature")
+    platform.next_signing = (platform.other_key, "a-key-nobody-published")
+    response = platform.launch(client, COURSE)
+    _refused(response, caplog, 403, "a key the platform does not publish", "unknown-key")
+    assert users(app) == []
+
+
+def test_a_state_and_a_nonce_work_once(app, client, platform, caplog):
+    caplog.set_level(logging.WARNING)
+    started = client.get(
+        "/lti/login",
+        query_string={
+            "iss": platform.issuer,
+            "login_hint": "h",
+            "target_link_uri": f"{TOOL}{COURSE}",
+        },
+    )
+    id_token, state = platform.authorise(started.headers["Location"], f"{TOOL}{COURSE}")
+    assert (
+        client.post("/lti/launch", data={"id_token": id_token, "state": state}).status_code == 303
+    )
+    # The same launch again, its state still in the browser's cookie (posted twice, or
+    # replayed by someone who copied it).
+    client.set_cookie("aula_lti_state", state, path="/lti/launch")
+    again = client.post("/lti/launch", data={"id_token": id_token, "state": state})
+    _refused(again, caplog, 403, "has already been used, or has expired", "state-unknown")
+    # Its id_token with the state of a new login: the nonce is not the new login's.
+    fresh = client.get(
+        "/lti/login",
+        query_string={
+            "iss": platform.issuer,
+            "login_hint": "h",
+            "target_link_uri": f"{TOOL}{COURSE}",
+        },
+    )
+    _other_token, new_state = platform.authorise(fresh.headers["Location"], f"{TOOL}{COURSE}")
+    replayed = client.post("/lti/launch", data={"id_token": id_token, "state": new_state})
+    _refused(replayed, caplog, 403, "has already been used.", "nonce-reused")
+
+
+def test_a_launch_reaching_another_browser_is_refused_and_says_to_open_a_new_window(
+    app, client, platform, caplog
+):
+    caplog.set_level(logging.WARNING)
+    started = client.get(
+        "/lti/login",
+        query_string={
+            "iss": platform.issuer,
+            "login_hint": "h",
+            "target_link_uri": f"{TOOL}{COURSE}",
+        },
+    )
+    id_token, state = platform.authorise(started.headers["Location"], f"{TOOL}{COURSE}")
+    # In a frame of the platform's page, a browser keeps no cookie of the tool's.
+    framed = app.test_client()
+    response = framed.post("/lti/launch", data={"id_token": id_token, "state": state})
+    _refused(response, caplog, 403, "open the course in a new window", "other-browser")
+
+
+def test_a_refusal_speaks_the_language_the_launch_asked_for(app, client, platform, caplog):
+    platform.next_claims = {"exp": 1_000_000_000, "iat": 999_999_000}
+    response = platform.launch(client, COURSE)
+    assert response.status_code == 403
+    assert '<html lang="pt"' in response.get_data(as_text=True)
+
+
+def test_a_login_from_an_unknown_platform_or_for_another_site_is_refused(
+    app, client, platform, caplog
+):
+    caplog.set_level(logging.WARNING)
+    unknown = client.get(
+        "/lti/login",
+        query_string={
+            "iss": "https://elsewhere.example.org",
+            "login_hint": "h",
+            "target_link_uri": f"{TOOL}{COURSE}",
+        },
+    )
+    _refused(unknown, caplog, 403, "is not registered with this site", "unknown-issuer")
+    elsewhere = client.get(
+        "/lti/login",
+        query_string={
+            "iss": platform.issuer,
+            "login_hint": "h",
+            "target_link_uri": "https://evil.example.org/",
+        },
+    )
+    _refused(elsewhere, caplog, 404, "leads to no course or lesson", "unknown-target")
+    incomplete = client.post("/lti/login", data={"iss": platform.issuer})
+    _refused(incomplete, caplog, 400, "was incomplete", "incomplete")
+
+
+def test_logins_never_finished_are_purged(app, client, platform):
+    for _ in range(2):
+        client.get(
+            "/lti/login",
+            query_string={
+                "iss": platform.issuer,
+                "login_hint": "h",
+                "target_link_uri": f"{TOOL}{COURSE}",
+            },
+        )
+    with app.app_context():
+        db.session.execute(sa.update(LtiLogin).values(expires_at=utcnow() - lti.LOGIN_LIFETIME))
+        db.session.commit()
+    platform.launch(client, COURSE)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LtiLogin)) == 0
+
+
+def test_a_target_link_opened_without_a_launch_leads_to_the_page(client):
+    assert client.get(LESSON, headers={"Accept-Language": "pt"}).headers["Location"] == (
+        "/pt/courses/co-production/lessons/what-is-co-production"
+    )
+    assert client.get("/lti/courses/nothing-here").status_code == 404
+
+
+def test_the_tool_signs_with_the_sites_own_published_key(app, client):
+    with app.app_context():
+        assertion = lti.client_assertion(db.session, app.secret_key, CLIENT_ID, "https://lms/token")
+    header = jwt.get_unverified_header(assertion)
+    published = client.get("/.well-known/jwks.json").get_json()["keys"]
+    key = jwt.PyJWK(next(k for k in published if k["kid"] == header["kid"]))
+    claims = jwt.decode(assertion, key, algorithms=["RS256"], audience="https://lms/token")
+    assert claims["iss"] == claims["sub"] == CLIENT_ID
+
+
+def test_the_data_page_says_which_platform_the_person_comes_from(app, client, platform):
+    platform.launch(client, COURSE)
+    page = client.get("/en/account/data").get_data(as_text=True)
+    assert "You open the courses from Test Moodle, which knows you as learner-1" in page
+    assert f"{platform.base}/lineitems/7/lineitem?type=lti" in page
