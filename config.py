@@ -122,6 +122,18 @@ class Config:
     # Messages for outside services are sent by the process that queued them, right after
     # the commit, besides `flask outbox work`, which retries what could not be sent then.
     OUTBOX_IN_BACKGROUND: bool = _flag("OUTBOX_IN_BACKGROUND", True)
+    # The learning record store that learning events are sent to as xAPI statements (its
+    # xAPI address, ending in /xAPI/ or the like, and the account the site sends with);
+    # none is sent while XAPI_ENDPOINT is unset. The notices name the store by
+    # XAPI_LRS_NAME.
+    XAPI_ENDPOINT: str | None = os.environ.get("XAPI_ENDPOINT") or None
+    XAPI_USERNAME: str | None = os.environ.get("XAPI_USERNAME")
+    XAPI_PASSWORD: str | None = os.environ.get("XAPI_PASSWORD")
+    XAPI_LRS_NAME: str | None = os.environ.get("XAPI_LRS_NAME")
+    # The site's address as statements give it (learners' accounts and activities are named
+    # under it); by default the address of the page the event happened on. Set it when the
+    # site answers to several names, or events come from the command line.
+    XAPI_SITE_URL: str | None = os.environ.get("XAPI_SITE_URL") or None
 
 
 class ProductionConfig(Config):

@@ -93,13 +93,14 @@ def create_app(
     from app.health import bp as health_bp
     from app.learn import bp as learn_bp
     from app.lti import bp as lti_bp
-    from app.services import accounts, lti, outbox, publishing
+    from app.services import accounts, lti, outbox, publishing, xapi
 
     accounts.use_hash_method(app.config["PASSWORD_HASH_METHOD"])
     db.init_app(app)
     database.init_app(app)
     outbox.init_app(app)
     lti.init_app(app)
+    xapi.init_app(app)
     if click.get_current_context(silent=True) is not None:
         # Made for the `flask` command line: `flask db …` must be there.
         database.bind_migrations(app)

@@ -736,3 +736,18 @@ class OutboxMessage(db.Model):
     # Set when the service refused it in a way trying again cannot mend; kept for the admins.
     failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class XapiLearner(db.Model):
+    """The name a learner goes by in the xAPI statements sent to a learning record store: a
+    random token, so that the store can tell one learner's statements from another's but
+    cannot learn who they are, and nobody can work it out from the account number. Erasing
+    the row leaves the statements sent under it naming nobody."""
+
+    __tablename__ = "xapi_learners"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
+from flask_babel import gettext as _
 
-from app.content import Lesson
+from app.content import DataCategory, Lesson
 from app.extensions import content, db
 from app.i18n import current_language
 from app.services.privacy import Notice, lesson_notice, note_consent_texts, note_notice_shown
@@ -47,13 +48,36 @@ def localised_setting(name: str) -> str | None:
     return values.get(current_language()) or values.get("*")
 
 
+def register_settings() -> dict[str, str]:
+    """The settings the register's categories depend on that are set, with their values:
+    read from the configuration, no query."""
+    config = current_app.config
+    return {name: config[name] for name in content.register.settings if config.get(name)}
+
+
+def categories_in_use() -> tuple[DataCategory, ...]:
+    """The register's categories the platform collects as configured."""
+    return content.register.in_use(frozenset(register_settings()))
+
+
+def sent_to(category: DataCategory) -> str:
+    """Who, by name, a category is sent to, as the setting its register entry names says;
+    else that the controller names them on request."""
+    name = current_app.config.get(category.sent_to or "")
+    if name:
+        return _("Sent to: %(name)s.", name=name)
+    return _("The data controller names the recipient on request.")
+
+
 def notice_for(lesson: Lesson) -> Notice:
     """The current notice of a lesson, worked out once per request however many views and
     checks ask for it."""
     notices = g.setdefault("notices", {}) if has_request_context() else {}
     key = (lesson.course, lesson.slug)
     if key not in notices:
-        notices[key] = lesson_notice(content.register, lesson, str(controller()))
+        notices[key] = lesson_notice(
+            content.register, lesson, str(controller()), register_settings()
+        )
     return notices[key]
 
 

@@ -32,7 +32,7 @@ from app.labels import (
     WITHHELD,
 )
 from app.models import AuditLogEntry, Role
-from app.notices import controller, localised_setting
+from app.notices import categories_in_use, controller, localised_setting, sent_to
 from app.services import cohorts
 from app.services.breaches import breach_of
 from app.services.cohorts import cohort_of
@@ -266,6 +266,8 @@ def lesson_body(html: str, lesson_page: str = "learn.lesson") -> Markup:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         privacy_controller=controller,
+        categories_in_use=categories_in_use,
+        sent_to=sent_to,
         localised_setting=localised_setting,
         role_label=role_label,
         grading_label=lambda grading: str(GRADINGS[grading]),

@@ -32,6 +32,7 @@ from app.models import Role
 from app.services import accounts
 from app.services.outbox import wait_for_deliveries
 from config import ROOT, TestConfig
+from tests.lrs import LearningRecordStore, running_store
 
 # The command line speaks the terminal's language: the tests read English unless they ask.
 os.environ["LANGUAGE"] = "en"
@@ -242,6 +243,29 @@ def database_url(request, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def app(database_url, tmp_path) -> Iterator[Flask]:
     application = make_app(database_url, tmp_path / "instance")
+    yield application
+    dispose(application)
+
+
+@pytest.fixture(scope="session")
+def lrs(request, tmp_path_factory) -> Iterator[LearningRecordStore]:
+    """A real learning record store (Ralph), started once per run (per pytest-xdist
+    worker): tests tell their statements apart by their learners' tokens."""
+    cache = Path(request.config.cache.mkdir("ralph"))
+    with running_store(cache, tmp_path_factory.mktemp("lrs")) as store:
+        yield store
+
+
+# What the statements name the site by, in tests that make them outside a page.
+XAPI_SITE_URL = "https://aula.example.org/"
+
+
+@pytest.fixture
+def xapi_app(database_url, tmp_path, lrs) -> Iterator[Flask]:
+    """An app that sends xAPI statements to the test run's learning record store."""
+    application = make_app(
+        database_url, tmp_path / "instance", **lrs.settings, XAPI_SITE_URL=XAPI_SITE_URL
+    )
     yield application
     dispose(application)
 

@@ -30,6 +30,7 @@ GROUPS = {
     "staff": ("actions-on-your-account",),
     "security": ("security-events", "sessions"),
     "team": ("cohorts-led", "lessons-written", "staff-actions"),
+    "learning": ("learning-records",),
 }
 SHOWN = {category for categories in GROUPS.values() for category in categories}
 
@@ -67,6 +68,9 @@ class Summary:
     platforms: list[dict[str, Any]]
     gradebook_columns: list[dict[str, Any]]
     scores_waiting: int
+    # The name the learning record store knows the person by, and what was sent to it.
+    xapi_name: str | None
+    statements: list[dict[str, Any]]
     others: list[dict[str, Any]]
     withheld: list[str]
 
@@ -125,6 +129,25 @@ def _attempts(records: Mapping[str, Mapping[str, list]]) -> list[dict[str, Any]]
     return _newest_first(attempts, "submitted_at")
 
 
+def _statements(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The xAPI statements queued for the learning record store, newest first, each with
+    what it says in words: its verb's last word, and what it is about, as it names it."""
+    statements = []
+    for message in messages:
+        statement = (message["payload"] or {}).get("statement") or {}
+        if message["kind"] != "xapi" or "verb" not in statement:
+            continue
+        names = statement["object"].get("definition", {}).get("name", {})
+        statements.append(
+            {
+                **message,
+                "verb": statement["verb"]["id"].rsplit("/", 1)[-1],
+                "about": next(iter(names.values()), statement["object"]["id"]),
+            }
+        )
+    return _newest_first(statements, "created_at")
+
+
 def summarise(data: Mapping[str, Any]) -> Summary:
     """The export `data` of one person, grouped for their data page."""
     records = {category["id"]: category["records"] for category in data["categories"]}
@@ -171,6 +194,8 @@ def summarise(data: Mapping[str, Any]) -> Summary:
             and not message["sent_at"]
             and not message["failed_at"]
         ),
+        xapi_name=next((row["name"] for row in records["learning-records"]["xapi_learners"]), None),
+        statements=_statements(records["learning-records"]["outbox_messages"]),
         others=[
             category
             for category in data["categories"]

@@ -110,6 +110,12 @@ class DataCategory:
     # For legitimate interests (GDPR Art. 6(1)(f)): why they are not overridden by the
     # person's interests, as the notice must say (Art. 13(1)(d)).
     balancing: Mapping[str, str] | None = None
+    # The configuration setting without which the platform collects none of it (an outside
+    # service's address): notices list the category only while it is set. Export and
+    # erasure always reach its tables, which may keep rows from when it was.
+    only_when: str | None = None
+    # The setting that names who the data is sent to, which the notices show.
+    sent_to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,16 +176,39 @@ class DataRegister:
         return next((p for p in self.purposes if p.id == purpose_id), None)
 
     def for_lesson(
-        self, has_quiz: bool, declared: tuple[str, ...] = ()
+        self,
+        has_quiz: bool,
+        declared: tuple[str, ...] = (),
+        configured: frozenset[str] = frozenset(),
     ) -> tuple[DataCategory, ...]:
         """The categories a lesson records: those of every lesson, quiz answers when it has
-        a quiz, and whatever it declares in its front matter."""
+        a quiz, and whatever it declares in its front matter; of those that depend on a
+        setting, only those whose setting is among the `configured` ones."""
         return tuple(
             category
-            for category in self.categories
+            for category in self.in_use(configured)
             if category.collected is Collected.EVERY_LESSON
             or (category.collected is Collected.LESSONS_WITH_QUIZ and has_quiz)
             or (category.collected is Collected.WHEN_DECLARED and category.id in declared)
+        )
+
+    def in_use(self, configured: frozenset[str]) -> tuple[DataCategory, ...]:
+        """The categories collected with these settings set: those that depend on none,
+        and those whose setting is set."""
+        return tuple(
+            category
+            for category in self.categories
+            if category.only_when is None or category.only_when in configured
+        )
+
+    @property
+    def settings(self) -> frozenset[str]:
+        """The settings some category depends on or names its recipient by."""
+        return frozenset(
+            name
+            for category in self.categories
+            for name in (category.only_when, category.sent_to)
+            if name is not None
         )
 
     @property
@@ -368,6 +397,8 @@ def load_register(path: Path | str) -> DataRegister:
                 storage=storage,
                 digest=digest(item),
                 balancing=balancing,
+                only_when=str(item["only_when"]) if item.get("only_when") else None,
+                sent_to=str(item["sent_to"]) if item.get("sent_to") else None,
             )
         )
     purposes = []

@@ -8,17 +8,19 @@ so a table added to the register is exported and erased without further code.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Session, selectinload
 
 from app.content import Course, DataCategory, DataRegister, Lesson
 from app.content.register import Erasure, Purge, ShownWith, Storage, digest
 from app.database import flush_erased_pages, insert_unless_present, unicode_lower
 from app.extensions import db
+from app.labels import XAPI_NOT_VOIDED
 from app.mail import forget_mail_to, outbox_exists, purge_outbox
 from app.models import (
     AuditLogEntry,
@@ -32,6 +34,7 @@ from app.models import (
     set_apart,
     utcnow,
 )
+from app.services import xapi
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +45,20 @@ class Notice:
     version: str
 
 
-def lesson_notice(register: DataRegister, lesson: Lesson, controller: str) -> Notice:
-    """The lesson's notice, derived from the register and what the lesson does. Its version
-    changes with any word of the categories it lists or with the controller's identity."""
-    categories = register.for_lesson(lesson.quiz is not None, lesson.collects)
-    return Notice(categories, digest([controller, *(c.digest for c in categories)]))
+def lesson_notice(
+    register: DataRegister,
+    lesson: Lesson,
+    controller: str,
+    settings: Mapping[str, str] | None = None,
+) -> Notice:
+    """The lesson's notice, derived from the register, what the lesson does and the
+    `settings` the register's categories depend on (those set, with their values). Its
+    version changes with any word of the categories it lists, with the controller's
+    identity, or with who a category is sent to."""
+    settings = settings or {}
+    categories = register.for_lesson(lesson.quiz is not None, lesson.collects, frozenset(settings))
+    recipients = [settings.get(c.sent_to) for c in categories if c.sent_to is not None]
+    return Notice(categories, digest([controller, *(c.digest for c in categories), *recipients]))
 
 
 def note_notice_shown(session: Session, lesson: Lesson, version: str) -> None:
@@ -417,6 +429,9 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     sure the erased values are gone from the database files too, and from the development
     outbox: the messages to them carry their address and name."""
     email = session.scalar(sa.select(User.email).where(User.id == user_id))
+    # Asked of the LRS in the erasure's own transaction, before the messages that say what
+    # it was sent go with the account.
+    sent_statements = xapi.void_statements_of(session, user_id)
     # Every entry in turn, even of a table already reached: an entry names its own column
     # pointing at the person, and a row can point at them by two (who sent, who received).
     for storage in _erasure_order(register):
@@ -430,6 +445,11 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
             cleared = dict.fromkeys((storage.subject, *storage.clears))
             session.execute(sa.update(table).where(condition).values(cleared))
     session.commit()
+    if sent_statements and not xapi.is_configured(current_app.config):
+        # The store that has them is no longer known: whoever answers for it is told here.
+        record_audit(
+            session, None, XAPI_NOT_VOIDED, user_ref(user_id), {"statements": sent_statements}
+        )
     flush_erased_pages(session)
     session.commit()
     if email is not None:

@@ -43,6 +43,7 @@ from app.models import (
     TokenPurpose,
     User,
     UserSession,
+    XapiLearner,
     utcnow,
 )
 from app.services import privacy
@@ -530,6 +531,18 @@ def data_everywhere(user_id: int, staff_id: int, language: str) -> dict[str, lis
             user_id=user_id,
         )
     )
+    db.session.add(XapiLearner(user_id=user_id, name=f"token-of-{user_id}", created_at=NOW))
+    written["xapi_learners"] = [user_id]
+    add(
+        OutboxMessage(
+            kind="xapi",
+            key=f"xapi:statement-of-{user_id}",
+            payload={"statement": {"id": f"statement-of-{user_id}"}},
+            user_id=user_id,
+            created_at=NOW,
+            next_attempt_at=NOW,
+        )
+    )
     add(AuditLogEntry(actor_id=user_id, action="export", subject_ref="report", recorded_at=NOW))
     add(
         AuditLogEntry(
@@ -607,7 +620,8 @@ def test_the_export_has_every_category_with_its_terms_and_only_the_learners_rows
                 expected_ids = [written["invitations sent"][0], others["invitations"][0]]
             else:
                 expected_ids = written[storage.table]
-            key = "id" if "id" in rows[0] else "cohort_id"  # a trainer's cohorts have no id
+            # A trainer's cohorts and a learner's xAPI name have no id of their own.
+            key = next(name for name in ("id", "cohort_id", "user_id") if name in rows[0])
             assert [row[key] for row in rows] == expected_ids, storage.table
             for row in rows:
                 assert not set(row) & set(storage.hidden), storage.table
