@@ -57,6 +57,8 @@ def test_the_register_names_only_tables_and_columns_that_exist():
                 assert storage.retention_from in db.metadata.tables[storage.table].columns
             if storage.holds:
                 assert storage.holds in db.metadata.tables["users"].columns, storage
+            for column in storage.rows_where:
+                assert column in db.metadata.tables[storage.table].columns, storage
             for shown in storage.shown_with:
                 assert shown.column in db.metadata.tables[storage.table].columns, shown
                 assert shown.target in db.metadata.tables[shown.table].columns, shown

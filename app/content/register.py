@@ -89,6 +89,9 @@ class Storage:
     # With anonymise: the columns that also say who the person was (a name printed on a
     # certificate), emptied with the subject column.
     clears: tuple[str, ...] = ()
+    # For a table that several categories share: the rows of this one, by the value of a
+    # column (the outbox's messages of one kind).
+    rows_where: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +298,17 @@ def _storage(raw: dict, where: str, path: Path, problems: Problems) -> Storage |
         holds=str(holds) if holds is not None else None,
         shown_with=_shown_with(raw.get("shown_with"), where, path, problems),
         clears=clears,
+        rows_where=_rows_where(raw.get("rows_where"), where, path, problems),
     )
+
+
+def _rows_where(raw: Any, where: str, path: Path, problems: Problems) -> Mapping[str, str]:
+    if raw is None:
+        return MappingProxyType({})
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        problems.add(path, 1, f"{where}: rows_where maps columns to the text they hold")
+        return MappingProxyType({})
+    return MappingProxyType({str(column): value for column, value in raw.items()})
 
 
 def _days(value: Any) -> int | None:

@@ -35,7 +35,15 @@ from app.kept_pages import for_learner, for_visitors
 from app.learn import KEPT_ANSWERS, bp
 from app.models import User
 from app.notices import note_shown, notice_for
-from app.services import catalogue, certificates, cohorts, privacy, progress, quizzes
+from app.services import (
+    catalogue,
+    certificates,
+    cohorts,
+    learning_events,
+    privacy,
+    progress,
+    quizzes,
+)
 
 # Why answers come back ticked, not yet sent (see `_keep_answers`).
 KEPT_NOTES = {
@@ -214,7 +222,10 @@ def profile_link(course: Course, certificate) -> str | None:
 def lesson(slug: str):
     """A lesson in the page's language, or in the default one with a note saying so."""
     lesson = _published_lesson_or_404(slug)
-    for_learner()
+    # A page kept for the learner is served before Flask, where no opening can be told:
+    # while someone listens for openings (a learning record store), each is made anew.
+    if not learning_events.has_listeners(learning_events.LessonOpened):
+        for_learner()
     acknowledgment = None
     if current_user.is_authenticated:
         version = notice_for(lesson).version

@@ -284,6 +284,13 @@ def _normalised(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
 def _about(storage: Storage, user_id: int) -> sa.ColumnElement[bool]:
     """The condition selecting a storage entry's rows about one person."""
     table = _table(storage.table)
+    theirs = _about_person(storage, table, user_id)
+    return sa.and_(
+        theirs, *(table.c[column] == value for column, value in storage.rows_where.items())
+    )
+
+
+def _about_person(storage: Storage, table: sa.Table, user_id: int) -> sa.ColumnElement[bool]:
     if storage.reference is not None:
         return table.c[storage.subject] == storage.reference.format(id=user_id)
     if storage.holds is not None:
