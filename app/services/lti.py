@@ -104,6 +104,9 @@ class Refusal(enum.StrEnum):
     NOT_A_LAUNCH = "not-a-launch"
     UNKNOWN_TARGET = "unknown-target"
     ACCOUNT_DISABLED = "account-disabled"
+    # An admin's account, or one guarded by two-step sign-in: a launch would pass its
+    # second step by, whenever it was linked.
+    ACCOUNT_GUARDED = "account-guarded"
 
 
 class LaunchRefused(Exception):
@@ -169,6 +172,7 @@ class PlatformDetails:
     auth_url: str
     token_url: str
     links_verified_email: bool = False
+    instructors_become_trainers: bool = False
 
 
 class RegistrationTaken(Exception):
@@ -185,6 +189,7 @@ FIELDS = (
     "auth_url",
     "token_url",
     "links_verified_email",
+    "instructors_become_trainers",
 )
 
 
@@ -502,9 +507,13 @@ def launch(
         raise _refuse(Refusal.ACCOUNT_DISABLED, ip_address, issuer=platform.issuer)
     cohort = _context_cohort(session, platform, claims, course.slug)
     leads = _leads(claims.get(ROLES))
-    made_trainer = leads and user.role is Role.LEARNER
+    # A trainer of this site writes and publishes every course's lessons: a platform, where
+    # anyone may be made an Instructor, makes one only where the admin allowed it. Never
+    # taken back by a later launch as a learner: the site's role is the admins' to change.
+    made_trainer = leads and user.role is Role.LEARNER and platform.instructors_become_trainers
     if leads:
-        # Trainer of the platform's course: never more (an admin stays one, though).
+        # One of the trainers of the platform's course's cohort: they lead it once they are
+        # a trainer of the site.
         if made_trainer:
             user.role = Role.TRAINER
         if cohort is not None:
@@ -569,7 +578,8 @@ def _account(
 ) -> User:
     """The account linked to the platform's user: found by their `sub`, never by a name or
     address; on a first launch, an existing account with the address the platform verified
-    where the admin allowed it (never an admin's), or else a new one."""
+    where the admin allowed it (never a staff account, nor one with two-step sign-in), or
+    else a new one. Raises LaunchRefused for an account a launch never signs in to."""
     sub = str(claims["sub"])[:255]
     linked = session.scalar(
         sa.select(User)
@@ -577,13 +587,17 @@ def _account(
         .where(LtiAccount.platform_id == platform.id, LtiAccount.sub == sub)
     )
     if linked is not None:
+        # Checked on every launch: the account may have become an admin's, or its owner
+        # may have turned on two-step sign-in, since it was linked.
+        if _guarded(linked):
+            raise _refuse(Refusal.ACCOUNT_GUARDED, ip, issuer=platform.issuer)
         return linked
     email = _verified_email(claims)
     user = accounts.find_user(session, email) if email else None
-    # Never an admin's, nor an account its owner guards with a second step, which a launch
-    # would pass by.
+    # Never a staff account (what a trainer may do goes well beyond a course), nor one its
+    # owner guards with a second step, which a launch would pass by.
     if user is not None and (
-        not platform.links_verified_email or user.role is Role.ADMIN or user.has_two_step
+        not platform.links_verified_email or user.role is not Role.LEARNER or _guarded(user)
     ):
         user = None
         # The address is another account's, which this one cannot have too.
@@ -606,6 +620,11 @@ def _account(
     )
     session.flush()
     return user
+
+
+def _guarded(user: User) -> bool:
+    """Whether the account is one a launch never signs in to: its owner signs in here."""
+    return user.role is Role.ADMIN or user.has_two_step
 
 
 def _context_cohort(
