@@ -24,6 +24,9 @@ MUST_CHANGE_PASSWORD = "must_change_password"
 # ASVS 3.7.1: how long ago the password (and second step) may have been given before a
 # sensitive action asks for them again.
 RECENT_AUTHENTICATION_SECONDS = 15 * 60
+# Whether it was a learning platform (LTI) that last signed the person in: it vouched for
+# them, and they may have no password of this site's to give.
+SIGNED_IN_BY_PLATFORM = "signed_in_by_platform"
 
 
 def page_to_return_to() -> str:
@@ -38,8 +41,13 @@ def page_to_return_to() -> str:
     return url_for("learn.home")
 
 
-def mark_authenticated() -> None:
+def mark_authenticated(*, by_platform: bool = False) -> None:
     session[AUTHENTICATED_AT] = int(time.time())
+    session[SIGNED_IN_BY_PLATFORM] = by_platform
+
+
+def signed_in_by_platform() -> bool:
+    return bool(session.get(SIGNED_IN_BY_PLATFORM))
 
 
 def recently_authenticated() -> bool:

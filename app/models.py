@@ -640,6 +640,9 @@ class LtiPlatform(db.Model):
     # Whether a first launch may sign in to an existing account with the same address, when
     # the platform says it verified the address.
     links_verified_email: Mapped[bool] = mapped_column(default=False)
+    # Whether the platform's Instructors (and the other roles leading its course) become
+    # trainers of this site, not only trainers of their course's cohort.
+    instructors_become_trainers: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -46,6 +46,7 @@ from app.guards import (
     page_to_return_to,
     recent_authentication,
     signed_in,
+    signed_in_by_platform,
 )
 from app.i18n import current_language, preferred_language, switch_language_url
 from app.learn import KEPT_ANSWERS
@@ -498,6 +499,16 @@ def logout():
     return redirect(url_for("learn.home"), code=303)
 
 
+def _erasure_form() -> ErasureForm:
+    """The erasure form: with the password to confirm it, unless the person's learning
+    platform signed them in, which vouched for them and may have left them no password
+    here."""
+    form = ErasureForm()
+    if signed_in_by_platform():
+        del form.password
+    return form
+
+
 def _data_page(erasure_form: ErasureForm, status: int = 200):
     register = content.register
     note_consent_texts_shown(current_language())
@@ -516,7 +527,7 @@ def _data_page(erasure_form: ErasureForm, status: int = 200):
 def my_data():
     """Everything stored about the learner, grouped as they think of it, with their choices
     and the download of the whole record."""
-    return _data_page(ErasureForm())
+    return _data_page(_erasure_form())
 
 
 @bp.get("/account/data.json")
@@ -575,11 +586,12 @@ def object_to_figures():
 @bp.post("/<lang:lang>/account/erase")
 @recent_authentication
 def erase():
-    """Erase the account and everything stored about the learner, after their password."""
-    form = ErasureForm()
+    """Erase the account and everything stored about the learner, after their password
+    (or, just signed in by their learning platform, at once)."""
+    form = _erasure_form()
     if not form.validate():
         return _data_page(form, 422)
-    if not tries.password_is_right(current_user, form.password.data):
+    if "password" in form and not tries.password_is_right(current_user, form.password.data):
         form.password.errors.append(_("That is not your password."))
         return _data_page(form, 401)
     user_id = current_user.id

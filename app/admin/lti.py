@@ -45,6 +45,7 @@ def _details(form: PlatformForm) -> lti.PlatformDetails:
         auth_url=form.auth_url.data,
         token_url=form.token_url.data,
         links_verified_email=form.links_verified_email.data,
+        instructors_become_trainers=form.instructors_become_trainers.data,
     )
 
 

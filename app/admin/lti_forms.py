@@ -98,9 +98,19 @@ class PlatformForm(FlaskForm):
     links_verified_email = BooleanField(
         _l("Sign in to an existing account with the same email address"),
         description=_l(
-            "Only when the platform says it verified the address, and never to an "
-            "administrator's account. Otherwise each person of the platform gets an account "
-            "of their own on their first launch."
+            "Only when the platform says it verified the address, and never to the account "
+            "of a trainer or an administrator, nor to one protected by two-step sign-in. "
+            "Otherwise each person of the platform gets an account of their own on their "
+            "first launch."
+        ),
+    )
+    instructors_become_trainers = BooleanField(
+        _l("Instructors become trainers on this site"),
+        description=_l(
+            "Trainers write and publish the lessons of every course on this site, not only "
+            "of the platform's. Without this, the platform's instructors lead their course's "
+            "cohort only once an administrator makes them trainers. A later launch as a "
+            "learner never takes the role back."
         ),
     )
 

@@ -12,7 +12,7 @@ from flask_login import login_user
 
 from app.errors import refuse
 from app.extensions import content, csrf, db
-from app.guards import SESSION_SECRET
+from app.guards import SESSION_SECRET, mark_authenticated
 from app.i18n import preferred_language
 from app.lti import bp
 from app.models import User
@@ -103,6 +103,14 @@ REFUSALS: dict[Refusal, tuple[int, object, object | None]] = {
         _l("Your account on this site is disabled."),
         _l("Please contact the course team."),
     ),
+    Refusal.ACCOUNT_GUARDED: (
+        403,
+        _l(
+            "Your account on this site is an administrator's, or is protected by two-step "
+            "sign-in: your learning platform cannot sign you in to it."
+        ),
+        _l("Please sign in on this site itself."),
+    ),
 }
 
 
@@ -189,6 +197,9 @@ def _start_session(user: User) -> None:
     session.clear()
     session[SESSION_SECRET] = sessions.start(db.session, user, request.user_agent.string)
     login_user(user, remember=False)
+    # Their platform has just signed them in: as recent a sign-in as a password is, for
+    # what asks for one (downloading or erasing their data), which they never had here.
+    mark_authenticated(by_platform=True)
     accounts.signed_in(db.session, user, request.remote_addr)
 
 

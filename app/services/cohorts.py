@@ -1,8 +1,9 @@
 """Cohorts: the editions or groups a course runs, who may join them, and who leads them.
 
 A learner takes part in a course through a membership: in one of its cohorts, or in none
-(the course's implicit group, as on a site without cohorts). A course with no cohort, or
-with an open one, lets anyone signed in take part; otherwise only its members may.
+(the course's implicit group, as on a site without cohorts). A course with no cohort of
+its own (a learning platform's do not count), or with an open one, lets anyone signed in
+take part; otherwise only its members may.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from app.models import (
     CohortTrainer,
     Enrolment,
     Invitation,
+    LtiContext,
     Membership,
     Role,
     User,
@@ -33,11 +35,14 @@ def closed_courses(
     session: Session, courses: Iterable[str], today: dt.date | None = None
 ) -> set[str]:
     """Those of `courses` that only their members may take part in: they have cohorts, and
-    none open to all that has not ended."""
+    none open to all that has not ended. A learning platform's cohorts (of its courses'
+    launches) are not the course's to close: closed to anyone the platform does not launch,
+    they leave the course as open as it was."""
     today = today or dt.date.today()
     rows = session.execute(
         sa.select(Cohort.course, Cohort.enrolment, Cohort.ends_on).where(
-            Cohort.course.in_(list(courses))
+            Cohort.course.in_(list(courses)),
+            ~sa.exists().where(LtiContext.cohort_id == Cohort.id),
         )
     ).all()
     with_cohorts = {course for course, _mode, _ends_on in rows}
@@ -50,8 +55,8 @@ def closed_courses(
 
 
 def is_open(session: Session, course: str) -> bool:
-    """Whether anyone signed in may take part in the course: it has no cohort, or one open
-    to all that has not ended."""
+    """Whether anyone signed in may take part in the course: it has no cohort of its own, or
+    one open to all that has not ended."""
     return not closed_courses(session, [course])
 
 

@@ -46,6 +46,7 @@ from app.models import (
     LtiLogin,
     LtiPlatform,
     OutboxMessage,
+    QuizAttempt,
     Role,
     User,
     utcnow,
@@ -104,6 +105,9 @@ class Refusal(enum.StrEnum):
     NOT_A_LAUNCH = "not-a-launch"
     UNKNOWN_TARGET = "unknown-target"
     ACCOUNT_DISABLED = "account-disabled"
+    # An admin's account, or one guarded by two-step sign-in: a launch would pass its
+    # second step by, whenever it was linked.
+    ACCOUNT_GUARDED = "account-guarded"
 
 
 class LaunchRefused(Exception):
@@ -169,6 +173,7 @@ class PlatformDetails:
     auth_url: str
     token_url: str
     links_verified_email: bool = False
+    instructors_become_trainers: bool = False
 
 
 class RegistrationTaken(Exception):
@@ -185,6 +190,7 @@ FIELDS = (
     "auth_url",
     "token_url",
     "links_verified_email",
+    "instructors_become_trainers",
 )
 
 
@@ -502,9 +508,13 @@ def launch(
         raise _refuse(Refusal.ACCOUNT_DISABLED, ip_address, issuer=platform.issuer)
     cohort = _context_cohort(session, platform, claims, course.slug)
     leads = _leads(claims.get(ROLES))
-    made_trainer = leads and user.role is Role.LEARNER
+    # A trainer of this site writes and publishes every course's lessons: a platform, where
+    # anyone may be made an Instructor, makes one only where the admin allowed it. Never
+    # taken back by a later launch as a learner: the site's role is the admins' to change.
+    made_trainer = leads and user.role is Role.LEARNER and platform.instructors_become_trainers
     if leads:
-        # Trainer of the platform's course: never more (an admin stays one, though).
+        # One of the trainers of the platform's course's cohort: they lead it once they are
+        # a trainer of the site.
         if made_trainer:
             user.role = Role.TRAINER
         if cohort is not None:
@@ -569,7 +579,8 @@ def _account(
 ) -> User:
     """The account linked to the platform's user: found by their `sub`, never by a name or
     address; on a first launch, an existing account with the address the platform verified
-    where the admin allowed it (never an admin's), or else a new one."""
+    where the admin allowed it (never a staff account, nor one with two-step sign-in), or
+    else a new one. Raises LaunchRefused for an account a launch never signs in to."""
     sub = str(claims["sub"])[:255]
     linked = session.scalar(
         sa.select(User)
@@ -577,13 +588,17 @@ def _account(
         .where(LtiAccount.platform_id == platform.id, LtiAccount.sub == sub)
     )
     if linked is not None:
+        # Checked on every launch: the account may have become an admin's, or its owner
+        # may have turned on two-step sign-in, since it was linked.
+        if _guarded(linked):
+            raise _refuse(Refusal.ACCOUNT_GUARDED, ip, issuer=platform.issuer)
         return linked
     email = _verified_email(claims)
     user = accounts.find_user(session, email) if email else None
-    # Never an admin's, nor an account its owner guards with a second step, which a launch
-    # would pass by.
+    # Never a staff account (what a trainer may do goes well beyond a course), nor one its
+    # owner guards with a second step, which a launch would pass by.
     if user is not None and (
-        not platform.links_verified_email or user.role is Role.ADMIN or user.has_two_step
+        not platform.links_verified_email or user.role is not Role.LEARNER or _guarded(user)
     ):
         user = None
         # The address is another account's, which this one cannot have too.
@@ -606,6 +621,11 @@ def _account(
     )
     session.flush()
     return user
+
+
+def _guarded(user: User) -> bool:
+    """Whether the account is one a launch never signs in to: its owner signs in here."""
+    return user.role is Role.ADMIN or user.has_two_step
 
 
 def _context_cohort(
@@ -695,7 +715,8 @@ def _note_grade_target(
     now: dt.datetime,
 ) -> None:
     """Where the launch's results go: the line item its AGS claim names, when the platform
-    lets the tool send scores to it."""
+    lets the tool send scores to it. Noted for the first time, it is sent the score the
+    person already has."""
     endpoint = claims.get(AGS_ENDPOINT)
     if not isinstance(endpoint, dict):
         return
@@ -708,6 +729,8 @@ def _note_grade_target(
     # platform may have the site post its tokens to a service of this machine's.
     if urlsplit(lineitem).scheme == "http" and urlsplit(platform.token_url).scheme != "http":
         return
+    noted = sa.and_(LtiGradeTarget.user_id == user_id, LtiGradeTarget.lineitem == lineitem)
+    first = session.scalar(sa.select(LtiGradeTarget.id).where(noted)) is None
     insert_or_update(
         session,
         LtiGradeTarget,
@@ -728,6 +751,10 @@ def _note_grade_target(
         },
         where=sa.true(),
     )
+    if first:
+        target = session.scalar(sa.select(LtiGradeTarget).where(noted))
+        if target is not None:
+            _queue_current_score(session, target, str(claims["sub"])[:255])
 
 
 def requested_language(id_token: str | None, languages: Sequence[str]) -> str | None:
@@ -863,25 +890,93 @@ def queue_scores(session: Session, event: LearningEvent) -> None:
         if score is None:
             continue
         queued.add(target.id)
-        outbox.enqueue(
-            session,
-            kind=SCORE_KIND,
-            key=f"{SCORE_KIND}:{target.id}:{score.about}",
-            payload={
-                "platform_id": target.platform_id,
-                "lineitem": target.lineitem,
-                "score": {
-                    "userId": sub,
-                    "scoreGiven": score.given,
-                    "scoreMaximum": score.maximum,
-                    "activityProgress": score.progress,
-                    "gradingProgress": "FullyGraded",
-                    # The event's own time: a score sent late never replaces a newer one.
-                    "timestamp": event.at.astimezone(dt.UTC).isoformat(timespec="milliseconds"),
-                },
+        _queue_score(session, target, sub, score, event)
+
+
+def _queue_score(
+    session: Session, target: LtiGradeTarget, sub: str, score: _Score, event: LearningEvent
+) -> None:
+    outbox.enqueue(
+        session,
+        kind=SCORE_KIND,
+        key=f"{SCORE_KIND}:{target.id}:{score.about}",
+        payload={
+            "platform_id": target.platform_id,
+            "lineitem": target.lineitem,
+            "score": {
+                "userId": sub,
+                "scoreGiven": score.given,
+                "scoreMaximum": score.maximum,
+                "activityProgress": score.progress,
+                "gradingProgress": "FullyGraded",
+                # The event's own time: a score sent late never replaces a newer one.
+                "timestamp": event.at.astimezone(dt.UTC).isoformat(timespec="milliseconds"),
             },
-            user_id=event.user_id,
+        },
+        user_id=event.user_id,
+    )
+
+
+def _queue_current_score(session: Session, target: LtiGradeTarget, sub: str) -> None:
+    """Queue the score the person already has for a line item first launched from: work
+    done before (the lesson completed, or its quiz graded, from the site itself or
+    another link) reaches the gradebook too, as its event's own score would have."""
+    event = _latest_event(session, target)
+    score = _score_for(session, target, event) if event is not None else None
+    if event is not None and score is not None:
+        _queue_score(session, target, sub, score, event)
+
+
+def _latest_event(session: Session, target: LtiGradeTarget) -> LearningEvent | None:
+    """The event that gave the line item's current score: the last graded attempt at the
+    lesson's quiz, else the last completion of the lesson (or of a lesson of the course)."""
+    if target.lesson_slug is not None:
+        attempt = session.scalar(
+            sa.select(QuizAttempt)
+            .where(
+                QuizAttempt.user_id == target.user_id,
+                QuizAttempt.course == target.course,
+                QuizAttempt.lesson_slug == target.lesson_slug,
+            )
+            .order_by(QuizAttempt.number.desc())
+            .limit(1)
         )
+        if attempt is not None:
+            return QuizGraded(
+                user_id=target.user_id,
+                course=target.course,
+                at=attempt.submitted_at,
+                lesson=attempt.lesson_slug,
+                language=attempt.language,
+                attempt_id=attempt.id,
+                attempt_number=attempt.number,
+                points=attempt.points,
+                max_points=attempt.max_points,
+                passed=attempt.passed,
+                # Not part of a score: what the quiz's settings say is of no matter here.
+                required=False,
+            )
+        lessons = [target.lesson_slug]
+    else:
+        course = content.catalogue.course(target.course)
+        lessons = [lesson.slug for lesson in course.published_lessons] if course else []
+    completed = session.execute(
+        sa.select(LessonProgress.lesson_slug, LessonProgress.completed_at)
+        .where(
+            LessonProgress.user_id == target.user_id,
+            LessonProgress.course == target.course,
+            LessonProgress.lesson_slug.in_(lessons),
+            LessonProgress.completed_at.is_not(None),
+        )
+        .order_by(LessonProgress.completed_at.desc())
+        .limit(1)
+    ).first()
+    if completed is None:
+        return None
+    lesson, at = completed
+    return LessonCompleted(
+        user_id=target.user_id, course=target.course, at=at, lesson=lesson, language=None
+    )
 
 
 def scores_url(lineitem: str) -> str:

@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("auth_url", sa.String(1000), nullable=False),
         sa.Column("token_url", sa.String(1000), nullable=False),
         sa.Column("links_verified_email", sa.Boolean(), nullable=False),
+        sa.Column("instructors_become_trainers", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_lti_platforms"),
         sa.UniqueConstraint("issuer", "client_id", name="uq_lti_platforms_issuer_client_id"),

@@ -141,6 +141,52 @@ def test_a_lesson_without_a_quiz_sends_full_marks_once_completed(
     assert (received.score["scoreGiven"], received.score["scoreMaximum"]) == (1, 1)
 
 
+def test_work_done_before_the_first_launch_from_a_line_item_is_sent_once(app, platform):
+    # Launched first from a link with no gradebook column, and the first lesson completed.
+    platform.next_claims = {lti.AGS_ENDPOINT: None}
+    launched(app, platform, COURSE)
+    with app.app_context():
+        lesson = content.catalogue.course("co-production").published_lessons[0]
+        progress.record_completion(db.session, learner_id(app), lesson)
+    assert deliver(app).sent == 0
+    # Then from one with a column, twice: the first sends what was done, the second nothing.
+    platform.next_claims = {}
+    launched(app, platform, COURSE)
+    launched(app, platform, COURSE)
+    assert deliver(app).sent == 1
+    (received,) = platform.scores
+    score = received.score
+    assert (score["scoreGiven"], score["scoreMaximum"], score["activityProgress"]) == (
+        1,
+        2,
+        "InProgress",
+    )
+    assert score["userId"] == "learner-1"
+
+
+def test_a_quiz_graded_before_the_first_launch_from_its_lesson_is_sent(app, platform):
+    platform.next_claims = {lti.AGS_ENDPOINT: None}
+    client = launched(app, platform, f"{COURSE}/lessons/{LESSON}")
+    lesson = content_lesson(app, LESSON)
+    client.acknowledge("pt", LESSON)
+    client.take_quiz("pt", lesson, wrong_answers(lesson.quiz))
+    client.take_quiz("pt", lesson, right_answers(lesson.quiz))
+    assert deliver(app).sent == 0
+    platform.next_claims = {}
+    launched(app, platform, f"{COURSE}/lessons/{LESSON}")
+    assert deliver(app).sent == 1
+    (received,) = platform.scores
+    # The latest attempt's points, as the platform would have kept them.
+    assert (received.score["scoreGiven"], received.score["scoreMaximum"]) == attempts(app)[1]
+    assert received.score["activityProgress"] == "Completed"
+
+
+def test_a_first_launch_with_no_work_done_sends_nothing(app, platform):
+    launched(app, platform, COURSE)
+    launched(app, platform, f"{COURSE}/lessons/{LESSON}")
+    assert deliver(app).sent == 0
+
+
 def test_a_score_the_platform_refuses_as_malformed_is_kept_not_retried(app, platform):
     launched(app, platform, COURSE)
     with app.app_context():

@@ -20,6 +20,7 @@ from app.lti.views import REFUSALS
 from app.models import (
     Cohort,
     CohortTrainer,
+    Enrolment,
     LtiAccount,
     LtiLogin,
     Membership,
@@ -28,13 +29,14 @@ from app.models import (
     User,
     utcnow,
 )
-from app.services import lti
+from app.services import cohorts, lti
 from app.services.lti import Refusal
 from tests.conftest import sign_in_as
 from tests.lti_platform import CLIENT_ID, TOOL, serving_platform
 
 COURSE = "/lti/courses/co-production"
 LESSON = "/lti/courses/co-production/lessons/what-is-co-production"
+LESSON_PAGE = "/en/courses/co-production/lessons/what-is-co-production"
 
 
 @pytest.fixture(scope="module")
@@ -93,18 +95,28 @@ def test_an_admin_registers_a_platform_and_finds_what_to_paste_into_it(app, admi
     with app.app_context():
         (registered,) = lti.registrations(db.session)
         assert registered.deployment_ids == ["1", "2"]
-        assert registered.links_verified_email is False
+        assert registered.links_verified_email is registered.instructors_become_trainers is False
 
 
 def test_a_registration_is_changed_and_removed(app, admin):
     created = admin.submit("/en/admin/lti/new", data=FORM).headers["Location"]
+    form = admin.get(created).get_data(as_text=True)
+    assert "never to the account of a trainer or an administrator" in form
+    assert "Trainers write and publish the lessons of every course on this site" in form
     changed = admin.submit(
-        created, data={**FORM, "deployment_ids": "3", "links_verified_email": "y"}
+        created,
+        data={
+            **FORM,
+            "deployment_ids": "3",
+            "links_verified_email": "y",
+            "instructors_become_trainers": "y",
+        },
     )
     assert changed.status_code == 303
     with app.app_context():
         (registered,) = lti.registrations(db.session)
-        assert (registered.deployment_ids, registered.links_verified_email) == (["3"], True)
+        assert registered.deployment_ids == ["3"]
+        assert registered.links_verified_email is registered.instructors_become_trainers is True
     removed = admin.submit(created, f"{created}/remove")
     assert removed.status_code == 303
     assert "No platform is registered." in admin.get("/en/admin/lti").get_data(as_text=True)
@@ -223,6 +235,39 @@ def test_an_account_guarded_by_a_second_step_is_never_signed_in_to_by_address(
     assert [user.email == "rita@example.org" for user in users(app)] == [True, False]
 
 
+@pytest.mark.parametrize("role", [Role.TRAINER, Role.ADMIN])
+def test_an_address_never_signs_in_to_a_staff_account(app, client, platform, role):
+    sign_in_as(app, role, "ana@example.org")
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        lti.update(db.session, registered, platform.details(links_verified_email=True))
+    platform.next_claims = {"email": "ana@example.org", "email_verified": True}
+    platform.launch(client, COURSE)
+    staff, launched = users(app)
+    assert (staff.email, staff.role) == ("ana@example.org", role)
+    assert (launched.role, launched.email.endswith("@invalid")) == (Role.LEARNER, True)
+    assert client.get("/en/author/").status_code == 403
+
+
+@pytest.mark.parametrize("guard", ["admin", "two-step"])
+def test_a_linked_account_made_an_admin_or_guarded_by_two_step_is_refused_on_each_launch(
+    app, client, platform, caplog, guard
+):
+    caplog.set_level(logging.WARNING)
+    platform.launch(client, COURSE)
+    with app.app_context():
+        if guard == "admin":
+            change = {"role": Role.ADMIN}
+        else:
+            change = {"two_step_secret": "JBSWY3DPEHPK3PXP"}
+        db.session.execute(sa.update(User).values(**change))
+        db.session.commit()
+    again = app.test_client()
+    response = platform.launch(again, COURSE)
+    _refused(app, response, caplog, "account-guarded")
+    assert again.get("/en/admin/").status_code == 302
+
+
 def test_a_verified_address_nobody_has_becomes_the_accounts(app, client, platform):
     platform.next_claims = {"email": "nuno@example.org", "email_verified": True}
     platform.launch(client, COURSE)
@@ -258,17 +303,52 @@ def test_the_platforms_course_becomes_a_cohort_its_instructors_lead(app, client,
             )
         ).all()
     assert members == [("Rita Lopes", found[0].id), ("Formando", found[1].id)]
-    assert leaders == [("Ana Teacher", Role.TRAINER, found[0].id)]
+    # Their site role is left alone: a platform's Instructor writes no lesson here.
+    assert leaders == [("Ana Teacher", Role.LEARNER, found[0].id)]
+    assert role_events(app, "Ana Teacher") == ["account-created", "signed-in"]
+
+
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+
+
+def test_a_platforms_instructor_reaches_no_staff_page(app, client, platform):
+    platform.next_claims = {lti.ROLES: [INSTRUCTOR, "Instructor"]}
+    platform.launch(client, COURSE)
+    (user,) = users(app)
+    assert user.role is Role.LEARNER
+    assert client.get("/en/author/").status_code == 403
+
+
+def test_instructors_become_trainers_only_where_the_registration_says_so(app, client, platform):
     with app.app_context():
-        events = db.session.scalars(
-            sa.select(SecurityEvent.kind)
-            .join(User, User.id == SecurityEvent.user_id)
-            .where(User.display_name == "Ana Teacher")
-        ).all()
-    assert sorted(events) == ["account-created", "role-changed", "signed-in"]
+        (registered,) = lti.registrations(db.session)
+        lti.update(db.session, registered, platform.details(instructors_become_trainers=True))
+    platform.next_claims = {"name": "Ana Teacher", lti.ROLES: [INSTRUCTOR]}
+    platform.launch(client, COURSE)
+    assert [user.role for user in users(app)] == [Role.TRAINER]
+    assert client.get("/en/author/").status_code == 200
+    assert role_events(app, "Ana Teacher") == ["account-created", "role-changed", "signed-in"]
+    # A later launch as a learner takes nothing back: the site's role is its admins'.
+    platform.next_claims = {}
+    platform.launch(app.test_client(), COURSE)
+    assert [user.role for user in users(app)] == [Role.TRAINER]
+
+
+def role_events(app, name: str) -> list[str]:
+    with app.app_context():
+        return sorted(
+            db.session.scalars(
+                sa.select(SecurityEvent.kind)
+                .join(User, User.id == SecurityEvent.user_id)
+                .where(User.display_name == name)
+            )
+        )
 
 
 def test_a_platform_administrator_is_never_an_admin_here(app, client, platform):
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        lti.update(db.session, registered, platform.details(instructors_become_trainers=True))
     platform.next_claims = {
         lti.ROLES: [
             "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator",
@@ -279,6 +359,39 @@ def test_a_platform_administrator_is_never_an_admin_here(app, client, platform):
     (user,) = users(app)
     assert user.role is Role.TRAINER
     assert client.get("/en/admin/lti").status_code == 403
+
+
+def test_a_platforms_cohort_leaves_a_course_open_to_everyone(app, client, platform):
+    platform.launch(client, COURSE)
+    # Anyone, signed in or not, still opens the course's lessons, as before the launch.
+    assert app.test_client().get(LESSON_PAGE).status_code == 200
+    other = sign_in_as(app, None, "nuno@example.org")
+    assert other.get(LESSON_PAGE).status_code == 200
+    with app.app_context():
+        (cohort,) = db.session.scalars(sa.select(Cohort)).all()
+        # Closed to anyone the platform does not launch: nobody joins it on their own.
+        assert cohort.enrolment is Enrolment.CLOSED
+        assert cohorts.open_cohort(db.session, "co-production") is None
+        assert cohorts.is_open(db.session, "co-production")
+
+
+def test_a_course_closed_by_a_cohort_of_its_own_stays_closed(app, client, platform):
+    platform.launch(client, COURSE)
+    with app.app_context():
+        cohorts.create(
+            db.session,
+            "co-production",
+            cohorts.CohortDetails(
+                name="Members only",
+                starts_on=None,
+                ends_on=None,
+                enrolment=Enrolment.CLOSED,
+                trainer_ids=frozenset(),
+            ),
+        )
+    assert app.test_client().get(LESSON_PAGE).status_code == 404
+    # The platform's learner is its cohort's member: they still take part.
+    assert client.get(LESSON_PAGE).status_code == 200
 
 
 # --- Refusals ---------------------------------------------------------------------------
@@ -451,6 +564,20 @@ def test_the_tool_signs_with_the_sites_own_published_key(app, client):
     key = jwt.PyJWK(next(k for k in published if k["kid"] == header["kid"]))
     claims = jwt.decode(assertion, key, algorithms=["RS256"], audience="https://lms/token")
     assert claims["iss"] == claims["sub"] == CLIENT_ID
+
+
+def test_a_launched_learner_downloads_and_erases_their_data_without_a_password(
+    app, client, platform
+):
+    platform.launch(client, COURSE)
+    download = client.get("/account/data.json")
+    assert download.status_code == 200
+    assert download.get_json()
+    page = client.get("/en/account/data").get_data(as_text=True)
+    assert "Your learning platform signed you in: no password is asked." in page
+    erased = client.submit("/en/account/data", "/en/account/erase")
+    assert erased.status_code == 303
+    assert users(app) == []
 
 
 def test_the_data_page_says_which_platform_the_person_comes_from(app, client, platform):
