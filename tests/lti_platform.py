@@ -35,7 +35,7 @@ TOOL = "http://localhost"
 HIDDEN = re.compile(r'name="(id_token|state)" value="([^"]*)"')
 
 
-def _new_key() -> rsa.RSAPrivateKey:
+def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -52,9 +52,11 @@ class Received:
 @dataclass
 class TestPlatform:
     base: str
-    key: rsa.RSAPrivateKey = field(default_factory=_new_key)
+    key: rsa.RSAPrivateKey = field(default_factory=new_key)
+    # The key it starts with, which a test may replace (under the same kid).
+    first_key: rsa.RSAPrivateKey = field(init=False)
     # Not in the key set: what a forger signs with.
-    other_key: rsa.RSAPrivateKey = field(default_factory=_new_key)
+    other_key: rsa.RSAPrivateKey = field(default_factory=new_key)
     # The tool's published key set, which its client assertions are checked against.
     tool_key_set: dict[str, Any] | None = None
     # Claims the next id_token is given (None removes one), and how it is signed.
@@ -70,11 +72,15 @@ class TestPlatform:
     # The target link URI of the link being launched.
     target: str = ""
 
+    def __post_init__(self) -> None:
+        self.first_key = self.key
+
     @property
     def issuer(self) -> str:
         return self.base
 
     def reset(self) -> None:
+        self.key = self.first_key
         self.tool_key_set = None
         self.next_claims = {}
         self.next_signing = None

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
 from app.errors import refuse
-from app.extensions import content, csrf, db
+from app.extensions import content, csrf, db, limiter
 from app.guards import SESSION_SECRET
 from app.i18n import preferred_language
 from app.lti import bp
@@ -98,6 +98,16 @@ REFUSALS: dict[Refusal, tuple[int, object, object | None]] = {
         _l("The link on your learning platform leads to no course or lesson of this site."),
         _ASK_ADMINS,
     ),
+    Refusal.TARGET_CHANGED: (
+        403,
+        _l("The sign-in from your learning platform did not lead where it started to."),
+        _AGAIN,
+    ),
+    Refusal.BAD_ADDRESS: (
+        400,
+        _l("Your learning platform sent an address that cannot be read."),
+        _ASK_ADMINS,
+    ),
     Refusal.ACCOUNT_DISABLED: (
         403,
         _l("Your account on this site is disabled."),
@@ -111,12 +121,22 @@ def _refused(refusal: lti.LaunchRefused) -> NoReturn:
     refuse(status, f"{message} {then}" if then else str(message))
 
 
+# Each login writes a row: enough for a classroom behind one address opening a course at
+# once, not for filling the table.
+LOGIN_LIMIT = "120 per minute"
+
+
 def _launch_url() -> str:
     return url_for("lti.launch", _external=True)
 
 
+def _site_url() -> str:
+    return url_for("learn.root", _external=True)
+
+
 @bp.route("/lti/login", methods=["GET", "POST"])
 @csrf.exempt  # a platform's page starts it; the state it issues protects the launch
+@limiter.limit(LOGIN_LIMIT)
 def login():
     """The platform's third-party login initiation: on to its authorisation endpoint."""
     params = request.form if request.method == "POST" else request.args
@@ -125,7 +145,7 @@ def login():
             db.session,
             params,
             launch_url=_launch_url(),
-            site_url=url_for("learn.root", _external=True),
+            site_url=_site_url(),
             ip_address=request.remote_addr,
         )
     except lti.LaunchRefused as refusal:
@@ -161,6 +181,7 @@ def launch():
             id_token=id_token,
             state=request.form.get("state"),
             state_kept=request.cookies.get(STATE_COOKIE),
+            site_url=_site_url(),
             ip_address=request.remote_addr,
             browser_language=[tag for tag, _quality in request.accept_languages],
             unnamed=_("Learner"),
