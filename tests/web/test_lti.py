@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from markupsafe import escape
 
 from app.extensions import db
-from app.lti.views import REFUSALS
+from app.lti.views import REFUSALS, state_cookie
 from app.models import (
     Cohort,
     CohortTrainer,
@@ -187,7 +187,9 @@ def test_a_launch_into_the_course_signs_in_and_opens_it_in_the_platforms_languag
     assert (user.display_name, user.role, user.language) == ("Rita Lopes", Role.LEARNER, "pt")
     # No address the platform vouched for: the account has one that reaches nobody.
     assert user.email.endswith("@invalid")
-    assert client.get_cookie("aula_lti_state", path="/lti/launch") is None
+    # The login's cookie is gone with the sign-in.
+    (deleted,) = [c for c in response.headers.getlist("Set-Cookie") if "aula_lti_state_" in c]
+    assert "Max-Age=0" in deleted
 
 
 def test_a_launch_into_a_lesson_lands_on_it_with_its_data_notice_first(app, client, platform):
@@ -502,7 +504,7 @@ def test_a_state_and_a_nonce_work_once(app, client, platform, caplog):
     )
     # The same launch again, its state still in the browser's cookie (posted twice, or
     # replayed by someone who copied it).
-    client.set_cookie("aula_lti_state", state, path="/lti/launch")
+    client.set_cookie(state_cookie(state), state, path="/lti/launch")
     again = client.post("/lti/launch", data={"id_token": id_token, "state": state})
     _refused(app, again, caplog, "state-unknown")
     # Its id_token with the state of a new login: the nonce is not the new login's.
@@ -517,6 +519,18 @@ def test_a_state_and_a_nonce_work_once(app, client, platform, caplog):
     _other_token, new_state = platform.authorise(fresh.headers["Location"], f"{TOOL}{COURSE}")
     replayed = client.post("/lti/launch", data={"id_token": id_token, "state": new_state})
     _refused(app, replayed, caplog, "nonce-reused")
+
+
+def test_two_logins_started_in_one_browser_both_launch(app, client, platform):
+    started = []
+    for target in (COURSE, LESSON):
+        query = {"iss": platform.issuer, "login_hint": "h", "target_link_uri": f"{TOOL}{target}"}
+        started.append((client.get("/lti/login", query_string=query), target))
+    for response, target in started:
+        id_token, state = platform.authorise(response.headers["Location"], f"{TOOL}{target}")
+        launched = client.post("/lti/launch", data={"id_token": id_token, "state": state})
+        assert launched.status_code == 303, launched.get_data(as_text=True)
+    assert launched.headers["Location"].endswith("/lessons/what-is-co-production")
 
 
 def test_a_launch_reaching_another_browser_is_refused_and_says_to_open_a_new_window(
