@@ -66,6 +66,8 @@ class TestPlatform:
     down_for: int = 0
     # Whether score requests are answered 400, as malformed.
     refusing: bool = False
+    # Seconds a score request's answer is trickled over, a byte at a time.
+    trickling: float = 0
     scores: list[Received] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     assertions: list[dict[str, Any]] = field(default_factory=list)
@@ -86,6 +88,7 @@ class TestPlatform:
         self.next_signing = None
         self.down_for = 0
         self.refusing = False
+        self.trickling = 0
         self.scores.clear()
         self.tokens.clear()
         self.assertions.clear()
@@ -211,6 +214,8 @@ class TestPlatform:
         if self.down_for > 0:
             self.down_for -= 1
             return Response("down for maintenance", 503)
+        if self.trickling:
+            return Response(self._trickle(self.trickling), status=200)
         self.scores.append(
             Received(
                 path=request.path,
@@ -220,6 +225,13 @@ class TestPlatform:
             )
         )
         return Response(status=204)
+
+    @staticmethod
+    def _trickle(seconds: float) -> Iterator[bytes]:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            yield b" "
+            time.sleep(0.05)
 
     # --- the browser's part ---
 

@@ -11,17 +11,18 @@ launch may reach another host than its login initiation did."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
+import http.client
 import ipaddress
 import json
 import logging
 import re
 import secrets
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -861,6 +862,9 @@ SCORE_KIND = "lti-score"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 # A platform that answers slower than this is taken as down: the score is tried again.
 HTTP_TIMEOUT = 15
+# The most one score's sending may take, token and all, however the platform trickles its
+# answers: well within the outbox's lease, after which another host would send it again.
+SEND_DEADLINE = 60
 
 
 def init_app(app: Flask) -> None:
@@ -964,13 +968,51 @@ def scores_url(lineitem: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/scores"))
 
 
-def _post(url: str, body: bytes, headers: Mapping[str, str]) -> bytes:
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
-    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-        return response.read()
+def _post(url: str, body: bytes, headers: Mapping[str, str], deadline: float) -> tuple[int, bytes]:
+    """Post to a platform: its answer's status and body, by `deadline` (a time.monotonic()
+    value) or never. Raises DeliveryFailed at the deadline, OSError when unreachable."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _too_slow()
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname or "", parts.port, timeout=min(HTTP_TIMEOUT, remaining))
+    try:
+        connection.connect()
+        # A timeout bounds each read, not the whole answer, which a platform may give a
+        # little at a time: the connection is cut at the deadline, whatever it is doing.
+        cut = threading.Timer(max(deadline - time.monotonic(), 0), _cut, (connection.sock,))
+        cut.start()
+        try:
+            path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+            connection.request("POST", path, body, dict(headers))
+            response = connection.getresponse()
+            answer = response.status, response.read()
+        finally:
+            cut.cancel()
+    except (OSError, http.client.HTTPException):
+        if time.monotonic() >= deadline:
+            raise _too_slow() from None
+        raise
+    finally:
+        connection.close()
+    if time.monotonic() >= deadline:
+        # Cut off: what was read may be only the start of the answer.
+        raise _too_slow()
+    return answer
 
 
-def _access_token(platform: LtiPlatform) -> str:
+def _cut(sock: socket.socket) -> None:
+    # Closed meanwhile, perhaps: then there is nothing left to cut.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _too_slow() -> outbox.DeliveryFailed:
+    return outbox.DeliveryFailed(f"the platform took more than {SEND_DEADLINE} s to answer")
+
+
+def _access_token(platform: LtiPlatform, deadline: float) -> str:
     """A token to send scores with: OAuth 2 client credentials, the tool proving itself
     with a JWT signed by the site's key (RFC 7523)."""
     assertion = client_assertion(
@@ -984,15 +1026,15 @@ def _access_token(platform: LtiPlatform) -> str:
             "scope": SCORE_SCOPE,
         }
     ).encode()
-    try:
-        answer = _post(
-            platform.token_url,
-            form,
-            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-        )
-    except urllib.error.HTTPError as error:
+    status, answer = _post(
+        platform.token_url,
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        deadline,
+    )
+    if status >= 300:
         # Refused: the registration may be wrong, which an admin can mend; tried again.
-        raise outbox.DeliveryFailed(f"token endpoint answered {error.code}") from None
+        raise outbox.DeliveryFailed(f"token endpoint answered {status}")
     token = json.loads(answer).get("access_token")
     if not isinstance(token, str) or not token:
         raise outbox.DeliveryFailed("token endpoint gave no access token")
@@ -1006,15 +1048,14 @@ def send_score(message: OutboxMessage) -> None:
     platform = db.session.get(LtiPlatform, payload["platform_id"])
     if platform is None:
         raise outbox.DeliveryFailed("the platform is no longer registered", retry=False)
-    token = _access_token(platform)
-    try:
-        _post(
-            scores_url(payload["lineitem"]),
-            json.dumps(payload["score"]).encode(),
-            {"Content-Type": SCORE_TYPE, "Authorization": f"Bearer {token}"},
-        )
-    except urllib.error.HTTPError as error:
-        mendable = error.code in (401, 403, 408, 409, 429) or error.code >= 500
-        raise outbox.DeliveryFailed(
-            f"scores service answered {error.code}", retry=mendable
-        ) from None
+    deadline = time.monotonic() + SEND_DEADLINE
+    token = _access_token(platform, deadline)
+    status, _answer = _post(
+        scores_url(payload["lineitem"]),
+        json.dumps(payload["score"]).encode(),
+        {"Content-Type": SCORE_TYPE, "Authorization": f"Bearer {token}"},
+        deadline,
+    )
+    if status >= 300:
+        mendable = status in (401, 403, 408, 409, 429) or status >= 500
+        raise outbox.DeliveryFailed(f"scores service answered {status}", retry=mendable)
