@@ -658,6 +658,8 @@ class LtiLogin(db.Model):
     platform_id: Mapped[int] = mapped_column(
         sa.ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True
     )
+    # What the login was started for: the launch must claim the same.
+    target_link_uri: Mapped[str] = mapped_column(sa.String(1000))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
 
 

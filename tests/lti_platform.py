@@ -35,7 +35,7 @@ TOOL = "http://localhost"
 HIDDEN = re.compile(r'name="(id_token|state)" value="([^"]*)"')
 
 
-def _new_key() -> rsa.RSAPrivateKey:
+def new_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
@@ -52,9 +52,11 @@ class Received:
 @dataclass
 class TestPlatform:
     base: str
-    key: rsa.RSAPrivateKey = field(default_factory=_new_key)
+    key: rsa.RSAPrivateKey = field(default_factory=new_key)
+    # The key it starts with, which a test may replace (under the same kid).
+    first_key: rsa.RSAPrivateKey = field(init=False)
     # Not in the key set: what a forger signs with.
-    other_key: rsa.RSAPrivateKey = field(default_factory=_new_key)
+    other_key: rsa.RSAPrivateKey = field(default_factory=new_key)
     # The tool's published key set, which its client assertions are checked against.
     tool_key_set: dict[str, Any] | None = None
     # Claims the next id_token is given (None removes one), and how it is signed.
@@ -64,22 +66,29 @@ class TestPlatform:
     down_for: int = 0
     # Whether score requests are answered 400, as malformed.
     refusing: bool = False
+    # Seconds a score request's answer is trickled over, a byte at a time.
+    trickling: float = 0
     scores: list[Received] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     assertions: list[dict[str, Any]] = field(default_factory=list)
     # The target link URI of the link being launched.
     target: str = ""
 
+    def __post_init__(self) -> None:
+        self.first_key = self.key
+
     @property
     def issuer(self) -> str:
         return self.base
 
     def reset(self) -> None:
+        self.key = self.first_key
         self.tool_key_set = None
         self.next_claims = {}
         self.next_signing = None
         self.down_for = 0
         self.refusing = False
+        self.trickling = 0
         self.scores.clear()
         self.tokens.clear()
         self.assertions.clear()
@@ -205,6 +214,8 @@ class TestPlatform:
         if self.down_for > 0:
             self.down_for -= 1
             return Response("down for maintenance", 503)
+        if self.trickling:
+            return Response(self._trickle(self.trickling), status=200)
         self.scores.append(
             Received(
                 path=request.path,
@@ -214,6 +225,13 @@ class TestPlatform:
             )
         )
         return Response(status=204)
+
+    @staticmethod
+    def _trickle(seconds: float) -> Iterator[bytes]:
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            yield b" "
+            time.sleep(0.05)
 
     # --- the browser's part ---
 

@@ -49,6 +49,19 @@ def _details(form: PlatformForm) -> lti.PlatformDetails:
     )
 
 
+def _warn_of_trailing_slash(platform: LtiPlatform) -> None:
+    # Issuers are compared exactly, and a few platforms do name themselves with a "/" at
+    # the end: accepted, but pointed out, since it is more often a slip of the paste.
+    if platform.issuer.endswith("/"):
+        flash(
+            _(
+                "The issuer ends in “/”: launches are accepted only if the platform names "
+                "itself exactly so. Please check it against the platform's own settings."
+            ),
+            "warning",
+        )
+
+
 def _form_page(form: PlatformForm, platform: LtiPlatform | None = None, status: int = 200):
     return render_template(
         "admin/lti_form.html", form=form, platform=platform, **tool_values()
@@ -80,6 +93,7 @@ def new_lti_platform():
         form.client_id.errors.append(TAKEN)
         return _form_page(form, status=422)
     flash(_("The platform “%(name)s” is registered.", name=platform.name), "success")
+    _warn_of_trailing_slash(platform)
     return redirect(url_for("admin.lti_platform", platform_id=platform.id), code=303)
 
 
@@ -104,6 +118,7 @@ def lti_platform(platform_id: int):
         flash(_("The platform “%(name)s” is updated.", name=found.name), "success")
     else:
         flash(_("Nothing was changed."), "info")
+    _warn_of_trailing_slash(found)
     return redirect(url_for("admin.lti_platform", platform_id=found.id), code=303)
 
 

@@ -7,9 +7,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from app.services.lti import is_acceptable_url
+from app.services.lti import has_credentials, is_acceptable_url, well_formed
 
 URL_LENGTH = 1000
+# A platform gives a registration one deployment ID, or a few; many more is a paste gone
+# wrong.
+DEPLOYMENTS = 50
+DEPLOYMENT_LENGTH = 255
 
 
 def _stripped(value: str | None) -> str | None:
@@ -17,7 +21,15 @@ def _stripped(value: str | None) -> str | None:
 
 
 def _https(form: FlaskForm, field: StringField) -> None:
-    if field.data and not is_acceptable_url(field.data):
+    if not field.data:
+        return
+    if well_formed(field.data) is None:
+        raise ValidationError(
+            _l("This address cannot be read: please copy it again from the platform.")
+        )
+    if has_credentials(field.data):
+        raise ValidationError(_l("Please enter the address without a user name or password in it."))
+    if not is_acceptable_url(field.data):
         raise ValidationError(
             _l(
                 "Please enter an address starting with https://. Only a platform on this "
@@ -115,7 +127,15 @@ class PlatformForm(FlaskForm):
     )
 
     def validate_deployment_ids(self, field: TextAreaField) -> None:
-        if any(len(line) > 255 for line in (field.data or "").splitlines()):
+        lines = (field.data or "").splitlines()
+        if len(lines) > DEPLOYMENTS:
             raise ValidationError(
-                _l("Please keep each deployment ID under %(count)d characters.", count=255)
+                _l("Please enter at most %(count)d deployment IDs.", count=DEPLOYMENTS)
+            )
+        if any(len(line) > DEPLOYMENT_LENGTH for line in lines):
+            raise ValidationError(
+                _l(
+                    "Please keep each deployment ID under %(count)d characters.",
+                    count=DEPLOYMENT_LENGTH,
+                )
             )

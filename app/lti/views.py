@@ -3,6 +3,7 @@ launch with its signed id_token, and the course's and lessons' target link URIs.
 
 from __future__ import annotations
 
+import hashlib
 from typing import NoReturn
 
 from flask import g, redirect, request, session, url_for
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 
 from app.errors import refuse
-from app.extensions import content, csrf, db
+from app.extensions import content, csrf, db, limiter
 from app.guards import SESSION_SECRET, mark_authenticated
 from app.i18n import preferred_language
 from app.lti import bp
@@ -20,8 +21,16 @@ from app.services import accounts, lti, sessions
 from app.services.lti import Refusal
 
 # Ties the login to the launch in one browser (see `lti.verify_launch`); sent only to the
-# launch, and across sites, since the launch is a form the platform's page posts.
+# launch, and across sites, since the launch is a form the platform's page posts. The name
+# the register gives it, which each login's cookie starts with.
 STATE_COOKIE = "aula_lti_state"
+
+
+def state_cookie(state: str) -> str:
+    """The cookie of one login: named after its state, so that logins started at once in
+    one browser (two links, two tabs, two frames of a page) each keep their own."""
+    return f"{STATE_COOKIE}_{hashlib.sha256(state.encode()).hexdigest()[:16]}"
+
 
 _AGAIN = _l("Please open the course again from your learning platform.")
 _ASK_ADMINS = _l("Please ask this site's administrators to check the platform's registration.")
@@ -98,6 +107,16 @@ REFUSALS: dict[Refusal, tuple[int, object, object | None]] = {
         _l("The link on your learning platform leads to no course or lesson of this site."),
         _ASK_ADMINS,
     ),
+    Refusal.TARGET_CHANGED: (
+        403,
+        _l("The sign-in from your learning platform did not lead where it started to."),
+        _AGAIN,
+    ),
+    Refusal.BAD_ADDRESS: (
+        400,
+        _l("Your learning platform sent an address that cannot be read."),
+        _ASK_ADMINS,
+    ),
     Refusal.ACCOUNT_DISABLED: (
         403,
         _l("Your account on this site is disabled."),
@@ -119,12 +138,22 @@ def _refused(refusal: lti.LaunchRefused) -> NoReturn:
     refuse(status, f"{message} {then}" if then else str(message))
 
 
+# Each login writes a row: enough for a classroom behind one address opening a course at
+# once, not for filling the table.
+LOGIN_LIMIT = "120 per minute"
+
+
 def _launch_url() -> str:
     return url_for("lti.launch", _external=True)
 
 
+def _site_url() -> str:
+    return url_for("learn.root", _external=True)
+
+
 @bp.route("/lti/login", methods=["GET", "POST"])
 @csrf.exempt  # a platform's page starts it; the state it issues protects the launch
+@limiter.limit(LOGIN_LIMIT)
 def login():
     """The platform's third-party login initiation: on to its authorisation endpoint."""
     params = request.form if request.method == "POST" else request.args
@@ -133,7 +162,7 @@ def login():
             db.session,
             params,
             launch_url=_launch_url(),
-            site_url=url_for("learn.root", _external=True),
+            site_url=_site_url(),
             ip_address=request.remote_addr,
         )
     except lti.LaunchRefused as refusal:
@@ -141,7 +170,7 @@ def login():
     response = redirect(started.redirect_to, 302)
     days = content.register.cookie(STATE_COOKIE).days
     response.set_cookie(
-        STATE_COOKIE,
+        state_cookie(started.state),
         started.state,
         max_age=days * 24 * 3600,
         path=url_for("lti.launch"),
@@ -160,15 +189,16 @@ def login():
 def launch():
     """The launch: check the id_token, sign its person in, and take them to the course or
     lesson, in the language they chose on the platform."""
-    id_token = request.form.get("id_token")
+    id_token, state = request.form.get("id_token"), request.form.get("state")
     g.lang = lti.requested_language(id_token, content.catalogue.languages) or preferred_language()
     try:
         admitted = lti.launch(
             db.session,
             content.catalogue,
             id_token=id_token,
-            state=request.form.get("state"),
-            state_kept=request.cookies.get(STATE_COOKIE),
+            state=state,
+            state_kept=request.cookies.get(state_cookie(state)) if state else None,
+            site_url=_site_url(),
             ip_address=request.remote_addr,
             browser_language=[tag for tag, _quality in request.accept_languages],
             unnamed=_("Learner"),
@@ -187,7 +217,7 @@ def launch():
             slug=admitted.lesson_slug,
         )
     response = redirect(target, 303)
-    response.delete_cookie(STATE_COOKIE, path=url_for("lti.launch"))
+    response.delete_cookie(state_cookie(state or ""), path=url_for("lti.launch"))
     return response
 
 

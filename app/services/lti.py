@@ -11,21 +11,22 @@ launch may reach another host than its login initiation did."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
+import http.client
 import ipaddress
 import json
 import logging
 import re
 import secrets
+import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
 import jwt
 import sqlalchemy as sa
@@ -84,6 +85,7 @@ LEADING_ROLES = frozenset({"Instructor", "TeachingAssistant", "ContentDeveloper"
 # The addresses a launch may target: the course, or one of its lessons. The registration
 # page gives them to paste into the platform.
 TARGET_PATH = re.compile(r"^/lti/courses/(?P<course>[^/]+)(?:/lessons/(?P<lesson>[^/]+))?/?$")
+TARGET_LENGTH = 1000
 
 LOCAL_HOSTS = frozenset({"localhost"})
 
@@ -104,6 +106,8 @@ class Refusal(enum.StrEnum):
     WRONG_DEPLOYMENT = "wrong-deployment"
     NOT_A_LAUNCH = "not-a-launch"
     UNKNOWN_TARGET = "unknown-target"
+    TARGET_CHANGED = "target-changed"
+    BAD_ADDRESS = "bad-address"
     ACCOUNT_DISABLED = "account-disabled"
     # An admin's account, or one guarded by two-step sign-in: a launch would pass its
     # second step by, whenever it was linked.
@@ -145,11 +149,30 @@ def _short(value: object) -> object:
 # --- Registrations ---------------------------------------------------------------------
 
 
+def well_formed(url: str) -> SplitResult | None:
+    """The parts of an absolute address, or None where it cannot be read (such as an
+    unclosed IPv6 bracket, or a port out of range), which anyone may send or type."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  (read only to check it: it raises when out of range)
+    except ValueError:
+        return None
+    return parts if parts.hostname else None
+
+
+def has_credentials(url: str) -> bool:
+    """Whether an address carries a user name or password, which would be sent to, and
+    logged by, whoever serves it."""
+    parts = well_formed(url)
+    return parts is not None and (parts.username is not None or parts.password is not None)
+
+
 def is_acceptable_url(url: str) -> bool:
-    """Whether a platform's address may be registered: https, or http on this very machine
-    (localhost, 127.0.0.1, ::1), where a platform under test runs without a certificate."""
-    parts = urlsplit(url.strip())
-    if not parts.hostname:
+    """Whether a platform's address may be registered, or a line item used: well formed,
+    without credentials, https, or http on this very machine (localhost, 127.0.0.1, ::1),
+    where a platform under test runs without a certificate."""
+    parts = well_formed(url)
+    if parts is None or has_credentials(url):
         return False
     if parts.scheme == "https":
         return True
@@ -285,14 +308,20 @@ def start_login(
         # None, or several registrations of one issuer and no client id to choose.
         raise _refuse(Refusal.UNKNOWN_ISSUER, ip_address, issuer=issuer, client_id=client_id)
     platform = found[0]
-    if not target.startswith(site_url.rstrip("/") + "/"):
+    if len(target) > TARGET_LENGTH or not _on_site(target, site_url):
         raise _refuse(Refusal.UNKNOWN_TARGET, ip_address, issuer=issuer, client_id=client_id)
     now = utcnow()
     # Logins never finished are of no use after their lifetime: purged as new ones come.
     session.execute(sa.delete(LtiLogin).where(LtiLogin.expires_at < now))
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
-        LtiLogin(state=state, nonce=nonce, platform_id=platform.id, expires_at=now + LOGIN_LIFETIME)
+        LtiLogin(
+            state=state,
+            nonce=nonce,
+            platform_id=platform.id,
+            target_link_uri=target,
+            expires_at=now + LOGIN_LIFETIME,
+        )
     )
     session.commit()
     request = {
@@ -318,13 +347,21 @@ _key_sets: dict[str, jwt.PyJWKClient] = {}
 _key_sets_lock = threading.Lock()
 
 
+# How long a platform's key set is kept before it is fetched again: a key the platform
+# withdraws, or replaces under the same kid, stops verifying launches after this.
+KEY_SET_LIFESPAN = 300
+
+
 def _key_set(url: str) -> jwt.PyJWKClient:
-    """The platform's key set, fetched when a key it names is not known yet and kept a few
-    minutes: one client per address for the process (a cache, the same on every host)."""
+    """The platform's key set, fetched when a key it names is not known yet, and again
+    once it is a few minutes old: one client per address for the process (a cache, the
+    same on every host). No key is kept apart from its set, which would outlive it."""
     with _key_sets_lock:
         client = _key_sets.get(url)
         if client is None:
-            client = _key_sets[url] = jwt.PyJWKClient(url, cache_keys=True, timeout=10)
+            client = _key_sets[url] = jwt.PyJWKClient(
+                url, cache_keys=False, lifespan=KEY_SET_LIFESPAN, timeout=10
+            )
         return client
 
 
@@ -357,8 +394,9 @@ def _platform_of(session: Session, claims: Mapping[str, Any], ip: str | None) ->
         raise _refuse(Refusal.UNKNOWN_ISSUER, ip, issuer=issuer, client_id=audiences)
     for platform in platforms:
         if platform.client_id in audiences:
-            # With several audiences, the authorised party says which one it is for.
-            if len(audiences) > 1 and claims.get("azp") != platform.client_id:
+            # The authorised party, when named (as it must be with several audiences), is
+            # the one the token is for (Security Framework 5.1.3).
+            if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != platform.client_id:
                 break
             return platform
     raise _refuse(Refusal.WRONG_AUDIENCE, ip, issuer=issuer, client_id=audiences)
@@ -371,13 +409,15 @@ def verify_launch(
     id_token: str | None,
     state: str | None,
     state_kept: str | None,
+    site_url: str,
     ip_address: str | None,
 ) -> Launch:
     """The launch an id_token brings, once it passes every check of the LTI Security
     Framework: a platform registered here (issuer and client id), its key and signature,
     its times, a state and nonce this site issued and that are used once, a deployment
-    registered, a resource link launch targeting a course or lesson of the site. The state
-    is spent. Raises LaunchRefused, logged."""
+    registered, a resource link launch targeting a course or lesson of the site (under
+    `site_url`), the one its login started for. The state is spent. Raises LaunchRefused,
+    logged."""
     ip = ip_address
     if not id_token or not state:
         raise _refuse(Refusal.INCOMPLETE, ip)
@@ -425,12 +465,6 @@ def verify_launch(
         raise _refuse(Refusal.INCOMPLETE, ip, **seen) from None
     if not _same(str(claims["nonce"]), login.nonce):
         raise _refuse(Refusal.NONCE_REUSED, ip, **seen)
-    # Spent here, whatever follows: a state and its nonce are used once.
-    spent = session.execute(sa.delete(LtiLogin).where(LtiLogin.state == state))
-    session.commit()
-    if spent.rowcount != 1:
-        # Another request spent it in the meantime.
-        raise _refuse(Refusal.STATE_UNKNOWN, ip, **seen)
     if claims.get(DEPLOYMENT_ID) not in platform.deployment_ids:
         raise _refuse(Refusal.WRONG_DEPLOYMENT, ip, **seen)
     if (
@@ -440,9 +474,22 @@ def verify_launch(
         or not str(claims.get("sub") or "").strip()
     ):
         raise _refuse(Refusal.NOT_A_LAUNCH, ip, **seen)
-    course, lesson_slug = _target(catalogue, claims.get(TARGET_LINK_URI))
+    target = claims.get(TARGET_LINK_URI)
+    course, lesson_slug = _target(catalogue, target, site_url)
     if course is None:
         raise _refuse(Refusal.UNKNOWN_TARGET, ip, **seen)
+    if target != login.target_link_uri:
+        # The login asked for one page, the signed launch claims another.
+        raise _refuse(Refusal.TARGET_CHANGED, ip, **seen)
+    if not _readable_lineitem(claims.get(AGS_ENDPOINT)):
+        raise _refuse(Refusal.BAD_ADDRESS, ip, **seen)
+    # Spent once every check passed, and before anyone is signed in: a state and its nonce
+    # are used once. A launch refused above leaves it to expire, unusable all the same.
+    spent = session.execute(sa.delete(LtiLogin).where(LtiLogin.state == state))
+    session.commit()
+    if spent.rowcount != 1:
+        # Another request spent it in the meantime.
+        raise _refuse(Refusal.STATE_UNKNOWN, ip, **seen)
     return Launch(platform, claims, course, lesson_slug)
 
 
@@ -451,9 +498,27 @@ def _same(given: str, kept: str) -> bool:
     return secrets.compare_digest(given.encode(), kept.encode())
 
 
-def _target(catalogue: Catalogue, uri: object) -> tuple[Course | None, str | None]:
-    """The course, and lesson if any, a target link URI names."""
-    found = TARGET_PATH.match(urlsplit(uri).path) if isinstance(uri, str) else None
+def _on_site(uri: str, site_url: str) -> bool:
+    """Whether an address is on this site: its scheme, host and port, under its path."""
+    parts, site = well_formed(uri), well_formed(site_url)
+    if parts is None or site is None:
+        return False
+    return (
+        _origin(parts) == _origin(site)
+        and (parts.path or "/").startswith(site.path.rstrip("/") + "/")
+        and not has_credentials(uri)
+    )
+
+
+def _origin(parts: SplitResult) -> tuple[str, str | None, int | None]:
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    return parts.scheme.lower(), parts.hostname, parts.port or default
+
+
+def _target(catalogue: Catalogue, uri: object, site_url: str) -> tuple[Course | None, str | None]:
+    """The course, and lesson if any, a target link URI of this site names."""
+    on_site = isinstance(uri, str) and _on_site(uri, site_url)
+    found = TARGET_PATH.match(urlsplit(uri).path) if on_site else None
     course = catalogue.course(found["course"]) if found else None
     if course is None or found is None:
         return None, None
@@ -461,6 +526,13 @@ def _target(catalogue: Catalogue, uri: object) -> tuple[Course | None, str | Non
     if lesson is not None and course.published_lesson(lesson) is None:
         return None, None
     return course, lesson
+
+
+def _readable_lineitem(endpoint: object) -> bool:
+    """Whether the line item a launch's AGS claim names, if any, is an address that can be
+    read: one that cannot be could never be sent a score, only tried again forever."""
+    lineitem = endpoint.get("lineitem") if isinstance(endpoint, dict) else None
+    return not isinstance(lineitem, str) or well_formed(lineitem) is not None
 
 
 # --- Admission: account, enrolment, language -------------------------------------------
@@ -483,6 +555,7 @@ def launch(
     id_token: str | None,
     state: str | None,
     state_kept: str | None,
+    site_url: str,
     ip_address: str | None,
     browser_language: Iterable[str] | None = None,
     unnamed: str = "",
@@ -499,6 +572,7 @@ def launch(
         id_token=id_token,
         state=state,
         state_kept=state_kept,
+        site_url=site_url,
         ip_address=ip_address,
     )
     platform, claims, course = verified.platform, verified.claims, verified.course
@@ -815,6 +889,9 @@ SCORE_KIND = "lti-score"
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 # A platform that answers slower than this is taken as down: the score is tried again.
 HTTP_TIMEOUT = 15
+# The most one score's sending may take, token and all, however the platform trickles its
+# answers: well within the outbox's lease, after which another host would send it again.
+SEND_DEADLINE = 60
 
 
 def init_app(app: Flask) -> None:
@@ -986,13 +1063,51 @@ def scores_url(lineitem: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/scores"))
 
 
-def _post(url: str, body: bytes, headers: Mapping[str, str]) -> bytes:
-    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
-    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-        return response.read()
+def _post(url: str, body: bytes, headers: Mapping[str, str], deadline: float) -> tuple[int, bytes]:
+    """Post to a platform: its answer's status and body, by `deadline` (a time.monotonic()
+    value) or never. Raises DeliveryFailed at the deadline, OSError when unreachable."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _too_slow()
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname or "", parts.port, timeout=min(HTTP_TIMEOUT, remaining))
+    try:
+        connection.connect()
+        # A timeout bounds each read, not the whole answer, which a platform may give a
+        # little at a time: the connection is cut at the deadline, whatever it is doing.
+        cut = threading.Timer(max(deadline - time.monotonic(), 0), _cut, (connection.sock,))
+        cut.start()
+        try:
+            path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+            connection.request("POST", path, body, dict(headers))
+            response = connection.getresponse()
+            answer = response.status, response.read()
+        finally:
+            cut.cancel()
+    except (OSError, http.client.HTTPException):
+        if time.monotonic() >= deadline:
+            raise _too_slow() from None
+        raise
+    finally:
+        connection.close()
+    if time.monotonic() >= deadline:
+        # Cut off: what was read may be only the start of the answer.
+        raise _too_slow()
+    return answer
 
 
-def _access_token(platform: LtiPlatform) -> str:
+def _cut(sock: socket.socket) -> None:
+    # Closed meanwhile, perhaps: then there is nothing left to cut.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _too_slow() -> outbox.DeliveryFailed:
+    return outbox.DeliveryFailed(f"the platform took more than {SEND_DEADLINE} s to answer")
+
+
+def _access_token(platform: LtiPlatform, deadline: float) -> str:
     """A token to send scores with: OAuth 2 client credentials, the tool proving itself
     with a JWT signed by the site's key (RFC 7523)."""
     assertion = client_assertion(
@@ -1006,15 +1121,15 @@ def _access_token(platform: LtiPlatform) -> str:
             "scope": SCORE_SCOPE,
         }
     ).encode()
-    try:
-        answer = _post(
-            platform.token_url,
-            form,
-            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
-        )
-    except urllib.error.HTTPError as error:
+    status, answer = _post(
+        platform.token_url,
+        form,
+        {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        deadline,
+    )
+    if status >= 300:
         # Refused: the registration may be wrong, which an admin can mend; tried again.
-        raise outbox.DeliveryFailed(f"token endpoint answered {error.code}") from None
+        raise outbox.DeliveryFailed(f"token endpoint answered {status}")
     token = json.loads(answer).get("access_token")
     if not isinstance(token, str) or not token:
         raise outbox.DeliveryFailed("token endpoint gave no access token")
@@ -1028,15 +1143,14 @@ def send_score(message: OutboxMessage) -> None:
     platform = db.session.get(LtiPlatform, payload["platform_id"])
     if platform is None:
         raise outbox.DeliveryFailed("the platform is no longer registered", retry=False)
-    token = _access_token(platform)
-    try:
-        _post(
-            scores_url(payload["lineitem"]),
-            json.dumps(payload["score"]).encode(),
-            {"Content-Type": SCORE_TYPE, "Authorization": f"Bearer {token}"},
-        )
-    except urllib.error.HTTPError as error:
-        mendable = error.code in (401, 403, 408, 409, 429) or error.code >= 500
-        raise outbox.DeliveryFailed(
-            f"scores service answered {error.code}", retry=mendable
-        ) from None
+    deadline = time.monotonic() + SEND_DEADLINE
+    token = _access_token(platform, deadline)
+    status, _answer = _post(
+        scores_url(payload["lineitem"]),
+        json.dumps(payload["score"]).encode(),
+        {"Content-Type": SCORE_TYPE, "Authorization": f"Bearer {token}"},
+        deadline,
+    )
+    if status >= 300:
+        mendable = status in (401, 403, 408, 409, 429) or status >= 500
+        raise outbox.DeliveryFailed(f"scores service answered {status}", retry=mendable)

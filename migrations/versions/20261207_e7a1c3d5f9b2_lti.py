@@ -65,6 +65,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(64), nullable=False),
         sa.Column("nonce", sa.String(64), nullable=False),
         sa.Column("platform_id", sa.Integer(), nullable=False),
+        sa.Column("target_link_uri", sa.String(1000), nullable=False),
         sa.Column("expires_at", sa.DateTime(), nullable=False),
         _platform_key("lti_logins"),
         sa.PrimaryKeyConstraint("state", name="pk_lti_logins"),

@@ -6,6 +6,8 @@ them."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -199,6 +201,24 @@ def test_a_score_the_platform_refuses_as_malformed_is_kept_not_retried(app, plat
         outbox.make_due(db.session)
     assert deliver(app).failed == 0
     assert platform.scores == []
+
+
+def test_a_platform_trickling_its_answer_is_cut_off_at_the_deadline(app, platform, monkeypatch):
+    # Each byte comes well within the timeout of a read; the whole answer would not come
+    # within the deadline (60 s, shortened here).
+    monkeypatch.setattr(lti, "SEND_DEADLINE", 0.5)
+    platform.trickling = 3
+    launched(app, platform, COURSE)
+    with app.app_context():
+        lesson = content.catalogue.course("co-production").published_lessons[0]
+        progress.record_completion(db.session, learner_id(app), lesson)
+    started = time.monotonic()
+    counts = deliver(app)
+    assert time.monotonic() - started < 2
+    assert (counts.sent, counts.retrying) == (0, 1)
+    with app.app_context():
+        (waiting,) = db.session.scalars(sa.select(OutboxMessage)).all()
+        assert "took more than 0.5 s" in waiting.last_error
 
 
 def test_the_scores_address_keeps_the_line_items_query():

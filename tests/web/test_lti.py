@@ -6,6 +6,8 @@ with a page saying why, and logged."""
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 
@@ -16,7 +18,7 @@ from flask_babel import force_locale
 from markupsafe import escape
 
 from app.extensions import db
-from app.lti.views import REFUSALS
+from app.lti.views import REFUSALS, state_cookie
 from app.models import (
     Cohort,
     CohortTrainer,
@@ -31,8 +33,8 @@ from app.models import (
 )
 from app.services import cohorts, lti
 from app.services.lti import Refusal
-from tests.conftest import sign_in_as
-from tests.lti_platform import CLIENT_ID, TOOL, serving_platform
+from tests.conftest import dispose, make_app, sign_in_as
+from tests.lti_platform import CLIENT_ID, TOOL, new_key, serving_platform
 
 COURSE = "/lti/courses/co-production"
 LESSON = "/lti/courses/co-production/lessons/what-is-co-production"
@@ -146,6 +148,39 @@ def test_a_registration_needs_every_field_and_secure_addresses(app, admin):
     assert "Another registration has this issuer and client ID." in again.get_data(as_text=True)
 
 
+def test_a_registration_with_addresses_that_cannot_be_used_is_refused_with_reasons(app, admin):
+    response = admin.submit(
+        "/en/admin/lti/new",
+        data={
+            **FORM,
+            "key_set_url": "https://[::1/x",
+            "auth_url": "https://moodle.example.edu:99999/auth",
+            "token_url": "https://user:secret@moodle.example.edu/token",
+            "deployment_ids": "\n".join(str(n) for n in range(51)),
+        },
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert page.count("This address cannot be read") == 2
+    assert "Please enter the address without a user name or password in it." in page
+    assert "Please enter at most 50 deployment IDs." in page
+    long_id = admin.submit("/en/admin/lti/new", data={**FORM, "deployment_ids": "x" * 256})
+    assert long_id.status_code == 422
+    assert "Please keep each deployment ID under 255 characters." in long_id.get_data(as_text=True)
+    with app.app_context():
+        assert lti.registrations(db.session) == []
+
+
+def test_an_issuer_ending_in_a_slash_is_registered_with_a_warning(app, admin):
+    response = admin.submit("/en/admin/lti/new", data={**FORM, "issuer": FORM["issuer"] + "/"})
+    assert response.status_code == 303
+    page = admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The issuer ends in “/”" in page
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        assert registered.issuer == "https://moodle.example.edu/"
+
+
 def test_only_admins_reach_the_registrations(app, client):
     trainer = sign_in_as(app, Role.TRAINER, "trainer@example.org")
     assert trainer.get("/en/admin/lti").status_code == 403
@@ -164,7 +199,9 @@ def test_a_launch_into_the_course_signs_in_and_opens_it_in_the_platforms_languag
     assert (user.display_name, user.role, user.language) == ("Rita Lopes", Role.LEARNER, "pt")
     # No address the platform vouched for: the account has one that reaches nobody.
     assert user.email.endswith("@invalid")
-    assert client.get_cookie("aula_lti_state", path="/lti/launch") is None
+    # The login's cookie is gone with the sign-in.
+    (deleted,) = [c for c in response.headers.getlist("Set-Cookie") if "aula_lti_state_" in c]
+    assert "Max-Age=0" in deleted
 
 
 def test_a_launch_into_a_lesson_lands_on_it_with_its_data_notice_first(app, client, platform):
@@ -446,6 +483,124 @@ def test_a_launch_signed_with_another_key_is_refused(app, client, platform, capl
     assert users(app) == []
 
 
+def logins(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(LtiLogin))
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {lti.AGS_ENDPOINT: {"scope": [lti.SCORE_SCOPE], "lineitem": "https://[::1/x"}},
+        # A port out of range: a score could never be sent there, only tried forever.
+        {lti.AGS_ENDPOINT: {"scope": [lti.SCORE_SCOPE], "lineitem": "https://lms:99999/li"}},
+    ],
+)
+def test_a_launch_with_a_line_item_that_cannot_be_read_is_refused(
+    app, client, platform, caplog, claims
+):
+    caplog.set_level(logging.WARNING)
+    platform.next_claims = claims
+    _refused(app, platform.launch(client, COURSE), caplog, "bad-address")
+    assert users(app) == []
+    # Refused before its state was spent: nobody was signed in with it either way.
+    assert logins(app) == 1
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://[::1/lti/courses/co-production",
+        "http://localhost:99999/lti/courses/co-production",
+        # Only the path is the site's.
+        "https://evil.example/lti/courses/co-production",
+        "http://user@localhost/lti/courses/co-production",
+    ],
+)
+def test_a_launch_targeting_another_site_or_an_unreadable_address_is_refused(
+    app, client, platform, caplog, target
+):
+    caplog.set_level(logging.WARNING)
+    platform.next_claims = {lti.TARGET_LINK_URI: target}
+    _refused(app, platform.launch(client, COURSE), caplog, "unknown-target")
+    assert users(app) == []
+
+
+def test_a_launch_must_target_what_its_login_started_for(app, client, platform, caplog):
+    caplog.set_level(logging.WARNING)
+    platform.next_claims = {lti.TARGET_LINK_URI: f"{TOOL}{LESSON}"}
+    _refused(app, platform.launch(client, COURSE), caplog, "target-changed")
+    assert users(app) == []
+
+
+def test_an_authorised_party_other_than_the_tool_is_refused_even_with_one_audience(
+    app, client, platform, caplog
+):
+    caplog.set_level(logging.WARNING)
+    platform.next_claims = {"azp": "someone-else"}
+    _refused(app, platform.launch(client, COURSE), caplog, "wrong-audience")
+    platform.next_claims = {"azp": CLIENT_ID}
+    assert platform.launch(client, COURSE).status_code == 303
+
+
+def test_garbage_sent_to_the_login_and_the_launch_gets_a_refusal_not_an_error(
+    app, client, platform
+):
+    for target in (
+        "https://[::1/x",
+        "http://localhost:99999/lti/courses/co-production",
+        "http://localhost" + "/x" * 600,
+        "//localhost/lti/courses/co-production",
+        "\x00",
+    ):
+        query = {"iss": platform.issuer, "login_hint": "h", "target_link_uri": target}
+        assert client.get("/lti/login", query_string=query).status_code in (400, 404)
+    for params in ({"iss": "x" * 5000, "login_hint": "h", "target_link_uri": "é"}, {}):
+        assert client.post("/lti/login", data=params).status_code in (400, 403)
+    for form in (
+        {"id_token": "a.b.c", "state": "s"},
+        {"id_token": "é", "state": "ü"},
+        # Claims of the wrong types, unsigned.
+        {"id_token": f"{_part({'alg': 'none'})}.{_part({'iss': ['x'], 'aud': {}})}.", "state": "s"},
+        {"state": "s"},
+    ):
+        client.set_cookie("aula_lti_state", "ü", path="/lti/launch")
+        assert client.post("/lti/launch", data=form).status_code in (400, 403)
+    assert logins(app) == 0
+
+
+def _part(value: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def test_a_key_the_platform_replaces_stops_working_once_its_key_set_is_fetched_again(
+    app, client, platform, caplog
+):
+    caplog.set_level(logging.WARNING)
+    assert platform.launch(client, COURSE).status_code == 303
+    withdrawn, platform.key = platform.key, new_key()
+    key_set = lti._key_set(f"{platform.base}/jwks").jwk_set_cache
+    try:
+        # As the key set's lifespan passing would: the next launch fetches it again.
+        key_set.put(None)
+        assert platform.launch(app.test_client(), COURSE).status_code == 303
+        platform.next_signing = (withdrawn, "platform-key-1")
+        _refused(app, platform.launch(app.test_client(), COURSE), caplog, "bad-signature")
+    finally:
+        # The other tests' launches are signed with the platform's first key again.
+        key_set.put(None)
+
+
+def test_logins_are_rate_limited_per_address_generously(database_url, tmp_path):
+    app = make_app(database_url, tmp_path / "limited", RATELIMIT_ENABLED=True)
+    try:
+        browser = app.test_client()
+        statuses = [browser.get("/lti/login").status_code for _ in range(121)]
+        assert statuses[:120] == [400] * 120 and statuses[120] == 429
+    finally:
+        dispose(app)
+
+
 def test_a_state_and_a_nonce_work_once(app, client, platform, caplog):
     caplog.set_level(logging.WARNING)
     started = client.get(
@@ -462,7 +617,7 @@ def test_a_state_and_a_nonce_work_once(app, client, platform, caplog):
     )
     # The same launch again, its state still in the browser's cookie (posted twice, or
     # replayed by someone who copied it).
-    client.set_cookie("aula_lti_state", state, path="/lti/launch")
+    client.set_cookie(state_cookie(state), state, path="/lti/launch")
     again = client.post("/lti/launch", data={"id_token": id_token, "state": state})
     _refused(app, again, caplog, "state-unknown")
     # Its id_token with the state of a new login: the nonce is not the new login's.
@@ -477,6 +632,18 @@ def test_a_state_and_a_nonce_work_once(app, client, platform, caplog):
     _other_token, new_state = platform.authorise(fresh.headers["Location"], f"{TOOL}{COURSE}")
     replayed = client.post("/lti/launch", data={"id_token": id_token, "state": new_state})
     _refused(app, replayed, caplog, "nonce-reused")
+
+
+def test_two_logins_started_in_one_browser_both_launch(app, client, platform):
+    started = []
+    for target in (COURSE, LESSON):
+        query = {"iss": platform.issuer, "login_hint": "h", "target_link_uri": f"{TOOL}{target}"}
+        started.append((client.get("/lti/login", query_string=query), target))
+    for response, target in started:
+        id_token, state = platform.authorise(response.headers["Location"], f"{TOOL}{target}")
+        launched = client.post("/lti/launch", data={"id_token": id_token, "state": state})
+        assert launched.status_code == 303, launched.get_data(as_text=True)
+    assert launched.headers["Location"].endswith("/lessons/what-is-co-production")
 
 
 def test_a_launch_reaching_another_browser_is_refused_and_says_to_open_a_new_window(
