@@ -64,8 +64,8 @@ class TestPlatform:
     next_signing: tuple[rsa.RSAPrivateKey, str] | None = None
     # How many score requests to answer 503 before taking them.
     down_for: int = 0
-    # Whether score requests are answered 400, as malformed.
-    refusing: bool = False
+    # The status score requests are refused with, if any.
+    refusing: int | None = None
     # Seconds a score request's answer is trickled over, a byte at a time.
     trickling: float = 0
     scores: list[Received] = field(default_factory=list)
@@ -87,7 +87,7 @@ class TestPlatform:
         self.next_claims = {}
         self.next_signing = None
         self.down_for = 0
-        self.refusing = False
+        self.refusing = None
         self.trickling = 0
         self.scores.clear()
         self.tokens.clear()
@@ -209,8 +209,8 @@ class TestPlatform:
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if bearer not in self.tokens:
             return Response("no token", 401)
-        if self.refusing:
-            return Response("malformed score", status=400)
+        if self.refusing is not None:
+            return Response("refused", status=self.refusing)
         if self.down_for > 0:
             self.down_for -= 1
             return Response("down for maintenance", 503)

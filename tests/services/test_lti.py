@@ -194,7 +194,7 @@ def test_a_score_the_platform_refuses_as_malformed_is_kept_not_retried(app, plat
     with app.app_context():
         lesson = content.catalogue.course("co-production").published_lessons[0]
         progress.record_completion(db.session, learner_id(app), lesson)
-    platform.refusing = True
+    platform.refusing = 400
     counts = deliver(app)
     assert (counts.sent, counts.retrying, counts.failed) == (0, 0, 1)
     with app.app_context():
@@ -219,6 +219,40 @@ def test_a_platform_trickling_its_answer_is_cut_off_at_the_deadline(app, platfor
     with app.app_context():
         (waiting,) = db.session.scalars(sa.select(OutboxMessage)).all()
         assert "took more than 0.5 s" in waiting.last_error
+
+
+def test_a_score_is_retried_after_a_refusal_that_may_mend_and_kept_after_one_that_cannot(
+    app, platform
+):
+    launched(app, platform, COURSE)
+    with app.app_context():
+        lesson = content.catalogue.course("co-production").published_lessons[0]
+        progress.record_completion(db.session, learner_id(app), lesson)
+    retried, kept = [], []
+    for status in (401, 403, 408, 409, 429, 500, 400, 402, 404, 410, 422, 499):
+        platform.refusing = status
+        counts = deliver(app)
+        (retried if counts.retrying else kept).append(status)
+        with app.app_context():
+            outbox.retry_failed(db.session)
+            outbox.make_due(db.session)
+    assert retried == [401, 403, 408, 409, 429, 500]
+    assert kept == [400, 402, 404, 410, 422, 499]
+
+
+def test_a_score_for_a_platform_removed_meanwhile_is_kept_not_retried(app, platform):
+    launched(app, platform, COURSE)
+    with app.app_context():
+        lesson = content.catalogue.course("co-production").published_lessons[0]
+        progress.record_completion(db.session, learner_id(app), lesson)
+        (registration,) = lti.registrations(db.session)
+        lti.remove(db.session, registration)
+    counts = deliver(app)
+    assert (counts.sent, counts.retrying, counts.failed) == (0, 0, 1)
+    with app.app_context():
+        (message,) = db.session.scalars(sa.select(OutboxMessage)).all()
+        assert message.last_error == "the platform is no longer registered"
+    assert platform.scores == []
 
 
 def test_the_scores_address_keeps_the_line_items_query():

@@ -155,6 +155,38 @@ def test_a_refusal_retrying_cannot_mend_is_kept_until_an_admin_sends_it_again(
     assert partner.received == [{"n": "malformed"}]
 
 
+def test_a_delivery_sends_at_most_its_limit_of_waiting_messages_the_most_overdue_first(
+    app, app_context, partner
+):
+    queue("sent before")
+    db.session.commit()
+    outbox.deliver_due(app)
+    queue("another host's")
+    queue("first queued")
+    queue("longest overdue")
+    db.session.commit()
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.key == "another host's")
+        .values(claimed_until=utcnow() + dt.timedelta(minutes=1))
+    )
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.key == "longest overdue")
+        .values(next_attempt_at=utcnow() - dt.timedelta(hours=1))
+    )
+    db.session.commit()
+    # Neither a message already sent nor one another host is sending takes up the limit.
+    assert outbox.deliver_due(app, limit=1).sent == 1
+    assert outbox.deliver_due(app, limit=1).sent == 1
+    assert outbox.deliver_due(app, limit=1).sent == 0
+    assert [payload["n"] for payload in partner.received] == [
+        "sent before",
+        "longest overdue",
+        "first queued",
+    ]
+
+
 def test_a_message_another_host_is_sending_is_left_to_it_until_its_lease_ends(
     app, app_context, partner
 ):
@@ -191,6 +223,29 @@ def test_a_host_without_the_sender_leaves_the_message_waiting(app, app_context):
     assert outbox.deliver_due(app).retrying == 1
     [message] = messages()
     assert message.sent_at is None and "no sender" in message.last_error
+
+
+def test_the_status_tells_each_kind_apart_and_an_admin_resends_only_the_refused(
+    app, app_context, partner
+):
+    queue("sent")
+    db.session.commit()
+    outbox.deliver_due(app)
+    queue("refused")
+    queue("refused too")
+    db.session.commit()
+    partner.down = outbox.DeliveryFailed("400: malformed", retry=False)
+    assert outbox.deliver_due(app).failed == 2
+    outbox.enqueue(db.session, kind="elsewhere", key="e1", payload={})
+    outbox.enqueue(db.session, kind="elsewhere", key="e2", payload={})
+    queue("waiting")
+    db.session.commit()
+    created = {message.key: message.created_at for message in messages()}
+    assert outbox.status(db.session) == [
+        outbox.KindStatus("elsewhere", 2, 0, 0, created["e1"]),
+        outbox.KindStatus("test", 1, 2, 1, created["waiting"]),
+    ]
+    assert outbox.retry_failed(db.session) == 2
 
 
 def test_a_waiting_message_about_a_person_goes_when_their_account_does(

@@ -326,6 +326,39 @@ def test_erasure_voids_what_was_sent_drops_what_waits_and_forgets_the_token(
     assert db.session.scalars(sa.select(AuditLogEntry)).all() == []
 
 
+def test_erasure_voids_only_the_persons_statements_and_one_another_host_is_sending(
+    xapi_app, course, lrs
+):
+    learner, other = new_learner(), new_learner("ana@example.org")
+    progress.open_lesson(db.session, learner, course, course.published_lessons[0], language="pt")
+    [sending] = db.session.scalars(sa.select(OutboxMessage)).all()
+    sending.claimed_until = utcnow() + dt.timedelta(minutes=1)
+    being_sent = sending.payload["statement"]["id"]
+    now = utcnow()
+    for user_id, kind in ((learner, "lti-score"), (other, "xapi")):
+        db.session.add(
+            OutboxMessage(
+                kind=kind,
+                key=f"{kind}:{user_id}",
+                payload={"statement": {"id": str(uuid.uuid4())}},
+                user_id=user_id,
+                created_at=now,
+                next_attempt_at=now,
+                sent_at=now,
+            )
+        )
+    db.session.commit()
+    privacy.erase_account(db.session, content.register, learner)
+    db.session.expire_all()
+    voided = [
+        message.payload["statement"]["object"]["id"]
+        for message in db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.user_id.is_(None))
+        )
+    ]
+    assert voided == [being_sent]
+
+
 def test_erasure_records_what_could_not_be_voided_once_no_store_is_configured(app_context):
     """Sent while a store was configured, which it no longer is: nobody can be asked to
     void them, and the audit log says so, for whoever answers for that store."""

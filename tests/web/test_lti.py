@@ -233,6 +233,17 @@ def test_the_same_platform_user_comes_back_to_the_same_account_another_gets_anot
     assert sorted(sub for sub, _user in links) == ["learner-1", "learner-2"]
 
 
+def test_the_same_user_id_from_another_registration_is_another_person(app, platform):
+    with app.app_context():
+        lti.register(db.session, platform.details(name="Other Moodle", client_id="other-tool"))
+    platform.launch(app.test_client(), COURSE)
+    platform.launch(app.test_client(), COURSE, client_id="other-tool")
+    assert len(users(app)) == 2
+    with app.app_context():
+        links = db.session.execute(sa.select(LtiAccount.sub, LtiAccount.user_id)).all()
+    assert [sub for sub, _user in links] == ["learner-1", "learner-1"]
+
+
 def test_an_address_signs_in_to_an_existing_account_only_when_verified_and_allowed(
     app, client, platform
 ):
@@ -256,6 +267,20 @@ def test_an_address_signs_in_to_an_existing_account_only_when_verified_and_allow
             sa.select(LtiAccount.user_id).where(LtiAccount.sub == "learner-3")
         )
     assert linked == existing
+
+
+def test_an_address_the_platform_does_not_vouch_for_is_never_taken(app, client, platform):
+    sign_in_as(app, None, "rita@example.org")
+    with app.app_context():
+        (registered,) = lti.registrations(db.session)
+        lti.update(db.session, registered, platform.details(links_verified_email=True))
+    platform.next_claims = {"email": "rita@example.org", "email_verified": False}
+    platform.launch(app.test_client(), COURSE)
+    platform.next_claims = {"sub": "learner-2", "email": "nuno@example.org"}
+    platform.launch(app.test_client(), COURSE)
+    emails = [user.email for user in users(app)]
+    assert emails[0] == "rita@example.org"
+    assert [email.endswith("@invalid") for email in emails[1:]] == [True, True]
 
 
 def test_an_account_guarded_by_a_second_step_is_never_signed_in_to_by_address(
@@ -431,6 +456,29 @@ def test_a_course_closed_by_a_cohort_of_its_own_stays_closed(app, client, platfo
     assert client.get(LESSON_PAGE).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("roles", "leads"),
+    [
+        (None, False),
+        ("Instructor", False),
+        (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"], False),
+        ([42, "Instructor"], True),
+    ],
+)
+def test_only_a_role_in_the_platforms_course_that_leads_it_makes_a_trainer(
+    app, client, platform, roles, leads
+):
+    platform.next_claims = {lti.ROLES: roles}
+    platform.launch(client, COURSE)
+    (user,) = users(app)
+    assert user.role is Role.LEARNER
+    with app.app_context():
+        led = db.session.scalars(
+            sa.select(CohortTrainer.cohort_id).where(CohortTrainer.user_id == user.id)
+        ).all()
+    assert bool(led) is leads
+
+
 # --- Refusals ---------------------------------------------------------------------------
 
 
@@ -469,6 +517,34 @@ def test_a_launch_with_claims_that_do_not_hold_is_refused_and_logged(
     caplog.set_level(logging.WARNING)
     response = platform.launch(client, COURSE)
     _refused(app, response, caplog, reason)
+    assert users(app) == []
+
+
+def test_a_launch_for_several_tools_is_taken_only_when_it_names_this_one_as_its_party(
+    app, client, platform, caplog
+):
+    caplog.set_level(logging.WARNING)
+    platform.next_claims = {"aud": ["another-tool", CLIENT_ID]}
+    _refused(app, platform.launch(client, COURSE), caplog, "wrong-audience")
+    platform.next_claims = {"aud": ["another-tool", CLIENT_ID], "azp": "another-tool"}
+    _refused(app, platform.launch(client, COURSE), caplog, "wrong-audience")
+    platform.next_claims = {"aud": ["another-tool", CLIENT_ID], "azp": CLIENT_ID}
+    assert platform.launch(client, COURSE).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        None,
+        f"{TOOL}/en/",
+        f"{TOOL}/lti/courses/nothing-here",
+        f"{TOOL}{COURSE}/lessons/nothing-here",
+    ],
+)
+def test_a_launch_targeting_no_page_of_the_site_is_refused(app, client, platform, caplog, target):
+    caplog.set_level(logging.WARNING)
+    platform.next_claims = {lti.TARGET_LINK_URI: target}
+    _refused(app, platform.launch(client, COURSE), caplog, "unknown-target")
     assert users(app) == []
 
 
