@@ -482,6 +482,12 @@ def test_only_a_role_in_the_platforms_course_that_leads_it_makes_a_trainer(
 # --- Refusals ---------------------------------------------------------------------------
 
 
+def start_login(client, platform, target: str = COURSE):
+    """The platform's login initiation for `target`, as its page sends the browser."""
+    query = {"iss": platform.issuer, "login_hint": "h", "target_link_uri": f"{TOOL}{target}"}
+    return client.get("/lti/login", query_string=query)
+
+
 def _refused(app, response, caplog, reason: str) -> None:
     """Refused with the status and the words the refusal has, in the page's language."""
     status, message, then = REFUSALS[Refusal(reason)]
@@ -679,14 +685,7 @@ def test_logins_are_rate_limited_per_address_generously(database_url, tmp_path):
 
 def test_a_state_and_a_nonce_work_once(app, client, platform, caplog):
     caplog.set_level(logging.WARNING)
-    started = client.get(
-        "/lti/login",
-        query_string={
-            "iss": platform.issuer,
-            "login_hint": "h",
-            "target_link_uri": f"{TOOL}{COURSE}",
-        },
-    )
+    started = start_login(client, platform)
     id_token, state = platform.authorise(started.headers["Location"], f"{TOOL}{COURSE}")
     assert (
         client.post("/lti/launch", data={"id_token": id_token, "state": state}).status_code == 303
@@ -697,24 +696,14 @@ def test_a_state_and_a_nonce_work_once(app, client, platform, caplog):
     again = client.post("/lti/launch", data={"id_token": id_token, "state": state})
     _refused(app, again, caplog, "state-unknown")
     # Its id_token with the state of a new login: the nonce is not the new login's.
-    fresh = client.get(
-        "/lti/login",
-        query_string={
-            "iss": platform.issuer,
-            "login_hint": "h",
-            "target_link_uri": f"{TOOL}{COURSE}",
-        },
-    )
+    fresh = start_login(client, platform)
     _other_token, new_state = platform.authorise(fresh.headers["Location"], f"{TOOL}{COURSE}")
     replayed = client.post("/lti/launch", data={"id_token": id_token, "state": new_state})
     _refused(app, replayed, caplog, "nonce-reused")
 
 
 def test_two_logins_started_in_one_browser_both_launch(app, client, platform):
-    started = []
-    for target in (COURSE, LESSON):
-        query = {"iss": platform.issuer, "login_hint": "h", "target_link_uri": f"{TOOL}{target}"}
-        started.append((client.get("/lti/login", query_string=query), target))
+    started = [(start_login(client, platform, target), target) for target in (COURSE, LESSON)]
     for response, target in started:
         id_token, state = platform.authorise(response.headers["Location"], f"{TOOL}{target}")
         launched = client.post("/lti/launch", data={"id_token": id_token, "state": state})
@@ -726,14 +715,7 @@ def test_a_launch_reaching_another_browser_is_refused_and_says_to_open_a_new_win
     app, client, platform, caplog
 ):
     caplog.set_level(logging.WARNING)
-    started = client.get(
-        "/lti/login",
-        query_string={
-            "iss": platform.issuer,
-            "login_hint": "h",
-            "target_link_uri": f"{TOOL}{COURSE}",
-        },
-    )
+    started = start_login(client, platform)
     id_token, state = platform.authorise(started.headers["Location"], f"{TOOL}{COURSE}")
     # In a frame of the platform's page, a browser keeps no cookie of the tool's.
     framed = app.test_client()
