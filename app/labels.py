@@ -10,6 +10,7 @@ from app.content.model import AnswerReview, Grading
 from app.content.register import LegalBasis
 from app.models import Role, TokenPurpose
 from app.services.accounts import SecurityEventKind
+from app.services.xapi import NOT_VOIDED
 
 # How a quiz's grade is made, as its learners are told.
 GRADINGS = {
@@ -55,10 +56,6 @@ WITHHELD = {
     "digest": _l("Fingerprint of a lesson version"),
 }
 
-# The audit log's `action` when an erasure could not ask a learning record store to void
-# what was sent about the person (app/services/xapi.py).
-XAPI_NOT_VOIDED = "xapi statements not voided"
-
 # What the course team did, by the audit log's `action`.
 AUDIT_ACTIONS = {
     "export": _l("Data exported at the person's request"),
@@ -91,7 +88,7 @@ AUDIT_ACTIONS = {
     "learners enrolled": _l("Learners enrolled in a cohort from a list"),
     "certificate revoked": _l("Certificate revoked"),
     "certificate reissued": _l("Certificate reissued with a correction"),
-    XAPI_NOT_VOIDED: _l(
+    NOT_VOIDED: _l(
         "Statements sent to a learning record store not voided at erasure: none is configured"
         " any more"
     ),

@@ -20,7 +20,6 @@ from app.content import Course, DataCategory, DataRegister, Lesson
 from app.content.register import Erasure, Purge, ShownWith, Storage, digest
 from app.database import flush_erased_pages, insert_unless_present, unicode_lower
 from app.extensions import db
-from app.labels import XAPI_NOT_VOIDED
 from app.mail import forget_mail_to, outbox_exists, purge_outbox
 from app.models import (
     AuditLogEntry,
@@ -455,7 +454,7 @@ def erase_account(session: Session, register: DataRegister, user_id: int) -> Non
     if sent_statements and not xapi.is_configured(current_app.config):
         # The store that has them is no longer known: whoever answers for it is told here.
         record_audit(
-            session, None, XAPI_NOT_VOIDED, user_ref(user_id), {"statements": sent_statements}
+            session, None, xapi.NOT_VOIDED, user_ref(user_id), {"statements": sent_statements}
         )
     flush_erased_pages(session)
     session.commit()

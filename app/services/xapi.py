@@ -42,6 +42,9 @@ from app.services.learning_events import (
 )
 
 KIND = "xapi"
+# The audit log's `action` when an erasure could not ask the store to void what was sent
+# about the person: none is configured any more.
+NOT_VOIDED = "xapi statements not voided"
 VERSION = "1.0.3"
 # What an LRS answers for a statement it finds malformed: 400 as xAPI says, or 422 (Ralph's,
 # from the web framework it is built on). Sending it again changes nothing.

@@ -13,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import content, db
-from app.labels import XAPI_NOT_VOIDED
 from app.models import AuditLogEntry, Cohort, Membership, OutboxMessage, XapiLearner, utcnow
 from app.services import accounts, certificates, outbox, privacy, progress, quizzes, xapi
 from tests.conftest import (
@@ -372,7 +371,7 @@ def test_erasure_records_what_could_not_be_voided_once_no_store_is_configured(ap
     privacy.erase_account(db.session, content.register, learner)
     assert db.session.scalars(sa.select(OutboxMessage)).all() == []
     [entry] = db.session.scalars(sa.select(AuditLogEntry)).all()
-    assert (entry.action, entry.subject_ref) == (XAPI_NOT_VOIDED, privacy.user_ref(learner))
+    assert (entry.action, entry.subject_ref) == (xapi.NOT_VOIDED, privacy.user_ref(learner))
     assert entry.details["statements"] == 1
 
 
