@@ -11,16 +11,13 @@ launch may reach another host than its login initiation did."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import enum
-import http.client
 import ipaddress
 import json
 import logging
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -890,8 +887,8 @@ SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 # A platform that answers slower than this is taken as down: the score is tried again.
 HTTP_TIMEOUT = 15
 # The most one score's sending may take, token and all, however the platform trickles its
-# answers: well within the outbox's lease, after which another host would send it again.
-SEND_DEADLINE = 60
+# answers.
+SEND_DEADLINE = outbox.SEND_DEADLINE
 
 
 def init_app(app: Flask) -> None:
@@ -1064,43 +1061,13 @@ def scores_url(lineitem: str) -> str:
 
 
 def _post(url: str, body: bytes, headers: Mapping[str, str], deadline: float) -> tuple[int, bytes]:
-    """Post to a platform: its answer's status and body, by `deadline` (a time.monotonic()
-    value) or never. Raises DeliveryFailed at the deadline, OSError when unreachable."""
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise _too_slow()
-    parts = urlsplit(url)
-    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    connection = kind(parts.hostname or "", parts.port, timeout=min(HTTP_TIMEOUT, remaining))
+    """Post to a platform: its answer's status and body, by `deadline` or never."""
     try:
-        connection.connect()
-        # A timeout bounds each read, not the whole answer, which a platform may give a
-        # little at a time: the connection is cut at the deadline, whatever it is doing.
-        cut = threading.Timer(max(deadline - time.monotonic(), 0), _cut, (connection.sock,))
-        cut.start()
-        try:
-            path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-            connection.request("POST", path, body, dict(headers))
-            response = connection.getresponse()
-            answer = response.status, response.read()
-        finally:
-            cut.cancel()
-    except (OSError, http.client.HTTPException):
-        if time.monotonic() >= deadline:
-            raise _too_slow() from None
-        raise
-    finally:
-        connection.close()
-    if time.monotonic() >= deadline:
-        # Cut off: what was read may be only the start of the answer.
-        raise _too_slow()
-    return answer
-
-
-def _cut(sock: socket.socket) -> None:
-    # Closed meanwhile, perhaps: then there is nothing left to cut.
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
+        return outbox.request_within(
+            "POST", url, body, headers, deadline=deadline, read_timeout=HTTP_TIMEOUT
+        )
+    except outbox.TooSlow:
+        raise _too_slow() from None
 
 
 def _too_slow() -> outbox.DeliveryFailed:

@@ -10,12 +10,17 @@ the same time; the key given to `enqueue` keeps one event from being queued twic
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import http.client
 import logging
+import socket
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
@@ -29,9 +34,12 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY = dt.timedelta(seconds=30)
 LONGEST_RETRY = dt.timedelta(hours=1)
-# Longer than any sender's own time-outs: a host that dies while sending lets another
-# take the message once this has passed.
+# Longer than any sender may take (`request_within`): a host that dies while sending lets
+# another take the message once this has passed.
 LEASE = dt.timedelta(minutes=2)
+# The most one message's sending may take, its partner's answers whole: well within the
+# lease, after which another host would send it again.
+SEND_DEADLINE = 60
 # The session's note that its transaction queued something, read when it commits.
 QUEUED = "outbox_queued"
 
@@ -47,6 +55,62 @@ class DeliveryFailed(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retry = retry
+
+
+class TooSlow(DeliveryFailed):
+    """The partner's answer did not come whole before the sender's deadline."""
+
+    def __init__(self) -> None:
+        super().__init__("no whole answer before the deadline")
+
+
+def request_within(
+    method: str,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    deadline: float,
+    read_timeout: float,
+) -> tuple[int, bytes]:
+    """Send a request to a partner: its answer's status and body, by `deadline` (a
+    time.monotonic() value) or never. Raises TooSlow at the deadline, OSError when the
+    partner cannot be reached."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TooSlow
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname or "", parts.port, timeout=min(read_timeout, remaining))
+    try:
+        connection.connect()
+        # A timeout bounds each read, not the whole answer, which a partner may give a
+        # little at a time: the connection is cut at the deadline, whatever it is doing.
+        cut = threading.Timer(max(deadline - time.monotonic(), 0), _cut, (connection.sock,))
+        cut.start()
+        try:
+            path = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+            connection.request(method, path, body, dict(headers))
+            response = connection.getresponse()
+            answer = response.status, response.read()
+        finally:
+            cut.cancel()
+    except (OSError, http.client.HTTPException):
+        if time.monotonic() >= deadline:
+            raise TooSlow from None
+        raise
+    finally:
+        connection.close()
+    if time.monotonic() >= deadline:
+        # Cut off: what was read may be only the start of the answer.
+        raise TooSlow
+    return answer
+
+
+def _cut(sock: socket.socket) -> None:
+    # Closed meanwhile, perhaps: then there is nothing left to cut.
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 @dataclass(slots=True)

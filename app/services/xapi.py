@@ -16,8 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
-import urllib.error
-import urllib.request
+import time
 import uuid
 from base64 import b64encode
 from collections.abc import Mapping
@@ -330,23 +329,26 @@ def send(message: OutboxMessage) -> None:
     endpoint = config["XAPI_ENDPOINT"].rstrip("/") + "/"
     url = f"{endpoint}statements?statementId={statement['id']}"
     credentials = f"{config.get('XAPI_USERNAME') or ''}:{config.get('XAPI_PASSWORD') or ''}"
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(statement).encode(),
-        method="PUT",
-        headers={
-            "Authorization": "Basic " + b64encode(credentials.encode()).decode(),
-            "Content-Type": "application/json",
-            "X-Experience-API-Version": VERSION,
-        },
-    )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS):
-            return
-    except urllib.error.HTTPError as error:
-        if error.code == 409:
-            return
-        reason = f"the LRS answered {error.code}: {error.read(500).decode(errors='replace')}"
-        # Anything but a malformed statement (wrong credentials, an LRS overloaded or
-        # failing) may mend.
-        raise outbox.DeliveryFailed(reason, retry=error.code not in MALFORMED) from None
+        status, answer = outbox.request_within(
+            "PUT",
+            url,
+            json.dumps(statement).encode(),
+            {
+                "Authorization": "Basic " + b64encode(credentials.encode()).decode(),
+                "Content-Type": "application/json",
+                "X-Experience-API-Version": VERSION,
+            },
+            deadline=time.monotonic() + outbox.SEND_DEADLINE,
+            read_timeout=TIMEOUT_SECONDS,
+        )
+    except outbox.TooSlow:
+        raise outbox.DeliveryFailed(
+            f"the LRS took more than {outbox.SEND_DEADLINE} s to answer"
+        ) from None
+    if status < 300 or status == 409:
+        return
+    reason = f"the LRS answered {status}: {answer[:500].decode(errors='replace')}"
+    # Anything but a malformed statement (wrong credentials, an LRS overloaded or failing)
+    # may mend.
+    raise outbox.DeliveryFailed(reason, retry=status not in MALFORMED)
