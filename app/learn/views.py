@@ -39,6 +39,7 @@ from app.services import (
     catalogue,
     certificates,
     cohorts,
+    learner_pages,
     learning_events,
     privacy,
     progress,
@@ -92,26 +93,25 @@ def course_or_404() -> Course:
 
 def _render_lesson(
     lesson: Lesson,
+    page: learner_pages.LessonPage | None,
     *,
-    acknowledged: bool,
-    same_as: str | None = None,
     status: int = 200,
     chosen: Mapping[str, list[str]] | None = None,
     unanswered: Collection[str] = (),
-    learner_progress: progress.CourseProgress | None = None,
     kept_note: str | None = None,
 ):
+    """The lesson page: for a visitor when `page` is None, else the signed-in learner's."""
     course = content.course
-    if learner_progress is None:
-        learner_progress = progress.course_progress(db.session, _user_id(), course)
     previous, following = course.neighbours(lesson)
-    quiz_status = None
-    if lesson.quiz is not None and current_user.is_authenticated:
-        quiz_status = quizzes.quiz_status(db.session, current_user.id, lesson)
     notice = notice_for(lesson)
     note_shown(lesson, notice)
+    if page is None:
+        learner_progress = progress.course_progress(db.session, None, course)
+        quiz_status, acknowledged = None, False
+    else:
+        learner_progress, quiz_status, acknowledged = page.progress, page.quiz, page.acknowledged
     form_shown = acknowledged and quiz_status is not None and quiz_status.can_attempt
-    page = render_template(
+    rendered = render_template(
         "learn/lesson.html",
         course=course,
         lesson=lesson,
@@ -125,13 +125,25 @@ def _render_lesson(
         kept_note=kept_note,
         notice=notice,
         acknowledged=acknowledged,
-        # The lesson where the learner confirmed this same notice, taken as read here.
-        same_as=same_as,
+        same_as=page.same_as if page is not None else None,
         quiz_form=QUIZ_FORM,
         # Switching language sends the unsent ticks along, so that they come back ticked.
         language_switch_form=QUIZ_FORM if form_shown else None,
+        keep_language_nav=True,
     )
-    return page, status
+    return rendered, status
+
+
+def _learner_page(lesson: Lesson, *, opening: bool = True) -> learner_pages.LessonPage:
+    return learner_pages.lesson_page(
+        db.session,
+        current_user.id,
+        content.course,
+        lesson,
+        notice_version=notice_for(lesson).version,
+        language=current_language(),
+        opening=opening,
+    )
 
 
 def _has_acknowledged(lesson: Lesson) -> bool:
@@ -190,6 +202,7 @@ def course_page(course: Course, certificate_form=None, status: int = 200):
             certificate=certificate,
             certificate_form=form,
             profile_link=profile_link(course, certificate.certificate),
+            keep_language_nav=True,
         )
         return page, status
 
@@ -226,18 +239,11 @@ def lesson(slug: str):
     # while someone listens for openings (a learning record store), each is made anew.
     if not learning_events.has_listeners(learning_events.LessonOpened):
         for_learner()
-    acknowledgment = None
-    if current_user.is_authenticated:
-        version = notice_for(lesson).version
-        acknowledgment = privacy.acknowledgment(
-            db.session, current_user.id, lesson, version, current_language()
-        )
-    if acknowledgment is None:
-        return for_visitors(lambda: _render_lesson(lesson, acknowledged=False))
-    same_as = acknowledgment.same_as
-    opened = progress.open_lesson(
-        db.session, current_user.id, content.course, lesson, language=current_language()
-    )
+    if not current_user.is_authenticated:
+        return for_visitors(lambda: _render_lesson(lesson, None))
+    page = _learner_page(lesson)
+    if not page.acknowledged:
+        return _render_lesson(lesson, page)
     kept = session.get(KEPT_ANSWERS)
     if kept and _kept_for(kept, lesson) and kept["account"] == current_user.id:
         # Kept until they are sent: a reload, or coming back later, still finds them. The
@@ -246,15 +252,8 @@ def lesson(slug: str):
         if not kept.get("told"):
             note = str(KEPT_NOTES[kept.get("note", "signed-in")]) % {"number": kept.get("number")}
             session[KEPT_ANSWERS] = {**kept, "told": True}
-        return _render_lesson(
-            lesson,
-            acknowledged=True,
-            same_as=same_as,
-            learner_progress=opened,
-            chosen=kept["answers"],
-            kept_note=note,
-        )
-    return _render_lesson(lesson, acknowledged=True, same_as=same_as, learner_progress=opened)
+        return _render_lesson(lesson, page, chosen=kept["answers"], kept_note=note)
+    return _render_lesson(lesson, page)
 
 
 @bp.get("/<lang:lang>/courses/<course>/lessons/<slug>/files/<path:filename>")
@@ -454,7 +453,11 @@ def answer_quiz(slug: str):
         )
     except quizzes.UnansweredQuestions as missing:
         return _render_lesson(
-            lesson, acknowledged=True, status=422, chosen=form, unanswered=missing.question_ids
+            lesson,
+            _learner_page(lesson, opening=False),
+            status=422,
+            chosen=form,
+            unanswered=missing.question_ids,
         )
     except quizzes.NoAttemptsLeft:
         refuse(403, _("You have used all your attempts at this quiz."))

@@ -60,16 +60,18 @@ def has_earned(course: Course, learner_progress: progress.CourseProgress) -> boo
     return bool(course.certificate_lessons) and lessons_to_go(course, learner_progress) == 0
 
 
+# Built once: every signed-in learner's course page asks it.
+_STANDING = sa.select(Certificate).where(
+    Certificate.user_id == sa.bindparam("user_id"),
+    Certificate.course == sa.bindparam("course"),
+    Certificate.replaced_by_code.is_(None),
+)
+
+
 def standing(session: Session, user_id: int, course: str) -> Certificate | None:
     """The learner's certificate of the course as it stands (valid or revoked), not one
     replaced by a corrected one."""
-    return session.scalar(
-        sa.select(Certificate).where(
-            Certificate.user_id == user_id,
-            Certificate.course == course,
-            Certificate.replaced_by_code.is_(None),
-        )
-    )
+    return session.scalar(_STANDING, {"user_id": user_id, "course": course})
 
 
 @dataclass(frozen=True, slots=True)

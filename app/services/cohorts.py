@@ -30,6 +30,12 @@ from app.models import (
 )
 from app.services.privacy import number_named
 
+# Built once: every lesson page asks it (see `may_take_part`).
+_COURSE_COHORTS = sa.select(Cohort.course, Cohort.enrolment, Cohort.ends_on).where(
+    Cohort.course.in_(sa.bindparam("courses", expanding=True)),
+    ~sa.exists().where(LtiContext.cohort_id == Cohort.id),
+)
+
 
 def closed_courses(
     session: Session, courses: Iterable[str], today: dt.date | None = None
@@ -39,12 +45,7 @@ def closed_courses(
     launches) are not the course's to close: closed to anyone the platform does not launch,
     they leave the course as open as it was."""
     today = today or dt.date.today()
-    rows = session.execute(
-        sa.select(Cohort.course, Cohort.enrolment, Cohort.ends_on).where(
-            Cohort.course.in_(list(courses)),
-            ~sa.exists().where(LtiContext.cohort_id == Cohort.id),
-        )
-    ).all()
+    rows = session.execute(_COURSE_COHORTS, {"courses": list(courses)}).all()
     with_cohorts = {course for course, _mode, _ends_on in rows}
     open_now = {
         course
@@ -60,10 +61,13 @@ def is_open(session: Session, course: str) -> bool:
     return not closed_courses(session, [course])
 
 
+_MEMBERSHIP = sa.select(Membership).where(
+    Membership.user_id == sa.bindparam("user_id"), Membership.course == sa.bindparam("course")
+)
+
+
 def membership(session: Session, user_id: int, course: str) -> Membership | None:
-    return session.scalar(
-        sa.select(Membership).where(Membership.user_id == user_id, Membership.course == course)
-    )
+    return session.scalar(_MEMBERSHIP, {"user_id": user_id, "course": course})
 
 
 def may_take_part(session: Session, user: User | None, course: str) -> bool:

@@ -118,6 +118,23 @@ def acknowledge(
     )
 
 
+# Built once: every signed-in opening of a lesson asks it.
+_ACKNOWLEDGMENT = (
+    sa.select(NoticeAcknowledgment)
+    .where(
+        NoticeAcknowledgment.user_id == sa.bindparam("user_id"),
+        NoticeAcknowledgment.course == sa.bindparam("course"),
+        NoticeAcknowledgment.notice_version == sa.bindparam("version"),
+    )
+    # This lesson's own record first, else the earliest.
+    .order_by(
+        sa.case((NoticeAcknowledgment.lesson_slug == sa.bindparam("lesson"), 0), else_=1),
+        NoticeAcknowledgment.acknowledged_at,
+    )
+    .limit(1)
+)
+
+
 def acknowledgment(
     session: Session, user_id: int, lesson: Lesson, version: str, language: str
 ) -> NoticeAcknowledgment | None:
@@ -131,18 +148,8 @@ def acknowledgment(
     each lesson keeps its own record of how its learner was informed before it recorded
     anything. One query when the record is there already."""
     found = session.scalar(
-        sa.select(NoticeAcknowledgment)
-        .where(
-            NoticeAcknowledgment.user_id == user_id,
-            NoticeAcknowledgment.course == lesson.course,
-            NoticeAcknowledgment.notice_version == version,
-        )
-        # This lesson's own record first, else the earliest.
-        .order_by(
-            sa.case((NoticeAcknowledgment.lesson_slug == lesson.slug, 0), else_=1),
-            NoticeAcknowledgment.acknowledged_at,
-        )
-        .limit(1)
+        _ACKNOWLEDGMENT,
+        {"user_id": user_id, "course": lesson.course, "lesson": lesson.slug, "version": version},
     )
     if found is None or found.lesson_slug == lesson.slug:
         return found

@@ -14,6 +14,9 @@ from app.models import LessonProgress, QuizAttempt, utcnow
 from app.services import cohorts, learning_events
 from app.services.accounts import touch_activity
 
+# A learner's progress in one lesson, as read for a page: a `LessonProgress` row's columns.
+ProgressRow = sa.Row
+
 
 def note_start(session: Session, user_id: int, lesson: Lesson, now: dt.datetime) -> None:
     """Record, in the current transaction, that the learner started the lesson at `now`,
@@ -115,7 +118,7 @@ def record_completion(
 class CourseProgress:
     """Where a learner stands in the course."""
 
-    rows: dict[str, LessonProgress]
+    rows: dict[str, ProgressRow]
     completed: int
     planned: int
     resume: Lesson | None
@@ -148,16 +151,29 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
     published lesson not completed; None once every published lesson is done. A lesson
     whose required quiz can no longer be passed is not resumed: it cannot be completed.
     """
-    rows: dict[str, LessonProgress] = {}
-    if user_id is not None:
-        rows = {
-            row.lesson_slug: row
-            for row in session.scalars(
-                sa.select(LessonProgress).where(
-                    LessonProgress.user_id == user_id, LessonProgress.course == course.slug
-                )
-            )
-        }
+    rows = progress_rows(session, user_id, course.slug) if user_id is not None else {}
+    return progress_of(session, user_id, course, rows)
+
+
+# Built once: a page asks these for every signed-in learner, and building a statement
+# costs several times what SQLite takes to answer it.
+_PROGRESS_ROWS = sa.select(LessonProgress.__table__).where(
+    LessonProgress.user_id == sa.bindparam("user_id"),
+    LessonProgress.course == sa.bindparam("course"),
+)
+
+
+def progress_rows(session: Session, user_id: int, course: str) -> dict[str, ProgressRow]:
+    """The learner's progress rows in the course, by lesson: read-only rows, not objects
+    the session would track."""
+    found = session.execute(_PROGRESS_ROWS, {"user_id": user_id, "course": course})
+    return {row.lesson_slug: row for row in found}
+
+
+def progress_of(
+    session: Session, user_id: int | None, course: Course, rows: dict[str, ProgressRow]
+) -> CourseProgress:
+    """`course_progress` from the learner's progress rows, read already."""
     published = course.published_lessons
     completed = [lesson for lesson in published if _completed(rows, lesson)]
     passed, closed = (
@@ -176,7 +192,7 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
     return CourseProgress(rows, len(completed), course.planned_lessons, resume, closed, passed)
 
 
-def attempts_allowed(lesson: Lesson, row: LessonProgress | None) -> int | None:
+def attempts_allowed(lesson: Lesson, row: ProgressRow | None) -> int | None:
     """How many attempts the learner may make at the lesson's quiz: the quiz's number, and
     any more the course team allowed them (None: as many as they like)."""
     if lesson.quiz is None or lesson.quiz.settings.attempts is None:
@@ -189,7 +205,7 @@ def _quiz_results(
     user_id: int,
     course: Course,
     lessons: tuple[Lesson, ...],
-    rows: dict[str, LessonProgress],
+    rows: dict[str, ProgressRow],
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The lessons whose quiz the learner passed, and the started, unfinished ones whose
     required quiz they can no longer pass: it allows a number of attempts that they used
@@ -220,17 +236,8 @@ def _quiz_results(
     if not optional and not limited:
         return frozenset(passed), frozenset()
     used = session.execute(
-        sa.select(
-            QuizAttempt.lesson_slug,
-            sa.func.count(),
-            sa.func.sum(sa.case((QuizAttempt.passed, 1), else_=0)),
-        )
-        .where(
-            QuizAttempt.user_id == user_id,
-            QuizAttempt.course == course.slug,
-            QuizAttempt.lesson_slug.in_(optional | set(limited)),
-        )
-        .group_by(QuizAttempt.lesson_slug)
+        _ATTEMPTS_USED,
+        {"user_id": user_id, "course": course.slug, "lessons": sorted(optional | set(limited))},
     )
     closed = set()
     for slug, attempts, passes in used:
@@ -241,7 +248,22 @@ def _quiz_results(
     return frozenset(passed), frozenset(closed)
 
 
-def _completed(rows: dict[str, LessonProgress], lesson: Lesson) -> bool:
+_ATTEMPTS_USED = (
+    sa.select(
+        QuizAttempt.lesson_slug,
+        sa.func.count(),
+        sa.func.sum(sa.case((QuizAttempt.passed, 1), else_=0)),
+    )
+    .where(
+        QuizAttempt.user_id == sa.bindparam("user_id"),
+        QuizAttempt.course == sa.bindparam("course"),
+        QuizAttempt.lesson_slug.in_(sa.bindparam("lessons", expanding=True)),
+    )
+    .group_by(QuizAttempt.lesson_slug)
+)
+
+
+def _completed(rows: dict[str, ProgressRow], lesson: Lesson) -> bool:
     row = rows.get(lesson.slug)
     return row is not None and row.completed_at is not None
 

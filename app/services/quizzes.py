@@ -20,7 +20,7 @@ from app.content.model import AnswerReview, Grading, Question, QuestionKind, Qui
 from app.models import LessonProgress, QuizAnswer, QuizAttempt, utcnow
 from app.services import cohorts, learning_events
 from app.services.privacy import record_audit, user_ref
-from app.services.progress import attempts_allowed, mark_complete, note_start
+from app.services.progress import CourseProgress, attempts_allowed, mark_complete, note_start
 
 FIELD_PREFIX = "q-"
 
@@ -123,18 +123,24 @@ def shown_percent(points: int, max_points: int) -> int:
     return round(Fraction(100 * points, max_points))
 
 
+# Built once, as the lesson page asks it for every signed-in learner.
+_ATTEMPTS = (
+    sa.select(QuizAttempt)
+    .where(
+        QuizAttempt.user_id == sa.bindparam("user_id"),
+        QuizAttempt.course == sa.bindparam("course"),
+        QuizAttempt.lesson_slug == sa.bindparam("lesson"),
+    )
+    .options(selectinload(QuizAttempt.answers))
+    .order_by(QuizAttempt.number)
+)
+
+
 def attempts_of(session: Session, user_id: int, lesson: Lesson) -> list[QuizAttempt]:
     """The learner's attempts at the lesson's quiz, first to last, with their answers."""
     return list(
         session.scalars(
-            sa.select(QuizAttempt)
-            .where(
-                QuizAttempt.user_id == user_id,
-                QuizAttempt.course == lesson.course,
-                QuizAttempt.lesson_slug == lesson.slug,
-            )
-            .options(selectinload(QuizAttempt.answers))
-            .order_by(QuizAttempt.number)
+            _ATTEMPTS, {"user_id": user_id, "course": lesson.course, "lesson": lesson.slug}
         )
     )
 
@@ -195,22 +201,33 @@ class QuizStatus:
         return False
 
 
+_PROGRESS_ROW = sa.select(LessonProgress).where(
+    LessonProgress.user_id == sa.bindparam("user_id"),
+    LessonProgress.course == sa.bindparam("course"),
+    LessonProgress.lesson_slug == sa.bindparam("lesson"),
+)
+
+
 def _progress_row(session: Session, user_id: int, lesson: Lesson) -> LessonProgress | None:
     return session.scalar(
-        sa.select(LessonProgress).where(
-            LessonProgress.user_id == user_id,
-            LessonProgress.course == lesson.course,
-            LessonProgress.lesson_slug == lesson.slug,
-        )
+        _PROGRESS_ROW, {"user_id": user_id, "course": lesson.course, "lesson": lesson.slug}
     )
 
 
-def quiz_status(session: Session, user_id: int, lesson: Lesson) -> QuizStatus:
-    """The learner's attempts at the lesson's quiz and what they allow next."""
+def quiz_status(
+    session: Session, user_id: int, lesson: Lesson, progress: CourseProgress | None = None
+) -> QuizStatus:
+    """The learner's attempts at the lesson's quiz and what they allow next; `progress`, when
+    the caller has read it, saves reading the lesson's progress again."""
     settings = lesson.quiz.settings
+    row = (
+        progress.rows.get(lesson.slug)
+        if progress is not None
+        else _progress_row(session, user_id, lesson)
+    )
     return QuizStatus(
         attempts=tuple(attempts_of(session, user_id, lesson)),
-        allowed=attempts_allowed(lesson, _progress_row(session, user_id, lesson)),
+        allowed=attempts_allowed(lesson, row),
         grading=settings.grading,
         answers_shown=settings.answers,
     )

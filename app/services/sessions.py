@@ -73,19 +73,49 @@ def start(session: Session, user: User, user_agent: str | None) -> str:
     return secret
 
 
+# Built once: every signed-in request asks them.
+_SESSION = sa.select(UserSession).where(
+    UserSession.user_id == sa.bindparam("user_id"),
+    UserSession.token_hash == sa.bindparam("token_hash"),
+)
+_ACCOUNT_AND_SESSION = (
+    sa.select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(User.id == sa.bindparam("user_id"), UserSession.token_hash == sa.bindparam("token_hash"))
+)
+
+
 def find(session: Session, user_id: int, secret: str | None) -> UserSession | None:
     """The account's session with this secret, still open; its use is noted now and then."""
     if not secret:
         return None
-    found = session.scalar(
-        sa.select(UserSession).where(
-            UserSession.user_id == user_id, UserSession.token_hash == _hash(secret)
-        )
-    )
+    found = session.scalar(_SESSION, {"user_id": user_id, "token_hash": _hash(secret)})
+    _note_use(session, found)
+    return found
+
+
+def account_of(session: Session, user_id: int, token: str, secret: str | None) -> User | None:
+    """The active account of a session cookie: its token still the account's current one,
+    and the session of its browser (`secret`) still open. The account and that session are
+    read at once: every signed-in request asks."""
+    if not secret:
+        return None
+    found = session.execute(
+        _ACCOUNT_AND_SESSION, {"user_id": user_id, "token_hash": _hash(secret)}
+    ).first()
+    if found is None:
+        return None
+    user, browser_session = found
+    if not user.is_active or not secrets.compare_digest(user.session_token, token):
+        return None
+    _note_use(session, browser_session)
+    return user
+
+
+def _note_use(session: Session, found: UserSession | None) -> None:
     if found is not None and utcnow() - found.last_used_at >= LAST_USED_PRECISION:
         found.last_used_at = utcnow()
         session.commit()
-    return found
 
 
 def of_account(session: Session, user_id: int) -> list[UserSession]:
