@@ -21,8 +21,11 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import Flask, current_app, request, session
+from flask_login import COOKIE_NAME as REMEMBER_COOKIE
 from flask_login import current_user
+from itsdangerous import BadSignature
 from markupsafe import Markup
+from werkzeug.http import parse_cookie
 
 from app.content import Catalogue
 from app.extensions import content, db
@@ -43,13 +46,24 @@ LEARNER_KEY_HEADERS = (
     "HTTP_HOST",
     "HTTP_ACCEPT_LANGUAGE",
 )
+# What a session may hold for the kept visitor page to be the one its page would be: the
+# form token that opening a page with a form (the sign-in page) leaves, and the marks the
+# sign-in manager leaves on any session it sees (see `KeptPages._visitor`).
+VISITOR_SESSION_KEYS = frozenset({"csrf_token", "_fresh", "_id"})
 STATE_VERSION = sa.select(User.state_version).where(User.id == sa.bindparam("user_id"))
+
+
+class _KeptResponse(NamedTuple):
+    expires: float
+    made: float  # time.monotonic() when it was made
+    response: Response
 
 
 class _LearnerPage(NamedTuple):
     user_id: int
     state_version: int
     expires: float
+    made: float
     response: Response
 
 
@@ -64,7 +78,7 @@ class _Kept:
     fragments: dict[tuple, Markup] = field(default_factory=dict)
     # Visitors' whole responses (status, headers, body), by scheme, mount point and path,
     # with when they expire.
-    responses: dict[tuple[str, ...], tuple[float, Response]] = field(default_factory=dict)
+    responses: dict[tuple[str, ...], _KeptResponse] = field(default_factory=dict)
     # Learners' whole responses, by the same and LEARNER_KEY_HEADERS; least recently
     # served first.
     learner_pages: OrderedDict[tuple[str, ...], _LearnerPage] = field(default_factory=OrderedDict)
@@ -112,14 +126,14 @@ def for_learner() -> None:
         request.environ[FOR_LEARNER] = (current_user.id, current_user.state_version)
 
 
-def kept_fragment(key: tuple, render: Callable[[], str]) -> Markup:
-    """The part of a page `render` makes (a template macro, say), rendered once per loaded
-    course and `key`, which must name everything the part depends on (the lesson and the
-    page's language, usually)."""
+def kept_fragment(key: tuple, render: Callable[..., str], *arguments: Any) -> Markup:
+    """The part of a page `render(*arguments)` makes (a template macro, say), rendered once
+    per loaded course and `key`, which must name everything the part depends on (the lesson
+    and the page's language, usually)."""
     kept = _kept_for(current_app, content.catalogue)
     fragment = kept.fragments.get(key)
     if fragment is None:
-        fragment = kept.fragments[key] = Markup(render())
+        fragment = kept.fragments[key] = Markup(render(*arguments))
     return fragment
 
 
@@ -148,16 +162,19 @@ class KeptPages:
             environ.get("SCRIPT_NAME", ""),
             environ.get("PATH_INFO", ""),
         )
-        signed_in = bool(environ.get("HTTP_COOKIE"))
+        cookies = environ.get("HTTP_COOKIE")
+        signed_in = bool(cookies) and not self._visitor(cookies)
         if signed_in:
             key += tuple(environ.get(name, "") for name in LEARNER_KEY_HEADERS)
-            response = self._learner_page(kept, key)
+            found = self._learner_page(kept, key)
         else:
             found = kept.responses.get(key)
-            response = found[1] if found is not None and found[0] > time.monotonic() else None
-        if response is not None:
-            status, headers, body = response
-            start_response(status, list(headers))
+            if found is not None and found.expires <= time.monotonic():
+                found = None
+        if found is not None:
+            status, headers, body = found.response
+            # Age (RFC 9111): the response comes from memory, made that many seconds ago.
+            start_response(status, [*headers, ("Age", str(int(time.monotonic() - found.made)))])
             return [body]
 
         started: list = []
@@ -184,10 +201,37 @@ class KeptPages:
             if learner:
                 self._keep_learner_page(kept, key, learner, made)
             else:
-                kept.responses[key] = (_visitor_page_expiry(self.app), made)
+                kept.responses[key] = _KeptResponse(
+                    _visitor_page_expiry(self.app), time.monotonic(), made
+                )
         return [body]
 
-    def _learner_page(self, kept: _Kept, key: tuple[str, ...]) -> Response | None:
+    def _visitor(self, cookies: str) -> bool:
+        """Whether a request with these cookies is a visitor's the page kept for all would
+        be made for anyway: none of them can sign anyone in (no remember-me cookie, and a
+        session naming no account), and the session holds nothing a page shows (a message
+        waiting, say): only what opening the sign-in page, or any other, leaves in it. Other
+        sites' cookies on this domain (analytics, say) make no difference."""
+        config = self.app.config
+        try:
+            jar = parse_cookie(cookies)
+        except ValueError:
+            return False  # the app answers what it cannot read
+        if config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) in jar:
+            return False
+        stored = jar.get(config["SESSION_COOKIE_NAME"])
+        if stored is None:
+            return True
+        serializer = self.app.session_interface.get_signing_serializer(self.app)
+        try:
+            values = serializer.loads(
+                stored, max_age=int(config["PERMANENT_SESSION_LIFETIME"].total_seconds())
+            )
+        except BadSignature:
+            return False
+        return isinstance(values, dict) and values.keys() <= VISITOR_SESSION_KEYS
+
+    def _learner_page(self, kept: _Kept, key: tuple[str, ...]) -> _LearnerPage | None:
         page = kept.learner_pages.get(key)
         if page is None:
             return None
@@ -197,7 +241,7 @@ class KeptPages:
             # Dropped meanwhile by another thread, it is still right to serve.
             with contextlib.suppress(KeyError):
                 kept.learner_pages.move_to_end(key)
-            return page.response
+            return page
         kept.learner_pages.pop(key, None)
         return None
 
@@ -222,7 +266,7 @@ class KeptPages:
                 kept.learner_pages.pop(old_key, None)
         user_id, state_version = learner
         expires = now + config["KEPT_LEARNER_PAGE_SECONDS"]
-        kept.learner_pages[key] = _LearnerPage(user_id, state_version, expires, made)
+        kept.learner_pages[key] = _LearnerPage(user_id, state_version, expires, now, made)
         while len(kept.learner_pages) > config["KEPT_LEARNER_PAGES"]:
             try:
                 kept.learner_pages.popitem(last=False)

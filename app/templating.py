@@ -10,8 +10,10 @@ from typing import Any
 from babel import Locale
 from babel.dates import format_date, format_time, get_datetime_format
 from flask import Flask, g, request, url_for
-from flask_babel import format_datetime, format_number, get_locale, ngettext
+from flask_babel import format_datetime, format_number, get_locale, get_translations, ngettext
 from flask_babel import gettext as _
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from app.content.markdown import BACK_TO_TEXT, LESSON_PAGE, TABLE_REGION
@@ -263,7 +265,33 @@ def lesson_body(html: str, lesson_page: str = "learn.lesson") -> Markup:
     return lesson_html(html.replace(TABLE_REGION, f'aria-label="{table}"'), lesson_page)
 
 
+def _translations(context: Context) -> Any:
+    """The translations of the page being rendered: looked up once per page (see
+    `init_app`), not for each of the few dozen words a page translates."""
+    return context.get(TRANSLATIONS) or get_translations()
+
+
+# The template variable holding them.
+TRANSLATIONS = "translations_of_page"
+
+
+def _install_translations(app: Flask) -> None:
+    """Flask-Babel's words for the templates, each of which finds the request's language
+    anew; these find it once per page, when the page's variables are set."""
+    app.context_processor(lambda: {TRANSLATIONS: get_translations()})
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=pass_context(lambda context, s: _translations(context).ugettext(s)),
+        ngettext=pass_context(lambda context, s, p, n: _translations(context).ungettext(s, p, n)),
+        newstyle=True,
+        pgettext=pass_context(lambda context, c, s: _translations(context).upgettext(c, s)),
+        npgettext=pass_context(
+            lambda context, c, s, p, n: _translations(context).unpgettext(c, s, p, n)
+        ),
+    )
+
+
 def init_app(app: Flask) -> None:
+    _install_translations(app)
     app.jinja_env.globals.update(
         privacy_controller=controller,
         categories_in_use=categories_in_use,
