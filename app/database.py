@@ -95,8 +95,19 @@ def _create_private_database(url: sa.URL) -> None:
 def insert_unless_present(session: Session, model: type, values: dict, keys: list[str]) -> None:
     """INSERT a row unless one with the same `keys` exists, atomically, on SQLite and
     PostgreSQL alike: concurrent requests cannot create two."""
-    statement = _dialect_insert(session, model).values(**values)
-    session.execute(statement.on_conflict_do_nothing(index_elements=keys))
+    built = (session.get_bind().dialect.name, model, tuple(keys))
+    statement = _INSERTS_UNLESS_PRESENT.get(built)
+    if statement is None:
+        statement = _INSERTS_UNLESS_PRESENT[built] = dialect_insert(
+            session, model
+        ).on_conflict_do_nothing(index_elements=keys)
+    # The columns are those of the values given, as for any INSERT given its rows apart.
+    session.execute(statement, values)
+
+
+# Each built once per database, model and key: learners' every start and answer asks one,
+# and building it cost more than the database takes to run it.
+_INSERTS_UNLESS_PRESENT: dict[tuple, sa.Insert] = {}
 
 
 def insert_or_update(
@@ -109,11 +120,12 @@ def insert_or_update(
 ) -> None:
     """INSERT a row, or if one with the same `keys` exists, make `changes` to it where it
     meets `where`; atomically, as `insert_unless_present`."""
-    statement = _dialect_insert(session, model).values(**values)
+    statement = dialect_insert(session, model).values(**values)
     session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes, where=where))
 
 
-def _dialect_insert(session: Session, model: type):
+def dialect_insert(session: Session, model: type):
+    """An INSERT of the session's database's own dialect, which knows ON CONFLICT."""
     # The engine's own dialect, already imported with it: importing the other one as well
     # would add 50 ms to every start-up.
     dialect = importlib.import_module(f"sqlalchemy.dialects.{session.get_bind().dialect.name}")

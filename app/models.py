@@ -111,6 +111,13 @@ class User(UserMixin, db.Model):
     def has_two_step(self) -> bool:
         return self.two_step_secret is not None
 
+    @property
+    def is_authenticated(self) -> bool:
+        """An account is only ever the signed-in user once `load_user` found it active:
+        asking again must not read the row back after every commit, as Flask-Login's
+        `is_active` check would."""
+        return True
+
     def get_id(self) -> str:
         return f"{self.id}-{self.session_token}"
 

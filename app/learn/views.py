@@ -308,15 +308,16 @@ def complete(slug: str):
     if lesson.quiz is not None and lesson.quiz.settings.required:
         refuse(409, _("This lesson is completed by passing its quiz."))
     _require_acknowledgment(lesson)
-    if progress.record_completion(db.session, current_user.id, lesson, language=current_language()):
+    user_id = current_user.id  # not read again once committing expires the account
+    if progress.record_completion(db.session, user_id, lesson, language=current_language()):
         flash(_("Well done: lesson %(number)d is complete.", number=lesson.number), "success")
-        _tell_of_certificate("success")
+        _tell_of_certificate("success", user_id)
     return redirect(url_for("learn.lesson", slug=lesson.slug, _anchor="lesson-status"), code=303)
 
 
-def _tell_of_certificate(category: str) -> None:
+def _tell_of_certificate(category: str, user_id: int) -> None:
     """Issue the course's certificate if the lesson just completed earned it, and say so."""
-    news = certificates.after_completion(db.session, current_user.id, content.course)
+    news = certificates.after_completion(db.session, user_id, content.course)
     if news is None:
         return
     if news.certificate is not None:
@@ -359,10 +360,10 @@ def _keep_answers(lesson: Lesson, account: int, note: str, **values) -> bool:
     return True
 
 
-def _drop_kept_answers(lesson: Lesson) -> None:
-    """Forget the signed-in learner's kept answers to `lesson`; another account's wait on."""
+def _drop_kept_answers(lesson: Lesson, account: int) -> None:
+    """Forget `account`'s kept answers to `lesson`; another account's wait on."""
     kept = session.get(KEPT_ANSWERS)
-    if kept and _kept_for(kept, lesson) and kept["account"] == current_user.id:
+    if kept and _kept_for(kept, lesson) and kept["account"] == account:
         session.pop(KEPT_ANSWERS)
 
 
@@ -430,7 +431,7 @@ def answer_quiz(slug: str):
             refuse(400, tampered)
         anchor = "quiz"
         if not _keep_answers(lesson, current_user.id, "switched-language"):
-            _drop_kept_answers(lesson)  # all unticked since they were kept
+            _drop_kept_answers(lesson, current_user.id)  # all unticked since they were kept
             # Nothing to come back to: the page's start, as a link would open it (without
             # a fragment of its own, the browser would keep the form's #quiz).
             anchor = "content"
@@ -441,11 +442,13 @@ def answer_quiz(slug: str):
     if not (number.isascii() and number.isdigit()):
         refuse(400, tampered)
     form = request.form.to_dict(flat=False)
+    # Kept, as committing the attempt expires the signed-in account: it is not read again.
+    user_id = current_user.id
     try:
         answers = quizzes.read_answers(lesson.quiz, form)
         submission = quizzes.submit_attempt(
             db.session,
-            current_user.id,
+            user_id,
             lesson,
             number=int(number),
             language=current_language(),
@@ -464,13 +467,16 @@ def answer_quiz(slug: str):
     except quizzes.TamperedForm:
         refuse(400, tampered)
     attempt = submission.attempt
-    _drop_kept_answers(lesson)  # sent at last
-    can_try_again = quizzes.quiz_status(db.session, current_user.id, lesson).can_attempt
+    _drop_kept_answers(lesson, user_id)  # sent at last
+
+    def can_try_again() -> bool:
+        return quizzes.quiz_status(db.session, user_id, lesson).can_attempt
+
     if submission.is_duplicate and quizzes.same_answers(attempt, answers):
         flash(_("This attempt was already submitted; here is its result."), QUIZ_OUTCOME)
-    elif submission.is_duplicate and can_try_again:
+    elif submission.is_duplicate and can_try_again():
         # Sent from another tab first, with other answers: these were not graded.
-        _keep_answers(lesson, current_user.id, "already-sent", number=attempt.number)
+        _keep_answers(lesson, user_id, "already-sent", number=attempt.number)
     elif submission.is_duplicate:
         flash(
             _(
@@ -485,10 +491,10 @@ def answer_quiz(slug: str):
             _("You passed the quiz: lesson %(number)d is complete.", number=lesson.number),
             QUIZ_OUTCOME,
         )
-        _tell_of_certificate(QUIZ_OUTCOME)
+        _tell_of_certificate(QUIZ_OUTCOME, user_id)
     elif attempt.passed:
         flash(_("You passed the quiz."), QUIZ_OUTCOME)
-    elif can_try_again:
+    elif can_try_again():
         flash(_("Not passed this time; you can try again."), QUIZ_OUTCOME)
     else:
         flash(_("Not passed, and no attempts are left."), QUIZ_OUTCOME)

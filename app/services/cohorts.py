@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.database import insert_or_update, insert_unless_present, unicode_lower
+from app.database import dialect_insert, insert_unless_present, unicode_lower
 from app.models import (
     Cohort,
     CohortTrainer,
@@ -83,18 +83,45 @@ def may_take_part(session: Session, user: User | None, course: str) -> bool:
 def open_cohort(session: Session, course: str, today: dt.date | None = None) -> Cohort | None:
     """The cohort that someone taking part on their own joins: the course's open cohort
     running today (the one that started first), or None for the implicit group."""
-    today = today or dt.date.today()
-    return session.scalar(
-        sa.select(Cohort)
-        .where(
-            Cohort.course == course,
-            Cohort.enrolment == Enrolment.OPEN,
-            sa.or_(Cohort.starts_on.is_(None), Cohort.starts_on <= today),
-            sa.or_(Cohort.ends_on.is_(None), Cohort.ends_on >= today),
-        )
-        .order_by(Cohort.starts_on.is_(None), Cohort.starts_on, Cohort.id)
-        .limit(1)
+    return session.scalar(_OPEN_COHORT, {"course": course, "today": today or dt.date.today()})
+
+
+# Built once, as every learner's first start in a course and every answer asks them.
+_OPEN_COHORT = (
+    sa.select(Cohort)
+    .where(
+        Cohort.course == sa.bindparam("course"),
+        Cohort.enrolment == Enrolment.OPEN,
+        sa.or_(Cohort.starts_on.is_(None), Cohort.starts_on <= sa.bindparam("today")),
+        sa.or_(Cohort.ends_on.is_(None), Cohort.ends_on >= sa.bindparam("today")),
     )
+    .order_by(Cohort.starts_on.is_(None), Cohort.starts_on, Cohort.id)
+    .limit(1)
+)
+_NOTE_MEMBERSHIP: dict[str, sa.Insert] = {}
+
+
+def _note_membership(session: Session) -> sa.Insert:
+    dialect = session.get_bind().dialect.name
+    statement = _NOTE_MEMBERSHIP.get(dialect)
+    if statement is None:
+        now = sa.bindparam("now")
+        statement = _NOTE_MEMBERSHIP[dialect] = (
+            dialect_insert(session, Membership)
+            .values(
+                user_id=sa.bindparam("member"),
+                course=sa.bindparam("course_slug"),
+                cohort_id=sa.bindparam("cohort"),
+                joined_at=now,
+                active_at=now,
+            )
+            .on_conflict_do_update(
+                index_elements=["user_id", "course"],
+                set_={"active_at": now},
+                where=Membership.active_at < now,
+            )
+        )
+    return statement
 
 
 def note_taking_part(session: Session, user_id: int, course: str, now: dt.datetime) -> None:
@@ -102,20 +129,8 @@ def note_taking_part(session: Session, user_id: int, course: str, now: dt.dateti
     making them a member of it unless they are one: of its open cohort running now, or of
     its implicit group."""
     cohort = open_cohort(session, course, now.date())
-    insert_or_update(
-        session,
-        Membership,
-        {
-            "user_id": user_id,
-            "course": course,
-            "cohort_id": cohort.id if cohort else None,
-            "joined_at": now,
-            "active_at": now,
-        },
-        ["user_id", "course"],
-        changes={"active_at": now},
-        where=Membership.active_at < now,
-    )
+    member = {"member": user_id, "course_slug": course, "cohort": cohort.id if cohort else None}
+    session.execute(_note_membership(session), {**member, "now": now})
 
 
 def led_by(session: Session, trainer_id: int) -> list[Cohort]:

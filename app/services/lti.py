@@ -942,21 +942,30 @@ def _score_for(session: Session, target: LtiGradeTarget, event: LearningEvent) -
     return _Score(done, len(published), progress, f"completed-{event.lesson}")
 
 
+# Built once: every answer and completion asks it.
+_GRADE_TARGETS = (
+    sa.select(LtiGradeTarget, LtiAccount.sub)
+    .join(
+        LtiAccount,
+        sa.and_(
+            LtiAccount.user_id == LtiGradeTarget.user_id,
+            LtiAccount.platform_id == LtiGradeTarget.platform_id,
+        ),
+    )
+    .where(
+        LtiGradeTarget.user_id == sa.bindparam("user_id"),
+        LtiGradeTarget.course == sa.bindparam("course"),
+    )
+    .order_by(LtiGradeTarget.id, LtiAccount.id.desc())
+)
+
+
 def queue_scores(session: Session, event: LearningEvent) -> None:
     """Queue, in the transaction recording the event, the score it gives each line item
     the person was launched from in its course: sent after the commit, and again until
     the platform takes it."""
     targets = session.execute(
-        sa.select(LtiGradeTarget, LtiAccount.sub)
-        .join(
-            LtiAccount,
-            sa.and_(
-                LtiAccount.user_id == LtiGradeTarget.user_id,
-                LtiAccount.platform_id == LtiGradeTarget.platform_id,
-            ),
-        )
-        .where(LtiGradeTarget.user_id == event.user_id, LtiGradeTarget.course == event.course)
-        .order_by(LtiGradeTarget.id, LtiAccount.id.desc())
+        _GRADE_TARGETS, {"user_id": event.user_id, "course": event.course}
     ).all()
     queued: set[int] = set()
     for target, sub in targets:

@@ -86,9 +86,22 @@ def _acknowledged_in(user_id: int, lesson: Lesson, version: str) -> tuple[sa.Col
     )
 
 
+_HAS_ACKNOWLEDGED = sa.select(NoticeAcknowledgment.id).where(
+    NoticeAcknowledgment.user_id == sa.bindparam("user_id"),
+    NoticeAcknowledgment.course == sa.bindparam("course"),
+    NoticeAcknowledgment.lesson_slug == sa.bindparam("lesson"),
+    NoticeAcknowledgment.notice_version == sa.bindparam("version"),
+)
+
+
 def has_acknowledged(session: Session, user_id: int, lesson: Lesson, version: str) -> bool:
-    found = sa.select(NoticeAcknowledgment.id).where(*_acknowledged_in(user_id, lesson, version))
-    return session.scalar(found) is not None
+    """Whether the learner acknowledged this version of the lesson's notice: asked by every
+    answer and completion, so built once."""
+    found = session.scalar(
+        _HAS_ACKNOWLEDGED,
+        {"user_id": user_id, "course": lesson.course, "lesson": lesson.slug, "version": version},
+    )
+    return found is not None
 
 
 def acknowledge(

@@ -73,6 +73,18 @@ def open_lesson(
     return course_progress(session, user_id, course)
 
 
+_COMPLETE = (
+    sa.update(LessonProgress)
+    .where(
+        LessonProgress.user_id == sa.bindparam("learner"),
+        LessonProgress.course == sa.bindparam("course_slug"),
+        LessonProgress.lesson_slug == sa.bindparam("lesson"),
+        LessonProgress.completed_at.is_(None),
+    )
+    .values(completed_at=sa.bindparam("now"))
+)
+
+
 def mark_complete(
     session: Session, user_id: int, lesson: Lesson, *, language: str | None = None
 ) -> bool:
@@ -85,14 +97,8 @@ def mark_complete(
     now = utcnow()
     note_start(session, user_id, lesson, now)
     result = session.execute(
-        sa.update(LessonProgress)
-        .where(
-            LessonProgress.user_id == user_id,
-            LessonProgress.course == lesson.course,
-            LessonProgress.lesson_slug == lesson.slug,
-            LessonProgress.completed_at.is_(None),
-        )
-        .values(completed_at=now)
+        _COMPLETE,
+        {"learner": user_id, "course_slug": lesson.course, "lesson": lesson.slug, "now": now},
     )
     completed = result.rowcount == 1
     if completed:

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -247,14 +248,28 @@ class Submission:
     completed_lesson: bool = False
 
 
+# Built once: every answer asks them.
+_ATTEMPTS_USED = (
+    sa.select(sa.func.count())
+    .select_from(QuizAttempt)
+    .where(
+        QuizAttempt.user_id == sa.bindparam("user_id"),
+        QuizAttempt.course == sa.bindparam("course"),
+        QuizAttempt.lesson_slug == sa.bindparam("lesson"),
+    )
+)
+_ATTEMPT_NUMBER = sa.select(QuizAttempt).where(
+    QuizAttempt.user_id == sa.bindparam("user_id"),
+    QuizAttempt.course == sa.bindparam("course"),
+    QuizAttempt.lesson_slug == sa.bindparam("lesson"),
+    QuizAttempt.number == sa.bindparam("number"),
+)
+
+
 def _attempt_number(session: Session, user_id: int, lesson: Lesson, number: int):
     return session.scalar(
-        sa.select(QuizAttempt).where(
-            QuizAttempt.user_id == user_id,
-            QuizAttempt.course == lesson.course,
-            QuizAttempt.lesson_slug == lesson.slug,
-            QuizAttempt.number == number,
-        )
+        _ATTEMPT_NUMBER,
+        {"user_id": user_id, "course": lesson.course, "lesson": lesson.slug, "number": number},
     )
 
 
@@ -274,19 +289,15 @@ def submit_attempt(
     if quiz is None:
         raise TamperedForm("this lesson has no quiz")
     used = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(QuizAttempt)
-        .where(
-            QuizAttempt.user_id == user_id,
-            QuizAttempt.course == lesson.course,
-            QuizAttempt.lesson_slug == lesson.slug,
-        )
+        _ATTEMPTS_USED, {"user_id": user_id, "course": lesson.course, "lesson": lesson.slug}
     )
     if 1 <= number <= used:
         existing = _attempt_number(session, user_id, lesson, number)
         if existing is not None:
             return Submission(existing, is_duplicate=True)
-    allowed = attempts_allowed(lesson, _progress_row(session, user_id, lesson))
+    limited = quiz.settings.attempts is not None
+    # The lesson's progress row holds the extra attempts, which only a limited quiz reads.
+    allowed = attempts_allowed(lesson, _progress_row(session, user_id, lesson) if limited else None)
     if allowed is not None and used >= allowed:
         raise NoAttemptsLeft
     if number != used + 1:
@@ -302,14 +313,6 @@ def submit_attempt(
         points=result.points,
         max_points=result.max_points,
         passed=result.passed,
-        answers=[
-            QuizAnswer(
-                question_id=question.id,
-                selected=list(answers.get(question.id, ())),
-                is_correct=result.correct[question.id],
-            )
-            for question in quiz.questions
-        ],
     )
     session.add(attempt)
     try:
@@ -318,7 +321,19 @@ def submit_attempt(
         # Another request stored this very attempt number a moment ago (two tabs).
         session.rollback()
         return Submission(_attempt_number(session, user_id, lesson, number), is_duplicate=True)
-    _announce_graded(session, lesson, attempt)
+    given = [
+        {
+            "attempt_id": attempt.id,
+            "question_id": question.id,
+            "selected": list(answers.get(question.id, ())),
+            "is_correct": result.correct[question.id],
+        }
+        for question in quiz.questions
+    ]
+    # In one statement, not one per answer as the attempt's relationship would.
+    session.execute(sa.insert(QuizAnswer), given)
+    session.expire(attempt, ["answers"])  # read back when asked for
+    _announce_graded(session, lesson, attempt, given)
     completed = False
     if result.passed and quiz.settings.required:
         # Completing notes the learner taking part in the course, as every start does.
@@ -329,7 +344,9 @@ def submit_attempt(
     return Submission(attempt, is_duplicate=False, completed_lesson=completed)
 
 
-def _announce_graded(session: Session, lesson: Lesson, attempt: QuizAttempt) -> None:
+def _announce_graded(
+    session: Session, lesson: Lesson, attempt: QuizAttempt, given: list[dict[str, Any]]
+) -> None:
     if not (
         learning_events.has_listeners(learning_events.QuestionAnswered)
         or learning_events.has_listeners(learning_events.QuizGraded)
@@ -344,14 +361,14 @@ def _announce_graded(session: Session, lesson: Lesson, attempt: QuizAttempt) -> 
         "attempt_id": attempt.id,
         "attempt_number": attempt.number,
     }
-    for answer in attempt.answers:
+    for answer in given:
         learning_events.announce(
             session,
             learning_events.QuestionAnswered(
                 **about,
-                question_id=answer.question_id,
-                selected=tuple(answer.selected),
-                correct=answer.is_correct,
+                question_id=answer["question_id"],
+                selected=tuple(answer["selected"]),
+                correct=answer["is_correct"],
             ),
         )
     learning_events.announce(
