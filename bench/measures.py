@@ -3,6 +3,7 @@ measured in the same run, and their ratio."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import http.client
 import json
@@ -725,6 +726,14 @@ def _lines(path: Path) -> int:
         return sum(1 for _ in file) - 1
 
 
+def _first_row(path: Path) -> list[str]:
+    """The first row under the header, as values: the tools quote differently."""
+    with path.open(encoding="utf-8-sig", newline="") as file:
+        rows = csv.reader(file)
+        next(rows)
+        return next(rows)
+
+
 def _database_csv(database_url: str, sql: str) -> tuple[list[str], str]:
     """The command that has the database itself write the query's rows as CSV, and its
     name."""
@@ -767,6 +776,8 @@ def _csv_against_database(
     db_seconds, db_memory = _median_time_peak_memory(db_runs)
     app_rows, db_rows = _lines(app_file), _lines(db_file)
     assert app_rows == db_rows, (label, app_rows, db_rows)
+    first_rows = [_first_row(file) for file in (app_file, db_file)]
+    assert first_rows[0] == first_rows[1], ("the same text, times included", *first_rows)
     runs = f", median of {sizes.export_runs}" if sizes.export_runs > 1 else ""
     row = [
         f"{backend}: {label} ({app_rows:,} rows)",
