@@ -3,7 +3,9 @@ same for the app and its baseline so that the ratio between them holds."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
+import json
 import re
 import shutil
 import statistics
@@ -29,6 +31,15 @@ class Load:
     p99_ms: float
     errors: int
     tool: str
+    # Responses served from the app's kept pages (those with an Age header), when counted.
+    kept: int | None = None
+    responses: int = 0
+
+    @property
+    def kept_share(self) -> str:
+        if self.kept is None or not self.responses:
+            return "not counted"
+        return f"{self.kept / self.responses:.0%} kept ({self.kept:,} of {self.responses:,})"
 
 
 @contextmanager
@@ -56,11 +67,73 @@ def _milliseconds(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, headers: dict[str, str], seconds: float, connections: int) -> Load:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
+WRK_THREADS = 2
+# Each request takes the next cookie of the list, the threads interleaved, so that every
+# learner's cookie comes round in turn; responses with an Age header (served from the app's
+# kept pages, RFC 9111) are counted when `count_kept` is on.
+ROTATING_COOKIES = """
+local cookies = %(cookies)s
+local threads = {}
+next_cookie = 0
+kept, responses = 0, 0
+function setup(thread)
+  thread:set("next_cookie", #threads)
+  table.insert(threads, thread)
+end
+function request()
+  local cookie = cookies[next_cookie %% #cookies + 1]
+  next_cookie = next_cookie + %(threads)d
+  return wrk.format(nil, nil, {["Cookie"] = cookie})
+end
+%(count)s
+function done(summary, latency, requests)
+  local all_kept, all_responses = 0, 0
+  for _, thread in ipairs(threads) do
+    all_kept = all_kept + (thread:get("kept") or 0)
+    all_responses = all_responses + (thread:get("responses") or 0)
+  end
+  io.write(string.format("Kept responses: %%d of %%d\\n", all_kept, all_responses))
+end
+"""
+COUNT_KEPT = """
+function response(status, headers, body)
+  responses = responses + 1
+  if headers["Age"] ~= nil or headers["age"] ~= nil then kept = kept + 1 end
+end
+"""
+
+
+def rotating_cookies_script(path: Path, cookies: list[str], count_kept: bool = True) -> Path:
+    """A wrk script sending `cookies` in turn, one a request (see ROTATING_COOKIES)."""
+    listed = "{" + ", ".join(json.dumps(cookie) for cookie in cookies) + "}"
+    path.write_text(
+        ROTATING_COOKIES
+        % {"cookies": listed, "threads": WRK_THREADS, "count": COUNT_KEPT if count_kept else ""},
+        encoding="utf-8",
+    )
+    return path
+
+
+def wrk(
+    url: str,
+    headers: dict[str, str],
+    seconds: float,
+    connections: int,
+    script: Path | None = None,
+) -> Load:
+    command = [
+        "wrk",
+        f"-t{WRK_THREADS}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--latency",
+    ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    counted = re.search(r"Kept responses: (\d+) of (\d+)", output)
     percentile = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.MULTILINE))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: (.*)", output)
@@ -71,6 +144,8 @@ def wrk(url: str, headers: dict[str, str], seconds: float, connections: int) -> 
         errors=(int(bad.group(1)) if bad else 0)
         + (sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1))) if socket_errors else 0),
         tool="wrk",
+        kept=int(counted.group(1)) if counted and int(counted.group(2)) else None,
+        responses=int(counted.group(2)) if counted else 0,
     )
 
 
@@ -141,3 +216,95 @@ def get_load(url: str, headers: dict[str, str], seconds: float, connections: int
 
     base = url[: -len(path)] if path else url
     return threads(base, fetch, seconds, connections)[0]
+
+
+def each_once(
+    base: str,
+    work: Callable[[http.client.HTTPConnection, int], int],
+    jobs: int,
+    clients: int,
+) -> tuple[Load, float]:
+    """`work(connection, job)` for every job in 0..jobs-1, once each, shared among `clients`
+    threads with a keep-alive connection each. Returns the load and the seconds taken;
+    a status of 400 or more counts as an error."""
+    host = urlsplit(base)
+    latencies: list[float] = []
+    errors = [0]
+    remaining = iter(range(jobs))
+    lock = threading.Lock()
+    start = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+        start.wait()
+        while True:
+            with lock:
+                job = next(remaining, None)
+            if job is None:
+                break
+            sent = time.perf_counter()
+            try:
+                status = work(connection, job)
+            except (OSError, http.client.HTTPException):
+                connection.close()
+                connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
+                status = 0
+            with lock:
+                latencies.append(time.perf_counter() - sent)
+                if status >= 400 or status == 0:
+                    errors[0] += 1
+        connection.close()
+
+    workers = [threading.Thread(target=client) for _ in range(clients)]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - began
+    every = sorted(latencies)
+    return (
+        Load(
+            requests_per_second=len(every) / elapsed,
+            p50_ms=statistics.median(every) * 1000 if every else 0.0,
+            p99_ms=every[min(len(every) - 1, int(len(every) * 0.99))] * 1000 if every else 0.0,
+            errors=errors[0],
+            tool="python threads",
+        ),
+        elapsed,
+    )
+
+
+def rotating_load(
+    url: str,
+    cookies: list[str],
+    seconds: float,
+    connections: int,
+    script: Path,
+    count_kept: bool = True,
+) -> Load:
+    """GET `url` over and over, each request with the next of `cookies`, counting the
+    responses served from kept pages: with wrk and a script if installed, else with
+    Python threads."""
+    if shutil.which("wrk"):
+        return wrk(
+            url, {}, seconds, connections, rotating_cookies_script(script, cookies, count_kept)
+        )
+    path = urlsplit(url).path
+    turns = [0] * connections
+    kept = [0] * connections
+
+    def fetch(connection: http.client.HTTPConnection, client: int) -> int:
+        cookie = cookies[(turns[client] * connections + client) % len(cookies)]
+        turns[client] += 1
+        connection.request("GET", path, headers={"Cookie": cookie})
+        response = connection.getresponse()
+        response.read()
+        kept[client] += response.getheader("Age") is not None
+        return response.status
+
+    load, calls = threads(url[: -len(path)], fetch, seconds, connections)
+    if not count_kept or not calls:
+        return load
+    return dataclasses.replace(load, kept=sum(kept), responses=calls)
