@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -82,6 +82,8 @@ class _Kept:
     # Learners' whole responses, by the same and LEARNER_KEY_HEADERS; least recently
     # served first.
     learner_pages: OrderedDict[tuple[str, ...], _LearnerPage] = field(default_factory=OrderedDict)
+    # The same pages (and those since replaced or dropped), in the order they were made.
+    learner_pages_made: deque[tuple[tuple[str, ...], _LearnerPage]] = field(default_factory=deque)
 
 
 def _kept_for(app: Flask, catalogue: Catalogue) -> _Kept:
@@ -261,13 +263,26 @@ class KeptPages:
         now = time.monotonic()
         # Expired pages leave memory here, whether or not anyone asks for them again: the
         # pages of an erased account, say, which are never served again, hold personal data.
-        for old_key, page in list(kept.learner_pages.items()):
-            if page.expires <= now:
-                kept.learner_pages.pop(old_key, None)
+        # Every page lives as long, so the order they were made in is the order they expire
+        # in: the sweep stops at the first page still fresh.
         user_id, state_version = learner
         expires = now + config["KEPT_LEARNER_PAGE_SECONDS"]
-        kept.learner_pages[key] = _LearnerPage(user_id, state_version, expires, now, made)
-        while len(kept.learner_pages) > config["KEPT_LEARNER_PAGES"]:
+        page = _LearnerPage(user_id, state_version, expires, now, made)
+        kept.learner_pages[key] = page
+        made_order = kept.learner_pages_made
+        made_order.append((key, page))
+        most = config["KEPT_LEARNER_PAGES"]
+        # Pages replaced or dropped meanwhile stay in that order until they expire: at most
+        # as many again as are kept, the oldest made going first, kept or not.
+        # Emptied meanwhile by another thread, the order has nothing left to sweep.
+        with contextlib.suppress(IndexError):
+            while len(made_order) > 2 * most or (
+                made_order[0][1].expires <= now and made_order[0][1] is not page
+            ):
+                old_key, old_page = made_order.popleft()
+                if kept.learner_pages.get(old_key) is old_page:
+                    kept.learner_pages.pop(old_key, None)
+        while len(kept.learner_pages) > most:
             try:
                 kept.learner_pages.popitem(last=False)
             except KeyError:
