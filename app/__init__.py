@@ -156,7 +156,7 @@ def create_app(
 
     if app.config["AUTO_MIGRATE"]:
         with app.app_context():
-            database.upgrade_to_latest()
+            database.migrate_if_behind()
     return app
 
 
