@@ -91,6 +91,7 @@ NOT_IMPORTED_TO_SERVE = (
     "PIL",  # pictures trainers send
     "jwt",  # credentials and LTI launches
     "cryptography",
+    "email_validator",  # a trainer's list of learners to enrol
 )
 
 
