@@ -92,6 +92,7 @@ NOT_IMPORTED_TO_SERVE = (
     "jwt",  # credentials and LTI launches
     "cryptography",
     "email_validator",  # a trainer's list of learners to enrol
+    "app.content.gift",  # `flask lessons import-gift`
 )
 
 
