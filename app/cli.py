@@ -18,7 +18,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.content import check_catalogue, check_course, load_register
-from app.content.gift import convert_gift
 from app.content.loader import (
     course_default_language,
     course_folder,
@@ -580,6 +579,9 @@ def lessons_stamp(files: tuple[str, ...]) -> None:
     "--output", "target", metavar="FILE", help=_("Write the quiz block to FILE, not the terminal.")
 )
 def lessons_import_gift(file: str, target: str | None) -> None:
+    # Imported by this command alone, not by every process that registers it (servers).
+    from app.content.gift import convert_gift
+
     path = Path(file)
     unreadable = Problems()
     text = read_text(path, unreadable)

@@ -22,12 +22,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import PureWindowsPath
+from typing import TYPE_CHECKING
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as parse_xml
-from PIL import Image, ImageOps
 
 from app.content.problems import N_
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 EMPTY = N_("The file is empty.")
 TOO_LARGE = N_("The file takes %(size)s MB; a picture may take up to %(limit)s MB.")
@@ -152,6 +155,10 @@ def _format_of(data: bytes) -> _Format:
 def _opened(data: bytes, kind: _Format, max_pixels: int) -> Image.Image:
     """The decoded picture, upright. Only the plugin of the format the bytes announce may
     read them, and the size in pixels is checked before any decoding."""
+    # Only trainers sending a picture need Pillow: imported at start-up it cost every
+    # process about 10 ms.
+    from PIL import Image, ImageOps
+
     try:
         image = Image.open(io.BytesIO(data), formats=[kind.pillow])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

@@ -14,14 +14,14 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import segno
 from babel.dates import format_date
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from fontTools.ttLib import TTFont
-from fpdf import FPDF
-from fpdf.enums import Align
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
 SERIF = "NotoSerif"
@@ -103,6 +103,10 @@ class PrintedCertificate:
 @functools.cache
 def _name_font_characters() -> frozenset[int]:
     """The characters the name's font can draw (read once from its character map)."""
+    # fpdf2, fontTools and segno are imported by the few requests that make or check a
+    # certificate: at import they added about 150 ms to every start-up.
+    from fontTools.ttLib import TTFont
+
     font = TTFont(FONTS / FONT_FILES[(NAME.family, NAME.style)])
     try:
         return frozenset(font.getBestCmap())
@@ -122,6 +126,8 @@ def unprintable(text: str) -> str:
 def render(printed: PrintedCertificate) -> bytes:
     """The certificate as the bytes of a one-page PDF, its words in its own language (the
     caller is in an app context, for the translations)."""
+    from fpdf import FPDF
+
     pdf = FPDF(orientation="landscape", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
@@ -194,6 +200,8 @@ def _draw_signatories(pdf: FPDF, signatories: Sequence[tuple[str, str]]) -> None
 def _draw_verification(pdf: FPDF, printed: PrintedCertificate) -> None:
     """The QR code in the bottom corner, and beside it the address and code it stands for,
     for a reader who types them."""
+    import segno
+
     left, top = QR_RIGHT - QR_SIZE, QR_BOTTOM - QR_SIZE
     qr = segno.make_qr(printed.verify_url, error="m")
     module = QR_SIZE / qr.symbol_size(border=0)[0]
@@ -226,7 +234,7 @@ def _draw_verification(pdf: FPDF, printed: PrintedCertificate) -> None:
             height=VERIFICATION_LINE,
             left=text_left,
             width=VERIFICATION_WIDTH,
-            align=Align.R,
+            align="R",
             link=link,
         )
         line_top += VERIFICATION_LINE
@@ -241,7 +249,7 @@ def _write(
     height: float,
     left: float = TEXT_LEFT,
     width: float = TEXT_WIDTH,
-    align: Align = Align.C,
+    align: str = "C",
     link: str = "",
 ) -> None:
     """Write `text` in a box at the largest size, down to the look's smallest, at which its

@@ -14,19 +14,19 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jwt
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask_babel import force_locale, ngettext
-from jwt.algorithms import RSAAlgorithm
 from sqlalchemy.orm import Session
 
 from app.content.model import in_language
 from app.models import Certificate, SigningKey, utcnow
+
+# PyJWT and cryptography are imported by the functions that sign or verify: at import they
+# added about 25 ms to every start-up, for pages (certificates, LTI launches) few requests ask.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ class CredentialNotVerified(ValueError):
 
 
 def _password(secret_key: str | bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     secret = secret_key if isinstance(secret_key, bytes) else secret_key.encode()
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=PASSWORD_CONTEXT)
     return derived.derive(secret)
@@ -65,6 +68,10 @@ def thumbprint(public_jwk: Mapping[str, Any]) -> str:
 
 
 def _new_key(password: bytes) -> tuple[SigningKey, rsa.RSAPrivateKey]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from jwt.algorithms import RSAAlgorithm
+
     private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
     public = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
     public_jwk = {name: public[name] for name in ("kty", "n", "e")}
@@ -85,6 +92,9 @@ def _new_key(password: bytes) -> tuple[SigningKey, rsa.RSAPrivateKey]:
 
 def _opened(key: SigningKey, password: bytes) -> rsa.RSAPrivateKey | None:
     """The key's private half, or None when this password does not open it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         private = serialization.load_pem_private_key(key.private_key.encode(), password)
     except (ValueError, TypeError):
@@ -284,6 +294,8 @@ def sign_credential(
     The header's `kid` must be a URI that dereferences to the key's JWK: `key_url` gives it
     from the key's thumbprint (the app's is `app.certificates.keys.public_key_url`). The
     header carries the public JWK too, for verifiers that do not fetch it."""
+    import jwt
+
     key, private = _signing_key(session, secret_key)
     headers = {"typ": "JWT", "kid": key_url(key.kid), "jwk": dict(key.public_jwk)}
     payload = {**credential, **_registered_claims(credential)}
@@ -294,6 +306,8 @@ def sign_jwt(session: Session, secret_key: str | bytes, payload: Mapping[str, An
     """`payload` as a JWT signed RS256 with the current key, its header naming the key by
     its thumbprint, as the key set publishes it (/.well-known/jwks.json): how the site
     proves itself to others, such as learning platforms it sends scores to."""
+    import jwt
+
     key, private = _signing_key(session, secret_key)
     return jwt.encode(dict(payload), private, algorithm=ALGORITHM, headers={"kid": key.kid})
 
@@ -315,6 +329,8 @@ def verify_credential(jwt_text: str, key_set: Mapping[str, Any]) -> dict[str, An
     whose registered claims agree with the credential (Open Badges 3.0, 8.2.4). A key the
     JWT carries in its own header is never trusted. Raises CredentialNotVerified saying why
     it is not."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(jwt_text)
     except jwt.InvalidTokenError as error:

@@ -8,7 +8,6 @@ import secrets
 import time
 
 import pyotp
-import segno
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -33,6 +32,9 @@ def setup_address(secret: str, email: str, issuer: str) -> str:
 def qr_code_svg(address: str) -> str:
     """The address as an SVG QR code to put in the page, dark on light whatever the theme
     (a scanner needs the contrast)."""
+    # Imported by the page that sets the app up, the only one showing a QR code.
+    import segno
+
     return segno.make(address, error="m").svg_inline(
         border=4, dark="#000", light="#fff", omitsize=True
     )
