@@ -45,7 +45,8 @@ def closed_courses(
     launches) are not the course's to close: closed to anyone the platform does not launch,
     they leave the course as open as it was."""
     today = today or dt.date.today()
-    rows = session.execute(_COURSE_COHORTS, {"courses": list(courses)}).all()
+    # Plain rows, read on the session's connection: no objects for the session to track.
+    rows = session.connection().execute(_COURSE_COHORTS, {"courses": list(courses)}).all()
     with_cohorts = {course for course, _mode, _ends_on in rows}
     open_now = {
         course

@@ -133,7 +133,7 @@ def acknowledge(
 
 # Built once: every signed-in opening of a lesson asks it.
 _ACKNOWLEDGMENT = (
-    sa.select(NoticeAcknowledgment)
+    sa.select(NoticeAcknowledgment.__table__)
     .where(
         NoticeAcknowledgment.user_id == sa.bindparam("user_id"),
         NoticeAcknowledgment.course == sa.bindparam("course"),
@@ -150,9 +150,9 @@ _ACKNOWLEDGMENT = (
 
 def acknowledgment(
     session: Session, user_id: int, lesson: Lesson, version: str, language: str
-) -> NoticeAcknowledgment | None:
+) -> sa.Row | None:
     """The learner's acknowledgment of this version of the lesson's notice, as they open
-    the lesson; None while they have it to read.
+    the lesson (a read-only row of its columns); None while they have it to read.
 
     A version is the hash of every word the notice says and of the controller's identity,
     not of the lesson: a notice of the same version in another lesson of the course, which
@@ -160,18 +160,14 @@ def acknowledgment(
     as read, and recorded so, in `language`, naming the lesson where they confirmed it:
     each lesson keeps its own record of how its learner was informed before it recorded
     anything. One query when the record is there already."""
-    found = session.scalar(
-        _ACKNOWLEDGMENT,
-        {"user_id": user_id, "course": lesson.course, "lesson": lesson.slug, "version": version},
-    )
+    about = {"user_id": user_id, "course": lesson.course, "lesson": lesson.slug, "version": version}
+    found = session.connection().execute(_ACKNOWLEDGMENT, about).first()
     if found is None or found.lesson_slug == lesson.slug:
         return found
     # Named after the lesson where the notice was confirmed, not one where it was taken as read.
     acknowledge(session, user_id, lesson, version, language, found.same_as or found.lesson_slug)
     session.commit()
-    return session.scalar(
-        sa.select(NoticeAcknowledgment).where(*_acknowledged_in(user_id, lesson, version))
-    )
+    return session.connection().execute(_ACKNOWLEDGMENT, about).first()
 
 
 def consent_ledger(session: Session, user_id: int) -> list[ConsentEvent]:

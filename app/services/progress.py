@@ -172,7 +172,7 @@ _PROGRESS_ROWS = sa.select(LessonProgress.__table__).where(
 def progress_rows(session: Session, user_id: int, course: str) -> dict[str, ProgressRow]:
     """The learner's progress rows in the course, by lesson: read-only rows, not objects
     the session would track."""
-    found = session.execute(_PROGRESS_ROWS, {"user_id": user_id, "course": course})
+    found = session.connection().execute(_PROGRESS_ROWS, {"user_id": user_id, "course": course})
     return {row.lesson_slug: row for row in found}
 
 
@@ -241,7 +241,7 @@ def _quiz_results(
     }
     if not optional and not limited:
         return frozenset(passed), frozenset()
-    used = session.execute(
+    used = session.connection().execute(
         _ATTEMPTS_USED,
         {"user_id": user_id, "course": course.slug, "lessons": sorted(optional | set(limited))},
     )
