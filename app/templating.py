@@ -63,6 +63,12 @@ def page_description() -> str:
     return _("Online courses: read the lessons, take the quizzes and follow your progress.")
 
 
+def site_part(name: str) -> tuple[str, str | None, str]:
+    """What a part of the page that shows only the course (or the site) and the page's
+    language is kept by (see kept_fragment): the part, the course, the language."""
+    return (name, content.course.slug if in_course() else None, current_language())
+
+
 def course_organisation() -> str:
     course = content.course
     return course.text(course.organisation, current_language()) if in_course() else ""
@@ -301,6 +307,7 @@ def init_app(app: Flask) -> None:
         grading_label=lambda grading: str(GRADINGS[grading]),
         answers_label=lambda review: str(ANSWER_REVIEWS[review]),
         course_title=course_title,
+        site_part=site_part,
         in_course=in_course,
         course_organisation=course_organisation,
         page_description=page_description,
