@@ -37,6 +37,8 @@ Response = tuple[str, list[tuple[str, str]], bytes]
 # (True), or for the signed-in learner it was made for (their id and state version).
 FOR_VISITORS = "aula.visitor_page"
 FOR_LEARNER = "aula.learner_page"
+# Set by the middleware: the session cookie it read and checked, with its values.
+SESSION_READ = "aula.session_read"
 # What a learner's kept page is kept by, besides the path: everything in the request
 # that the session, the sign-in checks and the page itself read.
 LEARNER_KEY_HEADERS = (
@@ -165,7 +167,7 @@ class KeptPages:
             environ.get("PATH_INFO", ""),
         )
         cookies = environ.get("HTTP_COOKIE")
-        signed_in = bool(cookies) and not self._visitor(cookies)
+        signed_in = bool(cookies) and not self._visitor(environ, cookies)
         if signed_in:
             key += tuple(environ.get(name, "") for name in LEARNER_KEY_HEADERS)
             found = self._learner_page(kept, key)
@@ -208,7 +210,7 @@ class KeptPages:
                 )
         return [body]
 
-    def _visitor(self, cookies: str) -> bool:
+    def _visitor(self, environ: dict[str, Any], cookies: str) -> bool:
         """Whether a request with these cookies is a visitor's the page kept for all would
         be made for anyway: none of them can sign anyone in (no remember-me cookie, and a
         session naming no account), and the session holds nothing a page shows (a message
@@ -231,7 +233,11 @@ class KeptPages:
             )
         except BadSignature:
             return False
-        return isinstance(values, dict) and values.keys() <= VISITOR_SESSION_KEYS
+        if not isinstance(values, dict):
+            return False
+        # Read once: the app's session opens from it rather than checking it again.
+        environ[SESSION_READ] = (stored, values)
+        return values.keys() <= VISITOR_SESSION_KEYS
 
     def _learner_page(self, kept: _Kept, key: tuple[str, ...]) -> _LearnerPage | None:
         page = kept.learner_pages.get(key)

@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, abort, current_app, request
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from flask.wrappers import Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask.wrappers import Request, Response
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.kept_pages import SESSION_READ
 
 # Everything comes from this origin, no inline script or style, and no framing.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -117,6 +119,13 @@ class _ForwardedSchemeChecked:
 class _SessionsKeptFromSignIn(SecureCookieSessionInterface):
     """A session the person chose to keep expires when the notice says, counted from
     signing in: Flask would count it again from every change made to the session."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # The kept pages' middleware has read and checked this very cookie already.
+        read = request.environ.get(SESSION_READ)
+        if read is not None and read[0] == request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class(read[1])
+        return super().open_session(app, request)
 
     def get_expiration_time(self, app: Flask, session: SessionMixin) -> dt.datetime | None:
         kept_until = session.get(KEPT_UNTIL) if session.permanent else None
