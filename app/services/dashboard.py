@@ -16,7 +16,16 @@ from sqlalchemy.orm import Session
 from app.content import Catalogue, Course
 from app.content.model import AnswerReview
 from app.database import read_at_once
-from app.models import Cohort, LessonProgress, Membership, QuizAttempt, User, set_apart, utcnow
+from app.models import (
+    Cohort,
+    LessonProgress,
+    Membership,
+    QuizAttempt,
+    Role,
+    User,
+    set_apart,
+    utcnow,
+)
 from app.services.progress import attempts_allowed
 from app.services.reports import ReportFilters
 
@@ -49,25 +58,51 @@ def _counted(filters: ReportFilters) -> sa.ColumnElement[bool]:
     return dataclasses.replace(filters, without_objectors=True).condition()
 
 
-def _of_learners(column: sa.ColumnElement[int], filters: ReportFilters):
-    """Rows about the learners the figures count."""
-    return column.in_(sa.select(User.id).where(_counted(filters)))
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """The learners filtered figures count, and the range of their ids (None: there are
+    none). Rows are matched to them by the range as well: implied by being theirs, it lets
+    the database read only that range of the (learner, ...) indexes when the learners kept
+    signed up over a period, or joined one cohort, whose ids lie close together, where
+    otherwise it reads every row and looks each up among them."""
+
+    filters: ReportFilters
+    first_id: int | None
+    last_id: int | None
+
+    @classmethod
+    def read(cls, session: Session, filters: ReportFilters) -> _Kept:
+        ids = sa.select(sa.func.min(User.id), sa.func.max(User.id)).where(_counted(filters))
+        first_id, last_id = session.execute(ids).one()
+        return cls(filters, first_id, last_id)
+
+    def rows_of(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        """Rows about these learners, `column` being their learner's id."""
+        if self.first_id is None:
+            return sa.false()
+        return sa.and_(
+            column.between(self.first_id, self.last_id),
+            column.in_(sa.select(User.id).where(_counted(self.filters))),
+        )
 
 
 def _by_subtraction(filters: ReportFilters) -> bool:
     """Whether the figures are best counted as every row less the rows of the accounts left
-    out (`_left_out`): with no filter but a course, if any, every account with rows (in
-    that course: its learners, `reports.learners_of`) counts but those few, whose rows are
-    found through their own index, while every row is counted from the indexes alone. A
-    cohort, a language, a role or a period keep few learners: their rows are counted
-    directly."""
-    return dataclasses.replace(filters, course=None) == ReportFilters()
+    out (`_left_out`): with no filter but a course, if any, and learners as the role, if
+    any, every account with rows (in that course: its learners, `reports.learners_of`)
+    counts but a few set apart, whose rows are found through their own index, while every
+    row is counted from the indexes alone. A cohort, a language, another role or a period
+    keep few learners: their rows are counted directly."""
+    if filters.role not in (None, Role.LEARNER):
+        return False
+    return dataclasses.replace(filters, course=None, role=None) == ReportFilters()
 
 
-def _left_out() -> sa.Select:
-    """The accounts no figure counts: left out of the figures, and sign-ups never confirmed
-    (who have no rows)."""
-    return set_apart(sa.not_(_counted(ReportFilters())))
+def _left_out(filters: ReportFilters) -> sa.Select:
+    """The accounts no figure counts under filters counted by subtraction: left out of the
+    figures, sign-ups never confirmed (who have no rows), and staff when the filters keep
+    learners only. All of them are set apart, so their own index finds them."""
+    return set_apart(sa.not_(_counted(dataclasses.replace(filters, course=None))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +137,15 @@ def figures(
             _quiz_learners(course, passed=True),
             _completions(filters, course, week_starts),
             _progress_left_out(filters, course, week_starts),
-            _quizzes_left_out(course),
+            _quizzes_left_out(filters, course),
         ]
     else:
+        kept = _Kept.read(session, filters)
         statements = [
-            _funnel(course, filters),
-            _quiz_learners(course, filters=filters),
-            _quiz_learners(course, filters=filters, passed=True),
-            _completions(filters, course, week_starts),
+            _funnel(course, kept),
+            _quiz_learners(course, kept=kept),
+            _quiz_learners(course, kept=kept, passed=True),
+            _completions(filters, course, week_starts, kept),
         ]
     language_rows, progress_rows, taker_rows, passer_rows, week_rows, *left_out = read_at_once(
         session, _by_language(filters, now), *statements
@@ -131,18 +167,15 @@ def figures(
     )
 
 
-def _funnel(course: Course, filters: ReportFilters | None = None) -> sa.Executable:
+def _funnel(course: Course, kept: _Kept | None = None) -> sa.Executable:
     """Learners who started and who completed each lesson of the course: where learners
-    drop off. Without `filters`, every row of the course."""
+    drop off. Without `kept` learners, every row of the course."""
     counts = (sa.func.count(), sa.func.count(LessonProgress.completed_at))
-    if filters is not None:
+    if kept is not None:
         # Each row is looked up among the filtered learners anyway: one pass is cheapest.
         return (
             sa.select(LessonProgress.lesson_slug, *counts)
-            .where(
-                LessonProgress.course == course.slug,
-                _of_learners(LessonProgress.user_id, filters),
-            )
+            .where(LessonProgress.course == course.slug, kept.rows_of(LessonProgress.user_id))
             .group_by(LessonProgress.lesson_slug)
         )
     # Each lesson counted over its own range of the (course, lesson, completion) index,
@@ -161,11 +194,9 @@ def _funnel(course: Course, filters: ReportFilters | None = None) -> sa.Executab
     return sa.union_all(*per_lesson)
 
 
-def _quiz_learners(
-    course: Course, *, filters: ReportFilters | None = None, passed: bool = False
-) -> sa.Select:
+def _quiz_learners(course: Course, *, kept: _Kept | None = None, passed: bool = False) -> sa.Select:
     """The learners who took each of the course's quizzes, or who passed it at least once;
-    without `filters`, every one. One distinct count per query, on purpose: scanning the
+    without `kept` learners, every one. One distinct count per query, on purpose: scanning the
     (course, lesson, learner, passed) index in order, SQLite counts one distinct column as
     it goes, but two in one query need temporary tables and take four times as long."""
     statement = (
@@ -173,8 +204,8 @@ def _quiz_learners(
         .where(QuizAttempt.course == course.slug)
         .group_by(QuizAttempt.lesson_slug)
     )
-    if filters is not None:
-        statement = statement.where(_of_learners(QuizAttempt.user_id, filters))
+    if kept is not None:
+        statement = statement.where(kept.rows_of(QuizAttempt.user_id))
     return statement.where(QuizAttempt.passed) if passed else statement
 
 
@@ -190,21 +221,29 @@ def _week_of(week_starts: list[dt.datetime]) -> sa.ColumnElement[int]:
 
 
 def _completions(
-    filters: ReportFilters, course: Course, week_starts: list[dt.datetime]
+    filters: ReportFilters,
+    course: Course,
+    week_starts: list[dt.datetime],
+    kept: _Kept | None = None,
 ) -> sa.Executable:
     """Lesson completions in each week, as (week number, count) rows, counted by the
     database: a busy course completes hundreds of thousands of lessons in twelve weeks, too
     many to read out one by one. A week without completions may have no row. Those of the
     filters' course (its lessons), or of every course when they name none, as the headline
-    counts every account then; by subtraction (`_by_subtraction`), every one."""
+    counts every account then; by subtraction (`_by_subtraction`, no `kept` learners),
+    every one."""
     completed_at = LessonProgress.completed_at
     in_range = (completed_at >= week_starts[0]) & (completed_at < week_starts[-1])
-    if not _by_subtraction(filters):
+    if kept is not None:
         # Each row is looked up among the filtered learners anyway: one pass is cheapest.
         week = _week_of(week_starts)
         statement = (
             sa.select(week, sa.func.count())
-            .where(in_range, _of_learners(LessonProgress.user_id, filters))
+            # The learner's id made an expression: SQLite would otherwise read every row
+            # of every learner kept through the (learner, ...) index, where the weeks'
+            # range of the completion-time index holds fewer rows (all of them, for the
+            # learners of one language, against a sixth).
+            .where(in_range, kept.rows_of(LessonProgress.user_id + 0))
             .group_by(week)
         )
         if filters.course:
@@ -259,7 +298,7 @@ def _progress_left_out(
             sa.func.count(),
             sa.func.count(LessonProgress.completed_at),
         )
-        .where(LessonProgress.user_id.in_(_left_out()))
+        .where(LessonProgress.user_id.in_(_left_out(filters)))
         .group_by(LessonProgress.course, LessonProgress.lesson_slug, week)
     )
     if filters.course:
@@ -267,7 +306,7 @@ def _progress_left_out(
     return statement
 
 
-def _quizzes_left_out(course: Course) -> sa.Select:
+def _quizzes_left_out(filters: ReportFilters, course: Course) -> sa.Select:
     """(lesson, takers, passers) of the learners `_quiz_learners` counts who are left out."""
     return (
         sa.select(
@@ -275,7 +314,7 @@ def _quizzes_left_out(course: Course) -> sa.Select:
             sa.func.count(sa.distinct(QuizAttempt.user_id)),
             sa.func.count(sa.distinct(sa.case((QuizAttempt.passed, QuizAttempt.user_id)))),
         )
-        .where(QuizAttempt.course == course.slug, QuizAttempt.user_id.in_(_left_out()))
+        .where(QuizAttempt.course == course.slug, QuizAttempt.user_id.in_(_left_out(filters)))
         .group_by(QuizAttempt.lesson_slug)
     )
 
