@@ -155,7 +155,7 @@ def figures(
             filters, course, progress_rows, taker_rows, passer_rows, week_rows, *left_out
         )
     registered, week, month = (sum(row[column] for row in language_rows) for column in (1, 2, 3))
-    completions = dict(week_rows)
+    completions = _per_week(week_rows)
     return Figures(
         headline=Headline(registered, week, month),
         lessons=_lesson_figures(course, language, progress_rows, taker_rows, passer_rows),
@@ -350,8 +350,17 @@ def _less_left_out(
         ],
         [(slug, count - takers.get(slug, 0)) for slug, count in taker_rows],
         [(slug, count - passers.get(slug, 0)) for slug, count in passer_rows],
-        [(week, count - in_weeks[week]) for week, count in week_rows],
+        [(week, count - in_weeks[week]) for week, count in _per_week(week_rows).items()],
     )
+
+
+def _per_week(week_rows: list[sa.Row]) -> collections.Counter[int]:
+    """Completions by week number, from rows that may give one week several counts (a
+    course's weeks are counted lesson by lesson)."""
+    weeks: collections.Counter[int] = collections.Counter()
+    for number, count in week_rows:
+        weeks[number] += count
+    return weeks
 
 
 def _lesson_figures(

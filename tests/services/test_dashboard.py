@@ -268,3 +268,28 @@ def test_a_period_counts_the_rows_of_those_who_signed_up_in_it_only(app_context)
     assert shown.weeks[-1][1] == 2
     nobody = figures({"registered_from": (NOW + dt.timedelta(days=1)).date().isoformat()})
     assert (nobody.headline.registered, nobody.lessons[0].started, nobody.weeks[-1][1]) == (0, 0, 0)
+
+
+def test_a_courses_week_counts_the_completions_of_every_lesson(app_context):
+    """A course's weekly completions are counted lesson by lesson: a week with completions
+    of two lessons shows both, as counting the learners' rows one by one does."""
+    lab = content.catalogue.default
+    first, second = (lesson.slug for lesson in lab.published_lessons[:2])
+    for name, slug in (("one", first), ("two", second), ("three", second)):
+        person = learner(f"{name}@example.org", "es")
+        db.session.add(Membership(user_id=person.id, course=lab.slug))
+        complete_at(person.id, slug, NOW - dt.timedelta(days=1))
+    db.session.commit()
+    scope = {"course": lab.slug}
+    in_the_course = dashboard.figures(
+        db.session, lab, ReportFilters.parse(scope, lab.languages, [lab.slug]), "en", now=NOW
+    )
+    counted_directly = dashboard.figures(
+        db.session,
+        lab,
+        ReportFilters.parse({**scope, "language": "es"}, lab.languages, [lab.slug]),
+        "en",
+        now=NOW,
+    )
+    assert in_the_course.weeks[-1] == (dt.date(2026, 11, 23), 3)
+    assert counted_directly.weeks == in_the_course.weeks
