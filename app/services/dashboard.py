@@ -60,30 +60,34 @@ def _counted(filters: ReportFilters) -> sa.ColumnElement[bool]:
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
-    """The learners filtered figures count, and the range of their ids (None: there are
-    none). Rows are matched to them by the range as well: implied by being theirs, it lets
-    the database read only that range of the (learner, ...) indexes when the learners kept
-    signed up over a period, or joined one cohort, whose ids lie close together, where
-    otherwise it reads every row and looks each up among them."""
+    """The learners filtered figures count. Kept by the period they signed up in, their
+    ids lie close together (accounts are numbered as they register): rows are then matched
+    to them by the range of their ids as well (`ids`; (None, None) when nobody signed up
+    then), which lets PostgreSQL read that range of the (learner, ...) indexes alone,
+    where otherwise it reads every row and looks each up among them (a period of three
+    months on 100,000 learners: about half the time). Other filters keep learners all over
+    the range: reading it first would only add a query."""
 
     filters: ReportFilters
-    first_id: int | None
-    last_id: int | None
+    ids: tuple[int | None, int | None] | None = None
 
     @classmethod
     def read(cls, session: Session, filters: ReportFilters) -> _Kept:
+        if not (filters.registered_from or filters.registered_to):
+            return cls(filters)
         ids = sa.select(sa.func.min(User.id), sa.func.max(User.id)).where(_counted(filters))
         first_id, last_id = session.execute(ids).one()
-        return cls(filters, first_id, last_id)
+        return cls(filters, (first_id, last_id))
 
     def rows_of(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
         """Rows about these learners, `column` being their learner's id."""
-        if self.first_id is None:
+        of_learners = column.in_(sa.select(User.id).where(_counted(self.filters)))
+        if self.ids is None:
+            return of_learners
+        first_id, last_id = self.ids
+        if first_id is None:
             return sa.false()
-        return sa.and_(
-            column.between(self.first_id, self.last_id),
-            column.in_(sa.select(User.id).where(_counted(self.filters))),
-        )
+        return sa.and_(column.between(first_id, last_id), of_learners)
 
 
 def _by_subtraction(filters: ReportFilters) -> bool:
@@ -239,11 +243,7 @@ def _completions(
         week = _week_of(week_starts)
         statement = (
             sa.select(week, sa.func.count())
-            # The learner's id made an expression: SQLite would otherwise read every row
-            # of every learner kept through the (learner, ...) index, where the weeks'
-            # range of the completion-time index holds fewer rows (all of them, for the
-            # learners of one language, against a sixth).
-            .where(in_range, kept.rows_of(LessonProgress.user_id + 0))
+            .where(in_range, kept.rows_of(LessonProgress.user_id))
             .group_by(week)
         )
         if filters.course:
