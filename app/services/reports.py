@@ -9,8 +9,10 @@ import csv
 import datetime as dt
 import hashlib
 import hmac
+import io
 import itertools
 import json
+import operator
 import queue
 import secrets
 import threading
@@ -378,7 +380,10 @@ def progress_rows(session: Session, course: Course, filters: ReportFilters) -> I
                 sa.func.coalesce(scores.c.attempts, 0),
             )
             .select_from(learners)
-            .join(lessons, sa.true())
+            # An outer join, which every learner's lessons meet alike, keeps the learners
+            # the outer loop on SQLite (it never reorders one): their rows are then read
+            # in the learners' order, a fifth less work than lesson after lesson.
+            .outerjoin(lessons, sa.true())
             .outerjoin(
                 LessonProgress,
                 (LessonProgress.user_id == learners.c.id)
@@ -490,41 +495,47 @@ def columns_of(columns: tuple[str, ...], pseudonymise: bool) -> tuple[str, ...]:
     return ("learner", *columns[len(IDENTITY) :])
 
 
-class _Buffer:
-    """A write target whose contents are taken away after each chunk (for streaming)."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-
-    def take(self) -> str:
-        text, self.parts = "".join(self.parts), []
-        return text
-
-
 def write_csv(rows: Iterator[Sequence], columns: tuple[str, ...], *, bom: bool) -> Iterator[str]:
     """RFC 4180 CSV (CRLF line ends, quotes where needed), UTF-8, optionally with the BOM
     Excel needs to read accents right. Text that people typed and that a spreadsheet would
     run as a formula, or that starts with an apostrophe, gets one more apostrophe in front;
     None is an empty cell."""
-    buffer = _Buffer()
+    buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
-    yield ("\ufeff" if bom else "") + buffer.take()
+    yield ("\ufeff" if bom else "") + _taken(buffer)
     typed = [number for number, column in enumerate(columns) if column in TYPED_BY_PEOPLE]
     # Rows go out a few hundred at a time: a chunk per row would cost more than the row.
     rows = iter(rows)
     while batch := list(itertools.islice(rows, CSV_ROWS_PER_CHUNK)):
-        for index, row in enumerate(batch):
-            for number in typed:
-                value = row[number]
-                if value and value[0] in FORMULA_STARTS:
-                    row = batch[index] = list(row)
-                    row[number] = "'" + value
+        for number in typed:
+            # A learner's cells repeat on each of their rows: each text is tested once.
+            risky = {
+                value
+                for value in set(map(operator.itemgetter(number), batch))
+                if value and value[0] in FORMULA_STARTS
+            }
+            if risky:
+                _neutralise(batch, number, risky)
         writer.writerows(batch)
-        yield buffer.take()
+        yield _taken(buffer)
+
+
+def _taken(buffer: io.StringIO) -> str:
+    """What the buffer holds, leaving it empty (for streaming)."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _neutralise(batch: list, number: int, risky: set[str]) -> None:
+    """One more apostrophe in front of column `number`'s text in the rows where it is one
+    of `risky`."""
+    for index, row in enumerate(batch):
+        if row[number] in risky:
+            row = batch[index] = list(row)
+            row[number] = "'" + row[number]
 
 
 def write_json(rows: Iterator[Sequence], columns: tuple[str, ...]) -> Iterator[str]:

@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from app.extensions import content, db
-from app.models import LessonProgress, Membership, QuizAttempt, User
+from app.models import LessonProgress, Membership, QuizAttempt, Role, User
 from app.services import accounts, dashboard
 from app.services.reports import ReportFilters
 
@@ -206,3 +206,90 @@ def test_figures_counted_by_subtraction_are_those_counted_learner_by_learner(app
     assert lab_only.headline.registered == 3
     # Completions in the course: two of "both", one of "lab", one of "removed".
     assert sum(count for _week, count in lab_only.weeks) == 4
+
+
+def test_learners_as_the_role_are_counted_as_every_row_less_the_staffs(app_context):
+    """Learners as the role count every row less those of the accounts set apart (staff
+    among them): the same figures as counting the learners' rows one by one."""
+    lab = content.catalogue.default
+    first = lab.published_lessons[0].slug
+    people = {}
+    for name in ("learner", "trainer", "admin", "objecting"):
+        people[name] = learner(f"{name}@example.org", "es")
+    people["trainer"].role = Role.TRAINER
+    people["admin"].role = Role.ADMIN
+    people["objecting"].statistics_objection_at = NOW
+    db.session.flush()
+    for person in people.values():
+        complete_at(person.id, first, NOW - dt.timedelta(days=2))
+        db.session.add(
+            QuizAttempt(
+                course=lab.slug,
+                user_id=person.id,
+                lesson_slug=first,
+                number=1,
+                language="es",
+                submitted_at=NOW - dt.timedelta(days=2),
+                points=1,
+                max_points=1,
+                passed=True,
+            )
+        )
+    db.session.commit()
+
+    learners = figures({"role": "learner"})
+    counted_directly = figures({"role": "learner", "registered_from": "1900-01-01"})
+    assert learners == counted_directly
+    assert learners.headline.registered == 1
+    assert (learners.lessons[0].started, learners.lessons[0].quiz_passed) == (1, 1)
+    assert sum(count for _week, count in learners.weeks) == 1
+    trainers = figures({"role": "trainer"})
+    assert (trainers.lessons[0].completed, trainers.lessons[0].quiz_takers) == (1, 1)
+    # Without a role, the staff count too (the objector does not).
+    assert figures({}).lessons[0].started == 3
+
+
+def test_a_period_counts_the_rows_of_those_who_signed_up_in_it_only(app_context):
+    """Learners who signed up before, during and after the period, in that order, all with
+    rows: only the middle ones count, whatever lies around them."""
+    first = content.course.published_lessons[0].slug
+    for days_ago, name in ((90, "before"), (60, "during"), (59, "during too"), (30, "after")):
+        person = learner(f"{name.replace(' ', '-')}@example.org", "pt")
+        person.created_at = NOW - dt.timedelta(days=days_ago)
+        complete_at(person.id, first, NOW - dt.timedelta(days=1))
+    db.session.commit()
+    period = {
+        "registered_from": (NOW - dt.timedelta(days=61)).date().isoformat(),
+        "registered_to": (NOW - dt.timedelta(days=59)).date().isoformat(),
+    }
+    shown = figures(period)
+    assert shown.headline.registered == 2
+    assert (shown.lessons[0].started, shown.lessons[0].completed) == (2, 2)
+    assert shown.weeks[-1][1] == 2
+    nobody = figures({"registered_from": (NOW + dt.timedelta(days=1)).date().isoformat()})
+    assert (nobody.headline.registered, nobody.lessons[0].started, nobody.weeks[-1][1]) == (0, 0, 0)
+
+
+def test_a_courses_week_counts_the_completions_of_every_lesson(app_context):
+    """A course's weekly completions are counted lesson by lesson: a week with completions
+    of two lessons shows both, as counting the learners' rows one by one does."""
+    lab = content.catalogue.default
+    first, second = (lesson.slug for lesson in lab.published_lessons[:2])
+    for name, slug in (("one", first), ("two", second), ("three", second)):
+        person = learner(f"{name}@example.org", "es")
+        db.session.add(Membership(user_id=person.id, course=lab.slug))
+        complete_at(person.id, slug, NOW - dt.timedelta(days=1))
+    db.session.commit()
+    scope = {"course": lab.slug}
+    in_the_course = dashboard.figures(
+        db.session, lab, ReportFilters.parse(scope, lab.languages, [lab.slug]), "en", now=NOW
+    )
+    counted_directly = dashboard.figures(
+        db.session,
+        lab,
+        ReportFilters.parse({**scope, "language": "es"}, lab.languages, [lab.slug]),
+        "en",
+        now=NOW,
+    )
+    assert in_the_course.weeks[-1] == (dt.date(2026, 11, 23), 3)
+    assert counted_directly.weeks == in_the_course.weeks
