@@ -100,6 +100,16 @@ _OPEN_COHORT = (
     .limit(1)
 )
 _NOTE_MEMBERSHIP: dict[str, sa.Insert] = {}
+_NOTE_ACTIVITY = (
+    sa.update(Membership)
+    .where(
+        Membership.user_id == sa.bindparam("member"),
+        Membership.course == sa.bindparam("course_slug"),
+        Membership.active_at < sa.bindparam("now"),
+    )
+    .values(active_at=sa.bindparam("now"))
+    .execution_options(synchronize_session=False)
+)
 
 
 def _note_membership(session: Session) -> sa.Insert:
@@ -129,6 +139,13 @@ def note_taking_part(session: Session, user_id: int, course: str, now: dt.dateti
     """In the current transaction, note that the learner took part in the course at `now`,
     making them a member of it unless they are one: of its open cohort running now, or of
     its implicit group."""
+    # A member already (nearly always): one statement, without looking for the cohort a
+    # newcomer would join. Two first steps at once both find none, and both insert below.
+    noted = session.execute(
+        _NOTE_ACTIVITY, {"member": user_id, "course_slug": course, "now": now}
+    ).rowcount
+    if noted:
+        return
     cohort = open_cohort(session, course, now.date())
     member = {"member": user_id, "course_slug": course, "cohort": cohort.id if cohort else None}
     session.execute(_note_membership(session), {**member, "now": now})
