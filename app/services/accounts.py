@@ -130,13 +130,20 @@ def security_events(session: Session, user_id: int, *, limit: int) -> list[Secur
 
 
 def touch_activity(session: Session, user_id: int) -> None:
-    """Note that the learner is active, at most once a day: inactive accounts lapse after
-    the register's retention period, counted from this."""
+    """Note that the learner is active, at most once a day, and commit when that wrote:
+    inactive accounts lapse after the register's retention period, counted from this."""
+    if note_activity(session, user_id):
+        session.commit()
+
+
+def note_activity(session: Session, user_id: int) -> bool:
+    """`touch_activity` in the current transaction, for the caller to commit with what it
+    records: True if it wrote."""
     now = utcnow()
     a_day_ago = now - dt.timedelta(days=1)
     known = session.get(User, user_id)  # usually the signed-in user, already loaded
     if known is not None and known.last_active_at is not None and known.last_active_at >= a_day_ago:
-        return
+        return False
     session.execute(
         sa.update(User)
         .where(
@@ -145,7 +152,7 @@ def touch_activity(session: Session, user_id: int) -> None:
         )
         .values(last_active_at=now)
     )
-    session.commit()
+    return True
 
 
 def _token_hash(token: str) -> str:

@@ -12,7 +12,7 @@ from app.content import Course, Lesson
 from app.database import insert_unless_present
 from app.models import LessonProgress, QuizAttempt, utcnow
 from app.services import cohorts, learning_events
-from app.services.accounts import touch_activity
+from app.services.accounts import note_activity, touch_activity
 
 # A learner's progress in one lesson, as read for a page: a `LessonProgress` row's columns.
 ProgressRow = sa.Row
@@ -40,8 +40,9 @@ def record_start(session: Session, user_id: int, lesson: Lesson) -> None:
     commit, with what the caller did first (an acknowledgment). The caller has made sure
     the learner acknowledged the lesson's data notice."""
     note_start(session, user_id, lesson, utcnow())
+    # In the same transaction: after a commit the account would be read again to ask.
+    note_activity(session, user_id)
     session.commit()
-    touch_activity(session, user_id)
 
 
 def open_lesson(
