@@ -149,35 +149,37 @@ def wrk(
     )
 
 
-def threads(
+def _clients(
     base: str,
     work: Callable[[http.client.HTTPConnection, int], int],
-    seconds: float,
     clients: int,
-) -> tuple[Load, int]:
+    next_job: Callable[[int], int | None],
+) -> tuple[list[float], int, float]:
     """`clients` threads, each with its own keep-alive connection, calling `work(connection,
-    client)` until time is up. `work` sends one request and returns its status. Returns the
-    load and the number of calls."""
+    job)` for each job `next_job(client)` gives until it gives None. `work` sends one request
+    and returns its status; 400 or more, or a broken connection, is an error. Returns the
+    latencies in order, the errors and the seconds taken."""
     host = urlsplit(base)
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    errors = [0] * clients
-    deadline = time.perf_counter() + seconds
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
     start = threading.Barrier(clients + 1)
 
     def client(index: int) -> None:
         connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
         start.wait()
-        while time.perf_counter() < deadline:
+        while (job := next_job(index)) is not None:
             sent = time.perf_counter()
             try:
-                status = work(connection, index)
+                status = work(connection, job)
             except (OSError, http.client.HTTPException):
                 connection.close()
                 connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
                 status = 0
-            latencies[index].append(time.perf_counter() - sent)
-            if status >= 400 or status == 0:
-                errors[index] += 1
+            with lock:
+                latencies.append(time.perf_counter() - sent)
+                if status >= 400 or status == 0:
+                    errors[0] += 1
         connection.close()
 
     workers = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
@@ -187,19 +189,34 @@ def threads(
     began = time.perf_counter()
     for worker in workers:
         worker.join()
-    elapsed = time.perf_counter() - began
-    every = sorted(value for values in latencies for value in values)
-    calls = len(every)
-    return (
-        Load(
-            requests_per_second=calls / elapsed,
-            p50_ms=statistics.median(every) * 1000 if every else 0.0,
-            p99_ms=every[min(calls - 1, int(calls * 0.99))] * 1000 if every else 0.0,
-            errors=sum(errors),
-            tool="python threads",
-        ),
-        calls,
+    return sorted(latencies), errors[0], time.perf_counter() - began
+
+
+def _threads_load(latencies: list[float], errors: int, elapsed: float) -> Load:
+    calls = len(latencies)
+    return Load(
+        requests_per_second=calls / elapsed,
+        p50_ms=statistics.median(latencies) * 1000 if latencies else 0.0,
+        p99_ms=latencies[min(calls - 1, int(calls * 0.99))] * 1000 if latencies else 0.0,
+        errors=errors,
+        tool="python threads",
     )
+
+
+def threads(
+    base: str,
+    work: Callable[[http.client.HTTPConnection, int], int],
+    seconds: float,
+    clients: int,
+) -> tuple[Load, int]:
+    """`clients` threads, each with its own keep-alive connection, calling `work(connection,
+    client)` until time is up. `work` sends one request and returns its status. Returns the
+    load and the number of calls."""
+    deadline = time.perf_counter() + seconds
+    latencies, errors, elapsed = _clients(
+        base, work, clients, lambda index: index if time.perf_counter() < deadline else None
+    )
+    return _threads_load(latencies, errors, elapsed), len(latencies)
 
 
 def get_load(url: str, headers: dict[str, str], seconds: float, connections: int) -> Load:
@@ -227,53 +244,15 @@ def each_once(
     """`work(connection, job)` for every job in 0..jobs-1, once each, shared among `clients`
     threads with a keep-alive connection each. Returns the load and the seconds taken;
     a status of 400 or more counts as an error."""
-    host = urlsplit(base)
-    latencies: list[float] = []
-    errors = [0]
     remaining = iter(range(jobs))
     lock = threading.Lock()
-    start = threading.Barrier(clients + 1)
 
-    def client() -> None:
-        connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
-        start.wait()
-        while True:
-            with lock:
-                job = next(remaining, None)
-            if job is None:
-                break
-            sent = time.perf_counter()
-            try:
-                status = work(connection, job)
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                connection = http.client.HTTPConnection(host.hostname, host.port, timeout=60)
-                status = 0
-            with lock:
-                latencies.append(time.perf_counter() - sent)
-                if status >= 400 or status == 0:
-                    errors[0] += 1
-        connection.close()
+    def next_job(_client: int) -> int | None:
+        with lock:
+            return next(remaining, None)
 
-    workers = [threading.Thread(target=client) for _ in range(clients)]
-    for worker in workers:
-        worker.start()
-    start.wait()
-    began = time.perf_counter()
-    for worker in workers:
-        worker.join()
-    elapsed = time.perf_counter() - began
-    every = sorted(latencies)
-    return (
-        Load(
-            requests_per_second=len(every) / elapsed,
-            p50_ms=statistics.median(every) * 1000 if every else 0.0,
-            p99_ms=every[min(len(every) - 1, int(len(every) * 0.99))] * 1000 if every else 0.0,
-            errors=errors[0],
-            tool="python threads",
-        ),
-        elapsed,
-    )
+    latencies, errors, elapsed = _clients(base, work, clients, next_job)
+    return _threads_load(latencies, errors, elapsed), elapsed
 
 
 def rotating_load(
