@@ -970,15 +970,33 @@ _GRADE_TARGETS = (
 )
 
 
+def _grade_targets(session: Session, user_id: int, course: str) -> list:
+    """The line items the person was launched from in the course, with their user id on
+    each platform: read once per transaction, as a passed quiz completes its lesson and
+    both events ask."""
+    # A transaction's connection is its own: a new transaction reads afresh.
+    transaction = session.connection()
+    read_in, found = session.info.get(GRADE_TARGETS_READ, (None, {}))
+    if read_in is not transaction:
+        found = {}
+        session.info[GRADE_TARGETS_READ] = (transaction, found)
+    if (user_id, course) not in found:
+        found[(user_id, course)] = session.execute(
+            _GRADE_TARGETS, {"user_id": user_id, "course": course}
+        ).all()
+    return found[(user_id, course)]
+
+
+# Where `_grade_targets` keeps what it read, with the transaction it read it in.
+GRADE_TARGETS_READ = "lti grade targets read"
+
+
 def queue_scores(session: Session, event: LearningEvent) -> None:
     """Queue, in the transaction recording the event, the score it gives each line item
     the person was launched from in its course: sent after the commit, and again until
     the platform takes it."""
-    targets = session.execute(
-        _GRADE_TARGETS, {"user_id": event.user_id, "course": event.course}
-    ).all()
     queued: set[int] = set()
-    for target, sub in targets:
+    for target, sub in _grade_targets(session, event.user_id, event.course):
         score = _score_for(session, target, event) if target.id not in queued else None
         if score is None:
             continue

@@ -96,12 +96,15 @@ def mark_complete(
     time: only the first statement finds `completed_at` still empty.
     """
     now = utcnow()
-    note_start(session, user_id, lesson, now)
-    result = session.execute(
-        _COMPLETE,
-        {"learner": user_id, "course_slug": lesson.course, "lesson": lesson.slug, "now": now},
-    )
-    completed = result.rowcount == 1
+    row = {"learner": user_id, "course_slug": lesson.course, "lesson": lesson.slug, "now": now}
+    completed = session.execute(_COMPLETE, row).rowcount == 1
+    if completed:
+        cohorts.note_taking_part(session, user_id, lesson.course, now)
+    else:
+        # No start recorded (a quiz answered from a page kept elsewhere), or completed
+        # already: the start is noted as any start is, then completed if it was not.
+        note_start(session, user_id, lesson, now)
+        completed = session.execute(_COMPLETE, row).rowcount == 1
     if completed:
         learning_events.announce(
             session,
