@@ -325,6 +325,9 @@ def test_another_attempt_is_allowed_only_to_a_learner_who_used_every_attempt(lea
     assert (status.allowed, status.attempts_left) == (3, 1)
     learner_progress = progress.course_progress(db.session, learner_id, course)
     assert not learner_progress.is_closed(lesson) and learner_progress.resume == lesson
+    # The lesson page reads the progress once and hands it on: the same attempts allowed.
+    shown = quizzes.quiz_status(db.session, learner_id, lesson, learner_progress)
+    assert (shown.allowed, shown.attempts_left) == (3, 1)
     first = quizzes.attempts_of(db.session, learner_id, lesson)[0]
     assert learner_progress.rows["quizzed"].started_at == first.submitted_at
     # A second press before the learner has used the attempt allows nothing more.
