@@ -154,6 +154,14 @@ class CourseProgress:
         return round(100 * self.completed / self.planned) if self.planned else 0
 
 
+# Built once: a page asks it for every signed-in learner, and building a statement costs
+# several times what SQLite takes to answer it.
+_PROGRESS_ROWS = sa.select(LessonProgress.__table__).where(
+    LessonProgress.user_id == sa.bindparam("user_id"),
+    LessonProgress.course == sa.bindparam("course"),
+)
+
+
 def course_progress(session: Session, user_id: int | None, course: Course) -> CourseProgress:
     """The learner's progress over the published lessons, and the lesson to resume.
 
@@ -161,29 +169,13 @@ def course_progress(session: Session, user_id: int | None, course: Course) -> Co
     published lesson not completed; None once every published lesson is done. A lesson
     whose required quiz can no longer be passed is not resumed: it cannot be completed.
     """
-    rows = progress_rows(session, user_id, course.slug) if user_id is not None else {}
-    return progress_of(session, user_id, course, rows)
-
-
-# Built once: a page asks these for every signed-in learner, and building a statement
-# costs several times what SQLite takes to answer it.
-_PROGRESS_ROWS = sa.select(LessonProgress.__table__).where(
-    LessonProgress.user_id == sa.bindparam("user_id"),
-    LessonProgress.course == sa.bindparam("course"),
-)
-
-
-def progress_rows(session: Session, user_id: int, course: str) -> dict[str, ProgressRow]:
-    """The learner's progress rows in the course, by lesson: read-only rows, not objects
-    the session would track."""
-    found = session.connection().execute(_PROGRESS_ROWS, {"user_id": user_id, "course": course})
-    return {row.lesson_slug: row for row in found}
-
-
-def progress_of(
-    session: Session, user_id: int | None, course: Course, rows: dict[str, ProgressRow]
-) -> CourseProgress:
-    """`course_progress` from the learner's progress rows, read already."""
+    rows: dict[str, ProgressRow] = {}
+    if user_id is not None:
+        # Read-only rows on the session's connection, not objects the session would track.
+        found = session.connection().execute(
+            _PROGRESS_ROWS, {"user_id": user_id, "course": course.slug}
+        )
+        rows = {row.lesson_slug: row for row in found}
     published = course.published_lessons
     completed = [lesson for lesson in published if _completed(rows, lesson)]
     passed, closed = (
