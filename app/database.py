@@ -9,7 +9,7 @@ import importlib
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,22 +93,30 @@ def _create_private_database(url: sa.URL) -> None:
         os.close(descriptor)
 
 
+def built_once(session: Session, key: tuple, build: Callable[[], sa.Executable]) -> sa.Executable:
+    """The statement `build` makes for the session's database, built the first time `key`
+    is asked for on that database: learners' every start and answer asks a few, and
+    building one costs more than the database takes to run it."""
+    kept_as = (session.get_bind().dialect.name, *key)
+    statement = _BUILT.get(kept_as)
+    if statement is None:
+        statement = _BUILT[kept_as] = build()
+    return statement
+
+
+_BUILT: dict[tuple, sa.Executable] = {}
+
+
 def insert_unless_present(session: Session, model: type, values: dict, keys: list[str]) -> None:
     """INSERT a row unless one with the same `keys` exists, atomically, on SQLite and
     PostgreSQL alike: concurrent requests cannot create two."""
-    built = (session.get_bind().dialect.name, model, tuple(keys))
-    statement = _INSERTS_UNLESS_PRESENT.get(built)
-    if statement is None:
-        statement = _INSERTS_UNLESS_PRESENT[built] = dialect_insert(
-            session, model
-        ).on_conflict_do_nothing(index_elements=keys)
+    statement = built_once(
+        session,
+        ("insert unless present", model, tuple(keys)),
+        lambda: dialect_insert(session, model).on_conflict_do_nothing(index_elements=keys),
+    )
     # The columns are those of the values given, as for any INSERT given its rows apart.
     session.execute(statement, values)
-
-
-# Each built once per database, model and key: learners' every start and answer asks one,
-# and building it cost more than the database takes to run it.
-_INSERTS_UNLESS_PRESENT: dict[tuple, sa.Insert] = {}
 
 
 def insert_or_update(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.database import dialect_insert, insert_unless_present, unicode_lower
+from app.database import built_once, dialect_insert, insert_unless_present, unicode_lower
 from app.models import (
     Cohort,
     CohortTrainer,
@@ -99,7 +99,6 @@ _OPEN_COHORT = (
     .order_by(Cohort.starts_on.is_(None), Cohort.starts_on, Cohort.id)
     .limit(1)
 )
-_NOTE_MEMBERSHIP: dict[str, sa.Insert] = {}
 _NOTE_ACTIVITY = (
     sa.update(Membership)
     .where(
@@ -113,26 +112,22 @@ _NOTE_ACTIVITY = (
 
 
 def _note_membership(session: Session) -> sa.Insert:
-    dialect = session.get_bind().dialect.name
-    statement = _NOTE_MEMBERSHIP.get(dialect)
-    if statement is None:
-        now = sa.bindparam("now")
-        statement = _NOTE_MEMBERSHIP[dialect] = (
-            dialect_insert(session, Membership)
-            .values(
-                user_id=sa.bindparam("member"),
-                course=sa.bindparam("course_slug"),
-                cohort_id=sa.bindparam("cohort"),
-                joined_at=now,
-                active_at=now,
-            )
-            .on_conflict_do_update(
-                index_elements=["user_id", "course"],
-                set_={"active_at": now},
-                where=Membership.active_at < now,
-            )
+    now = sa.bindparam("now")
+    return (
+        dialect_insert(session, Membership)
+        .values(
+            user_id=sa.bindparam("member"),
+            course=sa.bindparam("course_slug"),
+            cohort_id=sa.bindparam("cohort"),
+            joined_at=now,
+            active_at=now,
         )
-    return statement
+        .on_conflict_do_update(
+            index_elements=["user_id", "course"],
+            set_={"active_at": now},
+            where=Membership.active_at < now,
+        )
+    )
 
 
 def note_taking_part(session: Session, user_id: int, course: str, now: dt.datetime) -> None:
@@ -148,7 +143,8 @@ def note_taking_part(session: Session, user_id: int, course: str, now: dt.dateti
         return
     cohort = open_cohort(session, course, now.date())
     member = {"member": user_id, "course_slug": course, "cohort": cohort.id if cohort else None}
-    session.execute(_note_membership(session), {**member, "now": now})
+    statement = built_once(session, ("note membership",), lambda: _note_membership(session))
+    session.execute(statement, {**member, "now": now})
 
 
 def led_by(session: Session, trainer_id: int) -> list[Cohort]:
