@@ -23,13 +23,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app, request, session
 from flask_login import COOKIE_NAME as REMEMBER_COOKIE
 from flask_login import current_user
-from itsdangerous import BadSignature
 from markupsafe import Markup
 from werkzeug.http import parse_cookie
 
 from app.content import Catalogue
 from app.extensions import content, db
 from app.models import User
+from app.security import SESSION_READ, read_session_cookie
 
 Page = str | tuple[str, int]
 Response = tuple[str, list[tuple[str, str]], bytes]
@@ -37,8 +37,6 @@ Response = tuple[str, list[tuple[str, str]], bytes]
 # (True), or for the signed-in learner it was made for (their id and state version).
 FOR_VISITORS = "aula.visitor_page"
 FOR_LEARNER = "aula.learner_page"
-# Set by the middleware: the session cookie it read and checked, with its values.
-SESSION_READ = "aula.session_read"
 # What a learner's kept page is kept by, besides the path: everything in the request
 # that the session, the sign-in checks and the page itself read.
 LEARNER_KEY_HEADERS = (
@@ -226,14 +224,8 @@ class KeptPages:
         stored = jar.get(config["SESSION_COOKIE_NAME"])
         if stored is None:
             return True
-        serializer = self.app.session_interface.get_signing_serializer(self.app)
-        try:
-            values = serializer.loads(
-                stored, max_age=int(config["PERMANENT_SESSION_LIFETIME"].total_seconds())
-            )
-        except BadSignature:
-            return False
-        if not isinstance(values, dict):
+        values = read_session_cookie(self.app, stored)
+        if values is None:
             return False
         # Read once: the app's session opens from it rather than checking it again.
         environ[SESSION_READ] = (stored, values)
@@ -267,10 +259,6 @@ class KeptPages:
     ) -> None:
         config = self.app.config
         now = time.monotonic()
-        # Expired pages leave memory here, whether or not anyone asks for them again: the
-        # pages of an erased account, say, which are never served again, hold personal data.
-        # Every page lives as long, so the order they were made in is the order they expire
-        # in: the sweep stops at the first page still fresh.
         user_id, state_version = learner
         expires = now + config["KEPT_LEARNER_PAGE_SECONDS"]
         page = _LearnerPage(user_id, state_version, expires, now, made)
@@ -278,9 +266,13 @@ class KeptPages:
         made_order = kept.learner_pages_made
         made_order.append((key, page))
         most = config["KEPT_LEARNER_PAGES"]
-        # Pages replaced or dropped meanwhile stay in that order until they expire: at most
-        # as many again as are kept, the oldest made going first, kept or not.
-        # Emptied meanwhile by another thread, the order has nothing left to sweep.
+        # Expired pages leave memory here, whether or not anyone asks for them again: the
+        # pages of an erased account, say, which are never served again, hold personal data.
+        # Every page lives as long, so the order they were made in is the order they expire
+        # in, and the sweep stops at the first one still fresh. Pages replaced or dropped
+        # meanwhile stay in that order until then, but never more than as many again as
+        # are kept: past that, the oldest made go first, kept or not. (Emptied by another
+        # thread meanwhile, the order has nothing left to sweep.)
         with contextlib.suppress(IndexError):
             while len(made_order) > 2 * most or (
                 made_order[0][1].expires <= now and made_order[0][1] is not page

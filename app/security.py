@@ -11,9 +11,8 @@ from flask import Flask, abort, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from flask.wrappers import Request, Response
 from flask_login import current_user
+from itsdangerous import BadSignature
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from app.kept_pages import SESSION_READ
 
 # Everything comes from this origin, no inline script or style, and no framing.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -114,6 +113,26 @@ class _ForwardedSchemeChecked:
         if forwarded is not None and {p.strip() for p in forwarded.split(",")} - SCHEMES:
             del environ["HTTP_X_FORWARDED_PROTO"]
         return self.wsgi_app(environ, start_response)
+
+
+# Set in the WSGI environment by the kept pages' middleware: the session cookie it read and
+# checked (`read_session_cookie`), with its values, which the session then opens from.
+SESSION_READ = "aula.session_read"
+
+
+def read_session_cookie(app: Flask, stored: str) -> dict | None:
+    """The values of a session cookie; None for one this site did not sign, or that has
+    expired."""
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    if serializer is None:
+        return None
+    try:
+        values = serializer.loads(
+            stored, max_age=int(app.permanent_session_lifetime.total_seconds())
+        )
+    except BadSignature:
+        return None
+    return values if isinstance(values, dict) else None
 
 
 class _SessionsKeptFromSignIn(SecureCookieSessionInterface):

@@ -63,9 +63,9 @@ def load_user(session_id: str) -> User | None:
     the session of its browser is still open."""
     user_id, token = User.read_id(session_id)
     try:
-        # The browser's own session counts too: its owner may have ended it from another.
         if user_id is None:
             return None
+        # The browser's own session counts too: its owner may have ended it from another.
         user = sessions.account_of(db.session, user_id, token, session.get(SESSION_SECRET))
     except sa.exc.OperationalError:
         # The database is unavailable: serve the page as to a visitor rather than fail it.
