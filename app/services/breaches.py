@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.models import AuditLogEntry, Breach, utcnow
 from app.services.privacy import audit_log, number_named, record_audit
-from app.services.reports import FORMULA_STARTS, write_csv, write_json
+from app.services.reports import starts_like_formula, write_csv, write_json
 from app.services.xlsx import write_workbook
 
 # GDPR Art. 33(1): the supervisory authority is notified within 72 hours of becoming aware.
@@ -225,9 +225,8 @@ def _formulas_as_text(rows: Sequence[tuple]) -> Iterator[tuple]:
     for row in rows:
         cells = list(row)
         for number in text:
-            value = cells[number]
-            if value and value[0] in FORMULA_STARTS:
-                cells[number] = "'" + value
+            if starts_like_formula(cells[number]):
+                cells[number] = "'" + cells[number]
         yield tuple(cells)
 
 

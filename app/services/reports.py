@@ -64,6 +64,12 @@ TIME_COLUMNS = frozenset({"started_at", "completed_at", "registered_at", "last_a
 FORMULA_STARTS = frozenset("=+-@\t\r'")
 
 
+def starts_like_formula(value: str | None) -> bool:
+    """Whether a spreadsheet would read typed text as a formula (or take an apostrophe in
+    front of it away): written with one more apostrophe in front, it stays text."""
+    return bool(value) and value[0] in FORMULA_STARTS
+
+
 class InvalidFilter(ValueError):
     """A filter value that cannot be understood; `field` names it."""
 
@@ -513,7 +519,7 @@ def write_csv(rows: Iterator[Sequence], columns: tuple[str, ...], *, bom: bool) 
             risky = {
                 value
                 for value in set(map(operator.itemgetter(number), batch))
-                if value and value[0] in FORMULA_STARTS
+                if starts_like_formula(value)
             }
             if risky:
                 _neutralise(batch, number, risky)
